@@ -1,0 +1,30 @@
+import { MANIFEST_SUFFIX, Tier } from "./manifest";
+
+/**
+ * Object key layout, one place for writers and readers:
+ * `<prefix>/<database>/<tier>/YYYY/MM/DD/<database>-<YYYYMMDDTHHMMSSmmmZ>-<runId>.dump`.
+ * The timestamp sorts lexically; the run id keeps two runs in the same millisecond apart.
+ */
+export function dumpKey(prefix: string, database: string, tier: Tier, at: Date, runId: string): string {
+    const iso = at.toISOString();
+    const day = `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}`;
+    return `${trimSlashes(prefix)}/${database}/${tier}/${day}/${database}-${compactTimestamp(at)}-${runId}.dump`;
+}
+
+export function manifestKey(dumpObjectKey: string): string {
+    return `${dumpObjectKey}${MANIFEST_SUFFIX}`;
+}
+
+/** Prefix under which every dump of one database lives, all tiers. */
+export function databasePrefix(prefix: string, database: string): string {
+    return `${trimSlashes(prefix)}/${database}/`;
+}
+
+/** `20261121T233015123Z`: sortable, no characters that need escaping in keys. */
+export function compactTimestamp(at: Date): string {
+    return at.toISOString().replace(/[-:.]/g, "");
+}
+
+function trimSlashes(prefix: string): string {
+    return prefix.replace(/^\/+|\/+$/g, "");
+}

@@ -1,0 +1,3 @@
+import type { Rule } from "../findings";
+
+export const rules: readonly Rule[] = [];

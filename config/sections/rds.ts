@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { logicalName, positiveInt, secretArn, tableName } from "./common";
+
+/** A table the export function copies out, incrementally when a watermark column is given. */
+export const exportTableSchema = z.strictObject({
+    /** `schema.table`. */
+    table: tableName,
+    /** Column whose growth marks changed rows (timestamp or increasing number); none means a full export each run. */
+    watermarkColumn: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/).optional(),
+});
+
+/** The RDS instance the stack creates (or adopts with `pulumi import`) and its backup policy. */
+export const rdsInstanceSchema = z.strictObject({
+    engineVersion: z.string().regex(/^\d+(\.\d+)?$/).prefault("15"),
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).prefault("db.t4g.medium"),
+    allocatedStorageGb: z.int().min(20).max(65536).prefault(50),
+    maxAllocatedStorageGb: z.int().min(20).max(65536).optional(),
+    multiAz: z.boolean().prefault(false),
+    /** Days of automated backups (and so of point-in-time recovery): 0 turns them off. */
+    backupRetentionDays: z.int().min(0).max(35).prefault(7),
+    /** Daily automated-backup window, `hh24:mi-hh24:mi` UTC. */
+    backupWindow: z.string().prefault("03:00-03:30"),
+    /** Weekly maintenance window, `ddd:hh24:mi-ddd:hh24:mi` UTC. */
+    maintenanceWindow: z.string().prefault("sun:05:00-sun:05:30"),
+    /** Defaults to on in prod (the stack's `protect`). */
+    deletionProtection: z.boolean().optional(),
+    /** Replicate automated backups into the DR region (cross-region PITR). */
+    replicateBackupsToDr: z.boolean().prefault(true),
+    /** Retention of the replicated automated backups in the DR region. */
+    drBackupRetentionDays: z.int().min(1).max(35).optional(),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).optional(),
+    vpcSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
+    /** Aurora-only settings: present so that validation can explain why they are refused. */
+    backtrackWindowHours: z.number().optional(),
+    serverlessV2: z.unknown().optional(),
+    globalClusterIdentifier: z.string().optional(),
+});
+
+export const awsDatabaseSchema = z.strictObject({
+    /** Logical name: object-key segment, resource-name stem, metric dimension. */
+    name: logicalName,
+    /** Name of the PostgreSQL database inside the instance. */
+    databaseName: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/),
+    /** The instance to create; omit to protect an instance the stack does not manage (give `host` and `credentialsSecretArn`). */
+    instance: rdsInstanceSchema.optional(),
+    /** Endpoint of an instance the stack does not manage. */
+    host: z.string().min(1).optional(),
+    port: z.int().min(1).max(65535).prefault(5432),
+    /** Secret with username/password/host/port/dbname; defaults to the RDS-managed master secret. */
+    credentialsSecretArn: secretArn.optional(),
+    exportTables: z.array(exportTableSchema).prefault([]),
+    /** Restore-verify this database's dumps. */
+    verify: z.boolean().prefault(true),
+});
+
+/** AWS Backup: plan, vault lock, DR copy and restore testing. */
+export const awsBackupSchema = z.strictObject({
+    enabled: z.boolean().prefault(true),
+    /** Start of the daily rule: EventBridge cron, UTC. */
+    schedule: z.string().prefault("cron(0 1 * * ? *)"),
+    startWindowMinutes: z.int().min(60).max(720).prefault(60),
+    completionWindowMinutes: z.int().min(120).max(10080).prefault(480),
+    /** Days after which recovery points move to cold storage (per tier; omitted: never). */
+    coldStorageAfterDays: z.strictObject({
+        daily: positiveInt.optional(),
+        weekly: positiveInt.optional(),
+        monthly: positiveInt.optional(),
+    }).prefault({}),
+    vaultLock: z.strictObject({
+        /** COMPLIANCE locks for good after `changeableForDays`; GOVERNANCE can be removed by privileged users. */
+        mode: z.enum(["COMPLIANCE", "GOVERNANCE"]).optional(),
+        minRetentionDays: positiveInt.prefault(7),
+        maxRetentionDays: positiveInt.prefault(400),
+        changeableForDays: z.int().min(3).max(36500).prefault(3),
+    }).prefault({}),
+    restoreTesting: z.strictObject({
+        enabled: z.boolean().prefault(true),
+        schedule: z.string().prefault("cron(0 6 ? * SAT *)"),
+        validationWindowHours: z.int().min(1).max(168).prefault(4),
+    }).prefault({}),
+    /** Resources carrying this tag are selected into the plan. */
+    selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).prefault({ key: "backup-plan", value: "pg-backup-stack" }),
+});
+
+export const awsSchema = z.strictObject({
+    /** Subnets and VPC the functions (and a created instance) run in. */
+    network: z.strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+        /** Route tables that get the S3 gateway endpoint. */
+        routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]+$/)).prefault([]),
+    }).optional(),
+    databases: z.array(awsDatabaseSchema).prefault([]),
+    backup: awsBackupSchema.prefault({}),
+});

@@ -4,12 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
-    readonly urn: string;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource inputs are untyped at the engine boundary
     readonly inputs: Record<string, any>;
     readonly provider?: string;
-    /** URN of the parent resource, read from the URN's type chain (the stack for top-level resources). */
-    readonly parentType?: string;
+    /** Type and name of the parent resource, from the parent URN the engine received (absent for top-level). */
+    readonly parent?: { readonly type: string; readonly name: string };
 }
 
 const ACCOUNT = "123456789012";
@@ -41,17 +40,17 @@ export interface MockState {
  */
 export function setupMocks(project = "pg-backup-stack", stack = "test"): MockState {
     const resources: RecordedResource[] = [];
+    const parents = new Map<string, string>();
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-                const parentType = parentTypeOf(args.urn);
+                const parent = parseUrn(parents.get(`${args.type}::${args.name}`));
                 resources.push({
                     type: args.type,
                     name: args.name,
-                    urn: args.urn,
                     inputs: args.inputs,
-                    ...(args.provider !== undefined ? { provider: args.provider } : {}),
-                    ...(parentType !== undefined ? { parentType } : {}),
+                    ...(args.provider !== undefined && args.provider !== "" ? { provider: args.provider } : {}),
+                    ...(parent !== undefined ? { parent } : {}),
                 });
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...derivedState(args) } };
             },
@@ -65,6 +64,7 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
         stack,
         false,
     );
+    recordParents(parents);
     return {
         resources,
         ofType: (type) => resources.filter((r) => r.type === type),
@@ -108,12 +108,37 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
     return state;
 }
 
-/** `urn:pulumi:stack::project::parentType$childType::name` -> `parentType` (innermost parent). */
-function parentTypeOf(urn: string): string | undefined {
-    const typeChain = urn.split("::")[2];
-    if (typeChain === undefined) return undefined;
-    const types = typeChain.split("$");
-    return types.length > 1 ? types[types.length - 2] : undefined;
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+}
+type RegisterCallback = (err: unknown, response: unknown) => void;
+interface RecordingMonitor {
+    registerResource(req: RegisterRequest, callback: RegisterCallback): void;
+}
+
+/**
+ * The mock's `newResource` is not told the parent, but the monitor's request carries it:
+ * wrap the monitor once per setup so each registration leaves its parent URN behind.
+ */
+function recordParents(parents: Map<string, string>): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+        register(req, callback);
+    };
+}
+
+/** `urn:pulumi:stack::project::a$b::name` -> `{ type: "b", name: "name" }`; the stack itself counts as no parent. */
+function parseUrn(urn: string | undefined): { type: string; name: string } | undefined {
+    if (urn === undefined || urn === "") return undefined;
+    const parts = urn.split("::");
+    const types = (parts[2] ?? "").split("$");
+    const type = types[types.length - 1] ?? "";
+    if (type === "pulumi:pulumi:Stack") return undefined;
+    return { type, name: parts.slice(3).join("::") };
 }
 
 /** Awaits an Output's value (unknowns during preview are not produced under mocks). */

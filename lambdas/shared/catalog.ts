@@ -1,0 +1,263 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import { databasePrefix } from "./keys";
+import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, TIERS, type BackupManifest } from "./manifest";
+
+/**
+ * The backups of one database, read from S3. Only a dump object that has a manifest is a
+ * backup; a manifest that does not parse, names another object or database, or whose dump
+ * object is gone is reported as a problem and never used.
+ */
+export interface BackupEntry {
+    readonly manifest: BackupManifest;
+    readonly manifestKey: string;
+    /** Size of the dump object as S3 lists it (compared with the manifest on download). */
+    readonly objectSizeBytes: number;
+    readonly manifestLastModified?: Date;
+}
+
+export interface CatalogProblem {
+    readonly key: string;
+    readonly reason: string;
+    readonly lastModified?: Date;
+}
+
+export interface Catalog {
+    readonly bucket: string;
+    readonly database: string;
+    /** Newest first (by the manifest's start time, then key). */
+    readonly backups: readonly BackupEntry[];
+    readonly problems: readonly CatalogProblem[];
+    /** Dump objects without a manifest: unfinished or failed runs, never backups. */
+    readonly withoutManifest: readonly string[];
+}
+
+export interface ListBackupsOptions {
+    readonly bucket: string;
+    /** Key prefix the dump function writes under (the `<prefix>` of the key layout). */
+    readonly prefix: string;
+    /** Logical database name (the key's second segment). */
+    readonly database: string;
+}
+
+/** Manifests are small JSON documents; anything bigger is not one of ours. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+const MAX_LIST_PAGES = 10_000;
+const MANIFEST_READ_CONCURRENCY = 8;
+const DUMP_SUFFIX = ".dump";
+
+export class ManifestError extends Error {
+    constructor(
+        readonly key: string,
+        reason: string,
+    ) {
+        super(`manifest ${key}: ${reason}`);
+        this.name = "ManifestError";
+    }
+}
+
+const isoTime = z.iso.datetime({ offset: true });
+
+const manifestSchema = z.object({
+    formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+    database: z.string().min(1),
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    tier: z.enum(TIERS as readonly ["daily", "weekly", "monthly"]),
+    runId: z.string().min(1),
+    trigger: z.enum(["schedule", "on-demand"]),
+    sizeBytes: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters"),
+    serverVersion: z.string().min(1),
+    serverVersionNum: z.number().int().positive(),
+    pgDumpVersion: z.string().min(1),
+    compression: z.object({
+        method: z.enum(["gzip", "lz4", "zstd", "none"]),
+        level: z.number().int(),
+    }),
+    startedAt: isoTime,
+    finishedAt: isoTime,
+    durationMs: z.number().nonnegative(),
+    tables: z.array(
+        z.object({
+            schema: z.string().min(1),
+            name: z.string().min(1),
+            rows: z.number().int().nonnegative(),
+        }),
+    ),
+});
+
+/**
+ * Parses and checks one manifest read from `manifestKey`: the schema, that it describes the
+ * object next to it, and that it belongs to `database`. Throws ManifestError otherwise.
+ */
+export function parseManifest(text: string, manifestKey: string, database: string): BackupManifest {
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch (err) {
+        throw new ManifestError(manifestKey, `not JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const result = manifestSchema.safeParse(json);
+    if (!result.success) {
+        throw new ManifestError(manifestKey, `does not match the manifest format: ${z.prettifyError(result.error).replace(/\n/g, "; ")}`);
+    }
+    const manifest: BackupManifest = result.data;
+    const expectedKey = manifestKey.endsWith(MANIFEST_SUFFIX) ? manifestKey.slice(0, -MANIFEST_SUFFIX.length) : undefined;
+    if (manifest.key !== expectedKey) {
+        throw new ManifestError(manifestKey, `names object "${manifest.key}" but sits next to "${expectedKey ?? "(not a manifest key)"}"`);
+    }
+    if (manifest.database !== database) {
+        throw new ManifestError(manifestKey, `is for database "${manifest.database}", not "${database}"`);
+    }
+    return manifest;
+}
+
+/** Lists the backups of `database`, newest first, with every problem found on the way. */
+export async function listBackups(s3: S3Client, options: ListBackupsOptions): Promise<Catalog> {
+    const objects = await listObjects(s3, options.bucket, databasePrefix(options.prefix, options.database));
+    const manifestKeys = [...objects.keys()].filter((k) => k.endsWith(MANIFEST_SUFFIX));
+    const dumpKeys = [...objects.keys()].filter((k) => k.endsWith(DUMP_SUFFIX));
+    const described = new Set(manifestKeys.map((k) => k.slice(0, -MANIFEST_SUFFIX.length)));
+
+    const backups: BackupEntry[] = [];
+    const problems: CatalogProblem[] = [];
+    const outcomes = await mapLimited(manifestKeys, MANIFEST_READ_CONCURRENCY, async (key) => {
+        const listed = objects.get(key);
+        try {
+            if (listed !== undefined && listed.size > MAX_MANIFEST_BYTES) {
+                throw new ManifestError(key, `is ${listed.size} bytes, more than a manifest can be (${MAX_MANIFEST_BYTES})`);
+            }
+            const manifest = parseManifest(await readText(s3, options.bucket, key), key, options.database);
+            const dumpObject = objects.get(manifest.key);
+            if (dumpObject === undefined) {
+                throw new ManifestError(key, `its dump object "${manifest.key}" does not exist`);
+            }
+            return {
+                kind: "backup" as const,
+                entry: {
+                    manifest,
+                    manifestKey: key,
+                    objectSizeBytes: dumpObject.size,
+                    ...(listed?.lastModified === undefined ? {} : { manifestLastModified: listed.lastModified }),
+                },
+            };
+        } catch (err) {
+            if (err instanceof ManifestError) {
+                return {
+                    kind: "problem" as const,
+                    problem: {
+                        key,
+                        reason: err.message,
+                        ...(listed?.lastModified === undefined ? {} : { lastModified: listed.lastModified }),
+                    },
+                };
+            }
+            throw err;
+        }
+    });
+    for (const outcome of outcomes) {
+        if (outcome.kind === "backup") {
+            backups.push(outcome.entry);
+        } else {
+            problems.push(outcome.problem);
+        }
+    }
+    backups.sort(newestFirst);
+    problems.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    return {
+        bucket: options.bucket,
+        database: options.database,
+        backups,
+        problems,
+        withoutManifest: dumpKeys.filter((k) => !described.has(k)).sort().reverse(),
+    };
+}
+
+/** Which backup to pick: a given key, the newest, or the newest started at or before a time. */
+export type BackupSelector = { readonly key: string } | { readonly latest: true } | { readonly before: Date };
+
+export class BackupNotFoundError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "BackupNotFoundError";
+    }
+}
+
+export function selectBackup(catalog: Catalog, selector: BackupSelector): BackupEntry {
+    const where = `s3://${catalog.bucket} for database "${catalog.database}"`;
+    if ("key" in selector) {
+        const found = catalog.backups.find((b) => b.manifest.key === selector.key);
+        if (found === undefined) {
+            const problem = catalog.problems.find((p) => p.key.startsWith(selector.key));
+            const why = problem !== undefined ? `: ${problem.reason}` : catalog.withoutManifest.includes(selector.key) ? ": the object has no manifest, so it is not a backup" : "";
+            throw new BackupNotFoundError(`no backup with key "${selector.key}" in ${where}${why}`);
+        }
+        return found;
+    }
+    if ("latest" in selector) {
+        const newest = catalog.backups[0];
+        if (newest === undefined) {
+            throw new BackupNotFoundError(`no backup with a manifest in ${where}`);
+        }
+        return newest;
+    }
+    const limit = selector.before.getTime();
+    const found = catalog.backups.find((b) => Date.parse(b.manifest.startedAt) <= limit);
+    if (found === undefined) {
+        throw new BackupNotFoundError(`no backup started at or before ${selector.before.toISOString()} in ${where}`);
+    }
+    return found;
+}
+
+function newestFirst(a: BackupEntry, b: BackupEntry): number {
+    const byTime = Date.parse(b.manifest.startedAt) - Date.parse(a.manifest.startedAt);
+    if (byTime !== 0) {
+        return byTime;
+    }
+    return a.manifest.key < b.manifest.key ? 1 : a.manifest.key > b.manifest.key ? -1 : 0;
+}
+
+interface ListedObject {
+    readonly size: number;
+    readonly lastModified?: Date;
+}
+
+async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, ListedObject>> {
+    const objects = new Map<string, ListedObject>();
+    let token: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+        const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of out.Contents ?? []) {
+            if (o.Key !== undefined) {
+                objects.set(o.Key, { size: o.Size ?? 0, ...(o.LastModified === undefined ? {} : { lastModified: o.LastModified }) });
+            }
+        }
+        if (out.IsTruncated !== true || out.NextContinuationToken === undefined) {
+            return objects;
+        }
+        token = out.NextContinuationToken;
+    }
+    throw new Error(`listing s3://${bucket}/${prefix} did not end after ${MAX_LIST_PAGES} pages`);
+}
+
+async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (out.Body === undefined) {
+        throw new ManifestError(key, "has no body");
+    }
+    return out.Body.transformToString("utf8");
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array<R>(items.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index] as T);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}

@@ -1,0 +1,146 @@
+import type { ClientConfig } from "pg";
+
+/**
+ * Where a PostgreSQL database is reached, parsed once from a `postgres://` URL so that the
+ * `pg` client and the libpq tools (pg_restore, psql) get the same settings, and the password
+ * is handed to child processes through the environment, never on a command line.
+ */
+export interface PgTarget {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password?: string;
+    readonly database: string;
+    /** libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full. */
+    readonly sslmode?: SslMode;
+}
+
+export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+
+const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+/** PostgreSQL truncates identifiers to 63 bytes; a longer name would silently become another one. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+export class PgTargetError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PgTargetError";
+    }
+}
+
+/**
+ * Parses `postgres://user:password@host:port/database?sslmode=require` (also `postgresql://`;
+ * `?host=/path` for a Unix socket directory). `name` is the argument or variable the URL came
+ * from, used in error messages; the password never appears in them.
+ */
+export function parsePostgresUrl(url: string, name: string): PgTarget {
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        throw new PgTargetError(`${name}: not a URL; expected postgres://user[:password]@host[:port]/database`);
+    }
+    if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+        throw new PgTargetError(`${name}: scheme "${parsed.protocol}" is not allowed; expected postgres:// or postgresql://`);
+    }
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    if (database === "") {
+        throw new PgTargetError(`${name}: no database name in ${redactUrl(url)}; expected postgres://user@host:port/database`);
+    }
+    checkIdentifier(database, `${name} database`);
+    const socketDir = parsed.searchParams.get("host");
+    const host = socketDir ?? decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, "");
+    if (host === "") {
+        throw new PgTargetError(`${name}: no host in ${redactUrl(url)}`);
+    }
+    const port = parsed.port === "" ? 5432 : Number(parsed.port);
+    const user = decodeURIComponent(parsed.username);
+    if (user === "") {
+        throw new PgTargetError(`${name}: no user in ${redactUrl(url)}; expected postgres://user@host:port/database`);
+    }
+    const sslParam = parsed.searchParams.get("sslmode");
+    let sslmode: SslMode | undefined;
+    if (sslParam !== null) {
+        if (!(SSL_MODES as readonly string[]).includes(sslParam)) {
+            throw new PgTargetError(`${name}: sslmode "${sslParam}" is not allowed; expected one of ${SSL_MODES.join(", ")}`);
+        }
+        sslmode = sslParam as SslMode;
+    }
+    const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
+    return {
+        host,
+        port,
+        user,
+        database,
+        ...(password === undefined ? {} : { password }),
+        ...(sslmode === undefined ? {} : { sslmode }),
+    };
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(target: PgTarget, database: string): PgTarget {
+    checkIdentifier(database, "database");
+    return { ...target, database };
+}
+
+/** Environment for libpq tools: password through PGPASSWORD, never argv. */
+export function libpqEnv(target: PgTarget): Record<string, string> {
+    return {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGUSER: target.user,
+        PGDATABASE: target.database,
+        ...(target.password === undefined ? {} : { PGPASSWORD: target.password }),
+        ...(target.sslmode === undefined ? {} : { PGSSLMODE: target.sslmode }),
+    };
+}
+
+/** Settings for `new pg.Client(...)`, matching what libpq does for the same sslmode. */
+export function clientConfig(target: PgTarget): ClientConfig {
+    const base: ClientConfig = {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        database: target.database,
+        ...(target.password === undefined ? {} : { password: target.password }),
+        connectionTimeoutMillis: 15_000,
+    };
+    switch (target.sslmode) {
+        case undefined:
+        case "disable":
+        case "allow":
+        case "prefer":
+            return base;
+        case "require":
+            return { ...base, ssl: { rejectUnauthorized: false } };
+        case "verify-ca":
+        case "verify-full":
+            return { ...base, ssl: { rejectUnauthorized: true } };
+    }
+}
+
+/** `user@host:port/database`, safe for logs and output. */
+export function describeTarget(target: PgTarget): string {
+    return `${target.user}@${target.host}:${target.port}/${target.database}`;
+}
+
+/** The URL with any password replaced by `***`. */
+export function redactUrl(url: string): string {
+    return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+}
+
+/** Double-quoted SQL identifier. */
+export function quoteIdent(identifier: string): string {
+    return `"${identifier.replace(/"/g, '""')}"`;
+}
+
+export function checkIdentifier(identifier: string, name: string): void {
+    if (identifier.length === 0 || identifier.includes("\0")) {
+        throw new PgTargetError(`${name}: "${identifier}" is not a valid identifier; expected 1..${MAX_IDENTIFIER_BYTES} bytes without NUL`);
+    }
+    const bytes = Buffer.byteLength(identifier, "utf8");
+    if (bytes > MAX_IDENTIFIER_BYTES) {
+        throw new PgTargetError(`${name}: "${identifier}" is ${bytes} bytes; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES}`);
+    }
+}

@@ -1,0 +1,443 @@
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Client } from "pg";
+import type { BackupManifest } from "./manifest";
+import { clientConfig, describeTarget, libpqEnv, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
+import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
+import type { Log } from "./ports";
+
+/**
+ * Restoring one backup into a new database: download to a seekable temp file while hashing,
+ * compare with the manifest, check the archive header and the tool and server versions, create
+ * the database (refusing an existing one unless overwrite is asked for), run pg_restore with
+ * parallel jobs, count rows the way the dump counted them, and always remove the temp file.
+ * The CLI restore, the verify function and the drill all run this code.
+ */
+
+/** `PGDMP`: the first bytes of every pg_dump custom-format archive. */
+const ARCHIVE_MAGIC = Buffer.from("PGDMP", "ascii");
+const MAX_JOBS = 64;
+const STDERR_TAIL_BYTES = 8 * 1024;
+
+export abstract class RestoreError extends Error {
+    protected constructor(message: string) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+
+/** The downloaded object is not what the manifest describes (size or SHA-256). */
+export class ChecksumMismatchError extends RestoreError {
+    constructor(
+        readonly key: string,
+        readonly expected: { readonly sha256: string; readonly sizeBytes: number },
+        readonly actual: { readonly sha256: string; readonly sizeBytes: number },
+    ) {
+        super(
+            `backup ${key} does not match its manifest: ` +
+                (expected.sizeBytes !== actual.sizeBytes ? `size ${actual.sizeBytes} bytes, manifest says ${expected.sizeBytes}; ` : "") +
+                `sha256 ${actual.sha256}, manifest says ${expected.sha256}; nothing was restored`,
+        );
+    }
+}
+
+/** The object does not start with the pg_dump custom-format header. */
+export class ArchiveHeaderError extends RestoreError {
+    constructor(key: string, firstBytes: Buffer) {
+        super(`backup ${key} is not a pg_dump custom-format archive (starts with ${JSON.stringify(firstBytes.toString("latin1"))}, expected "PGDMP"); nothing was restored`);
+    }
+}
+
+/** pg_restore too old for the archive, or the target server too old for the dump. */
+export class VersionMismatchError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
+/** The target database exists and overwrite was not asked for. */
+export class TargetExistsError extends RestoreError {
+    constructor(target: PgTarget) {
+        super(`database "${target.database}" already exists on ${target.host}:${target.port}; refusing to overwrite it (pass --overwrite to drop and recreate it)`);
+    }
+}
+
+/** pg_restore exited non-zero, was killed, or ran out of time. */
+export class PgRestoreFailedError extends RestoreError {
+    constructor(
+        readonly reason: string,
+        readonly stderrTail: string,
+    ) {
+        super(`pg_restore failed: ${reason}${stderrTail === "" ? "" : `: ${stderrTail.trim()}`}`);
+    }
+}
+
+export class RestoreArgumentError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
+export interface RestoreOptions {
+    readonly s3: S3Client;
+    /** Bucket to read from (may be the DR replica, so not necessarily manifest.bucket). */
+    readonly bucket: string;
+    readonly manifest: BackupManifest;
+    /** Server, credentials and the name of the database to create. */
+    readonly target: PgTarget;
+    /** Database to connect to for CREATE/DROP DATABASE. @default "postgres" */
+    readonly maintenanceDatabase?: string;
+    /** Drop and recreate the target database if it exists. @default false - refuse */
+    readonly overwrite?: boolean;
+    /** pg_restore parallel jobs. @default min(4, available CPUs) */
+    readonly jobs?: number;
+    /** Pass --no-owner (objects owned by the restoring user). @default true */
+    readonly noOwner?: boolean;
+    /** Pass --no-privileges (skip GRANT/REVOKE, for servers without the source's roles). @default false */
+    readonly noPrivileges?: boolean;
+    /** Drop the database this restore created when the restore fails. @default true */
+    readonly dropOnFailure?: boolean;
+    /** Directory with pg_restore. @default env PG_BIN, else the newest /usr/lib/postgresql/<n>/bin, else PATH */
+    readonly binDir?: string;
+    /** Where the temp file goes (needs room for the whole backup). @default the OS temp dir */
+    readonly tempDir?: string;
+    /** pg_restore is stopped after this long. @default no limit */
+    readonly timeoutMs?: number;
+    /** Stops the download or pg_restore when aborted. */
+    readonly signal?: AbortSignal;
+    readonly log: Log;
+}
+
+export interface TableComparison {
+    readonly schema: string;
+    readonly name: string;
+    readonly expected: number;
+    /** null when the table is missing from the restored database. */
+    readonly actual: number | null;
+    readonly ok: boolean;
+}
+
+export interface Preflight {
+    readonly pgRestorePath: string;
+    readonly pgRestoreVersion: string;
+    readonly serverVersion: string;
+    readonly serverVersionNum: number;
+}
+
+export interface DownloadedBackup {
+    readonly path: string;
+    readonly sizeBytes: number;
+    readonly sha256: string;
+    readonly seconds: number;
+}
+
+export interface RestoredDatabase {
+    readonly database: string;
+    /** True when an existing database was dropped first (overwrite). */
+    readonly replaced: boolean;
+    readonly pgRestoreSeconds: number;
+    readonly jobs: number;
+    readonly tables: readonly TableComparison[];
+    readonly rowCountsMatch: boolean;
+}
+
+export interface RestoreResult extends Preflight, RestoredDatabase {
+    readonly key: string;
+    readonly sizeBytes: number;
+    readonly sha256: string;
+    readonly downloadSeconds: number;
+    /** Download, checks, create and pg_restore: the time until the database is usable. */
+    readonly totalSeconds: number;
+}
+
+/** The whole restore: preflight, download and check, restore, count; the temp file always removed. */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+    const started = performance.now();
+    const jobs = resolveJobs(options.jobs);
+    const preflight = await checkRestorePreconditions(options);
+    return withTempDir(options.tempDir, async (dir) => {
+        const downloaded = await downloadBackup(options, dir);
+        const restored = await restoreDownloaded(options, preflight, downloaded, jobs);
+        return {
+            ...preflight,
+            ...restored,
+            key: options.manifest.key,
+            sizeBytes: downloaded.sizeBytes,
+            sha256: downloaded.sha256,
+            downloadSeconds: downloaded.seconds,
+            totalSeconds: (performance.now() - started) / 1000,
+        };
+    });
+}
+
+/** `jobs` checked and defaulted: an integer 1..64. */
+export function resolveJobs(jobs: number | undefined): number {
+    if (jobs === undefined) {
+        return Math.max(1, Math.min(4, availableParallelism()));
+    }
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
+        throw new RestoreArgumentError(`jobs: ${jobs} is out of range; expected an integer 1..${MAX_JOBS}`);
+    }
+    return jobs;
+}
+
+/**
+ * Everything that can be checked before downloading: pg_restore's version against the archive's
+ * pg_dump, the target server's version against the dump, and that the target database does not
+ * exist (unless overwrite).
+ */
+export async function checkRestorePreconditions(options: RestoreOptions): Promise<Preflight> {
+    const { manifest, target } = options;
+    const pgRestorePath = findPgTool("pg_restore", options.binDir);
+    const pgRestoreVersion = await toolVersion(pgRestorePath);
+    const dumpMajor = majorOfToolVersion(manifest.pgDumpVersion);
+    const restoreMajor = majorOfToolVersion(pgRestoreVersion);
+    if (restoreMajor < dumpMajor) {
+        throw new VersionMismatchError(
+            `${pgRestoreVersion} cannot read an archive written by ${manifest.pgDumpVersion}: pg_restore's major version must be ${dumpMajor} or newer (set PG_BIN or --bin-dir to a newer client)`,
+        );
+    }
+    return withMaintenanceClient(options, async (client) => {
+        const row = (await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n")).rows[0];
+        if (row === undefined) {
+            throw new Error("the target server returned no version");
+        }
+        const serverVersionNum = Number(row.n);
+        const targetMajor = majorOfVersionNum(serverVersionNum);
+        const sourceMajor = majorOfVersionNum(manifest.serverVersionNum);
+        if (targetMajor < sourceMajor) {
+            throw new VersionMismatchError(
+                `the target server ${target.host}:${target.port} runs PostgreSQL ${row.v}, older than the backup's source server ${manifest.serverVersion}: restore into PostgreSQL ${sourceMajor} or newer`,
+            );
+        }
+        if (targetMajor < dumpMajor) {
+            throw new VersionMismatchError(
+                `the target server ${target.host}:${target.port} runs PostgreSQL ${row.v}, older than the backup's ${manifest.pgDumpVersion}: pg_dump output is only guaranteed to load into its own major version or newer; restore into PostgreSQL ${dumpMajor} or newer`,
+            );
+        }
+        if (options.overwrite !== true && (await databaseExists(client, target.database))) {
+            throw new TargetExistsError(target);
+        }
+        return { pgRestorePath, pgRestoreVersion, serverVersion: row.v, serverVersionNum };
+    });
+}
+
+/**
+ * Downloads the backup object into `dir`, hashing on the way, and checks size, SHA-256 and the
+ * archive header against the manifest. The file is seekable, so pg_restore can run jobs in parallel.
+ */
+export async function downloadBackup(options: Pick<RestoreOptions, "s3" | "bucket" | "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
+    const { manifest } = options;
+    const started = performance.now();
+    const out = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: manifest.key }), { abortSignal: options.signal });
+    if (!(out.Body instanceof Readable)) {
+        throw new Error(`s3://${options.bucket}/${manifest.key}: the response has no readable body`);
+    }
+    const path = join(dir, "backup.dump");
+    const tap = new HashingTap();
+    await pipeline(out.Body, tap, createWriteStream(path, { mode: 0o600 }), { signal: options.signal });
+    const sha256 = tap.digest();
+    const seconds = (performance.now() - started) / 1000;
+    if (sha256 !== manifest.sha256 || tap.bytes !== manifest.sizeBytes) {
+        throw new ChecksumMismatchError(manifest.key, { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes }, { sha256, sizeBytes: tap.bytes });
+    }
+    const head = await readHead(path, ARCHIVE_MAGIC.length);
+    if (!head.equals(ARCHIVE_MAGIC)) {
+        throw new ArchiveHeaderError(manifest.key, head);
+    }
+    options.log.info("backup downloaded and checked", { key: manifest.key, bytes: tap.bytes, sha256, seconds: round(seconds) });
+    return { path, sizeBytes: tap.bytes, sha256, seconds };
+}
+
+/**
+ * Creates the target database (dropping an existing one first only with overwrite), runs
+ * pg_restore on the downloaded file, and compares row counts with the manifest. A database this
+ * call created is dropped again when pg_restore fails (unless dropOnFailure is false).
+ */
+export async function restoreDownloaded(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
+    const { target, log } = options;
+    const replaced = await withMaintenanceClient(options, async (client) => {
+        const exists = await databaseExists(client, target.database);
+        if (exists && options.overwrite !== true) {
+            throw new TargetExistsError(target);
+        }
+        if (exists) {
+            log.warn("dropping the existing database before restoring (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}` });
+            await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
+        }
+        await client.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);
+        return exists;
+    });
+    log.info("database created; running pg_restore", { target: describeTarget(target), jobs });
+    const started = performance.now();
+    try {
+        await runPgRestore(preflight.pgRestorePath, downloaded.path, options, jobs);
+    } catch (err) {
+        if (options.dropOnFailure !== false) {
+            await dropDatabase(options, target.database).catch((dropErr: unknown) => {
+                log.error("could not drop the database after a failed restore", { database: target.database, error: messageOf(dropErr) });
+            });
+        }
+        throw err;
+    }
+    const pgRestoreSeconds = (performance.now() - started) / 1000;
+    const tables = await countRestoredRows(target, options.manifest);
+    const rowCountsMatch = tables.every((t) => t.ok);
+    log.info("pg_restore finished", { database: target.database, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
+    return { database: target.database, replaced, pgRestoreSeconds, jobs, tables, rowCountsMatch };
+}
+
+/** Exact count(*) of every table the manifest lists, in the restored database. */
+export async function countRestoredRows(target: PgTarget, manifest: BackupManifest): Promise<TableComparison[]> {
+    const client = new Client(clientConfig(target));
+    await client.connect();
+    try {
+        const found = await client.query<{ schema: string; name: string }>(
+            "SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm', 'f')",
+        );
+        const present = new Set(found.rows.map((r) => `${r.schema}\u0000${r.name}`));
+        const comparisons: TableComparison[] = [];
+        for (const table of manifest.tables) {
+            let actual: number | null = null;
+            if (present.has(`${table.schema}\u0000${table.name}`)) {
+                const res = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
+                actual = Number(res.rows[0]?.n ?? "0");
+            }
+            comparisons.push({ schema: table.schema, name: table.name, expected: table.rows, actual, ok: actual === table.rows });
+        }
+        return comparisons;
+    } finally {
+        await client.end();
+    }
+}
+
+/** Drops a database if it exists (terminating its sessions); used for cleanup. */
+export async function dropDatabase(options: Pick<RestoreOptions, "target" | "maintenanceDatabase">, database: string): Promise<void> {
+    await withMaintenanceClient(options, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`));
+}
+
+export async function databaseExistsOn(options: Pick<RestoreOptions, "target" | "maintenanceDatabase">, database: string): Promise<boolean> {
+    return withMaintenanceClient(options, (client) => databaseExists(client, database));
+}
+
+/** Runs `fn` with a fresh temp dir (mode 0700) that is removed afterwards, whatever happens. */
+export async function withTempDir<T>(parent: string | undefined, fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(parent ?? tmpdir(), "pg-restore-"));
+    try {
+        return await fn(dir);
+    } finally {
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+
+async function withMaintenanceClient<T>(options: Pick<RestoreOptions, "target" | "maintenanceDatabase">, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client(clientConfig(withDatabase(options.target, options.maintenanceDatabase ?? "postgres")));
+    await client.connect();
+    try {
+        return await fn(client);
+    } finally {
+        await client.end();
+    }
+}
+
+async function databaseExists(client: Client, database: string): Promise<boolean> {
+    const res = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    return (res.rowCount ?? 0) > 0;
+}
+
+function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptions, jobs: number): Promise<void> {
+    const args = [
+        `--dbname=${conninfoDbname(options.target.database)}`,
+        `--jobs=${jobs}`,
+        "--exit-on-error",
+        ...(options.noOwner === false ? [] : ["--no-owner"]),
+        ...(options.noPrivileges === true ? ["--no-privileges"] : []),
+        file,
+    ];
+    const env: NodeJS.ProcessEnv = { ...withoutLibpqVariables(process.env), ...libpqEnv(options.target) };
+    return new Promise((resolve, reject) => {
+        const child = spawn(pgRestorePath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        let stopReason: string | undefined;
+        child.stderr.setEncoding("utf8");
+        child.stderr.on("data", (chunk: string) => {
+            stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
+        });
+        const stop = (reason: string): void => {
+            stopReason ??= reason;
+            child.kill("SIGTERM");
+        };
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${options.timeoutMs} ms`), options.timeoutMs);
+        const onAbort = (): void => stop("aborted");
+        options.signal?.addEventListener("abort", onAbort, { once: true });
+        child.once("error", (err) => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener("abort", onAbort);
+            reject(new PgRestoreFailedError(`could not start ${pgRestorePath} (${err.message})`, ""));
+        });
+        child.once("close", (code, signal) => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener("abort", onAbort);
+            if (stopReason === undefined && code === 0) {
+                resolve();
+                return;
+            }
+            const reason = stopReason ?? (signal !== null ? `killed by ${signal}` : `exit code ${code ?? "unknown"}`);
+            reject(new PgRestoreFailedError(reason, stderr));
+        });
+        if (options.signal?.aborted === true) {
+            onAbort();
+        }
+    });
+}
+
+/** A libpq conninfo naming only the database, so a name containing `=` is not read as a connection string. */
+function conninfoDbname(database: string): string {
+    return `dbname='${database.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** Strips PG* variables so only the target's settings reach libpq. */
+function withoutLibpqVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !/^PG[A-Z]+$/.test(k)));
+}
+
+class HashingTap extends Transform {
+    private readonly hash = createHash("sha256");
+    bytes = 0;
+
+    override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+
+    digest(): string {
+        return this.hash.digest("hex");
+    }
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+    const handle = await open(path, "r");
+    try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, 0);
+        return buffer.subarray(0, bytesRead);
+    } finally {
+        await handle.close();
+    }
+}
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
+
+function round(seconds: number): number {
+    return Math.round(seconds * 1000) / 1000;
+}

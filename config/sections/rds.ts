@@ -11,11 +11,21 @@ export const exportTableSchema = z.strictObject({
 
 /** The RDS instance the stack creates (or adopts with `pulumi import`) and its backup policy. */
 export const rdsInstanceSchema = z.strictObject({
+    /** DB instance identifier; give the existing one when adopting an instance with `pulumi import`. Omitted: generated from the database name. */
+    identifier: z.string().regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/, {
+        message: "must be 1-63 characters: lower-case letters, digits and single '-' between them, starting with a letter",
+    }).optional(),
     engineVersion: z.string().regex(/^\d+(\.\d+)?$/).prefault("15"),
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).prefault("db.t4g.medium"),
     allocatedStorageGb: z.int().min(20).max(65536).prefault(50),
     maxAllocatedStorageGb: z.int().min(20).max(65536).optional(),
     multiAz: z.boolean().prefault(false),
+    /** Master user name; its password is generated and kept by RDS in Secrets Manager. Cannot change after creation. */
+    masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
+    /** Performance Insights, encrypted with the backup key (ignored on classes that do not support it). */
+    performanceInsights: z.boolean().prefault(true),
+    /** Log statements running at least this long, in milliseconds; omitted: not logged by duration. */
+    logMinDurationStatementMs: z.int().min(0).max(2147483647).optional(),
     /** Days of automated backups (and so of point-in-time recovery): 0 turns them off. */
     backupRetentionDays: z.int().min(0).max(35).prefault(7),
     /** Daily automated-backup window, `hh24:mi-hh24:mi` UTC. */
@@ -77,6 +87,12 @@ export const awsBackupSchema = z.strictObject({
         enabled: z.boolean().prefault(true),
         schedule: z.string().prefault("cron(0 6 ? * SAT *)"),
         validationWindowHours: z.int().min(1).max(168).prefault(4),
+        /** Hours after the scheduled time within which a restore test must start. */
+        startWindowHours: z.int().min(1).max(168).prefault(24),
+        /** Test the newest recovery point created within this many days. */
+        selectionWindowDays: z.int().min(1).max(365).prefault(7),
+        /** Instance class of the test restores (a small one keeps them cheap); omitted: the backed-up instance's class. */
+        dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
     }).prefault({}),
     /** Resources carrying this tag are selected into the plan. */
     selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).prefault({ key: "backup-plan", value: "pg-backup-stack" }),

@@ -1,0 +1,189 @@
+import { Finding, Rule, error, warning } from "../findings";
+import { AWS_REGIONS } from "../regions";
+import { TIER_NAMES, TierConfig } from "../schema";
+import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
+import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "../windows";
+
+/** S3 minimum storage durations: an object leaving a class earlier is billed the rest anyway. */
+export const MINIMUM_STORAGE_DAYS = { standardIa: 30, glacier: 90, deepArchive: 180 } as const;
+
+/** The storage-class steps of a tier, in the order S3 applies them. */
+type ClassStep = { readonly key: "standardIaAfterDays" | "glacierAfterDays" | "deepArchiveAfterDays"; readonly label: string; readonly minDays: number };
+const STEPS: readonly ClassStep[] = [
+    { key: "standardIaAfterDays", label: "Standard-IA", minDays: MINIMUM_STORAGE_DAYS.standardIa },
+    { key: "glacierAfterDays", label: "Glacier Flexible Retrieval", minDays: MINIMUM_STORAGE_DAYS.glacier },
+    { key: "deepArchiveAfterDays", label: "Deep Archive", minDays: MINIMUM_STORAGE_DAYS.deepArchive },
+];
+
+export const regionsKnownAndDistinct: Rule = (c) => {
+    const out: Finding[] = [];
+    for (const key of ["primary", "dr"] as const) {
+        if (!AWS_REGIONS.includes(c.regions[key])) {
+            out.push(error(`regions.${key}`, c.regions[key], `is not a known AWS region (e.g. ${AWS_REGIONS.slice(0, 4).join(", ")}, ...)`));
+        }
+    }
+    if (c.regions.dr === c.regions.primary) {
+        out.push(error("regions.dr", c.regions.dr, "must differ from regions.primary: a DR copy in the same region does not survive a regional outage"));
+    }
+    return out;
+};
+
+/**
+ * S3 lifecycle ordering per tier: Standard-IA no earlier than day 30; Glacier at least 30 days
+ * after Standard-IA; Deep Archive at least 90 days after Glacier (30 after Standard-IA when
+ * there is no Glacier step); expiry after the last transition and not before the minimum
+ * storage duration of the class it sits in, unless `allowEarlyDeletion`.
+ */
+export const lifecycleOrdering: Rule = (c) => TIER_NAMES.flatMap((tier) => tierLifecycleFindings(tier, c.retention[tier]));
+
+export function tierLifecycleFindings(tier: string, t: TierConfig): Finding[] {
+    const out: Finding[] = [];
+    const base = `retention.${tier}`;
+    if (t.standardIaAfterDays !== undefined && t.standardIaAfterDays < 30) {
+        out.push(error(`${base}.standardIaAfterDays`, t.standardIaAfterDays, "must be at least 30: S3 moves objects to Standard-IA no earlier than 30 days after creation"));
+    }
+    let previous: { step: ClassStep; days: number } | undefined;
+    for (const step of STEPS) {
+        const days = t[step.key];
+        if (days === undefined) continue;
+        if (previous !== undefined) {
+            const gap = previous.step.key === "standardIaAfterDays" ? 30 : previous.step.minDays;
+            if (days < previous.days + gap) {
+                out.push(error(`${base}.${step.key}`, days,
+                    `must be at least ${previous.days + gap}: ${gap} days after ${previous.step.key} (${previous.days}), the shortest an object may stay in ${previous.step.label}`));
+            }
+        }
+        previous = { step, days };
+    }
+    if (previous !== undefined) {
+        if (t.keepDays <= previous.days) {
+            out.push(error(`${base}.keepDays`, t.keepDays, `must be later than the last transition, ${previous.step.key} (${previous.days}); otherwise the transition never happens`));
+        } else if (!t.allowEarlyDeletion && t.keepDays < previous.days + previous.step.minDays) {
+            out.push(error(`${base}.keepDays`, t.keepDays,
+                `expires ${t.keepDays - previous.days} days after the move to ${previous.step.label}, which bills at least ${previous.step.minDays} days: keep until day ${previous.days + previous.step.minDays} or later, drop the transition, or set ${base}.allowEarlyDeletion: true`));
+        }
+    }
+    return out;
+}
+
+/** Longer tiers should outlive shorter ones, or they add nothing. */
+export const tiersGrowLonger: Rule = (c) => {
+    const out: Finding[] = [];
+    const { daily, weekly, monthly } = c.retention;
+    if (weekly.keepDays <= daily.keepDays) {
+        out.push(warning("retention.weekly.keepDays", weekly.keepDays, `is not longer than retention.daily.keepDays (${daily.keepDays}): weekly backups add no history`));
+    }
+    if (monthly.keepDays <= weekly.keepDays) {
+        out.push(warning("retention.monthly.keepDays", monthly.keepDays, `is not longer than retention.weekly.keepDays (${weekly.keepDays}): monthly backups add no history`));
+    }
+    return out;
+};
+
+/** Production keeps at least a week of automated RDS backups (and so of point-in-time recovery). */
+export const prodRdsRetention: Rule = (c) => {
+    if (c.environment !== "prod") return [];
+    return c.aws.databases.flatMap((db, i) =>
+        db.instance !== undefined && db.instance.backupRetentionDays < 7
+            ? [error(`aws.databases[${i}].instance.backupRetentionDays`, db.instance.backupRetentionDays, "must be at least 7 in prod (allowed 7..35): a week of point-in-time recovery is the production minimum")]
+            : [],
+    );
+};
+
+/** RDS windows: parseable, at least 30 minutes, and the backup window clear of the maintenance window. */
+export const rdsWindows: Rule = (c) =>
+    c.aws.databases.flatMap((db, i) => {
+        if (db.instance === undefined) return [];
+        const base = `aws.databases[${i}].instance`;
+        const out: Finding[] = [];
+        const backup = parseDailyWindow(db.instance.backupWindow);
+        const maintenance = parseWeeklyWindow(db.instance.maintenanceWindow);
+        if (typeof backup === "string") out.push(error(`${base}.backupWindow`, db.instance.backupWindow, backup));
+        else if (backup.lengthMinutes < 30) out.push(error(`${base}.backupWindow`, db.instance.backupWindow, `is ${backup.lengthMinutes} minutes long; RDS needs at least 30`));
+        if (typeof maintenance === "string") out.push(error(`${base}.maintenanceWindow`, db.instance.maintenanceWindow, maintenance));
+        else if (maintenance.lengthMinutes < 30) out.push(error(`${base}.maintenanceWindow`, db.instance.maintenanceWindow, `is ${maintenance.lengthMinutes} minutes long; RDS needs at least 30`));
+        if (typeof backup !== "string" && typeof maintenance !== "string" && dailyOverlapsWeekly(backup, maintenance)) {
+            out.push(error(`${base}.backupWindow`, db.instance.backupWindow, `overlaps the maintenance window ${db.instance.maintenanceWindow}; RDS requires them apart`));
+        }
+        return out;
+    });
+
+/** Every schedule parses, and the dump runs at least as often as the RPO allows. */
+export const schedules: Rule = (c) => {
+    const out: Finding[] = [];
+    const entries: [string, string | undefined][] = [["dump", c.schedules.dump], ["export", c.schedules.export], ["verify", c.schedules.verify]];
+    for (const [name, expression] of entries) {
+        if (expression === undefined) continue;
+        let parsed;
+        try {
+            parsed = parseSchedule(expression);
+        } catch (err) {
+            if (!(err instanceof ScheduleError)) throw err;
+            out.push(error(`schedules.${name}`, expression, err.message));
+            continue;
+        }
+        if (name === "dump") {
+            const gap = longestGapMinutes(parsed);
+            if (gap > c.objectives.rpoMinutes) {
+                out.push(error("schedules.dump", expression,
+                    `leaves up to ${formatMinutes(gap)} between dumps, longer than objectives.rpoMinutes (${c.objectives.rpoMinutes} = ${formatMinutes(c.objectives.rpoMinutes)}); run it at least every ${formatMinutes(c.objectives.rpoMinutes)}`));
+            }
+        }
+    }
+    return out;
+};
+
+/**
+ * Object Lock: mode and days come together; COMPLIANCE retention cannot outlast the objects it
+ * protects (nobody could delete them on time, not even the root user).
+ */
+export const objectLock: Rule = (c) => {
+    const lock = c.storage.objectLock;
+    const out: Finding[] = [];
+    if (lock === undefined) {
+        return c.environment === "prod"
+            ? [warning("storage.objectLock", undefined, "is not set in prod: backups can be deleted by anyone with s3:DeleteObjectVersion; set mode and days")]
+            : [];
+    }
+    if ((lock.mode === undefined) !== (lock.days === undefined)) {
+        const missing = lock.mode === undefined ? "mode" : "days";
+        out.push(error(`storage.objectLock.${missing}`, undefined, "is required when Object Lock is configured: give both mode (GOVERNANCE or COMPLIANCE) and days"));
+        return out;
+    }
+    if (lock.days === undefined) return out;
+    const shortest = Math.min(...TIER_NAMES.map((t) => c.retention[t].keepDays));
+    const shortestTier = TIER_NAMES.find((t) => c.retention[t].keepDays === shortest) ?? "daily";
+    if (lock.days > shortest) {
+        const msg = `is longer than retention.${shortestTier}.keepDays (${shortest}): locked objects would outlive their expiry`;
+        out.push(lock.mode === "COMPLIANCE"
+            ? error("storage.objectLock.days", lock.days, `${msg}, and COMPLIANCE cannot be shortened; use at most ${shortest}`)
+            : warning("storage.objectLock.days", lock.days, `${msg}; expiry will wait for the GOVERNANCE lock to end`));
+    }
+    return out;
+};
+
+/** Production guards: nothing that lets a destroy or a typo remove backups. */
+export const prodGuards: Rule = (c) => {
+    if (c.environment !== "prod") return [];
+    const out: Finding[] = [];
+    if (c.storage.forceDestroy) out.push(error("storage.forceDestroy", true, "must be false in prod: it lets `pulumi destroy` delete buckets full of backups"));
+    if (c.protect === false) out.push(warning("protect", false, "turns off deletion protection of stateful resources in prod"));
+    if (!c.storage.replication) out.push(warning("storage.replication", false, "is off in prod: backups live in one region only"));
+    return out;
+};
+
+export const rules: readonly Rule[] = [
+    regionsKnownAndDistinct,
+    lifecycleOrdering,
+    tiersGrowLonger,
+    prodRdsRetention,
+    rdsWindows,
+    schedules,
+    objectLock,
+    prodGuards,
+];
+
+/** For the summary and report: a tier's timeline as `Standard -> IA@30 -> Glacier@60 -> expire@365`. */
+export function tierTimeline(t: TierConfig): string {
+    const steps = STEPS.filter((s) => t[s.key] !== undefined).map((s) => `${s.label} day ${t[s.key] ?? 0}`);
+    return ["Standard day 0", ...steps, `expire day ${t.keepDays}`].join(" -> ");
+}

@@ -1,0 +1,83 @@
+import { Finding } from "../../config/findings";
+import { RawStackConfig } from "../../config/load";
+import { StackConfig, validateConfig } from "../../config/validate";
+
+/** A JSON-like value a test overrides config with; `undefined` deletes the key. */
+type Json = unknown;
+
+/**
+ * The smallest valid raw configuration (as a stack file would hold it, namespace stripped):
+ * a staging stack with one RDS database. Tests change one thing and expect one finding.
+ */
+export function baseConfig(): Record<string, Json> {
+    return {
+        environment: "staging",
+        objectives: { rpoMinutes: 60, rtoMinutes: 60 },
+        regions: { primary: "eu-west-1", dr: "eu-central-1" },
+        retention: {
+            daily: { keepDays: 7 },
+            weekly: { keepDays: 35 },
+            monthly: { keepDays: 365, standardIaAfterDays: 30, glacierAfterDays: 60, deepArchiveAfterDays: 150 },
+        },
+        schedules: { dump: "rate(1 hour)" },
+        aws: {
+            network: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a", "subnet-0b"] },
+            databases: [{ name: "app", databaseName: "app", instance: {} }],
+        },
+    };
+}
+
+/**
+ * baseConfig with overrides at dotted paths (`"retention.daily.keepDays": 0`,
+ * `"aws.databases[0].instance.backupWindow": "..."`); `undefined` removes the key.
+ */
+export function validConfig(overrides: Readonly<Record<string, Json>> = {}): Record<string, Json> {
+    const config = baseConfig();
+    for (const [path, value] of Object.entries(overrides)) setPath(config, path, value);
+    return config;
+}
+
+export function asRaw(values: Record<string, Json>, origin: RawStackConfig["origin"] = "file"): RawStackConfig {
+    return { source: "test", origin, values, foreign: {} };
+}
+
+/** All findings of a raw config (stack-file origin). */
+export function validate(values: Record<string, Json>): readonly Finding[] {
+    return validateConfig(asRaw(values)).findings;
+}
+
+export function errorsOf(values: Record<string, Json>): readonly Finding[] {
+    return validate(values).filter((f) => f.severity === "error");
+}
+
+/** The resolved StackConfig of a raw config; throws with the findings if it has errors. */
+export function stackConfig(values: Record<string, Json>): StackConfig {
+    const result = validateConfig(asRaw(values, "program"));
+    if (result.config === undefined) {
+        throw new Error(`config has errors:\n${result.findings.map((f) => `${f.path}: ${f.message}`).join("\n")}`);
+    }
+    return result.config;
+}
+
+function setPath(root: Record<string, Json>, path: string, value: Json): void {
+    const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+    let cur: Record<string, Json> | Json[] = root;
+    parts.forEach((part, i) => {
+        const last = i === parts.length - 1;
+        const key: string | number = Array.isArray(cur) ? Number(part) : part;
+        const container = cur as Record<string | number, Json>;
+        if (last) {
+            if (value === undefined) {
+                if (Array.isArray(cur)) cur.splice(Number(part), 1);
+                else delete container[key];
+            } else {
+                container[key] = value;
+            }
+            return;
+        }
+        if (typeof container[key] !== "object" || container[key] === null) {
+            container[key] = /^\d+$/.test(parts[i + 1] ?? "") ? [] : {};
+        }
+        cur = container[key] as Record<string, Json> | Json[];
+    });
+}

@@ -17,7 +17,12 @@ export async function main(args: readonly string[]): Promise<number> {
         if (arg === "--stack") {
             const stack = args[++i];
             if (stack === undefined) return usageError("--stack needs a stack name (staging, prod, ...)");
-            file = stackFilePath(stack);
+            try {
+                file = stackFilePath(stack);
+            } catch (err) {
+                if (err instanceof StackFileError) return usageError(err.message);
+                throw err;
+            }
         } else if (arg === "--json") {
             json = true;
         } else if (arg !== undefined && !arg.startsWith("-") && file === undefined) {

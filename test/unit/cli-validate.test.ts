@@ -1,0 +1,82 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../../cli/validate";
+
+/** Runs the validate command, capturing what it prints. */
+async function runValidate(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (...a: unknown[]) => void out.push(a.join(" "));
+    console.error = (...a: unknown[]) => void err.push(a.join(" "));
+    try {
+        const code = await main(args);
+        return { code, out: out.join("\n"), err: err.join("\n") };
+    } finally {
+        console.log = log;
+        console.error = error;
+    }
+}
+
+describe("validate command", () => {
+    for (const stack of ["staging", "prod"]) {
+        it(`--stack ${stack}: exits 0 and prints the guarantees`, async () => {
+            const r = await runValidate(["--stack", stack]);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.match(r.out, /valid/);
+            assert.match(r.out, /RPO\s+/);
+            assert.match(r.out, /Retention monthly\s+\d+ days: Standard day 0 -> /);
+        });
+    }
+
+    it("a bad file: exits 1 and names every error with its key and value", async () => {
+        // given a stack file with three mistakes
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "validate-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, [
+            "config:",
+            "  pg-backup-stack:environment: staging",
+            "  pg-backup-stack:objectives: { rpoMinutes: 60, rtoMinutes: 60 }",
+            "  pg-backup-stack:regions: { primary: eu-west-1, dr: eu-west-1 }",
+            "  pg-backup-stack:retention:",
+            "    daily: { keepDays: 7 }",
+            "    weekly: { keepDays: 35 }",
+            "    monthly: { keepDays: 365, standardIaAfterDays: 30, glacierAfterDays: 45 }",
+            "  pg-backup-stack:schedules: { dump: cron(0 2 * * ? *) }",
+            "",
+        ].join("\n"));
+        try {
+            // when
+            const r = await runValidate([file]);
+            // then
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, /3 error\(s\)/);
+            assert.match(r.err, /regions\.dr: "eu-west-1" must differ from regions\.primary/);
+            assert.match(r.err, /retention\.monthly\.glacierAfterDays: 45 must be at least 60/);
+            assert.match(r.err, /schedules\.dump: "cron\(0 2 \* \* \? \*\)" leaves up to 1 d between dumps/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("--json: one JSON document with the findings", async () => {
+        const r = await runValidate(["--stack", "prod", "--json"]);
+        const doc = JSON.parse(r.out) as { valid: boolean; guarantees: { control: string }[] };
+        assert.strictEqual(doc.valid, true);
+        assert.ok(doc.guarantees.some((g) => g.control === "RTO"));
+    });
+
+    it("a missing file and a bad stack name are clear errors", async () => {
+        const missing = await runValidate(["--stack", "nope"]);
+        assert.strictEqual(missing.code, 1);
+        assert.match(missing.err, /Pulumi\.nope\.yaml: no such file/);
+        const badName = await runValidate(["--stack", "../etc"]);
+        assert.strictEqual(badName.code, 2);
+        assert.match(badName.err, /--stack: "\.\.\/etc" is not a stack name/);
+        const usage = await runValidate([]);
+        assert.strictEqual(usage.code, 2);
+    });
+});

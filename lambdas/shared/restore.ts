@@ -361,7 +361,7 @@ function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptio
         ...(options.noPrivileges === true ? ["--no-privileges"] : []),
         file,
     ];
-    const env: NodeJS.ProcessEnv = { ...withoutLibpqVariables(process.env), ...libpqEnv(options.target) };
+    const env = { ...inheritedEnv(process.env), ...libpqEnv(options.target), PGCONNECT_TIMEOUT: "15", PGAPPNAME: "pg-backup-stack-restore" };
     return new Promise((resolve, reject) => {
         const child = spawn(pgRestorePath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
@@ -403,9 +403,18 @@ function conninfoDbname(database: string): string {
     return `dbname='${database.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
-/** Strips PG* variables so only the target's settings reach libpq. */
-function withoutLibpqVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-    return Object.fromEntries(Object.entries(env).filter(([k]) => !/^PG[A-Z]+$/.test(k)));
+/** Variables pg_restore gets from this process; everything else (cloud credentials included) stays out of the child. */
+const INHERITED_ENV = ["PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "PGSSLROOTCERT"];
+
+function inheritedEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of INHERITED_ENV) {
+        const value = parent[name];
+        if (value !== undefined) {
+            env[name] = value;
+        }
+    }
+    return env;
 }
 
 class HashingTap extends Transform {

@@ -1,0 +1,571 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
+import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
+import { checkIdentifier, describeTarget, withDatabase, type PgTarget } from "../shared/pgTarget";
+import type { Log, MetricSink, MetricUnit } from "../shared/ports";
+import {
+    ChecksumMismatchError,
+    ArchiveHeaderError,
+    checkRestorePreconditions,
+    databaseExistsOn,
+    downloadBackup,
+    dropDatabase,
+    resolveJobs,
+    restoreDownloaded,
+    withTempDir,
+    type DownloadedBackup,
+    type RestoreOptions,
+    type RestoredDatabase,
+} from "../shared/restore";
+
+/**
+ * The verify function's core: proves, per database, that the newest backup is recent, intact,
+ * plausibly sized, restorable within the RTO, and complete (row counts), and that Azure Flexible
+ * Server backups are recent. Every outcome is returned as a check and published as a metric.
+ */
+
+export interface SizeBounds {
+    /** How many previous backups form the baseline (their median size). */
+    readonly window: number;
+    /** The newest backup may not be smaller than this fraction of the median. */
+    readonly minRatio: number;
+    /** ... nor larger than this multiple of it. */
+    readonly maxRatio: number;
+}
+
+/** Size bounds used when the configuration does not give any. */
+export const DEFAULT_SIZE_BOUNDS: SizeBounds = { window: 7, minRatio: 0.5, maxRatio: 3 };
+
+export interface AzureServerTarget {
+    /** Logical name (the Database metric dimension). */
+    readonly name: string;
+    readonly resourceGroup: string;
+    readonly serverName: string;
+    /** Age limit of the newest backup for this server. @default the verify RPO */
+    readonly rpoSeconds?: number;
+}
+
+export interface VerifyConfig {
+    readonly bucket: string;
+    /** Key prefix the dump function writes under. */
+    readonly prefix: string;
+    /** Logical database names (the key's second segment) to verify. */
+    readonly databases: readonly string[];
+    readonly rpoSeconds: number;
+    readonly rtoSeconds: number;
+    readonly size: SizeBounds;
+    /** The verification server; its `database` is the one connected to for CREATE/DROP DATABASE. */
+    readonly verificationServer: PgTarget;
+    /** pg_restore parallel jobs. @default min(4, available CPUs) */
+    readonly jobs?: number;
+    /** @default env PG_BIN, else the newest /usr/lib/postgresql/<n>/bin, else PATH */
+    readonly binDir?: string;
+    /** Where the downloaded backup is kept during the restore. @default the OS temp dir */
+    readonly tempDir?: string;
+    /** pg_restore is stopped after this long. @default no limit */
+    readonly restoreTimeoutMs?: number;
+    /** Azure Flexible Servers whose automated backups are checked for age. @default none */
+    readonly azureServers?: readonly AzureServerTarget[];
+}
+
+/** The one Azure call verify makes, shaped like `PostgreSQLManagementFlexibleServerClient`. */
+export interface FlexibleServerBackupLister {
+    readonly backupsAutomaticAndOnDemand: {
+        listByServer(resourceGroupName: string, serverName: string): AsyncIterable<AzureBackup>;
+    };
+}
+
+export interface AzureBackup {
+    readonly name?: string;
+    readonly backupType?: string;
+    readonly completedTime?: Date;
+}
+
+export interface VerifyDeps {
+    readonly s3: S3Client;
+    readonly log: Log;
+    readonly metrics: MetricSink;
+    /** Needed when azureServers are configured. */
+    readonly azure?: FlexibleServerBackupLister;
+    /** @default () => new Date() */
+    readonly now?: () => Date;
+    readonly signal?: AbortSignal;
+}
+
+export type CheckName = "manifests" | "freshness" | "size" | "checksum" | "restore" | "rowCounts" | "rto" | "cleanup" | "azureFreshness";
+
+export interface CheckResult {
+    readonly name: CheckName;
+    readonly ok: boolean;
+    /** Not run because an earlier check failed or there was nothing to check; never ok. */
+    readonly skipped: boolean;
+    readonly detail: string;
+    readonly value?: number;
+    readonly unit?: MetricUnit;
+}
+
+export interface TargetVerification {
+    /** Logical database name, or the Azure server's logical name. */
+    readonly name: string;
+    readonly kind: "dump" | "azure";
+    readonly ok: boolean;
+    readonly checks: readonly CheckResult[];
+    /** The backup that was verified. */
+    readonly backup?: BackupEntry;
+    readonly scratchDatabase?: string;
+    readonly restore?: RestoredDatabase & { readonly seconds: number };
+    readonly download?: Omit<DownloadedBackup, "path">;
+}
+
+export interface VerifyReport {
+    readonly ok: boolean;
+    readonly startedAt: string;
+    readonly finishedAt: string;
+    readonly targets: readonly TargetVerification[];
+}
+
+export class VerifyConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "VerifyConfigError";
+    }
+}
+
+/** Rejects a configuration that cannot be verified against, naming the field, value and what is allowed. */
+export function validateVerifyConfig(config: VerifyConfig): void {
+    const positive = (name: string, value: number): void => {
+        if (!Number.isFinite(value) || value <= 0) {
+            throw new VerifyConfigError(`${name}: ${value} is not allowed; expected a number of seconds > 0`);
+        }
+    };
+    if (config.bucket.trim() === "") {
+        throw new VerifyConfigError(`bucket: "" is not allowed; expected a bucket name`);
+    }
+    positive("rpoSeconds", config.rpoSeconds);
+    positive("rtoSeconds", config.rtoSeconds);
+    const { window, minRatio, maxRatio } = config.size;
+    if (!Number.isInteger(window) || window < 1 || window > 100) {
+        throw new VerifyConfigError(`size.window: ${window} is out of range; expected an integer 1..100`);
+    }
+    if (!(minRatio > 0 && minRatio <= 1)) {
+        throw new VerifyConfigError(`size.minRatio: ${minRatio} is out of range; expected a number in (0, 1]`);
+    }
+    if (!(maxRatio >= 1 && Number.isFinite(maxRatio))) {
+        throw new VerifyConfigError(`size.maxRatio: ${maxRatio} is out of range; expected a finite number >= 1`);
+    }
+    if (config.databases.length === 0 && (config.azureServers ?? []).length === 0) {
+        throw new VerifyConfigError("databases: empty, and no azureServers either; expected at least one database or Azure server to verify");
+    }
+    const seen = new Set<string>();
+    for (const db of config.databases) {
+        if (!/^[A-Za-z0-9_.-]{1,63}$/.test(db)) {
+            throw new VerifyConfigError(`databases: "${db}" is not allowed; expected 1..63 of A-Z a-z 0-9 _ . -`);
+        }
+        if (seen.has(db)) {
+            throw new VerifyConfigError(`databases: "${db}" is listed twice`);
+        }
+        seen.add(db);
+    }
+    for (const [i, server] of (config.azureServers ?? []).entries()) {
+        for (const field of ["name", "resourceGroup", "serverName"] as const) {
+            if (server[field].trim() === "") {
+                throw new VerifyConfigError(`azureServers[${i}].${field}: "${server[field]}" is not allowed; expected a non-empty name`);
+            }
+        }
+        if (server.rpoSeconds !== undefined) {
+            positive(`azureServers[${i}].rpoSeconds`, server.rpoSeconds);
+        }
+    }
+    if (config.jobs !== undefined && (!Number.isInteger(config.jobs) || config.jobs < 1 || config.jobs > 64)) {
+        throw new VerifyConfigError(`jobs: ${config.jobs} is out of range; expected an integer 1..64`);
+    }
+}
+
+/** Verifies every configured database and Azure server; never throws for a failed check, only reports it. */
+export async function runVerify(config: VerifyConfig, deps: VerifyDeps): Promise<VerifyReport> {
+    validateVerifyConfig(config);
+    if ((config.azureServers ?? []).length > 0 && deps.azure === undefined) {
+        throw new VerifyConfigError("azureServers are configured but no Azure client was given");
+    }
+    const now = deps.now ?? ((): Date => new Date());
+    const startedAt = now().toISOString();
+    const targets: TargetVerification[] = [];
+    for (const database of config.databases) {
+        const result = await verifyDatabase(config, deps, database, now);
+        publish(deps.metrics, result);
+        targets.push(result);
+    }
+    for (const server of config.azureServers ?? []) {
+        const result = await verifyAzureServer(server, config.rpoSeconds, deps.azure as FlexibleServerBackupLister, now);
+        publish(deps.metrics, result);
+        targets.push(result);
+    }
+    for (const t of targets) {
+        deps.log[t.ok ? "info" : "error"](`verification ${t.ok ? "passed" : "failed"}`, {
+            target: t.name,
+            kind: t.kind,
+            failed: t.checks.filter((c) => !c.ok && !c.skipped).map((c) => `${c.name}: ${c.detail}`),
+        });
+    }
+    return { ok: targets.every((t) => t.ok), startedAt, finishedAt: now().toISOString(), targets };
+}
+
+async function verifyDatabase(config: VerifyConfig, deps: VerifyDeps, database: string, now: () => Date): Promise<TargetVerification> {
+    const { log } = deps;
+    const checks = new CheckList();
+    let catalog: Catalog;
+    try {
+        catalog = await listBackups(deps.s3, { bucket: config.bucket, prefix: config.prefix, database });
+    } catch (err) {
+        checks.fail("manifests", `cannot list s3://${config.bucket}: ${messageOf(err)}`);
+        checks.skipRest(["freshness", "size", "checksum", "restore", "rowCounts", "rto", "cleanup"], "the bucket could not be listed");
+        return finish(database, checks);
+    }
+    for (const key of catalog.withoutManifest) {
+        log.warn("dump object without a manifest ignored (not a backup)", { database, key });
+    }
+    const manifests = manifestsCheck(catalog);
+    checks.add(manifests);
+
+    const newest = catalog.backups[0];
+    if (newest === undefined) {
+        checks.fail("freshness", `no backup with a manifest under s3://${config.bucket}/${config.prefix}/${database}/`);
+        checks.skipRest(["size", "checksum", "restore", "rowCounts", "rto", "cleanup"], "there is no backup");
+        return finish(database, checks);
+    }
+    log.info("verifying backup", { database, key: newest.manifest.key, startedAt: newest.manifest.startedAt, sizeBytes: newest.manifest.sizeBytes });
+    const age = backupAgeSeconds(newest.manifest.startedAt, now());
+    checks.add({
+        name: "freshness",
+        ok: age <= config.rpoSeconds,
+        skipped: false,
+        detail: `newest backup ${newest.manifest.key} started ${formatDuration(age)} ago; RPO ${formatDuration(config.rpoSeconds)}`,
+        value: age,
+        unit: "Seconds",
+    });
+    const size = sizeCheck(
+        newest.manifest.sizeBytes,
+        catalog.backups.slice(1, 1 + config.size.window).map((b) => b.manifest.sizeBytes),
+        config.size,
+    );
+    checks.add({ name: "size", ok: size.ok, skipped: false, detail: size.detail, ...(size.ratio === undefined ? {} : { value: size.ratio, unit: "None" as const }) });
+
+    const restored = await restoreIntoScratch(config, deps, database, newest, now, checks);
+    return { ...finish(database, checks), backup: newest, ...restored };
+}
+
+interface ScratchOutcome {
+    readonly scratchDatabase?: string;
+    readonly restore?: RestoredDatabase & { readonly seconds: number };
+    readonly download?: Omit<DownloadedBackup, "path">;
+}
+
+async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, database: string, backup: BackupEntry, now: () => Date, checks: CheckList): Promise<ScratchOutcome> {
+    const scratch = scratchDatabaseName(database, now(), randomBytes(3).toString("hex"));
+    const options: RestoreOptions = {
+        s3: deps.s3,
+        bucket: config.bucket,
+        manifest: backup.manifest,
+        target: withDatabase(config.verificationServer, scratch),
+        maintenanceDatabase: config.verificationServer.database,
+        overwrite: false,
+        noOwner: true,
+        noPrivileges: true,
+        dropOnFailure: false,
+        log: deps.log,
+        ...(config.jobs === undefined ? {} : { jobs: config.jobs }),
+        ...(config.binDir === undefined ? {} : { binDir: config.binDir }),
+        ...(config.restoreTimeoutMs === undefined ? {} : { timeoutMs: config.restoreTimeoutMs }),
+        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    };
+    const jobs = resolveJobs(config.jobs);
+    const started = performance.now();
+    let outcome: ScratchOutcome = { scratchDatabase: scratch };
+    let mayHaveCreated = false;
+    try {
+        await withTempDir(config.tempDir, async (dir) => {
+            let downloaded: DownloadedBackup;
+            try {
+                downloaded = await downloadBackup(options, dir);
+            } catch (err) {
+                checks.fail("checksum", messageOf(err));
+                const why = err instanceof ChecksumMismatchError || err instanceof ArchiveHeaderError ? "the checksum check failed" : "the download failed";
+                checks.skipRest(["restore", "rowCounts", "rto", "cleanup"], why);
+                return;
+            }
+            checks.pass("checksum", `sha256 ${downloaded.sha256} and ${downloaded.sizeBytes} bytes match the manifest`);
+            const { path: _path, ...download } = downloaded;
+            outcome = { ...outcome, download };
+            let restored: RestoredDatabase;
+            try {
+                const preflight = await checkRestorePreconditions(options);
+                mayHaveCreated = true;
+                restored = await restoreDownloaded(options, preflight, downloaded, jobs);
+            } catch (err) {
+                checks.fail("restore", `into ${describeTarget(options.target)}: ${messageOf(err)}`);
+                checks.skipRest(["rowCounts", "rto"], "the restore failed");
+                return;
+            }
+            const seconds = (performance.now() - started) / 1000;
+            outcome = { ...outcome, restore: { ...restored, seconds } };
+            checks.pass("restore", `restored into ${describeTarget(options.target)} with ${jobs} job(s) in ${formatDuration(restored.pgRestoreSeconds)}`, restored.pgRestoreSeconds, "Seconds");
+            const mismatched = restored.tables.filter((t) => !t.ok);
+            checks.add({
+                name: "rowCounts",
+                ok: mismatched.length === 0,
+                skipped: false,
+                detail:
+                    mismatched.length === 0
+                        ? `${restored.tables.length} table(s), every row count matches the manifest`
+                        : `${mismatched.length} of ${restored.tables.length} table(s) differ: ` +
+                          mismatched
+                              .slice(0, 10)
+                              .map((t) => `${t.schema}.${t.name} restored ${t.actual === null ? "missing" : t.actual}, manifest ${t.expected}`)
+                              .join("; "),
+                value: mismatched.length,
+                unit: "Count",
+            });
+            checks.add({
+                name: "rto",
+                ok: seconds <= config.rtoSeconds,
+                skipped: false,
+                detail: `download and restore took ${formatDuration(seconds)}; RTO ${formatDuration(config.rtoSeconds)}`,
+                value: seconds,
+                unit: "Seconds",
+            });
+        });
+    } finally {
+        if (mayHaveCreated) {
+            checks.add(await dropScratch(options, scratch, deps.log));
+        } else if (!checks.has("cleanup")) {
+            checks.skipRest(["cleanup"], "no scratch database was created");
+        }
+    }
+    return outcome;
+}
+
+async function dropScratch(options: RestoreOptions, scratch: string, log: Log): Promise<CheckResult> {
+    try {
+        await dropDatabase(options, scratch);
+        if (await databaseExistsOn(options, scratch)) {
+            return { name: "cleanup", ok: false, skipped: false, detail: `scratch database ${scratch} still exists after DROP DATABASE` };
+        }
+        log.info("scratch database dropped", { database: scratch });
+        return { name: "cleanup", ok: true, skipped: false, detail: `scratch database ${scratch} dropped` };
+    } catch (err) {
+        return { name: "cleanup", ok: false, skipped: false, detail: `could not drop scratch database ${scratch}: ${messageOf(err)}` };
+    }
+}
+
+async function verifyAzureServer(server: AzureServerTarget, defaultRpoSeconds: number, azure: FlexibleServerBackupLister, now: () => Date): Promise<TargetVerification> {
+    const checks = new CheckList();
+    const rpo = server.rpoSeconds ?? defaultRpoSeconds;
+    try {
+        const backups: AzureBackup[] = [];
+        for await (const backup of azure.backupsAutomaticAndOnDemand.listByServer(server.resourceGroup, server.serverName)) {
+            backups.push(backup);
+            if (backups.length >= MAX_AZURE_BACKUPS) {
+                break;
+            }
+        }
+        checks.add(azureFreshnessCheck(server, backups, now(), rpo));
+    } catch (err) {
+        checks.fail("azureFreshness", `cannot list backups of ${server.resourceGroup}/${server.serverName}: ${messageOf(err)}`);
+    }
+    return { name: server.name, kind: "azure", ok: checks.ok(), checks: checks.all() };
+}
+
+const MAX_AZURE_BACKUPS = 10_000;
+
+/** The newest completed Azure backup is younger than the RPO. */
+export function azureFreshnessCheck(server: Pick<AzureServerTarget, "resourceGroup" | "serverName">, backups: readonly AzureBackup[], now: Date, rpoSeconds: number): CheckResult {
+    const completed = backups.filter((b): b is AzureBackup & { completedTime: Date } => b.completedTime instanceof Date && !Number.isNaN(b.completedTime.getTime()));
+    const where = `${server.resourceGroup}/${server.serverName}`;
+    if (completed.length === 0) {
+        return { name: "azureFreshness", ok: false, skipped: false, detail: `no completed backup listed for ${where}` };
+    }
+    const newest = completed.reduce((a, b) => (b.completedTime.getTime() > a.completedTime.getTime() ? b : a));
+    const age = Math.max(0, (now.getTime() - newest.completedTime.getTime()) / 1000);
+    return {
+        name: "azureFreshness",
+        ok: age <= rpoSeconds,
+        skipped: false,
+        detail: `newest backup of ${where} (${newest.name ?? "unnamed"}, ${newest.backupType ?? "unknown type"}) completed ${formatDuration(age)} ago; limit ${formatDuration(rpoSeconds)}`,
+        value: age,
+        unit: "Seconds",
+    };
+}
+
+/** Seconds since the backup's snapshot was taken (its start), never negative. */
+export function backupAgeSeconds(startedAt: string, now: Date): number {
+    return Math.max(0, (now.getTime() - Date.parse(startedAt)) / 1000);
+}
+
+export interface SizeVerdict {
+    readonly ok: boolean;
+    /** Newest size divided by the median of the previous ones; undefined without history. */
+    readonly ratio?: number;
+    readonly median?: number;
+    readonly detail: string;
+}
+
+/**
+ * The newest backup's size against the median of the previous ones: outside
+ * [minRatio, maxRatio] x median fails (a sudden drop usually means missing data).
+ * Without previous backups there is nothing to compare with, which passes.
+ */
+export function sizeCheck(sizeBytes: number, previousSizes: readonly number[], bounds: SizeBounds): SizeVerdict {
+    const baseline = previousSizes.slice(0, bounds.window);
+    if (baseline.length === 0) {
+        return { ok: true, detail: `${sizeBytes} bytes; no previous backup to compare with` };
+    }
+    const med = median(baseline);
+    if (med === 0) {
+        return { ok: sizeBytes === 0, median: 0, detail: `${sizeBytes} bytes; the previous backups' median is 0 bytes` };
+    }
+    const ratio = sizeBytes / med;
+    const ok = ratio >= bounds.minRatio && ratio <= bounds.maxRatio;
+    return {
+        ok,
+        ratio,
+        median: med,
+        detail: `${sizeBytes} bytes is ${ratio.toFixed(3)}x the median ${med} of the previous ${baseline.length}; allowed ${bounds.minRatio}x..${bounds.maxRatio}x`,
+    };
+}
+
+export function median(values: readonly number[]): number {
+    if (values.length === 0) {
+        throw new RangeError("median of no values");
+    }
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * `verify_<db>_<YYYYMMDDHHMMSS>_<random>`: unique per run, recognisable as ours, lower case so it
+ * needs no quoting in psql, and within PostgreSQL's 63-byte identifier limit.
+ */
+export function scratchDatabaseName(database: string, at: Date, random: string): string {
+    const safe = database.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 24);
+    const stamp = at.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+    const name = `verify_${safe}_${stamp}_${random.toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+    checkIdentifier(name, "scratch database");
+    return name;
+}
+
+/**
+ * A manifest that cannot be used is a failure when it is newer than the newest good backup (the
+ * latest run left something broken); older ones are only reported.
+ */
+export function manifestsCheck(catalog: Catalog): CheckResult {
+    const newestGood = catalog.backups[0]?.manifestLastModified?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const blocking = catalog.problems.filter((p) => (p.lastModified?.getTime() ?? Number.POSITIVE_INFINITY) > newestGood);
+    const older = catalog.problems.length - blocking.length;
+    if (blocking.length > 0) {
+        return {
+            name: "manifests",
+            ok: false,
+            skipped: false,
+            detail: `${blocking.length} unusable manifest(s) newer than the newest good backup: ${blocking.map((p) => p.reason).join("; ")}`,
+            value: catalog.problems.length,
+            unit: "Count",
+        };
+    }
+    return {
+        name: "manifests",
+        ok: true,
+        skipped: false,
+        detail: `${catalog.backups.length} backup(s) with valid manifests` + (older > 0 ? `; ${older} older unusable manifest(s) ignored` : ""),
+        value: catalog.problems.length,
+        unit: "Count",
+    };
+}
+
+/**
+ * Metrics, all with dimension Database: VerificationSucceeded / VerificationFailed (1 or 0),
+ * VerificationCheckFailed per check (extra dimension Check), and the measured values
+ * BackupAgeSeconds, BackupSizeRatio, RestoreSeconds, RestoreWithinRto, CatalogProblems.
+ */
+export function publish(metrics: MetricSink, result: TargetVerification): void {
+    const dims = { Database: result.name };
+    metrics.add("VerificationSucceeded", "Count", result.ok ? 1 : 0, dims);
+    metrics.add("VerificationFailed", "Count", result.ok ? 0 : 1, dims);
+    for (const check of result.checks) {
+        if (!check.skipped) {
+            metrics.add("VerificationCheckFailed", "Count", check.ok ? 0 : 1, { ...dims, Check: check.name });
+        }
+    }
+    const value = (name: CheckName): number | undefined => result.checks.find((c) => c.name === name && !c.skipped)?.value;
+    const age = value("freshness") ?? value("azureFreshness");
+    if (age !== undefined) {
+        metrics.add("BackupAgeSeconds", "Seconds", age, dims);
+    }
+    const ratio = value("size");
+    if (ratio !== undefined) {
+        metrics.add("BackupSizeRatio", "None", ratio, dims);
+    }
+    const problems = value("manifests");
+    if (problems !== undefined) {
+        metrics.add("CatalogProblems", "Count", problems, dims);
+    }
+    const rto = result.checks.find((c) => c.name === "rto" && !c.skipped);
+    if (rto?.value !== undefined) {
+        metrics.add("RestoreSeconds", "Seconds", rto.value, dims);
+        metrics.add("RestoreWithinRto", "Count", rto.ok ? 1 : 0, dims);
+    }
+}
+
+class CheckList {
+    private readonly checks: CheckResult[] = [];
+
+    add(check: CheckResult): void {
+        this.checks.push(check);
+    }
+
+    pass(name: CheckName, detail: string, value?: number, unit?: MetricUnit): void {
+        this.checks.push({ name, ok: true, skipped: false, detail, ...(value === undefined ? {} : { value }), ...(unit === undefined ? {} : { unit }) });
+    }
+
+    fail(name: CheckName, detail: string): void {
+        this.checks.push({ name, ok: false, skipped: false, detail });
+    }
+
+    skipRest(names: readonly CheckName[], why: string): void {
+        for (const name of names) {
+            this.checks.push({ name, ok: false, skipped: true, detail: `not run: ${why}` });
+        }
+    }
+
+    has(name: CheckName): boolean {
+        return this.checks.some((c) => c.name === name);
+    }
+
+    ok(): boolean {
+        return this.checks.length > 0 && this.checks.every((c) => c.ok);
+    }
+
+    all(): readonly CheckResult[] {
+        return [...this.checks];
+    }
+}
+
+function finish(database: string, checks: CheckList): TargetVerification {
+    return { name: database, kind: "dump", ok: checks.ok(), checks: checks.all() };
+}
+
+/** `1h 02m 03s`, `4m 05s`, `6.2s`. */
+export function formatDuration(seconds: number): string {
+    if (seconds < 60) {
+        return `${seconds.toFixed(1)}s`;
+    }
+    const total = Math.round(seconds);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    return h > 0 ? `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s` : `${m}m ${String(s).padStart(2, "0")}s`;
+}
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,447 @@
+/**
+ * The dump core: pg_dump (custom format, large objects) streamed through SHA-256 into an S3
+ * multipart upload with SSE-KMS, row counts from the same snapshot, and a manifest written last.
+ * Plain async code that takes its clients, settings and logger, so Lambda, the drill, the
+ * benchmark and the tests all run exactly this.
+ */
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream";
+import { Client, type ClientConfig } from "pg";
+import { dumpKey, manifestKey } from "../shared/keys";
+import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Compression, type TableCount, type Tier } from "../shared/manifest";
+import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
+import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
+import type { Log, MetricSink } from "../shared/ports";
+import { choosePartSize, uploadObject, UploadFailedError } from "../shared/upload";
+import { ArchiveStream, type ExitStatus } from "./archive";
+import {
+    DatabaseAuthError,
+    DatabaseUnreachableError,
+    DeadlineExceededError,
+    DumpConfigError,
+    DumpError,
+    DumpUploadError,
+    ManifestWriteError,
+} from "./errors";
+import { candidateTier, DEFAULT_GFS_POLICY, gfsTier, GfsPolicyError, validateGfsPolicy, type GfsPolicy } from "./gfs";
+import { checkDumpVersion, DEFAULT_COMPRESSION, pgDumpArgs, pgDumpEnv, validateCompression } from "./pgDump";
+
+export type Trigger = BackupManifest["trigger"];
+
+export interface DumpSettings {
+    /** Logical database name: the key's second segment and the metric dimension. */
+    readonly database: string;
+    readonly bucket: string;
+    /** Key prefix of all dumps. @default "backups" */
+    readonly prefix: string;
+    /** KMS key id, ARN or alias for SSE-KMS; undefined sends no encryption headers (bucket default applies). */
+    readonly kmsKeyId: string | undefined;
+    /** @default "schedule" */
+    readonly trigger: Trigger;
+    /** @default weekly on sunday, monthly on the 1st (UTC) */
+    readonly gfs: GfsPolicy;
+    /** @default gzip level 1 */
+    readonly compression: Compression;
+    /** Multipart part size in bytes. @default the smallest whole MiB >= 16 MiB that keeps `expectedMaxBytes` under 9,000 parts */
+    readonly partSizeBytes: number;
+    /** Largest dump expected, in bytes; sizes the parts. @default 100 GiB */
+    readonly expectedMaxBytes: number;
+    /** Parts uploaded in parallel; memory is about (this + 2) x part size. @default 2 */
+    readonly uploadConcurrency: number;
+    /** Smallest archive accepted as a backup. @default 512 bytes (an empty database dumps to about 850) */
+    readonly minArchiveBytes: number;
+    /** Stop and clean up when less than this is left before the function's deadline. @default 60,000 ms */
+    readonly safetyMarginMs: number;
+    /** pg_dump binary. @default found via PG_BIN, /usr/lib/postgresql/<newest>/bin or PATH by the caller */
+    readonly pgDumpPath: string;
+}
+
+export type DumpSettingsInput = Pick<DumpSettings, "database" | "bucket" | "pgDumpPath"> & Partial<Omit<DumpSettings, "database" | "bucket" | "pgDumpPath">>;
+
+const GiB = 1024 * 1024 * 1024;
+const DATABASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_\-./]{0,199}$/;
+/** How often the deadline is checked while the dump runs. */
+const DEADLINE_CHECK_MS = 500;
+/** How long pg_dump gets to exit after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+const STDERR_TAIL_BYTES = 8_192;
+
+/** Fills defaults in one place and validates everything before anything runs. */
+export function dumpSettings(input: DumpSettingsInput): DumpSettings {
+    const expectedMaxBytes = input.expectedMaxBytes ?? 100 * GiB;
+    const s: DumpSettings = {
+        database: input.database,
+        bucket: input.bucket,
+        prefix: input.prefix ?? "backups",
+        kmsKeyId: input.kmsKeyId,
+        trigger: input.trigger ?? "schedule",
+        gfs: input.gfs ?? DEFAULT_GFS_POLICY,
+        compression: input.compression ?? DEFAULT_COMPRESSION,
+        expectedMaxBytes,
+        partSizeBytes: 0,
+        uploadConcurrency: input.uploadConcurrency ?? 2,
+        minArchiveBytes: input.minArchiveBytes ?? 512,
+        safetyMarginMs: input.safetyMarginMs ?? 60_000,
+        pgDumpPath: input.pgDumpPath,
+    };
+    if (!DATABASE_NAME.test(s.database)) {
+        throw new DumpConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);
+    }
+    if (!BUCKET_NAME.test(s.bucket)) {
+        throw new DumpConfigError(`bucket: "${s.bucket}" is not a valid S3 bucket name (3..63 lower-case letters, digits, "." or "-")`);
+    }
+    if (!PREFIX.test(s.prefix) || s.prefix.includes("..") || s.prefix.includes("//")) {
+        throw new DumpConfigError(`prefix: "${s.prefix}" is not allowed; expected letters, digits, "_", "-", ".", "/" without "..", "//" or a leading "/"`);
+    }
+    if (s.kmsKeyId !== undefined && s.kmsKeyId.trim() === "") {
+        throw new DumpConfigError("kmsKeyId: empty; give a key id, ARN or alias, or leave it unset");
+    }
+    if (s.trigger !== "schedule" && s.trigger !== "on-demand") {
+        throw new DumpConfigError(`trigger: "${String(s.trigger)}" is not allowed; expected schedule or on-demand`);
+    }
+    try {
+        validateGfsPolicy(s.gfs);
+    } catch (err) {
+        throw new DumpConfigError(err instanceof GfsPolicyError ? `gfs.${err.message}` : String(err));
+    }
+    validateCompression(s.compression);
+    if (!Number.isInteger(s.uploadConcurrency) || s.uploadConcurrency < 1 || s.uploadConcurrency > 16) {
+        throw new DumpConfigError(`uploadConcurrency: ${s.uploadConcurrency} is out of range 1..16`);
+    }
+    if (!Number.isInteger(s.minArchiveBytes) || s.minArchiveBytes < 64) {
+        throw new DumpConfigError(`minArchiveBytes: ${s.minArchiveBytes} is below 64; a smaller archive cannot hold a table of contents`);
+    }
+    if (!Number.isInteger(s.safetyMarginMs) || s.safetyMarginMs < 0) {
+        throw new DumpConfigError(`safetyMarginMs: ${s.safetyMarginMs} is not a non-negative integer`);
+    }
+    let partSizeBytes: number;
+    try {
+        partSizeBytes = choosePartSize(expectedMaxBytes, input.partSizeBytes);
+    } catch (err) {
+        throw new DumpConfigError(err instanceof Error ? err.message : String(err));
+    }
+    return { ...s, partSizeBytes };
+}
+
+export interface DumpDeps {
+    readonly s3: S3Client;
+    readonly target: PgTarget;
+    readonly log: Log;
+    readonly metrics?: MetricSink;
+    /** @default () => new Date() */
+    readonly now?: () => Date;
+    /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
+    readonly remainingMs?: () => number;
+    /** @default 12 random hex characters */
+    readonly newRunId?: () => string;
+    /** Called with the bytes read from pg_dump so far, for progress display. */
+    readonly onProgress?: (bytes: number) => void;
+}
+
+/** Takes one backup. Resolves with its manifest once the manifest is stored; rejects with a DumpError subclass otherwise. */
+export async function runDump(settings: DumpSettings, deps: DumpDeps): Promise<BackupManifest> {
+    const now = deps.now ?? ((): Date => new Date());
+    const startedAt = now();
+    const t0 = performance.now();
+    const dimensions = { Database: settings.database };
+    try {
+        const manifest = await dumpOnce(settings, deps, startedAt, () => performance.now() - t0);
+        deps.metrics?.add("BackupSucceeded", "Count", 1, dimensions);
+        deps.metrics?.add("BackupSizeBytes", "Bytes", manifest.sizeBytes, dimensions);
+        deps.metrics?.add("BackupDurationSeconds", "Seconds", manifest.durationMs / 1000, dimensions);
+        return manifest;
+    } catch (err) {
+        deps.metrics?.add("BackupFailed", "Count", 1, dimensions);
+        deps.metrics?.add("BackupDurationSeconds", "Seconds", (performance.now() - t0) / 1000, dimensions);
+        const error = err instanceof DumpError ? err : new DumpError(err instanceof Error ? err.message : String(err), { cause: err });
+        deps.log.error("backup failed", { database: settings.database, error: error.name, message: error.message });
+        throw error;
+    }
+}
+
+function checkTime(settings: DumpSettings, deps: DumpDeps, stage: string): void {
+    if (deps.remainingMs === undefined) {
+        return;
+    }
+    const left = deps.remainingMs();
+    if (left <= settings.safetyMarginMs) {
+        throw new DeadlineExceededError(`${stage}: ${left} ms left before the deadline, not more than the safety margin of ${settings.safetyMarginMs} ms`);
+    }
+}
+
+async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date, elapsedMs: () => number): Promise<BackupManifest> {
+    const { log } = deps;
+    const runId = (deps.newRunId ?? ((): string => randomBytes(6).toString("hex")))();
+    checkTime(settings, deps, "before start");
+
+    const pgDumpVersion = await toolVersion(settings.pgDumpPath).catch((err: unknown) => {
+        throw new DumpConfigError(`pg_dump at ${settings.pgDumpPath} could not be run: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    const pgDumpMajor = majorOfToolVersion(pgDumpVersion);
+
+    const client = await connect(deps.target);
+    try {
+        const server = await client.query<{ server_version: string; server_version_num: string }>(
+            "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS server_version_num",
+        );
+        const serverVersion = server.rows[0]?.server_version ?? "";
+        const serverVersionNum = Number(server.rows[0]?.server_version_num);
+        checkDumpVersion(pgDumpMajor, majorOfVersionNum(serverVersionNum), pgDumpVersion, serverVersion);
+        const tier = await decideTier(settings, deps, startedAt);
+        const key = dumpKey(settings.prefix, settings.database, tier, startedAt, runId);
+        log.info("backup starting", {
+            database: settings.database,
+            target: describeTarget(deps.target),
+            key,
+            tier,
+            trigger: settings.trigger,
+            serverVersion,
+            pgDumpVersion,
+            compression: settings.compression,
+            partSizeBytes: settings.partSizeBytes,
+        });
+
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const snap = await client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        const snapshot = snap.rows[0]?.snapshot ?? "";
+        const args = pgDumpArgs(snapshot, settings.compression, pgDumpMajor);
+        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, client, key, tier, args);
+        await client.query("COMMIT");
+
+        const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
+        const manifest: BackupManifest = {
+            formatVersion: MANIFEST_FORMAT_VERSION,
+            database: settings.database,
+            bucket: settings.bucket,
+            key,
+            tier,
+            runId,
+            trigger: settings.trigger,
+            sizeBytes,
+            sha256,
+            serverVersion,
+            serverVersionNum,
+            pgDumpVersion,
+            compression: settings.compression,
+            startedAt: startedAt.toISOString(),
+            finishedAt: finished.toISOString(),
+            durationMs: finished.getTime() - startedAt.getTime(),
+            tables,
+        };
+        checkTime(settings, deps, "before writing the manifest");
+        try {
+            await uploadObject(
+                {
+                    client: deps.s3,
+                    bucket: settings.bucket,
+                    key: manifestKey(key),
+                    body: Buffer.from(JSON.stringify(manifest, null, 2)),
+                    contentType: "application/json",
+                    kmsKeyId: settings.kmsKeyId,
+                    tags: { tier },
+                    partSizeBytes: settings.partSizeBytes,
+                    queueSize: 1,
+                },
+                log,
+            );
+        } catch (err) {
+            throw new ManifestWriteError(
+                `dump object s3://${settings.bucket}/${key} is complete but its manifest could not be written, so it is not a backup: ${err instanceof Error ? err.message : String(err)}`,
+                { cause: err },
+            );
+        }
+        log.info("backup complete", { key, sizeBytes, sha256, tier, durationMs: manifest.durationMs, tables: tables.length });
+        return manifest;
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+async function connect(target: PgTarget): Promise<Client> {
+    const config: ClientConfig = { ...clientConfig(target), application_name: "pg-backup-stack-dump" };
+    const client = new Client(config);
+    try {
+        await client.connect();
+        return client;
+    } catch (err) {
+        await client.end().catch(() => undefined);
+        throw classifyConnectError(err, describeTarget(target));
+    }
+}
+
+/** SQLSTATE classes 28 (invalid authorization) and 3D (unknown database) are credential problems; the rest is reachability. */
+export function classifyConnectError(err: unknown, where: string): DumpError {
+    const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
+    const message = err instanceof Error ? err.message : String(err);
+    if (code.startsWith("28") || code === "3D000" || code === "42501") {
+        return new DatabaseAuthError(`database ${where} refused the connection: ${message}`, { cause: err });
+    }
+    return new DatabaseUnreachableError(`database ${where} is unreachable: ${message}${code === "" ? "" : ` (${code})`}`, { cause: err });
+}
+
+async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Promise<Tier> {
+    const candidate = candidateTier(settings.gfs, at);
+    if (candidate === "daily" || settings.trigger === "on-demand") {
+        return gfsTier(settings.gfs, { at, trigger: settings.trigger, promotedToday: false });
+    }
+    let promotedToday = false;
+    for (const tier of ["weekly", "monthly"] as const) {
+        const sample = dumpKey(settings.prefix, settings.database, tier, at, "x");
+        const dayPrefix = sample.slice(0, sample.lastIndexOf("/") + 1);
+        try {
+            const listed = await deps.s3.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: dayPrefix, MaxKeys: 1000 }));
+            if ((listed.Contents ?? []).some((o) => o.Key?.endsWith(MANIFEST_SUFFIX) === true)) {
+                promotedToday = true;
+            }
+        } catch (err) {
+            deps.log.warn("could not list today's promoted backups; promoting this run", {
+                prefix: dayPrefix,
+                error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+            });
+        }
+    }
+    return gfsTier(settings.gfs, { at, trigger: settings.trigger, promotedToday });
+}
+
+interface Streamed {
+    readonly sizeBytes: number;
+    readonly sha256: string;
+    readonly tables: readonly TableCount[];
+}
+
+/**
+ * Runs pg_dump into the upload. Whatever fails first (pg_dump, the archive checks, the row
+ * counts, the deadline, S3) stops the rest: pg_dump is killed, the body stream fails, the
+ * multipart upload is aborted, and that first error is thrown.
+ */
+async function streamDump(settings: DumpSettings, deps: DumpDeps, client: Client, key: string, tier: Tier, args: readonly string[]): Promise<Streamed> {
+    const { log } = deps;
+    // Own process group, so a stop also reaches anything pg_dump (or a wrapper around it) started.
+    const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(deps.target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    log.info("pg_dump started", { pid: child.pid, key });
+    const exit = exitStatus(child);
+    const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+
+    let primary: Error | undefined;
+    const fail = (err: Error): void => {
+        if (primary !== undefined) {
+            return;
+        }
+        primary = err;
+        log.warn("stopping the dump", { reason: err.name, message: err.message });
+        killChild(child);
+        archive.destroy(err);
+    };
+
+    const stdout = child.stdout;
+    if (stdout === null) {
+        throw new DumpError("pg_dump has no stdout pipe");
+    }
+    pipeline(stdout, archive, (err) => {
+        if (err instanceof DumpError) {
+            fail(err);
+        }
+    });
+    const watchdog = setInterval(() => {
+        if (deps.remainingMs === undefined) {
+            return;
+        }
+        const left = deps.remainingMs();
+        if (left <= settings.safetyMarginMs) {
+            fail(new DeadlineExceededError(`dump stopped with ${left} ms left before the deadline (safety margin ${settings.safetyMarginMs} ms) after ${archive.bytes} bytes`));
+        }
+    }, DEADLINE_CHECK_MS);
+
+    const counting = countRows(client).catch((err: unknown) => {
+        const e = new DumpError(`row counts in the dump's snapshot failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        fail(e);
+        throw e;
+    });
+    const uploading = uploadObject(
+        {
+            client: deps.s3,
+            bucket: settings.bucket,
+            key,
+            body: archive,
+            contentType: "application/octet-stream",
+            kmsKeyId: settings.kmsKeyId,
+            tags: { tier },
+            partSizeBytes: settings.partSizeBytes,
+            queueSize: settings.uploadConcurrency,
+        },
+        log,
+    );
+    try {
+        const [uploaded, counted] = await Promise.allSettled([uploading, counting]);
+        if (primary !== undefined) {
+            throw primary;
+        }
+        if (uploaded.status === "rejected") {
+            const reason = uploaded.reason instanceof Error ? uploaded.reason.message : String(uploaded.reason);
+            throw new DumpUploadError(
+                `dump upload to s3://${settings.bucket}/${key} failed${uploaded.reason instanceof UploadFailedError && uploaded.reason.abortFailed ? " and could not be aborted" : ""}: ${reason}`,
+                { cause: uploaded.reason },
+            );
+        }
+        if (counted.status === "rejected") {
+            throw counted.reason;
+        }
+        return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value };
+    } finally {
+        clearInterval(watchdog);
+        killChild(child);
+        await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
+    }
+}
+
+function exitStatus(child: ChildProcess): Promise<ExitStatus> {
+    let stderr = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (s: string) => {
+        stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
+    });
+    return new Promise((resolve) => {
+        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}` }));
+        child.once("close", (code, signal) => resolve({ code, signal, stderr }));
+    });
+}
+
+/** SIGTERM to pg_dump's process group now, SIGKILL if pg_dump is still there after the grace period. */
+function killChild(child: ChildProcess): void {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+        return;
+    }
+    const group = -child.pid;
+    signalGroup(group, "SIGTERM");
+    setTimeout(() => signalGroup(group, "SIGKILL"), KILL_GRACE_MS).unref();
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+    try {
+        process.kill(group, signal);
+    } catch {
+        // the group is already gone
+    }
+}
+
+/** Ordinary tables and leaf partitions outside the system schemas and extensions, counted in the transaction holding the snapshot. */
+async function countRows(client: Client): Promise<TableCount[]> {
+    const tables = await client.query<{ schema: string; name: string }>(`
+        SELECT n.nspname AS schema, c.relname AS name
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname !~ '^pg_(toast|temp_)'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1, 2`);
+    const out: TableCount[] = [];
+    for (const t of tables.rows) {
+        const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]?.n ?? 0) });
+    }
+    return out;
+}

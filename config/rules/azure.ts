@@ -1,3 +1,145 @@
-import type { Rule } from "../findings";
+import type { Finding, Rule } from "../findings";
+import { error, warning } from "../findings";
+import { AZURE_LOCATIONS } from "../regions";
+import { GEO_REDUNDANCIES, lifecycleProblems, redundancyProblems } from "../../components/azure/documents/lifecycle";
+import { defaultGeoRedundantBackup, geoRedundancyChange } from "../../components/azure/documents/flexibleServer";
+import type { ParsedConfig } from "../schema";
 
-export const rules: readonly Rule[] = [];
+type AzureConfig = NonNullable<ParsedConfig["azure"]>;
+type ServerConfig = AzureConfig["servers"][number];
+
+const isProd = (config: ParsedConfig): boolean => config.environment === "prod";
+
+/** What the component will set: the explicit value, else the environment's default. */
+export function effectiveGeoRedundantBackup(config: ParsedConfig, server: ServerConfig): boolean {
+    return server.geoRedundantBackup ?? defaultGeoRedundantBackup(isProd(config));
+}
+
+/** `azure.location` must be a programmatic Azure region that offers Flexible Server. */
+export const azureLocationKnown: Rule = (config) => {
+    const location = config.azure?.location;
+    if (location === undefined || AZURE_LOCATIONS.includes(location)) return [];
+    const hint = AZURE_LOCATIONS.find((l) => l === location.toLowerCase().replace(/[\s_-]/g, ""));
+    return [error("azure.location", location,
+        `is not a known Azure location${hint !== undefined ? ` (did you mean "${hint}"?)` : ""}; ` +
+        `use a programmatic name such as eastus or westeurope (the list is in config/regions.ts)`)];
+};
+
+/** Prod servers keep their backups in the paired region too. */
+export const prodServersGeoRedundant: Rule = (config) => {
+    if (!isProd(config)) return [];
+    return (config.azure?.servers ?? []).flatMap((server, i) =>
+        effectiveGeoRedundantBackup(config, server) ? [] : [error(`azure.servers[${i}].geoRedundantBackup`, server.geoRedundantBackup,
+            "must be true in prod: without it, losing the region loses the server's backups (it is the default in prod; " +
+            "remove the key or set it to true)")]);
+};
+
+/** Prod file backups live in a storage account replicated to the paired region. */
+export const prodStorageGeoRedundant: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (!isProd(config) || storage === undefined || GEO_REDUNDANCIES.includes(storage.redundancy)) return [];
+    return [error("azure.storage.redundancy", storage.redundancy,
+        `is not geo-redundant; prod needs one of ${GEO_REDUNDANCIES.join(", ")} (Standard_GRS or Standard_RAGRS if the Archive tier is used)`)];
+};
+
+/** Prod backup blobs cannot be deleted or overwritten before their retention ends. */
+export const prodStorageImmutable: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (!isProd(config) || storage === undefined || storage.immutabilityDays !== undefined) return [];
+    return [error("azure.storage.immutabilityDays", undefined,
+        "is required in prod: without a time-based immutability policy, anyone with write access can delete the backups; " +
+        `allowed: 1..${storage.lifecycle.deleteAfterDays} (at most lifecycle.deleteAfterDays)`)];
+};
+
+/** Archive is not offered on ZRS, GZRS and RA-GZRS accounts. */
+export const archiveNeedsSupportedRedundancy: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage === undefined) return [];
+    return redundancyProblems(storage.redundancy, storage.lifecycle).map((p) =>
+        error(`azure.storage.lifecycle.${p.key}`, p.value, p.message));
+};
+
+/** Cool -> Cold -> Archive -> delete, each strictly later; early-deletion minimums as warnings. */
+export const lifecycleOrder: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage === undefined) return [];
+    return lifecycleProblems(storage.lifecycle).map((p) =>
+        (p.severity === "error" ? error : warning)(`azure.storage.lifecycle.${p.key}`, p.value, p.message));
+};
+
+/** The lifecycle cannot delete a blob that is still immutable. */
+export const immutabilityWithinRetention: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage?.immutabilityDays === undefined || storage.immutabilityDays <= storage.lifecycle.deleteAfterDays) return [];
+    return [error("azure.storage.immutabilityDays", storage.immutabilityDays,
+        `is longer than lifecycle.deleteAfterDays (${storage.lifecycle.deleteAfterDays}): an immutable blob cannot be ` +
+        `deleted, so the lifecycle would fail to delete backups until their immutability ends and they would outlive ` +
+        `their retention; allowed: at most ${storage.lifecycle.deleteAfterDays}`)];
+};
+
+/** A geo-redundant backup setting different from the server's creation replaces the server. */
+export const geoRedundantBackupUnchanged: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) => {
+        const wanted = effectiveGeoRedundantBackup(config, server);
+        const why = geoRedundancyChange(server.createdWithGeoRedundantBackup, wanted);
+        return why === undefined ? [] : [error(`azure.servers[${i}].geoRedundantBackup`,
+            server.geoRedundantBackup ?? wanted, `${why}${server.geoRedundantBackup === undefined ? " (this is the environment's default)" : ""}`)];
+    });
+
+/** Logical names and Azure server names appear once each. */
+export const uniqueServerNames: Rule = (config) => {
+    const servers = config.azure?.servers ?? [];
+    const findings: Finding[] = [];
+    for (const key of ["name", "serverName"] as const) {
+        const first = new Map<string, number>();
+        servers.forEach((server, i) => {
+            const value = server[key];
+            if (value === undefined) return;
+            const earlier = first.get(value);
+            if (earlier === undefined) first.set(value, i);
+            else findings.push(error(`azure.servers[${i}].${key}`, value, `is already used by azure.servers[${earlier}]; ${key} must be unique`));
+        });
+    }
+    return findings;
+};
+
+/** Entra-only authentication needs an Entra administrator. */
+export const entraOnlyNeedsAdmin: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) =>
+        server.authentication.password || server.authentication.entraAdmin !== undefined ? [] : [
+            error(`azure.servers[${i}].authentication.password`, false,
+                "turns password login off, so authentication.entraAdmin must name a Microsoft Entra administrator; " +
+                "without one nobody could log in"),
+        ]);
+
+/** Burstable servers have no high availability. */
+export const burstableWithoutHighAvailability: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) =>
+        server.skuTier !== "Burstable" || server.highAvailability === "Disabled" ? [] : [
+            error(`azure.servers[${i}].highAvailability`, server.highAvailability,
+                'is not available on the Burstable tier; use skuTier GeneralPurpose or MemoryOptimized, or "Disabled"'),
+        ]);
+
+/** Azure alerts need somebody to notify: an error in prod, a warning elsewhere. */
+export const azureAlertsHaveReceivers: Rule = (config) => {
+    const azure = config.azure;
+    if (azure === undefined || (azure.servers.length === 0 && azure.storage === undefined)) return [];
+    if (config.alerts.emails.length + config.alerts.webhookUrls.length > 0) return [];
+    const message = "is empty and so is alerts.webhookUrls: the Azure alerts (server down, storage full, backup storage) would notify nobody";
+    return [isProd(config) ? error("alerts.emails", [], message) : warning("alerts.emails", [], message)];
+};
+
+export const rules: readonly Rule[] = [
+    azureLocationKnown,
+    prodServersGeoRedundant,
+    prodStorageGeoRedundant,
+    prodStorageImmutable,
+    archiveNeedsSupportedRedundancy,
+    lifecycleOrder,
+    immutabilityWithinRetention,
+    geoRedundantBackupUnchanged,
+    uniqueServerNames,
+    entraOnlyNeedsAdmin,
+    burstableWithoutHighAvailability,
+    azureAlertsHaveReceivers,
+];

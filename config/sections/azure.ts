@@ -1,30 +1,63 @@
 import { z } from "zod";
 import { logicalName, positiveInt } from "./common";
 
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+    message: "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+});
+
+/** The Microsoft Entra principal made administrator of a Flexible Server. */
+export const entraAdminSchema = z.strictObject({
+    tenantId: uuid,
+    /** Object id of the user, group or service principal. */
+    objectId: uuid,
+    /** Its display name (user principal name for users); it becomes the PostgreSQL role name. */
+    principalName: z.string().min(1).max(128),
+    principalType: z.enum(["user", "group", "servicePrincipal"]),
+});
+
 /** A PostgreSQL Flexible Server and its backup settings. */
 export const flexibleServerSchema = z.strictObject({
     name: logicalName,
+    /** Azure name of the server (DNS label, globally unique); omitted: generated from `name` with a random suffix. */
+    serverName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
+        message: "must be 3-63 characters: lower-case letters, digits and '-', not starting or ending with '-'",
+    }).optional(),
     version: z.enum(["13", "14", "15", "16", "17"]).prefault("15"),
     skuName: z.string().min(1).prefault("Standard_D2ds_v5"),
     skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]).prefault("GeneralPurpose"),
     storageSizeGb: z.int().min(32).max(32767).prefault(128),
     /** Days of backups (and so of point-in-time restore). */
     backupRetentionDays: z.int().min(7).max(35).prefault(7),
-    /** Geo-redundant backup: can only be chosen when the server is created. */
+    /** Geo-redundant backup: can only be chosen when the server is created; defaults to true in prod. */
     geoRedundantBackup: z.boolean().optional(),
     /** What the server was created with, when it already exists; a difference means a replacement. */
     createdWithGeoRedundantBackup: z.boolean().optional(),
     highAvailability: z.enum(["Disabled", "SameZone", "ZoneRedundant"]).prefault("Disabled"),
     administratorLogin: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
+    authentication: z.strictObject({
+        /** Password login for `administratorLogin` (the password is generated and kept as a secret). */
+        password: z.boolean().prefault(true),
+        /** Microsoft Entra administrator; required when `password` is false (Entra-only authentication). */
+        entraAdmin: entraAdminSchema.optional(),
+    }).prefault({}),
 });
 
 /** Storage account for file backups and exports. */
 export const azureStorageSchema = z.strictObject({
+    /** Azure name of the account (globally unique); omitted: generated from the stack's names with a random suffix. */
+    accountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "must be 3-24 lower-case letters and digits" }).optional(),
     redundancy: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"])
         .prefault("Standard_GRS"),
+    /** Days a deleted blob (or blob version) can be undeleted. */
     softDeleteDays: z.int().min(1).max(365).prefault(14),
+    /** Days a deleted container can be undeleted. */
+    containerSoftDeleteDays: z.int().min(1).max(365).prefault(14),
     /** Time-based immutability of the backup container, days. */
     immutabilityDays: z.int().min(1).max(146000).optional(),
+    /** Account keys and SAS tokens; off means Microsoft Entra authorization only. */
+    allowSharedKeyAccess: z.boolean().prefault(false),
+    /** The account's UsedCapacity above this many GiB raises an alert. */
+    capacityAlertGb: positiveInt.prefault(1024),
     lifecycle: z.strictObject({
         coolAfterDays: positiveInt.optional(),
         coldAfterDays: positiveInt.optional(),

@@ -1,0 +1,196 @@
+import { strict as assert } from "node:assert";
+import { Finding, formatFinding } from "../../config/findings";
+import { stackConfigSchema } from "../../config/schema";
+import { effectiveGeoRedundantBackup, rules } from "../../config/rules/azure";
+import { validConfig, validate } from "../helpers/config";
+
+/** An Azure section that passes every rule: one server, a storage account with immutability. */
+const AZURE = {
+    location: "eastus",
+    resourceGroupName: "rg-db",
+    servers: [{ name: "blog" }],
+    storage: { immutabilityDays: 30 },
+};
+/** What the foundation rules need of a prod stack, so that only the Azure rules speak. */
+const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
+const EMAILS = { "alerts.emails": ["dba@example.com"] };
+
+const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
+const prod = (overrides: Record<string, unknown>) => staging({ ...PROD, ...overrides });
+
+interface Case {
+    readonly rule: string;
+    readonly bad: Record<string, unknown>;
+    readonly good: Record<string, unknown>;
+    readonly path: string;
+    readonly severity: "error" | "warning";
+    readonly message: RegExp;
+}
+
+const CASES: readonly Case[] = [
+    {
+        rule: "azureLocationKnown",
+        bad: staging({ "azure.location": "East US" }), good: staging({ "azure.location": "westeurope" }),
+        path: "azure.location", severity: "error", message: /not a known Azure location \(did you mean "eastus"\?\)/,
+    },
+    {
+        rule: "prodServersGeoRedundant",
+        bad: prod({ "azure.servers[0].geoRedundantBackup": false }), good: prod({ "azure.servers[0].geoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /must be true in prod/,
+    },
+    {
+        rule: "prodStorageGeoRedundant",
+        bad: prod({ "azure.storage.redundancy": "Standard_ZRS" }), good: prod({ "azure.storage.redundancy": "Standard_RAGZRS" }),
+        path: "azure.storage.redundancy", severity: "error", message: /is not geo-redundant; prod needs one of Standard_GRS/,
+    },
+    {
+        rule: "prodStorageImmutable",
+        bad: prod({ "azure.storage.immutabilityDays": undefined }), good: prod({ "azure.storage.immutabilityDays": 1 }),
+        path: "azure.storage.immutabilityDays", severity: "error", message: /required in prod.*allowed: 1..30/,
+    },
+    {
+        rule: "archiveNeedsSupportedRedundancy",
+        bad: staging({ "azure.storage.redundancy": "Standard_GZRS", "azure.storage.lifecycle": { archiveAfterDays: 200, deleteAfterDays: 400 } }),
+        good: staging({ "azure.storage.redundancy": "Standard_RAGRS", "azure.storage.lifecycle": { archiveAfterDays: 200, deleteAfterDays: 400 } }),
+        path: "azure.storage.lifecycle.archiveAfterDays", severity: "error", message: /not possible on Standard_GZRS: Azure has no Archive tier/,
+    },
+    {
+        rule: "lifecycleOrder (order)",
+        bad: staging({ "azure.storage.lifecycle": { coolAfterDays: 100, coldAfterDays: 90, deleteAfterDays: 400 } }),
+        good: staging({ "azure.storage.lifecycle": { coolAfterDays: 60, coldAfterDays: 90, deleteAfterDays: 400 } }),
+        path: "azure.storage.lifecycle.coldAfterDays", severity: "error", message: /must be later than coolAfterDays \(100\)/,
+    },
+    {
+        rule: "lifecycleOrder (delete after the last tier)",
+        bad: staging({ "azure.storage.lifecycle": { coolAfterDays: 30, deleteAfterDays: 30 } }),
+        good: staging({ "azure.storage.lifecycle": { coolAfterDays: 30, deleteAfterDays: 60 } }),
+        path: "azure.storage.lifecycle.deleteAfterDays", severity: "error", message: /must be later than coolAfterDays \(30\)/,
+    },
+    {
+        rule: "lifecycleOrder (early deletion)",
+        bad: staging({ "azure.storage.lifecycle": { coldAfterDays: 30, deleteAfterDays: 100 } }),
+        good: staging({ "azure.storage.lifecycle": { coldAfterDays: 30, deleteAfterDays: 120 } }),
+        path: "azure.storage.lifecycle.deleteAfterDays", severity: "warning", message: /Cold bills at least 90 days/,
+    },
+    {
+        rule: "immutabilityWithinRetention",
+        bad: staging({ "azure.storage.immutabilityDays": 31 }), good: staging({ "azure.storage.immutabilityDays": 30 }),
+        path: "azure.storage.immutabilityDays", severity: "error",
+        message: /longer than lifecycle.deleteAfterDays \(30\): an immutable blob cannot be deleted.*at most 30/,
+    },
+    {
+        rule: "geoRedundantBackupUnchanged (explicit)",
+        bad: staging({ "azure.servers[0].geoRedundantBackup": true, "azure.servers[0].createdWithGeoRedundantBackup": false }),
+        good: staging({ "azure.servers[0].geoRedundantBackup": false, "azure.servers[0].createdWithGeoRedundantBackup": false }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /replace the server with a new, empty one/,
+    },
+    {
+        rule: "geoRedundantBackupUnchanged (prod default)",
+        bad: prod({ "azure.servers[0].createdWithGeoRedundantBackup": false }),
+        good: prod({ "azure.servers[0].createdWithGeoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /replace the server.*this is the environment's default/,
+    },
+    {
+        rule: "uniqueServerNames (name)",
+        bad: staging({ "azure.servers": [{ name: "blog" }, { name: "blog" }] }), good: staging({ "azure.servers": [{ name: "blog" }, { name: "shop" }] }),
+        path: "azure.servers[1].name", severity: "error", message: /already used by azure.servers\[0\]/,
+    },
+    {
+        rule: "uniqueServerNames (serverName)",
+        bad: staging({ "azure.servers": [{ name: "blog", serverName: "db-2025" }, { name: "shop", serverName: "db-2025" }] }),
+        good: staging({ "azure.servers": [{ name: "blog", serverName: "db-2025" }, { name: "shop", serverName: "db-2026" }] }),
+        path: "azure.servers[1].serverName", severity: "error", message: /already used by azure.servers\[0\]; serverName must be unique/,
+    },
+    {
+        rule: "entraOnlyNeedsAdmin",
+        bad: staging({ "azure.servers[0].authentication": { password: false } }),
+        good: staging({
+            "azure.servers[0].authentication": {
+                password: false,
+                entraAdmin: {
+                    tenantId: "11111111-2222-3333-4444-555555555555", objectId: "66666666-7777-8888-9999-000000000000",
+                    principalName: "dba-group", principalType: "group",
+                },
+            },
+        }),
+        path: "azure.servers[0].authentication.password", severity: "error", message: /authentication.entraAdmin must name/,
+    },
+    {
+        rule: "burstableWithoutHighAvailability",
+        bad: staging({ "azure.servers[0].skuTier": "Burstable", "azure.servers[0].skuName": "Standard_B1ms", "azure.servers[0].highAvailability": "ZoneRedundant" }),
+        good: staging({ "azure.servers[0].skuTier": "Burstable", "azure.servers[0].skuName": "Standard_B1ms" }),
+        path: "azure.servers[0].highAvailability", severity: "error", message: /not available on the Burstable tier/,
+    },
+    {
+        rule: "azureAlertsHaveReceivers (prod)",
+        bad: prod({ "alerts.emails": [] }), good: prod({ "alerts.emails": [], "alerts.webhookUrls": [{ secure: "v1:AAAA" }] }),
+        path: "alerts.emails", severity: "error", message: /would notify nobody/,
+    },
+    {
+        rule: "azureAlertsHaveReceivers (staging)",
+        bad: staging({ "alerts.emails": [] }), good: staging({}),
+        path: "alerts.emails", severity: "warning", message: /would notify nobody/,
+    },
+];
+
+function show(findings: readonly Finding[]): string {
+    return findings.map(formatFinding).join("\n") || "(none)";
+}
+
+describe("configuration validation: Azure rules", () => {
+    it("the Azure baseline is valid in staging and in prod, without warnings", () => {
+        // given the baseline Azure section; when validated in both environments; then nothing is found
+        assert.deepEqual(validate(staging({})).map(formatFinding), []);
+        assert.deepEqual(validate(prod({})).map(formatFinding), []);
+    });
+
+    it("every rule is registered", () => {
+        // given the rule list; then it has one entry per named rule the cases exercise
+        const named = new Set(CASES.map((c) => c.rule.split(" ")[0]));
+        assert.equal(rules.length, named.size);
+    });
+
+    for (const c of CASES) {
+        describe(c.rule, () => {
+            it(`flags ${c.path} as ${c.severity}`, () => {
+                // given the breaking config; when validated
+                const findings = validate(c.bad);
+                // then exactly one finding of that severity at the path, and no error elsewhere
+                const here = findings.filter((f) => f.path === c.path && f.severity === c.severity);
+                assert.equal(here.length, 1, show(findings));
+                assert.match(here[0]?.message ?? "", c.message);
+                const otherErrors = findings.filter((f) => f.severity === "error" && f !== here[0]);
+                assert.deepEqual(otherErrors.map(formatFinding), []);
+            });
+            it("accepts its nearest valid neighbour", () => {
+                // given the fixed config; when validated; then nothing at all is found
+                assert.deepEqual(validate(c.good).map(formatFinding), []);
+            });
+        });
+    }
+
+    it("prints a finding the way the validate command shows it: key path, value, what is allowed", () => {
+        // given immutability longer than the retention; when validated and formatted
+        const line = validate(staging({ "azure.storage.immutabilityDays": 45 })).map(formatFinding)[0];
+        // then the line starts with the path and the value
+        assert.match(line ?? "", /^azure\.storage\.immutabilityDays: 45 is longer than lifecycle\.deleteAfterDays \(30\)/);
+    });
+
+    it("resolves geo-redundant backup the way the component does: explicit value, else on in prod only", () => {
+        // given parsed configs in both environments, with and without an explicit value
+        const parse = (env: string, geo?: boolean) => stackConfigSchema.parse(validConfig({
+            environment: env, azure: { ...AZURE, servers: [{ name: "blog", ...(geo === undefined ? {} : { geoRedundantBackup: geo }) }] },
+        }));
+        const effective = (env: string, geo?: boolean) => {
+            const config = parse(env, geo);
+            const server = config.azure?.servers[0];
+            assert.ok(server);
+            return effectiveGeoRedundantBackup(config, server);
+        };
+        // then the default follows the environment and an explicit value wins
+        assert.equal(effective("prod"), true);
+        assert.equal(effective("staging"), false);
+        assert.equal(effective("prod", false), false);
+        assert.equal(effective("staging", true), true);
+    });
+});

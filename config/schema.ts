@@ -51,6 +51,8 @@ export const stackConfigSchema = z.strictObject({
         prefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]{0,62}$/).prefault("backups"),
         /** Key prefix of the table exports. */
         exportPrefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]{0,62}$/).prefault("exports"),
+        /** Days a table export is kept (hourly incremental exports rarely need more than a few days). */
+        exportKeepDays: positiveInt.prefault(30),
         /** Days a replaced or deleted object version is kept. */
         noncurrentVersionExpireDays: positiveInt.prefault(30),
         /** Days after which an unfinished multipart upload is aborted. */

@@ -1,4 +1,4 @@
-import { tierTimeline } from "./rules/foundation";
+import { pitrMeetsRpo, tierTimeline } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
 import type { StackConfig } from "./validate";
@@ -14,7 +14,10 @@ export function guarantees(c: StackConfig): Guarantee[] {
     const dumpGap = longestGapMinutes(parseSchedule(c.schedules.dump));
     const out: Guarantee[] = [
         { control: "Environment", value: `${c.environment}${c.protect ? " (deletion protection on)" : ""}` },
-        { control: "RPO", value: `${formatMinutes(c.objectives.rpoMinutes)}; dumps ${c.schedules.dump}, at most ${formatMinutes(dumpGap)} apart` },
+        {
+            control: "RPO",
+            value: `${formatMinutes(c.objectives.rpoMinutes)}; ${pitrMeetsRpo(c) ? "met by point-in-time recovery; " : ""}dumps ${c.schedules.dump}, at most ${formatMinutes(dumpGap)} apart`,
+        },
         { control: "RTO", value: `${formatMinutes(c.objectives.rtoMinutes)}; restore time measured by every verification` },
         { control: "Regions", value: `primary ${c.regions.primary}, DR ${c.regions.dr}${c.storage.replication ? " (dumps replicated)" : " (no replication)"}` },
     ];

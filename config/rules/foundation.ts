@@ -1,6 +1,6 @@
 import { Finding, Rule, error, warning } from "../findings";
 import { AWS_REGIONS } from "../regions";
-import { TIER_NAMES, TierConfig } from "../schema";
+import { ParsedConfig, TIER_NAMES, TierConfig } from "../schema";
 import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
 import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "../windows";
 
@@ -107,7 +107,21 @@ export const rdsWindows: Rule = (c) =>
         return out;
     });
 
-/** Every schedule parses, and the dump runs at least as often as the RPO allows. */
+/** Both RDS and Flexible Server ship transaction logs every 5 minutes: their PITR meets an RPO of 5 or more. */
+export const PITR_RPO_MINUTES = 5;
+
+/**
+ * Whether point-in-time recovery alone meets the RPO: every AWS database is a managed instance
+ * with automated backups on, or (for databases the stack does not manage) Azure Flexible Servers
+ * with their always-on PITR are configured.
+ */
+export function pitrMeetsRpo(c: ParsedConfig): boolean {
+    const azureServers = c.azure?.servers.length ?? 0;
+    if (c.objectives.rpoMinutes < PITR_RPO_MINUTES || c.aws.databases.length + azureServers === 0) return false;
+    return c.aws.databases.every((db) => (db.instance !== undefined ? db.instance.backupRetentionDays > 0 : azureServers > 0));
+}
+
+/** Every schedule parses; the dump runs at least as often as the RPO unless point-in-time recovery covers it. */
 export const schedules: Rule = (c) => {
     const out: Finding[] = [];
     const entries: [string, string | undefined][] = [["dump", c.schedules.dump], ["export", c.schedules.export], ["verify", c.schedules.verify]];
@@ -121,11 +135,11 @@ export const schedules: Rule = (c) => {
             out.push(error(`schedules.${name}`, expression, err.message));
             continue;
         }
-        if (name === "dump") {
+        if (name === "dump" && !pitrMeetsRpo(c)) {
             const gap = longestGapMinutes(parsed);
             if (gap > c.objectives.rpoMinutes) {
                 out.push(error("schedules.dump", expression,
-                    `leaves up to ${formatMinutes(gap)} between dumps, longer than objectives.rpoMinutes (${c.objectives.rpoMinutes} = ${formatMinutes(c.objectives.rpoMinutes)}); run it at least every ${formatMinutes(c.objectives.rpoMinutes)}`));
+                    `leaves up to ${formatMinutes(gap)} between dumps, longer than objectives.rpoMinutes (${c.objectives.rpoMinutes} = ${formatMinutes(c.objectives.rpoMinutes)}); run it at least every ${formatMinutes(c.objectives.rpoMinutes)}, or let point-in-time recovery carry the RPO (automated backups on for every database, RPO of at least ${PITR_RPO_MINUTES} minutes)`));
             }
         }
     }

@@ -35,8 +35,8 @@ const RULES: { name: string; bad: Record<string, unknown>; good: Record<string, 
     { name: "maintenance window at least 30 minutes", bad: { "aws.databases[0].instance.maintenanceWindow": "sun:05:00-sun:05:20" }, good: { "aws.databases[0].instance.maintenanceWindow": "sun:05:00-sun:05:30" }, path: "aws.databases[0].instance.maintenanceWindow", message: /20 minutes long/ },
     { name: "backup window clear of maintenance", bad: { "aws.databases[0].instance.backupWindow": "04:45-05:15" }, good: { "aws.databases[0].instance.backupWindow": "04:30-05:00" }, path: "aws.databases[0].instance.backupWindow", message: /overlaps the maintenance window sun:05:00-sun:05:30/ },
     { name: "schedule syntax", bad: { "schedules.verify": "cron(0 4 * * * *)" }, good: { "schedules.verify": "cron(0 4 * * ? *)" }, path: "schedules.verify", message: /exactly one of day-of-month and day-of-week/ },
-    { name: "dump at least as often as the RPO", bad: { "schedules.dump": "rate(61 minutes)" }, good: { "schedules.dump": "rate(60 minutes)" }, path: "schedules.dump", message: /longer than objectives.rpoMinutes \(60/ },
-    { name: "dump schedule that never repeats", bad: { "schedules.dump": "at(2027-01-01T00:00:00)" }, good: { "schedules.dump": "rate(1 hour)" }, path: "schedules.dump", message: /never again/ },
+    { name: "dump at least as often as the RPO", bad: { "schedules.dump": "rate(61 minutes)", "aws.databases[0].instance.backupRetentionDays": 0 }, good: { "schedules.dump": "rate(60 minutes)", "aws.databases[0].instance.backupRetentionDays": 0 }, path: "schedules.dump", message: /longer than objectives.rpoMinutes \(60/ },
+    { name: "dump schedule that never repeats", bad: { "schedules.dump": "at(2027-01-01T00:00:00)", "aws.databases[0].instance.backupRetentionDays": 0 }, good: { "schedules.dump": "rate(1 hour)", "aws.databases[0].instance.backupRetentionDays": 0 }, path: "schedules.dump", message: /never again/ },
     { name: "Object Lock mode and days together", bad: { "storage.objectLock": { mode: "GOVERNANCE" } }, good: { "storage.objectLock": { mode: "GOVERNANCE", days: 7 } }, path: "storage.objectLock.days", message: /required when Object Lock is configured/ },
     { name: "Object Lock mode is GOVERNANCE or COMPLIANCE", bad: { "storage.objectLock": { mode: "STRICT", days: 7 } }, good: { "storage.objectLock": { mode: "COMPLIANCE", days: 7 } }, path: "storage.objectLock.mode", message: /one of: "GOVERNANCE", "COMPLIANCE"/ },
     { name: "COMPLIANCE no longer than the shortest expiry", bad: { "storage.objectLock": { mode: "COMPLIANCE", days: 8 } }, good: { "storage.objectLock": { mode: "COMPLIANCE", days: 7 } }, path: "storage.objectLock.days", message: /longer than retention.daily.keepDays \(7\).*COMPLIANCE cannot be shortened/ },
@@ -69,7 +69,7 @@ describe("configuration validation: foundation rules", () => {
 
     it("lists every error at once, each with its key, value and what is allowed", () => {
         // given three independent mistakes
-        const config = validConfig({ "regions.dr": "eu-west-1", "retention.monthly.glacierAfterDays": 40, "schedules.dump": "rate(2 hours)" });
+        const config = validConfig({ "regions.dr": "eu-west-1", "retention.monthly.glacierAfterDays": 40, "schedules.dump": "rate(2 hours)", "aws.databases[0].instance.backupRetentionDays": 0 });
         // when
         const errors = errorsOf(config);
         // then
@@ -88,6 +88,16 @@ describe("configuration validation: foundation rules", () => {
         const errors = errorsOf(validConfig({ "objectives.rpoMinutes": 0, "retention.weekly": undefined, "storage.prefix": "Bad Prefix" }));
         assert.deepStrictEqual(errors.map((e) => e.path).sort(), ["objectives.rpoMinutes", "retention.weekly", "storage.prefix"]);
         assert.match(errors.find((e) => e.path === "retention.weekly")?.message ?? "", /is required/);
+    });
+
+    it("point-in-time recovery carries an RPO the dump schedule does not meet, but not one under 5 minutes", () => {
+        // given daily dumps, a 15-minute RPO and RDS automated backups on
+        const covered = validConfig({ "objectives.rpoMinutes": 15, "schedules.dump": "cron(0 2 * * ? *)" });
+        // then PITR meets it
+        expectNoErrors(validate(covered));
+        // and without automated backups, or below PITR's 5 minutes, it does not
+        expectOneError(validate(validConfig({ "objectives.rpoMinutes": 15, "schedules.dump": "cron(0 2 * * ? *)", "aws.databases[0].instance.backupRetentionDays": 0 })), "schedules.dump", /point-in-time recovery carry the RPO/);
+        expectOneError(validate(validConfig({ "objectives.rpoMinutes": 4, "schedules.dump": "rate(5 minutes)" })), "schedules.dump", /longer than objectives.rpoMinutes \(4/);
     });
 
     it("warns, without failing, when weekly backups add no history", () => {

@@ -1,0 +1,198 @@
+/** The retention tiers a dump can belong to, shortest-lived first. */
+export type TierName = "daily" | "weekly" | "monthly";
+export const TIER_NAMES: readonly TierName[] = ["daily", "weekly", "monthly"];
+
+/**
+ * Object tag that selects a dump's lifecycle rule: `tier=<daily|weekly|monthly>`. Writers tag
+ * the dump and its manifest with it. A tag rather than a key prefix, because the key layout is
+ * `<prefix>/<database>/<tier>/YYYY/...`: the database sits before the tier, and a lifecycle
+ * prefix filter cannot skip a segment.
+ */
+export const TIER_TAG_KEY = "tier";
+
+/** One retention tier: days after creation at which its objects change class and expire. */
+export interface RetentionTier {
+    /** Days an object of this tier is kept (current version). */
+    readonly keepDays: number;
+    /** Day of the move to Standard-IA; none when absent. */
+    readonly standardIaAfterDays?: number;
+    /** Day of the move to Glacier Flexible Retrieval; none when absent. */
+    readonly glacierAfterDays?: number;
+    /** Day of the move to Glacier Deep Archive; none when absent. */
+    readonly deepArchiveAfterDays?: number;
+}
+
+/** The tiers a bucket knows; a tier left out gets no rule (its objects are kept until deleted). */
+export type RetentionTierSet = Readonly<Partial<Record<TierName, RetentionTier>>>;
+
+/** Everything the lifecycle configuration of a backup bucket is built from. */
+export interface LifecycleInput {
+    readonly tiers: RetentionTierSet;
+    /** Key prefix of the dumps, without slashes at either end (`backups`). */
+    readonly prefix: string;
+    /** Days a replaced or deleted object version is kept. */
+    readonly noncurrentVersionExpireDays: number;
+    /** Days after which an unfinished multipart upload is aborted. */
+    readonly abortIncompleteUploadDays: number;
+    /** Key prefix of the table exports and how long they are kept; no export rule when absent. */
+    readonly exports?: { readonly prefix: string; readonly expireDays: number };
+}
+
+export type StorageClass = "STANDARD_IA" | "GLACIER" | "DEEP_ARCHIVE";
+
+/** One S3 lifecycle rule, in the shape of `aws.s3.BucketLifecycleConfiguration` rules. */
+export interface LifecycleRule {
+    readonly id: string;
+    readonly status: "Enabled";
+    readonly filter: {
+        readonly prefix?: string;
+        readonly and?: { readonly prefix: string; readonly tags: Readonly<Record<string, string>> };
+    };
+    readonly transitions?: readonly { readonly days: number; readonly storageClass: StorageClass }[];
+    readonly expiration?: { readonly days?: number; readonly expiredObjectDeleteMarker?: boolean };
+    readonly noncurrentVersionExpiration?: { readonly noncurrentDays: number };
+    readonly abortIncompleteMultipartUpload?: { readonly daysAfterInitiation: number };
+}
+
+interface Step {
+    readonly field: "standardIaAfterDays" | "glacierAfterDays" | "deepArchiveAfterDays";
+    readonly storageClass: StorageClass;
+    readonly label: string;
+    /** Days an object must stay in this class before S3 moves it further. */
+    readonly stayDays: number;
+}
+
+/** The transitions in the only order S3 applies them. */
+const STEPS: readonly Step[] = [
+    { field: "standardIaAfterDays", storageClass: "STANDARD_IA", label: "Standard-IA", stayDays: 30 },
+    { field: "glacierAfterDays", storageClass: "GLACIER", label: "Glacier Flexible Retrieval", stayDays: 90 },
+    { field: "deepArchiveAfterDays", storageClass: "DEEP_ARCHIVE", label: "Deep Archive", stayDays: 180 },
+];
+
+/** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
+export const STANDARD_IA_MIN_DAYS = 30;
+
+/**
+ * Everything wrong with a lifecycle input, one message per problem, each naming the argument
+ * path, the value and what is allowed. Empty when `lifecycleRules` can build the rules.
+ */
+export function lifecycleProblems(input: LifecycleInput): string[] {
+    const out: string[] = [];
+    const positive = (path: string, value: number | undefined): boolean => {
+        if (value === undefined) return true;
+        if (Number.isInteger(value) && value > 0) return true;
+        out.push(`${path}: ${value} is not allowed; give a positive whole number of days`);
+        return false;
+    };
+    const present = TIER_NAMES.filter((t) => input.tiers?.[t] !== undefined);
+    if (present.length === 0) out.push(`tiers: ${JSON.stringify(input.tiers)} names no tier; give at least one of ${TIER_NAMES.join(", ")}`);
+    for (const name of present) {
+        const tier = input.tiers[name] as RetentionTier;
+        const base = `tiers.${name}`;
+        let ok = tier.keepDays !== undefined;
+        if (!ok) out.push(`${base}.keepDays: (missing) is required; give a positive whole number of days`);
+        ok = positive(`${base}.keepDays`, tier.keepDays) && ok;
+        for (const step of STEPS) ok = positive(`${base}.${step.field}`, tier[step.field]) && ok;
+        if (!ok) continue;
+        if (tier.standardIaAfterDays !== undefined && tier.standardIaAfterDays < STANDARD_IA_MIN_DAYS) {
+            out.push(`${base}.standardIaAfterDays: ${tier.standardIaAfterDays} is out of range ${STANDARD_IA_MIN_DAYS}.. (S3 moves objects to Standard-IA no earlier than day ${STANDARD_IA_MIN_DAYS})`);
+        }
+        let previous: { step: Step; days: number } | undefined;
+        for (const step of STEPS) {
+            const days = tier[step.field];
+            if (days === undefined) continue;
+            if (previous !== undefined) {
+                const earliest = previous.days + (previous.step.field === "standardIaAfterDays" ? 30 : previous.step.stayDays);
+                if (days < earliest) {
+                    out.push(`${base}.${step.field}: ${days} is too early; it must be at least ${earliest}, ${earliest - previous.days} days after ${previous.step.field} (${previous.days}) in ${previous.step.label}`);
+                }
+            }
+            previous = { step, days };
+        }
+        if (previous !== undefined && tier.keepDays <= previous.days) {
+            out.push(`${base}.keepDays: ${tier.keepDays} must be greater than ${previous.step.field} (${previous.days}); an object must expire after its last transition`);
+        }
+    }
+    positive("noncurrentVersionExpireDays", input.noncurrentVersionExpireDays);
+    positive("abortIncompleteUploadDays", input.abortIncompleteUploadDays);
+    if (!PREFIX.test(input.prefix)) out.push(`prefix: ${JSON.stringify(input.prefix)} is not allowed; give a key prefix of letters, digits, '/', '_', '-' without slashes at either end`);
+    if (input.exports !== undefined) {
+        positive("exports.expireDays", input.exports.expireDays);
+        if (!PREFIX.test(input.exports.prefix)) out.push(`exports.prefix: ${JSON.stringify(input.exports.prefix)} is not allowed; give a key prefix of letters, digits, '/', '_', '-' without slashes at either end`);
+        else if (input.exports.prefix === input.prefix || input.exports.prefix.startsWith(`${input.prefix}/`) || input.prefix.startsWith(`${input.exports.prefix}/`)) {
+            out.push(`exports.prefix: ${JSON.stringify(input.exports.prefix)} overlaps prefix ${JSON.stringify(input.prefix)}; the export expiry would cut the dumps' retention`);
+        }
+    }
+    return out;
+}
+
+const PREFIX = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+/** Thrown by `lifecycleRules` for an input with problems; carries all of them. */
+export class LifecycleInputError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid lifecycle input:\n  - ${problems.join("\n  - ")}`);
+        this.name = "LifecycleInputError";
+    }
+}
+
+/**
+ * Lifecycle rules of a backup bucket, in a fixed order:
+ * - one rule per tier, selecting objects under `<prefix>/` tagged `tier=<name>`: its transitions
+ *   Standard -> Standard-IA -> Glacier Flexible Retrieval -> Deep Archive (those given), then
+ *   expiry at `keepDays`;
+ * - one rule for the exports prefix, if an export retention is given;
+ * - one bucket-wide rule: noncurrent versions expire, expired delete markers are removed and
+ *   unfinished multipart uploads are aborted. S3 refuses the latter two in a rule filtered by
+ *   tags, so they cannot live in the tier rules.
+ */
+export function lifecycleRules(input: LifecycleInput): LifecycleRule[] {
+    const problems = lifecycleProblems(input);
+    if (problems.length > 0) throw new LifecycleInputError(problems);
+    const rules: LifecycleRule[] = [];
+    for (const name of TIER_NAMES) {
+        const tier = input.tiers[name];
+        if (tier === undefined) continue;
+        const transitions = STEPS.flatMap((step) => {
+            const days = tier[step.field];
+            return days === undefined ? [] : [{ days, storageClass: step.storageClass }];
+        });
+        rules.push({
+            id: `tier-${name}`,
+            status: "Enabled",
+            filter: { and: { prefix: `${input.prefix}/`, tags: { [TIER_TAG_KEY]: name } } },
+            ...(transitions.length > 0 ? { transitions } : {}),
+            expiration: { days: tier.keepDays },
+        });
+    }
+    if (input.exports !== undefined) {
+        rules.push({
+            id: "exports",
+            status: "Enabled",
+            filter: { prefix: `${input.exports.prefix}/` },
+            expiration: { days: input.exports.expireDays },
+        });
+    }
+    rules.push(housekeepingRule(input.noncurrentVersionExpireDays, input.abortIncompleteUploadDays));
+    return rules;
+}
+
+/** Bucket-wide clean-up: old versions, orphaned delete markers, unfinished uploads. */
+export function housekeepingRule(noncurrentVersionExpireDays: number, abortIncompleteUploadDays: number): LifecycleRule {
+    return {
+        id: "housekeeping",
+        status: "Enabled",
+        filter: {},
+        expiration: { expiredObjectDeleteMarker: true },
+        noncurrentVersionExpiration: { noncurrentDays: noncurrentVersionExpireDays },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: abortIncompleteUploadDays },
+    };
+}
+
+/** Rules of the access-log bucket: logs expire after `expireDays`, plus the bucket-wide clean-up. */
+export function logBucketLifecycleRules(expireDays: number, noncurrentVersionExpireDays: number, abortIncompleteUploadDays: number): LifecycleRule[] {
+    return [
+        { id: "access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: expireDays } },
+        housekeepingRule(noncurrentVersionExpireDays, abortIncompleteUploadDays),
+    ];
+}

@@ -1,0 +1,221 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as storage from "@pulumi/azure-native/storage";
+import type * as outputs from "@pulumi/azure-native/types/output";
+import {
+    BlobTiers,
+    STORAGE_REDUNDANCIES,
+    StorageRedundancy,
+    lifecycleProblems,
+    managementPolicy,
+    redundancyProblems,
+} from "./documents/lifecycle";
+
+export interface GeoRedundantStorageArgs {
+    /** Resource group of the account. @default none - required */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Azure location (programmatic name). @default none - required */
+    readonly location: pulumi.Input<string>;
+    /** Azure name of the account (3-24 lower-case letters and digits, globally unique). @default the component name's letters and digits (up to 16) plus 8 random characters */
+    readonly accountName?: pulumi.Input<string>;
+    /** Redundancy SKU; the Archive tier needs an LRS, GRS or RA-GRS account. @default "Standard_GRS" */
+    readonly redundancy?: StorageRedundancy;
+    /** Days a deleted blob or version can be undeleted (1..365). @default 14 */
+    readonly softDeleteDays?: number;
+    /** Days a deleted container can be undeleted (1..365). @default 14 */
+    readonly containerSoftDeleteDays?: number;
+    /** Time-based immutability of the backup container, days (1..146000, at most `lifecycle.deleteAfterDays`). @default none - no immutability policy */
+    readonly immutabilityDays?: number;
+    /** Tiering and deletion of backup and export blobs. @default { deleteAfterDays: 30 } - Hot for 30 days, then deleted */
+    readonly lifecycle?: BlobTiers;
+    /** Container of the file backups (carries the immutability policy). @default "backups" */
+    readonly backupContainerName?: string;
+    /** Container of the table exports. @default "exports" */
+    readonly exportContainerName?: string;
+    /** Account keys and SAS tokens; false means Microsoft Entra authorization only. @default false */
+    readonly allowSharedKeyAccess?: boolean;
+    /** Days the change feed (the log of every blob write and delete) is kept. @default lifecycle.deleteAfterDays + softDeleteDays - as long as any blob it records may exist */
+    readonly changeFeedRetentionDays?: number;
+    /** Pulumi `protect` on the account and the backup container. @default false */
+    readonly protect?: boolean;
+    /** Tags on the account. @default none */
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+type ResolvedArgs = Required<Omit<GeoRedundantStorageArgs, "accountName" | "immutabilityDays" | "tags">> &
+    Pick<GeoRedundantStorageArgs, "accountName" | "immutabilityDays" | "tags">;
+
+/** Every default of {@link GeoRedundantStorageArgs}, filled in one place. */
+export function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
+    const softDeleteDays = args.softDeleteDays ?? 14;
+    const lifecycle = args.lifecycle ?? { deleteAfterDays: 30 };
+    return {
+        ...args,
+        redundancy: args.redundancy ?? "Standard_GRS",
+        softDeleteDays,
+        containerSoftDeleteDays: args.containerSoftDeleteDays ?? 14,
+        lifecycle,
+        backupContainerName: args.backupContainerName ?? "backups",
+        exportContainerName: args.exportContainerName ?? "exports",
+        allowSharedKeyAccess: args.allowSharedKeyAccess ?? false,
+        changeFeedRetentionDays: args.changeFeedRetentionDays ?? lifecycle.deleteAfterDays + softDeleteDays,
+        protect: args.protect ?? false,
+    };
+}
+
+/** Letters and digits of a component name, cut to 16: the stem of a generated account name. */
+export function accountNameStem(name: string): string {
+    return name.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 16);
+}
+
+type EndpointsResponse = outputs.storage.EndpointsResponse;
+
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * A StorageV2 account for file backups and table exports: geo-redundant, TLS 1.2, no public
+ * blob access, HTTPS only, blob versioning, blob and container soft delete, a change feed, a
+ * `backups` container with a time-based immutability policy, an `exports` container, and a
+ * lifecycle (Cool -> Cold -> Archive -> delete) whose order is checked before anything is created.
+ */
+export class GeoRedundantStorage extends pulumi.ComponentResource {
+    public readonly accountId: pulumi.Output<string>;
+    public readonly accountName: pulumi.Output<string>;
+    /** `https://<account>.blob.core.windows.net/`. */
+    public readonly primaryBlobEndpoint: pulumi.Output<string | undefined>;
+    /** Read endpoint in the paired region (RA-GRS and RA-GZRS only). */
+    public readonly secondaryBlobEndpoint: pulumi.Output<string | undefined>;
+    public readonly redundancy: pulumi.Output<string>;
+    public readonly backupContainerName: pulumi.Output<string>;
+    public readonly exportContainerName: pulumi.Output<string>;
+
+    constructor(name: string, args: GeoRedundantStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:azure:GeoRedundantStorage", name, {}, opts);
+        const a = withDefaults(args);
+        this.validate(name, a);
+
+        const accountName = pulumi.output(a.accountName ?? new random.RandomString(`${name}-account-suffix`, {
+            length: 8,
+            upper: false,
+            special: false,
+            numeric: true,
+            lower: true,
+        }, { parent: this }).result.apply((suffix) => `${accountNameStem(name)}${suffix}`));
+
+        const account = new storage.StorageAccount(`${name}-account`, {
+            resourceGroupName: a.resourceGroupName,
+            location: a.location,
+            accountName,
+            kind: "StorageV2",
+            sku: { name: a.redundancy },
+            accessTier: "Hot",
+            minimumTlsVersion: "TLS1_2",
+            enableHttpsTrafficOnly: true,
+            allowBlobPublicAccess: false,
+            allowSharedKeyAccess: a.allowSharedKeyAccess,
+            defaultToOAuthAuthentication: !a.allowSharedKeyAccess,
+            allowCrossTenantReplication: false,
+            ...(a.tags !== undefined ? { tags: a.tags } : {}),
+        }, { parent: this, protect: a.protect });
+
+        const blobService = new storage.BlobServiceProperties(`${name}-blob-service`, {
+            resourceGroupName: a.resourceGroupName,
+            accountName,
+            blobServicesName: "default",
+            isVersioningEnabled: true,
+            deleteRetentionPolicy: { enabled: true, days: a.softDeleteDays },
+            containerDeleteRetentionPolicy: { enabled: true, days: a.containerSoftDeleteDays },
+            changeFeed: { enabled: true, retentionInDays: a.changeFeedRetentionDays },
+        }, { parent: this, dependsOn: [account] });
+
+        const container = (suffix: string, containerName: string, protect: boolean): storage.BlobContainer =>
+            new storage.BlobContainer(`${name}-${suffix}`, {
+                resourceGroupName: a.resourceGroupName,
+                accountName,
+                containerName,
+                publicAccess: "None",
+            }, { parent: this, protect, dependsOn: [blobService] });
+        const backups = container("backups", a.backupContainerName, a.protect);
+        const exports = container("exports", a.exportContainerName, false);
+
+        if (a.immutabilityDays !== undefined) {
+            new storage.BlobContainerImmutabilityPolicy(`${name}-backups-immutability`, {
+                resourceGroupName: a.resourceGroupName,
+                accountName,
+                containerName: a.backupContainerName,
+                immutabilityPolicyName: "default",
+                immutabilityPeriodSinceCreationInDays: a.immutabilityDays,
+                allowProtectedAppendWrites: false,
+            }, { parent: this, dependsOn: [backups] });
+        }
+
+        new storage.ManagementPolicy(`${name}-lifecycle`, {
+            resourceGroupName: a.resourceGroupName,
+            accountName,
+            managementPolicyName: "default",
+            policy: managementPolicy(a.lifecycle, [a.backupContainerName, a.exportContainerName]),
+        }, { parent: this, dependsOn: [backups, exports] });
+
+        this.accountId = account.id;
+        this.accountName = account.name;
+        this.primaryBlobEndpoint = account.primaryEndpoints.apply((e: EndpointsResponse | undefined) => e?.blob);
+        this.secondaryBlobEndpoint = account.secondaryEndpoints.apply((e: EndpointsResponse | undefined) => e?.blob);
+        this.redundancy = pulumi.output(a.redundancy);
+        this.backupContainerName = backups.id.apply(() => a.backupContainerName);
+        this.exportContainerName = exports.id.apply(() => a.exportContainerName);
+
+        this.registerOutputs({
+            accountId: this.accountId,
+            accountName: this.accountName,
+            primaryBlobEndpoint: this.primaryBlobEndpoint,
+            secondaryBlobEndpoint: this.secondaryBlobEndpoint,
+            redundancy: this.redundancy,
+            backupContainerName: this.backupContainerName,
+            exportContainerName: this.exportContainerName,
+        });
+    }
+
+    private validate(name: string, a: ResolvedArgs): void {
+        const fail = (message: string): never => {
+            throw new pulumi.ResourceError(message, this);
+        };
+        const days = (key: string, value: number, max: number): void => {
+            if (!Number.isInteger(value) || value < 1 || value > max) fail(`${key}: ${value} is out of range 1..${max}`);
+        };
+        if (!STORAGE_REDUNDANCIES.includes(a.redundancy)) {
+            fail(`redundancy: "${a.redundancy}" is not one of ${STORAGE_REDUNDANCIES.join(", ")}`);
+        }
+        days("softDeleteDays", a.softDeleteDays, 365);
+        days("containerSoftDeleteDays", a.containerSoftDeleteDays, 365);
+        days("changeFeedRetentionDays", a.changeFeedRetentionDays, 146000);
+        const problems = [...lifecycleProblems(a.lifecycle), ...redundancyProblems(a.redundancy, a.lifecycle)];
+        for (const p of problems.filter((x) => x.severity === "error")) fail(`lifecycle.${p.key}: ${p.value} ${p.message}`);
+        for (const p of problems.filter((x) => x.severity === "warning")) {
+            pulumi.log.warn(`lifecycle.${p.key}: ${p.value} ${p.message}`, this);
+        }
+        if (a.immutabilityDays !== undefined) {
+            days("immutabilityDays", a.immutabilityDays, 146000);
+            if (a.immutabilityDays > a.lifecycle.deleteAfterDays) {
+                fail(
+                    `immutabilityDays: ${a.immutabilityDays} is longer than lifecycle.deleteAfterDays (${a.lifecycle.deleteAfterDays}): ` +
+                    `the lifecycle cannot delete a blob that is still immutable, so backups would outlive their retention; ` +
+                    `allowed: at most ${a.lifecycle.deleteAfterDays}`,
+                );
+            }
+        }
+        for (const [key, value] of [["backupContainerName", a.backupContainerName], ["exportContainerName", a.exportContainerName]] as const) {
+            if (!CONTAINER_NAME.test(value)) {
+                fail(`${key}: "${value}" must be 3-63 lower-case letters, digits and single '-' between them`);
+            }
+        }
+        if (a.backupContainerName === a.exportContainerName) {
+            fail(`exportContainerName: "${a.exportContainerName}" must differ from backupContainerName`);
+        }
+        if (typeof a.accountName === "string" && !/^[a-z0-9]{3,24}$/.test(a.accountName)) {
+            fail(`accountName: "${a.accountName}" must be 3-24 lower-case letters and digits`);
+        }
+        if (a.accountName === undefined && accountNameStem(name).length === 0) {
+            fail(`name: "${name}" has no letters or digits to derive an account name from; give accountName`);
+        }
+    }
+}

@@ -1,0 +1,285 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import {
+    CLOUDWATCH_LOG_EXPORTS,
+    finalSnapshotIdentifier,
+    minMaxAllocatedStorageGb,
+    parameterGroupFamily,
+    rdsParameters,
+    rdsTags,
+    rdsWindowProblems,
+    supportsPerformanceInsights,
+} from "./documents/rds";
+
+export interface RdsPostgresArgs {
+    /** Name of the PostgreSQL database created in the instance. Required. */
+    readonly databaseName: string;
+    /** ARN of the KMS key for storage, snapshots, the master-user secret and Performance Insights. Required. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** Subnets of the DB subnet group: at least two, in different availability zones. Required. */
+    readonly subnetIds: readonly pulumi.Input<string>[];
+    /** @default [] - security groups of the instance; none means the VPC's default group */
+    readonly vpcSecurityGroupIds?: readonly pulumi.Input<string>[];
+    /** @default generated from the component name - DB instance identifier (give the existing one when adopting an instance) */
+    readonly identifier?: string;
+    /** @default "15" - PostgreSQL version, major (minor upgrades applied automatically) or major.minor */
+    readonly engineVersion?: string;
+    /** @default "db.t4g.medium" - instance class */
+    readonly instanceClass?: string;
+    /** @default 50 - GiB of gp3 storage */
+    readonly allocatedStorageGb?: number;
+    /** @default none - storage autoscaling off; a value at least 10 % above allocatedStorageGb lets RDS grow storage up to it */
+    readonly maxAllocatedStorageGb?: number;
+    /** @default false - standby in a second availability zone */
+    readonly multiAz?: boolean;
+    /** @default 5432 - port the instance listens on */
+    readonly port?: number;
+    /** @default "pgadmin" - master user; its password is generated and kept by RDS in Secrets Manager */
+    readonly masterUsername?: string;
+    /** @default 7 - days of automated backups and so of point-in-time recovery, 0..35 (0 turns them off) */
+    readonly backupRetentionDays?: number;
+    /** @default "03:00-03:30" - daily automated-backup window, hh24:mi-hh24:mi UTC, at least 30 minutes */
+    readonly backupWindow?: string;
+    /** @default "sun:05:00-sun:05:30" - weekly maintenance window, ddd:hh24:mi-ddd:hh24:mi UTC, apart from the backup window */
+    readonly maintenanceWindow?: string;
+    /** @default true - refuse deletion of the instance until switched off */
+    readonly deletionProtection?: boolean;
+    /** @default false - Pulumi `protect` on the instance: `pulumi destroy` refuses to delete it */
+    readonly protect?: boolean;
+    /** @default true - Performance Insights encrypted with kmsKeyArn, where the instance class supports it */
+    readonly performanceInsights?: boolean;
+    /** @default none - log statements running at least this many milliseconds */
+    readonly logMinDurationStatementMs?: number;
+    /** @default { key: "backup-plan", value: "pg-backup-stack" } - tag that selects the instance into the AWS Backup plan */
+    readonly backupSelectionTag?: { readonly key: string; readonly value: string };
+    /** @default false - replicate automated backups to the DR region (needs drProvider and drKmsKeyArn) */
+    readonly replicateBackupsToDr?: boolean;
+    /** @default none - provider of the DR region; required when replicateBackupsToDr */
+    readonly drProvider?: aws.Provider;
+    /** @default none - ARN of the DR-region replica key the replicated backups are encrypted with; required when replicateBackupsToDr */
+    readonly drKmsKeyArn?: pulumi.Input<string>;
+    /** @default backupRetentionDays - days the replicated backups are kept in the DR region, 1..35 */
+    readonly drBackupRetentionDays?: number;
+    /** @default {} - tags of every resource (the database and selection tags are added) */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+const DEFAULTS = {
+    vpcSecurityGroupIds: [] as readonly pulumi.Input<string>[],
+    engineVersion: "15",
+    instanceClass: "db.t4g.medium",
+    allocatedStorageGb: 50,
+    multiAz: false,
+    port: 5432,
+    masterUsername: "pgadmin",
+    backupRetentionDays: 7,
+    backupWindow: "03:00-03:30",
+    maintenanceWindow: "sun:05:00-sun:05:30",
+    deletionProtection: true,
+    protect: false,
+    performanceInsights: true,
+    backupSelectionTag: { key: "backup-plan", value: "pg-backup-stack" },
+    replicateBackupsToDr: false,
+    tags: {} as Readonly<Record<string, string>>,
+};
+
+type Resolved = Required<Omit<RdsPostgresArgs,
+    "identifier" | "maxAllocatedStorageGb" | "logMinDurationStatementMs" | "drProvider" | "drKmsKeyArn" | "drBackupRetentionDays">> &
+    Pick<RdsPostgresArgs, "identifier" | "maxAllocatedStorageGb" | "logMinDurationStatementMs" | "drProvider" | "drKmsKeyArn"> &
+    { readonly drBackupRetentionDays: number };
+
+function withDefaults(args: RdsPostgresArgs): Resolved {
+    const backupRetentionDays = args.backupRetentionDays ?? DEFAULTS.backupRetentionDays;
+    return {
+        ...args,
+        vpcSecurityGroupIds: args.vpcSecurityGroupIds ?? DEFAULTS.vpcSecurityGroupIds,
+        engineVersion: args.engineVersion ?? DEFAULTS.engineVersion,
+        instanceClass: args.instanceClass ?? DEFAULTS.instanceClass,
+        allocatedStorageGb: args.allocatedStorageGb ?? DEFAULTS.allocatedStorageGb,
+        multiAz: args.multiAz ?? DEFAULTS.multiAz,
+        port: args.port ?? DEFAULTS.port,
+        masterUsername: args.masterUsername ?? DEFAULTS.masterUsername,
+        backupRetentionDays,
+        backupWindow: args.backupWindow ?? DEFAULTS.backupWindow,
+        maintenanceWindow: args.maintenanceWindow ?? DEFAULTS.maintenanceWindow,
+        deletionProtection: args.deletionProtection ?? DEFAULTS.deletionProtection,
+        protect: args.protect ?? DEFAULTS.protect,
+        performanceInsights: args.performanceInsights ?? DEFAULTS.performanceInsights,
+        backupSelectionTag: args.backupSelectionTag ?? DEFAULTS.backupSelectionTag,
+        replicateBackupsToDr: args.replicateBackupsToDr ?? DEFAULTS.replicateBackupsToDr,
+        drBackupRetentionDays: args.drBackupRetentionDays ?? backupRetentionDays,
+        tags: args.tags ?? DEFAULTS.tags,
+    };
+}
+
+/**
+ * RDS for PostgreSQL with its backup policy: automated backups (and so point-in-time recovery)
+ * for `backupRetentionDays`, encrypted with the backup key, copied into the DR region, a final
+ * snapshot with a unique name on deletion, a master password that only Secrets Manager knows.
+ */
+export class RdsPostgres extends pulumi.ComponentResource {
+    public readonly instanceArn: pulumi.Output<string>;
+    public readonly instanceIdentifier: pulumi.Output<string>;
+    public readonly resourceId: pulumi.Output<string>;
+    public readonly address: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number>;
+    /** Secrets Manager secret holding the master user's credentials (the ARN only, never the password). */
+    public readonly masterUserSecretArn: pulumi.Output<string>;
+    /** Latest time a point-in-time restore can target (RFC 3339, UTC). */
+    public readonly latestRestorableTime: pulumi.Output<string>;
+    public readonly subnetGroupName: pulumi.Output<string>;
+    public readonly securityGroupIds: pulumi.Output<string[]>;
+    public readonly parameterGroupName: pulumi.Output<string>;
+    /** Snapshot RDS will take when the instance is deleted. */
+    public readonly finalSnapshotIdentifier: pulumi.Output<string>;
+    /** ARN of the automated backups replicated into the DR region (for a restore there), when replicated. */
+    public readonly drAutomatedBackupsArn: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: RdsPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:RdsPostgres", name, {}, opts);
+        const a = withDefaults(args);
+        const family = this.validate(a);
+        const tags = rdsTags(a.tags, name, a.backupSelectionTag);
+
+        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
+            description: `Subnets of the ${name} PostgreSQL instance`,
+            subnetIds: [...a.subnetIds],
+            tags,
+        }, { parent: this });
+
+        const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
+            description: `TLS-only and logging settings of the ${name} PostgreSQL instance`,
+            family,
+            parameters: rdsParameters({ logMinDurationStatementMs: a.logMinDurationStatementMs }),
+            tags,
+        }, { parent: this });
+
+        const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent: this });
+        const finalSnapshot = snapshotSuffix.hex.apply((hex) => finalSnapshotIdentifier(a.identifier ?? name, hex));
+        const insights = a.performanceInsights && supportsPerformanceInsights(a.instanceClass);
+
+        const instance = new aws.rds.Instance(`${name}-instance`, {
+            ...(a.identifier !== undefined ? { identifier: a.identifier } : {}),
+            engine: "postgres",
+            engineVersion: a.engineVersion,
+            instanceClass: a.instanceClass,
+            dbName: a.databaseName,
+            port: a.port,
+            username: a.masterUsername,
+            manageMasterUserPassword: true,
+            masterUserSecretKmsKeyId: a.kmsKeyArn,
+            storageType: "gp3",
+            allocatedStorage: a.allocatedStorageGb,
+            ...(a.maxAllocatedStorageGb !== undefined ? { maxAllocatedStorage: a.maxAllocatedStorageGb } : {}),
+            storageEncrypted: true,
+            kmsKeyId: a.kmsKeyArn,
+            multiAz: a.multiAz,
+            dbSubnetGroupName: subnetGroup.name,
+            vpcSecurityGroupIds: [...a.vpcSecurityGroupIds],
+            publiclyAccessible: false,
+            parameterGroupName: parameterGroup.name,
+            backupRetentionPeriod: a.backupRetentionDays,
+            backupWindow: a.backupWindow,
+            maintenanceWindow: a.maintenanceWindow,
+            copyTagsToSnapshot: true,
+            deleteAutomatedBackups: false,
+            deletionProtection: a.deletionProtection,
+            skipFinalSnapshot: false,
+            finalSnapshotIdentifier: finalSnapshot,
+            autoMinorVersionUpgrade: true,
+            allowMajorVersionUpgrade: false,
+            enabledCloudwatchLogsExports: [...CLOUDWATCH_LOG_EXPORTS],
+            performanceInsightsEnabled: insights,
+            ...(insights ? { performanceInsightsKmsKeyId: a.kmsKeyArn, performanceInsightsRetentionPeriod: 7 } : {}),
+            tags,
+        }, { parent: this, protect: a.protect });
+
+        let drAutomatedBackupsArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (a.replicateBackupsToDr) {
+            const replication = new aws.rds.InstanceAutomatedBackupsReplication(`${name}-dr-backups`, {
+                sourceDbInstanceArn: instance.arn,
+                kmsKeyId: a.drKmsKeyArn,
+                retentionPeriod: a.drBackupRetentionDays,
+            }, { parent: this, provider: a.drProvider });
+            drAutomatedBackupsArn = replication.id;
+        }
+
+        this.instanceArn = instance.arn;
+        this.instanceIdentifier = instance.identifier;
+        this.resourceId = instance.resourceId;
+        this.address = instance.address;
+        this.port = instance.port;
+        this.masterUserSecretArn = instance.masterUserSecrets.apply((secrets) => {
+            const arn = secrets[0]?.secretArn;
+            if (arn === undefined) throw new Error(`${name}: RDS reported no master-user secret although manageMasterUserPassword is on`);
+            return arn;
+        });
+        this.latestRestorableTime = instance.latestRestorableTime;
+        this.subnetGroupName = subnetGroup.name;
+        this.securityGroupIds = instance.vpcSecurityGroupIds;
+        this.parameterGroupName = parameterGroup.name;
+        this.finalSnapshotIdentifier = finalSnapshot;
+        this.drAutomatedBackupsArn = drAutomatedBackupsArn;
+        this.registerOutputs({
+            instanceArn: this.instanceArn,
+            instanceIdentifier: this.instanceIdentifier,
+            address: this.address,
+            port: this.port,
+            masterUserSecretArn: this.masterUserSecretArn,
+            latestRestorableTime: this.latestRestorableTime,
+            finalSnapshotIdentifier: this.finalSnapshotIdentifier,
+            drAutomatedBackupsArn: this.drAutomatedBackupsArn,
+        });
+    }
+
+    /** Checks every argument before anything is created; returns the parameter group family. */
+    private validate(a: Resolved): string {
+        const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
+        if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(a.databaseName)) {
+            throw fail(`databaseName: "${a.databaseName}" must be 1-63 letters, digits or '_', starting with a letter`);
+        }
+        if (a.identifier !== undefined && !/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/.test(a.identifier)) {
+            throw fail(`identifier: "${a.identifier}" must be 1-63 lower-case letters, digits and single '-', starting with a letter`);
+        }
+        if (!/^[a-z][a-z0-9_]{0,62}$/.test(a.masterUsername)) {
+            throw fail(`masterUsername: "${a.masterUsername}" must be 1-63 lower-case letters, digits or '_', starting with a letter`);
+        }
+        let family: string;
+        try {
+            family = parameterGroupFamily(a.engineVersion);
+        } catch (err) {
+            throw fail(err instanceof Error ? err.message : String(err));
+        }
+        if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(a.instanceClass)) {
+            throw fail(`instanceClass: "${a.instanceClass}" is not an instance class like db.t4g.medium`);
+        }
+        checkInt(fail, "allocatedStorageGb", a.allocatedStorageGb, 20, 65536);
+        if (a.maxAllocatedStorageGb !== undefined) {
+            checkInt(fail, "maxAllocatedStorageGb", a.maxAllocatedStorageGb, minMaxAllocatedStorageGb(a.allocatedStorageGb), 65536);
+        }
+        checkInt(fail, "port", a.port, 1150, 65535);
+        checkInt(fail, "backupRetentionDays", a.backupRetentionDays, 0, 35);
+        const windows = rdsWindowProblems(a.backupWindow, a.maintenanceWindow);
+        if (windows.length > 0) throw fail(windows.join("; "));
+        if (a.subnetIds.length < 2) {
+            throw fail(`subnetIds: ${a.subnetIds.length} subnet(s) given; a DB subnet group needs at least 2, in different availability zones`);
+        }
+        if (a.logMinDurationStatementMs !== undefined) {
+            checkInt(fail, "logMinDurationStatementMs", a.logMinDurationStatementMs, 0, 2147483647);
+        }
+        if (a.replicateBackupsToDr) {
+            if (a.backupRetentionDays === 0) {
+                throw fail("replicateBackupsToDr: true needs automated backups; backupRetentionDays is 0 (set it to 1..35, or replicateBackupsToDr to false)");
+            }
+            if (a.drProvider === undefined) throw fail("drProvider: (missing) is required when replicateBackupsToDr is true");
+            if (a.drKmsKeyArn === undefined) throw fail("drKmsKeyArn: (missing) is required when replicateBackupsToDr is true");
+            checkInt(fail, "drBackupRetentionDays", a.drBackupRetentionDays, 1, 35);
+        }
+        return family;
+    }
+}
+
+function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}

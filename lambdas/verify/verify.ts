@@ -191,7 +191,12 @@ export async function runVerify(config: VerifyConfig, deps: VerifyDeps): Promise
     const startedAt = now().toISOString();
     const targets: TargetVerification[] = [];
     for (const database of config.databases) {
-        const result = await verifyDatabase(config, deps, database, now);
+        let result: TargetVerification;
+        try {
+            result = await verifyDatabase(config, deps, database, now);
+        } catch (err) {
+            result = { name: database, kind: "dump", ok: false, checks: [{ name: "restore", ok: false, skipped: false, detail: `verification stopped: ${messageOf(err)}` }] };
+        }
         publish(deps.metrics, result);
         targets.push(result);
     }

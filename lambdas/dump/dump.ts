@@ -129,7 +129,8 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
 
 export interface DumpDeps {
     readonly s3: S3Client;
-    readonly target: PgTarget;
+    /** The database, or how to get it (e.g. reading a secret); a failure there counts as a failed backup. */
+    readonly target: PgTarget | (() => Promise<PgTarget>);
     readonly log: Log;
     readonly metrics?: MetricSink;
     /** @default () => new Date() */
@@ -157,8 +158,8 @@ export async function runDump(settings: DumpSettings, deps: DumpDeps): Promise<B
     } catch (err) {
         deps.metrics?.add("BackupFailed", "Count", 1, dimensions);
         deps.metrics?.add("BackupDurationSeconds", "Seconds", (performance.now() - t0) / 1000, dimensions);
-        const error = err instanceof DumpError ? err : new DumpError(err instanceof Error ? err.message : String(err), { cause: err });
-        deps.log.error("backup failed", { database: settings.database, error: error.name, message: error.message });
+        const error = err instanceof DumpError ? err : new DumpError(err instanceof Error ? `${err.name}: ${err.message}` : String(err), { cause: err });
+        deps.log.error("backup failed", { database: settings.database, error: error.name, reason: error.message });
         throw error;
     }
 }
@@ -183,7 +184,8 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
     });
     const pgDumpMajor = majorOfToolVersion(pgDumpVersion);
 
-    const client = await connect(deps.target);
+    const target = typeof deps.target === "function" ? await deps.target() : deps.target;
+    const client = await connect(target);
     try {
         const server = await client.query<{ server_version: string; server_version_num: string }>(
             "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS server_version_num",
@@ -195,7 +197,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         const key = dumpKey(settings.prefix, settings.database, tier, startedAt, runId);
         log.info("backup starting", {
             database: settings.database,
-            target: describeTarget(deps.target),
+            target: describeTarget(target),
             key,
             tier,
             trigger: settings.trigger,
@@ -209,7 +211,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         const snap = await client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         const snapshot = snap.rows[0]?.snapshot ?? "";
         const args = pgDumpArgs(snapshot, settings.compression, pgDumpMajor);
-        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, client, key, tier, args);
+        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, client, key, tier, args);
         await client.query("COMMIT");
 
         const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
@@ -318,10 +320,18 @@ interface Streamed {
  * counts, the deadline, S3) stops the rest: pg_dump is killed, the body stream fails, the
  * multipart upload is aborted, and that first error is thrown.
  */
-async function streamDump(settings: DumpSettings, deps: DumpDeps, client: Client, key: string, tier: Tier, args: readonly string[]): Promise<Streamed> {
+async function streamDump(
+    settings: DumpSettings,
+    deps: DumpDeps,
+    target: PgTarget,
+    client: Client,
+    key: string,
+    tier: Tier,
+    args: readonly string[],
+): Promise<Streamed> {
     const { log } = deps;
     // Own process group, so a stop also reaches anything pg_dump (or a wrapper around it) started.
-    const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(deps.target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
     log.info("pg_dump started", { pid: child.pid, key });
     const exit = exitStatus(child);
     const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
@@ -332,7 +342,7 @@ async function streamDump(settings: DumpSettings, deps: DumpDeps, client: Client
             return;
         }
         primary = err;
-        log.warn("stopping the dump", { reason: err.name, message: err.message });
+        log.warn("stopping the dump", { error: err.name, reason: err.message });
         killChild(child);
         archive.destroy(err);
     };

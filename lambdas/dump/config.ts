@@ -1,0 +1,153 @@
+/**
+ * The dump function's configuration, read from environment variables once at cold start.
+ * Every variable is listed in DUMP_ENV with its meaning and default, for the infrastructure
+ * code and the README.
+ */
+import type { CredentialSource, ConnectionOverrides } from "../shared/credentials";
+import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
+import type { SslMode } from "../shared/pgTarget";
+import { findPgTool } from "../shared/pgTools";
+import { dumpSettings, type DumpSettings } from "./dump";
+import { DumpConfigError } from "./errors";
+import { WEEKDAYS } from "./gfs";
+import { parseCompression } from "./pgDump";
+
+/** Every variable the dump handler reads: name -> meaning and default. */
+export const DUMP_ENV: Readonly<Record<string, string>> = {
+    BACKUP_BUCKET: "bucket the dumps go to (required)",
+    BACKUP_PREFIX: 'key prefix of all dumps (default "backups")',
+    DATABASE_NAME: "logical database name: key segment and metric dimension (required)",
+    DB_SECRET_ARN: "Secrets Manager secret with username, password and optionally host, port, dbname (this or DATABASE_URL)",
+    DATABASE_URL: "postgres://user:password@host:port/db, for local runs only (this or DB_SECRET_ARN)",
+    DB_HOST: "database host; overrides the secret's host",
+    DB_PORT: "database port; overrides the secret's port (default: the secret's, else 5432)",
+    DB_NAME: "database to dump; overrides the secret's dbname",
+    DB_SSLMODE: "disable, allow, prefer, require, verify-ca or verify-full (default require with a secret; the URL's own with DATABASE_URL)",
+    KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required)",
+    WEEKLY_ON: "UTC weekday whose first scheduled backup is kept as weekly (default sunday)",
+    MONTHLY_ON_DAY: "UTC day of the month, 1..28, whose first scheduled backup is kept as monthly (default 1)",
+    DUMP_COMPRESSION: "gzip[:1-9], lz4[:1-12] or zstd[:1-22] (lz4/zstd need a PostgreSQL 16+ client), or none (default gzip:1)",
+    DUMP_EXPECTED_MAX_GIB: "largest dump expected, in GiB; sizes the multipart parts (default 100)",
+    DUMP_PART_SIZE_MIB: "multipart part size in MiB, 5..5120 (default: the smallest >= 16 that fits DUMP_EXPECTED_MAX_GIB in 9,000 parts)",
+    DUMP_UPLOAD_CONCURRENCY: "parts uploaded in parallel, 1..16; memory is about (this + 2) x part size (default 2)",
+    DUMP_MIN_BYTES: "smallest archive accepted as a backup (default 512)",
+    DUMP_SAFETY_MARGIN_SECONDS: "stop and clean up when less than this is left before the Lambda timeout (default 60)",
+    PG_DUMP_PATH: "pg_dump binary (default: PG_BIN/pg_dump, the newest /usr/lib/postgresql/<n>/bin/pg_dump, or pg_dump on PATH)",
+    S3_ENDPOINT: "S3 endpoint for S3-compatible servers, path-style (default: AWS)",
+    S3_MAX_ATTEMPTS: "attempts per S3 request, retries included, 1..10 (default 5)",
+    METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
+    POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-dump")',
+};
+
+const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export interface DumpFunctionConfig {
+    /** Everything but the trigger, which comes with each event. */
+    readonly settings: Omit<DumpSettings, "trigger">;
+    readonly source: CredentialSource;
+    readonly overrides: ConnectionOverrides;
+    readonly s3Endpoint: string | undefined;
+    readonly s3MaxAttempts: number;
+    readonly metricsNamespace: string;
+    readonly serviceName: string;
+}
+
+/** Reads and validates the whole configuration; throws EnvError naming the variable on the first problem. */
+export function loadDumpConfig(env: Env): DumpFunctionConfig {
+    const source = exactlyOne(env, "DB_SECRET_ARN", "DATABASE_URL");
+    const sslmode = optionalString(env, "DB_SSLMODE") === undefined ? undefined : oneOf(env, "DB_SSLMODE", SSL_MODES);
+    const port = optionalString(env, "DB_PORT") === undefined ? undefined : integer(env, "DB_PORT", { min: 1, max: 65535 });
+    const host = optionalString(env, "DB_HOST");
+    const database = optionalString(env, "DB_NAME");
+    const overrides: ConnectionOverrides = {
+        ...(host === undefined ? {} : { host }),
+        ...(port === undefined ? {} : { port }),
+        ...(database === undefined ? {} : { database }),
+        ...(sslmode !== undefined ? { sslmode } : source.name === "DB_SECRET_ARN" ? { sslmode: "require" as const } : {}),
+    };
+    const partMiB = optionalString(env, "DUMP_PART_SIZE_MIB") === undefined ? undefined : integer(env, "DUMP_PART_SIZE_MIB", { min: 5, max: 5120 });
+    const pgDumpPath = optionalString(env, "PG_DUMP_PATH") ?? findPgTool("pg_dump", undefined, { ...env });
+    let settings: DumpSettings;
+    try {
+        settings = dumpSettings({
+            database: requireString(env, "DATABASE_NAME"),
+            bucket: requireString(env, "BACKUP_BUCKET"),
+            prefix: optionalString(env, "BACKUP_PREFIX") ?? "backups",
+            kmsKeyId: requireString(env, "KMS_KEY_ID"),
+            gfs: {
+                weeklyOn: oneOf(env, "WEEKLY_ON", WEEKDAYS, "sunday"),
+                monthlyOnDay: integer(env, "MONTHLY_ON_DAY", { min: 1, max: 28, default: 1 }),
+            },
+            compression: parseCompression(optionalString(env, "DUMP_COMPRESSION") ?? "gzip:1", "DUMP_COMPRESSION"),
+            expectedMaxBytes: integer(env, "DUMP_EXPECTED_MAX_GIB", { min: 1, max: 50_000, default: 100 }) * GiB,
+            ...(partMiB === undefined ? {} : { partSizeBytes: partMiB * MiB }),
+            uploadConcurrency: integer(env, "DUMP_UPLOAD_CONCURRENCY", { min: 1, max: 16, default: 2 }),
+            minArchiveBytes: integer(env, "DUMP_MIN_BYTES", { min: 64, max: 1024 * MiB, default: 512 }),
+            safetyMarginMs: integer(env, "DUMP_SAFETY_MARGIN_SECONDS", { min: 0, max: 900, default: 60 }) * 1000,
+            pgDumpPath,
+        });
+    } catch (err) {
+        if (err instanceof DumpConfigError) {
+            throw new EnvError(renameSetting(err.message));
+        }
+        throw err;
+    }
+    const { trigger: _scheduleDefault, ...withoutTrigger } = settings;
+    return {
+        settings: withoutTrigger,
+        source: source.name === "DB_SECRET_ARN" ? { kind: "secret", secretId: source.value } : { kind: "url", url: source.value, name: "DATABASE_URL" },
+        overrides,
+        s3Endpoint: optionalString(env, "S3_ENDPOINT"),
+        s3MaxAttempts: integer(env, "S3_MAX_ATTEMPTS", { min: 1, max: 10, default: 5 }),
+        metricsNamespace: optionalString(env, "METRICS_NAMESPACE") ?? "PgBackupStack",
+        serviceName: optionalString(env, "POWERTOOLS_SERVICE_NAME") ?? "pg-backup-dump",
+    };
+}
+
+/** Settings validated by the core whose messages should name the variable they came from. */
+const VARIABLE_OF_SETTING: Readonly<Record<string, string>> = {
+    database: "DATABASE_NAME",
+    bucket: "BACKUP_BUCKET",
+    prefix: "BACKUP_PREFIX",
+    kmsKeyId: "KMS_KEY_ID",
+    uploadConcurrency: "DUMP_UPLOAD_CONCURRENCY",
+    minArchiveBytes: "DUMP_MIN_BYTES",
+    safetyMarginMs: "DUMP_SAFETY_MARGIN_SECONDS",
+    "part size": "DUMP_PART_SIZE_MIB",
+    "expected maximum size": "DUMP_EXPECTED_MAX_GIB",
+};
+
+function renameSetting(message: string): string {
+    const colon = message.indexOf(":");
+    const variable = colon < 0 ? undefined : VARIABLE_OF_SETTING[message.slice(0, colon)];
+    return variable === undefined ? message : `${variable}${message.slice(colon)}`;
+}
+
+/** The event a schedule or an operator sends; both fields optional. */
+export interface DumpEvent {
+    /** "schedule" (default) for EventBridge Scheduler runs, "on-demand" for a backup before a deployment. */
+    readonly trigger?: "schedule" | "on-demand";
+    /** Free text logged with the run, e.g. the deployment it precedes. */
+    readonly reason?: string;
+}
+
+/** Validates an incoming event before anything runs. */
+export function parseDumpEvent(event: unknown): { readonly trigger: "schedule" | "on-demand"; readonly reason: string | undefined } {
+    if (event === undefined || event === null) {
+        return { trigger: "schedule", reason: undefined };
+    }
+    if (typeof event !== "object" || Array.isArray(event)) {
+        throw new DumpConfigError(`event: expected an object like {"trigger": "on-demand", "reason": "..."}, got ${Array.isArray(event) ? "an array" : typeof event}`);
+    }
+    const e = event as Record<string, unknown>;
+    const trigger = e.trigger ?? "schedule";
+    if (trigger !== "schedule" && trigger !== "on-demand") {
+        throw new DumpConfigError(`event.trigger: ${JSON.stringify(trigger)} is not allowed; expected "schedule" or "on-demand"`);
+    }
+    if (e.reason !== undefined && (typeof e.reason !== "string" || e.reason.length > 500)) {
+        throw new DumpConfigError("event.reason: expected a string of at most 500 characters");
+    }
+    return { trigger, reason: e.reason as string | undefined };
+}

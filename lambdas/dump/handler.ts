@@ -1,0 +1,85 @@
+/**
+ * Lambda adapter for the dump: configuration from the environment at cold start (a missing or
+ * bad variable fails the cold start, naming it), clients built once, the core called per event,
+ * metrics flushed on every outcome, errors rethrown so the invocation fails visibly.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { S3Client } from "@aws-sdk/client-s3";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Context } from "aws-lambda";
+import { resolveTarget, type SecretReader } from "../shared/credentials";
+import { manifestKey } from "../shared/keys";
+import type { Tier } from "../shared/manifest";
+import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
+import { loadDumpConfig, parseDumpEvent } from "./config";
+import { runDump } from "./dump";
+
+const config = loadDumpConfig(process.env);
+const logger = new Logger({ serviceName: config.serviceName });
+const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
+// Alarms select metrics by Database alone; no implicit "service" dimension.
+metrics.clearDefaultDimensions();
+const log = powertoolsLog(logger);
+const sink = powertoolsMetrics(metrics);
+const s3 = new S3Client({
+    maxAttempts: config.s3MaxAttempts,
+    ...(config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint, forcePathStyle: true }),
+});
+const secretsClient = new SecretsManagerClient({});
+const secrets: SecretReader = {
+    async getSecretString(secretId: string): Promise<string> {
+        const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId }));
+        if (out.SecretString === undefined) {
+            throw new Error("the secret has no string value (binary secrets are not supported)");
+        }
+        return out.SecretString;
+    },
+};
+
+export interface DumpResult {
+    readonly key: string;
+    readonly manifestKey: string;
+    readonly tier: Tier;
+    readonly trigger: "schedule" | "on-demand";
+    readonly sizeBytes: number;
+    readonly sha256: string;
+    readonly durationMs: number;
+}
+
+export async function handler(event: unknown, context: Context): Promise<DumpResult> {
+    logger.addContext(context);
+    let coreRan = false;
+    try {
+        const { trigger, reason } = parseDumpEvent(event);
+        log.info("dump requested", { trigger, ...(reason === undefined ? {} : { reason }) });
+        coreRan = true;
+        const manifest = await runDump(
+            { ...config.settings, trigger },
+            {
+                s3,
+                target: () => resolveTarget(config.source, secrets, config.overrides),
+                log,
+                metrics: sink,
+                remainingMs: () => context.getRemainingTimeInMillis(),
+            },
+        );
+        return {
+            key: manifest.key,
+            manifestKey: manifestKey(manifest.key),
+            tier: manifest.tier,
+            trigger: manifest.trigger,
+            sizeBytes: manifest.sizeBytes,
+            sha256: manifest.sha256,
+            durationMs: manifest.durationMs,
+        };
+    } catch (err) {
+        if (!coreRan) {
+            sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
+            log.error("dump request refused", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+        }
+        throw err;
+    } finally {
+        metrics.publishStoredMetrics();
+    }
+}

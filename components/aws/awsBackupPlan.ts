@@ -1,0 +1,329 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import {
+    backupAssumeRolePolicy,
+    BackupDocumentError,
+    backupPlanRules,
+    backupRoleKmsPolicy,
+    backupServiceRolePolicyArns,
+    type PlanRuleDocument,
+    type PlanRuleTemplate,
+    type PlanTiers,
+    planRuleTemplates,
+    restoreMetadataOverrides,
+    restoreTestingConditions,
+    restoreTestingName,
+    type SelectionTag,
+    VAULT_NOTIFICATION_EVENTS,
+    type VaultLockMode,
+    type VaultLockSettings,
+    vaultLockSettings,
+    type Weekday,
+} from "./documents/awsBackup";
+
+export interface AwsBackupVaultLockArgs {
+    /** @default "GOVERNANCE" - COMPLIANCE becomes immutable after changeableForDays; GOVERNANCE can be lifted by privileged users */
+    readonly mode?: VaultLockMode;
+    /** @default 7 - shortest retention a recovery point in the vault may have, days */
+    readonly minRetentionDays?: number;
+    /** @default 400 - longest retention a recovery point in the vault may have, days */
+    readonly maxRetentionDays?: number;
+    /** @default 3 - days a COMPLIANCE lock can still be removed (at least 3); unused in GOVERNANCE mode */
+    readonly changeableForDays?: number;
+}
+
+export interface AwsBackupRestoreTestingArgs {
+    /** @default true - restore the newest RDS recovery point on a schedule, then delete the restore */
+    readonly enabled?: boolean;
+    /** @default "cron(0 6 ? * SAT *)" - when restore tests run (cron, UTC) */
+    readonly schedule?: string;
+    /** @default 24 - hours after the scheduled time within which a test must start, 1..168 */
+    readonly startWindowHours?: number;
+    /** @default 7 - test the newest recovery point created within this many days, 1..365 */
+    readonly selectionWindowDays?: number;
+    /** @default 4 - hours the restored instance is kept for validation before deletion, 1..168 */
+    readonly validationWindowHours?: number;
+    /** @default the backed-up instance's class - instance class of the test restores */
+    readonly dbInstanceClass?: string;
+    /** @default inferred by AWS Backup (the default VPC) - DB subnet group the test restores are placed in */
+    readonly dbSubnetGroupName?: pulumi.Input<string>;
+    /** @default inferred by AWS Backup - security groups of the test restores */
+    readonly vpcSecurityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface AwsBackupPlanArgs {
+    /** ARN of the KMS key the vault encrypts recovery points with. Required. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** Retention per tier (keepDays, optional coldStorageAfterDays); the same tiers as the dump bucket. Required. */
+    readonly tiers: PlanTiers;
+    /** @default "cron(0 1 * * ? *)" - daily start (cron at one fixed UTC time); weekly and monthly start at the same time */
+    readonly schedule?: string;
+    /** @default "SUN" - weekday of the weekly rule */
+    readonly weeklyOn?: Weekday;
+    /** @default 1 - day of month of the monthly rule, 1..28 */
+    readonly monthlyOn?: number;
+    /** @default 60 - minutes after the scheduled time within which a job must start */
+    readonly startWindowMinutes?: number;
+    /** @default 480 - minutes after the scheduled time by which a job must finish */
+    readonly completionWindowMinutes?: number;
+    /** @default GOVERNANCE, 7..400 days - lock of the vault (and of the DR vault) */
+    readonly vaultLock?: AwsBackupVaultLockArgs;
+    /** @default { key: "backup-plan", value: "pg-backup-stack" } - resources with this tag are backed up and restore-tested */
+    readonly selectionTag?: SelectionTag;
+    /** @default none - no copy; provider of the DR region whose vault receives a copy of every recovery point */
+    readonly drProvider?: aws.Provider;
+    /** @default none - ARN of the DR-region key of the DR vault; required with drProvider */
+    readonly drKmsKeyArn?: pulumi.Input<string>;
+    /** @default none - no notifications; SNS topic (same region) for failed backup, copy and restore jobs */
+    readonly alertTopicArn?: pulumi.Input<string>;
+    /** @default enabled, weekly on Saturday 06:00 UTC - restore testing of the selected RDS instances */
+    readonly restoreTesting?: AwsBackupRestoreTestingArgs;
+    /** @default false - let `pulumi destroy` delete vaults that still hold recovery points (never in prod) */
+    readonly forceDestroy?: boolean;
+    /** @default false - Pulumi `protect` on the vaults and their locks */
+    readonly protect?: boolean;
+    /** @default {} - tags of every resource that takes tags */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+const DEFAULTS = {
+    schedule: "cron(0 1 * * ? *)",
+    weeklyOn: "SUN" as Weekday,
+    monthlyOn: 1,
+    startWindowMinutes: 60,
+    completionWindowMinutes: 480,
+    vaultLock: { mode: "GOVERNANCE" as VaultLockMode, minRetentionDays: 7, maxRetentionDays: 400, changeableForDays: 3 },
+    selectionTag: { key: "backup-plan", value: "pg-backup-stack" },
+    restoreTesting: { enabled: true, schedule: "cron(0 6 ? * SAT *)", startWindowHours: 24, selectionWindowDays: 7, validationWindowHours: 4 },
+    forceDestroy: false,
+    protect: false,
+    tags: {} as Readonly<Record<string, string>>,
+};
+
+interface Resolved {
+    readonly kmsKeyArn: pulumi.Input<string>;
+    readonly tiers: PlanTiers;
+    readonly schedule: string;
+    readonly weeklyOn: Weekday;
+    readonly monthlyOn: number;
+    readonly startWindowMinutes: number;
+    readonly completionWindowMinutes: number;
+    readonly vaultLock: Required<AwsBackupVaultLockArgs>;
+    readonly selectionTag: SelectionTag;
+    readonly drProvider?: aws.Provider;
+    readonly drKmsKeyArn?: pulumi.Input<string>;
+    readonly alertTopicArn?: pulumi.Input<string>;
+    readonly restoreTesting: Required<Pick<AwsBackupRestoreTestingArgs,
+        "enabled" | "schedule" | "startWindowHours" | "selectionWindowDays" | "validationWindowHours">> &
+        Pick<AwsBackupRestoreTestingArgs, "dbInstanceClass" | "dbSubnetGroupName" | "vpcSecurityGroupIds">;
+    readonly forceDestroy: boolean;
+    readonly protect: boolean;
+    readonly tags: Readonly<Record<string, string>>;
+}
+
+function withDefaults(args: AwsBackupPlanArgs): Resolved {
+    return {
+        kmsKeyArn: args.kmsKeyArn,
+        tiers: args.tiers,
+        schedule: args.schedule ?? DEFAULTS.schedule,
+        weeklyOn: args.weeklyOn ?? DEFAULTS.weeklyOn,
+        monthlyOn: args.monthlyOn ?? DEFAULTS.monthlyOn,
+        startWindowMinutes: args.startWindowMinutes ?? DEFAULTS.startWindowMinutes,
+        completionWindowMinutes: args.completionWindowMinutes ?? DEFAULTS.completionWindowMinutes,
+        vaultLock: { ...DEFAULTS.vaultLock, ...definedOnly(args.vaultLock ?? {}) },
+        selectionTag: args.selectionTag ?? DEFAULTS.selectionTag,
+        drProvider: args.drProvider,
+        drKmsKeyArn: args.drKmsKeyArn,
+        alertTopicArn: args.alertTopicArn,
+        restoreTesting: { ...DEFAULTS.restoreTesting, ...definedOnly(args.restoreTesting ?? {}) },
+        forceDestroy: args.forceDestroy ?? DEFAULTS.forceDestroy,
+        protect: args.protect ?? DEFAULTS.protect,
+        tags: args.tags ?? DEFAULTS.tags,
+    };
+}
+
+/** Drops keys whose value is undefined, so that spreading over defaults keeps the defaults. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Longest component name: the vault's generated name (`<name>-dr-vault-` + 7 characters) must fit AWS Backup's 50. */
+const MAX_NAME_LENGTH = 33;
+
+/**
+ * AWS Backup for the tagged databases: a locked vault encrypted with the backup key, a plan
+ * with daily / weekly / monthly rules from the retention tiers, a copy of every recovery point
+ * into a locked DR-region vault, restore testing of RDS instances, and notifications of
+ * failed jobs to the alert topic.
+ */
+export class AwsBackupPlan extends pulumi.ComponentResource {
+    public readonly vaultName: pulumi.Output<string>;
+    public readonly vaultArn: pulumi.Output<string>;
+    public readonly drVaultArn: pulumi.Output<string | undefined>;
+    public readonly planId: pulumi.Output<string>;
+    public readonly planArn: pulumi.Output<string>;
+    /** Role AWS Backup uses for backups, copies and restores; the backup key's policy must let it use the key. */
+    public readonly roleArn: pulumi.Output<string>;
+    public readonly restoreTestingPlanName: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: AwsBackupPlanArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:AwsBackupPlan", name, {}, opts);
+        const a = withDefaults(args);
+        const { templates, lock } = this.validate(name, a);
+        const stateful = { parent: this, protect: a.protect };
+
+        const vault = new aws.backup.Vault(`${name}-vault`, {
+            kmsKeyArn: a.kmsKeyArn,
+            forceDestroy: a.forceDestroy,
+            tags: { ...a.tags },
+        }, stateful);
+        new aws.backup.VaultLockConfiguration(`${name}-vault-lock`, { backupVaultName: vault.name, ...lock }, stateful);
+
+        let drVault: aws.backup.Vault | undefined;
+        if (a.drProvider !== undefined) {
+            drVault = new aws.backup.Vault(`${name}-dr-vault`, {
+                kmsKeyArn: a.drKmsKeyArn,
+                forceDestroy: a.forceDestroy,
+                tags: { ...a.tags },
+            }, { ...stateful, provider: a.drProvider });
+            new aws.backup.VaultLockConfiguration(`${name}-dr-vault-lock`, { backupVaultName: drVault.name, ...lock },
+                { ...stateful, provider: a.drProvider });
+        }
+
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const role = new aws.iam.Role(`${name}-role`, {
+            description: `AWS Backup: backups, DR copies and restore tests of ${name}`,
+            assumeRolePolicy: backupAssumeRolePolicy(),
+            tags: { ...a.tags },
+        }, { parent: this });
+        for (const purpose of ["backup", "restores"] as const) {
+            new aws.iam.RolePolicyAttachment(`${name}-role-${purpose}`, {
+                role: role.name,
+                policyArn: partition.apply((p) => backupServiceRolePolicyArns(p)[purpose]),
+            }, { parent: this });
+        }
+        const keyArns = [a.kmsKeyArn, ...(a.drKmsKeyArn !== undefined ? [a.drKmsKeyArn] : [])];
+        new aws.iam.RolePolicy(`${name}-role-kms`, {
+            role: role.name,
+            policy: pulumi.all(keyArns).apply(backupRoleKmsPolicy),
+        }, { parent: this });
+
+        const drVaultArn: pulumi.Output<string | undefined> = drVault === undefined ? pulumi.output(undefined) : drVault.arn;
+        const plan = new aws.backup.Plan(`${name}-plan`, {
+            rules: pulumi.all([vault.name, drVaultArn]).apply(([vaultName, drArn]) =>
+                backupPlanRules(templates, vaultName, drArn).map(toPlanRule)),
+            tags: { ...a.tags },
+        }, { parent: this });
+
+        new aws.backup.Selection(`${name}-selection`, {
+            name: "tagged-resources",
+            planId: plan.id,
+            iamRoleArn: role.arn,
+            selectionTags: [{ type: "STRINGEQUALS", key: a.selectionTag.key, value: a.selectionTag.value }],
+        }, { parent: this });
+
+        let restoreTestingPlanName: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (a.restoreTesting.enabled) {
+            const t = a.restoreTesting;
+            const testingPlan = new aws.backup.RestoreTestingPlan(`${name}-restore-testing`, {
+                name: restoreTestingName(name, "restore_testing"),
+                scheduleExpression: t.schedule,
+                startWindowHours: t.startWindowHours,
+                recoveryPointSelection: {
+                    algorithm: "LATEST_WITHIN_WINDOW",
+                    includeVaults: [vault.arn],
+                    recoveryPointTypes: ["SNAPSHOT"],
+                    selectionWindowDays: t.selectionWindowDays,
+                },
+                tags: { ...a.tags },
+            }, { parent: this });
+            new aws.backup.RestoreTestingSelection(`${name}-restore-testing-rds`, {
+                name: restoreTestingName(name, "rds"),
+                restoreTestingPlanName: testingPlan.name,
+                protectedResourceType: "RDS",
+                protectedResourceArns: ["*"],
+                protectedResourceConditions: restoreTestingConditions(a.selectionTag),
+                iamRoleArn: role.arn,
+                validationWindowHours: t.validationWindowHours,
+                restoreMetadataOverrides: pulumi.all([t.dbSubnetGroupName, t.vpcSecurityGroupIds]).apply(([subnetGroup, groups]) =>
+                    restoreMetadataOverrides({ dbInstanceClass: t.dbInstanceClass, dbSubnetGroupName: subnetGroup, vpcSecurityGroupIds: groups })),
+            }, { parent: this });
+            restoreTestingPlanName = testingPlan.name;
+        }
+
+        if (a.alertTopicArn !== undefined) {
+            new aws.backup.VaultNotifications(`${name}-notifications`, {
+                backupVaultName: vault.name,
+                snsTopicArn: a.alertTopicArn,
+                backupVaultEvents: [...VAULT_NOTIFICATION_EVENTS],
+            }, { parent: this });
+        }
+
+        this.vaultName = vault.name;
+        this.vaultArn = vault.arn;
+        this.drVaultArn = drVaultArn;
+        this.planId = plan.id;
+        this.planArn = plan.arn;
+        this.roleArn = role.arn;
+        this.restoreTestingPlanName = restoreTestingPlanName;
+        this.registerOutputs({
+            vaultName: this.vaultName,
+            vaultArn: this.vaultArn,
+            drVaultArn: this.drVaultArn,
+            planId: this.planId,
+            planArn: this.planArn,
+            roleArn: this.roleArn,
+            restoreTestingPlanName: this.restoreTestingPlanName,
+        });
+    }
+
+    /** Checks every argument before anything is created; returns the rule templates and lock settings. */
+    private validate(name: string, a: Resolved): { templates: PlanRuleTemplate[]; lock: VaultLockSettings } {
+        const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
+        if (name.length > MAX_NAME_LENGTH) {
+            throw fail(`name: "${name}" is ${name.length} characters long; AWS Backup names derived from it allow at most ${MAX_NAME_LENGTH}`);
+        }
+        if ((a.drProvider === undefined) !== (a.drKmsKeyArn === undefined)) {
+            throw fail(`drKmsKeyArn: ${a.drKmsKeyArn === undefined ? "(missing)" : "(set)"} must be given exactly when drProvider is`);
+        }
+        const t = a.restoreTesting;
+        checkInt(fail, "restoreTesting.startWindowHours", t.startWindowHours, 1, 168);
+        checkInt(fail, "restoreTesting.selectionWindowDays", t.selectionWindowDays, 1, 365);
+        checkInt(fail, "restoreTesting.validationWindowHours", t.validationWindowHours, 1, 168);
+        if (t.enabled && !/^cron\(.+\)$/.test(t.schedule)) {
+            throw fail(`restoreTesting.schedule: "${t.schedule}" must be a cron(...) expression`);
+        }
+        if (t.dbInstanceClass !== undefined && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(t.dbInstanceClass)) {
+            throw fail(`restoreTesting.dbInstanceClass: "${t.dbInstanceClass}" is not an instance class like db.t4g.medium`);
+        }
+        checkInt(fail, "startWindowMinutes", a.startWindowMinutes, 60, 720);
+        checkInt(fail, "completionWindowMinutes", a.completionWindowMinutes, 120, 10080);
+        try {
+            return {
+                templates: planRuleTemplates(a),
+                lock: vaultLockSettings(a.vaultLock, a.tiers),
+            };
+        } catch (err) {
+            if (err instanceof BackupDocumentError) throw fail(err.message);
+            throw err;
+        }
+    }
+}
+
+function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}
+
+/** The provider's input shape of a rule document. */
+function toPlanRule(d: PlanRuleDocument): aws.types.input.backup.PlanRule {
+    return {
+        ruleName: d.ruleName,
+        targetVaultName: d.targetVaultName,
+        schedule: d.schedule,
+        startWindow: d.startWindow,
+        completionWindow: d.completionWindow,
+        lifecycle: { ...d.lifecycle },
+        copyActions: d.copyActions.map((c) => ({ destinationVaultArn: c.destinationVaultArn, lifecycle: { ...c.lifecycle } })),
+        recoveryPointTags: { ...d.recoveryPointTags },
+    };
+}

@@ -55,7 +55,7 @@ type ResolvedArgs = Required<Omit<AzureBackupAlertsArgs, "storageAccount" | "tag
     Pick<AzureBackupAlertsArgs, "storageAccount" | "tags">;
 
 /** Every default of {@link AzureBackupAlertsArgs}, filled in one place. */
-export function withDefaults(name: string, args: AzureBackupAlertsArgs): ResolvedArgs {
+function withDefaults(name: string, args: AzureBackupAlertsArgs): ResolvedArgs {
     return {
         ...args,
         servers: args.servers ?? [],

@@ -59,7 +59,7 @@ type ResolvedArgs = Required<Omit<FlexibleServerBackupArgs, "serverName" | "entr
     Pick<FlexibleServerBackupArgs, "serverName" | "entraAdmin" | "tags">;
 
 /** Every default of {@link FlexibleServerBackupArgs}, filled in one place. */
-export function withDefaults(args: FlexibleServerBackupArgs): ResolvedArgs {
+function withDefaults(args: FlexibleServerBackupArgs): ResolvedArgs {
     const production = args.production ?? false;
     return {
         ...args,

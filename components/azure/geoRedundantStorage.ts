@@ -46,7 +46,7 @@ type ResolvedArgs = Required<Omit<GeoRedundantStorageArgs, "accountName" | "immu
     Pick<GeoRedundantStorageArgs, "accountName" | "immutabilityDays" | "tags">;
 
 /** Every default of {@link GeoRedundantStorageArgs}, filled in one place. */
-export function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
+function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
     const softDeleteDays = args.softDeleteDays ?? 14;
     const lifecycle = args.lifecycle ?? { deleteAfterDays: 30 };
     return {
@@ -135,8 +135,8 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
                 containerName,
                 publicAccess: "None",
             }, { parent: this, protect, dependsOn: [blobService] });
-        const backups = container("backups", a.backupContainerName, a.protect);
-        const exports = container("exports", a.exportContainerName, false);
+        const backupsContainer = container("backups", a.backupContainerName, a.protect);
+        const exportsContainer = container("exports", a.exportContainerName, false);
 
         if (a.immutabilityDays !== undefined) {
             new storage.BlobContainerImmutabilityPolicy(`${name}-backups-immutability`, {
@@ -146,7 +146,7 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
                 immutabilityPolicyName: "default",
                 immutabilityPeriodSinceCreationInDays: a.immutabilityDays,
                 allowProtectedAppendWrites: false,
-            }, { parent: this, dependsOn: [backups] });
+            }, { parent: this, dependsOn: [backupsContainer] });
         }
 
         new storage.ManagementPolicy(`${name}-lifecycle`, {
@@ -154,15 +154,15 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             accountName,
             managementPolicyName: "default",
             policy: managementPolicy(a.lifecycle, [a.backupContainerName, a.exportContainerName]),
-        }, { parent: this, dependsOn: [backups, exports] });
+        }, { parent: this, dependsOn: [backupsContainer, exportsContainer] });
 
         this.accountId = account.id;
         this.accountName = account.name;
         this.primaryBlobEndpoint = account.primaryEndpoints.apply((e: EndpointsResponse | undefined) => e?.blob);
         this.secondaryBlobEndpoint = account.secondaryEndpoints.apply((e: EndpointsResponse | undefined) => e?.blob);
         this.redundancy = pulumi.output(a.redundancy);
-        this.backupContainerName = backups.id.apply(() => a.backupContainerName);
-        this.exportContainerName = exports.id.apply(() => a.exportContainerName);
+        this.backupContainerName = backupsContainer.id.apply(() => a.backupContainerName);
+        this.exportContainerName = exportsContainer.id.apply(() => a.exportContainerName);
 
         this.registerOutputs({
             accountId: this.accountId,

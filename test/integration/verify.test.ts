@@ -1,0 +1,324 @@
+import assert from "node:assert/strict";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "aws-lambda";
+import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
+import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
+import { runVerify, type CheckName, type CheckResult, type FlexibleServerBackupLister, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
+import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
+import { putFixtureBackup, rewriteObject } from "./backupFixture";
+
+const BUCKET = "verify-tests";
+const PREFIX = "backups";
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+function check(t: TargetVerification, name: CheckName): CheckResult {
+    const found = t.checks.find((c) => c.name === name);
+    assert.ok(found !== undefined, `no ${name} check in ${JSON.stringify(t.checks)}`);
+    return found;
+}
+
+function failed(t: TargetVerification): CheckName[] {
+    return t.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name);
+}
+
+describe("verify (real PostgreSQL and s3rver)", function () {
+    this.timeout(120_000);
+    let pg: EmbeddedPostgres;
+    let s3server: EmbeddedS3;
+    let s3: S3Client;
+    const now = new Date();
+    const ago = (seconds: number): Date => new Date(now.getTime() - seconds * 1000);
+
+    before(async () => {
+        pg = await startPostgres();
+        s3server = await startS3();
+        s3 = s3server.client();
+        await s3server.createBucket(BUCKET);
+        await createDatabase(pg.url(), "source");
+        await loadSampleData(pg.url("source"), { scale: 0.05 });
+        await createDatabase(pg.url(), "tiny");
+        await query(pg.url("tiny"), "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)");
+    });
+
+    after(async () => {
+        s3?.destroy();
+        await s3server?.stop();
+        await pg?.stop();
+    });
+
+    function config(database: string, extra: Partial<VerifyConfig> = {}): VerifyConfig {
+        return {
+            bucket: BUCKET,
+            prefix: PREFIX,
+            databases: [database],
+            rpoSeconds: 26 * HOUR,
+            rtoSeconds: 3600,
+            size: { window: 7, minRatio: 0.5, maxRatio: 3 },
+            verificationServer: parsePostgresUrl(pg.url("postgres"), "verificationServer"),
+            jobs: 2,
+            binDir: pg.binDir,
+            ...extra,
+        };
+    }
+
+    async function backup(database: string, at: Date, extra: Partial<Parameters<typeof putFixtureBackup>[0]> = {}) {
+        return putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database, sourceUrl: pg.url("source"), binDir: pg.binDir, at, ...extra });
+    }
+
+    async function scratchDatabases(): Promise<string[]> {
+        return (await query<{ datname: string }>(pg.url(), "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%'")).map((r) => r.datname);
+    }
+
+    async function verify(cfg: VerifyConfig, deps: { azure?: FlexibleServerBackupLister } = {}) {
+        const log = new RecordingLog();
+        const metrics = new RecordingMetrics();
+        const report = await runVerify(cfg, { s3, log, metrics, now: () => now, ...deps });
+        return { report, log, metrics, target: report.targets[0] as TargetVerification };
+    }
+
+    it("passes a recent, intact, restorable backup and publishes every measure", async () => {
+        // given two backups a day apart, the newest an hour old
+        await backup("healthy", ago(25 * HOUR));
+        const newest = await backup("healthy", ago(HOUR));
+        // when verify runs
+        const { report, metrics, target } = await verify(config("healthy"));
+        // then every check passes on the newest backup and the scratch database is gone
+        assert.equal(report.ok, true, JSON.stringify(target.checks, null, 1));
+        assert.deepEqual(target.checks.map((c) => c.name), ["manifests", "freshness", "size", "checksum", "restore", "rowCounts", "rto", "cleanup"]);
+        assert.equal(target.backup?.manifest.key, newest.manifest.key);
+        assert.ok(Math.abs((check(target, "freshness").value ?? 0) - HOUR) < 5);
+        assert.match(target.scratchDatabase ?? "", /^verify_healthy_\d{14}_[0-9a-f]{6}$/);
+        assert.deepEqual(await scratchDatabases(), []);
+        // and the metrics say so, each with the Database dimension
+        assert.deepEqual(metrics.named("VerificationSucceeded").map((m) => [m.value, m.dimensions.Database]), [[1, "healthy"]]);
+        assert.deepEqual(metrics.named("VerificationFailed").map((m) => m.value), [0]);
+        assert.equal(metrics.named("RestoreWithinRto")[0]?.value, 1);
+        assert.ok((metrics.named("RestoreSeconds")[0]?.value ?? 0) > 0);
+        assert.ok(Math.abs((metrics.named("BackupAgeSeconds")[0]?.value ?? 0) - HOUR) < 5);
+        assert.equal(metrics.named("VerificationCheckFailed").length, 8);
+        assert.ok(metrics.named("VerificationCheckFailed").every((m) => m.value === 0));
+    });
+
+    it("fails the checksum of an object corrupted by one byte and restores nothing", async () => {
+        // given a backup whose stored object has one flipped byte
+        const b = await backup("onebyte", ago(HOUR));
+        await rewriteObject(s3, BUCKET, b.manifest.key, (body) => {
+            const copy = Buffer.from(body);
+            copy[100] = (copy[100] ?? 0) ^ 0x80;
+            return copy;
+        });
+        // when verify runs
+        const { report, metrics, target } = await verify(config("onebyte"));
+        // then the checksum check fails, the restore is not attempted, and no scratch database exists
+        assert.equal(report.ok, false);
+        assert.deepEqual(failed(target), ["checksum"]);
+        assert.match(check(target, "checksum").detail, /does not match its manifest: sha256 [0-9a-f]{64}, manifest says/);
+        assert.equal(check(target, "restore").skipped, true);
+        assert.deepEqual(await scratchDatabases(), []);
+        assert.deepEqual(metrics.named("VerificationFailed").map((m) => m.value), [1]);
+        assert.deepEqual(metrics.named("VerificationCheckFailed").filter((m) => m.value === 1).map((m) => m.dimensions.Check), ["checksum"]);
+    });
+
+    it("fails the checksum of a truncated object, naming both sizes", async () => {
+        // given a backup whose stored object lost its last 1000 bytes
+        const b = await backup("truncated", ago(HOUR));
+        await rewriteObject(s3, BUCKET, b.manifest.key, (body) => body.subarray(0, body.length - 1000));
+        // when verify runs
+        const { target } = await verify(config("truncated"));
+        // then the checksum check names the sizes
+        assert.deepEqual(failed(target), ["checksum"]);
+        assert.match(check(target, "checksum").detail, new RegExp(`size ${b.archive.length - 1000} bytes, manifest says ${b.archive.length}`));
+    });
+
+    it("ignores the newest object without a manifest and reports the previous good backup and its age", async () => {
+        // given a good backup 3 hours old and a newer dump object with no manifest
+        const good = await backup("nomanifest", ago(3 * HOUR));
+        const orphan = await backup("nomanifest", ago(HOUR), { withoutManifest: true });
+        // when verify runs
+        const { report, log, target } = await verify(config("nomanifest"));
+        // then the good backup is verified, its age is reported, and the orphan is logged as ignored
+        assert.equal(report.ok, true, JSON.stringify(target.checks, null, 1));
+        assert.equal(target.backup?.manifest.key, good.manifest.key);
+        assert.ok(Math.abs((check(target, "freshness").value ?? 0) - 3 * HOUR) < 5);
+        assert.ok(log.entries.some((e) => e.level === "warn" && e.extra.key === orphan.manifest.key));
+    });
+
+    it("fails the restore when the verification server refuses connections", async () => {
+        // given a good backup and a verification server address nothing listens on
+        await backup("refused", ago(HOUR));
+        const closed = await freePort();
+        const cfg = config("refused", { verificationServer: parsePostgresUrl(`postgres://postgres@127.0.0.1:${closed}/postgres`, "verificationServer") });
+        // when verify runs
+        const { report, target } = await verify(cfg);
+        // then the checksum passes, the restore fails with the reason, and nothing is claimed about row counts
+        assert.equal(report.ok, false);
+        assert.equal(check(target, "checksum").ok, true);
+        assert.deepEqual(failed(target), ["restore"]);
+        assert.match(check(target, "restore").detail, /ECONNREFUSED/);
+        assert.equal(check(target, "rowCounts").skipped, true);
+    });
+
+    it("fails the restore of an archive pg_restore finds damaged, and drops the scratch database", async () => {
+        // given a backup whose archive body is damaged behind a valid header, described by a matching manifest
+        await backup("damaged", ago(HOUR), { editArchive: (b) => Buffer.concat([b.subarray(0, 2048), Buffer.alloc(b.length - 2048, 0x33)]) });
+        // when verify runs
+        const { target } = await verify(config("damaged"));
+        // then the restore fails, cleanup passes, and no scratch database is left
+        assert.deepEqual(failed(target), ["restore"]);
+        assert.match(check(target, "restore").detail, /pg_restore failed/);
+        assert.equal(check(target, "cleanup").ok, true);
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("fails on a row-count mismatch, names the table, and drops the scratch database", async () => {
+        // given a manifest that claims 5 fewer rows in sales.customers than the dump holds
+        await backup("rowcount", ago(HOUR), {
+            editManifest: (m) => ({ ...m, tables: m.tables.map((t) => (t.name === "customers" ? { ...t, rows: t.rows - 5 } : t)) }),
+        });
+        // when verify runs
+        const { target } = await verify(config("rowcount"));
+        // then only the row counts fail, naming the table, and the scratch database is gone
+        assert.deepEqual(failed(target), ["rowCounts"]);
+        assert.match(check(target, "rowCounts").detail, /1 of \d+ table\(s\) differ: sales\.customers restored \d+, manifest \d+/);
+        assert.equal(check(target, "cleanup").ok, true);
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("fails freshness when the newest backup is older than the RPO", async () => {
+        // given only a backup 30 hours old and an RPO of 26 hours
+        await backup("stale", ago(30 * HOUR));
+        // when verify runs
+        const { metrics, target } = await verify(config("stale"));
+        // then freshness fails with the age, and the rest still runs
+        assert.deepEqual(failed(target), ["freshness"]);
+        assert.ok(Math.abs((check(target, "freshness").value ?? 0) - 30 * HOUR) < 5);
+        assert.equal(check(target, "restore").ok, true);
+        assert.ok(Math.abs((metrics.named("BackupAgeSeconds")[0]?.value ?? 0) - 30 * HOUR) < 5);
+    });
+
+    it("fails on a sudden size drop against the median of the previous backups", async () => {
+        // given three backups of the sample database and a newest one of a nearly empty database
+        for (const days of [3, 2, 1]) {
+            await backup("shrunk", ago(days * DAY));
+        }
+        await backup("shrunk", ago(HOUR), { sourceUrl: pg.url("tiny") });
+        // when verify runs
+        const { metrics, target } = await verify(config("shrunk"));
+        // then only the size check fails, with the ratio as its value
+        assert.deepEqual(failed(target), ["size"]);
+        const ratio = check(target, "size").value ?? 1;
+        assert.ok(ratio < 0.5, `ratio ${ratio}`);
+        assert.equal(metrics.named("BackupSizeRatio")[0]?.value, ratio);
+    });
+
+    it("fails the RTO check when the measured restore takes longer than the RTO", async () => {
+        // given a good backup and an RTO of one millisecond
+        await backup("slowrto", ago(HOUR));
+        // when verify runs
+        const { metrics, target } = await verify(config("slowrto", { rtoSeconds: 0.001 }));
+        // then only the RTO check fails, and RestoreWithinRto is 0
+        assert.deepEqual(failed(target), ["rto"]);
+        assert.equal(metrics.named("RestoreWithinRto")[0]?.value, 0);
+    });
+
+    it("fails when there is no backup at all", async () => {
+        // given a database name with nothing in the bucket
+        // when verify runs
+        const { report, metrics, target } = await verify(config("absent"));
+        // then freshness fails and no age metric claims anything
+        assert.equal(report.ok, false);
+        assert.deepEqual(failed(target), ["freshness"]);
+        assert.match(check(target, "freshness").detail, /no backup with a manifest/);
+        assert.deepEqual(metrics.named("BackupAgeSeconds"), []);
+    });
+
+    it("fails on a broken manifest newer than the newest good backup", async () => {
+        // given a good backup and, later, a backup whose manifest names another object
+        await backup("badmanifest", ago(2 * HOUR));
+        await new Promise((r) => setTimeout(r, 1100));
+        await backup("badmanifest", ago(HOUR), { editManifest: (m) => ({ ...m, key: `${m.key}.other` }) });
+        // when verify runs
+        const { target } = await verify(config("badmanifest"));
+        // then the manifests check fails and names the problem, while the good backup is still verified
+        assert.deepEqual(failed(target), ["manifests"]);
+        assert.match(check(target, "manifests").detail, /names object ".*\.other" but sits next to/);
+        assert.equal(check(target, "restore").ok, true);
+    });
+
+    it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
+        // given the handler's environment pointing at the embedded server and bucket, and no backup yet
+        const saved = { ...process.env };
+        Object.assign(process.env, {
+            BACKUP_BUCKET: BUCKET,
+            BACKUP_PREFIX: PREFIX,
+            VERIFY_DATABASES: "viahandler",
+            RPO_MINUTES: "60",
+            RTO_MINUTES: "30",
+            VERIFY_DB_URL: pg.url("postgres"),
+            S3_ENDPOINT: s3server.endpoint,
+            AWS_ACCESS_KEY_ID: "S3RVER",
+            AWS_SECRET_ACCESS_KEY: "S3RVER",
+            AWS_REGION: "us-east-1",
+            PG_BIN: pg.binDir,
+            METRICS_NAMESPACE: "PgBackupStackTest",
+        });
+        const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+        const printed: string[] = [];
+        const write = process.stdout.write;
+        process.stdout.write = ((chunk: string | Uint8Array) => {
+            printed.push(String(chunk));
+            return true;
+        }) as typeof process.stdout.write;
+        let first: unknown;
+        let second: Awaited<ReturnType<typeof handler>> | undefined;
+        try {
+            // when it runs before and after a backup exists
+            first = await handler({}, context).then(() => undefined, (err: unknown) => err);
+            await backup("viahandler", new Date());
+            second = await handler({}, context);
+        } finally {
+            process.stdout.write = write;
+            process.env = saved;
+        }
+        // then the first run throws naming the failed check, the second passes
+        assert.ok(first instanceof VerificationFailedError, String(first));
+        assert.match(first.message, /verification failed for viahandler: freshness/);
+        assert.equal(second?.ok, true);
+        // and both runs published EMF documents in the namespace with the Database dimension
+        const emf = printed
+            .flatMap((text) => text.split("\n"))
+            .filter((line) => line.includes('"_aws"'))
+            .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } });
+        const values = (name: string) => emf.filter((d) => name in d && d.Database === "viahandler").map((d) => d[name]);
+        assert.deepEqual(values("VerificationFailed"), [1, 0]);
+        assert.deepEqual(values("VerificationSucceeded"), [0, 1]);
+        assert.ok(emf.every((d) => d._aws.CloudWatchMetrics[0]?.Namespace === "PgBackupStackTest"));
+        assert.equal(printed.join("").includes("S3RVER"), false);
+    });
+
+    it("checks Azure Flexible Server backups for age through the injected client", async () => {
+        // given a client listing one server with a fresh backup and one with only an old one
+        const azure: FlexibleServerBackupLister = {
+            backupsAutomaticAndOnDemand: {
+                async *listByServer(_rg: string, server: string) {
+                    yield { name: "b1", backupType: "Full", completedTime: ago(server === "fresh-server" ? 2 * HOUR : 3 * DAY) };
+                    yield { name: "b0", backupType: "Full", completedTime: ago(4 * DAY) };
+                },
+            },
+        };
+        const cfg = config("unused", {
+            databases: [],
+            azureServers: [
+                { name: "fresh", resourceGroup: "rg", serverName: "fresh-server" },
+                { name: "old", resourceGroup: "rg", serverName: "old-server" },
+            ],
+        });
+        // when verify runs
+        const { report, metrics } = await verify(cfg, { azure });
+        // then the fresh one passes, the old one fails, each with its age
+        assert.deepEqual(report.targets.map((t) => [t.name, t.ok]), [["fresh", true], ["old", false]]);
+        assert.deepEqual(metrics.named("BackupAgeSeconds").map((m) => [m.dimensions.Database, Math.round(m.value / HOUR)]), [["fresh", 2], ["old", 72]]);
+    });
+});

@@ -1,16 +1,42 @@
 import { z } from "zod";
+import { secretArn } from "./common";
 
-const sizing = (memoryMb: number, timeoutSeconds: number) =>
+const sizing = (memoryMb: number, timeoutSeconds: number, ephemeralStorageMb: number) =>
     z.strictObject({
         memoryMb: z.int().min(128).max(10240).prefault(memoryMb),
         timeoutSeconds: z.int().min(30).max(900).prefault(timeoutSeconds),
+        /** Size of the function's /tmp; verify keeps the downloaded dump there for a parallel restore. */
+        ephemeralStorageMb: z.int().min(512).max(10240).prefault(ephemeralStorageMb),
     }).prefault({});
 
 /** The scheduled functions: sizing, compression, verification bounds. */
 export const functionsSchema = z.strictObject({
-    dump: sizing(1024, 900),
-    export: sizing(512, 900),
-    verify: sizing(2048, 900),
+    dump: sizing(1024, 900, 512),
+    export: sizing(512, 900, 512),
+    verify: sizing(2048, 900, 10240),
+    /** The container image all three functions run. */
+    image: z.strictObject({
+        /** Major version of pg_dump/pg_restore in the image (Amazon Linux 2023 packages postgresql15..17): at least every server's major. */
+        pgMajor: z.int().min(15).max(17).prefault(15),
+        /** CPU architecture of the image and of the functions. */
+        platform: z.enum(["linux/amd64", "linux/arm64"]).prefault("linux/amd64"),
+        /** Images kept in the ECR repository; older ones expire. */
+        keepImages: z.int().min(1).max(1000).prefault(10),
+    }).prefault({}),
+    /** Retries of a scheduled run: delivery by EventBridge Scheduler and the function's asynchronous invocation. */
+    retry: z.strictObject({
+        /** 0..2 (Lambda's limit for asynchronous invocations). */
+        attempts: z.int().min(0).max(2).prefault(2),
+        /** A run not started within this many seconds goes to the dead-letter queue. */
+        maxEventAgeSeconds: z.int().min(60).max(21600).prefault(3600),
+    }).prefault({}),
+    /** Where the verify function restores into scratch databases. */
+    verification: z.strictObject({
+        /** Secret (username, password, host, port, dbname) of the verification server; dbname is the maintenance database. */
+        credentialsSecretArn: secretArn.optional(),
+    }).prefault({}),
+    /** Largest dump expected, in GiB: checked against the part size and the verify function's /tmp. */
+    maxDumpSizeGiB: z.number().positive().optional(),
     /** CloudWatch Logs retention of the functions' log groups (prod requires at least 365). */
     logRetentionDays: z.union([
         z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90),

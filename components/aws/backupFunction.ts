@@ -1,0 +1,447 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { ScheduleError, parseSchedule } from "../../config/schedule";
+import { awsContext, plainStrings, regionOf } from "./context";
+import {
+    FUNCTION_KINDS,
+    FunctionKind,
+    FunctionPolicyInput,
+    dumpRolePolicy,
+    exportRolePolicy,
+    lambdaAssumeRolePolicy,
+    normalizePrefix,
+    schedulerAssumeRolePolicy,
+    schedulerRolePolicy,
+    verifyRolePolicy,
+} from "./documents/functionPolicies";
+import { environmentProblems } from "./functionEnv";
+
+/** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
+export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
+    dump: "dump/handler.handler",
+    export: "export/handler.handler",
+    verify: "verify/handler.handler",
+};
+
+/** CloudWatch Logs retention values (days) the service accepts. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Where the function runs and what it may reach. */
+export interface BackupFunctionNetwork {
+    /** VPC of the subnets (the security group is created in it). Required. */
+    readonly vpcId: pulumi.Input<string>;
+    /** Subnets the function's interfaces are placed in: private ones, in the database's VPC. Required, at least one. */
+    readonly subnetIds: readonly pulumi.Input<string>[];
+    /** @default [5432] - database ports the function connects to */
+    readonly databasePorts?: readonly number[];
+    /** @default [] - security groups of the databases: egress to them, and an ingress rule on each from the function */
+    readonly databaseSecurityGroupIds?: readonly pulumi.Input<string>[];
+    /** @default [] - CIDR blocks of databases outside those groups (e.g. in a peered VPC) */
+    readonly databaseCidrBlocks?: readonly pulumi.Input<string>[];
+    /** @default ["0.0.0.0/0"] - where HTTPS may go: Secrets Manager and S3 through a NAT gateway or interface endpoints */
+    readonly httpsCidrBlocks?: readonly pulumi.Input<string>[];
+    /** @default none - route tables that get an S3 gateway endpoint (create it once per VPC; pass its prefix list to the other functions) */
+    readonly s3GatewayEndpointRouteTableIds?: readonly pulumi.Input<string>[];
+    /** @default none - prefix list of an existing S3 gateway endpoint: HTTPS egress to S3 through it */
+    readonly s3PrefixListId?: pulumi.Input<string>;
+}
+
+export interface BackupFunctionArgs {
+    /** dump, export or verify: decides the handler and the role's permissions. Required. */
+    readonly kind: FunctionKind;
+    /** Image the function runs, by digest (FunctionImage.imageUri). Required. */
+    readonly imageUri: pulumi.Input<string>;
+    /** @default "x86_64" - CPU architecture; must match the image's platform */
+    readonly architecture?: "x86_64" | "arm64";
+    /** ARN of the backup bucket. Required. */
+    readonly bucketArn: pulumi.Input<string>;
+    /** Key prefix the function works under: the dumps' (dump, verify) or the exports' (export). Required. */
+    readonly prefix: string;
+    /** @default "*\/_watermarks/*" - export only: key pattern below the prefix of the watermark objects the role may read back */
+    readonly watermarkPattern?: string;
+    /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** Secrets the function reads its connections from (databases, or the verification server). Required, at least one. */
+    readonly secretArns: readonly pulumi.Input<string>[];
+    /** @default [] - customer-managed keys those secrets are encrypted with (an RDS master secret uses the instance's key) */
+    readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
+    /** The handler's variables (functionEnv builders): names, numbers and ARNs, never a credential. Required. */
+    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Subnets, security group rules and the S3 endpoint. Required. */
+    readonly network: BackupFunctionNetwork;
+    /** @default the component name - Lambda function name; the log group is /aws/lambda/<name>, the roles <name>-fn and <name>-sched */
+    readonly functionName?: string;
+    /** @default 1024 - MB of memory, 128..10240 */
+    readonly memoryMb?: number;
+    /** @default 900 - seconds before the run is stopped, 30..900 */
+    readonly timeoutSeconds?: number;
+    /** @default 512 - MB of /tmp, 512..10240 */
+    readonly ephemeralStorageMb?: number;
+    /** @default 1 - concurrent runs allowed: one, so that runs never overlap (0 disables the function) */
+    readonly reservedConcurrency?: number;
+    /** @default 365 - days the log group keeps the function's logs */
+    readonly logRetentionDays?: number;
+    /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
+    readonly schedule: string;
+    /** @default "UTC" - time zone of a cron expression */
+    readonly scheduleTimezone?: string;
+    /** @default '{"trigger":"schedule"}' - event the schedule sends */
+    readonly scheduleInput?: string;
+    /** @default 2 - retries of a run, by the scheduler (delivery) and by Lambda (a failed run), 0..2 */
+    readonly retryAttempts?: number;
+    /** @default 3600 - seconds a run may wait to be delivered or retried before it goes to the dead-letter queue, 60..21600 */
+    readonly maxEventAgeSeconds?: number;
+    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
+    readonly deadLetterRetentionSeconds?: number;
+    /** @default {} - tags of every resource */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+type Resolved = Required<Omit<BackupFunctionArgs, "network">> & {
+    readonly network: Required<Omit<BackupFunctionNetwork, "s3GatewayEndpointRouteTableIds" | "s3PrefixListId">> &
+        Pick<BackupFunctionNetwork, "s3GatewayEndpointRouteTableIds" | "s3PrefixListId">;
+};
+
+const DEFAULTS = {
+    architecture: "x86_64" as const,
+    watermarkPattern: "*/_watermarks/*",
+    secretKmsKeyArns: [] as readonly pulumi.Input<string>[],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    ephemeralStorageMb: 512,
+    reservedConcurrency: 1,
+    logRetentionDays: 365,
+    scheduleTimezone: "UTC",
+    scheduleInput: JSON.stringify({ trigger: "schedule" }),
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+    deadLetterRetentionSeconds: 1_209_600,
+    tags: {} as Readonly<Record<string, string>>,
+    databasePorts: [5432] as readonly number[],
+    databaseSecurityGroupIds: [] as readonly pulumi.Input<string>[],
+    databaseCidrBlocks: [] as readonly pulumi.Input<string>[],
+    httpsCidrBlocks: ["0.0.0.0/0"] as readonly pulumi.Input<string>[],
+};
+
+function withDefaults(name: string, args: BackupFunctionArgs): Resolved {
+    return {
+        ...args,
+        architecture: args.architecture ?? DEFAULTS.architecture,
+        watermarkPattern: args.watermarkPattern ?? DEFAULTS.watermarkPattern,
+        secretKmsKeyArns: args.secretKmsKeyArns ?? DEFAULTS.secretKmsKeyArns,
+        functionName: args.functionName ?? name,
+        memoryMb: args.memoryMb ?? DEFAULTS.memoryMb,
+        timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+        ephemeralStorageMb: args.ephemeralStorageMb ?? DEFAULTS.ephemeralStorageMb,
+        reservedConcurrency: args.reservedConcurrency ?? DEFAULTS.reservedConcurrency,
+        logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+        scheduleTimezone: args.scheduleTimezone ?? DEFAULTS.scheduleTimezone,
+        scheduleInput: args.scheduleInput ?? DEFAULTS.scheduleInput,
+        retryAttempts: args.retryAttempts ?? DEFAULTS.retryAttempts,
+        maxEventAgeSeconds: args.maxEventAgeSeconds ?? DEFAULTS.maxEventAgeSeconds,
+        deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? DEFAULTS.deadLetterRetentionSeconds,
+        tags: args.tags ?? DEFAULTS.tags,
+        network: {
+            ...args.network,
+            databasePorts: args.network.databasePorts ?? DEFAULTS.databasePorts,
+            databaseSecurityGroupIds: args.network.databaseSecurityGroupIds ?? DEFAULTS.databaseSecurityGroupIds,
+            databaseCidrBlocks: args.network.databaseCidrBlocks ?? DEFAULTS.databaseCidrBlocks,
+            httpsCidrBlocks: args.network.httpsCidrBlocks ?? DEFAULTS.httpsCidrBlocks,
+        },
+    };
+}
+
+/** Names of the function's IAM roles, known before anything exists (a bucket policy can name them). */
+export function functionRoleNames(functionName: string): { readonly function: string; readonly scheduler: string } {
+    return { function: `${functionName}-fn`, scheduler: `${functionName}-sched` };
+}
+
+/** ARN of the function's execution role, from plain values: for the bucket policy's writer or reader list. */
+export function functionRoleArn(partition: string, accountId: string, functionName: string): string {
+    return `arn:${partition}:iam::${accountId}:role/${functionRoleNames(functionName).function}`;
+}
+
+/**
+ * One scheduled backup function: a container-image Lambda in the database's VPC with its own
+ * least-privilege role, security group, encrypted log group with retention, an EventBridge
+ * Scheduler schedule with retries, and a KMS-encrypted dead-letter queue that receives runs the
+ * scheduler could not deliver and runs that failed after Lambda's retries.
+ */
+export class BackupFunction extends pulumi.ComponentResource {
+    public readonly kind: FunctionKind;
+    /** Lambda function name (plain, for alarms and dashboards). */
+    public readonly functionName: string;
+    public readonly functionArn: pulumi.Output<string>;
+    public readonly timeoutSeconds: number;
+    public readonly roleArn: pulumi.Output<string>;
+    public readonly roleName: pulumi.Output<string>;
+    public readonly logGroupName: pulumi.Output<string>;
+    public readonly securityGroupId: pulumi.Output<string>;
+    /** Dead-letter queue name (plain, for alarms and dashboards). */
+    public readonly deadLetterQueueName: string;
+    public readonly deadLetterQueueArn: pulumi.Output<string>;
+    public readonly deadLetterQueueUrl: pulumi.Output<string>;
+    public readonly scheduleArn: pulumi.Output<string>;
+    /** Prefix list of the S3 gateway endpoint this function created or was given (undefined without one). */
+    public readonly s3PrefixListId: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: BackupFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:BackupFunction", name, {}, opts);
+        const a = withDefaults(name, args);
+        this.validate(a);
+        const prefix = normalizePrefix(a.prefix);
+        const roleNames = functionRoleNames(a.functionName);
+        const tags = { ...a.tags, "pg-backup-stack:function": a.kind };
+        const parent = { parent: this };
+        const ctx = awsContext(this);
+        const region = regionOf(this);
+
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
+            name: `/aws/lambda/${a.functionName}`,
+            retentionInDays: a.logRetentionDays,
+            kmsKeyId: a.kmsKeyArn,
+            tags,
+        }, parent);
+
+        const deadLetterQueueName = `${a.functionName}-dlq`;
+        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
+            name: deadLetterQueueName,
+            kmsMasterKeyId: a.kmsKeyArn,
+            kmsDataKeyReusePeriodSeconds: 300,
+            messageRetentionSeconds: a.deadLetterRetentionSeconds,
+            tags,
+        }, parent);
+
+        const role = new aws.iam.Role(`${name}-role`, {
+            name: roleNames.function,
+            description: `Execution role of the ${a.kind} function ${a.functionName}`,
+            assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+            tags,
+        }, parent);
+
+        const policyInput = pulumi
+            .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), logGroup.arn, dlq.arn, region, ctx.dnsSuffix])
+            .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, r, dnsSuffix]): FunctionPolicyInput => ({
+                region: r, dnsSuffix, bucketArn, prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn,
+            }));
+        const kind = a.kind;
+        const watermarkPattern = a.watermarkPattern;
+        const rolePolicy = new aws.iam.RolePolicy(`${name}-role-policy`, {
+            role: role.id,
+            policy: policyInput.apply((input) => JSON.stringify(
+                kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input),
+            )),
+        }, parent);
+
+        const network = this.network(name, a, region, tags);
+
+        const fn = new aws.lambda.Function(`${name}-function`, {
+            name: a.functionName,
+            description: `pg-backup-stack ${a.kind} function`,
+            role: role.arn,
+            packageType: "Image",
+            imageUri: a.imageUri,
+            imageConfig: { commands: [FUNCTION_HANDLERS[a.kind]] },
+            architectures: [a.architecture],
+            memorySize: a.memoryMb,
+            timeout: a.timeoutSeconds,
+            ephemeralStorage: { size: a.ephemeralStorageMb },
+            reservedConcurrentExecutions: a.reservedConcurrency,
+            environment: { variables: { ...a.environment } },
+            vpcConfig: { subnetIds: [...a.network.subnetIds], securityGroupIds: [network.securityGroup.id] },
+            loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+            tags,
+        }, { parent: this, dependsOn: [rolePolicy, logGroup] });
+
+        new aws.lambda.FunctionEventInvokeConfig(`${name}-async`, {
+            functionName: fn.name,
+            maximumRetryAttempts: a.retryAttempts,
+            maximumEventAgeInSeconds: a.maxEventAgeSeconds,
+            destinationConfig: { onFailure: { destination: dlq.arn } },
+        }, parent);
+
+        const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
+            name: roleNames.scheduler,
+            description: `EventBridge Scheduler role of the ${a.kind} function ${a.functionName}`,
+            assumeRolePolicy: ctx.accountId.apply((accountId) => JSON.stringify(schedulerAssumeRolePolicy(accountId))),
+            tags,
+        }, parent);
+        const schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler-policy`, {
+            role: schedulerRole.id,
+            policy: pulumi.all([fn.arn, dlq.arn, a.kmsKeyArn, region, ctx.dnsSuffix]).apply(([functionArn, deadLetterQueueArn, kmsKeyArn, r, dnsSuffix]) =>
+                JSON.stringify(schedulerRolePolicy({ functionArn, deadLetterQueueArn, kmsKeyArn, region: r, dnsSuffix }))),
+        }, parent);
+
+        const schedule = new aws.scheduler.Schedule(`${name}-schedule`, {
+            description: `Runs the ${a.kind} function ${a.functionName}`,
+            scheduleExpression: a.schedule,
+            scheduleExpressionTimezone: a.scheduleTimezone,
+            flexibleTimeWindow: { mode: "OFF" },
+            state: "ENABLED",
+            target: {
+                arn: fn.arn,
+                roleArn: schedulerRole.arn,
+                input: a.scheduleInput,
+                retryPolicy: { maximumRetryAttempts: a.retryAttempts, maximumEventAgeInSeconds: a.maxEventAgeSeconds },
+                deadLetterConfig: { arn: dlq.arn },
+            },
+        }, { parent: this, dependsOn: [schedulerPolicy] });
+
+        this.kind = a.kind;
+        this.functionName = a.functionName;
+        this.functionArn = fn.arn;
+        this.timeoutSeconds = a.timeoutSeconds;
+        this.roleArn = role.arn;
+        this.roleName = role.name;
+        this.logGroupName = logGroup.name;
+        this.securityGroupId = network.securityGroup.id;
+        this.deadLetterQueueName = deadLetterQueueName;
+        this.deadLetterQueueArn = dlq.arn;
+        this.deadLetterQueueUrl = dlq.url;
+        this.scheduleArn = schedule.arn;
+        this.s3PrefixListId = network.s3PrefixListId;
+        this.registerOutputs({
+            functionName: this.functionName,
+            functionArn: this.functionArn,
+            roleArn: this.roleArn,
+            logGroupName: this.logGroupName,
+            securityGroupId: this.securityGroupId,
+            deadLetterQueueArn: this.deadLetterQueueArn,
+            scheduleArn: this.scheduleArn,
+            s3PrefixListId: this.s3PrefixListId,
+        });
+    }
+
+    /**
+     * The function's security group: no ingress; egress only to the databases' ports and to
+     * HTTPS (S3 through the gateway endpoint, Secrets Manager). Each database security group
+     * gets an ingress rule from this group on the database ports.
+     */
+    private network(name: string, a: Resolved, region: pulumi.Output<string>, tags: Record<string, string>): {
+        securityGroup: aws.ec2.SecurityGroup;
+        s3PrefixListId: pulumi.Output<string | undefined>;
+    } {
+        const parent = { parent: this };
+        const n = a.network;
+        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+            vpcId: n.vpcId,
+            description: `${a.kind} function ${a.functionName}: egress to the databases and HTTPS only`,
+            tags,
+        }, parent);
+        const egress = (suffix: string, rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">): void => {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-egress-${suffix}`, { securityGroupId: securityGroup.id, ipProtocol: "tcp", tags, ...rule }, parent);
+        };
+        for (const port of n.databasePorts) {
+            n.databaseSecurityGroupIds.forEach((groupId, i) => {
+                egress(`db${i}-${port}`, { referencedSecurityGroupId: groupId, fromPort: port, toPort: port, description: `PostgreSQL ${port} to database group ${i}` });
+                new aws.vpc.SecurityGroupIngressRule(`${name}-db${i}-ingress-${port}`, {
+                    securityGroupId: groupId,
+                    referencedSecurityGroupId: securityGroup.id,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    description: `PostgreSQL ${port} from the ${a.kind} function ${a.functionName}`,
+                    tags,
+                }, parent);
+            });
+            n.databaseCidrBlocks.forEach((cidr, i) => {
+                egress(`cidr${i}-${port}`, { cidrIpv4: cidr, fromPort: port, toPort: port, description: `PostgreSQL ${port} to database network ${i}` });
+            });
+        }
+        n.httpsCidrBlocks.forEach((cidr, i) => {
+            egress(`https${i}`, { cidrIpv4: cidr, fromPort: 443, toPort: 443, description: "HTTPS to Secrets Manager and S3" });
+        });
+        const prefixList = n.s3GatewayEndpointRouteTableIds === undefined
+            ? n.s3PrefixListId
+            : new aws.ec2.VpcEndpoint(`${name}-s3-endpoint`, {
+                vpcId: n.vpcId,
+                serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
+                vpcEndpointType: "Gateway",
+                routeTableIds: [...n.s3GatewayEndpointRouteTableIds],
+                tags,
+            }, parent).prefixListId;
+        if (prefixList !== undefined) {
+            egress("s3", { prefixListId: prefixList, fromPort: 443, toPort: 443, description: "HTTPS to S3 through the gateway endpoint" });
+        }
+        const s3PrefixListId: pulumi.Output<string | undefined> = pulumi.output(prefixList);
+        return { securityGroup, s3PrefixListId };
+    }
+
+    /** Checks every plain argument before anything is created. */
+    private validate(a: Resolved): void {
+        const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
+        if (!FUNCTION_KINDS.includes(a.kind)) {
+            throw fail(`kind: "${String(a.kind)}" is not allowed; expected one of ${FUNCTION_KINDS.join(", ")}`);
+        }
+        if (!/^[A-Za-z0-9_-]{1,50}$/.test(a.functionName)) {
+            throw fail(`functionName: "${a.functionName}" is not allowed; expected 1-50 letters, digits, "-" or "_" (the roles add "-sched", the queue "-dlq")`);
+        }
+        if (a.architecture !== "x86_64" && a.architecture !== "arm64") {
+            throw fail(`architecture: "${String(a.architecture)}" is not allowed; expected x86_64 or arm64`);
+        }
+        try {
+            normalizePrefix(a.prefix);
+        } catch (err) {
+            throw fail(err instanceof Error ? err.message : String(err));
+        }
+        checkInt(fail, "memoryMb", a.memoryMb, 128, 10240);
+        checkInt(fail, "timeoutSeconds", a.timeoutSeconds, 30, 900);
+        checkInt(fail, "ephemeralStorageMb", a.ephemeralStorageMb, 512, 10240);
+        checkInt(fail, "reservedConcurrency", a.reservedConcurrency, 0, 1000);
+        checkInt(fail, "retryAttempts", a.retryAttempts, 0, 2);
+        checkInt(fail, "maxEventAgeSeconds", a.maxEventAgeSeconds, 60, 21600);
+        checkInt(fail, "deadLetterRetentionSeconds", a.deadLetterRetentionSeconds, 60, 1_209_600);
+        if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
+            throw fail(`logRetentionDays: ${a.logRetentionDays} is not allowed; expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
+        }
+        try {
+            parseSchedule(a.schedule);
+        } catch (err) {
+            if (err instanceof ScheduleError) throw fail(`schedule: "${a.schedule}" ${err.message}`);
+            throw err;
+        }
+        try {
+            JSON.parse(a.scheduleInput);
+        } catch {
+            throw fail(`scheduleInput: ${JSON.stringify(a.scheduleInput)} is not JSON; the schedule sends it as the function's event`);
+        }
+        if (a.secretArns.length === 0) {
+            throw fail(`secretArns: [] is not allowed; the ${a.kind} function needs ${a.kind === "verify" ? "the verification server's secret" : "its database's secret"}`);
+        }
+        for (const [i, arn] of plainStrings(a.secretArns).entries()) {
+            if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
+                throw fail(`secretArns[${i}]: "${arn}" is not a Secrets Manager secret ARN`);
+            }
+        }
+        const envProblems = environmentProblems(a.environment);
+        if (envProblems.length > 0) throw fail(envProblems.join("; "));
+        const n = a.network;
+        if (n.subnetIds.length === 0) throw fail("network.subnetIds: [] is not allowed; expected at least one private subnet in the database's VPC");
+        if (n.databasePorts.length === 0) throw fail("network.databasePorts: [] is not allowed; expected the database port(s), e.g. [5432]");
+        n.databasePorts.forEach((port, i) => checkInt(fail, `network.databasePorts[${i}]`, port, 1, 65535));
+        if (n.databaseSecurityGroupIds.length === 0 && n.databaseCidrBlocks.length === 0) {
+            throw fail("network: neither databaseSecurityGroupIds nor databaseCidrBlocks is given; the function could not reach any database");
+        }
+        for (const [i, cidr] of plainStrings([...n.databaseCidrBlocks]).entries()) checkCidr(fail, `network.databaseCidrBlocks[${i}]`, cidr);
+        for (const [i, cidr] of plainStrings([...n.httpsCidrBlocks]).entries()) checkCidr(fail, `network.httpsCidrBlocks[${i}]`, cidr);
+        if (n.s3GatewayEndpointRouteTableIds !== undefined && n.s3PrefixListId !== undefined) {
+            throw fail("network: s3GatewayEndpointRouteTableIds and s3PrefixListId are both given; create the endpoint here or pass an existing one's prefix list, not both");
+        }
+        if (n.s3GatewayEndpointRouteTableIds !== undefined && n.s3GatewayEndpointRouteTableIds.length === 0) {
+            throw fail("network.s3GatewayEndpointRouteTableIds: [] is not allowed; give the route tables of the function's subnets, or leave it out");
+        }
+    }
+}
+
+function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}
+
+function checkCidr(fail: (m: string) => Error, key: string, cidr: string): void {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (m === null || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+        throw fail(`${key}: "${cidr}" is not an IPv4 CIDR block like 10.0.0.0/16`);
+    }
+}

@@ -1,0 +1,127 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The environment variables each function's handler reads (lambdas/dump/config.ts DUMP_ENV,
+ * lambdas/verify/handler.ts loadVerifyEnv), built from the stack's settings. Values are names,
+ * numbers and ARNs only: connection secrets stay in Secrets Manager and are read at run time.
+ */
+
+/** Variables the component refuses whatever the function: they would carry a credential. */
+export const FORBIDDEN_ENV = /(^|_)(PASSWORD|PASSWD|TOKEN|URL|CONNECTION_STRING|CLIENT_SECRET)($|_)/;
+
+/** What a database connection URL with a password looks like, so such a value is refused. */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/@\s:]+:[^/@\s]+@/i;
+
+/**
+ * Checks a function's environment before anything is created: names are upper-case
+ * identifiers, none names a credential, and no plain value embeds a password. Returns the
+ * problems, each naming the variable.
+ */
+export function environmentProblems(environment: Readonly<Record<string, pulumi.Input<string>>>): string[] {
+    const problems: string[] = [];
+    for (const [name, value] of Object.entries(environment).sort(([a], [b]) => a.localeCompare(b))) {
+        if (!/^[A-Z][A-Z0-9_]{0,127}$/.test(name)) {
+            problems.push(`environment.${name}: the name is not allowed; expected upper-case letters, digits and "_", starting with a letter`);
+        } else if (FORBIDDEN_ENV.test(name)) {
+            problems.push(`environment.${name}: a credential may not be passed in the environment; give a Secrets Manager ARN (e.g. DB_SECRET_ARN) instead`);
+        }
+        if (typeof value === "string" && URL_WITH_PASSWORD.test(value)) {
+            problems.push(`environment.${name}: the value holds a URL with a password; give a Secrets Manager ARN instead`);
+        }
+    }
+    return problems;
+}
+
+/** Stack config's weekday spelling (`SUN`) to the dump handler's (`sunday`). */
+const WEEKDAY_NAMES: Readonly<Record<string, string>> = {
+    SUN: "sunday", MON: "monday", TUE: "tuesday", WED: "wednesday", THU: "thursday", FRI: "friday", SAT: "saturday",
+};
+
+/** Settings of one database's dump function. */
+export interface DumpEnvironmentInput {
+    readonly bucketName: pulumi.Input<string>;
+    /** Key prefix of the dumps. */
+    readonly prefix: string;
+    /** Logical database name: key segment and metric dimension. */
+    readonly database: string;
+    /** Secret with username, password and optionally host, port, dbname. */
+    readonly secretArn: pulumi.Input<string>;
+    /** Overrides of the secret's host, port and database name (an adopted instance's endpoint, say). */
+    readonly host?: pulumi.Input<string>;
+    readonly port?: number;
+    readonly databaseName?: string;
+    /** The backup CMK's ARN: the bucket policy refuses uploads naming any other key, or the key by id or alias. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** `SUN`..`SAT`. */
+    readonly weeklyOn: string;
+    readonly monthlyOnDay: number;
+    readonly compression: { readonly method: "gzip" | "lz4" | "zstd" | "none"; readonly level: number };
+    readonly partSizeMiB: number;
+    /** Largest dump expected (GiB); omitted: the handler's default. */
+    readonly maxDumpSizeGiB?: number;
+    readonly metricsNamespace: string;
+}
+
+/** Variables of the dump handler (DUMP_ENV). */
+export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pulumi.Input<string>> {
+    const weekday = WEEKDAY_NAMES[input.weeklyOn];
+    if (weekday === undefined) {
+        throw new RangeError(`weeklyOn: "${input.weeklyOn}" is not allowed; expected one of ${Object.keys(WEEKDAY_NAMES).join(", ")}`);
+    }
+    return {
+        BACKUP_BUCKET: input.bucketName,
+        BACKUP_PREFIX: input.prefix,
+        DATABASE_NAME: input.database,
+        DB_SECRET_ARN: input.secretArn,
+        ...(input.host === undefined ? {} : { DB_HOST: input.host }),
+        ...(input.port === undefined ? {} : { DB_PORT: String(input.port) }),
+        ...(input.databaseName === undefined ? {} : { DB_NAME: input.databaseName }),
+        DB_SSLMODE: "require",
+        KMS_KEY_ID: input.kmsKeyArn,
+        WEEKLY_ON: weekday,
+        MONTHLY_ON_DAY: String(input.monthlyOnDay),
+        DUMP_COMPRESSION: input.compression.method === "none" ? "none" : `${input.compression.method}:${input.compression.level}`,
+        DUMP_PART_SIZE_MIB: String(input.partSizeMiB),
+        ...(input.maxDumpSizeGiB === undefined ? {} : { DUMP_EXPECTED_MAX_GIB: String(Math.ceil(input.maxDumpSizeGiB)) }),
+        METRICS_NAMESPACE: input.metricsNamespace,
+        POWERTOOLS_SERVICE_NAME: "pg-backup-dump",
+    };
+}
+
+/** Settings of the verify function. */
+export interface VerifyEnvironmentInput {
+    readonly bucketName: pulumi.Input<string>;
+    /** Key prefix of the dumps. */
+    readonly prefix: string;
+    /** Logical names of the databases whose newest dump is restored and checked. */
+    readonly databases: readonly string[];
+    readonly rpoMinutes: number;
+    readonly rtoMinutes: number;
+    readonly sizeBounds: { readonly window: number; readonly minRatio: number; readonly maxRatio: number };
+    readonly restoreJobs: number;
+    /** Secret of the verification server; scratch databases are created from its `postgres` database. */
+    readonly serverSecretArn: pulumi.Input<string>;
+    readonly metricsNamespace: string;
+}
+
+/** Variables of the verify handler (loadVerifyEnv). */
+export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string, pulumi.Input<string>> {
+    if (input.databases.length === 0) {
+        throw new RangeError("databases: [] is not allowed; expected at least one database to verify");
+    }
+    return {
+        BACKUP_BUCKET: input.bucketName,
+        BACKUP_PREFIX: input.prefix,
+        VERIFY_DATABASES: [...input.databases].join(","),
+        RPO_MINUTES: String(input.rpoMinutes),
+        RTO_MINUTES: String(input.rtoMinutes),
+        SIZE_WINDOW: String(input.sizeBounds.window),
+        SIZE_MIN_PERCENT: String(Math.round(input.sizeBounds.minRatio * 100)),
+        SIZE_MAX_PERCENT: String(Math.round(input.sizeBounds.maxRatio * 100)),
+        RESTORE_JOBS: String(input.restoreJobs),
+        VERIFY_DB_SECRET_ARN: input.serverSecretArn,
+        VERIFY_DB_SSLMODE: "require",
+        METRICS_NAMESPACE: input.metricsNamespace,
+        POWERTOOLS_SERVICE_NAME: "pg-backup-verify",
+    };
+}

@@ -140,8 +140,9 @@ export function backupBucketArgProblems(a: ResolvedBucketArgs): string[] {
  * blocked, ACLs disabled, TLS-only and KMS-only bucket policy, optional Object Lock, lifecycle
  * per retention tier (selected by the `tier` object tag), and server access logs delivered to a
  * separate log bucket. The log bucket has the same protections except Object Lock (S3 cannot
- * deliver logs to a bucket with Object Lock) and uses SSE-S3 (S3 server access log delivery
- * supports SSE-S3 default encryption; it would need the CMK opened to the logging service).
+ * deliver logs to a bucket with Object Lock) and encrypts with SSE-S3, the default encryption
+ * the S3 User Guide names for server access log targets (it rules out SSE-KMS there), which
+ * also keeps the logging service out of the backup key's policy.
  */
 export class BackupBucket extends pulumi.ComponentResource {
     readonly bucket: aws.s3.Bucket;

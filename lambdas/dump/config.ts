@@ -3,9 +3,10 @@
  * Every variable is listed in DUMP_ENV with its meaning and default, for the infrastructure
  * code and the README.
  */
-import type { CredentialSource, ConnectionOverrides } from "../shared/credentials";
-import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
-import type { SslMode } from "../shared/pgTarget";
+import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients";
+import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";
+import type { ConnectionOverrides, CredentialSource } from "../shared/credentials";
+import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import { findPgTool } from "../shared/pgTools";
 import { dumpSettings, type DumpSettings } from "./dump";
 import { DumpConfigError } from "./errors";
@@ -17,12 +18,7 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     BACKUP_BUCKET: "bucket the dumps go to (required)",
     BACKUP_PREFIX: 'key prefix of all dumps (default "backups")',
     DATABASE_NAME: "logical database name: key segment and metric dimension (required)",
-    DB_SECRET_ARN: "Secrets Manager secret with username, password and optionally host, port, dbname (this or DATABASE_URL)",
-    DATABASE_URL: "postgres://user:password@host:port/db, for local runs only (this or DB_SECRET_ARN)",
-    DB_HOST: "database host; overrides the secret's host",
-    DB_PORT: "database port; overrides the secret's port (default: the secret's, else 5432)",
-    DB_NAME: "database to dump; overrides the secret's dbname",
-    DB_SSLMODE: "disable, allow, prefer, require, verify-ca or verify-full (default require with a secret; the URL's own with DATABASE_URL)",
+    ...CONNECTION_ENV,
     KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required)",
     WEEKLY_ON: "UTC weekday whose first scheduled backup is kept as weekly (default sunday)",
     MONTHLY_ON_DAY: "UTC day of the month, 1..28, whose first scheduled backup is kept as monthly (default 1)",
@@ -33,13 +29,11 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     DUMP_MIN_BYTES: "smallest archive accepted as a backup (default 512)",
     DUMP_SAFETY_MARGIN_SECONDS: "stop and clean up when less than this is left before the Lambda timeout (default 60)",
     PG_DUMP_PATH: "pg_dump binary (default: PG_BIN/pg_dump, the newest /usr/lib/postgresql/<n>/bin/pg_dump, or pg_dump on PATH)",
-    S3_ENDPOINT: "S3 endpoint for S3-compatible servers, path-style (default: AWS)",
-    S3_MAX_ATTEMPTS: "attempts per S3 request, retries included, 1..10 (default 5)",
+    ...S3_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-dump")',
 };
 
-const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -48,25 +42,14 @@ export interface DumpFunctionConfig {
     readonly settings: Omit<DumpSettings, "trigger">;
     readonly source: CredentialSource;
     readonly overrides: ConnectionOverrides;
-    readonly s3Endpoint: string | undefined;
-    readonly s3MaxAttempts: number;
+    readonly s3: S3Settings;
     readonly metricsNamespace: string;
     readonly serviceName: string;
 }
 
 /** Reads and validates the whole configuration; throws EnvError naming the variable on the first problem. */
 export function loadDumpConfig(env: Env): DumpFunctionConfig {
-    const source = exactlyOne(env, "DB_SECRET_ARN", "DATABASE_URL");
-    const sslmode = optionalString(env, "DB_SSLMODE") === undefined ? undefined : oneOf(env, "DB_SSLMODE", SSL_MODES);
-    const port = optionalString(env, "DB_PORT") === undefined ? undefined : integer(env, "DB_PORT", { min: 1, max: 65535 });
-    const host = optionalString(env, "DB_HOST");
-    const database = optionalString(env, "DB_NAME");
-    const overrides: ConnectionOverrides = {
-        ...(host === undefined ? {} : { host }),
-        ...(port === undefined ? {} : { port }),
-        ...(database === undefined ? {} : { database }),
-        ...(sslmode !== undefined ? { sslmode } : source.name === "DB_SECRET_ARN" ? { sslmode: "require" as const } : {}),
-    };
+    const connection = connectionFromEnv(env);
     const partMiB = optionalString(env, "DUMP_PART_SIZE_MIB") === undefined ? undefined : integer(env, "DUMP_PART_SIZE_MIB", { min: 5, max: 5120 });
     const pgDumpPath = optionalString(env, "PG_DUMP_PATH") ?? findPgTool("pg_dump", undefined, { ...env });
     let settings: DumpSettings;
@@ -97,10 +80,9 @@ export function loadDumpConfig(env: Env): DumpFunctionConfig {
     const { trigger: _scheduleDefault, ...withoutTrigger } = settings;
     return {
         settings: withoutTrigger,
-        source: source.name === "DB_SECRET_ARN" ? { kind: "secret", secretId: source.value } : { kind: "url", url: source.value, name: "DATABASE_URL" },
-        overrides,
-        s3Endpoint: optionalString(env, "S3_ENDPOINT"),
-        s3MaxAttempts: integer(env, "S3_MAX_ATTEMPTS", { min: 1, max: 10, default: 5 }),
+        source: connection.source,
+        overrides: connection.overrides,
+        s3: s3SettingsFromEnv(env),
         metricsNamespace: optionalString(env, "METRICS_NAMESPACE") ?? "PgBackupStack",
         serviceName: optionalString(env, "POWERTOOLS_SERVICE_NAME") ?? "pg-backup-dump",
     };

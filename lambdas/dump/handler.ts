@@ -5,10 +5,9 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { S3Client } from "@aws-sdk/client-s3";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Context } from "aws-lambda";
-import { resolveTarget, type SecretReader } from "../shared/credentials";
+import { s3Client, secretsManagerReader } from "../shared/awsClients";
+import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
 import type { Tier } from "../shared/manifest";
 import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
@@ -22,20 +21,8 @@ const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: c
 metrics.clearDefaultDimensions();
 const log = powertoolsLog(logger);
 const sink = powertoolsMetrics(metrics);
-const s3 = new S3Client({
-    maxAttempts: config.s3MaxAttempts,
-    ...(config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint, forcePathStyle: true }),
-});
-const secretsClient = new SecretsManagerClient({});
-const secrets: SecretReader = {
-    async getSecretString(secretId: string): Promise<string> {
-        const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId }));
-        if (out.SecretString === undefined) {
-            throw new Error("the secret has no string value (binary secrets are not supported)");
-        }
-        return out.SecretString;
-    },
-};
+const s3 = s3Client(config.s3);
+const secrets = secretsManagerReader();
 
 export interface DumpResult {
     readonly key: string;

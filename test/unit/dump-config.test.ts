@@ -24,7 +24,7 @@ describe("dump function configuration", () => {
         assert.equal(c.settings.uploadConcurrency, 2);
         assert.equal(c.settings.safetyMarginMs, 60_000);
         assert.deepEqual(c.settings.gfs, { weeklyOn: "sunday", monthlyOnDay: 1 });
-        assert.equal(c.s3Endpoint, undefined);
+        assert.deepEqual(c.s3, { endpoint: undefined, maxAttempts: 5 });
         assert.equal(c.metricsNamespace, "PgBackupStack");
     });
 
@@ -62,8 +62,7 @@ describe("dump function configuration", () => {
         assert.equal(c.settings.uploadConcurrency, 4);
         assert.equal(c.settings.minArchiveBytes, 4096);
         assert.equal(c.settings.safetyMarginMs, 120_000);
-        assert.equal(c.s3Endpoint, "http://127.0.0.1:9000");
-        assert.equal(c.s3MaxAttempts, 8);
+        assert.deepEqual(c.s3, { endpoint: "http://127.0.0.1:9000", maxAttempts: 8 });
         assert.equal(c.serviceName, "dump-orders");
         for (const name of [...Object.keys(env), "DATABASE_URL"]) {
             assert.ok(name in DUMP_ENV, `${name} is documented`);

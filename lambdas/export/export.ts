@@ -1,0 +1,433 @@
+/**
+ * The export core: per configured table, the rows changed since the last watermark (or the
+ * whole table when no watermark column is configured) as gzip'd CSV with a header, streamed by
+ * COPY (pg-copy-streams) into an SSE-KMS multipart upload. The new watermark is the column's
+ * maximum read in the same snapshot as the rows, and it is stored only after the export object
+ * is complete, so a failed run exports the same rows again next time (at-least-once).
+ */
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream";
+import { createGzip } from "node:zlib";
+import { Client, escapeLiteral } from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import { compactTimestamp } from "../shared/keys";
+import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
+import type { Log, MetricSink } from "../shared/ports";
+import { choosePartSize, uploadObject } from "../shared/upload";
+
+export interface ExportTable {
+    readonly schema: string;
+    readonly table: string;
+    /** An `updated_at`-style column; rows with a greater value than the last watermark are exported. @default none - the whole table every run */
+    readonly column?: string;
+}
+
+export interface ExportSettings {
+    /** Logical database name: key segment and metric dimension. */
+    readonly database: string;
+    readonly bucket: string;
+    /** @default "exports" */
+    readonly prefix: string;
+    readonly kmsKeyId: string | undefined;
+    readonly tables: readonly ExportTable[];
+    /** gzip level 1..9. @default 6 */
+    readonly gzipLevel: number;
+    /** @default 16 MiB */
+    readonly partSizeBytes: number;
+    /** @default 2 */
+    readonly uploadConcurrency: number;
+    /** Stop starting tables, and stop a running one, when less than this is left before the deadline. @default 30,000 ms */
+    readonly safetyMarginMs: number;
+}
+
+export type ExportSettingsInput = Pick<ExportSettings, "database" | "bucket" | "tables"> & Partial<Omit<ExportSettings, "database" | "bucket" | "tables">>;
+
+export interface ExportDeps {
+    readonly s3: S3Client;
+    readonly target: PgTarget | (() => Promise<PgTarget>);
+    readonly log: Log;
+    readonly metrics?: MetricSink;
+    /** @default () => new Date() */
+    readonly now?: () => Date;
+    /** @default 12 random hex characters */
+    readonly newRunId?: () => string;
+    /** Milliseconds left before the function's deadline. @default no deadline */
+    readonly remainingMs?: () => number;
+}
+
+/** What is stored at `<prefix>/<database>/_watermarks/<schema>.<table>.json`. */
+export interface Watermark {
+    readonly formatVersion: 1;
+    readonly schema: string;
+    readonly table: string;
+    readonly column: string;
+    /** The column's greatest value exported so far, as PostgreSQL prints it (ISO dates, UTC). */
+    readonly value: string;
+    /** Export object holding the rows up to `value`. */
+    readonly key: string;
+    readonly rows: number;
+    readonly runId: string;
+    readonly exportedAt: string;
+}
+
+export interface TableExport {
+    readonly schema: string;
+    readonly table: string;
+    readonly mode: "full" | "incremental";
+    /** Undefined when there was nothing new to export (no object written). */
+    readonly key: string | undefined;
+    readonly rows: number;
+    readonly bytes: number;
+    readonly fromWatermark: string | undefined;
+    readonly toWatermark: string | undefined;
+}
+
+export interface ExportResult {
+    readonly runId: string;
+    readonly tables: readonly TableExport[];
+}
+
+export class ExportConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ExportConfigError";
+    }
+}
+
+/** One or more tables failed; the others were exported and their watermarks advanced. */
+export class ExportFailedError extends Error {
+    constructor(
+        message: string,
+        readonly failures: readonly { readonly table: string; readonly error: Error }[],
+        readonly exported: readonly TableExport[],
+    ) {
+        super(message);
+        this.name = "ExportFailedError";
+    }
+}
+
+const DATABASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_\-./]{0,199}$/;
+/** Identifiers from configuration: what people name tables, and nothing that would bend an object key. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$ -]{0,62}$/;
+const MiB = 1024 * 1024;
+const DEADLINE_CHECK_MS = 500;
+const CLOSE_WAIT_MS = 5_000;
+
+function checkIdentifierSetting(value: string, where: string): void {
+    if (!IDENTIFIER.test(value) || Buffer.byteLength(value, "utf8") > 63) {
+        throw new ExportConfigError(
+            `${where}: "${value}" is not allowed; expected 1..63 characters: a letter or "_" first, then letters, digits, "_", "$", "-" or spaces`,
+        );
+    }
+}
+
+/** Fills defaults in one place and validates everything before anything runs. */
+export function exportSettings(input: ExportSettingsInput): ExportSettings {
+    const s: ExportSettings = {
+        database: input.database,
+        bucket: input.bucket,
+        prefix: input.prefix ?? "exports",
+        kmsKeyId: input.kmsKeyId,
+        tables: input.tables,
+        gzipLevel: input.gzipLevel ?? 6,
+        partSizeBytes: input.partSizeBytes ?? 16 * MiB,
+        uploadConcurrency: input.uploadConcurrency ?? 2,
+        safetyMarginMs: input.safetyMarginMs ?? 30_000,
+    };
+    if (!DATABASE_NAME.test(s.database)) {
+        throw new ExportConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);
+    }
+    if (!BUCKET_NAME.test(s.bucket)) {
+        throw new ExportConfigError(`bucket: "${s.bucket}" is not a valid S3 bucket name (3..63 lower-case letters, digits, "." or "-")`);
+    }
+    if (!PREFIX.test(s.prefix) || s.prefix.includes("..") || s.prefix.includes("//")) {
+        throw new ExportConfigError(`prefix: "${s.prefix}" is not allowed; expected letters, digits, "_", "-", ".", "/" without "..", "//" or a leading "/"`);
+    }
+    if (s.tables.length === 0) {
+        throw new ExportConfigError("tables: empty; configure at least one table to export");
+    }
+    const seen = new Set<string>();
+    s.tables.forEach((t, i) => {
+        checkIdentifierSetting(t.schema, `tables[${i}].schema`);
+        checkIdentifierSetting(t.table, `tables[${i}].table`);
+        if (t.column !== undefined) {
+            checkIdentifierSetting(t.column, `tables[${i}].column`);
+        }
+        const name = `${t.schema}.${t.table}`;
+        if (seen.has(name)) {
+            throw new ExportConfigError(`tables[${i}]: ${name} is listed twice`);
+        }
+        seen.add(name);
+    });
+    if (!Number.isInteger(s.gzipLevel) || s.gzipLevel < 1 || s.gzipLevel > 9) {
+        throw new ExportConfigError(`gzipLevel: ${s.gzipLevel} is out of range 1..9`);
+    }
+    try {
+        choosePartSize(s.partSizeBytes * 10_000, s.partSizeBytes);
+    } catch (err) {
+        throw new ExportConfigError(err instanceof Error ? err.message : String(err));
+    }
+    if (!Number.isInteger(s.uploadConcurrency) || s.uploadConcurrency < 1 || s.uploadConcurrency > 16) {
+        throw new ExportConfigError(`uploadConcurrency: ${s.uploadConcurrency} is out of range 1..16`);
+    }
+    if (!Number.isInteger(s.safetyMarginMs) || s.safetyMarginMs < 0) {
+        throw new ExportConfigError(`safetyMarginMs: ${s.safetyMarginMs} is not a non-negative integer`);
+    }
+    return s;
+}
+
+/** `<prefix>/<database>/<schema>.<table>/YYYY/MM/DD/<table>-<timestamp>-<runId>.csv.gz` */
+export function exportKey(prefix: string, database: string, t: ExportTable, at: Date, runId: string): string {
+    const iso = at.toISOString();
+    const day = `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}`;
+    return `${trim(prefix)}/${database}/${t.schema}.${t.table}/${day}/${t.table}-${compactTimestamp(at)}-${runId}.csv.gz`;
+}
+
+/** `<prefix>/<database>/_watermarks/<schema>.<table>.json` */
+export function watermarkKey(prefix: string, database: string, t: ExportTable): string {
+    return `${trim(prefix)}/${database}/_watermarks/${t.schema}.${t.table}.json`;
+}
+
+function trim(prefix: string): string {
+    return prefix.replace(/^\/+|\/+$/g, "");
+}
+
+/**
+ * The SELECT that COPY runs: every row for a full export or a first run, else the rows past
+ * the previous watermark; always bounded by the maximum read in the same snapshot, so the
+ * stored watermark covers exactly what was exported.
+ */
+export function exportQuery(t: ExportTable, from: string | undefined, upTo: string | undefined): string {
+    const source = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+    if (t.column === undefined) {
+        return `SELECT * FROM ${source}`;
+    }
+    const col = quoteIdent(t.column);
+    const conditions: string[] = [];
+    if (from !== undefined) {
+        conditions.push(`${col} > ${escapeLiteral(from)}`);
+    }
+    if (upTo !== undefined) {
+        conditions.push(`${col} <= ${escapeLiteral(upTo)}`);
+    }
+    return conditions.length === 0 ? `SELECT * FROM ${source}` : `SELECT * FROM ${source} WHERE ${conditions.join(" AND ")}`;
+}
+
+export async function runExport(settings: ExportSettings, deps: ExportDeps): Promise<ExportResult> {
+    const now = deps.now ?? ((): Date => new Date());
+    const runId = (deps.newRunId ?? ((): string => randomBytes(6).toString("hex")))();
+    const dimensions = { Database: settings.database };
+    const { log } = deps;
+    let target: PgTarget;
+    try {
+        target = typeof deps.target === "function" ? await deps.target() : deps.target;
+        await checkTables(target, settings.tables);
+    } catch (err) {
+        deps.metrics?.add("ExportFailed", "Count", settings.tables.length, dimensions);
+        throw err;
+    }
+    const exported: TableExport[] = [];
+    const failures: { table: string; error: Error }[] = [];
+    for (const t of settings.tables) {
+        const name = `${t.schema}.${t.table}`;
+        try {
+            const left = deps.remainingMs?.();
+            if (left !== undefined && left <= settings.safetyMarginMs) {
+                throw new Error(`not started: ${left} ms left before the deadline, within the safety margin of ${settings.safetyMarginMs} ms`);
+            }
+            const result = await exportTable(settings, deps, target, t, now(), runId);
+            exported.push(result);
+            log.info("table exported", { ...result });
+        } catch (err) {
+            const error = err instanceof Error ? err : new Error(String(err));
+            failures.push({ table: name, error });
+            log.error("table export failed; its watermark is unchanged", { table: name, error: `${error.name}: ${error.message}` });
+        }
+    }
+    deps.metrics?.add("ExportSucceeded", "Count", exported.length, dimensions);
+    deps.metrics?.add("ExportFailed", "Count", failures.length, dimensions);
+    deps.metrics?.add("ExportRows", "Count", exported.reduce((n, e) => n + e.rows, 0), dimensions);
+    deps.metrics?.add("ExportSizeBytes", "Bytes", exported.reduce((n, e) => n + e.bytes, 0), dimensions);
+    if (failures.length > 0) {
+        throw new ExportFailedError(
+            `export of ${failures.length} of ${settings.tables.length} tables failed: ${failures.map((f) => `${f.table} (${f.error.message})`).join("; ")}`,
+            failures,
+            exported,
+        );
+    }
+    return { runId, tables: exported };
+}
+
+/** Every configured table and column must exist before anything is exported. */
+async function checkTables(target: PgTarget, tables: readonly ExportTable[]): Promise<void> {
+    const client = new Client({ ...clientConfig(target), application_name: "pg-backup-stack-export" });
+    await client.connect();
+    try {
+        const problems: string[] = [];
+        for (const t of tables) {
+            const rel = await client.query<{ oid: string | null }>("SELECT to_regclass($1)::oid AS oid", [`${quoteIdent(t.schema)}.${quoteIdent(t.table)}`]);
+            const oid = rel.rows[0]?.oid ?? null;
+            if (oid === null) {
+                problems.push(`table ${t.schema}.${t.table} does not exist in ${describeTarget(target)}`);
+                continue;
+            }
+            if (t.column !== undefined) {
+                const col = await client.query("SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped", [oid, t.column]);
+                if (col.rowCount === 0) {
+                    problems.push(`column ${t.column} does not exist in ${t.schema}.${t.table}`);
+                }
+            }
+        }
+        if (problems.length > 0) {
+            throw new ExportConfigError(`export tables: ${problems.join("; ")}`);
+        }
+    } finally {
+        await client.end();
+    }
+}
+
+async function readWatermark(s3: S3Client, bucket: string, key: string, t: ExportTable): Promise<Watermark | undefined> {
+    let text: string;
+    try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        text = (await out.Body?.transformToString("utf8")) ?? "";
+    } catch (err) {
+        if (err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound")) {
+            return undefined;
+        }
+        throw err;
+    }
+    const doc = JSON.parse(text) as Partial<Watermark>;
+    if (doc.formatVersion !== 1 || doc.schema !== t.schema || doc.table !== t.table || typeof doc.value !== "string") {
+        throw new Error(`watermark s3://${bucket}/${key} does not belong to ${t.schema}.${t.table} or is not a watermark`);
+    }
+    if (doc.column !== t.column) {
+        throw new Error(`watermark s3://${bucket}/${key} is for column ${String(doc.column)}, but ${t.column ?? "no column"} is configured; remove it to start over with a full export`);
+    }
+    return doc as Watermark;
+}
+
+async function exportTable(settings: ExportSettings, deps: ExportDeps, target: PgTarget, t: ExportTable, at: Date, runId: string): Promise<TableExport> {
+    const wmKey = watermarkKey(settings.prefix, settings.database, t);
+    const previous = t.column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
+    const client = new Client({ ...clientConfig(target), application_name: "pg-backup-stack-export" });
+    await client.connect();
+    let healthy = true;
+    try {
+        await client.query("SET TimeZone = 'UTC'");
+        await client.query("SET DateStyle = 'ISO, YMD'");
+        await client.query("SET IntervalStyle = 'iso_8601'");
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        let upTo: string | undefined;
+        if (t.column !== undefined) {
+            const max = await client.query<{ max: string | null }>(
+                `SELECT max(${quoteIdent(t.column)})::text AS max FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+            );
+            upTo = max.rows[0]?.max ?? undefined;
+            if (upTo === undefined || (previous !== undefined && upTo === previous.value)) {
+                await client.query("COMMIT");
+                return { schema: t.schema, table: t.table, mode: "incremental", key: undefined, rows: 0, bytes: 0, fromWatermark: previous?.value, toWatermark: previous?.value };
+            }
+        }
+        const sql = exportQuery(t, previous?.value, upTo);
+        const key = exportKey(settings.prefix, settings.database, t, at, runId);
+        const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+        const gzip = createGzip({ level: settings.gzipLevel });
+        let bytes = 0;
+        gzip.on("data", (chunk: Buffer) => {
+            bytes += chunk.length;
+        });
+        let streamError: Error | undefined;
+        pipeline(copy, gzip, (err) => {
+            if (err !== null && err !== undefined && err.name !== "AbortError" && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
+                streamError ??= err;
+            }
+        });
+        const watchdog = setInterval(() => {
+            const left = deps.remainingMs?.();
+            if (left !== undefined && left <= settings.safetyMarginMs) {
+                streamError ??= new Error(`stopped with ${left} ms left before the deadline (safety margin ${settings.safetyMarginMs} ms)`);
+                gzip.destroy(streamError);
+            }
+        }, DEADLINE_CHECK_MS);
+        try {
+            await uploadObject(
+                {
+                    client: deps.s3,
+                    bucket: settings.bucket,
+                    key,
+                    body: gzip,
+                    contentType: "text/csv",
+                    kmsKeyId: settings.kmsKeyId,
+                    tags: { kind: "export" },
+                    partSizeBytes: settings.partSizeBytes,
+                    queueSize: settings.uploadConcurrency,
+                },
+                deps.log,
+            );
+        } catch (err) {
+            healthy = false;
+            throw streamError ?? err;
+        } finally {
+            clearInterval(watchdog);
+        }
+        if (streamError !== undefined) {
+            healthy = false;
+            throw streamError;
+        }
+        await client.query("COMMIT");
+        const rows = copy.rowCount;
+        if (t.column !== undefined && upTo !== undefined) {
+            const watermark: Watermark = {
+                formatVersion: 1,
+                schema: t.schema,
+                table: t.table,
+                column: t.column,
+                value: upTo,
+                key,
+                rows,
+                runId,
+                exportedAt: at.toISOString(),
+            };
+            await uploadObject(
+                {
+                    client: deps.s3,
+                    bucket: settings.bucket,
+                    key: wmKey,
+                    body: Buffer.from(JSON.stringify(watermark, null, 2)),
+                    contentType: "application/json",
+                    kmsKeyId: settings.kmsKeyId,
+                    tags: { kind: "export-watermark" },
+                    partSizeBytes: settings.partSizeBytes,
+                    queueSize: 1,
+                },
+                deps.log,
+            );
+        }
+        return {
+            schema: t.schema,
+            table: t.table,
+            mode: t.column === undefined ? "full" : "incremental",
+            key,
+            rows,
+            bytes,
+            fromWatermark: previous?.value,
+            toWatermark: upTo,
+        };
+    } finally {
+        await closeClient(client, healthy);
+    }
+}
+
+/** A client left mid-COPY cannot finish its protocol exchange; wait briefly for a clean end, then move on. */
+async function closeClient(client: Client, healthy: boolean): Promise<void> {
+    const ending = client.end().catch(() => undefined);
+    if (healthy) {
+        await ending;
+        return;
+    }
+    await Promise.race([ending, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
+}

@@ -1,0 +1,86 @@
+import { strict as assert } from "node:assert";
+import { EXPORT_ENV, loadExportConfig, parseExportTables } from "../../lambdas/export/config";
+import { exportKey, exportQuery, watermarkKey } from "../../lambdas/export/export";
+import { EnvError } from "../../lambdas/shared/env";
+
+const BASE = {
+    EXPORT_BUCKET: "acme-exports",
+    DATABASE_NAME: "orders",
+    DATABASE_URL: "postgres://exporter@db.internal:5432/orders",
+    KMS_KEY_ID: "alias/exports",
+    EXPORT_TABLES: '[{"schema": "sales", "table": "orders", "column": "updated_at"}, {"schema": "sales", "table": "order_items"}]',
+};
+
+describe("export queries", () => {
+    const orders = { schema: "sales", table: "orders", column: "updated_at" };
+
+    it("select everything for a full export or a first run, bounded by the snapshot's maximum", () => {
+        // given no previous watermark
+        // when the queries are built
+        // then the full export has no filter and the first incremental run is bounded above only
+        assert.equal(exportQuery({ schema: "sales", table: "order_items" }, undefined, undefined), 'SELECT * FROM "sales"."order_items"');
+        assert.equal(exportQuery(orders, undefined, "2025-06-29 10:00:00+00"), `SELECT * FROM "sales"."orders" WHERE "updated_at" <= '2025-06-29 10:00:00+00'`);
+    });
+
+    it("select the rows past the watermark up to the new maximum, with values and names quoted", () => {
+        // given a watermark and identifiers that need quoting
+        const t = { schema: "inventory", table: 'Stock "Levels"', column: "changed at" };
+        // when the query is built
+        const sql = exportQuery(t, "a'b\\c", "z");
+        // then the literal cannot end early and the identifiers are double-quoted
+        assert.equal(sql, `SELECT * FROM "inventory"."Stock ""Levels""" WHERE "changed at" >  E'a''b\\\\c' AND "changed at" <= 'z'`);
+    });
+
+    it("lay out keys by database, table and UTC day", () => {
+        // given a table and an instant
+        const at = new Date("2026-12-31T23:59:59.999Z");
+        // when keys are built
+        // then
+        assert.equal(exportKey("/exports/", "shop", orders, at, "r1"), "exports/shop/sales.orders/2026/12/31/orders-20261231T235959999Z-r1.csv.gz");
+        assert.equal(watermarkKey("exports", "shop", orders), "exports/shop/_watermarks/sales.orders.json");
+    });
+});
+
+describe("export function configuration", () => {
+    it("reads the tables and fills defaults", () => {
+        // given the required variables
+        // when loaded
+        const c = loadExportConfig(BASE);
+        // then
+        assert.deepEqual(c.settings.tables, [
+            { schema: "sales", table: "orders", column: "updated_at" },
+            { schema: "sales", table: "order_items" },
+        ]);
+        assert.equal(c.settings.prefix, "exports");
+        assert.equal(c.settings.gzipLevel, 6);
+        assert.equal(c.settings.partSizeBytes, 16 * 1024 * 1024);
+        assert.equal(c.settings.safetyMarginMs, 30_000);
+        assert.deepEqual(c.connection.overrides, {});
+        for (const name of Object.keys(BASE)) {
+            assert.ok(name in EXPORT_ENV, `${name} is documented`);
+        }
+    });
+
+    it("names the variable and the element for bad table lists", () => {
+        // given bad EXPORT_TABLES values
+        const cases: [string, RegExp][] = [
+            ["sales.orders", /^EXPORT_TABLES: not JSON/],
+            ['[{"schema": "sales"}]', /^EXPORT_TABLES\[0\]\.table: /],
+            ['[{"schema": "sales", "table": "orders", "colum": "x"}]', /^EXPORT_TABLES\[0\]: .*colum/],
+        ];
+        for (const [value, message] of cases) {
+            // when parsed
+            // then the message points at the problem
+            assert.throws(() => parseExportTables(value), (e: unknown) => e instanceof EnvError && message.test(e.message), value);
+        }
+        assert.throws(
+            () => loadExportConfig({ ...BASE, EXPORT_TABLES: '[{"schema": "sales", "table": "a;b"}]' }),
+            (e: unknown) => e instanceof EnvError && /^EXPORT_TABLES\[0\]\.table: "a;b" is not allowed/.test(e.message),
+        );
+        assert.throws(() => loadExportConfig({ ...BASE, EXPORT_GZIP_LEVEL: "0" }), /EXPORT_GZIP_LEVEL: 0 is out of range 1\.\.9/);
+        assert.throws(
+            () => loadExportConfig({ ...BASE, EXPORT_BUCKET: "Not_A_Bucket" }),
+            (e: unknown) => e instanceof EnvError && /^EXPORT_BUCKET: "Not_A_Bucket" is not a valid S3 bucket name/.test(e.message),
+        );
+    });
+});

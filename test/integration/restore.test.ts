@@ -19,6 +19,7 @@ import { main as restoreMain } from "../../cli/restore";
 import { main as listMain } from "../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { contentChecksums, putFixtureBackup, rewriteObject, type FixtureBackup } from "./backupFixture";
+import { runCli } from "./cliCapture";
 
 const BUCKET = "restore-tests";
 const PREFIX = "backups";
@@ -35,28 +36,6 @@ function recordingLog(lines: LogLine[]): Log {
         lines.push({ level, message, ...(extra === undefined ? {} : { extra }) });
     };
     return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
-
-/** Runs a CLI command in-process and captures what it prints. */
-async function runCli(main: (args: readonly string[]) => Promise<number>, args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const { log, error } = console;
-    const writeErr = process.stderr.write;
-    console.log = (...a: unknown[]) => void out.push(a.map(String).join(" "));
-    console.error = (...a: unknown[]) => void err.push(a.map(String).join(" "));
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-        err.push(String(chunk));
-        return true;
-    }) as typeof process.stderr.write;
-    try {
-        const code = await main(args);
-        return { code, out: out.join("\n"), err: err.join("\n") };
-    } finally {
-        console.log = log;
-        console.error = error;
-        process.stderr.write = writeErr;
-    }
 }
 
 describe("restore (real PostgreSQL and s3rver)", function () {

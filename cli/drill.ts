@@ -1,0 +1,441 @@
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Client } from "pg";
+import { dumpSettings, runDump } from "../lambdas/dump/dump";
+import type { BackupManifest } from "../lambdas/shared/manifest";
+import { clientConfig, describeTarget, parsePostgresUrl, PgTargetError, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";
+import { findPgTool } from "../lambdas/shared/pgTools";
+import type { Log, MetricSink, MetricUnit } from "../lambdas/shared/ports";
+import { dropDatabase, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
+import { runVerify, type VerifyReport } from "../lambdas/verify/verify";
+import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, usage } from "./args";
+import { cliS3Client } from "./clients";
+import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
+import { startS3, type EmbeddedS3 } from "./embedded/s3";
+import { loadSampleData } from "./embedded/sampleData";
+import { formatBytes, renderTable, terminalLog } from "./output";
+
+/**
+ * `drill`: dump -> verify -> restore end to end with the functions' own code, against a
+ * throwaway PostgreSQL and s3rver (or the given endpoints), ending with a summary of what was
+ * measured and a pass/fail per check. Everything it started is stopped and removed again, also
+ * on failure and on Ctrl-C.
+ */
+
+const OPTIONS = {
+    "database-url": { type: "string", value: "URL", description: "dump this database instead of a throwaway one with sample data; scratch and restored databases are created (and dropped) on its server" },
+    "s3-endpoint": { type: "string", value: "URL", description: "S3-compatible endpoint to use instead of a throwaway s3rver (credentials from the AWS environment)" },
+    bucket: { type: "string", value: "BUCKET", description: 'bucket for the drill\'s backups, created if missing (default "pg-backup-drill")' },
+    "rto-minutes": { type: "string", value: "N", description: "recovery time objective the measured restore is held to (default 60)" },
+    "rpo-minutes": { type: "string", value: "N", description: "recovery point objective for the freshness check (default 1440)" },
+    scale: { type: "string", value: "X", description: "sample data size: 1 is about 340,000 rows, 0.1 about 34,000 (default 1)" },
+    jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
+    verbose: { type: "boolean", description: "show the functions' own log lines" },
+    json: { type: "boolean", description: "print one JSON line with the results last" },
+} as const;
+
+const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--json]";
+
+export interface DrillArgs {
+    readonly databaseUrl?: string;
+    readonly s3Endpoint?: string;
+    readonly bucket: string;
+    readonly rtoSeconds: number;
+    readonly rpoSeconds: number;
+    readonly scale: number;
+    readonly jobs?: number;
+    readonly verbose: boolean;
+    readonly json: boolean;
+}
+
+/** undefined means `--help`. Throws ArgumentError naming the argument, the value and what is allowed. */
+export function parseDrillArgs(args: readonly string[]): DrillArgs | undefined {
+    const o = parseOptions(args, OPTIONS);
+    if (o === undefined) {
+        return undefined;
+    }
+    const databaseUrl = o["database-url"];
+    if (databaseUrl !== undefined) {
+        try {
+            parsePostgresUrl(databaseUrl, "--database-url");
+        } catch (err) {
+            throw err instanceof PgTargetError ? new ArgumentError(err.message) : err;
+        }
+    }
+    if (databaseUrl !== undefined && o.scale !== undefined) {
+        throw new ArgumentError(`--scale: "${o.scale}" is not allowed with --database-url; the sample data is only loaded into the throwaway database`);
+    }
+    const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
+    const jobs = integerOption("jobs", o.jobs, 1, 64);
+    return {
+        ...(databaseUrl === undefined ? {} : { databaseUrl }),
+        ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
+        bucket: bucketOption("bucket", o.bucket) ?? "pg-backup-drill",
+        rtoSeconds: (integerOption("rto-minutes", o["rto-minutes"], 1, 44640) ?? 60) * 60,
+        rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
+        scale: numberOption("scale", o.scale, 0, 100) ?? 1,
+        ...(jobs === undefined ? {} : { jobs }),
+        verbose: o.verbose === true,
+        json: o.json === true,
+    };
+}
+
+export interface DrillCheck {
+    readonly name: string;
+    readonly ok: boolean;
+    readonly detail: string;
+}
+
+export interface DrillSummary {
+    readonly ok: boolean;
+    readonly database: string;
+    readonly bucket: string;
+    readonly key?: string;
+    readonly sizeBytes?: number;
+    readonly sourceBytes?: number;
+    readonly sha256?: string;
+    readonly dumpSeconds?: number;
+    /** Archive bytes written per second of the dump, MiB/s. */
+    readonly dumpMiBps?: number;
+    readonly tables?: number;
+    readonly rows?: number;
+    readonly restoreSeconds?: number;
+    readonly rtoSeconds: number;
+    readonly checks: readonly DrillCheck[];
+    readonly metrics: readonly { readonly name: string; readonly unit: MetricUnit; readonly value: number; readonly dimensions: Record<string, string> }[];
+    /** What the drill started and removed again. */
+    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string };
+    readonly error?: string;
+}
+
+const PREFIX = "backups";
+const SAMPLE_DATABASE = "sample";
+
+/** Things started by the drill, stopped in reverse order; safe to call more than once. */
+export class Resources {
+    private readonly cleanups: { readonly what: string; readonly run: () => Promise<void> }[] = [];
+    private done = false;
+
+    add(what: string, run: () => Promise<void>): void {
+        this.cleanups.push({ what, run });
+    }
+
+    async cleanup(progress: (line: string) => void): Promise<void> {
+        if (this.done) {
+            return;
+        }
+        this.done = true;
+        for (const c of this.cleanups.reverse()) {
+            try {
+                await c.run();
+                progress(`cleaned up: ${c.what}`);
+            } catch (err) {
+                progress(`could not clean up ${c.what}: ${messageOf(err)}`);
+            }
+        }
+    }
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+    let parsed: DrillArgs | undefined;
+    try {
+        parsed = parseDrillArgs(args);
+        if (parsed === undefined) {
+            console.log(usage("drill", SYNOPSIS, OPTIONS));
+            return 0;
+        }
+    } catch (err) {
+        if (err instanceof ArgumentError) {
+            console.error(`${err.message}\n\n${usage("drill", SYNOPSIS, OPTIONS)}`);
+            return 2;
+        }
+        throw err;
+    }
+    const progress = (line: string): void => {
+        process.stderr.write(`drill: ${line}\n`);
+    };
+    const resources = new Resources();
+    let interrupted = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+        interrupted = true;
+        progress(`${signal} received; stopping and cleaning up`);
+        // Work in flight fails once its servers stop; that is expected now and must not end the process before the cleanup has.
+        process.on("uncaughtException", (err) => progress(`  stopped: ${messageOf(err)}`));
+        void resources.cleanup(progress).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+        const summary = await runDrill(parsed, progress, resources);
+        if (interrupted) {
+            return 130;
+        }
+        await resources.cleanup(progress);
+        console.log(renderSummary(summary));
+        if (parsed.json) {
+            console.log(JSON.stringify(summary));
+        }
+        return summary.ok ? 0 : 1;
+    } finally {
+        await resources.cleanup(progress);
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+    }
+}
+
+/** The drill itself; failures become a failed summary, never an exception. */
+export async function runDrill(args: DrillArgs, progress: (line: string) => void, resources: Resources): Promise<DrillSummary> {
+    const checks: DrillCheck[] = [];
+    const metrics: DrillSummary["metrics"][number][] = [];
+    const sink: MetricSink = { add: (name, unit, value, dimensions = {}) => void metrics.push({ name, unit, value, dimensions }) };
+    const log = coreLog(args.verbose);
+    const started: { postgresDir?: string; s3Dir?: string } = {};
+    let database = SAMPLE_DATABASE;
+    let summary: Partial<DrillSummary> = {};
+    const total = args.databaseUrl === undefined ? 5 : 3;
+    let step = 0;
+    const stage = (what: string): void => progress(`[${++step}/${total}] ${what}`);
+    try {
+        let source: PgTarget;
+        let binDir: string | undefined;
+        if (args.databaseUrl === undefined) {
+            stage("starting a throwaway PostgreSQL");
+            const pg: EmbeddedPostgres = await startPostgres();
+            started.postgresDir = pg.dataDir;
+            resources.add(`PostgreSQL on port ${pg.port}`, () => pg.stop());
+            progress(`  PostgreSQL on 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
+            binDir = pg.binDir;
+            await adminQuery(parsePostgresUrl(pg.url("postgres"), "embedded"), `CREATE DATABASE ${quoteIdent(SAMPLE_DATABASE)}`);
+            source = parsePostgresUrl(pg.url(SAMPLE_DATABASE), "embedded");
+            stage(`loading the sample database (scale ${args.scale})`);
+            const t0 = performance.now();
+            const sample = await loadSampleData(pg.url(SAMPLE_DATABASE), { scale: args.scale });
+            progress(`  ${sample.totalRows.toLocaleString("en-US")} rows in ${sample.tables.length} tables, a large object, a materialized view, a partitioned table, an enum (${seconds(t0)}s)`);
+        } else {
+            source = parsePostgresUrl(args.databaseUrl, "--database-url");
+            database = logicalName(source.database);
+        }
+
+        let s3: S3Client;
+        if (args.s3Endpoint === undefined) {
+            const server: EmbeddedS3 = await startS3();
+            started.s3Dir = server.directory;
+            resources.add(`s3rver at ${server.endpoint}`, () => server.stop());
+            s3 = server.client();
+            progress(`  S3: throwaway s3rver at ${server.endpoint}, objects in ${server.directory}`);
+        } else {
+            s3 = cliS3Client(args.s3Endpoint, undefined);
+            progress(`  S3: ${args.s3Endpoint}`);
+        }
+        resources.add("S3 client", async () => s3.destroy());
+        await ensureBucket(s3, args.bucket);
+
+        stage(`dumping ${describeTarget(source)} to s3://${args.bucket}/${PREFIX}/${database}/`);
+        const sourceBytes = await databaseSize(source);
+        let lastShown = performance.now();
+        const manifest: BackupManifest = await runDump(
+            dumpSettings({ database, bucket: args.bucket, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", binDir), trigger: "on-demand" }),
+            {
+                s3,
+                target: source,
+                log,
+                metrics: sink,
+                onProgress: (bytes) => {
+                    if (performance.now() - lastShown > 2000) {
+                        lastShown = performance.now();
+                        progress(`  ${formatBytes(bytes)} dumped so far`);
+                    }
+                },
+            },
+        );
+        const dumpSeconds = manifest.durationMs / 1000;
+        const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+        summary = {
+            key: manifest.key,
+            sizeBytes: manifest.sizeBytes,
+            sourceBytes,
+            sha256: manifest.sha256,
+            dumpSeconds,
+            dumpMiBps: manifest.sizeBytes / 1024 / 1024 / Math.max(dumpSeconds, 0.001),
+            tables: manifest.tables.length,
+            rows,
+        };
+        checks.push({ name: "dump", ok: true, detail: `${formatBytes(manifest.sizeBytes)} in ${dumpSeconds.toFixed(1)}s, manifest written, ${manifest.tables.length} tables counted` });
+        progress(`  ${formatBytes(manifest.sizeBytes)} (database ${formatBytes(sourceBytes)}) in ${dumpSeconds.toFixed(1)}s, sha256 ${manifest.sha256.slice(0, 16)}...`);
+
+        stage("verifying the newest backup: age, checksum, size, scratch restore, row counts, RTO");
+        const maintenance = withDatabase(source, "postgres");
+        const report: VerifyReport = await runVerify(
+            {
+                bucket: args.bucket,
+                prefix: PREFIX,
+                databases: [database],
+                rpoSeconds: args.rpoSeconds,
+                rtoSeconds: args.rtoSeconds,
+                size: { window: 7, minRatio: 0.5, maxRatio: 3 },
+                verificationServer: maintenance,
+                ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
+                ...(binDir === undefined ? {} : { binDir }),
+            },
+            { s3, log, metrics: sink },
+        );
+        for (const c of report.targets[0]?.checks ?? []) {
+            checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
+        }
+
+        const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
+        stage(`restoring into a new database ${restoreName}`);
+        const restoreTarget = withDatabase(source, restoreName);
+        if (args.databaseUrl !== undefined) {
+            resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
+        }
+        const restored: RestoreResult = await restoreBackup({
+            s3,
+            bucket: args.bucket,
+            manifest,
+            target: restoreTarget,
+            log,
+            ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
+            ...(binDir === undefined ? {} : { binDir }),
+        });
+        summary = { ...summary, restoreSeconds: restored.totalSeconds };
+        const mismatched = restored.tables.filter((t) => !t.ok);
+        checks.push({
+            name: "restore.rowCounts",
+            ok: restored.rowCountsMatch,
+            detail: restored.rowCountsMatch
+                ? `${restored.tables.length}/${restored.tables.length} tables match the manifest`
+                : `${mismatched.length} table(s) differ: ${mismatched.map((t) => `${t.schema}.${t.name} ${t.actual ?? "missing"} vs ${t.expected}`).join("; ")}`,
+        });
+        const [before, after] = await Promise.all([contentChecksums(source), contentChecksums(restoreTarget)]);
+        const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
+        checks.push({
+            name: "restore.content",
+            ok: differing.length === 0,
+            detail: differing.length === 0 ? `md5 of every table's rows and of the large objects equals the source (${before.size} checksums)` : `differs from the source: ${differing.join(", ")}`,
+        });
+        checks.push({
+            name: "restore.rto",
+            ok: restored.totalSeconds <= args.rtoSeconds,
+            detail: `download, checks and pg_restore (${restored.jobs} jobs) took ${restored.totalSeconds.toFixed(1)}s; RTO ${args.rtoSeconds / 60} min`,
+        });
+        return finish(true);
+    } catch (err) {
+        checks.push({ name: "drill", ok: false, detail: messageOf(err) });
+        progress(`failed: ${messageOf(err)}`);
+        return { ...finish(false), error: messageOf(err) };
+    }
+
+    function finish(ran: boolean): DrillSummary {
+        return {
+            ...summary,
+            ok: ran && checks.every((c) => c.ok),
+            database,
+            bucket: args.bucket,
+            rtoSeconds: args.rtoSeconds,
+            checks,
+            metrics,
+            started,
+        };
+    }
+}
+
+/** The summary printed at the end. */
+export function renderSummary(s: DrillSummary): string {
+    const lines = ["", "drill summary"];
+    if (s.key !== undefined) {
+        lines.push(`  backup    s3://${s.bucket}/${s.key}`);
+        lines.push(`  size      ${formatBytes(s.sizeBytes ?? 0)} from a ${formatBytes(s.sourceBytes ?? 0)} database; sha256 ${s.sha256 ?? ""}`);
+        const dumpSeconds = Math.max(s.dumpSeconds ?? 0, 0.001);
+        lines.push(`  dump      ${dumpSeconds.toFixed(1)}s: ${(s.dumpMiBps ?? 0).toFixed(1)} MiB/s of archive written, ${((s.sourceBytes ?? 0) / 1024 / 1024 / dumpSeconds).toFixed(1)} MiB/s of database read`);
+        lines.push(`  rows      ${(s.rows ?? 0).toLocaleString("en-US")} in ${s.tables ?? 0} tables`);
+    }
+    if (s.restoreSeconds !== undefined) {
+        lines.push(`  restore   ${s.restoreSeconds.toFixed(1)}s against an RTO of ${s.rtoSeconds / 60} min`);
+    }
+    lines.push("", renderTable(["CHECK", "RESULT", "DETAIL"], s.checks.map((c) => [c.name, c.ok ? "pass" : "FAIL", c.detail])), "");
+    lines.push(s.ok ? "drill passed" : `drill FAILED (${s.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")})`);
+    return lines.join("\n");
+}
+
+/** The functions' log lines: warnings and errors always, the rest with --verbose. */
+function coreLog(verbose: boolean): Log {
+    const inner = terminalLog((line) => process.stderr.write(`  ${line}\n`));
+    return {
+        debug: (m, e) => {
+            if (verbose) {
+                inner.debug(m, e);
+            }
+        },
+        info: (m, e) => {
+            if (verbose) {
+                inner.info(m, e);
+            }
+        },
+        warn: inner.warn,
+        error: inner.error,
+    };
+}
+
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+    try {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+        const name = err instanceof Error ? err.name : "";
+        if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") {
+            throw new Error(`cannot create or reach bucket ${bucket}: ${messageOf(err)}`);
+        }
+    }
+}
+
+async function withClient<T>(target: PgTarget, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client(clientConfig(target));
+    await client.connect();
+    try {
+        return await fn(client);
+    } finally {
+        await client.end();
+    }
+}
+
+async function adminQuery(target: PgTarget, sql: string): Promise<void> {
+    await withClient(target, (c) => c.query(sql));
+}
+
+async function databaseSize(target: PgTarget): Promise<number> {
+    return withClient(target, async (c) => Number((await c.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0]?.n ?? 0));
+}
+
+/** md5 of every ordinary table's rows (ordered by the whole row) and of the large objects, keyed by name. */
+async function contentChecksums(target: PgTarget): Promise<Map<string, string>> {
+    return withClient(target, async (client) => {
+        const rels = await client.query<{ schema: string; name: string }>(
+            `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+             ORDER BY 1, 2`,
+        );
+        const sums = new Map<string, string>();
+        for (const r of rels.rows) {
+            const res = await client.query<{ sum: string | null }>(
+                `SELECT md5(string_agg(x::text, E'\\n' ORDER BY x::text)) AS sum FROM ${quoteIdent(r.schema)}.${quoteIdent(r.name)} AS x`,
+            );
+            sums.set(`${r.schema}.${r.name}`, res.rows[0]?.sum ?? "empty");
+        }
+        const lo = await client.query<{ sum: string | null }>("SELECT md5(string_agg(md5(lo_get(oid)), ',' ORDER BY oid)) AS sum FROM pg_largeobject_metadata");
+        sums.set("(large objects)", lo.rows[0]?.sum ?? "none");
+        return sums;
+    });
+}
+
+/** A key-safe logical name for a database given by URL. */
+function logicalName(database: string): string {
+    const name = database.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 63);
+    return name === "" ? "drill" : name;
+}
+
+function seconds(since: number): string {
+    return ((performance.now() - since) / 1000).toFixed(1);
+}
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { main as drillMain, type DrillSummary } from "../../cli/drill";
+import { freePort } from "../helpers/embedded";
+import { runCli } from "./cliCapture";
+
+const ROOT = join(__dirname, "..", "..");
+
+function lastJson(out: string): DrillSummary {
+    const line = out.trim().split("\n").pop() ?? "";
+    return JSON.parse(line) as DrillSummary;
+}
+
+describe("drill (end to end, real PostgreSQL and s3rver)", function () {
+    this.timeout(180_000);
+    const savedEnv = { ...process.env };
+
+    afterEach(() => {
+        process.env = { ...savedEnv };
+    });
+
+    it("runs dump -> verify -> restore on a small sample, passes every check and removes what it started", async () => {
+        // given no endpoints, so the drill starts its own PostgreSQL and s3rver
+        // when it runs on a small sample with --json
+        const res = await runCli(drillMain, ["--scale", "0.05", "--json", "--rto-minutes", "30"]);
+        // then it exits 0, every check passed, and the last line is the JSON summary
+        assert.equal(res.code, 0, res.err + res.out);
+        const summary = lastJson(res.out);
+        assert.equal(summary.ok, true);
+        const names = summary.checks.map((c) => c.name);
+        for (const expected of ["dump", "verify.freshness", "verify.checksum", "verify.size", "verify.restore", "verify.rowCounts", "verify.rto", "verify.cleanup", "restore.rowCounts", "restore.content", "restore.rto"]) {
+            assert.ok(names.includes(expected), `missing check ${expected} in ${names.join(", ")}`);
+        }
+        assert.ok(summary.checks.every((c) => c.ok));
+        assert.equal(summary.rtoSeconds, 1800);
+        assert.ok((summary.sizeBytes ?? 0) > 100_000 && /^[0-9a-f]{64}$/.test(summary.sha256 ?? ""));
+        assert.ok((summary.rows ?? 0) > 10_000);
+        // and the human summary and progress were shown
+        assert.match(res.out, /drill summary[\s\S]*restore\.content\s+pass[\s\S]*drill passed/);
+        assert.match(res.err, /\[1\/5\] starting a throwaway PostgreSQL[\s\S]*\[5\/5\] restoring into a new database/);
+        // and the throwaway servers' directories are gone
+        assert.ok(summary.started.postgresDir !== undefined && summary.started.s3Dir !== undefined);
+        assert.equal(existsSync(summary.started.postgresDir), false);
+        assert.equal(existsSync(summary.started.s3Dir), false);
+    });
+
+    it("exits 1 against an S3 endpoint nothing listens on, with the reason, and still cleans up", async () => {
+        // given an endpoint on a closed port
+        const port = await freePort();
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_MAX_ATTEMPTS: "1" });
+        // when the drill runs against it
+        const res = await runCli(drillMain, ["--scale", "0.01", "--json", "--s3-endpoint", `http://127.0.0.1:${port}`]);
+        // then it fails with the cause named, and the PostgreSQL it started is gone
+        assert.equal(res.code, 1);
+        const summary = lastJson(res.out);
+        assert.equal(summary.ok, false);
+        assert.match(summary.error ?? "", /cannot create or reach bucket pg-backup-drill/);
+        assert.match(res.out, /drill FAILED \(drill\)/);
+        assert.ok(summary.started.postgresDir !== undefined);
+        assert.equal(existsSync(summary.started.postgresDir), false);
+    });
+
+    it("refuses bad arguments with exit code 2", async () => {
+        const res = await runCli(drillMain, ["--rto-minutes", "0"]);
+        assert.equal(res.code, 2);
+        assert.match(res.err, /--rto-minutes: "0" is not allowed; expected an integer 1\.\.44640/);
+    });
+
+    it("on Ctrl-C stops, removes what it started and exits 130", async () => {
+        // given the drill running as `npm run drill` does, in its own process
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", "drill", "--scale", "0.5"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        const dataDir = await new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no progress within 90 s: ${stderr}`)), 90_000);
+            child.stderr.setEncoding("utf8");
+            child.stderr.on("data", (chunk: string) => {
+                stderr += chunk;
+                const m = /data in (\S+)/.exec(stderr);
+                if (m?.[1] !== undefined && stderr.includes("[2/5]")) {
+                    clearTimeout(timer);
+                    resolve(m[1]);
+                }
+            });
+            child.once("exit", () => reject(new Error(`drill exited early: ${stderr}`)));
+        });
+        // when it is interrupted while loading the sample
+        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        child.kill("SIGINT");
+        const code = await exited;
+        // then it exits 130 and its PostgreSQL directory is gone
+        assert.equal(code, 130, stderr);
+        assert.match(stderr, /SIGINT received; stopping and cleaning up/);
+        assert.equal(existsSync(dataDir), false);
+    });
+});

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { backupBucketPolicy, logBucketPolicy } from "./documents/bucketPolicy";
 import { LifecycleInput, RetentionTierSet, lifecycleProblems, lifecycleRules, logBucketLifecycleRules } from "./documents/lifecycle";
-import { invalidRoleArns, policyJson } from "./documents/policyDocument";
+import { invalidRoleArnPatterns, policyJson } from "./documents/policyDocument";
 import { awsContext, definedOnly, plainStrings, regionOf } from "./context";
 import { ObjectLockRetention, protectedBucket } from "./protectedBucket";
 
@@ -31,9 +31,9 @@ export interface BackupBucketArgs {
     readonly objectLock?: ObjectLockArgs;
     /** @default 365 - days the server access logs are kept */
     readonly accessLogExpireDays?: number;
-    /** @default none - roles that write dumps and exports; when given, no other principal may write or re-tag objects */
+    /** @default none (IAM decides) - role ARNs or patterns that write dumps and exports; when given, no other principal may write or re-tag objects */
     readonly writerRoleArns?: readonly pulumi.Input<string>[];
-    /** @default none - roles granted list and read in the bucket policy */
+    /** @default none (IAM decides) - role ARNs or patterns that read dumps (verify, export watermark, restore operators); when given, no other principal may read object data */
     readonly readerRoleArns?: readonly pulumi.Input<string>[];
     /** @default false - let `pulumi destroy` delete the buckets with their objects (never for production) */
     readonly forceDestroy?: boolean;
@@ -130,7 +130,7 @@ export function backupBucketArgProblems(a: ResolvedBucketArgs): string[] {
     }
     out.push(...objectLockRetention(a.objectLock).problems);
     for (const [arg, arns] of [["writerRoleArns", a.writerRoleArns], ["readerRoleArns", a.readerRoleArns]] as const) {
-        for (const arn of invalidRoleArns(plainStrings(arns))) out.push(`${arg}: ${JSON.stringify(arn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+        for (const arn of invalidRoleArnPatterns(plainStrings(arns))) out.push(`${arg}: ${JSON.stringify(arn)} is not an IAM role ARN or pattern (arn:aws:iam::<account>:role/<name>, * allowed in the name)`);
     }
     return out;
 }

@@ -15,7 +15,7 @@ export interface BackupKeyArgs {
     readonly deletionWindowInDays?: number;
     /** @default none - principals that administer the key besides the account root (IAM) */
     readonly administratorArns?: readonly pulumi.Input<string>[];
-    /** @default none - roles that encrypt and decrypt with the key, only through `viaServices` */
+    /** @default none (IAM decides) - roles that encrypt and decrypt with the key, only through `viaServices`; KMS requires them to exist when the policy is set, so pass `role.arn` outputs */
     readonly userRoleArns?: readonly pulumi.Input<string>[];
     /** @default ["s3"] - services the user roles may use the key through (`s3`, `backup`, `sns`, `logs`, `rds`...) */
     readonly viaServices?: readonly string[];

@@ -71,8 +71,8 @@ describe("BackupBucket (under Pulumi mocks)", () => {
     });
 
     it("attaches a policy that denies non-TLS access and uploads with other encryption or keys, for this bucket", async () => {
-        // given a writer role
-        const bucket = await build({ writerRoleArns: [DUMP] });
+        // given a writer role and a reader role
+        const bucket = await build({ writerRoleArns: [DUMP], readerRoleArns: ["arn:aws:iam::123456789012:role/verify"] });
         const arn = await unwrap(bucket.bucketArn);
         // then the policy's statements target this bucket's ARN and the CMK
         const policy = policyOf(mocks.one(T.policy, "backups-policy"));
@@ -85,6 +85,8 @@ describe("BackupBucket (under Pulumi mocks)", () => {
         assert.deepStrictEqual(key?.Condition?.["StringNotEquals"], { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN });
         const writers = policy.Statement.find((s) => s.Sid === "DenyWritesByOtherPrincipals");
         assert.deepStrictEqual(writers?.Condition, { ArnNotLike: { "aws:PrincipalArn": [DUMP] } });
+        const readers = policy.Statement.find((s) => s.Sid === "DenyReadsByOtherPrincipals");
+        assert.deepStrictEqual(readers?.Condition, { ArnNotLike: { "aws:PrincipalArn": ["arn:aws:iam::123456789012:role/verify"] } });
     });
 
     it("gives each tier its transitions and expiry, selected by the tier tag under the prefix", async () => {

@@ -86,11 +86,16 @@ describe("ReplicaBucket (under Pulumi mocks)", () => {
         assert.deepStrictEqual(policy.Statement.find((s) => s.Sid === "DenyOtherKmsKeys")?.Condition?.["StringNotEquals"], { "s3:x-amz-server-side-encryption-aws-kms-key-id": replicaKeyArn });
     });
 
-    it("mirrors the source's lifecycle so replicas expire like the originals", async () => {
-        // given a source with an export retention
-        await build({ exportKeepDays: 9 });
-        // then both buckets carry the same rules
+    it("mirrors the source's lifecycle and readers; nobody writes but replication", async () => {
+        // given a source with an export retention, a writer and a reader
+        const verify = "arn:aws:iam::123456789012:role/verify";
+        await build({ exportKeepDays: 9, writerRoleArns: ["arn:aws:iam::123456789012:role/dump"], readerRoleArns: [verify] });
+        // then both buckets carry the same lifecycle rules
         assert.deepStrictEqual(mocks.one(T.lifecycle, "backups-dr-lifecycle").inputs["rules"], mocks.one(T.lifecycle, "backups-lifecycle").inputs["rules"]);
+        // and the replica restricts reads to the same readers and names no writer (replicas arrive by s3:ReplicateObject)
+        const policy = policyOf(mocks.one(T.policy, "backups-dr-policy"));
+        assert.deepStrictEqual(policy.Statement.find((s) => s.Sid === "DenyReadsByOtherPrincipals")?.Condition, { ArnNotLike: { "aws:PrincipalArn": [verify] } });
+        assert.strictEqual(policy.Statement.find((s) => s.Sid === "DenyWritesByOtherPrincipals"), undefined);
     });
 
     it("configures replication on the source: KMS objects, the replica key, delete markers off, Standard class", async () => {

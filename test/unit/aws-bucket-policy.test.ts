@@ -67,9 +67,10 @@ describe("backup bucket policy (documents/bucketPolicy)", () => {
     });
 
     it("lets a writer upload with SSE-KMS and the bucket's key", () => {
-        // given the dump role uploading with aws:kms and the CMK / then nothing denies and the writer statement allows
+        // given the dump role uploading with aws:kms and the CMK / then no statement denies it
         assert.deepStrictEqual(deniedBy(policy, put(DUMP, KMS)), []);
-        assert.deepStrictEqual(allowedBy(policy, put(DUMP, KMS)), ["AllowWriterRoles"]);
+        // and no statement names a role as principal (the roles may not exist yet when the policy is set)
+        assert.deepStrictEqual(policy.Statement.filter((s) => s.Principal !== "*").map((s) => s.Sid), []);
     });
 
     it("denies an upload asking for SSE-S3", () => {
@@ -96,13 +97,28 @@ describe("backup bucket policy (documents/bucketPolicy)", () => {
         assert.deepStrictEqual(deniedBy(policy, put(EXPORT, KMS)), []);
     });
 
-    it("allows readers to list and read, and nothing more", () => {
-        // given the verify role
-        const get: Request = { principal: { AWS: VERIFY }, action: "s3:GetObject", resource: `${BUCKET}/backups/x`, context: { "aws:SecureTransport": "true", "aws:PrincipalArn": VERIFY } };
-        // then reading and listing are allowed, writing is denied
-        assert.deepStrictEqual(allowedBy(policy, get), ["AllowReaderRolesRead"]);
-        assert.deepStrictEqual(allowedBy(policy, { ...get, action: "s3:ListBucket", resource: BUCKET }), ["AllowReaderRolesList"]);
+    it("denies object reads by principals that are not readers", () => {
+        // given reads by the verify role, by another role and by a writer
+        const get = (principal: string): Request => ({ principal: { AWS: principal }, action: "s3:GetObject", resource: `${BUCKET}/backups/x`, context: { "aws:SecureTransport": "true", "aws:PrincipalArn": principal } });
+        // then only the reader gets through
+        assert.deepStrictEqual(deniedBy(policy, get(VERIFY)), []);
+        assert.deepStrictEqual(deniedBy(policy, get(INTRUDER)), ["DenyReadsByOtherPrincipals"]);
+        assert.deepStrictEqual(deniedBy(policy, { ...get(DUMP), action: "s3:GetObjectVersion" }), ["DenyReadsByOtherPrincipals"]);
+        // and listing the bucket is left to IAM
+        assert.deepStrictEqual(deniedBy(policy, { ...get(INTRUDER), action: "s3:ListBucket", resource: BUCKET }), []);
+        // and writing is still denied to the reader
         assert.deepStrictEqual(deniedBy(policy, put(VERIFY, KMS)), ["DenyWritesByOtherPrincipals"]);
+    });
+
+    it("accepts role ARN patterns, as for SSO permission-set roles", () => {
+        // given readers named by a pattern
+        const sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_BackupOperator_*";
+        const withSso = backupBucketPolicy({ bucketArn: BUCKET, kmsKeyArn: KEY, writerRoleArns: [DUMP], readerRoleArns: [VERIFY, sso] });
+        const operator = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_BackupOperator_0123abcd";
+        // then a matching session role reads, another does not
+        const get = (principal: string): Request => ({ principal: { AWS: principal }, action: "s3:GetObject", resource: `${BUCKET}/backups/x`, context: { "aws:SecureTransport": "true", "aws:PrincipalArn": principal } });
+        assert.deepStrictEqual(deniedBy(withSso, get(operator)), []);
+        assert.deepStrictEqual(deniedBy(withSso, get(operator.replace("BackupOperator", "Developer"))), ["DenyReadsByOtherPrincipals"]);
     });
 
     it("without writers, restricts nobody's writes but still enforces TLS and the key", () => {

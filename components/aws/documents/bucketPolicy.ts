@@ -5,20 +5,16 @@ export interface BackupBucketPolicyInput {
     readonly bucketArn: string;
     /** ARN of the bucket's CMK: an upload naming another key is refused. */
     readonly kmsKeyArn: string;
-    /** Roles allowed to write and tag objects; when given, nobody else may. */
+    /** Role ARNs (or ARN patterns with `*`) that may write and tag objects; when given, nobody else may. */
     readonly writerRoleArns: readonly string[];
-    /** Roles allowed to list and read objects. */
+    /** Role ARNs (or ARN patterns with `*`) that may read object data; when given, nobody else may. */
     readonly readerRoleArns: readonly string[];
 }
 
-/** Object write actions only the writer roles may use once writers are named. */
+/** Object write actions only the writer roles may use once writers are named (re-tagging moves an object to another tier). */
 export const WRITE_ACTIONS: readonly string[] = ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"];
-/** What a writer role is allowed on objects: upload (multipart included), tag, abort its own uploads. */
-export const WRITER_OBJECT_ACTIONS: readonly string[] = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectTagging"];
-/** What a reader role is allowed on objects. */
-export const READER_OBJECT_ACTIONS: readonly string[] = ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:GetObjectVersionTagging"];
-/** What a reader role is allowed on the bucket itself. */
-export const READER_BUCKET_ACTIONS: readonly string[] = ["s3:ListBucket", "s3:ListBucketVersions"];
+/** Object data reads only the reader roles may use once readers are named. */
+export const READ_ACTIONS: readonly string[] = ["s3:GetObject", "s3:GetObjectVersion"];
 
 /** Refuses every request that does not come over TLS, on the bucket and its objects. */
 export function denyInsecureTransport(bucketArn: string): PolicyStatement {
@@ -39,12 +35,16 @@ export function denyInsecureTransport(bucketArn: string): PolicyStatement {
  * An upload that names no encryption is let through to the bucket default (SSE-KMS with the
  * bucket's CMK): UploadPart requests are `s3:PutObject` too and never carry the header, so
  * denying a missing header would refuse every multipart upload.
+ *
+ * Roles: writers and readers are restricted by denying everyone else (`aws:PrincipalArn`
+ * condition), not granted by name. A condition does not require the roles to exist when the
+ * policy is written, so the bucket and the roles that need the bucket's ARN can be created in
+ * any order; the roles get their permissions from their own IAM policies.
  */
 export function backupBucketPolicy(input: BackupBucketPolicyInput): PolicyDocument {
     const objects = `${input.bucketArn}/*`;
     const writers = sortedUnique(input.writerRoleArns);
     const readers = sortedUnique(input.readerRoleArns);
-    const headerPresent = { "s3:x-amz-server-side-encryption": "false" };
     const statements: (PolicyStatement | undefined)[] = [
         denyInsecureTransport(input.bucketArn),
         {
@@ -53,7 +53,10 @@ export function backupBucketPolicy(input: BackupBucketPolicyInput): PolicyDocume
             Principal: "*",
             Action: ["s3:PutObject"],
             Resource: [objects],
-            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: headerPresent },
+            Condition: {
+                StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+                Null: { "s3:x-amz-server-side-encryption": "false" },
+            },
         },
         {
             Sid: "DenyOtherKmsKeys",
@@ -74,26 +77,13 @@ export function backupBucketPolicy(input: BackupBucketPolicyInput): PolicyDocume
             Resource: [objects],
             Condition: { ArnNotLike: { "aws:PrincipalArn": writers } },
         },
-        writers.length === 0 ? undefined : {
-            Sid: "AllowWriterRoles",
-            Effect: "Allow",
-            Principal: { AWS: writers },
-            Action: WRITER_OBJECT_ACTIONS,
-            Resource: [objects],
-        },
         readers.length === 0 ? undefined : {
-            Sid: "AllowReaderRolesList",
-            Effect: "Allow",
-            Principal: { AWS: readers },
-            Action: READER_BUCKET_ACTIONS,
-            Resource: [input.bucketArn],
-        },
-        readers.length === 0 ? undefined : {
-            Sid: "AllowReaderRolesRead",
-            Effect: "Allow",
-            Principal: { AWS: readers },
-            Action: READER_OBJECT_ACTIONS,
+            Sid: "DenyReadsByOtherPrincipals",
+            Effect: "Deny",
+            Principal: "*",
+            Action: READ_ACTIONS,
             Resource: [objects],
+            Condition: { ArnNotLike: { "aws:PrincipalArn": readers } },
         },
     ];
     return policyDocument(statements);

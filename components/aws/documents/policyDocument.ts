@@ -33,7 +33,15 @@ export function sortedUnique(values: readonly string[]): string[] {
 /** An IAM role ARN in any partition; service-linked and path-qualified roles included. */
 export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
+/** A role ARN or an ARN pattern for `ArnLike` conditions (`*` allowed in the name). */
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/*-]{1,512}$/;
+
 /** Returns the ARNs that are not role ARNs, for an error message. */
 export function invalidRoleArns(arns: readonly string[]): string[] {
     return arns.filter((arn) => !ROLE_ARN.test(arn));
+}
+
+/** Returns the values that are neither role ARNs nor role ARN patterns, for an error message. */
+export function invalidRoleArnPatterns(arns: readonly string[]): string[] {
+    return arns.filter((arn) => !ROLE_ARN_PATTERN.test(arn));
 }

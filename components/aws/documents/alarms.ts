@@ -269,8 +269,8 @@ export function freeStorageAlarm(input: {
 /** Common inputs of the per-function alarms. */
 export interface FunctionAlarmInput {
     readonly prefix: string;
-    /** Short name in the alarm's name: dump, export, verify. */
-    readonly kind: string;
+    /** Short label in the alarm's name, e.g. `dump-orders`, `verify`. */
+    readonly label: string;
     readonly functionName: string;
 }
 
@@ -279,8 +279,8 @@ export function functionErrorsAlarm(input: FunctionAlarmInput): AlarmDefinition 
     named("prefix", input.prefix);
     named("functionName", input.functionName);
     return {
-        name: `${input.prefix}-${input.kind}-errors`,
-        description: `The ${input.kind} function ${input.functionName} failed in the last hour (error or timeout). See its log group.`,
+        name: `${input.prefix}-${input.label}-errors`,
+        description: `The ${input.label} function ${input.functionName} failed in the last hour (error or timeout). See its log group.`,
         namespace: "AWS/Lambda",
         metricName: "Errors",
         dimensions: { FunctionName: input.functionName },
@@ -302,8 +302,8 @@ export function durationNearTimeoutAlarm(input: FunctionAlarmInput & { readonly 
         throw new RangeError(`ratio: ${ratio} is out of range; expected a fraction between 0 and 1`);
     }
     return {
-        name: `${input.prefix}-${input.kind}-duration`,
-        description: `The ${input.kind} function ${input.functionName} ran longer than ${Math.round(ratio * 100)} % of its ${input.timeoutSeconds} s timeout. Raise the timeout or memory before runs start timing out.`,
+        name: `${input.prefix}-${input.label}-duration`,
+        description: `The ${input.label} function ${input.functionName} ran longer than ${Math.round(ratio * 100)} % of its ${input.timeoutSeconds} s timeout. Raise the timeout or memory before runs start timing out.`,
         namespace: "AWS/Lambda",
         metricName: "Duration",
         dimensions: { FunctionName: input.functionName },
@@ -316,12 +316,12 @@ export function durationNearTimeoutAlarm(input: FunctionAlarmInput & { readonly 
 }
 
 /** A scheduled run could not be delivered, or failed after its retries: the dead-letter queue holds it. */
-export function deadLetterQueueAlarm(input: { readonly prefix: string; readonly kind: string; readonly queueName: string }): AlarmDefinition {
+export function deadLetterQueueAlarm(input: { readonly prefix: string; readonly label: string; readonly queueName: string }): AlarmDefinition {
     named("prefix", input.prefix);
     named("queueName", input.queueName);
     return {
-        name: `${input.prefix}-${input.kind}-dead-letters`,
-        description: `The ${input.kind} function's dead-letter queue ${input.queueName} holds failed runs. Read the messages for the cause, then purge or redrive them.`,
+        name: `${input.prefix}-${input.label}-dead-letters`,
+        description: `The ${input.label} function's dead-letter queue ${input.queueName} holds failed runs. Read the messages for the cause, then purge or redrive them.`,
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: input.queueName },

@@ -17,8 +17,8 @@ export interface DashboardDatabase {
 }
 
 export interface DashboardFunction {
-    /** dump, export or verify. */
-    readonly kind: string;
+    /** Short label in the graph titles, e.g. `dump-orders`. */
+    readonly label: string;
     readonly functionName: string;
     readonly timeoutSeconds: number;
     readonly deadLetterQueueName: string;
@@ -142,12 +142,12 @@ function databaseRow(input: DashboardInput, db: DashboardDatabase): Omit<Widget,
 function functionRow(input: DashboardInput, fn: DashboardFunction): Omit<Widget, "x" | "y">[] {
     const lambda = (metric: string, stat: string, label: string): MetricLine => ["AWS/Lambda", metric, "FunctionName", fn.functionName, { stat, label }];
     return [
-        graph(input, `${fn.kind}: invocations and errors`, [
+        graph(input, `${fn.label}: invocations and errors`, [
             lambda("Invocations", "Sum", "invocations"),
             lambda("Errors", "Sum", "errors"),
             lambda("Throttles", "Sum", "throttles"),
         ]),
-        graph(input, `${fn.kind}: duration (ms) vs timeout`, [lambda("Duration", "p99", "p99"), lambda("Duration", "Maximum", "max")], {
+        graph(input, `${fn.label}: duration (ms) vs timeout`, [lambda("Duration", "p99", "p99"), lambda("Duration", "Maximum", "max")], {
             annotations: {
                 horizontal: [
                     { label: `${Math.round(DURATION_ALARM_RATIO * 100)} % of timeout`, value: Math.round(fn.timeoutSeconds * 1000 * DURATION_ALARM_RATIO) },
@@ -155,7 +155,7 @@ function functionRow(input: DashboardInput, fn: DashboardFunction): Omit<Widget,
                 ],
             },
         }),
-        graph(input, `${fn.kind}: dead letters`, [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", fn.deadLetterQueueName, { stat: "Maximum", label: "messages" }]], {
+        graph(input, `${fn.label}: dead letters`, [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", fn.deadLetterQueueName, { stat: "Maximum", label: "messages" }]], {
             period: 300,
         }),
     ];

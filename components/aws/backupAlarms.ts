@@ -1,0 +1,223 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import {
+    AlarmDefinition,
+    alarmWindow,
+    backupAgeAlarm,
+    backupFailedAlarm,
+    backupMissingAlarm,
+    deadLetterQueueAlarm,
+    durationNearTimeoutAlarm,
+    freeStorageAlarm,
+    functionErrorsAlarm,
+    restoreTimeAlarm,
+    sizeAnomalyAlarm,
+    verificationFailedAlarm,
+} from "./documents/alarms";
+
+/** A database whose backups are watched. */
+export interface AlarmedDatabase {
+    /** Logical name (the functions' Database dimension). Required. */
+    readonly name: string;
+    /** @default true - its dumps are verified: age, size, verification and restore-time alarms */
+    readonly verified?: boolean;
+    /** @default none - RDS instance identifier: adds the free-storage alarm (needs allocatedStorageGb) */
+    readonly instanceIdentifier?: pulumi.Input<string>;
+    /** @default none - allocated storage in GiB, the base of the free-storage threshold */
+    readonly allocatedStorageGb?: number;
+}
+
+/** A function whose errors, duration and dead-letter queue are watched. */
+export interface AlarmedFunction {
+    /** Unique short label in alarm names, e.g. `dump-orders`, `verify`. Required. */
+    readonly label: string;
+    readonly functionName: pulumi.Input<string>;
+    readonly timeoutSeconds: number;
+    readonly deadLetterQueueName: pulumi.Input<string>;
+}
+
+export interface BackupAlarmsArgs {
+    /** SNS topic every alarm notifies, on ALARM and on OK. Required. */
+    readonly alertTopicArn: pulumi.Input<string>;
+    /** Recovery point objective in minutes: backup freshness thresholds. Required. */
+    readonly rpoMinutes: number;
+    /** Recovery time objective in minutes: restore-time threshold. Required. */
+    readonly rtoMinutes: number;
+    /** Databases to watch. Required (may be empty when only functions are watched). */
+    readonly databases: readonly AlarmedDatabase[];
+    /** Functions to watch. Required (may be empty). */
+    readonly functions: readonly AlarmedFunction[];
+    /** @default 900 - the dump functions' timeout: a snapshot taken within the RPO may report up to this much later */
+    readonly dumpTimeoutSeconds?: number;
+    /** @default 1440 - longest gap between two verify runs, in minutes: the age alarm's window */
+    readonly verifyIntervalMinutes?: number;
+    /** @default 900 - the verify function's timeout */
+    readonly verifyTimeoutSeconds?: number;
+    /** @default { minRatio: 0.5, maxRatio: 3 } - the size bounds verify applies (quoted in the size alarm) */
+    readonly sizeBounds?: { readonly minRatio: number; readonly maxRatio: number };
+    /** @default "PgBackupStack" - CloudWatch namespace the functions publish to */
+    readonly namespace?: string;
+    /** @default the component name - start of every alarm name */
+    readonly alarmNamePrefix?: string;
+    /** @default {} - tags of every alarm */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+type Resolved = Required<BackupAlarmsArgs>;
+
+const DEFAULTS = {
+    dumpTimeoutSeconds: 900,
+    verifyIntervalMinutes: 1440,
+    verifyTimeoutSeconds: 900,
+    sizeBounds: { minRatio: 0.5, maxRatio: 3 },
+    namespace: "PgBackupStack",
+    tags: {} as Readonly<Record<string, string>>,
+};
+
+function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
+    return {
+        ...args,
+        dumpTimeoutSeconds: args.dumpTimeoutSeconds ?? DEFAULTS.dumpTimeoutSeconds,
+        verifyIntervalMinutes: args.verifyIntervalMinutes ?? DEFAULTS.verifyIntervalMinutes,
+        verifyTimeoutSeconds: args.verifyTimeoutSeconds ?? DEFAULTS.verifyTimeoutSeconds,
+        sizeBounds: args.sizeBounds ?? DEFAULTS.sizeBounds,
+        namespace: args.namespace ?? DEFAULTS.namespace,
+        alarmNamePrefix: args.alarmNamePrefix ?? name,
+        tags: args.tags ?? DEFAULTS.tags,
+    };
+}
+
+/**
+ * The backup stack's CloudWatch alarms, each notifying the alert topic when it fires and when it
+ * clears: per database, missing backup (freshness against the RPO, no data counts as missing),
+ * failed dump, and for verified databases the verified backup age, failed verification, size
+ * anomaly and restore time over the RTO; RDS free storage below 20 %; per function, errors,
+ * duration near the timeout and a non-empty dead-letter queue.
+ */
+export class BackupAlarms extends pulumi.ComponentResource {
+    /** ARNs of every alarm, for the dashboard. */
+    public readonly alarmArns: pulumi.Output<string[]>;
+    /** Names of every alarm. */
+    public readonly alarmNames: pulumi.Output<string[]>;
+
+    constructor(name: string, args: BackupAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:BackupAlarms", name, {}, opts);
+        const a = withDefaults(name, args);
+        this.validate(a);
+        const prefix = a.alarmNamePrefix;
+        const alarms: aws.cloudwatch.MetricAlarm[] = [];
+        const add = (childSuffix: string, definition: pulumi.Input<AlarmDefinition>): void => {
+            alarms.push(this.alarm(`${name}-${childSuffix}`, definition, a));
+        };
+
+        for (const db of a.databases) {
+            const base = { prefix, namespace: a.namespace, database: db.name };
+            add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, rpoMinutes: a.rpoMinutes, dumpTimeoutSeconds: a.dumpTimeoutSeconds }));
+            add(`${db.name}-backup-failed`, backupFailedAlarm(base));
+            if (db.verified ?? true) {
+                add(`${db.name}-backup-age`, backupAgeAlarm({
+                    ...base, rpoMinutes: a.rpoMinutes, verifyIntervalMinutes: a.verifyIntervalMinutes, verifyTimeoutSeconds: a.verifyTimeoutSeconds,
+                }));
+                add(`${db.name}-verification-failed`, verificationFailedAlarm(base));
+                add(`${db.name}-size-anomaly`, sizeAnomalyAlarm({ ...base, ...a.sizeBounds }));
+                add(`${db.name}-restore-over-rto`, restoreTimeAlarm({ ...base, rtoMinutes: a.rtoMinutes }));
+            }
+            if (db.instanceIdentifier !== undefined && db.allocatedStorageGb !== undefined) {
+                const allocatedStorageGb = db.allocatedStorageGb;
+                add(`${db.name}-free-storage`, pulumi.output(db.instanceIdentifier).apply((instanceIdentifier) =>
+                    freeStorageAlarm({ prefix, database: db.name, instanceIdentifier, allocatedStorageGb })));
+            }
+        }
+        for (const fn of a.functions) {
+            add(`${fn.label}-errors`, pulumi.output(fn.functionName).apply((functionName) => functionErrorsAlarm({ prefix, label: fn.label, functionName })));
+            add(`${fn.label}-duration`, pulumi.output(fn.functionName).apply((functionName) =>
+                durationNearTimeoutAlarm({ prefix, label: fn.label, functionName, timeoutSeconds: fn.timeoutSeconds })));
+            add(`${fn.label}-dead-letters`, pulumi.output(fn.deadLetterQueueName).apply((queueName) => deadLetterQueueAlarm({ prefix, label: fn.label, queueName })));
+        }
+
+        this.alarmArns = pulumi.all(alarms.map((alarm) => alarm.arn));
+        this.alarmNames = pulumi.all(alarms.map((alarm) => alarm.name));
+        this.registerOutputs({ alarmArns: this.alarmArns, alarmNames: this.alarmNames });
+    }
+
+    private alarm(childName: string, definition: pulumi.Input<AlarmDefinition>, a: Resolved): aws.cloudwatch.MetricAlarm {
+        const d = pulumi.output(definition);
+        return new aws.cloudwatch.MetricAlarm(childName, {
+            name: d.name,
+            alarmDescription: d.description,
+            namespace: d.namespace,
+            metricName: d.metricName,
+            dimensions: d.dimensions,
+            statistic: d.statistic,
+            extendedStatistic: d.extendedStatistic,
+            period: d.period,
+            evaluationPeriods: d.evaluationPeriods,
+            datapointsToAlarm: d.datapointsToAlarm,
+            threshold: d.threshold,
+            comparisonOperator: d.comparisonOperator,
+            treatMissingData: d.treatMissingData,
+            actionsEnabled: true,
+            alarmActions: [a.alertTopicArn],
+            okActions: [a.alertTopicArn],
+            tags: a.tags,
+        }, { parent: this });
+    }
+
+    /** Checks every plain argument before anything is created. */
+    private validate(a: Resolved): void {
+        const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
+        checkInt(fail, "rpoMinutes", a.rpoMinutes, 1, 44640);
+        checkInt(fail, "rtoMinutes", a.rtoMinutes, 1, 44640);
+        checkInt(fail, "dumpTimeoutSeconds", a.dumpTimeoutSeconds, 1, 900);
+        checkInt(fail, "verifyIntervalMinutes", a.verifyIntervalMinutes, 1, 10080);
+        checkInt(fail, "verifyTimeoutSeconds", a.verifyTimeoutSeconds, 1, 900);
+        const windows: [string, number][] = [
+            ["rpoMinutes", a.rpoMinutes * 60 + a.dumpTimeoutSeconds],
+            ["verifyIntervalMinutes", a.verifyIntervalMinutes * 60 + a.verifyTimeoutSeconds],
+        ];
+        for (const [key, seconds] of windows) {
+            try {
+                alarmWindow(seconds);
+            } catch (err) {
+                throw fail(`${key}: ${a[key as "rpoMinutes" | "verifyIntervalMinutes"]} makes a freshness window of ${seconds} s (with the function timeout); ${err instanceof Error ? err.message : String(err)}`);
+            }
+        }
+        if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(a.namespace)) {
+            throw fail(`namespace: "${a.namespace}" is not allowed; expected 1-255 of letters, digits and . _ / # : -`);
+        }
+        if (!/^[A-Za-z0-9_.-]{1,128}$/.test(a.alarmNamePrefix)) {
+            throw fail(`alarmNamePrefix: "${a.alarmNamePrefix}" is not allowed; expected 1-128 letters, digits, "-", "_" or "."`);
+        }
+        if (!(a.sizeBounds.minRatio > 0 && a.sizeBounds.minRatio <= 1 && a.sizeBounds.maxRatio >= 1)) {
+            throw fail(`sizeBounds: ${JSON.stringify(a.sizeBounds)} is not allowed; expected 0 < minRatio <= 1 <= maxRatio`);
+        }
+        if (a.databases.length === 0 && a.functions.length === 0) {
+            throw fail("databases and functions: both are empty; there is nothing to watch");
+        }
+        const seen = new Set<string>();
+        for (const [i, db] of a.databases.entries()) {
+            if (!/^[a-z][a-z0-9-]{0,39}$/.test(db.name)) {
+                throw fail(`databases[${i}].name: "${db.name}" is not allowed; expected the logical name (lower-case letters, digits, "-")`);
+            }
+            if (seen.has(db.name)) throw fail(`databases[${i}].name: "${db.name}" is listed twice`);
+            seen.add(db.name);
+            if ((db.instanceIdentifier === undefined) !== (db.allocatedStorageGb === undefined)) {
+                throw fail(`databases[${i}]: instanceIdentifier and allocatedStorageGb go together (the free-storage alarm needs both)`);
+            }
+            if (db.allocatedStorageGb !== undefined) checkInt(fail, `databases[${i}].allocatedStorageGb`, db.allocatedStorageGb, 20, 65536);
+        }
+        const labels = new Set<string>();
+        for (const [i, fn] of a.functions.entries()) {
+            if (!/^[a-z][a-z0-9-]{0,59}$/.test(fn.label)) {
+                throw fail(`functions[${i}].label: "${fn.label}" is not allowed; expected lower-case letters, digits and "-"`);
+            }
+            if (labels.has(fn.label)) throw fail(`functions[${i}].label: "${fn.label}" is used twice; alarm names would collide`);
+            labels.add(fn.label);
+            checkInt(fail, `functions[${i}].timeoutSeconds`, fn.timeoutSeconds, 1, 900);
+        }
+    }
+}
+
+function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}

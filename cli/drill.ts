@@ -1,6 +1,7 @@
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Client } from "pg";
 import { dumpSettings, runDump } from "../lambdas/dump/dump";
+import { exportSettings, runExport, type ExportResult, type ExportTable } from "../lambdas/export/export";
 import type { BackupManifest } from "../lambdas/shared/manifest";
 import { clientConfig, describeTarget, parsePostgresUrl, PgTargetError, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";
 import { findPgTool } from "../lambdas/shared/pgTools";
@@ -15,7 +16,7 @@ import { loadSampleData } from "./embedded/sampleData";
 import { formatBytes, renderTable, terminalLog } from "./output";
 
 /**
- * `drill`: dump -> verify -> restore end to end with the functions' own code, against a
+ * `drill`: dump -> export -> verify -> restore end to end with the functions' own code, against a
  * throwaway PostgreSQL and s3rver (or the given endpoints), ending with a summary of what was
  * measured and a pass/fail per check. Everything it started is stopped and removed again, also
  * on failure and on Ctrl-C.
@@ -108,6 +109,9 @@ export interface DrillSummary {
 }
 
 const PREFIX = "backups";
+const EXPORT_PREFIX = "exports";
+/** Schema and table names the export's object keys can hold. */
+const EXPORTABLE = /^[A-Za-z_][A-Za-z0-9_$ -]{0,62}$/;
 const SAMPLE_DATABASE = "sample";
 
 /** Things started by the drill, stopped in reverse order; safe to call more than once. */
@@ -191,12 +195,13 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
     const started: { postgresDir?: string; s3Dir?: string } = {};
     let database = SAMPLE_DATABASE;
     let summary: Partial<DrillSummary> = {};
-    const total = args.databaseUrl === undefined ? 5 : 3;
+    const total = args.databaseUrl === undefined ? 6 : 4;
     let step = 0;
     const stage = (what: string): void => progress(`[${++step}/${total}] ${what}`);
     try {
         let source: PgTarget;
         let binDir: string | undefined;
+        let sampleColumns: ReadonlyMap<string, string | undefined> | undefined;
         if (args.databaseUrl === undefined) {
             stage("starting a throwaway PostgreSQL");
             const pg: EmbeddedPostgres = await startPostgres();
@@ -209,6 +214,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             stage(`loading the sample database (scale ${args.scale})`);
             const t0 = performance.now();
             const sample = await loadSampleData(pg.url(SAMPLE_DATABASE), { scale: args.scale });
+            sampleColumns = new Map(sample.tables.map((t) => [`${t.schema}.${t.name}`, t.updatedAtColumn]));
             progress(`  ${sample.totalRows.toLocaleString("en-US")} rows in ${sample.tables.length} tables, a large object, a materialized view, a partitioned table, an enum (${seconds(t0)}s)`);
         } else {
             source = parsePostgresUrl(args.databaseUrl, "--database-url");
@@ -261,6 +267,27 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         };
         checks.push({ name: "dump", ok: true, detail: `${formatBytes(manifest.sizeBytes)} in ${dumpSeconds.toFixed(1)}s, manifest written, ${manifest.tables.length} tables counted` });
         progress(`  ${formatBytes(manifest.sizeBytes)} (database ${formatBytes(sourceBytes)}) in ${dumpSeconds.toFixed(1)}s, sha256 ${manifest.sha256.slice(0, 16)}...`);
+
+        stage(`exporting tables as gzip'd CSV to s3://${args.bucket}/${EXPORT_PREFIX}/${database}/`);
+        const exportTables = await tablesToExport(source, manifest, sampleColumns);
+        const exportStarted = performance.now();
+        const exported: ExportResult = await runExport(exportSettings({ database, bucket: args.bucket, prefix: EXPORT_PREFIX, tables: exportTables.tables }), {
+            s3,
+            target: source,
+            log,
+            metrics: sink,
+        });
+        const exportedRows = exported.tables.reduce((n, t) => n + t.rows, 0);
+        const expectedRows = new Map(manifest.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+        const exportMismatch = args.databaseUrl === undefined ? exported.tables.filter((t) => expectedRows.get(`${t.schema}.${t.table}`) !== t.rows) : [];
+        checks.push({
+            name: "export",
+            ok: exportMismatch.length === 0,
+            detail:
+                `${exported.tables.length} table(s), ${exportedRows.toLocaleString("en-US")} rows, ${formatBytes(exported.tables.reduce((n, t) => n + t.bytes, 0))} in ${seconds(exportStarted)}s` +
+                (exportTables.skipped.length > 0 ? `; skipped (names an export key cannot hold): ${exportTables.skipped.join(", ")}` : "") +
+                (exportMismatch.length > 0 ? `; row counts differ from the dump's: ${exportMismatch.map((t) => `${t.schema}.${t.table}`).join(", ")}` : ""),
+        });
 
         stage("verifying the newest backup: age, checksum, size, scratch restore, row counts, RTO");
         const maintenance = withDatabase(source, "postgres");
@@ -424,6 +451,40 @@ async function contentChecksums(target: PgTarget): Promise<Map<string, string>> 
         sums.set("(large objects)", lo.rows[0]?.sum ?? "none");
         return sums;
     });
+}
+
+/**
+ * The tables to export: every table the dump counted, incrementally by the sample's `updated_at`
+ * columns (or, for a given database, by any `updated_at` column), in full otherwise.
+ */
+async function tablesToExport(
+    source: PgTarget,
+    manifest: BackupManifest,
+    sampleColumns: ReadonlyMap<string, string | undefined> | undefined,
+): Promise<{ readonly tables: ExportTable[]; readonly skipped: string[] }> {
+    const withUpdatedAt =
+        sampleColumns ??
+        new Map(
+            (
+                await withClient(source, (c) =>
+                    c.query<{ schema: string; name: string }>(
+                        "SELECT table_schema AS schema, table_name AS name FROM information_schema.columns WHERE column_name = 'updated_at' AND data_type LIKE 'timestamp%'",
+                    ),
+                )
+            ).rows.map((r) => [`${r.schema}.${r.name}`, "updated_at"]),
+        );
+    const tables: ExportTable[] = [];
+    const skipped: string[] = [];
+    for (const t of manifest.tables) {
+        const name = `${t.schema}.${t.name}`;
+        if (!EXPORTABLE.test(t.schema) || !EXPORTABLE.test(t.name)) {
+            skipped.push(name);
+            continue;
+        }
+        const column = withUpdatedAt.get(name);
+        tables.push({ schema: t.schema, table: t.name, ...(column === undefined ? {} : { column }) });
+    }
+    return { tables, skipped };
 }
 
 /** A key-safe logical name for a database given by URL. */

@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { main as drillMain, type DrillSummary } from "../../cli/drill";
-import { freePort } from "../helpers/embedded";
+import { listBackups } from "../../lambdas/shared/catalog";
+import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../helpers/embedded";
 import { runCli } from "./cliCapture";
 
 const ROOT = join(__dirname, "..", "..");
@@ -21,7 +22,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         process.env = { ...savedEnv };
     });
 
-    it("runs dump -> verify -> restore on a small sample, passes every check and removes what it started", async () => {
+    it("runs dump -> export -> verify -> restore on a small sample, passes every check and removes what it started", async () => {
         // given no endpoints, so the drill starts its own PostgreSQL and s3rver
         // when it runs on a small sample with --json
         const res = await runCli(drillMain, ["--scale", "0.05", "--json", "--rto-minutes", "30"]);
@@ -30,7 +31,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         const summary = lastJson(res.out);
         assert.equal(summary.ok, true);
         const names = summary.checks.map((c) => c.name);
-        for (const expected of ["dump", "verify.freshness", "verify.checksum", "verify.size", "verify.restore", "verify.rowCounts", "verify.rto", "verify.cleanup", "restore.rowCounts", "restore.content", "restore.rto"]) {
+        for (const expected of ["dump", "export", "verify.freshness", "verify.checksum", "verify.size", "verify.restore", "verify.rowCounts", "verify.rto", "verify.cleanup", "restore.rowCounts", "restore.content", "restore.rto"]) {
             assert.ok(names.includes(expected), `missing check ${expected} in ${names.join(", ")}`);
         }
         assert.ok(summary.checks.every((c) => c.ok));
@@ -39,11 +40,38 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         assert.ok((summary.rows ?? 0) > 10_000);
         // and the human summary and progress were shown
         assert.match(res.out, /drill summary[\s\S]*restore\.content\s+pass[\s\S]*drill passed/);
-        assert.match(res.err, /\[1\/5\] starting a throwaway PostgreSQL[\s\S]*\[5\/5\] restoring into a new database/);
+        assert.match(res.err, /\[1\/6\] starting a throwaway PostgreSQL[\s\S]*\[4\/6\] exporting tables[\s\S]*\[6\/6\] restoring into a new database/);
         // and the throwaway servers' directories are gone
         assert.ok(summary.started.postgresDir !== undefined && summary.started.s3Dir !== undefined);
         assert.equal(existsSync(summary.started.postgresDir), false);
         assert.equal(existsSync(summary.started.s3Dir), false);
+    });
+
+    it("runs against a given database and S3 endpoint, leaving the backup and dropping the databases it created", async () => {
+        // given a PostgreSQL and an S3 server the drill did not start
+        const pg = await startPostgres();
+        const s3server = await startS3();
+        const s3 = s3server.client();
+        try {
+            await createDatabase(pg.url(), "appdb");
+            await loadSampleData(pg.url("appdb"), { scale: 0.02 });
+            Object.assign(process.env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" });
+            // when the drill runs against them
+            const res = await runCli(drillMain, ["--database-url", pg.url("appdb"), "--s3-endpoint", s3server.endpoint, "--bucket", "given-bucket", "--json"]);
+            // then it passes, the backup stays listed in the bucket, and no scratch or restored database is left
+            assert.equal(res.code, 0, res.err + res.out);
+            const summary = lastJson(res.out);
+            assert.equal(summary.database, "appdb");
+            assert.deepEqual(summary.started, {});
+            const catalog = await listBackups(s3, { bucket: "given-bucket", prefix: "backups", database: "appdb" });
+            assert.deepEqual(catalog.backups.map((b) => b.manifest.key), [summary.key]);
+            const leftovers = await query<{ datname: string }>(pg.url(), "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%' OR datname LIKE 'drill\\_%'");
+            assert.deepEqual(leftovers, []);
+        } finally {
+            s3.destroy();
+            await s3server.stop();
+            await pg.stop();
+        }
     });
 
     it("exits 1 against an S3 endpoint nothing listens on, with the reason, and still cleans up", async () => {
@@ -81,7 +109,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
             child.stderr.on("data", (chunk: string) => {
                 stderr += chunk;
                 const m = /data in (\S+)/.exec(stderr);
-                if (m?.[1] !== undefined && stderr.includes("[2/5]")) {
+                if (m?.[1] !== undefined && stderr.includes("[2/6]")) {
                     clearTimeout(timer);
                     resolve(m[1]);
                 }

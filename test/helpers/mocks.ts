@@ -13,11 +13,14 @@ export interface RecordedResource {
 
 const ACCOUNT = "123456789012";
 
+/** Region of calls made without an explicit provider (the default provider's). */
+const DEFAULT_REGION = "eu-west-1";
+
 /** Data-source results the components may ask for; any other token fails the test. */
-const CALLS: Readonly<Record<string, (args: Record<string, unknown>) => Record<string, unknown>>> = {
+const CALLS: Readonly<Record<string, (args: Record<string, unknown>, providerRegion: string | undefined) => Record<string, unknown>>> = {
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "AIDTEST" }),
-    "aws:index/getRegion:getRegion": (args) => {
-        const region = (args["region"] as string | undefined) ?? (args["name"] as string | undefined) ?? "eu-west-1";
+    "aws:index/getRegion:getRegion": (args, providerRegion) => {
+        const region = (args["region"] as string | undefined) ?? (args["name"] as string | undefined) ?? providerRegion ?? DEFAULT_REGION;
         return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
     },
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
@@ -41,6 +44,8 @@ export interface MockState {
 export function setupMocks(project = "pg-backup-stack", stack = "test"): MockState {
     const resources: RecordedResource[] = [];
     const parents = new Map<string, string>();
+    /** Region of each explicit AWS provider, by the id the mock gave it. */
+    const providerRegions = new Map<string, string>();
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
@@ -52,12 +57,16 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
                     ...(args.provider !== undefined && args.provider !== "" ? { provider: args.provider } : {}),
                     ...(parent !== undefined ? { parent } : {}),
                 });
+                if (args.type === "pulumi:providers:aws" && typeof args.inputs["region"] === "string") {
+                    providerRegions.set(`${args.name}-id`, args.inputs["region"]);
+                }
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...derivedState(args) } };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
                 const handler = CALLS[args.token];
                 if (handler === undefined) throw new Error(`unexpected call to ${args.token} under mocks`);
-                return handler(args.inputs as Record<string, unknown>);
+                const providerId = args.provider?.split("::").pop();
+                return handler(args.inputs as Record<string, unknown>, providerId === undefined ? undefined : providerRegions.get(providerId));
             },
         },
         project,
@@ -147,4 +156,21 @@ export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T
         resolve(v as T);
         return v;
     }));
+}
+
+/**
+ * Waits until no new resource has been recorded for a few ticks: children that wait on other
+ * outputs register after the component's constructor returns. Bounded: about 5 s at most.
+ */
+export async function settle(mocks: MockState): Promise<void> {
+    let seen = -1;
+    let quiet = 0;
+    for (let i = 0; i < 250 && quiet < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (mocks.resources.length === seen) quiet++;
+        else {
+            seen = mocks.resources.length;
+            quiet = 0;
+        }
+    }
 }

@@ -1,0 +1,167 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AlertTopic } from "../components/aws/alertTopic";
+import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
+import { BackupBucket } from "../components/aws/backupBucket";
+import { BackupKey } from "../components/aws/backupKey";
+import { RdsPostgres } from "../components/aws/rdsPostgres";
+import { ReplicaBucket } from "../components/aws/replicaBucket";
+import { TIER_NAMES } from "../config/schema";
+import type { StackConfig } from "../config/validate";
+
+/** The AWS resources every other part of the stack hangs off. */
+export interface AwsFoundation {
+    readonly primary: aws.Provider;
+    readonly dr: aws.Provider;
+    readonly key: BackupKey;
+    readonly bucket: BackupBucket;
+    readonly replica?: ReplicaBucket;
+    readonly topic: AlertTopic;
+    readonly databases: readonly ProtectedDatabase[];
+    readonly backupPlan?: AwsBackupPlan;
+}
+
+/** A database the functions dump, export and verify, with the instance the stack manages for it (if any). */
+export interface ProtectedDatabase {
+    readonly config: StackConfig["aws"]["databases"][number];
+    readonly instance?: RdsPostgres;
+    /** Secret the functions read credentials from: the configured one, else the RDS-managed master secret. */
+    readonly secretArn: pulumi.Output<string>;
+    readonly host?: pulumi.Input<string>;
+}
+
+/** Services that use the backup key on their own behalf (encrypted topic, vault notifications, log groups). */
+function keyServicePrincipals(region: string): string[] {
+    return ["backup.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com", `logs.${region}.amazonaws.com`];
+}
+
+/** Key, buckets, alert topic, RDS instances and the AWS Backup plan. */
+export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly pulumi.Output<string>[]): AwsFoundation {
+    const tags = { "pg-backup-stack:environment": config.environment, "managed-by": "pulumi" };
+    const primary = new aws.Provider("primary", { region: config.regions.primary as aws.Region, defaultTags: { tags } });
+    const dr = new aws.Provider("dr", { region: config.regions.dr as aws.Region, defaultTags: { tags } });
+    const inPrimary = { provider: primary };
+    const protect = { protect: config.protect };
+
+    const key = new BackupKey("backups", {
+        description: `PostgreSQL backups (${config.environment})`,
+        viaServices: ["s3", "backup", "rds", "secretsmanager", "sqs", "sns"],
+        servicePrincipals: keyServicePrincipals(config.regions.primary),
+        drProvider: dr,
+    }, { ...inPrimary, ...protect });
+
+    const tiers = Object.fromEntries(TIER_NAMES.map((t) => {
+        const { keepDays, standardIaAfterDays, glacierAfterDays, deepArchiveAfterDays } = config.retention[t];
+        return [t, {
+            keepDays,
+            ...(standardIaAfterDays !== undefined ? { standardIaAfterDays } : {}),
+            ...(glacierAfterDays !== undefined ? { glacierAfterDays } : {}),
+            ...(deepArchiveAfterDays !== undefined ? { deepArchiveAfterDays } : {}),
+        }];
+    }));
+    const s = config.storage;
+    const bucket = new BackupBucket("backups", {
+        kmsKeyArn: key.keyArn,
+        tiers,
+        prefix: s.prefix,
+        exportPrefix: s.exportPrefix,
+        exportKeepDays: s.exportKeepDays,
+        noncurrentVersionExpireDays: s.noncurrentVersionExpireDays,
+        abortIncompleteUploadDays: s.abortIncompleteUploadDays,
+        ...(s.objectLock?.mode !== undefined && s.objectLock.days !== undefined ? { objectLock: { mode: s.objectLock.mode, days: s.objectLock.days } } : {}),
+        accessLogExpireDays: s.accessLogExpireDays,
+        forceDestroy: s.forceDestroy,
+    }, { ...inPrimary, ...protect });
+
+    const replica = !s.replication || key.replicaKeyArn === undefined ? undefined : new ReplicaBucket("backups-dr", {
+        source: bucket,
+        replicaKmsKeyArn: key.replicaKeyArn,
+        drProvider: dr,
+        replicateDeleteMarkers: false,
+    }, { ...inPrimary, ...protect });
+
+    const topic = new AlertTopic("alerts", {
+        kmsKeyArn: key.keyArn,
+        emails: config.alerts.emails,
+        webhookUrls,
+        displayName: `PostgreSQL backups ${config.environment}`,
+    }, inPrimary);
+
+    const selectionTag = config.aws.backup.selectionTag;
+    const databases: ProtectedDatabase[] = config.aws.databases.map((db) => {
+        if (db.instance === undefined) {
+            if (db.credentialsSecretArn === undefined) {
+                throw new Error(`aws.databases: "${db.name}" has neither an instance nor credentialsSecretArn`);
+            }
+            return { config: db, secretArn: pulumi.output(db.credentialsSecretArn), ...(db.host !== undefined ? { host: db.host } : {}) };
+        }
+        const i = db.instance;
+        const subnetIds = i.subnetIds ?? config.aws.network?.subnetIds ?? [];
+        const instance = new RdsPostgres(db.name, {
+            databaseName: db.databaseName,
+            kmsKeyArn: key.keyArn,
+            subnetIds,
+            ...(i.vpcSecurityGroupIds !== undefined ? { vpcSecurityGroupIds: i.vpcSecurityGroupIds } : {}),
+            ...(i.identifier !== undefined ? { identifier: i.identifier } : {}),
+            engineVersion: i.engineVersion,
+            instanceClass: i.instanceClass,
+            allocatedStorageGb: i.allocatedStorageGb,
+            ...(i.maxAllocatedStorageGb !== undefined ? { maxAllocatedStorageGb: i.maxAllocatedStorageGb } : {}),
+            multiAz: i.multiAz,
+            port: db.port,
+            masterUsername: i.masterUsername,
+            backupRetentionDays: i.backupRetentionDays,
+            backupWindow: i.backupWindow,
+            maintenanceWindow: i.maintenanceWindow,
+            deletionProtection: i.deletionProtection ?? config.protect,
+            protect: config.protect,
+            performanceInsights: i.performanceInsights,
+            ...(i.logMinDurationStatementMs !== undefined ? { logMinDurationStatementMs: i.logMinDurationStatementMs } : {}),
+            backupSelectionTag: selectionTag,
+            replicateBackupsToDr: i.replicateBackupsToDr && i.backupRetentionDays > 0,
+            drProvider: dr,
+            ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
+            ...(i.drBackupRetentionDays !== undefined ? { drBackupRetentionDays: i.drBackupRetentionDays } : {}),
+        }, inPrimary);
+        const secretArn = db.credentialsSecretArn !== undefined ? pulumi.output(db.credentialsSecretArn) : instance.masterUserSecretArn;
+        return { config: db, instance, secretArn, host: instance.address };
+    });
+
+    const b = config.aws.backup;
+    const managed = databases.filter((d) => d.instance !== undefined);
+    const backupPlan = !b.enabled || managed.length === 0 ? undefined : new AwsBackupPlan("rds", {
+        kmsKeyArn: key.keyArn,
+        tiers: Object.fromEntries(TIER_NAMES.map((t) => {
+            const cold = b.coldStorageAfterDays[t];
+            return [t, { keepDays: config.retention[t].keepDays, ...(cold !== undefined ? { coldStorageAfterDays: cold } : {}) }];
+        })) as Record<(typeof TIER_NAMES)[number], { keepDays: number; coldStorageAfterDays?: number }>,
+        schedule: b.schedule,
+        weeklyOn: config.retention.weeklyOn,
+        monthlyOn: config.retention.monthlyOn,
+        startWindowMinutes: b.startWindowMinutes,
+        completionWindowMinutes: b.completionWindowMinutes,
+        vaultLock: {
+            mode: b.vaultLock.mode ?? (config.isProd ? "COMPLIANCE" : "GOVERNANCE"),
+            minRetentionDays: b.vaultLock.minRetentionDays,
+            maxRetentionDays: b.vaultLock.maxRetentionDays,
+            changeableForDays: b.vaultLock.changeableForDays,
+        },
+        selectionTag,
+        drProvider: dr,
+        ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
+        alertTopicArn: topic.topicArn,
+        restoreTesting: {
+            enabled: b.restoreTesting.enabled,
+            schedule: b.restoreTesting.schedule,
+            startWindowHours: b.restoreTesting.startWindowHours,
+            selectionWindowDays: b.restoreTesting.selectionWindowDays,
+            validationWindowHours: b.restoreTesting.validationWindowHours,
+            ...(b.restoreTesting.dbInstanceClass !== undefined ? { dbInstanceClass: b.restoreTesting.dbInstanceClass } : {}),
+            ...(managed[0]?.instance !== undefined ? { dbSubnetGroupName: managed[0].instance.subnetGroupName } : {}),
+        },
+        forceDestroy: s.forceDestroy,
+        protect: config.protect,
+    }, inPrimary);
+
+    return { primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, ...(backupPlan !== undefined ? { backupPlan } : {}) };
+}

@@ -1,0 +1,52 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/validate";
+import { deployAwsFoundation } from "./aws";
+import { deployAzure } from "./azure";
+
+/** What `pulumi stack output` shows: names and ARNs, never a secret in clear. */
+export interface StackOutputs {
+    readonly environment: string;
+    readonly backupBucket: pulumi.Output<string>;
+    readonly backupBucketArn: pulumi.Output<string>;
+    readonly accessLogBucket: pulumi.Output<string>;
+    readonly replicaBucket?: pulumi.Output<string>;
+    readonly kmsKeyArn: pulumi.Output<string>;
+    readonly drKmsKeyArn?: pulumi.Output<string>;
+    readonly alertTopicArn: pulumi.Output<string>;
+    readonly databases: Record<string, {
+        readonly address?: pulumi.Output<string>;
+        readonly instanceIdentifier?: pulumi.Output<string>;
+        readonly credentialsSecretArn: pulumi.Output<string>;
+    }>;
+    readonly backupVault?: pulumi.Output<string>;
+    readonly backupPlanId?: pulumi.Output<string>;
+    readonly azure?: ReturnType<typeof deployAzure>;
+}
+
+/** Declares every resource of one stack from its validated configuration. */
+export function deployStack(config: StackConfig): StackOutputs {
+    const webhookUrls = config.alerts.webhookUrls.map((u, i) => {
+        if (typeof u !== "string") {
+            throw new Error(`alerts.webhookUrls[${i}]: the engine handed over an encrypted value; run through \`pulumi up\`, which decrypts secrets`);
+        }
+        return pulumi.secret(u);
+    });
+    const foundation = deployAwsFoundation(config, webhookUrls);
+    const azure = config.azure === undefined ? undefined : deployAzure(config, config.azure, webhookUrls);
+    return {
+        environment: config.environment,
+        backupBucket: foundation.bucket.bucketName,
+        backupBucketArn: foundation.bucket.bucketArn,
+        accessLogBucket: foundation.bucket.logBucketName,
+        ...(foundation.replica !== undefined ? { replicaBucket: foundation.replica.bucketName } : {}),
+        kmsKeyArn: foundation.key.keyArn,
+        ...(foundation.key.replicaKeyArn !== undefined ? { drKmsKeyArn: foundation.key.replicaKeyArn } : {}),
+        alertTopicArn: foundation.topic.topicArn,
+        databases: Object.fromEntries(foundation.databases.map((d) => [d.config.name, {
+            ...(d.instance !== undefined ? { address: d.instance.address, instanceIdentifier: d.instance.instanceIdentifier } : {}),
+            credentialsSecretArn: d.secretArn,
+        }])),
+        ...(foundation.backupPlan !== undefined ? { backupVault: foundation.backupPlan.vaultName, backupPlanId: foundation.backupPlan.planId } : {}),
+        ...(azure !== undefined ? { azure } : {}),
+    };
+}

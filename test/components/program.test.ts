@@ -1,0 +1,85 @@
+import * as assert from "assert";
+import * as path from "path";
+import { fromPulumiConfig } from "../../config/load";
+import { StackConfig, validateConfig } from "../../config/validate";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
+import { engineConfig, shippedStackFiles } from "../helpers/stackFiles";
+
+/** Validates a shipped stack file as the engine would hand it over, and declares the stack under mocks. */
+async function deployUnderMocks(file: string): Promise<{ mocks: MockState; config: StackConfig; outputs: import("../../program/deploy").StackOutputs }> {
+    const mocks = setupMocks("pg-backup-stack", path.basename(file).replace(/^Pulumi\.|\.yaml$/g, ""));
+    const result = validateConfig(fromPulumiConfig(engineConfig(file).config));
+    assert.ok(result.config, `${file}: ${result.findings.map((f) => `${f.path}: ${f.message}`).join("; ")}`);
+    const { deployStack } = await import("../../program/deploy");
+    const outputs = deployStack(result.config);
+    await unwrap(outputs.backupBucket);
+    await settle(mocks);
+    return { mocks, config: result.config, outputs };
+}
+
+describe("the whole program under mocks", () => {
+    for (const file of shippedStackFiles()) {
+        const label = path.relative(path.resolve(__dirname, "..", ".."), file);
+        describe(label, () => {
+            let mocks: MockState;
+            let config: StackConfig;
+            before(async () => {
+                ({ mocks, config } = await deployUnderMocks(file));
+            });
+
+            it("declares the key, the bucket with its log bucket, and the alert topic", () => {
+                assert.strictEqual(mocks.ofType("aws:kms/key:Key").length, 1);
+                assert.ok(mocks.ofType("aws:s3/bucket:Bucket").length >= 2);
+                assert.strictEqual(mocks.ofType("aws:sns/topic:Topic").length, 1);
+            });
+
+            it("encrypts the topic and the bucket with the customer-managed key", () => {
+                const topic = mocks.ofType("aws:sns/topic:Topic")[0];
+                assert.match(String(topic?.inputs["kmsMasterKeyId"]), /^arn:aws:kms:/);
+                const sse = mocks.ofType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+                assert.ok(sse.some((r) => JSON.stringify(r.inputs).includes("aws:kms")));
+            });
+
+            it("replicates to the DR region when configured", () => {
+                const replication = mocks.ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig");
+                assert.strictEqual(replication.length, config.storage.replication ? 1 : 0);
+                assert.strictEqual(mocks.ofType("aws:kms/replicaKey:ReplicaKey").length, 1);
+            });
+
+            it("declares one RDS instance per managed database, with its retention and window", () => {
+                const instances = mocks.ofType("aws:rds/instance:Instance");
+                const managed = config.aws.databases.filter((d) => d.instance !== undefined);
+                assert.strictEqual(instances.length, managed.length);
+                for (const db of managed) {
+                    const inst = instances.find((r) => r.inputs["dbName"] === db.databaseName);
+                    assert.ok(inst, `instance for ${db.name}`);
+                    assert.strictEqual(inst.inputs["backupRetentionPeriod"], db.instance?.backupRetentionDays);
+                    assert.strictEqual(inst.inputs["backupWindow"], db.instance?.backupWindow);
+                    assert.strictEqual(inst.inputs["storageEncrypted"], true);
+                    assert.strictEqual(inst.inputs["deletionProtection"], db.instance?.deletionProtection ?? config.protect);
+                }
+            });
+
+            it("declares the AWS Backup plan exactly when there is a managed instance and it is enabled", () => {
+                const expected = config.aws.backup.enabled && config.aws.databases.some((d) => d.instance !== undefined);
+                assert.strictEqual(mocks.ofType("aws:backup/plan:Plan").length, expected ? 1 : 0);
+            });
+
+            it("declares the Azure servers and storage of the azure section", () => {
+                const servers = mocks.ofType("azure-native:dbforpostgresql:Server");
+                assert.strictEqual(servers.length, config.azure?.servers.length ?? 0);
+                (config.azure?.servers ?? []).forEach((want, i) => {
+                    assert.strictEqual(servers[i]?.inputs["backup"]?.["backupRetentionDays"], want.backupRetentionDays);
+                    assert.strictEqual(servers[i]?.inputs["backup"]?.["geoRedundantBackup"], want.geoRedundantBackup === false ? "Disabled" : "Enabled");
+                });
+                assert.strictEqual(mocks.ofType("azure-native:storage:StorageAccount").length, config.azure?.storage !== undefined ? 1 : 0);
+            });
+
+            it("parents every resource to a component or declares it at the top level on purpose", () => {
+                const topLevel = mocks.resources.filter((r) => r.parent === undefined && !r.type.startsWith("pulumi:providers:")).map((r) => `${r.type}::${r.name}`);
+                const components = topLevel.filter((t) => t.startsWith("pg-backup-stack:"));
+                assert.deepStrictEqual(topLevel, components, "only components sit at the top level");
+            });
+        });
+    }
+});

@@ -1,0 +1,77 @@
+import * as assert from "assert";
+import * as path from "path";
+import { readStackFile } from "../../config/load";
+import { pitrMeetsRpo } from "../../config/rules/foundation";
+import { longestGapMinutes, parseSchedule, firings } from "../../config/schedule";
+import { StackConfig, validateConfig } from "../../config/validate";
+import { ROOT } from "../helpers/stackFiles";
+
+function load(name: string): StackConfig {
+    const result = validateConfig(readStackFile(path.join(ROOT, "examples", name)));
+    assert.ok(result.config, result.findings.map((f) => `${f.path}: ${f.message}`).join("\n"));
+    assert.deepStrictEqual(result.findings.filter((f) => f.severity === "warning").map((f) => f.path), [], "examples carry no warnings");
+    return result.config;
+}
+
+const gap = (expression: string | undefined): number => longestGapMinutes(parseSchedule(expression ?? "at(2000-01-01T00:00:00)"));
+
+/** Each example states what its strategy promises; these tests hold the file to it. */
+describe("example stacks keep the promises of their strategies", () => {
+    it("Azure Flexible Server: 30-day backups, geo-redundant, GRS storage, RPO 5 min, RTO 1 h", () => {
+        const c = load("Pulumi.azure-flexible-geo.yaml");
+        const server = c.azure?.servers[0];
+        assert.strictEqual(server?.backupRetentionDays, 30);
+        assert.strictEqual(server?.geoRedundantBackup, true);
+        assert.strictEqual(c.azure?.storage?.redundancy, "Standard_GRS");
+        assert.strictEqual(c.objectives.rpoMinutes, 5);
+        assert.strictEqual(c.objectives.rtoMinutes, 60);
+        assert.ok(pitrMeetsRpo(c), "continuous backup carries the 5-minute RPO");
+    });
+
+    it("tiered GFS: 7 daily, 4 weekly, 3 monthly in Glacier, hourly incremental exports kept a day", () => {
+        const c = load("Pulumi.tiered-gfs.yaml");
+        assert.strictEqual(c.retention.daily.keepDays, 7);
+        assert.strictEqual(c.retention.weekly.keepDays, 28);
+        assert.ok(c.retention.monthly.keepDays >= 90 && c.retention.monthly.keepDays <= 92);
+        assert.strictEqual(c.retention.monthly.glacierAfterDays, 1);
+        assert.strictEqual(c.retention.weeklyOn, "SUN");
+        assert.strictEqual(c.retention.monthlyOn, 1);
+        assert.strictEqual(gap(c.schedules.export), 60);
+        assert.strictEqual(c.storage.exportKeepDays, 1);
+        assert.ok(c.aws.databases[0]?.exportTables.every((t) => t.watermarkColumn === "updated_at"));
+        assert.strictEqual(c.objectives.rpoMinutes, 60);
+        assert.strictEqual(c.objectives.rtoMinutes, 60);
+        assert.ok(c.storage.replication, "off-region copy");
+    });
+
+    it("15-minute RPO: a dump every 15 minutes kept 7 days, RTO 30 minutes", () => {
+        const c = load("Pulumi.fifteen-minute-rpo.yaml");
+        assert.strictEqual(gap(c.schedules.dump), 15);
+        assert.ok(gap(c.schedules.dump) <= c.objectives.rpoMinutes, "the dumps alone meet the RPO");
+        assert.strictEqual(c.retention.daily.keepDays, 7);
+        assert.strictEqual(c.objectives.rtoMinutes, 30);
+    });
+
+    it("daily encrypted dump with Standard-IA -> Glacier -> Deep Archive, kept 30 days, weekly verification", () => {
+        const c = load("Pulumi.daily-archive-tiers.yaml");
+        const first = firings(parseSchedule(c.schedules.dump), new Date(Date.UTC(2027, 0, 1)), 1)[0];
+        assert.strictEqual(first?.toISOString(), "2027-01-01T02:00:00.000Z");
+        assert.strictEqual(c.retention.daily.keepDays, 30);
+        const m = c.retention.monthly;
+        assert.ok(m.standardIaAfterDays !== undefined && m.glacierAfterDays !== undefined && m.deepArchiveAfterDays !== undefined);
+        assert.ok(m.standardIaAfterDays < m.glacierAfterDays && m.glacierAfterDays < m.deepArchiveAfterDays && m.deepArchiveAfterDays < m.keepDays);
+        assert.strictEqual(gap(c.schedules.verify), 7 * 1440);
+        assert.strictEqual(c.objectives.rpoMinutes, 1440);
+    });
+
+    it("WAL/PITR: 7 days of point-in-time recovery carry a 15-minute RPO, daily dumps kept 30 days", () => {
+        const c = load("Pulumi.wal-pitr.yaml");
+        assert.strictEqual(c.aws.databases[0]?.instance?.backupRetentionDays, 7);
+        assert.strictEqual(c.objectives.rpoMinutes, 15);
+        assert.ok(pitrMeetsRpo(c));
+        assert.ok(gap(c.schedules.dump) > c.objectives.rpoMinutes, "the dumps alone would not meet it");
+        assert.strictEqual(c.retention.daily.keepDays, 30);
+        const restoreTests = firings(parseSchedule(c.aws.backup.restoreTesting.schedule), new Date(Date.UTC(2027, 0, 1)), 62);
+        assert.deepStrictEqual(restoreTests.map((t) => t.toISOString().slice(0, 10)), ["2027-01-03", "2027-02-07"], "monthly, first Sunday");
+    });
+});

@@ -7,7 +7,7 @@ import { clientConfig, describeTarget, parsePostgresUrl, PgTargetError, quoteIde
 import { findPgTool } from "../lambdas/shared/pgTools";
 import type { Log, MetricSink, MetricUnit } from "../lambdas/shared/ports";
 import { dropDatabase, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
-import { runVerify, type VerifyReport } from "../lambdas/verify/verify";
+import { DEFAULT_SIZE_BOUNDS, runVerify, type VerifyReport } from "../lambdas/verify/verify";
 import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, usage } from "./args";
 import { cliS3Client } from "./clients";
 import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
@@ -298,7 +298,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
                 databases: [database],
                 rpoSeconds: args.rpoSeconds,
                 rtoSeconds: args.rtoSeconds,
-                size: { window: 7, minRatio: 0.5, maxRatio: 3 },
+                size: DEFAULT_SIZE_BOUNDS,
                 verificationServer: maintenance,
                 ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
                 ...(binDir === undefined ? {} : { binDir }),

@@ -13,7 +13,7 @@ import { resolveTarget, type CredentialSource, type SecretReader } from "../shar
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
 import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
-import { runVerify, type AzureServerTarget, type FlexibleServerBackupLister, type VerifyConfig, type VerifyReport } from "./verify";
+import { DEFAULT_SIZE_BOUNDS, runVerify, type AzureServerTarget, type FlexibleServerBackupLister, type VerifyConfig, type VerifyReport } from "./verify";
 
 /** Everything the handler reads from the environment. */
 export interface VerifyEnv {
@@ -64,8 +64,8 @@ export function loadVerifyEnv(env: Env): VerifyEnv {
     const port = portText === undefined ? undefined : integer(env, "VERIFY_DB_PORT", { min: 1, max: 65535 });
     const sslText = optionalString(env, "VERIFY_DB_SSLMODE");
     const sslmode = sslText === undefined ? (server.kind === "secret" ? "require" : undefined) : oneOf(env, "VERIFY_DB_SSLMODE", SSL_MODES);
-    const minPercent = integer(env, "SIZE_MIN_PERCENT", { min: 1, max: 100, default: 50 });
-    const maxPercent = integer(env, "SIZE_MAX_PERCENT", { min: 100, max: 100_000, default: 300 });
+    const minPercent = integer(env, "SIZE_MIN_PERCENT", { min: 1, max: 100, default: Math.round(DEFAULT_SIZE_BOUNDS.minRatio * 100) });
+    const maxPercent = integer(env, "SIZE_MAX_PERCENT", { min: 100, max: 100_000, default: Math.round(DEFAULT_SIZE_BOUNDS.maxRatio * 100) });
     const azure = loadAzure(env);
     if (databases.length === 0 && azure === undefined) {
         throw new EnvError("VERIFY_DATABASES is not set and neither is AZURE_SERVERS; set at least one (comma-separated logical database names)");
@@ -78,7 +78,7 @@ export function loadVerifyEnv(env: Env): VerifyEnv {
         databases,
         rpoSeconds: integer(env, "RPO_MINUTES", { min: 1, max: 44640 }) * 60,
         rtoSeconds: integer(env, "RTO_MINUTES", { min: 1, max: 44640 }) * 60,
-        size: { window: integer(env, "SIZE_WINDOW", { min: 1, max: 50, default: 7 }), minRatio: minPercent / 100, maxRatio: maxPercent / 100 },
+        size: { window: integer(env, "SIZE_WINDOW", { min: 1, max: 50, default: DEFAULT_SIZE_BOUNDS.window }), minRatio: minPercent / 100, maxRatio: maxPercent / 100 },
         jobs: integer(env, "RESTORE_JOBS", { min: 1, max: 16, default: 2 }),
         server,
         serverOverrides: {
@@ -187,11 +187,17 @@ export async function handler(_event: unknown, context: Context): Promise<Verify
             size: env.size,
             verificationServer,
             jobs: env.jobs,
-            restoreTimeoutMs: Math.max(1000, context.getRemainingTimeInMillis() - env.safetyMarginMs),
+            safetyMarginMs: env.safetyMarginMs,
             ...(env.tempDir === undefined ? {} : { tempDir: env.tempDir }),
             ...(env.azure === undefined ? {} : { azureServers: env.azure.servers }),
         };
-        const report = await runVerify(config, { s3, log: powertoolsLog(logger), metrics: sink, ...(azure === undefined ? {} : { azure }) });
+        const report = await runVerify(config, {
+            s3,
+            log: powertoolsLog(logger),
+            metrics: sink,
+            remainingMs: () => context.getRemainingTimeInMillis(),
+            ...(azure === undefined ? {} : { azure }),
+        });
         if (!report.ok) {
             throw new VerificationFailedError(report);
         }

@@ -64,6 +64,8 @@ export interface VerifyConfig {
     readonly tempDir?: string;
     /** pg_restore is stopped after this long. @default no limit */
     readonly restoreTimeoutMs?: number;
+    /** With deps.remainingMs: pg_restore is stopped when this much time is left, so the scratch database can still be dropped. @default 60,000 ms */
+    readonly safetyMarginMs?: number;
     /** Azure Flexible Servers whose automated backups are checked for age. @default none */
     readonly azureServers?: readonly AzureServerTarget[];
 }
@@ -90,6 +92,8 @@ export interface VerifyDeps {
     /** @default () => new Date() */
     readonly now?: () => Date;
     readonly signal?: AbortSignal;
+    /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
+    readonly remainingMs?: () => number;
 }
 
 export type CheckName = "manifests" | "freshness" | "size" | "checksum" | "restore" | "rowCounts" | "rto" | "cleanup" | "azureFreshness";
@@ -267,6 +271,11 @@ interface ScratchOutcome {
 
 async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, database: string, backup: BackupEntry, now: () => Date, checks: CheckList): Promise<ScratchOutcome> {
     const scratch = scratchDatabaseName(database, now(), randomBytes(3).toString("hex"));
+    const timeoutMs = restoreTimeout(config, deps);
+    if (timeoutMs !== undefined && timeoutMs <= 0) {
+        checks.skipRest(["checksum", "restore", "rowCounts", "rto", "cleanup"], `too little time left before the deadline (safety margin ${config.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS} ms)`);
+        return {};
+    }
     const options: RestoreOptions = {
         s3: deps.s3,
         bucket: config.bucket,
@@ -280,7 +289,7 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
         log: deps.log,
         ...(config.jobs === undefined ? {} : { jobs: config.jobs }),
         ...(config.binDir === undefined ? {} : { binDir: config.binDir }),
-        ...(config.restoreTimeoutMs === undefined ? {} : { timeoutMs: config.restoreTimeoutMs }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(deps.signal === undefined ? {} : { signal: deps.signal }),
     };
     const jobs = resolveJobs(config.jobs);
@@ -347,6 +356,17 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
         }
     }
     return outcome;
+}
+
+const DEFAULT_SAFETY_MARGIN_MS = 60_000;
+
+/** The tighter of the configured limit and the time left before the deadline minus the safety margin. */
+function restoreTimeout(config: VerifyConfig, deps: VerifyDeps): number | undefined {
+    const fromDeadline = deps.remainingMs === undefined ? undefined : deps.remainingMs() - (config.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
+    if (fromDeadline === undefined) {
+        return config.restoreTimeoutMs;
+    }
+    return config.restoreTimeoutMs === undefined ? fromDeadline : Math.min(config.restoreTimeoutMs, fromDeadline);
 }
 
 async function dropScratch(options: RestoreOptions, scratch: string, log: Log): Promise<CheckResult> {

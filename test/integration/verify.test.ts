@@ -226,6 +226,33 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.equal(metrics.named("RestoreWithinRto")[0]?.value, 0);
     });
 
+    it("stops pg_restore at the deadline's safety margin and still drops the scratch database", async () => {
+        // given a good backup and only 20 ms left beyond the 60 s safety margin
+        await backup("deadline", ago(HOUR));
+        const log = new RecordingLog();
+        // when verify runs
+        const report = await runVerify(config("deadline"), { s3, log, metrics: new RecordingMetrics(), now: () => now, remainingMs: () => 60_020 });
+        const target = report.targets[0] as TargetVerification;
+        // then the restore fails as timed out, and the scratch database is gone
+        assert.deepEqual(failed(target), ["restore"]);
+        assert.match(check(target, "restore").detail, /pg_restore failed: timed out after \d+ ms/);
+        assert.equal(check(target, "cleanup").ok, true);
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("does not start a restore inside the safety margin", async () => {
+        // given a good backup and less time left than the safety margin
+        await backup("nomargin", ago(HOUR));
+        // when verify runs
+        const report = await runVerify(config("nomargin"), { s3, log: new RecordingLog(), metrics: new RecordingMetrics(), now: () => now, remainingMs: () => 30_000 });
+        const target = report.targets[0] as TargetVerification;
+        // then nothing is downloaded or restored, and the verification fails
+        assert.equal(target.ok, false);
+        assert.equal(check(target, "restore").skipped, true);
+        assert.match(check(target, "restore").detail, /too little time left before the deadline/);
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
     it("fails when there is no backup at all", async () => {
         // given a database name with nothing in the bucket
         // when verify runs

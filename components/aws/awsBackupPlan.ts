@@ -17,6 +17,7 @@ import {
     VAULT_NOTIFICATION_EVENTS,
     type VaultLockMode,
     type VaultLockSettings,
+    vaultLockBounds,
     vaultLockSettings,
     type Weekday,
 } from "./documents/awsBackup";
@@ -24,9 +25,9 @@ import {
 export interface AwsBackupVaultLockArgs {
     /** @default "GOVERNANCE" - COMPLIANCE becomes immutable after changeableForDays; GOVERNANCE can be lifted by privileged users */
     readonly mode?: VaultLockMode;
-    /** @default 7 - shortest retention a recovery point in the vault may have, days */
+    /** @default 7, or the shortest tier's keepDays if shorter - shortest retention a recovery point in the vault may have (fixed for good once a COMPLIANCE lock sets) */
     readonly minRetentionDays?: number;
-    /** @default 400 - longest retention a recovery point in the vault may have, days */
+    /** @default 400, or the longest tier's keepDays if longer - longest retention a recovery point in the vault may have (fixed for good once a COMPLIANCE lock sets) */
     readonly maxRetentionDays?: number;
     /** @default 3 - days a COMPLIANCE lock can still be removed (at least 3); unused in GOVERNANCE mode */
     readonly changeableForDays?: number;
@@ -66,7 +67,7 @@ export interface AwsBackupPlanArgs {
     readonly startWindowMinutes?: number;
     /** @default 480 - minutes after the scheduled time by which a job must finish */
     readonly completionWindowMinutes?: number;
-    /** @default GOVERNANCE, 7..400 days - lock of the vault (and of the DR vault) */
+    /** @default GOVERNANCE, 7..400 days (widened to the tiers) - lock of the vault (and of the DR vault) */
     readonly vaultLock?: AwsBackupVaultLockArgs;
     /** @default { key: "backup-plan", value: "pg-backup-stack" } - resources with this tag are backed up and restore-tested */
     readonly selectionTag?: SelectionTag;
@@ -92,7 +93,7 @@ const DEFAULTS = {
     monthlyOn: 1,
     startWindowMinutes: 60,
     completionWindowMinutes: 480,
-    vaultLock: { mode: "GOVERNANCE" as VaultLockMode, minRetentionDays: 7, maxRetentionDays: 400, changeableForDays: 3 },
+    vaultLock: { mode: "GOVERNANCE" as VaultLockMode, changeableForDays: 3 },
     selectionTag: { key: "backup-plan", value: "pg-backup-stack" },
     restoreTesting: { enabled: true, schedule: "cron(0 6 ? * SAT *)", startWindowHours: 24, selectionWindowDays: 7, validationWindowHours: 4 },
     forceDestroy: false,
@@ -130,7 +131,11 @@ function withDefaults(args: AwsBackupPlanArgs): Resolved {
         monthlyOn: args.monthlyOn ?? DEFAULTS.monthlyOn,
         startWindowMinutes: args.startWindowMinutes ?? DEFAULTS.startWindowMinutes,
         completionWindowMinutes: args.completionWindowMinutes ?? DEFAULTS.completionWindowMinutes,
-        vaultLock: { ...DEFAULTS.vaultLock, ...definedOnly(args.vaultLock ?? {}) },
+        vaultLock: {
+            ...DEFAULTS.vaultLock,
+            ...definedOnly(args.vaultLock ?? {}),
+            ...vaultLockBounds(args.vaultLock ?? {}, args.tiers),
+        },
         selectionTag: args.selectionTag ?? DEFAULTS.selectionTag,
         drProvider: args.drProvider,
         drKmsKeyArn: args.drKmsKeyArn,

@@ -79,8 +79,10 @@ export const awsBackupSchema = z.strictObject({
     vaultLock: z.strictObject({
         /** COMPLIANCE locks for good after `changeableForDays`; GOVERNANCE can be removed by privileged users. */
         mode: z.enum(["COMPLIANCE", "GOVERNANCE"]).optional(),
-        minRetentionDays: positiveInt.prefault(7),
-        maxRetentionDays: positiveInt.prefault(400),
+        /** Shortest retention a recovery point in the vault may have; omitted: 7, or the shortest tier's keepDays if shorter. */
+        minRetentionDays: positiveInt.optional(),
+        /** Longest retention a recovery point in the vault may have; omitted: 400, or the longest tier's keepDays if longer. */
+        maxRetentionDays: positiveInt.optional(),
         changeableForDays: z.int().min(3).max(36500).prefault(3),
     }).prefault({}),
     restoreTesting: z.strictObject({

@@ -15,6 +15,7 @@ import {
     restoreTestingConditions,
     restoreTestingName,
     tierSchedules,
+    vaultLockBounds,
     vaultLockSettings,
     type Weekday,
 } from "../../components/aws/documents/awsBackup";
@@ -173,6 +174,22 @@ describe("AWS Backup documents", () => {
                     return accepted === within;
                 },
             ));
+        });
+
+        it("bounds default to 7..400, widened to the tiers; explicit ones win", () => {
+            // given no bounds, tiers outside 7..400, then explicit bounds / when resolved
+            const wide: PlanTiers = { daily: { keepDays: 2 }, weekly: { keepDays: 35 }, monthly: { keepDays: 730 } };
+            // then
+            assert.deepStrictEqual(vaultLockBounds({}, TIERS), { minRetentionDays: 7, maxRetentionDays: 400 });
+            assert.deepStrictEqual(vaultLockBounds({}, wide), { minRetentionDays: 2, maxRetentionDays: 730 });
+            assert.deepStrictEqual(vaultLockBounds({ minRetentionDays: 1, maxRetentionDays: 365 }, TIERS), { minRetentionDays: 1, maxRetentionDays: 365 });
+        });
+
+        it("property: default bounds always admit every tier", () => {
+            fc.assert(fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), (d, w, m) => {
+                const tiers: PlanTiers = { daily: { keepDays: d }, weekly: { keepDays: w }, monthly: { keepDays: m } };
+                return vaultLockSettings({ ...lock, ...vaultLockBounds({}, tiers) }, tiers).minRetentionDays <= Math.min(d, w, m);
+            }));
         });
 
         it("effective mode: COMPLIANCE in prod unless set, GOVERNANCE elsewhere", () => {

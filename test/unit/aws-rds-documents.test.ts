@@ -8,6 +8,7 @@ import {
     rdsParameters,
     rdsTags,
     rdsWindowProblems,
+    replicatesBackups,
     supportsPerformanceInsights,
 } from "../../components/aws/documents/rds";
 import {
@@ -89,6 +90,13 @@ describe("RDS documents", () => {
                 const min = minMaxAllocatedStorageGb(gb);
                 return min * 10 >= gb * 11 && (min - 1) * 10 < gb * 11;
             }));
+        });
+
+        it("backups are replicated only when asked for and there are automated backups", () => {
+            assert.deepStrictEqual(
+                [[true, 7], [true, 0], [false, 7]].map(([r, d]) => replicatesBackups({ replicateBackupsToDr: r as boolean, backupRetentionDays: d as number })),
+                [true, false, false],
+            );
         });
 
         it("burstable micro and small classes have no Performance Insights", () => {

@@ -215,6 +215,25 @@ export function vaultLockSettings(lock: VaultLockInput, tiers: PlanTiers): Vault
     return { ...base, changeableForDays: lock.changeableForDays };
 }
 
+/** Vault lock bounds when none are given: 7..400 days, widened where a tier lies outside. */
+export const DEFAULT_VAULT_LOCK_BOUNDS = { minRetentionDays: 7, maxRetentionDays: 400 } as const;
+
+/**
+ * Vault lock bounds: as given, else the defaults widened to the shortest and longest tier, so
+ * that every tier fits. The defaults stay put while the tiers do: a COMPLIANCE lock cannot
+ * change after its grace period.
+ */
+export function vaultLockBounds(
+    lock: { readonly minRetentionDays?: number; readonly maxRetentionDays?: number },
+    tiers: PlanTiers,
+): { minRetentionDays: number; maxRetentionDays: number } {
+    const keeps = TIERS.map((t) => tiers[t].keepDays);
+    return {
+        minRetentionDays: lock.minRetentionDays ?? Math.min(DEFAULT_VAULT_LOCK_BOUNDS.minRetentionDays, ...keeps),
+        maxRetentionDays: lock.maxRetentionDays ?? Math.max(DEFAULT_VAULT_LOCK_BOUNDS.maxRetentionDays, ...keeps),
+    };
+}
+
 /** COMPLIANCE in prod unless set, GOVERNANCE elsewhere unless set. */
 export function effectiveVaultLockMode(mode: VaultLockMode | undefined, environment: string): VaultLockMode {
     return mode ?? (environment === "prod" ? "COMPLIANCE" : "GOVERNANCE");

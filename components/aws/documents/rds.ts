@@ -82,6 +82,11 @@ export function minMaxAllocatedStorageGb(allocatedGb: number): number {
     return Math.ceil((allocatedGb * 11) / 10);
 }
 
+/** Whether an instance's automated backups are replicated to the DR region: asked for, and there are some. */
+export function replicatesBackups(instance: { readonly replicateBackupsToDr: boolean; readonly backupRetentionDays: number }): boolean {
+    return instance.replicateBackupsToDr && instance.backupRetentionDays > 0;
+}
+
 /** Burstable micro and small classes do not offer Performance Insights. */
 export function supportsPerformanceInsights(instanceClass: string): boolean {
     return !/^db\.t[234]g?\.(micro|small)$/.test(instanceClass);

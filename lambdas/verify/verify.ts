@@ -308,8 +308,7 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
                 return;
             }
             checks.pass("checksum", `sha256 ${downloaded.sha256} and ${downloaded.sizeBytes} bytes match the manifest`);
-            const { path: _path, ...download } = downloaded;
-            outcome = { ...outcome, download };
+            outcome = { ...outcome, download: { sizeBytes: downloaded.sizeBytes, sha256: downloaded.sha256, seconds: downloaded.seconds } };
             let restored: RestoredDatabase;
             try {
                 const preflight = await checkRestorePreconditions(options);
@@ -320,7 +319,7 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
                 checks.skipRest(["rowCounts", "rto"], "the restore failed");
                 return;
             }
-            const seconds = (performance.now() - started) / 1000;
+            const seconds = (performance.now() - started) / 1000 - restored.countSeconds;
             outcome = { ...outcome, restore: { ...restored, seconds } };
             checks.pass("restore", `restored into ${describeTarget(options.target)} with ${jobs} job(s) in ${formatDuration(restored.pgRestoreSeconds)}`, restored.pgRestoreSeconds, "Seconds");
             const mismatched = restored.tables.filter((t) => !t.ok);

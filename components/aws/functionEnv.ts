@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * The environment variables each function's handler reads (lambdas/dump/config.ts DUMP_ENV,
- * lambdas/verify/handler.ts loadVerifyEnv), built from the stack's settings. Values are names,
+ * lambdas/export/config.ts EXPORT_ENV, lambdas/verify/handler.ts loadVerifyEnv), built from the
+ * stack's settings. Values are names,
  * numbers and ARNs only: connection secrets stay in Secrets Manager and are read at run time.
  */
 
@@ -85,6 +86,51 @@ export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pul
         ...(input.maxDumpSizeGiB === undefined ? {} : { DUMP_EXPECTED_MAX_GIB: String(Math.ceil(input.maxDumpSizeGiB)) }),
         METRICS_NAMESPACE: input.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: "pg-backup-dump",
+    };
+}
+
+/** Settings of one database's export function. */
+export interface ExportEnvironmentInput {
+    readonly bucketName: pulumi.Input<string>;
+    /** Key prefix of the exports. */
+    readonly prefix: string;
+    /** Logical database name: key segment and metric dimension. */
+    readonly database: string;
+    readonly secretArn: pulumi.Input<string>;
+    readonly host?: pulumi.Input<string>;
+    readonly port?: number;
+    readonly databaseName?: string;
+    /** The backup CMK's ARN (the bucket policy refuses any other key). */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** `schema.table` (or `table`, in public) and the optional watermark column, as in the stack config. */
+    readonly tables: readonly { readonly table: string; readonly watermarkColumn?: string }[];
+    readonly partSizeMiB: number;
+    readonly metricsNamespace: string;
+}
+
+/** Variables of the export handler (EXPORT_ENV). */
+export function exportEnvironment(input: ExportEnvironmentInput): Record<string, pulumi.Input<string>> {
+    if (input.tables.length === 0) {
+        throw new RangeError("tables: [] is not allowed; expected at least one table to export");
+    }
+    const tables = input.tables.map((t) => {
+        const [schema, table] = t.table.includes(".") ? t.table.split(".", 2) : ["public", t.table];
+        return { schema, table, ...(t.watermarkColumn === undefined ? {} : { column: t.watermarkColumn }) };
+    });
+    return {
+        EXPORT_BUCKET: input.bucketName,
+        EXPORT_PREFIX: input.prefix,
+        DATABASE_NAME: input.database,
+        DB_SECRET_ARN: input.secretArn,
+        ...(input.host === undefined ? {} : { DB_HOST: input.host }),
+        ...(input.port === undefined ? {} : { DB_PORT: String(input.port) }),
+        ...(input.databaseName === undefined ? {} : { DB_NAME: input.databaseName }),
+        DB_SSLMODE: "require",
+        KMS_KEY_ID: input.kmsKeyArn,
+        EXPORT_TABLES: JSON.stringify(tables),
+        EXPORT_PART_SIZE_MIB: String(input.partSizeMiB),
+        METRICS_NAMESPACE: input.metricsNamespace,
+        POWERTOOLS_SERVICE_NAME: "pg-backup-export",
     };
 }
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, settled } from "./awsMockExtras";
+import { childrenOf, settled } from "./functionTestKit";
 import type { BackupAlarmsArgs } from "../../components/aws/backupAlarms";
 
 const ALARMS = "pg-backup-stack:aws:BackupAlarms";

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { MockState, RecordedResource, setupMocks } from "../helpers/mocks";
-import { childrenOf, settled } from "./awsMockExtras";
+import { childrenOf, settled } from "./functionTestKit";
 import type { BackupFunctionArgs } from "../../components/aws/backupFunction";
 
 const COMPONENT = "pg-backup-stack:aws:BackupFunction";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ArgumentError } from "../../cli/args";
+import { parseDrillArgs } from "../../cli/drill";
 import { parseListArgs } from "../../cli/list";
 import { parseRestoreArgs } from "../../cli/restore";
 import { clientConfig, libpqEnv, parsePostgresUrl, redactUrl } from "../../lambdas/shared/pgTarget";
@@ -122,4 +123,27 @@ describe("PostgreSQL versions", () => {
         assert.throws(() => majorOfToolVersion("psql 15"), /cannot read a PostgreSQL version from "psql 15"/);
         assert.throws(() => majorOfVersionNum(15), /server_version_num 15 is not a PostgreSQL version number/);
     });
+});
+
+describe("CLI drill arguments", () => {
+    it("defaults to a throwaway setup with an RTO of 60 and an RPO of 1440 minutes", () => {
+        assert.deepEqual(parseDrillArgs([]), { bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, verbose: false, json: false });
+    });
+
+    it("takes given endpoints and objectives", () => {
+        const parsed = parseDrillArgs(["--database-url", "postgres://u@db:5432/app", "--s3-endpoint", "http://127.0.0.1:9000", "--bucket", "drills", "--rto-minutes", "15", "--json"]);
+        assert.deepEqual(parsed, { databaseUrl: "postgres://u@db:5432/app", s3Endpoint: "http://127.0.0.1:9000", bucket: "drills", rtoSeconds: 900, rpoSeconds: 86_400, scale: 1, verbose: false, json: true });
+    });
+
+    const refusals: [string, readonly string[], string][] = [
+        ["a sample scale with a given database", ["--database-url", "postgres://u@db/app", "--scale", "2"], '--scale: "2" is not allowed with --database-url'],
+        ["a scale of zero", ["--scale", "0"], '--scale: "0" is not allowed; expected a number > 0 and <= 100'],
+        ["a database URL without a database", ["--database-url", "postgres://u@db"], "--database-url: no database name in postgres://u@db"],
+        ["an RTO that is not a whole number of minutes", ["--rto-minutes", "1.5"], '--rto-minutes: "1.5" is not allowed; expected an integer 1..44640'],
+    ];
+    for (const [what, args, message] of refusals) {
+        it(`refuses ${what}`, () => {
+            assert.throws(() => parseDrillArgs(args), (err: unknown) => err instanceof ArgumentError && err.message.startsWith(message));
+        });
+    }
 });

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState, settled } from "./awsMockExtras";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
+import { childrenOf, computeProviderState } from "./awsMockExtras";
 import { emailSubscriptionSuffix } from "../../components/aws/documents/alerts";
 
 const COMPONENT = "pg-backup-stack:aws:AlertTopic";
@@ -27,7 +27,7 @@ describe("AlertTopic (under mocks)", () => {
     it("a KMS-encrypted topic whose policy lets the services publish for this account only", async () => {
         // given a topic with the default publishers
         const alerts = new mod.AlertTopic("alerts", { kmsKeyArn: KEY });
-        await settled(mocks);
+        await settle(mocks);
         // when the topic and its policy are inspected
         const topic = mocks.one(TOPIC, "alerts-topic").inputs;
         const policy = JSON.parse(mocks.one(POLICY, "alerts-policy").inputs["policy"] as string) as {
@@ -46,7 +46,7 @@ describe("AlertTopic (under mocks)", () => {
     it("one email subscription per distinct address, named by the address, filtered to failures", async () => {
         // given two addresses, one repeated in another case
         new mod.AlertTopic("alerts", { kmsKeyArn: KEY, emails: ["oncall@example.com", "DBA@example.com", "Oncall@Example.com"] });
-        await settled(mocks);
+        await settle(mocks);
         // when the subscriptions are inspected
         const subs = mocks.ofType(SUBSCRIPTION);
         // then two email subscriptions, each named by its address's suffix, each with the failure filter
@@ -65,7 +65,7 @@ describe("AlertTopic (under mocks)", () => {
     it("webhook subscriptions are HTTPS and their URLs stay secret, even when given in plain text", async () => {
         // given one webhook URL that arrives as a secret and one that does not
         const alerts = new mod.AlertTopic("alerts", { kmsKeyArn: KEY, webhookUrls: [pulumi.secret(HOOK), HOOK] });
-        await settled(mocks);
+        await settle(mocks);
         // when the subscription is inspected
         const sub = mocks.one(SUBSCRIPTION, "alerts-webhook-0");
         // then it delivers over HTTPS to the URL, which the engine receives marked secret
@@ -79,13 +79,13 @@ describe("AlertTopic (under mocks)", () => {
 
     it("without the failure filter, subscriptions get every message", async () => {
         new mod.AlertTopic("all", { kmsKeyArn: KEY, emails: ["a@example.com"], onlyFailedJobs: false });
-        await settled(mocks);
+        await settle(mocks);
         assert.strictEqual(mocks.ofType(SUBSCRIPTION)[0]?.inputs["filterPolicy"], undefined);
     });
 
     it("every child is parented to the component", async () => {
         new mod.AlertTopic("kids", { kmsKeyArn: KEY, emails: ["a@example.com"], webhookUrls: [HOOK] });
-        await settled(mocks);
+        await settle(mocks);
         assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "kids").sort(), [
             `${SUBSCRIPTION}::kids-email-${emailSubscriptionSuffix("a@example.com")}`,
             `${SUBSCRIPTION}::kids-webhook-0`,
@@ -104,7 +104,7 @@ describe("AlertTopic (under mocks)", () => {
         for (const [what, bad, message] of cases) {
             it(what, async () => {
                 assert.throws(() => new mod.AlertTopic(`bad-${what.replace(/\W+/g, "-")}`, { kmsKeyArn: KEY, ...bad }), message);
-                await settled(mocks);
+                await settle(mocks);
                 assert.deepStrictEqual(mocks.resources.filter((r) => r.type.startsWith("aws:sns/")).map((r) => r.name), []);
             });
         }

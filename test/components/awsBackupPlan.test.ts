@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState, recordProtect, settled } from "./awsMockExtras";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
+import { childrenOf, computeProviderState, recordProtect } from "./awsMockExtras";
 import type { AwsBackupPlanArgs } from "../../components/aws/awsBackupPlan";
 import type { PlanTiers } from "../../components/aws/documents/awsBackup";
 
@@ -71,7 +71,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         // given a production plan with a DR region
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         const plan = new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         // when the vaults and locks are inspected
         const vault = mocks.one(VAULT, "prod-vault");
         const drVault = mocks.one(VAULT, "prod-dr-vault");
@@ -94,7 +94,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         // given a production plan
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         const plan = new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         // when the plan's rules are inspected
         const rules = mocks.one(PLAN, "prod-plan").inputs["rules"] as Rule[];
         const drVaultArn = await unwrap(plan.drVaultArn);
@@ -117,7 +117,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         // given a production plan
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         const plan = new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         // when the selection and the role are inspected
         const selection = mocks.one(SELECTION, "prod-selection").inputs;
         const roleArn = await unwrap(plan.roleArn);
@@ -139,7 +139,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         // given a production plan with restore-test overrides
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         const plan = new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         // when the restore testing plan and selection are inspected
         const testing = mocks.one(TESTING_PLAN, "prod-restore-testing").inputs;
         const selection = mocks.one(TESTING_SELECTION, "prod-restore-testing-rds").inputs;
@@ -164,7 +164,7 @@ describe("AwsBackupPlan (under mocks)", () => {
     it("vault notifications carry failed backups (via COMPLETED states), failed copies and restores to the topic", async () => {
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         const n = mocks.one(NOTIFICATIONS, "prod-notifications").inputs;
         assert.strictEqual(n["snsTopicArn"], TOPIC);
         assert.strictEqual(n["backupVaultName"], "prod-vault-generated");
@@ -174,7 +174,7 @@ describe("AwsBackupPlan (under mocks)", () => {
     it("defaults: one GOVERNANCE-locked vault, no DR copy, no notifications, restore testing on", async () => {
         // given only the key and the tiers
         const plan = new mod.AwsBackupPlan("stg", base);
-        await settled(mocks);
+        await settle(mocks);
         // then
         assert.deepStrictEqual(mocks.ofType(VAULT).map((v) => v.name), ["stg-vault"]);
         const lock = mocks.one(LOCK, "stg-vault-lock").inputs;
@@ -193,7 +193,7 @@ describe("AwsBackupPlan (under mocks)", () => {
 
     it("restore testing can be switched off", async () => {
         const plan = new mod.AwsBackupPlan("off", { ...base, restoreTesting: { enabled: false } });
-        await settled(mocks);
+        await settle(mocks);
         assert.deepStrictEqual([...mocks.ofType(TESTING_PLAN), ...mocks.ofType(TESTING_SELECTION)], []);
         assert.strictEqual(await unwrap(plan.restoreTestingPlanName), undefined);
     });
@@ -201,7 +201,7 @@ describe("AwsBackupPlan (under mocks)", () => {
     it("every child is parented to the component", async () => {
         const dr = new aws.Provider("dr", { region: "eu-central-1" });
         new mod.AwsBackupPlan("prod", production(dr));
-        await settled(mocks);
+        await settle(mocks);
         assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "prod").sort(), [
             `${ATTACHMENT}::prod-role-backup`,
             `${ATTACHMENT}::prod-role-restores`,
@@ -236,7 +236,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         for (const [what, bad, message] of cases) {
             it(what, async () => {
                 assert.throws(() => new mod.AwsBackupPlan("bad", { ...base, ...bad }), message);
-                await settled(mocks);
+                await settle(mocks);
                 assert.deepStrictEqual(mocks.resources.filter((r) => r.type.startsWith("aws:")).map((r) => r.name), []);
             });
         }

@@ -58,22 +58,8 @@ export function recordProtect(): Map<string, boolean> {
     return protect;
 }
 
-/**
- * Waits until no new resource has been recorded for a few ticks: children whose inputs wait
- * on other outputs register after the constructor returns. Bounded: 5 s at most.
- */
-export async function settled(mocks: MockState): Promise<void> {
-    let seen = -1;
-    let quiet = 0;
-    for (let i = 0; i < 250 && quiet < 5; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        if (mocks.resources.length === seen) quiet++;
-        else {
-            seen = mocks.resources.length;
-            quiet = 0;
-        }
-    }
-}
+/** The shared helper's wait for late registrations, under the name other tests import from here. */
+export { settle as settled } from "../helpers/mocks";
 
 /** Children of a component must all be parented to it. */
 export function childrenOf(mocks: MockState, componentType: string, componentName: string): string[] {

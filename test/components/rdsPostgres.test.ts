@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState, RANDOM_HEX, recordProtect, settled } from "./awsMockExtras";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
+import { childrenOf, computeProviderState, RANDOM_HEX, recordProtect } from "./awsMockExtras";
 import type { RdsPostgresArgs } from "../../components/aws/rdsPostgres";
 
 const COMPONENT = "pg-backup-stack:aws:RdsPostgres";
@@ -47,7 +47,7 @@ describe("RdsPostgres (under mocks)", () => {
             drBackupRetentionDays: 7,
             tags: { team: "data" },
         });
-        await settled(mocks);
+        await settle(mocks);
         // when the recorded instance is inspected
         const instance = mocks.one(INSTANCE, "orders-instance").inputs;
         // then storage, backups and access are what the backup policy needs
@@ -96,7 +96,7 @@ describe("RdsPostgres (under mocks)", () => {
     it("defaults: deletion protection on, 7 days of backups, no DR replication, no Pulumi protect", async () => {
         // given only the required arguments
         new mod.RdsPostgres("app", base);
-        await settled(mocks);
+        await settle(mocks);
         // then
         const instance = mocks.one(INSTANCE, "app-instance").inputs;
         assert.strictEqual(instance["deletionProtection"], true);
@@ -113,7 +113,7 @@ describe("RdsPostgres (under mocks)", () => {
     it("an adopted instance keeps its identifier, which also names the final snapshot", async () => {
         // given the identifier of an existing instance
         new mod.RdsPostgres("legacy", { ...base, identifier: "legacy-db-1" });
-        await settled(mocks);
+        await settle(mocks);
         // then
         const instance = mocks.one(INSTANCE, "legacy-instance").inputs;
         assert.strictEqual(instance["identifier"], "legacy-db-1");
@@ -124,7 +124,7 @@ describe("RdsPostgres (under mocks)", () => {
         // given a micro class and a switched-off large one
         new mod.RdsPostgres("small", { ...base, instanceClass: "db.t4g.micro" });
         new mod.RdsPostgres("off", { ...base, performanceInsights: false });
-        await settled(mocks);
+        await settle(mocks);
         // then neither enables it nor names a key for it
         for (const n of ["small-instance", "off-instance"]) {
             const i = mocks.one(INSTANCE, n).inputs;
@@ -135,7 +135,7 @@ describe("RdsPostgres (under mocks)", () => {
 
     it("slow statements are logged when a threshold is given", async () => {
         new mod.RdsPostgres("slow", { ...base, logMinDurationStatementMs: 250 });
-        await settled(mocks);
+        await settle(mocks);
         const params = mocks.one(PARAMS, "slow-params").inputs["parameters"] as { name: string; value: string }[];
         assert.strictEqual(params.find((p) => p.name === "log_min_duration_statement")?.value, "250");
     });
@@ -144,7 +144,7 @@ describe("RdsPostgres (under mocks)", () => {
         // given a component with every optional child
         const dr = new aws.Provider("dr2", { region: "eu-central-1" });
         new mod.RdsPostgres("all", { ...base, replicateBackupsToDr: true, drProvider: dr, drKmsKeyArn: DR_KEY });
-        await settled(mocks);
+        await settle(mocks);
         // then all five children name it as parent
         assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "all").sort(), [
             "aws:rds/instance:Instance::all-instance",
@@ -175,7 +175,7 @@ describe("RdsPostgres (under mocks)", () => {
             it(what, async () => {
                 // given one bad argument / when constructed / then a ResourceError names it
                 assert.throws(() => new mod.RdsPostgres(`bad-${what.replace(/\W+/g, "-")}`, { ...base, ...bad }), message);
-                await settled(mocks);
+                await settle(mocks);
                 // and no RDS resource was declared
                 assert.deepStrictEqual(mocks.resources.filter((r) => r.type.startsWith("aws:rds/")).map((r) => r.name), []);
             });

@@ -8,6 +8,7 @@ import {
     backupMissingAlarm,
     deadLetterQueueAlarm,
     durationNearTimeoutAlarm,
+    exportFailedAlarm,
     freeStorageAlarm,
     functionErrorsAlarm,
     restoreTimeAlarm,
@@ -21,6 +22,8 @@ export interface AlarmedDatabase {
     readonly name: string;
     /** @default true - its dumps are verified: age, size, verification and restore-time alarms */
     readonly verified?: boolean;
+    /** @default false - tables of it are exported: adds the export-failed alarm */
+    readonly exported?: boolean;
     /** @default none - RDS instance identifier: adds the free-storage alarm (needs allocatedStorageGb) */
     readonly instanceIdentifier?: pulumi.Input<string>;
     /** @default none - allocated storage in GiB, the base of the free-storage threshold */
@@ -90,8 +93,8 @@ function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
 /**
  * The backup stack's CloudWatch alarms, each notifying the alert topic when it fires and when it
  * clears: per database, missing backup (freshness against the RPO, no data counts as missing),
- * failed dump, and for verified databases the verified backup age, failed verification, size
- * anomaly and restore time over the RTO; RDS free storage below 20 %; per function, errors,
+ * failed dump, failed table export, and for verified databases the verified backup age, failed
+ * verification, size anomaly and restore time over the RTO; RDS free storage below 20 %; per function, errors,
  * duration near the timeout and a non-empty dead-letter queue.
  */
 export class BackupAlarms extends pulumi.ComponentResource {
@@ -114,13 +117,16 @@ export class BackupAlarms extends pulumi.ComponentResource {
             const base = { prefix, namespace: a.namespace, database: db.name };
             add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, rpoMinutes: a.rpoMinutes, dumpTimeoutSeconds: a.dumpTimeoutSeconds }));
             add(`${db.name}-backup-failed`, backupFailedAlarm(base));
-            if (db.verified ?? true) {
+            if (db.verified !== false) {
                 add(`${db.name}-backup-age`, backupAgeAlarm({
                     ...base, rpoMinutes: a.rpoMinutes, verifyIntervalMinutes: a.verifyIntervalMinutes, verifyTimeoutSeconds: a.verifyTimeoutSeconds,
                 }));
                 add(`${db.name}-verification-failed`, verificationFailedAlarm(base));
                 add(`${db.name}-size-anomaly`, sizeAnomalyAlarm({ ...base, ...a.sizeBounds }));
                 add(`${db.name}-restore-over-rto`, restoreTimeAlarm({ ...base, rtoMinutes: a.rtoMinutes }));
+            }
+            if (db.exported === true) {
+                add(`${db.name}-export-failed`, exportFailedAlarm(base));
             }
             if (db.instanceIdentifier !== undefined && db.allocatedStorageGb !== undefined) {
                 const allocatedStorageGb = db.allocatedStorageGb;

@@ -7,6 +7,8 @@ import { dashboardBody } from "./documents/dashboard";
 export interface DashboardDatabaseArgs {
     /** Logical name (the functions' Database dimension). Required. */
     readonly name: string;
+    /** @default false - tables of it are exported: adds an export graph */
+    readonly exported?: boolean;
     /** @default none - RDS instance identifier: adds its free-storage graph */
     readonly instanceIdentifier?: pulumi.Input<string>;
     /** @default none - allocated storage in GiB: draws the 20 % line on the free-storage graph */
@@ -74,6 +76,7 @@ export class BackupDashboard extends pulumi.ComponentResource {
             name: db.name,
             ...(instanceIdentifier === undefined ? {} : { instanceIdentifier }),
             ...(db.allocatedStorageGb === undefined ? {} : { allocatedStorageGb: db.allocatedStorageGb }),
+            exported: db.exported === true,
         }))));
         const functions = pulumi.all(a.functions.map((fn) => pulumi.all([fn.functionName, fn.deadLetterQueueName]).apply(([functionName, deadLetterQueueName]) => ({
             label: fn.label, functionName, timeoutSeconds: fn.timeoutSeconds, deadLetterQueueName,

@@ -14,7 +14,7 @@ const args: BackupAlarmsArgs = {
     rpoMinutes: 60,
     rtoMinutes: 45,
     databases: [
-        { name: "orders", instanceIdentifier: pulumi.output("orders-db"), allocatedStorageGb: 200 },
+        { name: "orders", instanceIdentifier: pulumi.output("orders-db"), allocatedStorageGb: 200, exported: true },
         { name: "billing", verified: false },
     ],
     functions: [
@@ -35,12 +35,12 @@ describe("BackupAlarms (under mocks)", () => {
     });
 
     it("creates the full set per database and function, verified ones with the verification alarms", async () => {
-        // given one verified database with an RDS instance, one unverified, a dump and a verify function
+        // given one verified and exported database with an RDS instance, one unverified, a dump and a verify function
         new mod.BackupAlarms("pg-backup-prod", args);
         await settled(mocks);
         // when the recorded alarm names are listed
         const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string).sort();
-        // then every alarm the stack promises exists, and no verification alarm for the unverified database
+        // then every alarm the stack promises exists, and neither verification nor export alarms for the other database
         assert.deepStrictEqual(names, [
             "pg-backup-prod-billing-backup-failed",
             "pg-backup-prod-billing-backup-missing",
@@ -50,6 +50,7 @@ describe("BackupAlarms (under mocks)", () => {
             "pg-backup-prod-orders-backup-age",
             "pg-backup-prod-orders-backup-failed",
             "pg-backup-prod-orders-backup-missing",
+            "pg-backup-prod-orders-export-failed",
             "pg-backup-prod-orders-free-storage",
             "pg-backup-prod-orders-restore-over-rto",
             "pg-backup-prod-orders-size-anomaly",
@@ -67,7 +68,7 @@ describe("BackupAlarms (under mocks)", () => {
         // when their actions are read
         const alarms = mocks.ofType(METRIC_ALARM);
         // then each has the topic as alarm and OK action
-        assert.strictEqual(alarms.length, 15);
+        assert.strictEqual(alarms.length, 16);
         for (const alarm of alarms) {
             assert.deepStrictEqual(alarm.inputs["alarmActions"], [TOPIC], `${alarm.name} alarm actions`);
             assert.deepStrictEqual(alarm.inputs["okActions"], [TOPIC], `${alarm.name} OK actions`);
@@ -107,10 +108,10 @@ describe("BackupAlarms (under mocks)", () => {
         // when the children and the output are read
         const children = childrenOf(mocks, ALARMS, "pg-backup-prod");
         const arns = await unwrap(alarms.alarmArns);
-        // then all 15 are children, and the output lists them
-        assert.strictEqual(children.length, 15);
+        // then all 16 are children, and the output lists them
+        assert.strictEqual(children.length, 16);
         assert.strictEqual(children.length, mocks.ofType(METRIC_ALARM).length);
-        assert.strictEqual(arns.length, 15);
+        assert.strictEqual(arns.length, 16);
         assert.ok(arns.every((arn) => arn.startsWith("arn:aws:cloudwatch:")));
     });
 

@@ -9,6 +9,7 @@ import {
     backupMissingAlarm,
     deadLetterQueueAlarm,
     durationNearTimeoutAlarm,
+    exportFailedAlarm,
     freeStorageAlarm,
     functionErrorsAlarm,
     restoreTimeAlarm,
@@ -69,6 +70,14 @@ describe("alarm definitions", () => {
             backupFailedAlarm(db),
             {
                 name: "pg-backup-prod-orders-backup-failed", namespace: "PgBackupStack", metricName: "BackupFailed", dimensions: { Database: "orders" },
+                stat: "Sum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", period: 3600, evaluationPeriods: 1, treatMissingData: "notBreaching",
+            },
+        ],
+        [
+            "table export failed",
+            exportFailedAlarm(db),
+            {
+                name: "pg-backup-prod-orders-export-failed", namespace: "PgBackupStack", metricName: "ExportFailed", dimensions: { Database: "orders" },
                 stat: "Sum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", period: 3600, evaluationPeriods: 1, treatMissingData: "notBreaching",
             },
         ],
@@ -170,7 +179,7 @@ describe("dashboard body", () => {
         namespace: "PgBackupStack",
         rpoMinutes: 60,
         rtoMinutes: 45,
-        databases: [{ name: "orders", instanceIdentifier: "orders-db", allocatedStorageGb: 100 }, { name: "billing" }],
+        databases: [{ name: "orders", instanceIdentifier: "orders-db", allocatedStorageGb: 100, exported: true }, { name: "billing" }],
         functions: [{ label: "verify", functionName: "prod-verify", timeoutSeconds: 900, deadLetterQueueName: "prod-verify-dlq" }],
         alarmArns: ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:b", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a"],
     };
@@ -191,6 +200,7 @@ describe("dashboard body", () => {
             }
         }
         assert.ok(named("FreeStorageSpace", "orders-db"));
+        assert.ok(named("ExportFailed", "orders") && !named("ExportFailed", "billing"), "exports graphed where there are exports");
         assert.ok(!all.some((m) => m[1] === "FreeStorageSpace" && m[3] !== "orders-db"), "no storage graph without an instance");
         assert.ok(named("Errors", "prod-verify") && named("Duration", "prod-verify") && named("ApproximateNumberOfMessagesVisible", "prod-verify-dlq"));
         const age = body.find((w) => w.properties["title"] === "orders: newest backup age (s) vs RPO");

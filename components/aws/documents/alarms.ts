@@ -4,6 +4,7 @@
  *
  * Metric names and dimensions are the ones the functions publish (EMF, dimension `Database`):
  * dump: BackupSucceeded, BackupFailed, BackupSizeBytes, BackupDurationSeconds;
+ * export: ExportSucceeded, ExportFailed, ExportRows, ExportSizeBytes (tables per run);
  * verify: VerificationSucceeded, VerificationFailed, VerificationCheckFailed (+ dimension Check),
  * BackupAgeSeconds, BackupSizeRatio, RestoreSeconds, RestoreWithinRto, CatalogProblems.
  */
@@ -20,6 +21,9 @@ export const FUNCTION_METRICS = {
     backupAgeSeconds: "BackupAgeSeconds",
     backupSizeRatio: "BackupSizeRatio",
     restoreSeconds: "RestoreSeconds",
+    exportSucceeded: "ExportSucceeded",
+    exportFailed: "ExportFailed",
+    exportRows: "ExportRows",
 } as const;
 
 /** The dimension every function metric carries: the database's logical name. */
@@ -172,6 +176,20 @@ export function backupFailedAlarm(input: DatabaseAlarmInput): AlarmDefinition {
         ...databaseAlarm(input, "backup-failed"),
         description: `A dump of ${input.database} failed in the last hour; nothing it wrote counts as a backup. See the dump function's logs.`,
         metricName: FUNCTION_METRICS.backupFailed,
+        statistic: "Sum",
+        ...ONE_HOUR,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+    };
+}
+
+/** A table export failed; its watermark did not advance, so the next run retries those rows. */
+export function exportFailedAlarm(input: DatabaseAlarmInput): AlarmDefinition {
+    return {
+        ...databaseAlarm(input, "export-failed"),
+        description: `Exporting a table of ${input.database} failed in the last hour; its watermark is unchanged and the next run retries. See the export function's logs.`,
+        metricName: FUNCTION_METRICS.exportFailed,
         statistic: "Sum",
         ...ONE_HOUR,
         threshold: 1,

@@ -2,14 +2,16 @@ import { DATABASE_DIMENSION, DURATION_ALARM_RATIO, FREE_STORAGE_RATIO, FUNCTION_
 
 /**
  * The CloudWatch dashboard of the backup stack: alarm states on top, then one row per database
- * (backups, verification, age against the RPO, restore time against the RTO, size, free
- * storage), then one row per function (invocations and errors, duration against the timeout,
+ * (backups, verification, age against the RPO, restore time against the RTO, size, exports,
+ * free storage), then one row per function (invocations and errors, duration against the timeout,
  * dead letters). A pure function of plain values; the JSON is deterministic.
  */
 
 export interface DashboardDatabase {
     /** Logical name (the Database dimension). */
     readonly name: string;
+    /** Tables of it are exported: adds an export graph. */
+    readonly exported?: boolean;
     /** RDS instance identifier, when the stack knows it: adds a free-storage graph. */
     readonly instanceIdentifier?: string;
     /** Allocated storage in GiB: draws the 20 % line on the free-storage graph. */
@@ -130,6 +132,13 @@ function databaseRow(input: DashboardInput, db: DashboardDatabase): Omit<Widget,
             m(FUNCTION_METRICS.backupDurationSeconds, "Maximum", "duration (s)", { yAxis: "right" }),
         ]),
     ];
+    if (db.exported === true) {
+        row.push(graph(input, `${db.name}: table exports`, [
+            m(FUNCTION_METRICS.exportSucceeded, "Sum", "tables exported"),
+            m(FUNCTION_METRICS.exportFailed, "Sum", "tables failed"),
+            m(FUNCTION_METRICS.exportRows, "Sum", "rows", { yAxis: "right" }),
+        ]));
+    }
     if (db.instanceIdentifier !== undefined) {
         row.push(graph(input, `${db.name}: RDS free storage (bytes)`, [["AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", db.instanceIdentifier, { stat: "Minimum", label: "free" }]], {
             period: 300,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { definedOnly } from "./context";
 import {
     backupAssumeRolePolicy,
     BackupDocumentError,
@@ -145,11 +146,6 @@ function withDefaults(args: AwsBackupPlanArgs): Resolved {
         protect: args.protect ?? DEFAULTS.protect,
         tags: args.tags ?? DEFAULTS.tags,
     };
-}
-
-/** Drops keys whose value is undefined, so that spreading over defaults keeps the defaults. */
-function definedOnly<T extends object>(o: T): Partial<T> {
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Longest component name: the vault's generated name (`<name>-dr-vault-` + 7 characters) must fit AWS Backup's 50. */

@@ -228,6 +228,10 @@ export class RdsPostgres extends pulumi.ComponentResource {
             port: this.port,
             masterUserSecretArn: this.masterUserSecretArn,
             latestRestorableTime: this.latestRestorableTime,
+            resourceId: this.resourceId,
+            subnetGroupName: this.subnetGroupName,
+            securityGroupIds: this.securityGroupIds,
+            parameterGroupName: this.parameterGroupName,
             finalSnapshotIdentifier: this.finalSnapshotIdentifier,
             drAutomatedBackupsArn: this.drAutomatedBackupsArn,
         });

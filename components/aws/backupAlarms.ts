@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import {
     AlarmDefinition,
-    alarmWindow,
+    fitsAlarmWindow,
     backupAgeAlarm,
     backupFailedAlarm,
     backupMissingAlarm,
@@ -42,8 +42,10 @@ export interface AlarmedFunction {
 export interface BackupAlarmsArgs {
     /** SNS topic every alarm notifies, on ALARM and on OK. Required. */
     readonly alertTopicArn: pulumi.Input<string>;
-    /** Recovery point objective in minutes: backup freshness thresholds. Required. */
+    /** Recovery point objective in minutes. Required. */
     readonly rpoMinutes: number;
+    /** @default rpoMinutes - age a backup may reach before it counts as missing (the dump schedule's longest gap when point-in-time recovery carries the RPO) */
+    readonly backupMaxAgeMinutes?: number;
     /** Recovery time objective in minutes: restore-time threshold. Required. */
     readonly rtoMinutes: number;
     /** Databases to watch. Required (may be empty when only functions are watched). */
@@ -52,7 +54,7 @@ export interface BackupAlarmsArgs {
     readonly functions: readonly AlarmedFunction[];
     /** @default 900 - the dump functions' timeout: a snapshot taken within the RPO may report up to this much later */
     readonly dumpTimeoutSeconds?: number;
-    /** @default 1440 - longest gap between two verify runs, in minutes: the age alarm's window */
+    /** @default 1440 - longest gap between two verify runs, in minutes: the age alarm's window (beyond 7 days it checks at each run only) */
     readonly verifyIntervalMinutes?: number;
     /** @default 900 - the verify function's timeout */
     readonly verifyTimeoutSeconds?: number;
@@ -80,6 +82,7 @@ const DEFAULTS = {
 function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
     return {
         ...args,
+        backupMaxAgeMinutes: args.backupMaxAgeMinutes ?? args.rpoMinutes,
         dumpTimeoutSeconds: args.dumpTimeoutSeconds ?? DEFAULTS.dumpTimeoutSeconds,
         verifyIntervalMinutes: args.verifyIntervalMinutes ?? DEFAULTS.verifyIntervalMinutes,
         verifyTimeoutSeconds: args.verifyTimeoutSeconds ?? DEFAULTS.verifyTimeoutSeconds,
@@ -94,8 +97,8 @@ function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
  * The backup stack's CloudWatch alarms, each notifying the alert topic when it fires and when it
  * clears: per database, missing backup (freshness against the RPO, no data counts as missing),
  * failed dump, failed table export, and for verified databases the verified backup age, failed
- * verification, size anomaly and restore time over the RTO; RDS free storage below 20 %; per function, errors,
- * duration near the timeout and a non-empty dead-letter queue.
+ * verification, size anomaly and restore time over the RTO; RDS free storage below 20 %; per
+ * function, errors, duration near the timeout and a non-empty dead-letter queue.
  */
 export class BackupAlarms extends pulumi.ComponentResource {
     /** ARNs of every alarm, for the dashboard. */
@@ -115,11 +118,15 @@ export class BackupAlarms extends pulumi.ComponentResource {
 
         for (const db of a.databases) {
             const base = { prefix, namespace: a.namespace, database: db.name };
-            add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, rpoMinutes: a.rpoMinutes, dumpTimeoutSeconds: a.dumpTimeoutSeconds }));
+            if (fitsAlarmWindow(a.backupMaxAgeMinutes * 60 + a.dumpTimeoutSeconds)) {
+                add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, maxAgeMinutes: a.backupMaxAgeMinutes, dumpTimeoutSeconds: a.dumpTimeoutSeconds }));
+            } else {
+                pulumi.log.warn(`${db.name}: no missing-backup alarm; backups may be ${a.backupMaxAgeMinutes} min apart, longer than the 7 days a CloudWatch alarm looks back`, this);
+            }
             add(`${db.name}-backup-failed`, backupFailedAlarm(base));
             if (db.verified !== false) {
                 add(`${db.name}-backup-age`, backupAgeAlarm({
-                    ...base, rpoMinutes: a.rpoMinutes, verifyIntervalMinutes: a.verifyIntervalMinutes, verifyTimeoutSeconds: a.verifyTimeoutSeconds,
+                    ...base, maxAgeMinutes: a.backupMaxAgeMinutes, verifyIntervalMinutes: a.verifyIntervalMinutes, verifyTimeoutSeconds: a.verifyTimeoutSeconds,
                 }));
                 add(`${db.name}-verification-failed`, verificationFailedAlarm(base));
                 add(`${db.name}-size-anomaly`, sizeAnomalyAlarm({ ...base, ...a.sizeBounds }));
@@ -175,19 +182,9 @@ export class BackupAlarms extends pulumi.ComponentResource {
         checkInt(fail, "rpoMinutes", a.rpoMinutes, 1, 44640);
         checkInt(fail, "rtoMinutes", a.rtoMinutes, 1, 44640);
         checkInt(fail, "dumpTimeoutSeconds", a.dumpTimeoutSeconds, 1, 900);
-        checkInt(fail, "verifyIntervalMinutes", a.verifyIntervalMinutes, 1, 10080);
+        checkInt(fail, "verifyIntervalMinutes", a.verifyIntervalMinutes, 1, 527040);
         checkInt(fail, "verifyTimeoutSeconds", a.verifyTimeoutSeconds, 1, 900);
-        const windows: [string, number][] = [
-            ["rpoMinutes", a.rpoMinutes * 60 + a.dumpTimeoutSeconds],
-            ["verifyIntervalMinutes", a.verifyIntervalMinutes * 60 + a.verifyTimeoutSeconds],
-        ];
-        for (const [key, seconds] of windows) {
-            try {
-                alarmWindow(seconds);
-            } catch (err) {
-                throw fail(`${key}: ${a[key as "rpoMinutes" | "verifyIntervalMinutes"]} makes a freshness window of ${seconds} s (with the function timeout); ${err instanceof Error ? err.message : String(err)}`);
-            }
-        }
+        checkInt(fail, "backupMaxAgeMinutes", a.backupMaxAgeMinutes, 1, 527040);
         if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(a.namespace)) {
             throw fail(`namespace: "${a.namespace}" is not allowed; expected 1-255 of letters, digits and . _ / # : -`);
         }

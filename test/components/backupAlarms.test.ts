@@ -61,6 +61,20 @@ describe("BackupAlarms (under mocks)", () => {
         ]);
     });
 
+    it("judges freshness by the allowed backup age, and leaves the missing-backup alarm out when backups may be over 7 days apart", async () => {
+        // given point-in-time recovery carrying the RPO, so that daily dumps are enough, and then weekly-plus dumps
+        new mod.BackupAlarms("daily", { ...args, backupMaxAgeMinutes: 1440 });
+        new mod.BackupAlarms("rare", { ...args, alarmNamePrefix: "rare", backupMaxAgeMinutes: 10080 });
+        await settled(mocks);
+        // when the freshness alarms are read
+        const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string);
+        // then the daily one waits a day plus the dump timeout, and the rare one has no missing-backup alarm
+        assert.strictEqual(mocks.one(METRIC_ALARM, "daily-orders-backup-missing").inputs["evaluationPeriods"], 25);
+        assert.strictEqual(mocks.one(METRIC_ALARM, "daily-orders-backup-age").inputs["threshold"], 86_400);
+        assert.ok(!names.includes("rare-orders-backup-missing"));
+        assert.ok(names.includes("rare-orders-backup-age"), "verification still judges the age");
+    });
+
     it("every alarm notifies the alert topic on ALARM and on OK", async () => {
         // given the alarms
         new mod.BackupAlarms("pg-backup-prod", args);
@@ -117,7 +131,7 @@ describe("BackupAlarms (under mocks)", () => {
 
     describe("refuses bad arguments", () => {
         const cases: [string, Partial<BackupAlarmsArgs>, RegExp][] = [
-            ["an RPO a CloudWatch alarm cannot look back over", { rpoMinutes: 10080 }, /rpoMinutes: 10080 makes a freshness window of 605400 s/],
+            ["an RPO out of range", { rpoMinutes: 0 }, /rpoMinutes: 0 is out of range 1\.\.44640/],
             ["two functions with one label", { functions: [args.functions[0]!, { ...args.functions[1]!, label: "dump-orders" }] }, /functions\[1\]\.label: "dump-orders" is used twice/],
             ["an instance without its storage size", { databases: [{ name: "orders", instanceIdentifier: "orders-db" }] }, /databases\[0\]: instanceIdentifier and allocatedStorageGb go together/],
             ["nothing to watch", { databases: [], functions: [] }, /both are empty/],

@@ -43,7 +43,7 @@ describe("alarm definitions", () => {
     const table: [string, AlarmDefinition, Shape][] = [
         [
             "missing backup: no BackupSucceeded within RPO + dump timeout, missing data breaches",
-            backupMissingAlarm({ ...db, rpoMinutes: 60, dumpTimeoutSeconds: 900 }),
+            backupMissingAlarm({ ...db, maxAgeMinutes: 60, dumpTimeoutSeconds: 900 }),
             {
                 name: "pg-backup-prod-orders-backup-missing", namespace: "PgBackupStack", metricName: "BackupSucceeded", dimensions: { Database: "orders" },
                 stat: "Sum", threshold: 1, comparisonOperator: "LessThanThreshold", period: 4500, evaluationPeriods: 1, treatMissingData: "breaching",
@@ -51,7 +51,7 @@ describe("alarm definitions", () => {
         ],
         [
             "missing backup with a two-day RPO: hourly periods, all must breach",
-            backupMissingAlarm({ ...db, rpoMinutes: 2880, dumpTimeoutSeconds: 900 }),
+            backupMissingAlarm({ ...db, maxAgeMinutes: 2880, dumpTimeoutSeconds: 900 }),
             {
                 name: "pg-backup-prod-orders-backup-missing", namespace: "PgBackupStack", metricName: "BackupSucceeded", dimensions: { Database: "orders" },
                 stat: "Sum", threshold: 1, comparisonOperator: "LessThanThreshold", period: 3600, evaluationPeriods: 49, treatMissingData: "breaching",
@@ -59,10 +59,18 @@ describe("alarm definitions", () => {
         ],
         [
             "backup age from verification above the RPO, over one verify interval",
-            backupAgeAlarm({ ...db, rpoMinutes: 60, verifyIntervalMinutes: 1440, verifyTimeoutSeconds: 900 }),
+            backupAgeAlarm({ ...db, maxAgeMinutes: 60, verifyIntervalMinutes: 1440, verifyTimeoutSeconds: 900 }),
             {
                 name: "pg-backup-prod-orders-backup-age", namespace: "PgBackupStack", metricName: "BackupAgeSeconds", dimensions: { Database: "orders" },
                 stat: "Maximum", threshold: 3600, comparisonOperator: "GreaterThanThreshold", period: 3600, evaluationPeriods: 25, treatMissingData: "breaching",
+            },
+        ],
+        [
+            "backup age with monthly verification: judged at each run, state kept in between",
+            backupAgeAlarm({ ...db, maxAgeMinutes: 1440, verifyIntervalMinutes: 44640, verifyTimeoutSeconds: 900 }),
+            {
+                name: "pg-backup-prod-orders-backup-age", namespace: "PgBackupStack", metricName: "BackupAgeSeconds", dimensions: { Database: "orders" },
+                stat: "Maximum", threshold: 86400, comparisonOperator: "GreaterThanThreshold", period: 86400, evaluationPeriods: 1, treatMissingData: "ignore",
             },
         ],
         [
@@ -149,8 +157,8 @@ describe("alarm definitions", () => {
 
     it("refuses inputs that would make an alarm meaningless", () => {
         // given bad inputs; when built; then each throws naming the input
-        assert.throws(() => backupMissingAlarm({ ...db, rpoMinutes: 0, dumpTimeoutSeconds: 900 }), /rpoMinutes: 0 is not allowed/);
-        assert.throws(() => backupMissingAlarm({ ...db, rpoMinutes: 10080, dumpTimeoutSeconds: 900 }), /window: 605700 seconds is out of range/);
+        assert.throws(() => backupMissingAlarm({ ...db, maxAgeMinutes: 0, dumpTimeoutSeconds: 900 }), /maxAgeMinutes: 0 is not allowed/);
+        assert.throws(() => backupMissingAlarm({ ...db, maxAgeMinutes: 10080, dumpTimeoutSeconds: 900 }), /window: 605700 seconds is out of range/);
         assert.throws(() => restoreTimeAlarm({ ...db, database: " ", rtoMinutes: 60 }), /database: "" is not allowed/);
         assert.throws(() => freeStorageAlarm({ prefix: "p", database: "orders", instanceIdentifier: "db", allocatedStorageGb: 100, freeRatio: 1.5 }), /freeRatio: 1\.5 is out of range/);
         assert.throws(() => durationNearTimeoutAlarm({ prefix: "p", label: "dump", functionName: "f", timeoutSeconds: -1 }), /timeoutSeconds: -1 is not allowed/);

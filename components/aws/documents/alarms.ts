@@ -128,18 +128,24 @@ function databaseAlarm(input: DatabaseAlarmInput, suffix: string): Pick<AlarmDef
     return { name: `${input.prefix}-${input.database}-${suffix}`, namespace: input.namespace, dimensions: { [DATABASE_DIMENSION]: input.database } };
 }
 
+/** Whether CloudWatch can watch a window this long (at most 7 days). */
+export function fitsAlarmWindow(seconds: number): boolean {
+    return Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_ALARM_WINDOW_SECONDS;
+}
+
 /**
- * Missing backup: no successful dump reported within the RPO plus the dump's timeout (a dump
- * that started, i.e. took its snapshot, within the RPO may report success up to its timeout
- * later). No data at all counts as missing.
+ * Missing backup: no successful dump reported within the allowed age (the RPO, or the dump
+ * schedule's longest gap when point-in-time recovery carries the RPO) plus the dump's timeout:
+ * a dump that started, i.e. took its snapshot, in time may report success up to its timeout
+ * later. No data at all counts as missing. Windows beyond 7 days cannot be watched (throws).
  */
-export function backupMissingAlarm(input: DatabaseAlarmInput & { readonly rpoMinutes: number; readonly dumpTimeoutSeconds: number }): AlarmDefinition {
-    positive("rpoMinutes", input.rpoMinutes);
+export function backupMissingAlarm(input: DatabaseAlarmInput & { readonly maxAgeMinutes: number; readonly dumpTimeoutSeconds: number }): AlarmDefinition {
+    positive("maxAgeMinutes", input.maxAgeMinutes);
     positive("dumpTimeoutSeconds", input.dumpTimeoutSeconds);
-    const window = alarmWindow(input.rpoMinutes * 60 + input.dumpTimeoutSeconds);
+    const window = alarmWindow(input.maxAgeMinutes * 60 + input.dumpTimeoutSeconds);
     return {
         ...databaseAlarm(input, "backup-missing"),
-        description: `No successful dump of ${input.database} reported in the last ${window.period * window.evaluationPeriods / 60} minutes (RPO ${input.rpoMinutes} min plus the dump timeout). Check the dump function's logs and its dead-letter queue; run an on-demand dump.`,
+        description: `No successful dump of ${input.database} reported in the last ${window.period * window.evaluationPeriods / 60} minutes (${input.maxAgeMinutes} min allowed age plus the dump timeout). Check the dump function's logs and its dead-letter queue; run an on-demand dump.`,
         metricName: FUNCTION_METRICS.backupSucceeded,
         statistic: "Sum",
         ...window,
@@ -150,23 +156,27 @@ export function backupMissingAlarm(input: DatabaseAlarmInput & { readonly rpoMin
 }
 
 /**
- * Backup age seen by verification: the newest backup's age above the RPO, or no age reported
- * within one verification interval (plus the verify timeout) - then nobody is checking.
+ * Backup age seen by verification above the allowed age. When verify runs at least weekly, no
+ * age reported within one verification interval (plus its timeout) also alarms: nobody is
+ * checking. With rarer verification the alarm keeps its state between runs instead.
  */
-export function backupAgeAlarm(input: DatabaseAlarmInput & { readonly rpoMinutes: number; readonly verifyIntervalMinutes: number; readonly verifyTimeoutSeconds: number }): AlarmDefinition {
-    positive("rpoMinutes", input.rpoMinutes);
+export function backupAgeAlarm(input: DatabaseAlarmInput & { readonly maxAgeMinutes: number; readonly verifyIntervalMinutes: number; readonly verifyTimeoutSeconds: number }): AlarmDefinition {
+    positive("maxAgeMinutes", input.maxAgeMinutes);
     positive("verifyIntervalMinutes", input.verifyIntervalMinutes);
     positive("verifyTimeoutSeconds", input.verifyTimeoutSeconds);
-    const window = alarmWindow(input.verifyIntervalMinutes * 60 + input.verifyTimeoutSeconds);
+    const seconds = input.verifyIntervalMinutes * 60 + input.verifyTimeoutSeconds;
+    const watched = fitsAlarmWindow(seconds);
     return {
         ...databaseAlarm(input, "backup-age"),
-        description: `The newest verified backup of ${input.database} is older than the RPO (${input.rpoMinutes} min), or the verify function reported no age in its last interval. Check the dump and verify functions.`,
+        description: `The newest verified backup of ${input.database} is older than ${input.maxAgeMinutes} min` +
+            (watched ? ", or the verify function reported no age in its last interval." : " (checked at each verification).") +
+            " Check the dump and verify functions.",
         metricName: FUNCTION_METRICS.backupAgeSeconds,
         statistic: "Maximum",
-        ...window,
-        threshold: input.rpoMinutes * 60,
+        ...(watched ? alarmWindow(seconds) : { period: MAX_ALARM_PERIOD_SECONDS, evaluationPeriods: 1, datapointsToAlarm: 1 }),
+        threshold: input.maxAgeMinutes * 60,
         comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "breaching",
+        treatMissingData: watched ? "breaching" : "ignore",
     };
 }
 

@@ -1,3 +1,4 @@
+import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { pitrMeetsRpo, tierTimeline } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -39,8 +40,10 @@ export function guarantees(c: StackConfig): Guarantee[] {
                 : "RDS automated backups OFF";
         out.push({ control: `Database ${db.name}`, value: `${pitr}; dumps${db.verify ? " restore-verified" : ""}${db.exportTables.length > 0 ? `; ${db.exportTables.length} table export(s)` : ""}` });
     }
-    if (c.aws.backup.enabled && c.aws.databases.length > 0) {
-        out.push({ control: "AWS Backup", value: `plan ${c.aws.backup.schedule}, vault lock ${c.aws.backup.vaultLock.mode ?? (c.isProd ? "COMPLIANCE" : "GOVERNANCE")} ${c.aws.backup.vaultLock.minRetentionDays}..${c.aws.backup.vaultLock.maxRetentionDays} days, copy to ${c.regions.dr}` });
+    if (c.aws.backup.enabled && c.aws.databases.some((d) => d.instance !== undefined)) {
+        const bounds = vaultLockBounds(c.aws.backup.vaultLock, c.retention);
+        const mode = effectiveVaultLockMode(c.aws.backup.vaultLock.mode, c.environment);
+        out.push({ control: "AWS Backup", value: `plan ${c.aws.backup.schedule}, vault lock ${mode} ${bounds.minRetentionDays}..${bounds.maxRetentionDays} days, copy to ${c.regions.dr}` });
     }
     for (const s of c.azure?.servers ?? []) {
         out.push({ control: `Azure server ${s.name}`, value: `backup retention ${s.backupRetentionDays} days, geo-redundant backup ${(s.geoRedundantBackup ?? c.isProd) ? "on" : "off"}, HA ${s.highAvailability}` });

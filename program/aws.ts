@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "../components/aws/alertTopic";
 import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
+import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
 import { BackupKey } from "../components/aws/backupKey";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
@@ -129,21 +130,21 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
 
     const b = config.aws.backup;
     const managed = databases.filter((d) => d.instance !== undefined);
+    const planTiers = Object.fromEntries(TIER_NAMES.map((t) => {
+        const cold = b.coldStorageAfterDays[t];
+        return [t, { keepDays: config.retention[t].keepDays, ...(cold !== undefined ? { coldStorageAfterDays: cold } : {}) }];
+    })) as PlanTiers;
     const backupPlan = !b.enabled || managed.length === 0 ? undefined : new AwsBackupPlan("rds", {
         kmsKeyArn: key.keyArn,
-        tiers: Object.fromEntries(TIER_NAMES.map((t) => {
-            const cold = b.coldStorageAfterDays[t];
-            return [t, { keepDays: config.retention[t].keepDays, ...(cold !== undefined ? { coldStorageAfterDays: cold } : {}) }];
-        })) as Record<(typeof TIER_NAMES)[number], { keepDays: number; coldStorageAfterDays?: number }>,
+        tiers: planTiers,
         schedule: b.schedule,
         weeklyOn: config.retention.weeklyOn,
         monthlyOn: config.retention.monthlyOn,
         startWindowMinutes: b.startWindowMinutes,
         completionWindowMinutes: b.completionWindowMinutes,
         vaultLock: {
-            mode: b.vaultLock.mode ?? (config.isProd ? "COMPLIANCE" : "GOVERNANCE"),
-            minRetentionDays: b.vaultLock.minRetentionDays,
-            maxRetentionDays: b.vaultLock.maxRetentionDays,
+            mode: effectiveVaultLockMode(b.vaultLock.mode, config.environment),
+            ...vaultLockBounds(b.vaultLock, planTiers),
             changeableForDays: b.vaultLock.changeableForDays,
         },
         selectionTag,
@@ -157,7 +158,9 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
             selectionWindowDays: b.restoreTesting.selectionWindowDays,
             validationWindowHours: b.restoreTesting.validationWindowHours,
             ...(b.restoreTesting.dbInstanceClass !== undefined ? { dbInstanceClass: b.restoreTesting.dbInstanceClass } : {}),
-            ...(managed[0]?.instance !== undefined ? { dbSubnetGroupName: managed[0].instance.subnetGroupName } : {}),
+            ...(managed[0]?.instance !== undefined
+                ? { dbSubnetGroupName: managed[0].instance.subnetGroupName, vpcSecurityGroupIds: managed[0].instance.securityGroupIds }
+                : {}),
         },
         forceDestroy: s.forceDestroy,
         protect: config.protect,

@@ -1,3 +1,151 @@
-import type { Rule } from "../findings";
+import { Finding, Rule, error, warning } from "../findings";
+import type { ParsedConfig } from "../schema";
+import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
+import { pitrMeetsRpo } from "./foundation";
+import { engineMajor } from "../../components/aws/documents/rds";
 
-export const rules: readonly Rule[] = [];
+/** Days of function logs production keeps at least (a year of audit trail). */
+export const PROD_MIN_LOG_RETENTION_DAYS = 365;
+/** Lambda stops every run after 15 minutes. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+/** S3 multipart uploads have at most this many parts. */
+export const S3_MAX_PARTS = 10_000;
+/** Largest dump the dump function expects when none is configured (its DUMP_EXPECTED_MAX_GIB default). */
+export const DEFAULT_MAX_DUMP_GIB = 100;
+/** First pg_dump major with lz4 and zstd compression. */
+export const METHOD_COMPRESSION_MAJOR = 16;
+/** Levels pg_dump accepts per compression method. */
+export const COMPRESSION_LEVELS = { gzip: { min: 1, max: 9 }, lz4: { min: 1, max: 12 }, zstd: { min: 1, max: 22 } } as const;
+/** A CloudWatch alarm looks back at most 7 days. */
+export const MAX_ALARM_LOOKBACK_MINUTES = 7 * 1440;
+
+/** Oldest client the function image installs (the oldest Amazon Linux 2023 packages). */
+export const MIN_IMAGE_PG_MAJOR = 15;
+
+/**
+ * Major version of the PostgreSQL client in the function image: as configured, else the newest
+ * major among the databases the stack creates, at least 15 (pg_dump dumps older servers too).
+ */
+export function imageClientMajor(c: ParsedConfig): number {
+    if (c.functions.image.pgMajor !== undefined) return c.functions.image.pgMajor;
+    const majors = c.aws.databases.flatMap((db) => {
+        const major = db.instance === undefined ? undefined : engineMajor(db.instance.engineVersion);
+        return major === undefined ? [] : [major];
+    });
+    return Math.max(MIN_IMAGE_PG_MAJOR, ...majors);
+}
+
+/** Production keeps the functions' logs at least a year. */
+export const prodLogRetention: Rule = (c) =>
+    c.environment === "prod" && c.functions.logRetentionDays < PROD_MIN_LOG_RETENTION_DAYS
+        ? [error("functions.logRetentionDays", c.functions.logRetentionDays,
+            `is below ${PROD_MIN_LOG_RETENTION_DAYS} days; prod keeps the backup functions' logs (the audit trail of every dump and verification) at least a year: use 365, 400, 545, 731 or more`)]
+        : [];
+
+/**
+ * The verify function measures a restore against the RTO inside one Lambda run: a timeout below
+ * the RTO (where Lambda allows more) turns restores that meet the RTO into timeouts.
+ */
+export const verifyTimeoutCoversRto: Rule = (c) => {
+    const rtoSeconds = c.objectives.rtoMinutes * 60;
+    const needed = Math.min(rtoSeconds, LAMBDA_MAX_TIMEOUT_SECONDS);
+    const timeout = c.functions.verify.timeoutSeconds;
+    if (timeout >= needed) return [];
+    return [warning("functions.verify.timeoutSeconds", timeout,
+        `is shorter than the RTO (objectives.rtoMinutes ${c.objectives.rtoMinutes} = ${rtoSeconds} s): a restore that takes longer than ${timeout} s but still meets the RTO is reported as a failed verification (timeout), not as a restore within the RTO; use at least ${needed}`)];
+};
+
+/** Tables to export need an export schedule; an export schedule without tables runs for nothing. */
+export const exportScheduleMatchesTables: Rule = (c) => {
+    const exporting = c.aws.databases.map((db, i) => ({ db, i })).filter(({ db }) => db.exportTables.length > 0);
+    if (exporting.length > 0 && c.schedules.export === undefined) {
+        const where = exporting.map(({ db, i }) => `aws.databases[${i}] (${db.name})`).join(", ");
+        return [error("schedules.export", undefined, `is required: ${where} list exportTables, which only the export schedule runs; set e.g. "rate(1 hour)"`)];
+    }
+    if (exporting.length === 0 && c.schedules.export !== undefined) {
+        return [warning("schedules.export", c.schedules.export, "is set but no database lists exportTables: no export function is deployed; remove it or add exportTables")];
+    }
+    return [];
+};
+
+/** lz4 and zstd need a pg_dump of 16 or newer; each method has its own level range. */
+export const compressionSupported: Rule = (c) => {
+    const { method, level } = c.functions.compression;
+    const out: Finding[] = [];
+    const client = imageClientMajor(c);
+    if ((method === "lz4" || method === "zstd") && client < METHOD_COMPRESSION_MAJOR) {
+        out.push(error("functions.compression.method", method,
+            `needs pg_dump ${METHOD_COMPRESSION_MAJOR} or newer, but the function image has the PostgreSQL ${client} client (functions.image.pgMajor${c.functions.image.pgMajor === undefined ? ", from the databases' engine versions" : ""}): pg_dump ${client} only compresses with gzip (-Z 1-9). Use gzip, or set functions.image.pgMajor to ${METHOD_COMPRESSION_MAJOR} or more`));
+    }
+    if (method !== "none") {
+        const range = COMPRESSION_LEVELS[method];
+        if (level < range.min || level > range.max) {
+            out.push(error("functions.compression.level", level, `is out of range for ${method}: allowed ${range.min}..${range.max} (a low level is fastest: pg_dump's compression is usually the bottleneck)`));
+        }
+    }
+    return out;
+};
+
+/** A configured client major must be at least as new as every server it dumps (pg_dump refuses newer servers). */
+export const clientCoversServers: Rule = (c) => c.aws.databases.flatMap((db, i) => {
+    const configured = c.functions.image.pgMajor;
+    const major = db.instance === undefined ? undefined : engineMajor(db.instance.engineVersion);
+    if (configured === undefined || major === undefined || major <= configured) return [];
+    return [error("functions.image.pgMajor", configured,
+        `is older than aws.databases[${i}].instance.engineVersion "${db.instance?.engineVersion}" (${db.name}): pg_dump refuses servers newer than itself; set functions.image.pgMajor to at least ${major}`)];
+});
+
+/** S3 takes at most 10,000 parts: part size x 10,000 must hold the largest dump. */
+export const partSizeFitsDump: Rule = (c) => {
+    const maxGiB = c.functions.maxDumpSizeGiB ?? DEFAULT_MAX_DUMP_GIB;
+    const partMiB = c.functions.partSizeMiB;
+    const capacityGiB = (partMiB * S3_MAX_PARTS) / 1024;
+    if (capacityGiB >= maxGiB) return [];
+    const neededMiB = Math.ceil((maxGiB * 1024) / S3_MAX_PARTS);
+    const source = c.functions.maxDumpSizeGiB === undefined ? `the default expected maximum of ${DEFAULT_MAX_DUMP_GIB} GiB (set functions.maxDumpSizeGiB)` : `functions.maxDumpSizeGiB (${maxGiB} GiB)`;
+    return [error("functions.partSizeMiB", partMiB,
+        `holds at most ${capacityGiB.toFixed(1)} GiB in S3's ${S3_MAX_PARTS} parts, less than ${source}: use at least ${neededMiB}`)];
+};
+
+/** Verify downloads the dump to /tmp for a parallel restore: /tmp must hold the largest dump. */
+export const verifyScratchFitsDump: Rule = (c) => {
+    const maxGiB = c.functions.maxDumpSizeGiB;
+    if (maxGiB === undefined || !c.aws.databases.some((db) => db.verify)) return [];
+    const neededMb = Math.ceil(maxGiB * 1024);
+    const have = c.functions.verify.ephemeralStorageMb;
+    if (have >= neededMb) return [];
+    const fix = neededMb <= 10240
+        ? `use at least ${neededMb}`
+        : "Lambda's /tmp holds at most 10240 MB, so dumps this large cannot be verified by the function: verify them with the CLI on a host with enough disk, or set verify: false on the databases";
+    return [error("functions.verify.ephemeralStorageMb", have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which verify downloads before restoring; ${fix}`)];
+};
+
+/** Minutes a backup may age before it counts as missing: the RPO, or the dump gap when point-in-time recovery carries the RPO. */
+export function backupMaxAgeMinutes(c: ParsedConfig): number {
+    if (!pitrMeetsRpo(c)) return c.objectives.rpoMinutes;
+    try {
+        return Math.max(c.objectives.rpoMinutes, longestGapMinutes(parseSchedule(c.schedules.dump)));
+    } catch (err) {
+        if (err instanceof ScheduleError) return c.objectives.rpoMinutes;
+        throw err;
+    }
+}
+
+/** The missing-backup alarm looks back over the allowed age plus the dump timeout: CloudWatch allows 7 days. */
+export const freshnessAlarmFits: Rule = (c) => {
+    const minutes = backupMaxAgeMinutes(c) + c.functions.dump.timeoutSeconds / 60;
+    if (minutes <= MAX_ALARM_LOOKBACK_MINUTES) return [];
+    return [warning("schedules.dump", c.schedules.dump,
+        `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
+};
+
+export const rules: readonly Rule[] = [
+    prodLogRetention,
+    verifyTimeoutCoversRto,
+    exportScheduleMatchesTables,
+    compressionSupported,
+    clientCoversServers,
+    partSizeFitsDump,
+    verifyScratchFitsDump,
+    freshnessAlarmFits,
+];

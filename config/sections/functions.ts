@@ -16,8 +16,11 @@ export const functionsSchema = z.strictObject({
     verify: sizing(2048, 900, 10240),
     /** The container image all three functions run. */
     image: z.strictObject({
-        /** Major version of pg_dump/pg_restore in the image (Amazon Linux 2023 packages postgresql15..17): at least every server's major. */
-        pgMajor: z.int().min(15).max(17).prefault(15),
+        /**
+         * Major version of pg_dump/pg_restore in the image (Amazon Linux 2023 packages postgresql15..17):
+         * at least every server's major. Default: the newest major among the databases, at least 15.
+         */
+        pgMajor: z.int().min(15).max(17).optional(),
         /** CPU architecture of the image and of the functions. */
         platform: z.enum(["linux/amd64", "linux/arm64"]).prefault("linux/amd64"),
         /** Images kept in the ECR repository; older ones expire. */

@@ -6,6 +6,7 @@ import {
     FUNCTION_KINDS,
     FunctionKind,
     FunctionPolicyInput,
+    WATERMARK_PATTERN,
     dumpRolePolicy,
     exportRolePolicy,
     lambdaAssumeRolePolicy,
@@ -59,7 +60,7 @@ export interface BackupFunctionArgs {
     readonly bucketArn: pulumi.Input<string>;
     /** Key prefix the function works under: the dumps' (dump, verify) or the exports' (export). Required. */
     readonly prefix: string;
-    /** @default "*\/_watermarks/*" - export only: key pattern below the prefix of the watermark objects the role may read back */
+    /** @default WATERMARK_PATTERN (`<database>/_watermarks/<file>`, the export function's layout) - export only: key pattern below the prefix of the objects the role may read back */
     readonly watermarkPattern?: string;
     /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
     readonly kmsKeyArn: pulumi.Input<string>;
@@ -106,7 +107,7 @@ type Resolved = Required<Omit<BackupFunctionArgs, "network">> & {
 
 const DEFAULTS = {
     architecture: "x86_64" as const,
-    watermarkPattern: "*/_watermarks/*",
+    watermarkPattern: WATERMARK_PATTERN,
     secretKmsKeyArns: [] as readonly pulumi.Input<string>[],
     memoryMb: 1024,
     timeoutSeconds: 900,

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import fc from "fast-check";
 import {
     FunctionPolicyInput,
+    WATERMARK_PATTERN,
     dumpRolePolicy,
     exportRolePolicy,
     imageLifecyclePolicy,
@@ -13,6 +14,8 @@ import {
     verifyRolePolicy,
 } from "../../components/aws/documents/functionPolicies";
 import { PolicyDocument, PolicyStatement } from "../../components/aws/documents/policyDocument";
+import { watermarkKey } from "../../lambdas/export/export";
+import { databasePrefix, dumpKey, manifestKey } from "../../lambdas/shared/keys";
 
 const BUCKET = "arn:aws:s3:::pg-backups-prod";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111-2222";
@@ -107,7 +110,7 @@ describe("function role policies", () => {
     });
 
     describe("export", () => {
-        const doc = exportRolePolicy({ ...input, prefix: "exports", watermarkPattern: "*/_watermarks/*" });
+        const doc = exportRolePolicy({ ...input, prefix: "exports", watermarkPattern: WATERMARK_PATTERN });
         const table: [string, Request, boolean][] = [
             ["writes an export", { action: "s3:PutObject", resource: `${BUCKET}/exports/orders/public.orders/2026/x.csv.gz` }, true],
             ["writes a watermark", { action: "s3:PutObject", resource: `${BUCKET}/exports/orders/_watermarks/public.orders.json` }, true],
@@ -156,7 +159,7 @@ describe("function role policies", () => {
                     // given a role built for any prefix and any secrets
                     const prefix = segments.join("/");
                     const secretArns = secretNames.map((n) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${n}`);
-                    for (const doc of [dumpRolePolicy({ ...input, prefix, secretArns }), exportRolePolicy({ ...input, prefix, secretArns, watermarkPattern: "*/_watermarks/*" })]) {
+                    for (const doc of [dumpRolePolicy({ ...input, prefix, secretArns }), exportRolePolicy({ ...input, prefix, secretArns, watermarkPattern: WATERMARK_PATTERN })]) {
                         // when a destructive request on an object under that prefix is evaluated
                         // then it is refused
                         assert.strictEqual(permits(doc, { action, resource: `${BUCKET}/${prefix}/db/x.dump` }), false);
@@ -176,6 +179,24 @@ describe("function role policies", () => {
                 assert.strictEqual(JSON.stringify(dumpRolePolicy({ ...input, secretArns: arns })), JSON.stringify(dumpRolePolicy({ ...input, secretArns: [...arns].reverse() })));
             }),
         );
+    });
+
+    it("grants exactly the keys the functions write and read (their own key builders)", () => {
+        // given the keys the dump, export and verify code use
+        const dump = dumpKey("backups", "orders", "weekly", new Date(Date.UTC(2026, 10, 22, 3, 5)), "r1a2");
+        const wm = watermarkKey("exports", "orders", { schema: "sales", table: "orders", column: "updated_at" });
+        const dumpDoc = dumpRolePolicy(input);
+        const exportDoc = exportRolePolicy({ ...input, prefix: "exports", watermarkPattern: WATERMARK_PATTERN });
+        const verifyDoc = verifyRolePolicy(input);
+        // when the requests each function makes are evaluated
+        // then each is allowed to its function and no further
+        assert.ok(permits(dumpDoc, { action: "s3:PutObject", resource: `${BUCKET}/${dump}` }));
+        assert.ok(permits(dumpDoc, { action: "s3:PutObject", resource: `${BUCKET}/${manifestKey(dump)}` }));
+        assert.ok(permits(verifyDoc, { action: "s3:GetObject", resource: `${BUCKET}/${manifestKey(dump)}` }));
+        assert.ok(permits(verifyDoc, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": databasePrefix("backups", "orders") } }));
+        assert.ok(permits(exportDoc, { action: "s3:GetObject", resource: `${BUCKET}/${wm}` }));
+        assert.ok(permits(exportDoc, { action: "s3:PutObject", resource: `${BUCKET}/${wm}` }));
+        assert.ok(!permits(exportDoc, { action: "s3:GetObject", resource: `${BUCKET}/exports/orders/sales.orders/2026/11/22/x.csv.gz` }));
     });
 
     describe("refuses inputs that would widen the grant", () => {

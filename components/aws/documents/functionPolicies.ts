@@ -198,12 +198,11 @@ export function dumpRolePolicy(input: FunctionPolicyInput): PolicyDocument {
     ]);
 }
 
-/** Where the export function keeps its watermarks: `<exportPrefix>/<database>/_watermarks/...`. */
+/** Key pattern, below the export prefix, of the export function's watermarks (`<database>/_watermarks/<schema>.<table>.json`). */
+export const WATERMARK_PATTERN = "*/_watermarks/*";
+
 export interface ExportPolicyInput extends FunctionPolicyInput {
-    /**
-     * Key pattern of the watermark objects below the export prefix, e.g. `* /_watermarks/*`
-     * (written without the space): the only objects the export role may read back.
-     */
+    /** Key pattern of the watermark objects below the export prefix (WATERMARK_PATTERN): the only objects the export role may read back. */
     readonly watermarkPattern: string;
 }
 

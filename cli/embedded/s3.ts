@@ -9,13 +9,16 @@
  * - AbortMultipartUpload and ListMultipartUploads: missing in s3rver; this harness adds both on top
  *   of s3rver's own upload directory so the abort path runs end to end against an HTTP server.
  */
-import { ListMultipartUploadsCommand, S3Client, CreateBucketCommand, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
 import { freePort } from "./postgres";
+import { localS3ClientConfig } from "./s3Client";
+
+export { localS3ClientConfig } from "./s3Client";
 
 export interface EmbeddedS3 {
     /** `http://127.0.0.1:<port>` */
@@ -37,23 +40,6 @@ export interface EmbeddedS3ClientOptions {
     readonly endpoint?: string;
     /** @default 3 - attempts per request, retries included */
     readonly maxAttempts?: number;
-}
-
-/** Credentials s3rver accepts; they protect nothing and exist only so requests are signed as on AWS. */
-const DUMMY_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-
-/** Client settings for an S3-compatible endpoint on loopback. */
-export function localS3ClientConfig(endpoint: string, maxAttempts = 3): S3ClientConfig {
-    return {
-        endpoint,
-        region: "us-east-1",
-        forcePathStyle: true,
-        credentials: DUMMY_CREDENTIALS,
-        maxAttempts,
-        // s3rver does not decode aws-chunked bodies with trailing checksums; send checksums only where S3 requires them.
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-    };
 }
 
 const UPLOADS_DIR = "._S3rver_uploads";

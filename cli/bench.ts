@@ -1,0 +1,441 @@
+/**
+ * `npm run bench`: on a generated database of a chosen size, measures side by side
+ * - the ceiling: pg_dump -Fc with the same compression, straight to /dev/null;
+ * - the plain pipeline: pg_dump (plain SQL) | gzip to a file, then the file uploaded;
+ * - our dump pipeline (the real dump core, compiled to JavaScript, in its own process) to S3;
+ * - pg_restore of our dump with one job and with N jobs.
+ * Prints a table, then one JSON line with the figures.
+ */
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { createReadStream, openSync, closeSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import ts from "typescript";
+import { compressionArgs, DEFAULT_COMPRESSION, parseCompression } from "../lambdas/dump/pgDump";
+import { manifestKey } from "../lambdas/shared/keys";
+import type { BackupManifest, Compression } from "../lambdas/shared/manifest";
+import { libpqEnv, parsePostgresUrl, type PgTarget } from "../lambdas/shared/pgTarget";
+import type { Log } from "../lambdas/shared/ports";
+import { majorOfToolVersion, toolVersion } from "../lambdas/shared/pgTools";
+import { restoreBackup } from "../lambdas/shared/restore";
+import { uploadObject } from "../lambdas/shared/upload";
+import type { BenchDumpReport, BenchDumpRequest } from "./embedded/benchDump";
+import { createDatabase, query, startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
+import { startS3, type EmbeddedS3 } from "./embedded/s3";
+
+const MB = 1024 * 1024;
+const BUCKET = "bench-backups";
+/** pgbench grows by about this much per scale unit (100,000 accounts with their index). */
+const MB_PER_PGBENCH_SCALE = 15;
+/** A fresh database with pgbench's empty tables takes about this much. */
+const BASE_DATABASE_MB = 8;
+
+export interface BenchOptions {
+    /** Approximate size of the generated database. @default 1024 */
+    readonly sizeMb: number;
+    /** pg_restore jobs for the parallel restore. @default min(4, CPUs) but at least 2 */
+    readonly jobs: number;
+    /** Compression for the ceiling and our pipeline. @default gzip:1 */
+    readonly compression: Compression;
+    /** Multipart part size. @default 16 */
+    readonly partSizeMb: number;
+    /** Runs of each dump pipeline, interleaved; the fastest of each counts. @default 3 */
+    readonly repeat: number;
+    /** Parts uploaded in parallel. @default 2 */
+    readonly uploadConcurrency: number;
+}
+
+export class BenchArgsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "BenchArgsError";
+    }
+}
+
+export const BENCH_USAGE = [
+    "usage: npm run bench -- [options]",
+    "",
+    "  --size-mb N              approximate database size to generate (default 1024; 16..102400)",
+    "  --jobs N                 pg_restore jobs for the parallel restore (default min(4, CPUs), at least 2)",
+    "  --compression SPEC       gzip[:1-9], lz4[:1-12], zstd[:1-22] or none, for the ceiling and our pipeline (default gzip:1)",
+    "  --part-size-mb N         multipart part size (default 16; 5..5120)",
+    "  --upload-concurrency N   parts uploaded in parallel (default 2; 1..16)",
+    "  --repeat N               runs of each dump pipeline, interleaved; the fastest counts (default 3; 1..20)",
+    "  --help                   this text",
+].join("\n");
+
+function intArg(name: string, value: string | undefined, min: number, max: number): number {
+    if (value === undefined || !/^\d+$/.test(value)) {
+        throw new BenchArgsError(`${name}: ${value === undefined ? "missing value" : `"${value}" is not an integer`}; expected ${min}..${max}`);
+    }
+    const n = Number(value);
+    if (n < min || n > max) {
+        throw new BenchArgsError(`${name}: ${n} is out of range ${min}..${max}`);
+    }
+    return n;
+}
+
+/** Parses the command line; "help" when help was asked for. Accepts `--flag value` and `--flag=value`. */
+export function parseBenchArgs(args: readonly string[], cpus: number = availableParallelism()): BenchOptions | "help" {
+    let sizeMb = 1024;
+    let jobs = Math.max(2, Math.min(4, cpus));
+    let compression = DEFAULT_COMPRESSION;
+    let partSizeMb = 16;
+    let uploadConcurrency = 2;
+    let repeat = 3;
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i] ?? "";
+        const eq = arg.indexOf("=");
+        const flag = eq > 0 ? arg.slice(0, eq) : arg;
+        const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+        switch (flag) {
+            case "--help":
+            case "-h":
+                return "help";
+            case "--size-mb":
+                sizeMb = intArg(flag, value(), 16, 102_400);
+                break;
+            case "--jobs":
+                jobs = intArg(flag, value(), 1, 64);
+                break;
+            case "--compression": {
+                const spec = value();
+                if (spec === undefined) {
+                    throw new BenchArgsError("--compression: missing value; expected gzip[:1-9], lz4[:1-12], zstd[:1-22] or none");
+                }
+                try {
+                    compression = parseCompression(spec, "--compression");
+                } catch (err) {
+                    throw new BenchArgsError(err instanceof Error ? err.message : String(err));
+                }
+                break;
+            }
+            case "--part-size-mb":
+                partSizeMb = intArg(flag, value(), 5, 5120);
+                break;
+            case "--upload-concurrency":
+                uploadConcurrency = intArg(flag, value(), 1, 16);
+                break;
+            case "--repeat":
+                repeat = intArg(flag, value(), 1, 20);
+                break;
+            default:
+                throw new BenchArgsError(`unknown option "${arg}"; see --help`);
+        }
+    }
+    return { sizeMb, jobs, compression, partSizeMb, uploadConcurrency, repeat };
+}
+
+/** pgbench scale factor for about `sizeMb` of database. */
+export function pgbenchScale(sizeMb: number): number {
+    return Math.max(1, Math.round((sizeMb - BASE_DATABASE_MB) / MB_PER_PGBENCH_SCALE));
+}
+
+export interface BenchMeasurements {
+    readonly databaseBytes: number;
+    readonly ceilingSeconds: number;
+    readonly plainDumpSeconds: number;
+    readonly plainUploadSeconds: number;
+    readonly plainBytes: number;
+    readonly oursSeconds: number;
+    readonly oursBytes: number;
+    readonly oursPeakRssBytes: number;
+    readonly oursBaselineRssBytes: number;
+    readonly restoreSerialSeconds: number;
+    readonly restoreParallelSeconds: number;
+    readonly jobs: number;
+    readonly rowCountsMatch: boolean;
+}
+
+export interface BenchFigures {
+    readonly databaseMb: number;
+    readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number };
+    readonly plain: { readonly dumpSeconds: number; readonly uploadSeconds: number; readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number };
+    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number };
+    /** Our throughput over the ceiling's (1.0 = as fast as pg_dump alone). */
+    readonly oursToCeiling: number;
+    /** The plain pipeline's total time over ours (above 1 = ours is faster). */
+    readonly speedupOverPlain: number;
+    readonly restore: { readonly serialSeconds: number; readonly parallelSeconds: number; readonly jobs: number; readonly rowCountsMatch: boolean };
+}
+
+const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Throughput is database megabytes per second of wall time, so every pipeline is measured against the same amount of work. */
+export function computeFigures(m: BenchMeasurements): BenchFigures {
+    for (const [name, v] of Object.entries(m)) {
+        if (typeof v === "number" && (!Number.isFinite(v) || v < 0)) {
+            throw new Error(`measurement ${name}: ${v} is not a non-negative number`);
+        }
+    }
+    for (const name of ["ceilingSeconds", "oursSeconds", "plainDumpSeconds"] as const) {
+        if (m[name] === 0) {
+            throw new Error(`measurement ${name}: 0 s cannot give a throughput`);
+        }
+    }
+    const databaseMb = m.databaseBytes / MB;
+    const plainSeconds = m.plainDumpSeconds + m.plainUploadSeconds;
+    return {
+        databaseMb: round(databaseMb, 1),
+        ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1) },
+        plain: {
+            dumpSeconds: round(m.plainDumpSeconds),
+            uploadSeconds: round(m.plainUploadSeconds),
+            seconds: round(plainSeconds),
+            mbPerSecond: round(databaseMb / plainSeconds, 1),
+            sizeMb: round(m.plainBytes / MB, 1),
+        },
+        ours: {
+            seconds: round(m.oursSeconds),
+            mbPerSecond: round(databaseMb / m.oursSeconds, 1),
+            sizeMb: round(m.oursBytes / MB, 1),
+            peakRssMb: round(m.oursPeakRssBytes / MB, 1),
+            baselineRssMb: round(m.oursBaselineRssBytes / MB, 1),
+        },
+        oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
+        speedupOverPlain: round(plainSeconds / m.oursSeconds, 2),
+        restore: { serialSeconds: round(m.restoreSerialSeconds), parallelSeconds: round(m.restoreParallelSeconds), jobs: m.jobs, rowCountsMatch: m.rowCountsMatch },
+    };
+}
+
+export function renderTable(f: BenchFigures, o: BenchOptions): string {
+    const compression = o.compression.method === "none" ? "none" : `${o.compression.method}:${o.compression.level}`;
+    const rows: [string, string, string, string][] = [
+        ["step", "seconds", "MB/s (database)", "notes"],
+        ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}`],
+        [
+            "pg_dump | gzip > file, then upload",
+            f.plain.seconds.toFixed(2),
+            f.plain.mbPerSecond.toFixed(1),
+            `dump+gzip ${f.plain.dumpSeconds.toFixed(2)} s, upload ${f.plain.uploadSeconds.toFixed(2)} s, ${f.plain.sizeMb.toFixed(1)} MB`,
+        ],
+        [
+            "our dump pipeline to S3",
+            f.ours.seconds.toFixed(2),
+            f.ours.mbPerSecond.toFixed(1),
+            `${f.ours.sizeMb.toFixed(1)} MB, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB`,
+        ],
+        ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
+        [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
+    ];
+    const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+    const line = (r: readonly string[]): string => r.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ").trimEnd();
+    const [header, ...body] = rows;
+    return [`database ${f.databaseMb.toFixed(1)} MB (requested ${o.sizeMb} MB); fastest of ${o.repeat} run${o.repeat === 1 ? "" : "s"} per pipeline, peak RSS the highest`, line(header ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+function progress(message: string): void {
+    process.stderr.write(`[bench] ${message}\n`);
+}
+
+const quietLog: Log = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message, extra) => progress(`warning: ${message} ${JSON.stringify(extra ?? {})}`),
+    error: (message, extra) => progress(`error: ${message} ${JSON.stringify(extra ?? {})}`),
+};
+
+/** Runs a command to completion; rejects with its stderr tail on a non-zero exit. Stdout goes to `stdoutFd` when given. */
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, stdoutFd?: number, input?: string): Promise<string> {
+    return new Promise((resolvePromise, reject) => {
+        const child = spawn(file, args, { env, stdio: [input === undefined ? "ignore" : "pipe", stdoutFd ?? "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout?.on("data", (c: Buffer) => {
+            out += c.toString("utf8");
+        });
+        child.stderr?.on("data", (c: Buffer) => {
+            err = (err + c.toString("utf8")).slice(-4000);
+        });
+        if (input !== undefined) {
+            child.stdin?.end(input);
+        }
+        child.once("error", reject);
+        child.once("close", (code, signal) => {
+            if (code === 0) {
+                resolvePromise(out);
+            } else {
+                reject(new Error(`${file} ${args.join(" ")} failed (${signal ?? `exit ${String(code)}`}): ${err.trim()}`));
+            }
+        });
+    });
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+    const t0 = performance.now();
+    const value = await fn();
+    return { value, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function listTs(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+            out.push(...(await listTs(path)));
+        } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
+            out.push(path);
+        }
+    }
+    return out;
+}
+
+/** Compiles the measured process and what it imports to plain JavaScript (transpile only) in `outDir`. */
+async function buildMeasuredProcess(repo: string, outDir: string): Promise<string> {
+    const sources = [...(await listTs(join(repo, "lambdas"))), join(repo, "cli", "embedded", "benchDump.ts"), join(repo, "cli", "embedded", "s3Client.ts")];
+    for (const src of sources) {
+        const js = ts.transpileModule(await readFile(src, "utf8"), {
+            compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+            fileName: src,
+        }).outputText;
+        const dest = join(outDir, relative(repo, src)).replace(/\.ts$/, ".js");
+        await mkdir(dirname(dest), { recursive: true });
+        await writeFile(dest, js);
+    }
+    return join(outDir, "cli", "embedded", "benchDump.js");
+}
+
+async function generateDatabase(pg: EmbeddedPostgres, sizeMb: number): Promise<number> {
+    await createDatabase(pg.url(), "bench");
+    const scale = pgbenchScale(sizeMb);
+    const target = parsePostgresUrl(pg.url("bench"), "bench database");
+    progress(`generating about ${sizeMb} MB with pgbench -i -s ${scale} (server-side)`);
+    await run(join(pg.binDir, "pgbench"), ["-i", "-s", String(scale), "-I", "dtGvp", "-q"], { PATH: process.env.PATH ?? "", ...libpqEnv(target) });
+    const rows = await query<{ size: string }>(pg.url("bench"), "SELECT pg_database_size('bench') AS size");
+    return Number(rows[0]?.size);
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+    let options: BenchOptions | "help";
+    try {
+        options = parseBenchArgs(args);
+    } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        console.error(BENCH_USAGE);
+        return 2;
+    }
+    if (options === "help") {
+        console.log(BENCH_USAGE);
+        return 0;
+    }
+    const o = options;
+    const repo = resolve(__dirname, "..");
+    const work = await mkdtemp(join(tmpdir(), "pgbs-bench-"));
+    const started: { pg?: EmbeddedPostgres; s3?: EmbeddedS3 } = {};
+    try {
+        progress("starting PostgreSQL and S3 on loopback");
+        const pg = (started.pg = await startPostgres({ settings: { shared_buffers: "256MB", max_wal_size: "4GB", checkpoint_timeout: "30min" } }));
+        const s3 = (started.s3 = await startS3());
+        await s3.createBucket(BUCKET);
+        const databaseBytes = await generateDatabase(pg, o.sizeMb);
+        const target = parsePostgresUrl(pg.url("bench"), "bench database");
+        const pgDump = join(pg.binDir, "pg_dump");
+        const childEnv = { PATH: process.env.PATH ?? "", ...libpqEnv(target) };
+        const measured = await buildMeasuredProcess(repo, join(work, "build"));
+        const compression = compressionArgs(o.compression, majorOfToolVersion(await toolVersion(pgDump)));
+
+        const request: BenchDumpRequest = {
+            settings: {
+                database: "bench",
+                bucket: BUCKET,
+                prefix: "bench",
+                pgDumpPath: pgDump,
+                kmsKeyId: "alias/bench",
+                compression: o.compression,
+                partSizeBytes: o.partSizeMb * MB,
+                uploadConcurrency: o.uploadConcurrency,
+            },
+            target,
+            s3Endpoint: s3.endpoint,
+        };
+        const plainFile = join(work, "plain.sql.gz");
+        const runs: { ceiling: number; ours: BenchDumpReport; plainDump: number; plainUpload: number; plainBytes: number }[] = [];
+        for (let r = 1; r <= o.repeat; r++) {
+            progress(`run ${r}/${o.repeat}: ceiling, pg_dump -Fc > /dev/null`);
+            const devNull = openSync("/dev/null", "w");
+            const ceiling = await timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() =>
+                closeSync(devNull),
+            );
+
+            progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
+            const oursOut = await run(process.execPath, [measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined, JSON.stringify(request));
+            const ours = JSON.parse(oursOut.trim().split("\n").pop() ?? "{}") as BenchDumpReport;
+
+            progress(`run ${r}/${o.repeat}: plain pipeline, pg_dump | gzip > file, then upload`);
+            const plainDump = await timed(() => run("bash", ["-c", 'set -o pipefail; "$0" --no-password | gzip > "$1"', pgDump, plainFile], childEnv));
+            const plainBytes = (await stat(plainFile)).size;
+            const plainUpload = await timed(() =>
+                uploadObject(
+                    {
+                        client: s3.client(),
+                        bucket: BUCKET,
+                        key: `plain/plain-${r}.sql.gz`,
+                        body: createReadStream(plainFile),
+                        contentType: "application/gzip",
+                        kmsKeyId: "alias/bench",
+                        tags: { tier: "daily" },
+                        partSizeBytes: o.partSizeMb * MB,
+                        queueSize: o.uploadConcurrency,
+                    },
+                    quietLog,
+                ),
+            );
+            await rm(plainFile, { force: true });
+            runs.push({ ceiling: ceiling.seconds, ours, plainDump: plainDump.seconds, plainUpload: plainUpload.seconds, plainBytes });
+        }
+        const fastest = <T>(pick: (x: (typeof runs)[number]) => number, value: (x: (typeof runs)[number]) => T): T =>
+            value(runs.reduce((best, x) => (pick(x) < pick(best) ? x : best)));
+        const ours = fastest((x) => x.ours.durationMs, (x) => x.ours);
+        const plain = fastest((x) => x.plainDump + x.plainUpload, (x) => x);
+
+        const manifest = JSON.parse(
+            (await (await s3.client().send(new GetObjectCommand({ Bucket: BUCKET, Key: manifestKey(ours.key) }))).Body?.transformToString("utf8")) ?? "{}",
+        ) as BackupManifest;
+        const restoreInto = async (database: string, jobs: number): Promise<{ seconds: number; match: boolean }> => {
+            progress(`pg_restore with ${jobs} job${jobs === 1 ? "" : "s"}`);
+            const restoreTarget: PgTarget = { ...target, database };
+            const r = await restoreBackup({ s3: s3.client(), bucket: BUCKET, manifest, target: restoreTarget, jobs, binDir: pg.binDir, tempDir: work, log: quietLog });
+            return { seconds: r.pgRestoreSeconds, match: r.rowCountsMatch };
+        };
+        const serial = await restoreInto("restore_serial", 1);
+        const parallel = await restoreInto("restore_parallel", o.jobs);
+
+        const figures = computeFigures({
+            databaseBytes,
+            ceilingSeconds: Math.min(...runs.map((x) => x.ceiling)),
+            plainDumpSeconds: plain.plainDump,
+            plainUploadSeconds: plain.plainUpload,
+            plainBytes: plain.plainBytes,
+            oursSeconds: ours.durationMs / 1000,
+            oursBytes: ours.sizeBytes,
+            oursPeakRssBytes: Math.max(...runs.map((x) => x.ours.peakRssBytes)),
+            oursBaselineRssBytes: Math.min(...runs.map((x) => x.ours.baselineRssBytes)),
+            restoreSerialSeconds: serial.seconds,
+            restoreParallelSeconds: parallel.seconds,
+            jobs: o.jobs,
+            rowCountsMatch: serial.match && parallel.match,
+        });
+        console.log(renderTable(figures, o));
+        console.log(
+            JSON.stringify({
+                sizeMbRequested: o.sizeMb,
+                compression: o.compression,
+                partSizeMb: o.partSizeMb,
+                uploadConcurrency: o.uploadConcurrency,
+                repeat: o.repeat,
+                runs: runs.map((x) => ({ ceilingSeconds: round(x.ceiling), oursSeconds: round(x.ours.durationMs / 1000), plainSeconds: round(x.plainDump + x.plainUpload), oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1) })),
+                ...figures,
+            }),
+        );
+        return figures.restore.rowCountsMatch ? 0 : 1;
+    } catch (err) {
+        console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+        return 1;
+    } finally {
+        await started.s3?.stop();
+        await started.pg?.stop();
+        await rm(work, { recursive: true, force: true });
+    }
+}

@@ -139,6 +139,14 @@ export const freshnessAlarmFits: Rule = (c) => {
         `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
 };
 
+/** A verification server the verify function has no network path to fails every restore. */
+export const verificationServerReachable: Rule = (c) => {
+    const v = c.functions.verification;
+    if (v.credentialsSecretArn === undefined || (v.securityGroupIds ?? []).length > 0 || (v.cidrBlocks ?? []).length > 0) return [];
+    return [warning("functions.verification.securityGroupIds", undefined,
+        "is not set, nor functions.verification.cidrBlocks: the verify function gets no network path to the verification server beyond the databases' own security groups; give the server's security group (or CIDR block)")];
+};
+
 export const rules: readonly Rule[] = [
     prodLogRetention,
     verifyTimeoutCoversRto,
@@ -148,4 +156,5 @@ export const rules: readonly Rule[] = [
     partSizeFitsDump,
     verifyScratchFitsDump,
     freshnessAlarmFits,
+    verificationServerReachable,
 ];

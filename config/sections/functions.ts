@@ -35,8 +35,13 @@ export const functionsSchema = z.strictObject({
     }).prefault({}),
     /** Where the verify function restores into scratch databases. */
     verification: z.strictObject({
-        /** Secret (username, password, host, port, dbname) of the verification server; dbname is the maintenance database. */
+        /** Secret (username, password, host, port) of the verification server; scratch databases are created from its `postgres` database. */
         credentialsSecretArn: secretArn.optional(),
+        /** Security groups of the verification server: the verify function gets egress to them and an ingress rule on them. */
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
+        /** CIDR blocks of the verification server, when it is reached by address rather than security group. */
+        cidrBlocks: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/)).optional(),
+        port: z.int().min(1).max(65535).prefault(5432),
     }).prefault({}),
     /** Largest dump expected, in GiB: checked against the part size and the verify function's /tmp. */
     maxDumpSizeGiB: z.number().positive().optional(),

@@ -13,12 +13,14 @@ import {
     prodLogRetention,
     rules,
     verifyScratchFitsDump,
+    verificationServerReachable,
     verifyTimeoutCoversRto,
 } from "../../config/rules/functions";
 import { validConfig, validate } from "../helpers/config";
 
 /** What the foundation rules need of a prod stack, so that only the function rules speak. */
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
+const VERIFY_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:verify-server-AbC";
 
 interface Case {
     readonly rule: string;
@@ -120,6 +122,12 @@ const CASES: readonly Case[] = [
         good: validConfig({ "objectives.rpoMinutes": 15, "schedules.dump": "cron(0 2 * * ? *)" }),
         path: "schedules.dump", severity: "warning", message: /lets backups be 7 d.* apart; a CloudWatch alarm looks back at most 7 days/,
     },
+    {
+        rule: "verificationServerReachable",
+        bad: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET } }),
+        good: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET, securityGroupIds: ["sg-0abc"] } }),
+        path: "functions.verification.securityGroupIds", severity: "warning", message: /no network path to the verification server/,
+    },
 ];
 
 function show(findings: readonly Finding[]): string {
@@ -135,7 +143,11 @@ describe("configuration validation: function rules", () => {
 
     it("every rule is registered", () => {
         // given the module's rules; when the validator's list is read; then each of them is in it
-        for (const rule of [prodLogRetention, verifyTimeoutCoversRto, exportScheduleMatchesTables, compressionSupported, clientCoversServers, partSizeFitsDump, verifyScratchFitsDump, freshnessAlarmFits]) {
+        const all = [
+            prodLogRetention, verifyTimeoutCoversRto, exportScheduleMatchesTables, compressionSupported, clientCoversServers,
+            partSizeFitsDump, verifyScratchFitsDump, freshnessAlarmFits, verificationServerReachable,
+        ];
+        for (const rule of all) {
             assert.ok(rules.includes(rule) && ALL_RULES.includes(rule), rule.name);
         }
     });

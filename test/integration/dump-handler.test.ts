@@ -4,90 +4,17 @@ import type { Context } from "aws-lambda";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { captureOutput, coldStart as load, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
 import { getTags, listKeys } from "../helpers/recorders";
 
-const HANDLER = "../../lambdas/dump/handler";
+const HANDLER = require.resolve("../../lambdas/dump/handler");
 const PASSWORD = "handler-pw-91c2";
 const BUCKET = "handler-test-bucket";
 
 type Handler = (event: unknown, context: Context) => Promise<DumpResult>;
 
-interface Emf {
-    readonly _aws: { readonly CloudWatchMetrics: readonly { readonly Namespace: string; readonly Dimensions: readonly string[][] }[] };
-    readonly [key: string]: unknown;
-}
-
-/**
- * Loads the handler module afresh with the given environment, as a Lambda cold start would.
- * The environment stays set (the SDK reads some of it lazily) until `restoreEnv()`.
- */
-let savedEnv: NodeJS.ProcessEnv | undefined;
 function coldStart(env: Record<string, string>, unset: readonly string[] = []): Handler {
-    savedEnv ??= { ...process.env };
-    Object.assign(process.env, env);
-    for (const k of unset) {
-        delete process.env[k];
-    }
-    delete require.cache[require.resolve(HANDLER)];
-    return (require(HANDLER) as { handler: Handler }).handler;
-}
-
-function restoreEnv(): void {
-    if (savedEnv === undefined) {
-        return;
-    }
-    for (const k of Object.keys(process.env)) {
-        if (!(k in savedEnv)) {
-            delete process.env[k];
-        }
-    }
-    Object.assign(process.env, savedEnv);
-    savedEnv = undefined;
-}
-
-/** Runs fn while capturing stdout and stderr (Powertools writes logs and EMF there). */
-async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; lines: string[] }> {
-    const streams = [process.stdout, process.stderr];
-    const originals = streams.map((s) => s.write.bind(s));
-    const chunks: string[] = [];
-    for (const s of streams) {
-        s.write = ((chunk: string | Uint8Array): boolean => {
-            chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-            return true;
-        }) as typeof s.write;
-    }
-    const lines = (): string[] => chunks.join("").split("\n").filter((l) => l !== "");
-    try {
-        const result = await fn();
-        return { result, error: undefined, lines: lines() };
-    } catch (error) {
-        return { result: undefined, error, lines: lines() };
-    } finally {
-        streams.forEach((s, i) => {
-            s.write = originals[i] as typeof s.write;
-        });
-    }
-}
-
-function emfDocuments(lines: readonly string[]): Emf[] {
-    return lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Emf);
-}
-
-function context(remainingMs = 900_000): Context {
-    return {
-        callbackWaitsForEmptyEventLoop: false,
-        functionName: "dump",
-        functionVersion: "1",
-        invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:dump",
-        memoryLimitInMB: "1024",
-        awsRequestId: "req-1",
-        logGroupName: "/aws/lambda/dump",
-        logStreamName: "s",
-        getRemainingTimeInMillis: () => remainingMs,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-    };
+    return load<Handler>(HANDLER, env, unset);
 }
 
 describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {

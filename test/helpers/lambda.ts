@@ -1,0 +1,82 @@
+/** Running a Lambda handler module in tests: cold starts with a given environment, captured output, EMF parsing. */
+import type { Context } from "aws-lambda";
+
+let savedEnv: NodeJS.ProcessEnv | undefined;
+
+/**
+ * Loads a handler module afresh with `env` set (and `unset` removed), as a Lambda cold start
+ * would. `modulePath` is absolute (from require.resolve in the test). The environment stays set,
+ * since the AWS SDK reads some of it lazily, until restoreEnv().
+ */
+export function coldStart<H>(modulePath: string, env: Record<string, string>, unset: readonly string[] = []): H {
+    savedEnv ??= { ...process.env };
+    Object.assign(process.env, env);
+    for (const k of unset) {
+        delete process.env[k];
+    }
+    delete require.cache[modulePath];
+    return (require(modulePath) as { handler: H }).handler;
+}
+
+export function restoreEnv(): void {
+    if (savedEnv === undefined) {
+        return;
+    }
+    for (const k of Object.keys(process.env)) {
+        if (!(k in savedEnv)) {
+            delete process.env[k];
+        }
+    }
+    Object.assign(process.env, savedEnv);
+    savedEnv = undefined;
+}
+
+/** Runs fn while capturing stdout and stderr (Powertools writes logs and EMF there). */
+export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; lines: string[] }> {
+    const streams = [process.stdout, process.stderr];
+    const originals = streams.map((s) => s.write.bind(s));
+    const chunks: string[] = [];
+    for (const s of streams) {
+        s.write = ((chunk: string | Uint8Array): boolean => {
+            chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+            return true;
+        }) as typeof s.write;
+    }
+    const lines = (): string[] => chunks.join("").split("\n").filter((l) => l !== "");
+    try {
+        const result = await fn();
+        return { result, error: undefined, lines: lines() };
+    } catch (error) {
+        return { result: undefined, error, lines: lines() };
+    } finally {
+        streams.forEach((s, i) => {
+            s.write = originals[i] as typeof s.write;
+        });
+    }
+}
+
+export interface Emf {
+    readonly _aws: { readonly CloudWatchMetrics: readonly { readonly Namespace: string; readonly Dimensions: readonly string[][] }[] };
+    readonly [key: string]: unknown;
+}
+
+export function emfDocuments(lines: readonly string[]): Emf[] {
+    return lines.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Emf);
+}
+
+export function lambdaContext(remainingMs = 900_000): Context {
+    return {
+        callbackWaitsForEmptyEventLoop: false,
+        functionName: "fn",
+        functionVersion: "1",
+        invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:fn",
+        memoryLimitInMB: "1024",
+        awsRequestId: "req-1",
+        logGroupName: "/aws/lambda/fn",
+        logStreamName: "s",
+        getRemainingTimeInMillis: () => remainingMs,
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
+    };
+}

@@ -185,8 +185,8 @@ export class BackupFunction extends pulumi.ComponentResource {
     public readonly deadLetterQueueArn: pulumi.Output<string>;
     public readonly deadLetterQueueUrl: pulumi.Output<string>;
     public readonly scheduleArn: pulumi.Output<string>;
-    /** Prefix list of the S3 gateway endpoint this function created or was given (undefined without one). */
-    public readonly s3PrefixListId: pulumi.Output<string | undefined>;
+    /** Prefix list of the S3 gateway endpoint this function created or was given (undefined without one): pass it to the other functions. */
+    public readonly s3PrefixListId: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: BackupFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pg-backup-stack:aws:BackupFunction", name, {}, opts);
@@ -311,7 +311,7 @@ export class BackupFunction extends pulumi.ComponentResource {
             securityGroupId: this.securityGroupId,
             deadLetterQueueArn: this.deadLetterQueueArn,
             scheduleArn: this.scheduleArn,
-            s3PrefixListId: this.s3PrefixListId,
+            ...(this.s3PrefixListId === undefined ? {} : { s3PrefixListId: this.s3PrefixListId }),
         });
     }
 
@@ -322,7 +322,7 @@ export class BackupFunction extends pulumi.ComponentResource {
      */
     private network(name: string, a: Resolved, region: pulumi.Output<string>, tags: Record<string, string>): {
         securityGroup: aws.ec2.SecurityGroup;
-        s3PrefixListId: pulumi.Output<string | undefined>;
+        s3PrefixListId: pulumi.Output<string> | undefined;
     } {
         const parent = { parent: this };
         const n = a.network;
@@ -363,11 +363,9 @@ export class BackupFunction extends pulumi.ComponentResource {
                 routeTableIds: [...n.s3GatewayEndpointRouteTableIds],
                 tags,
             }, parent).prefixListId;
-        if (prefixList !== undefined) {
-            egress("s3", { prefixListId: prefixList, fromPort: 443, toPort: 443, description: "HTTPS to S3 through the gateway endpoint" });
-        }
-        const s3PrefixListId: pulumi.Output<string | undefined> = pulumi.output(prefixList);
-        return { securityGroup, s3PrefixListId };
+        if (prefixList === undefined) return { securityGroup, s3PrefixListId: undefined };
+        egress("s3", { prefixListId: prefixList, fromPort: 443, toPort: 443, description: "HTTPS to S3 through the gateway endpoint" });
+        return { securityGroup, s3PrefixListId: pulumi.output(prefixList) };
     }
 
     /** Checks every plain argument before anything is created. */

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { MockState, RecordedResource, setupMocks } from "../helpers/mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { MockState, RecordedResource, setupMocks, unwrap } from "../helpers/mocks";
 import { childrenOf, settled } from "./functionTestKit";
 import type { BackupFunctionArgs } from "../../components/aws/backupFunction";
 
@@ -215,6 +216,19 @@ describe("BackupFunction (under mocks)", () => {
         assert.deepStrictEqual(endpoint["routeTableIds"], ["rtb-0a"]);
         assert.strictEqual(mocks.ofType("aws:ec2/securityGroup:SecurityGroup")[0]?.inputs["ingress"], undefined);
         assert.strictEqual(fn.functionName, "prod-verify");
+    });
+
+    it("an existing endpoint's prefix list opens HTTPS to S3 through it and is handed on; without one there is none", async () => {
+        // given one function given a prefix list, and one with neither endpoint nor prefix list
+        const withList = new mod.BackupFunction("prod-export-orders", { ...base("export"), network: { ...base("export").network, s3PrefixListId: "pl-6da54004" } });
+        const without = new mod.BackupFunction("prod-dump-orders", base("dump"));
+        await settled(mocks);
+        // when the S3 egress rules and the outputs are read
+        const s3Rules = mocks.ofType(EGRESS).filter((r) => r.inputs["prefixListId"] !== undefined);
+        // then only the first has a rule to the prefix list, and exposes it
+        assert.deepStrictEqual(s3Rules.map((r) => [r.name, r.inputs["prefixListId"], r.inputs["toPort"]]), [["prod-export-orders-egress-s3", "pl-6da54004", 443]]);
+        assert.strictEqual(await unwrap(withList.s3PrefixListId as pulumi.Output<string>), "pl-6da54004");
+        assert.strictEqual(without.s3PrefixListId, undefined);
     });
 
     it("parents every child to the component", async () => {

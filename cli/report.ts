@@ -1,0 +1,146 @@
+import * as fs from "fs";
+import * as path from "path";
+import { formatFinding } from "../config/findings";
+import { StackFileError, readStackFile, stackFilePath, type RawStackConfig } from "../config/load";
+import { EvidenceError, buildReport, parseEvidence, renderJson, renderMarkdown, type Evidence } from "../config/report";
+import { validateConfig } from "../config/validate";
+import { ArgumentError, parseOptions, usage } from "./args";
+
+/**
+ * `report (--stack <name> | <file>) [--format md|json] [--out <file>] [--evidence <file>]`: the
+ * audit report of a stack, control by control. Exit 0 written, 1 invalid configuration or
+ * unreadable input, 2 bad arguments.
+ */
+
+const OPTIONS = {
+    stack: { type: "string", value: "NAME", description: "report on Pulumi.<NAME>.yaml in the current directory (or give the file itself)" },
+    format: { type: "string", value: "md|json", description: 'output format (default "md")' },
+    out: { type: "string", value: "FILE", description: "write the report to FILE (default: standard output)" },
+    evidence: { type: "string", value: "FILE", description: "output of `npm run drill -- --json` (or a verify report) whose measurements are added" },
+} as const;
+
+const SYNOPSIS = "(--stack NAME | path/to/Pulumi.<stack>.yaml) [--format md|json] [--out FILE] [--evidence FILE]";
+
+export interface ReportArgs {
+    readonly file: string;
+    readonly format: "md" | "json";
+    readonly out?: string;
+    readonly evidence?: string;
+}
+
+/** undefined means `--help`. Throws ArgumentError naming the argument, the value and what is allowed. */
+export function parseReportArgs(args: readonly string[], cwd: string = process.cwd()): ReportArgs | undefined {
+    const positional: string[] = [];
+    const options: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i] as string;
+        if (arg.startsWith("-")) {
+            options.push(arg);
+            const name = arg.slice(2);
+            if (!arg.includes("=") && name in OPTIONS && args[i + 1] !== undefined) {
+                options.push(args[i + 1] as string);
+                i++;
+            }
+        } else {
+            positional.push(arg);
+        }
+    }
+    const o = parseOptions(options, OPTIONS);
+    if (o === undefined) {
+        return undefined;
+    }
+    if (positional.length > 1) {
+        throw new ArgumentError(`${positional.map((p) => JSON.stringify(p)).join(", ")}: more than one stack file; expected one`);
+    }
+    const [given] = positional;
+    if (given !== undefined && o.stack !== undefined) {
+        throw new ArgumentError(`--stack: "${o.stack}" is not allowed together with the file "${given}"; expected one of them`);
+    }
+    let file: string;
+    if (o.stack !== undefined) {
+        try {
+            file = stackFilePath(o.stack, cwd);
+        } catch (err) {
+            throw err instanceof StackFileError ? new ArgumentError(err.message) : err;
+        }
+    } else if (given !== undefined) {
+        file = given;
+    } else {
+        throw new ArgumentError("--stack or a stack file: missing; expected --stack NAME or path/to/Pulumi.<stack>.yaml");
+    }
+    const format = o.format ?? "md";
+    if (format !== "md" && format !== "json") {
+        throw new ArgumentError(`--format: "${format}" is not allowed; expected md or json`);
+    }
+    return { file, format, ...(o.out === undefined ? {} : { out: o.out }), ...(o.evidence === undefined ? {} : { evidence: o.evidence }) };
+}
+
+export interface ReportIo {
+    readonly out: (text: string) => void;
+    readonly err: (line: string) => void;
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+    return runReport(args, { out: (text) => process.stdout.write(text), err: (line) => console.error(line) });
+}
+
+export async function runReport(args: readonly string[], io: ReportIo): Promise<number> {
+    let parsed: ReportArgs | undefined;
+    try {
+        parsed = parseReportArgs(args);
+    } catch (err) {
+        if (err instanceof ArgumentError) {
+            io.err(`${err.message}\n\n${usage("report", SYNOPSIS, OPTIONS)}`);
+            return 2;
+        }
+        throw err;
+    }
+    if (parsed === undefined) {
+        io.out(`${usage("report", SYNOPSIS, OPTIONS)}\n`);
+        return 0;
+    }
+    let raw: RawStackConfig;
+    let evidence: Evidence | undefined;
+    try {
+        raw = readStackFile(parsed.file);
+        evidence = parsed.evidence === undefined ? undefined : readEvidence(parsed.evidence);
+    } catch (err) {
+        if (err instanceof StackFileError || err instanceof EvidenceError) {
+            io.err(err.message);
+            return 1;
+        }
+        throw err;
+    }
+    const result = validateConfig(raw);
+    if (result.config === undefined) {
+        io.err(`${parsed.file}: ${result.findings.filter((f) => f.severity === "error").length} error(s); no report for an invalid configuration`);
+        for (const f of result.findings) io.err(`  ${formatFinding(f)}`);
+        return 1;
+    }
+    const shown = path.isAbsolute(parsed.file) ? path.relative(process.cwd(), parsed.file) || parsed.file : parsed.file;
+    const report = buildReport({ config: result.config, raw: { ...raw, source: shown }, findings: result.findings, ...(evidence === undefined ? {} : { evidence }) });
+    const text = parsed.format === "json" ? renderJson(report) : renderMarkdown(report);
+    if (parsed.out === undefined) {
+        io.out(text);
+    } else {
+        try {
+            fs.writeFileSync(parsed.out, text);
+        } catch (err) {
+            io.err(`--out: cannot write "${parsed.out}": ${err instanceof Error ? err.message : String(err)}`);
+            return 1;
+        }
+        io.err(`wrote ${parsed.out}: ${report.controls.length} controls, ${report.controls.filter((c) => c.status !== "in place").map((c) => `${c.title} ${c.status}`).join(", ") || "all in place"}`);
+    }
+    return 0;
+}
+
+function readEvidence(file: string): Evidence {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        const reason = err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file" : String(err);
+        throw new EvidenceError(`--evidence: "${file}": ${reason}`);
+    }
+    return parseEvidence(text, file);
+}

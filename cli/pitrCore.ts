@@ -148,6 +148,9 @@ async function planInRegion(req: RdsPitrRequest, deps: RdsDeps): Promise<RdsPitr
     const securityGroups = req.securityGroups !== undefined && req.securityGroups.length > 0
         ? [...req.securityGroups]
         : (source.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId === undefined ? [] : [g.VpcSecurityGroupId]));
+    if (req.subnetGroup !== undefined && (req.securityGroups === undefined || req.securityGroups.length === 0)) {
+        notes.push(`the source's security groups are kept; they must belong to the VPC of subnet group ${req.subnetGroup} (else give --security-group)`);
+    }
     const parameterGroup = source.DBParameterGroups?.[0]?.DBParameterGroupName;
     const storageType = source.StorageType;
     const input: RestoreDBInstanceToPointInTimeCommandInput = {

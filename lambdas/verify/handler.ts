@@ -4,11 +4,11 @@
  * flushed on failure too), the core, and a thrown error when any check failed so that the
  * invocation counts as failed (function-error alarm, retry policy, DLQ).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
+import { secretsManagerReader } from "../shared/awsClients";
 import { resolveTarget, type CredentialSource, type SecretReader } from "../shared/credentials";
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
@@ -152,16 +152,9 @@ let coldStart: Promise<ColdStart> | undefined;
 async function setUp(env: VerifyEnv): Promise<ColdStart> {
     const logger = new Logger({ serviceName: env.serviceName });
     const metrics = new Metrics({ namespace: env.metricsNamespace, serviceName: env.serviceName });
-    const secretsClient = new SecretsManagerClient({});
-    const secrets: SecretReader = {
-        async getSecretString(secretId: string): Promise<string> {
-            const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretId }));
-            if (out.SecretString === undefined) {
-                throw new Error("the secret has no string value");
-            }
-            return out.SecretString;
-        },
-    };
+    // Alarms select metrics by Database alone; no implicit "service" dimension.
+    metrics.clearDefaultDimensions();
+    const secrets = secretsManagerReader();
     let azure: FlexibleServerBackupLister | undefined;
     if (env.azure !== undefined) {
         const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);

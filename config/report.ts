@@ -3,6 +3,7 @@ import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/do
 import { formatFinding, type Finding } from "./findings";
 import { isRecord, type RawStackConfig } from "./load";
 import { effectiveGeoRedundantBackup } from "./rules/azure";
+import { backupMaxAgeMinutes } from "./rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo, tierTimeline } from "./rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "./schema";
 import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -232,11 +233,14 @@ function rpo(ctx: Ctx): ReportControl {
     if (viaPitr) {
         b.says(`Point-in-time recovery covers every database (transaction logs archived about every ${PITR_RPO_MINUTES} min), so the RPO also holds between dumps.`);
     }
-    b.says("A database whose newest dump is older than the RPO (or that reports no dump at all) raises the backup-age / backup-missing alarm.");
+    const maxAge = backupMaxAgeMinutes(c);
+    b.says(
+        `A database whose newest dump is older than ${formatMinutes(maxAge)}${maxAge === c.objectives.rpoMinutes ? " (the RPO)" : " (the longest gap between dumps, as point-in-time recovery carries the RPO)"}, or that reports no dump at all, raises the backup-age / backup-missing alarm.`,
+    );
     b.key("objectives.rpoMinutes", c.objectives.rpoMinutes).key("schedules.dump", c.schedules.dump);
     for (const { i, instance } of managed(c)) b.key(`aws.databases[${i}].instance.backupRetentionDays`, instance.backupRetentionDays);
     (c.azure?.servers ?? []).forEach((s, i) => b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays));
-    b.enforcedBy("BackupFunction (dump): runs pg_dump on the schedule; a dump without its manifest never counts", "BackupAlarms: backup missing and backup age against the RPO");
+    b.enforcedBy("BackupFunction (dump): runs pg_dump on the schedule; a dump without its manifest never counts", "BackupAlarms: backup missing and backup age");
     for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}": automated backups and point-in-time recovery`);
     for (const s of c.azure?.servers ?? []) b.enforcedBy(`FlexibleServerBackup "${s.name}": continuous backups and point-in-time restore`);
     if (gap !== undefined && gap > c.objectives.rpoMinutes && !viaPitr) {

@@ -110,6 +110,7 @@ describe("audit report: controls and keys", () => {
         assert.match(md, /\| `storage\.objectLock\.mode` \| COMPLIANCE \| set \|/);
         // and what the values mean
         assert.match(md, /monthly: kept 400 days; storage classes Standard day 0 -> Standard-IA day 30 -> Glacier Flexible Retrieval day 60 -> Deep Archive day 150 -> expire day 400\./);
+        assert.match(md, /A database whose newest dump is older than 1 h \(the RPO\), or that reports no dump at all, raises/);
         assert.match(md, /orders \(RDS\): any second of the last 14 days, up to about 5 min ago; in eu-central-1: the last 7 days\./);
         assert.ok(control(report, "immutability").resources.some((r) => /^BackupBucket "backups": versioning and Object Lock/.test(r)));
         assert.ok(control(report, "point-in-time-recovery").resources.includes(`RdsPostgres "orders"`));

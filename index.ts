@@ -27,4 +27,5 @@ export const alertTopicArn = outputs.alertTopicArn;
 export const databases = outputs.databases;
 export const backupVault = outputs.backupVault;
 export const backupPlanId = outputs.backupPlanId;
+export const functions = outputs.functions;
 export const azure = outputs.azure;

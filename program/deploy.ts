@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/validate";
 import { deployAwsFoundation } from "./aws";
 import { deployAzure } from "./azure";
+import { deployFunctions } from "./functions";
 
 /** What `pulumi stack output` shows: names and ARNs, never a secret in clear. */
 export interface StackOutputs {
@@ -20,6 +21,7 @@ export interface StackOutputs {
     }>;
     readonly backupVault?: pulumi.Output<string>;
     readonly backupPlanId?: pulumi.Output<string>;
+    readonly functions?: ReturnType<typeof deployFunctions>;
     readonly azure?: ReturnType<typeof deployAzure>;
 }
 
@@ -32,6 +34,8 @@ export function deployStack(config: StackConfig): StackOutputs {
         return pulumi.secret(u);
     });
     const foundation = deployAwsFoundation(config, webhookUrls);
+    const network = config.aws.network;
+    const functions = network === undefined ? undefined : deployFunctions(config, network, foundation);
     const azure = config.azure === undefined ? undefined : deployAzure(config, config.azure, webhookUrls);
     return {
         environment: config.environment,
@@ -47,6 +51,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             credentialsSecretArn: d.secretArn,
         }])),
         ...(foundation.backupPlan !== undefined ? { backupVault: foundation.backupPlan.vaultName, backupPlanId: foundation.backupPlan.planId } : {}),
+        ...(functions !== undefined ? { functions } : {}),
         ...(azure !== undefined ? { azure } : {}),
     };
 }

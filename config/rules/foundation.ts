@@ -185,7 +185,14 @@ export const prodGuards: Rule = (c) => {
     return out;
 };
 
+/** The functions that dump, export and verify run in the databases' VPC: without it nothing would take a backup. */
+export const functionsHaveNetwork: Rule = (c) =>
+    c.aws.databases.length > 0 && c.aws.network === undefined
+        ? [error("aws.network", undefined, "is required when aws.databases is not empty: the dump, export and verify functions run in the VPC given here (vpcId, subnetIds)")]
+        : [];
+
 export const rules: readonly Rule[] = [
+    functionsHaveNetwork,
     regionsKnownAndDistinct,
     lifecycleOrdering,
     tiersGrowLonger,

@@ -46,6 +46,7 @@ const RULES: { name: string; bad: Record<string, unknown>; good: Record<string, 
     { name: "unknown top-level keys are errors", bad: { retension: {} }, good: {}, path: "retension", message: /not a known key; allowed here: .*retention/ },
     { name: "no forceDestroy in prod", bad: { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 }, "storage.forceDestroy": true }, good: { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } }, path: "storage.forceDestroy", message: /must be false in prod/ },
     { name: "webhook URLs are secrets in the stack file", bad: { "alerts.webhookUrls": ["https://hooks.example.com/T0"] }, good: { "alerts.webhookUrls": [{ secure: "v1:AAAA" }] }, path: "alerts.webhookUrls[0]", message: /must be a Pulumi secret: pulumi config set --secret --path/ },
+    { name: "databases need the network the functions run in", bad: { "aws.network": undefined, "aws.databases[0].instance.subnetIds": ["subnet-0a", "subnet-0b"] }, good: { "aws.databases[0].instance.subnetIds": ["subnet-0a", "subnet-0b"] }, path: "aws.network", message: /is required when aws.databases is not empty/ },
     { name: "emails are emails", bad: { "alerts.emails": ["oncall"] }, good: { "alerts.emails": ["oncall@example.com"] }, path: "alerts.emails[0]", message: /valid email/ },
 ];
 

@@ -1,0 +1,202 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BackupAlarms } from "../components/aws/backupAlarms";
+import { BackupDashboard } from "../components/aws/backupDashboard";
+import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
+import { dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
+import { FunctionImage } from "../components/aws/functionImage";
+import { backupMaxAgeMinutes, imageClientMajor } from "../config/rules/functions";
+import { longestGapMinutes, parseSchedule } from "../config/schedule";
+import type { StackConfig } from "../config/validate";
+import type { AwsFoundation, ProtectedDatabase } from "./aws";
+
+export interface FunctionOutputs {
+    readonly imageUri: pulumi.Output<string>;
+    readonly functions: Record<string, pulumi.Output<string>>;
+    readonly dashboardArn: pulumi.Output<string>;
+    readonly alarmNames: pulumi.Output<string[]>;
+}
+
+/**
+ * The scheduled dump, export and verify functions (one image), their alarms and dashboard.
+ * Dump and export run per database; verify runs once for all verified databases on the
+ * configured verification server, or, without one, per database on the database's own server
+ * (a scratch database that is dropped after every run).
+ */
+export function deployFunctions(config: StackConfig, network: NonNullable<StackConfig["aws"]["network"]>, f: AwsFoundation): FunctionOutputs | undefined {
+    if (f.databases.length === 0) return undefined;
+    const fc = config.functions;
+    const stack = `pg-backup-${config.environment}`;
+    const inPrimary = { provider: f.primary };
+    const image = new FunctionImage(`${stack}-image`, {
+        kmsKeyArn: f.key.keyArn,
+        pgMajor: imageClientMajor(config),
+        platform: fc.image.platform,
+        keepImages: fc.image.keepImages,
+        forceDelete: config.storage.forceDestroy,
+    }, inPrimary);
+
+    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
+        kind,
+        imageUri: image.imageUri,
+        architecture: image.architecture,
+        bucketArn: f.bucket.bucketArn,
+        kmsKeyArn: f.key.keyArn,
+        secretKmsKeyArns: [f.key.keyArn],
+        logRetentionDays: fc.logRetentionDays,
+        retryAttempts: fc.retry.attempts,
+        maxEventAgeSeconds: fc.retry.maxEventAgeSeconds,
+        memoryMb: fc[kind].memoryMb,
+        timeoutSeconds: fc[kind].timeoutSeconds,
+        ephemeralStorageMb: fc[kind].ephemeralStorageMb,
+    });
+    const databaseNetwork = (db: ProtectedDatabase, s3PrefixListId?: pulumi.Input<string>): BackupFunctionNetwork => ({
+        vpcId: network.vpcId,
+        subnetIds: network.subnetIds,
+        databasePorts: [db.config.port],
+        databaseSecurityGroupIds: db.config.instance?.vpcSecurityGroupIds
+            ?? (db.instance !== undefined ? [db.instance.securityGroupIds.apply((ids) => ids[0] ?? "")] : []),
+        ...(db.instance === undefined ? { databaseCidrBlocks: ["0.0.0.0/0"] } : {}),
+        ...(s3PrefixListId !== undefined ? { s3PrefixListId } : {}),
+    });
+    const connection = (db: ProtectedDatabase) => ({
+        secretArn: db.secretArn,
+        ...(db.host !== undefined ? { host: db.host } : {}),
+        port: db.config.port,
+        databaseName: db.config.databaseName,
+    });
+
+    const all: BackupFunction[] = [];
+    let s3PrefixListId: pulumi.Output<string> | undefined;
+    for (const db of f.databases) {
+        const name = `${stack}-dump-${db.config.name}`;
+        const endpoint = s3PrefixListId === undefined && network.routeTableIds.length > 0;
+        const dump = new BackupFunction(name, {
+            ...shared("dump"),
+            prefix: config.storage.prefix,
+            secretArns: [db.secretArn],
+            schedule: config.schedules.dump,
+            environment: dumpEnvironment({
+                bucketName: f.bucket.bucketName,
+                prefix: config.storage.prefix,
+                database: db.config.name,
+                ...connection(db),
+                kmsKeyArn: f.key.keyArn,
+                weeklyOn: config.retention.weeklyOn,
+                monthlyOnDay: config.retention.monthlyOn,
+                compression: fc.compression,
+                partSizeMiB: fc.partSizeMiB,
+                ...(fc.maxDumpSizeGiB !== undefined ? { maxDumpSizeGiB: fc.maxDumpSizeGiB } : {}),
+                metricsNamespace: fc.metricsNamespace,
+            }),
+            network: endpoint ? { ...databaseNetwork(db), s3GatewayEndpointRouteTableIds: network.routeTableIds } : databaseNetwork(db, s3PrefixListId),
+        }, inPrimary);
+        s3PrefixListId ??= dump.s3PrefixListId;
+        all.push(dump);
+        if (db.config.exportTables.length > 0 && config.schedules.export !== undefined) {
+            all.push(new BackupFunction(`${stack}-export-${db.config.name}`, {
+                ...shared("export"),
+                prefix: config.storage.exportPrefix,
+                secretArns: [db.secretArn],
+                schedule: config.schedules.export,
+                environment: exportEnvironment({
+                    bucketName: f.bucket.bucketName,
+                    prefix: config.storage.exportPrefix,
+                    database: db.config.name,
+                    ...connection(db),
+                    kmsKeyArn: f.key.keyArn,
+                    tables: db.config.exportTables,
+                    partSizeMiB: fc.partSizeMiB,
+                    metricsNamespace: fc.metricsNamespace,
+                }),
+                network: databaseNetwork(db, s3PrefixListId),
+            }, inPrimary));
+        }
+    }
+
+    const verified = f.databases.filter((d) => d.config.verify);
+    const maxAge = backupMaxAgeMinutes(config);
+    const verifySettings = {
+        bucketName: f.bucket.bucketName,
+        prefix: config.storage.prefix,
+        rpoMinutes: maxAge,
+        rtoMinutes: config.objectives.rtoMinutes,
+        sizeBounds: fc.sizeBounds,
+        restoreJobs: fc.restoreJobs,
+        metricsNamespace: fc.metricsNamespace,
+    };
+    const server = fc.verification;
+    if (server.credentialsSecretArn !== undefined && verified.length > 0) {
+        all.push(new BackupFunction(`${stack}-verify`, {
+            ...shared("verify"),
+            prefix: config.storage.prefix,
+            secretArns: [server.credentialsSecretArn],
+            schedule: config.schedules.verify,
+            environment: verifyEnvironment({ ...verifySettings, databases: verified.map((d) => d.config.name), serverSecretArn: server.credentialsSecretArn }),
+            network: {
+                vpcId: network.vpcId,
+                subnetIds: network.subnetIds,
+                databasePorts: [server.port],
+                ...(server.securityGroupIds !== undefined ? { databaseSecurityGroupIds: server.securityGroupIds } : {}),
+                ...(server.cidrBlocks !== undefined ? { databaseCidrBlocks: server.cidrBlocks } : {}),
+                ...(s3PrefixListId !== undefined ? { s3PrefixListId } : {}),
+            },
+        }, inPrimary));
+    } else {
+        for (const db of verified) {
+            all.push(new BackupFunction(`${stack}-verify-${db.config.name}`, {
+                ...shared("verify"),
+                prefix: config.storage.prefix,
+                secretArns: [db.secretArn],
+                schedule: config.schedules.verify,
+                environment: {
+                    ...verifyEnvironment({ ...verifySettings, databases: [db.config.name], serverSecretArn: db.secretArn }),
+                    ...(db.host !== undefined ? { VERIFY_DB_HOST: db.host } : {}),
+                    VERIFY_DB_PORT: String(db.config.port),
+                },
+                network: databaseNetwork(db, s3PrefixListId),
+            }, inPrimary));
+        }
+    }
+
+    const alarmedFunctions = all.map((fn) => ({
+        label: fn.functionName.slice(stack.length + 1),
+        functionName: fn.functionName,
+        timeoutSeconds: fn.timeoutSeconds,
+        deadLetterQueueName: fn.deadLetterQueueName,
+    }));
+    const alarmedDatabases = f.databases.map((db) => ({
+        name: db.config.name,
+        verified: db.config.verify,
+        exported: db.config.exportTables.length > 0 && config.schedules.export !== undefined,
+        ...(db.instance !== undefined && db.config.instance !== undefined
+            ? { instanceIdentifier: db.instance.instanceIdentifier, allocatedStorageGb: db.config.instance.allocatedStorageGb }
+            : {}),
+    }));
+    const alarms = new BackupAlarms(stack, {
+        alertTopicArn: f.topic.topicArn,
+        rpoMinutes: config.objectives.rpoMinutes,
+        backupMaxAgeMinutes: maxAge,
+        rtoMinutes: config.objectives.rtoMinutes,
+        databases: alarmedDatabases,
+        functions: alarmedFunctions,
+        dumpTimeoutSeconds: fc.dump.timeoutSeconds,
+        verifyIntervalMinutes: Math.ceil(longestGapMinutes(parseSchedule(config.schedules.verify))),
+        verifyTimeoutSeconds: fc.verify.timeoutSeconds,
+        sizeBounds: fc.sizeBounds,
+        namespace: fc.metricsNamespace,
+    }, inPrimary);
+    const dashboard = new BackupDashboard(stack, {
+        rpoMinutes: config.objectives.rpoMinutes,
+        rtoMinutes: config.objectives.rtoMinutes,
+        databases: alarmedDatabases,
+        functions: alarmedFunctions,
+        alarmArns: alarms.alarmArns,
+        namespace: fc.metricsNamespace,
+    }, inPrimary);
+    return {
+        imageUri: image.imageUri,
+        functions: Object.fromEntries(all.map((fn) => [fn.functionName, fn.functionArn])),
+        dashboardArn: dashboard.dashboardArn,
+        alarmNames: alarms.alarmNames,
+    };
+}

@@ -145,16 +145,16 @@ describe("dump (real PostgreSQL, s3rver)", function () {
     }
 
     it("stores a custom-format dump with SSE-KMS, the tier tag and a manifest whose checksum and row counts are right", async () => {
-        // given the sample database and an S3 path through the recording proxy
+        // given the sample database, an S3 path through the recording proxy, and a Tuesday (no promotion)
         const s = settings();
-        const d = deps();
+        const d = deps({ now: () => new Date("2026-03-10T02:00:00.000Z") });
         const before = proxy.requests.length;
         // when a dump runs
         const manifest = await runDump(s, d);
         // then the object and its manifest are stored, the manifest last
         const keys = await listKeys(s3.client(), BUCKET, s.prefix);
         assert.deepEqual(keys, [manifest.key, manifestKey(manifest.key)]);
-        assert.match(manifest.key, new RegExp(`^${s.prefix}/app/daily/\\d{4}/\\d{2}/\\d{2}/app-\\d{8}T\\d{9}Z-[0-9a-f]{12}\\.dump$`));
+        assert.match(manifest.key, new RegExp(`^${s.prefix}/app/daily/2026/03/10/app-20260310T020000000Z-[0-9a-f]{12}\\.dump$`));
         const body = await getBytes(s3.client(), BUCKET, manifest.key);
         assert.equal(body.length, manifest.sizeBytes);
         assert.equal(sha256Hex(body), manifest.sha256);
@@ -378,16 +378,16 @@ describe("dump (real PostgreSQL, s3rver)", function () {
         const sunday = new Date("2026-03-08T02:00:00.000Z");
         const prefix = freshPrefix();
         const failing = await fakePgDump("fails", `exit 1`);
-        // when a run fails, then three more run: scheduled, scheduled, on-demand
+        // when a run fails, then two scheduled runs follow, and an on-demand run on the 1st (the monthly day)
         await assert.rejects(runDump(settings({ prefix, pgDumpPath: failing }), deps({ now: () => sunday })), PgDumpFailedError);
         const first = await runDump(settings({ prefix }), deps({ now: () => sunday }));
         const second = await runDump(settings({ prefix }), deps({ now: () => new Date(sunday.getTime() + 3_600_000) }));
-        const onDemandMonday = await runDump(settings({ prefix, trigger: "on-demand" }), deps({ now: () => new Date("2026-03-01T05:00:00Z") }));
+        const onDemandOnTheFirst = await runDump(settings({ prefix, trigger: "on-demand" }), deps({ now: () => new Date("2026-03-01T05:00:00Z") }));
         // then the failed run did not use up the promotion, the first success is weekly, the rest daily
         assert.equal(first.tier, "weekly");
         assert.equal(second.tier, "daily");
-        assert.equal(onDemandMonday.tier, "daily");
-        assert.equal(onDemandMonday.trigger, "on-demand");
+        assert.equal(onDemandOnTheFirst.tier, "daily");
+        assert.equal(onDemandOnTheFirst.trigger, "on-demand");
         assert.deepEqual(await getTags(s3.client(), BUCKET, first.key), { tier: "weekly" });
         assert.ok(first.key.startsWith(`${prefix}/app/weekly/2026/03/08/`));
     });

@@ -65,6 +65,33 @@ describe("the whole program under mocks", () => {
                 assert.strictEqual(mocks.ofType("aws:backup/plan:Plan").length, expected ? 1 : 0);
             });
 
+            it("declares a dump function per database, exports where tables are listed, and restore verification", () => {
+                const fns = mocks.ofType("aws:lambda/function:Function");
+                const env = (r: (typeof fns)[number]) => (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>;
+                const dumps = fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump");
+                assert.deepStrictEqual(dumps.map((r) => env(r)["DATABASE_NAME"]).sort(), config.aws.databases.map((d) => d.name).sort());
+                const exported = config.aws.databases.filter((d) => d.exportTables.length > 0 && config.schedules.export !== undefined);
+                assert.strictEqual(fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-export").length, exported.length);
+                const verifiedNames = fns
+                    .filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-verify")
+                    .flatMap((r) => (env(r)["VERIFY_DATABASES"] ?? "").split(","));
+                assert.deepStrictEqual(verifiedNames.sort(), config.aws.databases.filter((d) => d.verify).map((d) => d.name).sort());
+                for (const fn of fns) {
+                    assert.ok(!Object.keys(env(fn)).some((k) => /PASSWORD|URL/.test(k)), "no credential in a function's environment");
+                }
+                const schedules = mocks.ofType("aws:scheduler/schedule:Schedule");
+                assert.strictEqual(schedules.length, fns.length, "every function runs on a schedule");
+                assert.ok(schedules.every((sch) => typeof sch.inputs["target"]?.["deadLetterConfig"]?.["arn"] === "string"), "every schedule has a dead-letter queue");
+            });
+
+            it("alarms to the alert topic and a dashboard", () => {
+                const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+                assert.ok(alarms.length >= 4 * config.aws.databases.length);
+                assert.ok(alarms.every((a) => Array.isArray(a.inputs["alarmActions"]) && a.inputs["alarmActions"].length === 1));
+                assert.ok(alarms.some((a) => String(a.inputs["name"] ?? a.name).includes("backup-missing")));
+                assert.strictEqual(mocks.ofType("aws:cloudwatch/dashboard:Dashboard").length, 1);
+            });
+
             it("declares the Azure servers and storage of the azure section", () => {
                 const servers = mocks.ofType("azure-native:dbforpostgresql:Server");
                 assert.strictEqual(servers.length, config.azure?.servers.length ?? 0);

@@ -88,6 +88,17 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
     };
 }
 
+/** Types whose `name` the provider generates when none is given. */
+const AUTONAMED = new Set([
+    "aws:backup/vault:Vault",
+    "aws:backup/plan:Plan",
+    "aws:rds/subnetGroup:SubnetGroup",
+    "aws:rds/parameterGroup:ParameterGroup",
+    "aws:sns/topic:Topic",
+    "aws:sqs/queue:Queue",
+    "aws:lambda/function:Function",
+]);
+
 /** Attributes the cloud would compute, so that components reading them get plausible values. */
 function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
     const region = "eu-west-1";
@@ -109,7 +120,9 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
         state["arn"] = `arn:aws:iam::${ACCOUNT}:role/${args.name}`;
         state["name"] = args.inputs["name"] ?? args.name;
     }
+    if (AUTONAMED.has(args.type) && args.inputs["name"] === undefined) state["name"] = `${args.name}-generated`;
     if (args.type === "aws:rds/instance:Instance") {
+        state["identifier"] = args.inputs["identifier"] ?? `${args.name}-generated`;
         state["address"] = `${args.name}.abc.${region}.rds.amazonaws.com`;
         state["endpoint"] = `${args.name}.abc.${region}.rds.amazonaws.com:5432`;
         state["masterUserSecrets"] = [{ secretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:rds!${args.name}`, kmsKeyId: "k", secretStatus: "active" }];

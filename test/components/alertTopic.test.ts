@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState } from "./awsMockExtras";
+import { childrenOf, MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 import { emailSubscriptionSuffix } from "../../components/aws/documents/alerts";
 
 const COMPONENT = "pg-backup-stack:aws:AlertTopic";
@@ -20,7 +19,6 @@ describe("AlertTopic (under mocks)", () => {
 
     beforeEach(async () => {
         mocks = setupMocks();
-        computeProviderState();
         mod = await import("../../components/aws/alertTopic");
     });
 

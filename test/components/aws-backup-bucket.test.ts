@@ -2,9 +2,8 @@ import * as assert from "assert";
 import type { BackupBucket as BackupBucketClass } from "../../components/aws/backupBucket";
 import type { BackupKey as BackupKeyClass } from "../../components/aws/backupKey";
 import type { RetentionTiers as RetentionTiersClass } from "../../components/aws/retentionTiers";
-import { MockState, RecordedResource, setupMocks, unwrap } from "../helpers/mocks";
+import { assertAllParented, MockState, policyOf, RecordedResource, settle, setupMocks, unwrap } from "../helpers/mocks";
 import { stackConfig, validConfig } from "../helpers/config";
-import { assertAllParented, policyOf, settle } from "./awsStorageSupport";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",

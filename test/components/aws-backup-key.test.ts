@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import type * as awsTypes from "@pulumi/aws";
 import type { BackupKey as BackupKeyClass } from "../../components/aws/backupKey";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { assertAllParented, policyOf, settle } from "./awsStorageSupport";
+import { assertAllParented, MockState, policyOf, settle, setupMocks, unwrap } from "../helpers/mocks";
 
 const KEY = "aws:kms/key:Key";
 const REPLICA = "aws:kms/replicaKey:ReplicaKey";

@@ -4,8 +4,7 @@ import type { BackupBucket as BackupBucketClass, BackupBucketArgs } from "../../
 import type { BackupKey as BackupKeyClass } from "../../components/aws/backupKey";
 import type { ReplicaBucket as ReplicaBucketClass, ReplicaBucketArgs } from "../../components/aws/replicaBucket";
 import type { RetentionTiers as RetentionTiersClass } from "../../components/aws/retentionTiers";
-import { MockState, RecordedResource, setupMocks, unwrap } from "../helpers/mocks";
-import { assertAllParented, policyOf, settle } from "./awsStorageSupport";
+import { assertAllParented, MockState, policyOf, RecordedResource, settle, setupMocks, unwrap } from "../helpers/mocks";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState, recordProtect } from "./awsMockExtras";
+import { childrenOf, MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 import type { AwsBackupPlanArgs } from "../../components/aws/awsBackupPlan";
 import type { PlanTiers } from "../../components/aws/documents/awsBackup";
 
@@ -38,13 +37,10 @@ interface Rule {
 
 describe("AwsBackupPlan (under mocks)", () => {
     let mocks: MockState;
-    let protect: Map<string, boolean>;
     let mod: typeof import("../../components/aws/awsBackupPlan");
 
     beforeEach(async () => {
         mocks = setupMocks();
-        computeProviderState();
-        protect = recordProtect();
         mod = await import("../../components/aws/awsBackupPlan");
     });
 
@@ -81,12 +77,12 @@ describe("AwsBackupPlan (under mocks)", () => {
         assert.match(drVault.provider ?? "", /::dr::/);
         assert.strictEqual(vault.inputs["forceDestroy"], false);
         for (const [lock, vaultName] of [["prod-vault-lock", "prod-vault-generated"], ["prod-dr-vault-lock", "prod-dr-vault-generated"]] as const) {
-            const l = mocks.one(LOCK, lock).inputs;
-            assert.deepStrictEqual({ ...l }, { backupVaultName: vaultName, minRetentionDays: 7, maxRetentionDays: 400, changeableForDays: 5 });
-            assert.strictEqual(protect.get(`${LOCK}::${lock}`), true);
+            const l = mocks.one(LOCK, lock);
+            assert.deepStrictEqual({ ...l.inputs }, { backupVaultName: vaultName, minRetentionDays: 7, maxRetentionDays: 400, changeableForDays: 5 });
+            assert.strictEqual(l.protect, true);
         }
         assert.match(mocks.one(LOCK, "prod-dr-vault-lock").provider ?? "", /::dr::/);
-        assert.strictEqual(protect.get(`${VAULT}::prod-vault`), true);
+        assert.strictEqual(vault.protect, true);
         assert.strictEqual(await unwrap(plan.vaultName), "prod-vault-generated");
     });
 
@@ -185,7 +181,7 @@ describe("AwsBackupPlan (under mocks)", () => {
         assert.ok(rules.every((r) => r.copyActions.length === 0 && r.startWindow === 60 && r.completionWindow === 480));
         assert.deepStrictEqual(mocks.ofType(NOTIFICATIONS), []);
         assert.deepStrictEqual(mocks.ofType(TESTING_SELECTION)[0]?.inputs["restoreMetadataOverrides"], {});
-        assert.strictEqual(protect.get(`${VAULT}::stg-vault`), false);
+        assert.strictEqual(mocks.one(VAULT, "stg-vault").protect, false);
         assert.strictEqual(await unwrap(plan.drVaultArn), undefined);
         const kms = JSON.parse(mocks.one(ROLE_POLICY, "stg-role-kms").inputs["policy"] as string) as { Statement: { Resource: string[] }[] };
         assert.deepStrictEqual(kms.Statement[0]?.Resource, [KEY]);

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { settle } from "./azureRegistrations";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 
 const ACTION_GROUP = "azure-native:monitor:ActionGroup";
 const METRIC_ALERT = "azure-native:monitor:MetricAlert";

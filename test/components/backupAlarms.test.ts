@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, settled } from "./functionTestKit";
+import { childrenOf, MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 import type { BackupAlarmsArgs } from "../../components/aws/backupAlarms";
 
 const ALARMS = "pg-backup-stack:aws:BackupAlarms";
@@ -37,7 +36,7 @@ describe("BackupAlarms (under mocks)", () => {
     it("creates the full set per database and function, verified ones with the verification alarms", async () => {
         // given one verified and exported database with an RDS instance, one unverified, a dump and a verify function
         new mod.BackupAlarms("pg-backup-prod", args);
-        await settled(mocks);
+        await settle(mocks);
         // when the recorded alarm names are listed
         const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string).sort();
         // then every alarm the stack promises exists, and neither verification nor export alarms for the other database
@@ -65,7 +64,7 @@ describe("BackupAlarms (under mocks)", () => {
         // given point-in-time recovery carrying the RPO, so that daily dumps are enough, and then weekly-plus dumps
         new mod.BackupAlarms("daily", { ...args, backupMaxAgeMinutes: 1440 });
         new mod.BackupAlarms("rare", { ...args, alarmNamePrefix: "rare", backupMaxAgeMinutes: 10080 });
-        await settled(mocks);
+        await settle(mocks);
         // when the freshness alarms are read
         const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string);
         // then the daily one waits a day plus the dump timeout, and the rare one has no missing-backup alarm
@@ -78,7 +77,7 @@ describe("BackupAlarms (under mocks)", () => {
     it("every alarm notifies the alert topic on ALARM and on OK", async () => {
         // given the alarms
         new mod.BackupAlarms("pg-backup-prod", args);
-        await settled(mocks);
+        await settle(mocks);
         // when their actions are read
         const alarms = mocks.ofType(METRIC_ALARM);
         // then each has the topic as alarm and OK action
@@ -93,7 +92,7 @@ describe("BackupAlarms (under mocks)", () => {
     it("derives thresholds from the objectives and the resolved names", async () => {
         // given the alarms
         new mod.BackupAlarms("pg-backup-prod", args);
-        await settled(mocks);
+        await settle(mocks);
         // when individual alarms are read
         const alarm = (name: string): Record<string, unknown> => mocks.one(METRIC_ALARM, name).inputs;
         const missing = alarm("pg-backup-prod-orders-backup-missing");
@@ -118,7 +117,7 @@ describe("BackupAlarms (under mocks)", () => {
     it("parents every alarm to the component and exposes their ARNs", async () => {
         // given the alarms
         const alarms = new mod.BackupAlarms("pg-backup-prod", args);
-        await settled(mocks);
+        await settle(mocks);
         // when the children and the output are read
         const children = childrenOf(mocks, ALARMS, "pg-backup-prod");
         const arns = await unwrap(alarms.alarmArns);
@@ -141,7 +140,7 @@ describe("BackupAlarms (under mocks)", () => {
             it(what, async () => {
                 // given arguments with one problem; when constructed; then it throws naming it and creates nothing
                 assert.throws(() => new mod.BackupAlarms("bad", { ...args, ...change }), message);
-                await settled(mocks);
+                await settle(mocks);
                 assert.strictEqual(mocks.ofType(METRIC_ALARM).length, 0);
             });
         }
@@ -166,7 +165,7 @@ describe("BackupDashboard (under mocks)", () => {
             functions: [{ label: "verify", functionName: pulumi.output("prod-verify"), timeoutSeconds: 900, deadLetterQueueName: "prod-verify-dlq" }],
             alarmArns: pulumi.output(["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]),
         });
-        await settled(mocks);
+        await settle(mocks);
         // when the dashboard is read
         const dashboard = mocks.one("aws:cloudwatch/dashboard:Dashboard", "pg-backup-prod-dashboard");
         const body = JSON.parse(dashboard.inputs["dashboardBody"] as string) as { widgets: { type: string; properties: Record<string, unknown> }[] };

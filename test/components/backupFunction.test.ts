@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, RecordedResource, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, settled } from "./functionTestKit";
+import { childrenOf, MockState, RecordedResource, settle, setupMocks, unwrap } from "../helpers/mocks";
 import type { BackupFunctionArgs } from "../../components/aws/backupFunction";
 
 const COMPONENT = "pg-backup-stack:aws:BackupFunction";
@@ -65,7 +64,7 @@ describe("BackupFunction (under mocks)", () => {
     it("dump: image function with its handler, sizing, one concurrent run, VPC and an encrypted log group with retention", async () => {
         // given a dump function for the orders database
         new mod.BackupFunction("prod-dump-orders", { ...base("dump"), memoryMb: 2048, timeoutSeconds: 600, logRetentionDays: 400 });
-        await settled(mocks);
+        await settle(mocks);
         // when the recorded function and log group are inspected
         const fn = mocks.one(FUNCTION, "prod-dump-orders-function").inputs;
         const logs = mocks.one(LOG_GROUP, "prod-dump-orders-logs").inputs;
@@ -90,7 +89,7 @@ describe("BackupFunction (under mocks)", () => {
     it("dump role: writes, tags and aborts uploads under its prefix, lists only that prefix, reads only its secret, never deletes", async () => {
         // given a dump function
         new mod.BackupFunction("prod-dump-orders", base("dump"));
-        await settled(mocks);
+        await settle(mocks);
         // when its role policy is read
         const policy = statements(mocks.one(ROLE_POLICY, "prod-dump-orders-role-policy"));
         const bySid = new Map(policy.map((s) => [s.Sid, s]));
@@ -114,7 +113,7 @@ describe("BackupFunction (under mocks)", () => {
     it("verify role: reads and lists dumps, decrypts them, reads only the verification server's secret; every write is denied", async () => {
         // given a verify function
         new mod.BackupFunction("prod-verify", base("verify"));
-        await settled(mocks);
+        await settle(mocks);
         // when its role policy is read
         const policy = statements(mocks.one(ROLE_POLICY, "prod-verify-role-policy"));
         const bySid = new Map(policy.map((s) => [s.Sid, s]));
@@ -133,7 +132,7 @@ describe("BackupFunction (under mocks)", () => {
     it("export role: writes under the exports prefix, reads back only watermarks, never deletes", async () => {
         // given an export function
         new mod.BackupFunction("prod-export-orders", base("export"));
-        await settled(mocks);
+        await settle(mocks);
         // when its role policy is read
         const policy = statements(mocks.one(ROLE_POLICY, "prod-export-orders-role-policy"));
         const bySid = new Map(policy.map((s) => [s.Sid, s]));
@@ -147,7 +146,7 @@ describe("BackupFunction (under mocks)", () => {
     it("schedule: the configured expression, no flexible window, retries and the dead-letter queue, run by a role that may only invoke this function", async () => {
         // given a dump function with its schedule and retry settings
         new mod.BackupFunction("prod-dump-orders", { ...base("dump"), retryAttempts: 1, maxEventAgeSeconds: 1800 });
-        await settled(mocks);
+        await settle(mocks);
         // when the schedule, its role and the queue are inspected
         const schedule = mocks.one(SCHEDULE, "prod-dump-orders-schedule").inputs;
         const queue = mocks.one(QUEUE, "prod-dump-orders-dlq").inputs;
@@ -175,7 +174,7 @@ describe("BackupFunction (under mocks)", () => {
     it("a run that fails after Lambda's retries also lands in the dead-letter queue", async () => {
         // given a dump function
         new mod.BackupFunction("prod-dump-orders", base("dump"));
-        await settled(mocks);
+        await settle(mocks);
         // when its asynchronous invocation settings are read
         const async = mocks.one(INVOKE_CONFIG, "prod-dump-orders-async").inputs;
         const policy = statements(mocks.one(ROLE_POLICY, "prod-dump-orders-role-policy"));
@@ -199,7 +198,7 @@ describe("BackupFunction (under mocks)", () => {
                 s3GatewayEndpointRouteTableIds: ["rtb-0a"],
             },
         });
-        await settled(mocks);
+        await settle(mocks);
         // when the security group rules and the endpoint are inspected
         const egress = mocks.ofType(EGRESS).map((r) => r.inputs);
         const ingress = mocks.one(INGRESS, "prod-verify-db0-ingress-5432").inputs;
@@ -222,7 +221,7 @@ describe("BackupFunction (under mocks)", () => {
         // given one function given a prefix list, and one with neither endpoint nor prefix list
         const withList = new mod.BackupFunction("prod-export-orders", { ...base("export"), network: { ...base("export").network, s3PrefixListId: "pl-6da54004" } });
         const without = new mod.BackupFunction("prod-dump-orders", base("dump"));
-        await settled(mocks);
+        await settle(mocks);
         // when the S3 egress rules and the outputs are read
         const s3Rules = mocks.ofType(EGRESS).filter((r) => r.inputs["prefixListId"] !== undefined);
         // then only the first has a rule to the prefix list, and exposes it
@@ -234,7 +233,7 @@ describe("BackupFunction (under mocks)", () => {
     it("parents every child to the component", async () => {
         // given a function with every optional child
         new mod.BackupFunction("prod-verify", { ...base("verify"), network: { ...base("verify").network, s3GatewayEndpointRouteTableIds: ["rtb-0a"] } });
-        await settled(mocks);
+        await settle(mocks);
         // when the children are listed
         const children = childrenOf(mocks, COMPONENT, "prod-verify");
         const all = mocks.resources.filter((r) => r.type !== COMPONENT).map((r) => `${r.type}::${r.name}`);
@@ -264,7 +263,7 @@ describe("BackupFunction (under mocks)", () => {
                 // when the component is constructed
                 // then it throws naming the argument, and has created no child
                 assert.throws(() => new mod.BackupFunction("bad", args), message);
-                await settled(mocks);
+                await settle(mocks);
                 assert.deepStrictEqual(mocks.resources.filter((r) => r.type !== COMPONENT), []);
             });
         }

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { RegisteredOptions, recordOptions, settle } from "./azureRegistrations";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 
 const SERVER = "azure-native:dbforpostgresql:Server";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -17,12 +16,10 @@ const entraAdmin = {
 
 describe("FlexibleServerBackup (under mocks)", () => {
     let mocks: MockState;
-    let options: Map<string, RegisteredOptions>;
     let mod: typeof import("../../components/azure/flexibleServerBackup");
 
     beforeEach(async () => {
         mocks = setupMocks();
-        options = recordOptions();
         mod = await import("../../components/azure/flexibleServerBackup");
     });
 
@@ -38,7 +35,7 @@ describe("FlexibleServerBackup (under mocks)", () => {
         // then its backup block is geo-redundant with the retention, HA as asked, and it is protected
         assert.deepEqual(server.inputs["backup"], { backupRetentionDays: 30, geoRedundantBackup: "Enabled" });
         assert.equal(server.inputs["highAvailability"]["mode"], "ZoneRedundant");
-        assert.deepEqual(options.get(`${SERVER}::blog-server`), { protect: true, replaceOnChanges: ["backup.geoRedundantBackup"] });
+        assert.deepEqual({ protect: server.protect, replaceOnChanges: server.replaceOnChanges }, { protect: true, replaceOnChanges: ["backup.geoRedundantBackup"] });
         assert.equal(await unwrap(c.geoRedundantBackup), "Enabled");
         assert.equal(await unwrap(c.backupRetentionDays), 30);
     });
@@ -50,7 +47,7 @@ describe("FlexibleServerBackup (under mocks)", () => {
         // then the backup block and options follow the non-production defaults
         const server = mocks.one(SERVER, "dev-server");
         assert.deepEqual(server.inputs["backup"], { backupRetentionDays: 7, geoRedundantBackup: "Disabled" });
-        assert.deepEqual(options.get(`${SERVER}::dev-server`), { protect: false, replaceOnChanges: ["backup.geoRedundantBackup"] });
+        assert.deepEqual({ protect: server.protect, replaceOnChanges: server.replaceOnChanges }, { protect: false, replaceOnChanges: ["backup.geoRedundantBackup"] });
         assert.deepEqual(server.inputs["sku"], { name: "Standard_D2ds_v5", tier: "GeneralPurpose" });
         assert.equal(server.inputs["highAvailability"]["mode"], "Disabled");
         assert.deepEqual(server.inputs["storage"], { storageSizeGB: 128, autoGrow: "Enabled" });
@@ -63,7 +60,7 @@ describe("FlexibleServerBackup (under mocks)", () => {
         await settle(mocks);
         // then geo-redundancy is off and protect follows the explicit value
         assert.equal(mocks.one(SERVER, "p-server").inputs["backup"]["geoRedundantBackup"], "Disabled");
-        assert.equal(options.get(`${SERVER}::p-server`)?.protect, false);
+        assert.equal(mocks.one(SERVER, "p-server").protect, false);
     });
 
     it("password authentication: a generated 32-character password, passed to the server and exposed only as a secret", async () => {

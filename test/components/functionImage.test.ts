@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { MockState, setupMocks } from "../helpers/mocks";
-import { childrenOf, settled } from "./functionTestKit";
+import { childrenOf, MockState, settle, setupMocks } from "../helpers/mocks";
 
 const COMPONENT = "pg-backup-stack:aws:FunctionImage";
 const REPOSITORY = "aws:ecr/repository:Repository";
@@ -24,7 +23,7 @@ describe("FunctionImage (under mocks)", () => {
     it("repository: scan on push, immutable tags, encrypted with the key, last N images kept, pulls by this account's functions", async () => {
         // given the image component with 5 images kept
         new mod.FunctionImage("pg-backup-fn", { kmsKeyArn: KEY, keepImages: 5, contextPath: ROOT });
-        await settled(mocks);
+        await settle(mocks);
         // when the repository and its policies are read
         const repo = mocks.one(REPOSITORY, "pg-backup-fn-repo").inputs;
         const lifecycle = JSON.parse(mocks.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "pg-backup-fn-lifecycle").inputs["policy"] as string) as { rules: { selection: { countNumber: number } }[] };
@@ -44,7 +43,7 @@ describe("FunctionImage (under mocks)", () => {
     it("image: built from lambdas/Dockerfile in the repository root for the platform and client major, pushed with ECR credentials under a content tag", async () => {
         // given an arm64 image with the PostgreSQL 16 client
         const image = new mod.FunctionImage("pg-backup-fn", { kmsKeyArn: KEY, pgMajor: 16, platform: "linux/arm64", contextPath: ROOT });
-        await settled(mocks);
+        await settle(mocks);
         // when the build is read
         const build = mocks.one(IMAGE, "pg-backup-fn-image").inputs;
         const expectedTag = mod.imageTag(16, "linux/arm64", mod.contextDigest(ROOT, { PG_MAJOR: "16" }));
@@ -67,7 +66,7 @@ describe("FunctionImage (under mocks)", () => {
     it("parents every child to the component", async () => {
         // given the image component
         new mod.FunctionImage("pg-backup-fn", { kmsKeyArn: KEY, contextPath: ROOT });
-        await settled(mocks);
+        await settle(mocks);
         // when the children are listed; then every recorded resource is one of them
         const all = mocks.resources.filter((r) => r.type !== COMPONENT).map((r) => `${r.type}::${r.name}`).sort();
         assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "pg-backup-fn").sort(), all);
@@ -85,7 +84,7 @@ describe("FunctionImage (under mocks)", () => {
             it(what, async () => {
                 // given one bad argument; when constructed; then it throws naming it, and nothing is created
                 assert.throws(() => new mod.FunctionImage("bad", { kmsKeyArn: KEY, contextPath: ROOT, ...change }), message);
-                await settled(mocks);
+                await settle(mocks);
                 assert.deepStrictEqual(mocks.resources.filter((r) => r.type !== COMPONENT), []);
             });
         }

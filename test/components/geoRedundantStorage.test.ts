@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
-import { MockState, setupMocks, unwrap } from "../helpers/mocks";
-import { RegisteredOptions, recordOptions, settle } from "./azureRegistrations";
+import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
 
 const ACCOUNT = "azure-native:storage:StorageAccount";
 const BLOB_SERVICE = "azure-native:storage:BlobServiceProperties";
@@ -12,12 +11,10 @@ const COMPONENT = "pg-backup-stack:azure:GeoRedundantStorage";
 
 describe("GeoRedundantStorage (under mocks)", () => {
     let mocks: MockState;
-    let options: Map<string, RegisteredOptions>;
     let mod: typeof import("../../components/azure/geoRedundantStorage");
 
     beforeEach(async () => {
         mocks = setupMocks();
-        options = recordOptions();
         mod = await import("../../components/azure/geoRedundantStorage");
     });
 
@@ -39,9 +36,9 @@ describe("GeoRedundantStorage (under mocks)", () => {
         assert.equal(account.inputs["allowSharedKeyAccess"], false);
         assert.equal(account.inputs["defaultToOAuthAuthentication"], true);
         assert.equal(mocks.one(BLOB_SERVICE, "files-blob-service").inputs["accountName"], "blogbackups01");
-        assert.equal(options.get(`${ACCOUNT}::files-account`)?.protect, true);
-        assert.equal(options.get(`${CONTAINER}::files-backups`)?.protect, true);
-        assert.equal(options.get(`${CONTAINER}::files-exports`)?.protect, false);
+        assert.equal(account.protect, true);
+        assert.equal(mocks.one(CONTAINER, "files-backups").protect, true);
+        assert.equal(mocks.one(CONTAINER, "files-exports").protect, false);
     });
 
     it("blob service: versioning, blob and container soft delete, change feed as long as any blob may live", async () => {

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
-import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
-import { childrenOf, computeProviderState, RANDOM_HEX, recordProtect } from "./awsMockExtras";
+import { childrenOf, MockState, RANDOM_HEX, settle, setupMocks, unwrap } from "../helpers/mocks";
 import type { RdsPostgresArgs } from "../../components/aws/rdsPostgres";
 
 const COMPONENT = "pg-backup-stack:aws:RdsPostgres";
@@ -14,13 +13,10 @@ const DR_KEY = "arn:aws:kms:eu-central-1:123456789012:key/replica";
 
 describe("RdsPostgres (under mocks)", () => {
     let mocks: MockState;
-    let protect: Map<string, boolean>;
     let mod: typeof import("../../components/aws/rdsPostgres");
 
     beforeEach(async () => {
         mocks = setupMocks();
-        computeProviderState();
-        protect = recordProtect();
         mod = await import("../../components/aws/rdsPostgres");
     });
 
@@ -73,7 +69,7 @@ describe("RdsPostgres (under mocks)", () => {
         assert.strictEqual(instance["performanceInsightsKmsKeyId"], KEY);
         assert.deepStrictEqual(instance["vpcSecurityGroupIds"], ["sg-0db"]);
         assert.deepStrictEqual(instance["tags"], { "backup-plan": "pg-backup-stack", "pg-backup-stack:database": "orders", team: "data" });
-        assert.strictEqual(protect.get(`${INSTANCE}::orders-instance`), true);
+        assert.strictEqual(mocks.one(INSTANCE, "orders-instance").protect, true);
         // and it sits in its own subnet group with the TLS-only parameter group of its major version
         assert.strictEqual(instance["dbSubnetGroupName"], "orders-subnets-generated");
         assert.deepStrictEqual(mocks.one(SUBNETS, "orders-subnets").inputs["subnetIds"], ["subnet-0a", "subnet-0b"]);
@@ -107,7 +103,7 @@ describe("RdsPostgres (under mocks)", () => {
         assert.strictEqual(instance["identifier"], undefined);
         assert.strictEqual(mocks.one(PARAMS, "app-params").inputs["family"], "postgres15");
         assert.deepStrictEqual(mocks.ofType(REPLICATION), []);
-        assert.strictEqual(protect.get(`${INSTANCE}::app-instance`), false);
+        assert.strictEqual(mocks.one(INSTANCE, "app-instance").protect, false);
     });
 
     it("an adopted instance keeps its identifier, which also names the final snapshot", async () => {

@@ -1,3 +1,4 @@
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
 /** One resource the program declared under mocks, as the engine would have received it. */
@@ -9,6 +10,10 @@ export interface RecordedResource {
     readonly provider?: string;
     /** Type and name of the parent resource, from the parent URN the engine received (absent for top-level). */
     readonly parent?: { readonly type: string; readonly name: string };
+    /** The `protect` resource option the engine received. */
+    readonly protect: boolean;
+    /** The `replaceOnChanges` resource option the engine received. */
+    readonly replaceOnChanges: readonly string[];
 }
 
 const ACCOUNT = "123456789012";
@@ -43,19 +48,22 @@ export interface MockState {
  */
 export function setupMocks(project = "pg-backup-stack", stack = "test"): MockState {
     const resources: RecordedResource[] = [];
-    const parents = new Map<string, string>();
+    const registrations = new Map<string, Registration>();
     /** Region of each explicit AWS provider, by the id the mock gave it. */
     const providerRegions = new Map<string, string>();
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-                const parent = parseUrn(parents.get(`${args.type}::${args.name}`));
+                const registration = registrations.get(`${args.type}::${args.name}`);
+                const parent = parseUrn(registration?.parentUrn);
                 resources.push({
                     type: args.type,
                     name: args.name,
                     inputs: args.inputs,
                     ...(args.provider !== undefined && args.provider !== "" ? { provider: args.provider } : {}),
                     ...(parent !== undefined ? { parent } : {}),
+                    protect: registration?.protect ?? false,
+                    replaceOnChanges: registration?.replaceOnChanges ?? [],
                 });
                 if (args.type === "pulumi:providers:aws" && typeof args.inputs["region"] === "string") {
                     providerRegions.set(`${args.name}-id`, args.inputs["region"]);
@@ -73,7 +81,7 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
         stack,
         false,
     );
-    recordParents(parents);
+    recordRegistrations(registrations);
     return {
         resources,
         ofType: (type) => resources.filter((r) => r.type === type),
@@ -99,6 +107,9 @@ const AUTONAMED = new Set([
     "aws:lambda/function:Function",
 ]);
 
+/** Hex of every RandomId, fixed so that names derived from it can be asserted. */
+export const RANDOM_HEX = "0a1b2c3d";
+
 /** Attributes the cloud would compute, so that components reading them get plausible values. */
 function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
     const region = "eu-west-1";
@@ -121,6 +132,7 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
         state["name"] = args.inputs["name"] ?? args.name;
     }
     if (AUTONAMED.has(args.type) && args.inputs["name"] === undefined) state["name"] = `${args.name}-generated`;
+    if (args.type === "random:index/randomId:RandomId") state["hex"] = RANDOM_HEX;
     if (args.type === "aws:rds/instance:Instance") {
         state["identifier"] = args.inputs["identifier"] ?? `${args.name}-generated`;
         state["address"] = `${args.name}.abc.${region}.rds.amazonaws.com`;
@@ -134,21 +146,35 @@ interface RegisterRequest {
     getType(): string;
     getName(): string;
     getParent(): string;
+    getProtect(): boolean | undefined;
+    getReplaceonchangesList(): string[];
 }
 type RegisterCallback = (err: unknown, response: unknown) => void;
 interface RecordingMonitor {
     registerResource(req: RegisterRequest, callback: RegisterCallback): void;
 }
 
+/** What the monitor's request says of a registration and the mock's `newResource` is not told. */
+interface Registration {
+    readonly parentUrn: string;
+    readonly protect: boolean;
+    readonly replaceOnChanges: readonly string[];
+}
+
 /**
- * The mock's `newResource` is not told the parent, but the monitor's request carries it:
- * wrap the monitor once per setup so each registration leaves its parent URN behind.
+ * The mock's `newResource` is not told the parent or the resource options, but the monitor's
+ * request carries them: wrap the monitor once per setup so each registration leaves them behind,
+ * keyed `type::name`.
  */
-function recordParents(parents: Map<string, string>): void {
+function recordRegistrations(registrations: Map<string, Registration>): void {
     const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-        parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+        registrations.set(`${req.getType()}::${req.getName()}`, {
+            parentUrn: req.getParent(),
+            protect: req.getProtect() === true,
+            replaceOnChanges: req.getReplaceonchangesList(),
+        });
         register(req, callback);
     };
 }
@@ -186,4 +212,32 @@ export async function settle(mocks: MockState): Promise<void> {
             quiet = 0;
         }
     }
+}
+
+/** `type::name` of every resource recorded with the given component as its parent. */
+export function childrenOf(mocks: MockState, componentType: string, componentName: string): string[] {
+    return mocks.resources
+        .filter((r) => r.parent?.type === componentType && r.parent.name === componentName)
+        .map((r) => `${r.type}::${r.name}`);
+}
+
+/** Asserts that every resource recorded except the component itself and providers has the component as its parent. */
+export function assertAllParented(mocks: Pick<MockState, "resources">, componentType: string, componentName: string): void {
+    const children = mocks.resources.filter((r) => r.type !== componentType && !r.type.startsWith("pulumi:providers:"));
+    assert.ok(children.length > 0, "no children recorded");
+    for (const child of children) {
+        assert.deepStrictEqual(child.parent, { type: componentType, name: componentName }, `${child.type} ${child.name} is not parented to the component`);
+    }
+}
+
+/** A policy document as the components write them. */
+export interface PolicyDocument {
+    readonly Statement: { Sid?: string; Effect: string; Action: string[]; Resource?: string[]; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> }[];
+}
+
+/** Parses a recorded JSON policy input. */
+export function policyOf(r: RecordedResource, key = "policy"): PolicyDocument {
+    const text = r.inputs[key];
+    assert.strictEqual(typeof text, "string", `${r.type} ${r.name}: ${key} is not a JSON string`);
+    return JSON.parse(text as string) as PolicyDocument;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { main as drillMain, type DrillSummary } from "../../cli/drill";
 import { listBackups } from "../../lambdas/shared/catalog";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../helpers/embedded";
-import { runCli } from "./cliCapture";
+import { runCli } from "../helpers/cli";
 
 const ROOT = join(__dirname, "..", "..");
 

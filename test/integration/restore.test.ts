@@ -19,7 +19,7 @@ import { main as restoreMain } from "../../cli/restore";
 import { main as listMain } from "../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { contentChecksums, putFixtureBackup, rewriteObject, type FixtureBackup } from "./backupFixture";
-import { runCli } from "./cliCapture";
+import { runCli } from "../helpers/cli";
 
 const BUCKET = "restore-tests";
 const PREFIX = "backups";

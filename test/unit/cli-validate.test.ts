@@ -3,28 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../../cli/validate";
-
-/** Runs the validate command, capturing what it prints. */
-async function runValidate(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = console.log;
-    const error = console.error;
-    console.log = (...a: unknown[]) => void out.push(a.join(" "));
-    console.error = (...a: unknown[]) => void err.push(a.join(" "));
-    try {
-        const code = await main(args);
-        return { code, out: out.join("\n"), err: err.join("\n") };
-    } finally {
-        console.log = log;
-        console.error = error;
-    }
-}
+import { runCli } from "../helpers/cli";
 
 describe("validate command", () => {
     for (const stack of ["staging", "prod"]) {
         it(`--stack ${stack}: exits 0 and prints the guarantees`, async () => {
-            const r = await runValidate(["--stack", stack]);
+            const r = await runCli(main, ["--stack", stack]);
             assert.strictEqual(r.code, 0, r.err);
             assert.match(r.out, /valid/);
             assert.match(r.out, /RPO\s+/);
@@ -50,7 +34,7 @@ describe("validate command", () => {
         ].join("\n"));
         try {
             // when
-            const r = await runValidate([file]);
+            const r = await runCli(main, [file]);
             // then
             assert.strictEqual(r.code, 1);
             assert.match(r.err, /3 error\(s\)/);
@@ -63,20 +47,20 @@ describe("validate command", () => {
     });
 
     it("--json: one JSON document with the findings", async () => {
-        const r = await runValidate(["--stack", "prod", "--json"]);
+        const r = await runCli(main, ["--stack", "prod", "--json"]);
         const doc = JSON.parse(r.out) as { valid: boolean; guarantees: { control: string }[] };
         assert.strictEqual(doc.valid, true);
         assert.ok(doc.guarantees.some((g) => g.control === "RTO"));
     });
 
     it("a missing file and a bad stack name are clear errors", async () => {
-        const missing = await runValidate(["--stack", "nope"]);
+        const missing = await runCli(main, ["--stack", "nope"]);
         assert.strictEqual(missing.code, 1);
         assert.match(missing.err, /Pulumi\.nope\.yaml: no such file/);
-        const badName = await runValidate(["--stack", "../etc"]);
+        const badName = await runCli(main, ["--stack", "../etc"]);
         assert.strictEqual(badName.code, 2);
         assert.match(badName.err, /--stack: "\.\.\/etc" is not a stack name/);
-        const usage = await runValidate([]);
+        const usage = await runCli(main, []);
         assert.strictEqual(usage.code, 2);
     });
 });

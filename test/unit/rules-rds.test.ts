@@ -1,18 +1,13 @@
 import * as assert from "assert";
-import { Finding, formatFinding } from "../../config/findings";
-import { validConfig, validate } from "../helpers/config";
+import { formatFinding } from "../../config/findings";
+import { assertOneFinding, findingsAt, RuleCase, validConfig, validate } from "../helpers/config";
 
 const DB = "aws.databases[0]";
 const INSTANCE = `${DB}.instance`;
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-db";
 
-interface Case {
+interface Case extends RuleCase {
     readonly name: string;
-    readonly bad: Record<string, unknown>;
-    readonly good: Record<string, unknown>;
-    readonly severity: "error" | "warning";
-    readonly path: string;
-    readonly message: RegExp;
 }
 
 /** Each rule: a config that breaks it (one finding at the path) and its nearest neighbour that does not. */
@@ -145,16 +140,12 @@ const CASES: readonly Case[] = [
         severity: "error", path: "aws.network.subnetIds", message: /gives 1 subnet\(s\) for the instance; a DB subnet group needs at least 2/,
     },
     {
-        name: "DB subnet group of at least 2 subnets (no network at all)",
+        name: "DB subnet group of at least 2 subnets (no network at all; the instance's own subnets are enough for it)",
         bad: { "aws.network": undefined },
-        good: { "aws.network": undefined, [`${INSTANCE}.subnetIds`]: ["subnet-1a", "subnet-1b"] },
+        good: { "aws.network": { vpcId: "vpc-0abc", subnetIds: ["subnet-0a"] }, [`${INSTANCE}.subnetIds`]: ["subnet-1a", "subnet-1b"] },
         severity: "error", path: `${INSTANCE}.subnetIds`, message: /gives 0 subnet\(s\)/,
     },
 ];
-
-function at(findings: readonly Finding[], severity: "error" | "warning", path: string): Finding[] {
-    return findings.filter((f) => f.severity === severity && f.path === path);
-}
 
 describe("configuration validation: RDS rules", () => {
     it("the base configuration has no RDS finding", () => {
@@ -168,14 +159,12 @@ describe("configuration validation: RDS rules", () => {
                 // given a config that breaks the rule / when validated
                 const findings = validate(validConfig(c.bad));
                 // then exactly one finding of that severity at the key, saying what is allowed
-                const found = at(findings, c.severity, c.path);
-                assert.strictEqual(found.length, 1, `expected one ${c.severity} at ${c.path}, got:\n${findings.map(formatFinding).join("\n")}`);
-                assert.match(found[0]?.message ?? "", c.message);
+                assertOneFinding(findings, c);
             });
             it("accepts its nearest neighbour", () => {
                 // given the config one step away / when validated / then nothing at that key
                 const findings = validate(validConfig(c.good));
-                assert.deepStrictEqual(at(findings, c.severity, c.path).map(formatFinding), []);
+                assert.deepStrictEqual(findingsAt(findings, c.path, c.severity).map(formatFinding), []);
                 if (c.severity === "error") assert.deepStrictEqual(findings.filter((f) => f.severity === "error").map(formatFinding), []);
             });
         });
@@ -188,7 +177,7 @@ describe("configuration validation: RDS rules", () => {
             [`${INSTANCE}.backupRetentionDays`]: 0, [`${INSTANCE}.replicateBackupsToDr`]: false,
         }));
         // then one error at the key (the prod minimum) and no warning there
-        assert.strictEqual(at(findings, "error", `${INSTANCE}.backupRetentionDays`).length, 1);
-        assert.deepStrictEqual(at(findings, "warning", `${INSTANCE}.backupRetentionDays`), []);
+        assert.strictEqual(findingsAt(findings, `${INSTANCE}.backupRetentionDays`, "error").length, 1);
+        assert.deepStrictEqual(findingsAt(findings, `${INSTANCE}.backupRetentionDays`, "warning"), []);
     });
 });

@@ -1,4 +1,5 @@
-import { Finding } from "../../config/findings";
+import * as assert from "assert";
+import { Finding, formatFinding } from "../../config/findings";
 import { RawStackConfig } from "../../config/load";
 import { StackConfig, validateConfig } from "../../config/validate";
 
@@ -57,6 +58,34 @@ export function stackConfig(values: Record<string, Json>): StackConfig {
         throw new Error(`config has errors:\n${result.findings.map((f) => `${f.path}: ${f.message}`).join("\n")}`);
     }
     return result.config;
+}
+
+/** One rule's example: a config (or the overrides that make one) that breaks it, the finding it gives, and its nearest neighbour that does not. */
+export interface RuleCase {
+    readonly bad: Record<string, Json>;
+    readonly good: Record<string, Json>;
+    readonly path: string;
+    readonly severity: Finding["severity"];
+    readonly message: RegExp;
+}
+
+/** Findings as the validate command prints them, one a line, for assertion messages. */
+export function showFindings(findings: readonly Finding[]): string {
+    return findings.map(formatFinding).join("\n") || "(none)";
+}
+
+/** The findings at one key; of one severity when it is given. */
+export function findingsAt(findings: readonly Finding[], path: string, severity?: Finding["severity"]): Finding[] {
+    return findings.filter((f) => f.path === path && (severity === undefined || f.severity === severity));
+}
+
+/** Asserts exactly one finding of the expected severity at the key, its message matching; returns it. */
+export function assertOneFinding(findings: readonly Finding[], expected: Pick<RuleCase, "path" | "severity" | "message">): Finding {
+    const found = findingsAt(findings, expected.path, expected.severity);
+    assert.strictEqual(found.length, 1, `expected one ${expected.severity} at ${expected.path}, got:\n${showFindings(findings)}`);
+    const [finding] = found as [Finding];
+    assert.match(finding.message, expected.message);
+    return finding;
 }
 
 function setPath(root: Record<string, Json>, path: string, value: Json): void {

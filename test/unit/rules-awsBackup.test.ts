@@ -1,19 +1,14 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { Finding, formatFinding } from "../../config/findings";
-import { validConfig, validate } from "../helpers/config";
+import { formatFinding } from "../../config/findings";
+import { assertOneFinding, findingsAt, RuleCase, validConfig, validate } from "../helpers/config";
 
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
 const PINNED = { "aws.backup.vaultLock.minRetentionDays": 7, "aws.backup.vaultLock.maxRetentionDays": 400 };
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-db";
 
-interface Case {
+interface Case extends RuleCase {
     readonly name: string;
-    readonly bad: Record<string, unknown>;
-    readonly good: Record<string, unknown>;
-    readonly severity: "error" | "warning";
-    readonly path: string;
-    readonly message: RegExp;
 }
 
 /** Each rule: a config that breaks it (one finding at the path) and its nearest neighbour that does not. */
@@ -98,10 +93,6 @@ const CASES: readonly Case[] = [
     },
 ];
 
-function at(findings: readonly Finding[], severity: "error" | "warning", path: string): Finding[] {
-    return findings.filter((f) => f.severity === severity && f.path === path);
-}
-
 describe("configuration validation: AWS Backup rules", () => {
     it("the base configuration has no AWS Backup finding", () => {
         assert.deepStrictEqual(validate(validConfig()).filter((f) => f.path.startsWith("aws.backup")).map(formatFinding), []);
@@ -113,14 +104,12 @@ describe("configuration validation: AWS Backup rules", () => {
                 // given a config that breaks the rule / when validated
                 const findings = validate(validConfig(c.bad));
                 // then exactly one finding of that severity at the key, saying what is allowed
-                const found = at(findings, c.severity, c.path);
-                assert.strictEqual(found.length, 1, `expected one ${c.severity} at ${c.path}, got:\n${findings.map(formatFinding).join("\n")}`);
-                assert.match(found[0]?.message ?? "", c.message);
+                assertOneFinding(findings, c);
             });
             it("accepts its nearest neighbour", () => {
                 // given the config one step away / when validated / then nothing at that key, and no error at all
                 const findings = validate(validConfig(c.good));
-                assert.deepStrictEqual(at(findings, c.severity, c.path).map(formatFinding), []);
+                assert.deepStrictEqual(findingsAt(findings, c.path, c.severity).map(formatFinding), []);
                 assert.deepStrictEqual(findings.filter((f) => f.severity === "error").map(formatFinding), []);
             });
         });
@@ -141,7 +130,7 @@ describe("configuration validation: AWS Backup rules", () => {
             // given a monthly tier and a cold-storage day / when validated
             const findings = validate(validConfig({ "retention.monthly.keepDays": keep, "aws.backup.coldStorageAfterDays.monthly": cold }));
             // then an error at the key iff the 90-day minimum is not met
-            return (at(findings, "error", "aws.backup.coldStorageAfterDays.monthly").length === 1) === (keep < cold + 90);
+            return (findingsAt(findings, "aws.backup.coldStorageAfterDays.monthly", "error").length === 1) === (keep < cold + 90);
         }), { numRuns: 60 });
     });
 });

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import { Finding, formatFinding } from "../../config/findings";
+import { formatFinding } from "../../config/findings";
 import { stackConfigSchema } from "../../config/schema";
 import { effectiveGeoRedundantBackup, rules } from "../../config/rules/azure";
-import { validConfig, validate } from "../helpers/config";
+import { assertOneFinding, RuleCase, validConfig, validate } from "../helpers/config";
 
 /** An Azure section that passes every rule: one server, a storage account with immutability. */
 const AZURE = {
@@ -18,13 +18,8 @@ const EMAILS = { "alerts.emails": ["dba@example.com"] };
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 const prod = (overrides: Record<string, unknown>) => staging({ ...PROD, ...overrides });
 
-interface Case {
+interface Case extends RuleCase {
     readonly rule: string;
-    readonly bad: Record<string, unknown>;
-    readonly good: Record<string, unknown>;
-    readonly path: string;
-    readonly severity: "error" | "warning";
-    readonly message: RegExp;
 }
 
 const CASES: readonly Case[] = [
@@ -133,10 +128,6 @@ const CASES: readonly Case[] = [
     },
 ];
 
-function show(findings: readonly Finding[]): string {
-    return findings.map(formatFinding).join("\n") || "(none)";
-}
-
 describe("configuration validation: Azure rules", () => {
     it("the Azure baseline is valid in staging and in prod, without warnings", () => {
         // given the baseline Azure section; when validated in both environments; then nothing is found
@@ -156,10 +147,8 @@ describe("configuration validation: Azure rules", () => {
                 // given the breaking config; when validated
                 const findings = validate(c.bad);
                 // then exactly one finding of that severity at the path, and no error elsewhere
-                const here = findings.filter((f) => f.path === c.path && f.severity === c.severity);
-                assert.equal(here.length, 1, show(findings));
-                assert.match(here[0]?.message ?? "", c.message);
-                const otherErrors = findings.filter((f) => f.severity === "error" && f !== here[0]);
+                const here = assertOneFinding(findings, c);
+                const otherErrors = findings.filter((f) => f.severity === "error" && f !== here);
                 assert.deepEqual(otherErrors.map(formatFinding), []);
             });
             it("accepts its nearest valid neighbour", () => {

@@ -1,5 +1,4 @@
 import * as assert from "assert";
-import { Finding, formatFinding } from "../../config/findings";
 import { stackConfigSchema } from "../../config/schema";
 import { ALL_RULES } from "../../config/validate";
 import {
@@ -16,19 +15,14 @@ import {
     verificationServerReachable,
     verifyTimeoutCoversRto,
 } from "../../config/rules/functions";
-import { validConfig, validate } from "../helpers/config";
+import { findingsAt, RuleCase, showFindings as show, validConfig, validate } from "../helpers/config";
 
 /** What the foundation rules need of a prod stack, so that only the function rules speak. */
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
 const VERIFY_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:verify-server-AbC";
 
-interface Case {
+interface Case extends RuleCase {
     readonly rule: string;
-    readonly bad: Record<string, unknown>;
-    readonly good: Record<string, unknown>;
-    readonly path: string;
-    readonly severity: "error" | "warning";
-    readonly message: RegExp;
 }
 
 const CASES: readonly Case[] = [
@@ -130,10 +124,6 @@ const CASES: readonly Case[] = [
     },
 ];
 
-function show(findings: readonly Finding[]): string {
-    return findings.map(formatFinding).join("\n") || "(none)";
-}
-
 describe("configuration validation: function rules", () => {
     it("the base configuration raises none of them", () => {
         // given the smallest valid config; when validated; then no finding is at a functions or export key
@@ -156,7 +146,7 @@ describe("configuration validation: function rules", () => {
         describe(c.rule, () => {
             it("reports the breaking config at its key, with the value and what is allowed", () => {
                 // given a config that breaks the rule; when validated
-                const findings = validate(c.bad).filter((f) => f.path === c.path);
+                const findings = findingsAt(validate(c.bad), c.path);
                 // then exactly one finding names the key with the expected severity and message
                 assert.strictEqual(findings.length, 1, show(validate(c.bad)));
                 assert.strictEqual(findings[0]?.severity, c.severity);
@@ -165,7 +155,7 @@ describe("configuration validation: function rules", () => {
             it("accepts its nearest valid neighbour", () => {
                 // given the fixed config; when validated; then nothing is reported at that key
                 const findings = validate(c.good);
-                assert.deepStrictEqual(findings.filter((f) => f.path === c.path), [], show(findings));
+                assert.deepStrictEqual(findingsAt(findings, c.path), [], show(findings));
             });
         });
     }

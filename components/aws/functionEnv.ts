@@ -38,10 +38,10 @@ const WEEKDAY_NAMES: Readonly<Record<string, string>> = {
     SUN: "sunday", MON: "monday", TUE: "tuesday", WED: "wednesday", THU: "thursday", FRI: "friday", SAT: "saturday",
 };
 
-/** Settings of one database's dump function. */
-export interface DumpEnvironmentInput {
+/** What a function that reads one database and writes to the bucket is told: the dump's and the export's common part. */
+export interface DatabaseFunctionInput {
     readonly bucketName: pulumi.Input<string>;
-    /** Key prefix of the dumps. */
+    /** Key prefix the function writes under: the dumps' or the exports'. */
     readonly prefix: string;
     /** Logical database name: key segment and metric dimension. */
     readonly database: string;
@@ -53,6 +53,23 @@ export interface DumpEnvironmentInput {
     readonly databaseName?: string;
     /** The backup CMK's ARN: the bucket policy refuses uploads naming any other key, or the key by id or alias. */
     readonly kmsKeyArn: pulumi.Input<string>;
+}
+
+/** Variables that say which database to read, how to reach it, and which key to write with. */
+function databaseVariables(input: DatabaseFunctionInput): Record<string, pulumi.Input<string>> {
+    return {
+        DATABASE_NAME: input.database,
+        DB_SECRET_ARN: input.secretArn,
+        ...(input.host === undefined ? {} : { DB_HOST: input.host }),
+        ...(input.port === undefined ? {} : { DB_PORT: String(input.port) }),
+        ...(input.databaseName === undefined ? {} : { DB_NAME: input.databaseName }),
+        DB_SSLMODE: "require",
+        KMS_KEY_ID: input.kmsKeyArn,
+    };
+}
+
+/** Settings of one database's dump function. */
+export interface DumpEnvironmentInput extends DatabaseFunctionInput {
     /** `SUN`..`SAT`. */
     readonly weeklyOn: string;
     readonly monthlyOnDay: number;
@@ -72,13 +89,7 @@ export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pul
     return {
         BACKUP_BUCKET: input.bucketName,
         BACKUP_PREFIX: input.prefix,
-        DATABASE_NAME: input.database,
-        DB_SECRET_ARN: input.secretArn,
-        ...(input.host === undefined ? {} : { DB_HOST: input.host }),
-        ...(input.port === undefined ? {} : { DB_PORT: String(input.port) }),
-        ...(input.databaseName === undefined ? {} : { DB_NAME: input.databaseName }),
-        DB_SSLMODE: "require",
-        KMS_KEY_ID: input.kmsKeyArn,
+        ...databaseVariables(input),
         WEEKLY_ON: weekday,
         MONTHLY_ON_DAY: String(input.monthlyOnDay),
         DUMP_COMPRESSION: input.compression.method === "none" ? "none" : `${input.compression.method}:${input.compression.level}`,
@@ -90,18 +101,7 @@ export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pul
 }
 
 /** Settings of one database's export function. */
-export interface ExportEnvironmentInput {
-    readonly bucketName: pulumi.Input<string>;
-    /** Key prefix of the exports. */
-    readonly prefix: string;
-    /** Logical database name: key segment and metric dimension. */
-    readonly database: string;
-    readonly secretArn: pulumi.Input<string>;
-    readonly host?: pulumi.Input<string>;
-    readonly port?: number;
-    readonly databaseName?: string;
-    /** The backup CMK's ARN (the bucket policy refuses any other key). */
-    readonly kmsKeyArn: pulumi.Input<string>;
+export interface ExportEnvironmentInput extends DatabaseFunctionInput {
     /** `schema.table` (or `table`, in public) and the optional watermark column, as in the stack config. */
     readonly tables: readonly { readonly table: string; readonly watermarkColumn?: string }[];
     readonly partSizeMiB: number;
@@ -120,13 +120,7 @@ export function exportEnvironment(input: ExportEnvironmentInput): Record<string,
     return {
         EXPORT_BUCKET: input.bucketName,
         EXPORT_PREFIX: input.prefix,
-        DATABASE_NAME: input.database,
-        DB_SECRET_ARN: input.secretArn,
-        ...(input.host === undefined ? {} : { DB_HOST: input.host }),
-        ...(input.port === undefined ? {} : { DB_PORT: String(input.port) }),
-        ...(input.databaseName === undefined ? {} : { DB_NAME: input.databaseName }),
-        DB_SSLMODE: "require",
-        KMS_KEY_ID: input.kmsKeyArn,
+        ...databaseVariables(input),
         EXPORT_TABLES: JSON.stringify(tables),
         EXPORT_PART_SIZE_MIB: String(input.partSizeMiB),
         METRICS_NAMESPACE: input.metricsNamespace,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupAlarms } from "../components/aws/backupAlarms";
 import { BackupDashboard } from "../components/aws/backupDashboard";
 import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
-import { dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
+import { DatabaseFunctionInput, dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
 import { FunctionImage } from "../components/aws/functionImage";
 import { backupMaxAgeMinutes, imageClientMajor } from "../config/rules/functions";
 import { longestGapMinutes, parseSchedule } from "../config/schedule";
@@ -35,8 +35,10 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         forceDelete: config.storage.forceDestroy,
     }, inPrimary);
 
-    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
+    const prefixOf = (kind: "dump" | "export" | "verify"): string => (kind === "export" ? config.storage.exportPrefix : config.storage.prefix);
+    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "prefix" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
         kind,
+        prefix: prefixOf(kind),
         imageUri: image.imageUri,
         architecture: image.architecture,
         bucketArn: f.bucket.bucketArn,
@@ -58,11 +60,16 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         ...(db.instance === undefined ? { databaseCidrBlocks: ["0.0.0.0/0"] } : {}),
         ...(s3PrefixListId !== undefined ? { s3PrefixListId } : {}),
     });
-    const connection = (db: ProtectedDatabase) => ({
+    /** Where a database's dump or export function writes, how it reaches the database, and the key it writes with. */
+    const databaseFunction = (kind: "dump" | "export", db: ProtectedDatabase): DatabaseFunctionInput => ({
+        bucketName: f.bucket.bucketName,
+        prefix: prefixOf(kind),
+        database: db.config.name,
         secretArn: db.secretArn,
         ...(db.host !== undefined ? { host: db.host } : {}),
         port: db.config.port,
         databaseName: db.config.databaseName,
+        kmsKeyArn: f.key.keyArn,
     });
 
     const all: BackupFunction[] = [];
@@ -72,15 +79,10 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         const endpoint = s3PrefixListId === undefined && network.routeTableIds.length > 0;
         const dump = new BackupFunction(name, {
             ...shared("dump"),
-            prefix: config.storage.prefix,
             secretArns: [db.secretArn],
             schedule: config.schedules.dump,
             environment: dumpEnvironment({
-                bucketName: f.bucket.bucketName,
-                prefix: config.storage.prefix,
-                database: db.config.name,
-                ...connection(db),
-                kmsKeyArn: f.key.keyArn,
+                ...databaseFunction("dump", db),
                 weeklyOn: config.retention.weeklyOn,
                 monthlyOnDay: config.retention.monthlyOn,
                 compression: fc.compression,
@@ -95,15 +97,10 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         if (db.config.exportTables.length > 0 && config.schedules.export !== undefined) {
             all.push(new BackupFunction(`${stack}-export-${db.config.name}`, {
                 ...shared("export"),
-                prefix: config.storage.exportPrefix,
                 secretArns: [db.secretArn],
                 schedule: config.schedules.export,
                 environment: exportEnvironment({
-                    bucketName: f.bucket.bucketName,
-                    prefix: config.storage.exportPrefix,
-                    database: db.config.name,
-                    ...connection(db),
-                    kmsKeyArn: f.key.keyArn,
+                    ...databaseFunction("export", db),
                     tables: db.config.exportTables,
                     partSizeMiB: fc.partSizeMiB,
                     metricsNamespace: fc.metricsNamespace,
@@ -117,7 +114,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const maxAge = backupMaxAgeMinutes(config);
     const verifySettings = {
         bucketName: f.bucket.bucketName,
-        prefix: config.storage.prefix,
+        prefix: prefixOf("verify"),
         rpoMinutes: maxAge,
         rtoMinutes: config.objectives.rtoMinutes,
         sizeBounds: fc.sizeBounds,
@@ -128,7 +125,6 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     if (server.credentialsSecretArn !== undefined && verified.length > 0) {
         all.push(new BackupFunction(`${stack}-verify`, {
             ...shared("verify"),
-            prefix: config.storage.prefix,
             secretArns: [server.credentialsSecretArn],
             schedule: config.schedules.verify,
             environment: verifyEnvironment({ ...verifySettings, databases: verified.map((d) => d.config.name), serverSecretArn: server.credentialsSecretArn }),
@@ -145,7 +141,6 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         for (const db of verified) {
             all.push(new BackupFunction(`${stack}-verify-${db.config.name}`, {
                 ...shared("verify"),
-                prefix: config.storage.prefix,
                 secretArns: [db.secretArn],
                 schedule: config.schedules.verify,
                 environment: {

@@ -88,6 +88,30 @@ export function assertOneFinding(findings: readonly Finding[], expected: Pick<Ru
     return finding;
 }
 
+/**
+ * Two tests per case, whose `bad` and `good` are overrides of validConfig(): the breaking config
+ * gives exactly one finding of the case's severity at its key, and the neighbour none there; for
+ * the cases `neighbourErrorFree` picks, the neighbour has no error at any key either.
+ */
+export function describeRuleCases(cases: readonly (RuleCase & { readonly name: string })[], neighbourErrorFree: (c: RuleCase) => boolean): void {
+    for (const c of cases) {
+        describe(c.name, () => {
+            it(`reports ${c.severity === "error" ? "an error" : "a warning"} at ${c.path}`, () => {
+                // given a config that breaks the rule / when validated
+                const findings = validate(validConfig(c.bad));
+                // then exactly one finding of that severity at the key, saying what is allowed
+                assertOneFinding(findings, c);
+            });
+            it("accepts its nearest neighbour", () => {
+                // given the config one step away / when validated / then nothing at that key
+                const findings = validate(validConfig(c.good));
+                assert.deepStrictEqual(findingsAt(findings, c.path, c.severity).map(formatFinding), []);
+                if (neighbourErrorFree(c)) assert.deepStrictEqual(findings.filter((f) => f.severity === "error").map(formatFinding), []);
+            });
+        });
+    }
+}
+
 function setPath(root: Record<string, Json>, path: string, value: Json): void {
     const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
     let cur: Record<string, Json> | Json[] = root;

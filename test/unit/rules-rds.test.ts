@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { formatFinding } from "../../config/findings";
-import { assertOneFinding, findingsAt, RuleCase, validConfig, validate } from "../helpers/config";
+import { describeRuleCases, findingsAt, RuleCase, validConfig, validate } from "../helpers/config";
 
 const DB = "aws.databases[0]";
 const INSTANCE = `${DB}.instance`;
@@ -153,22 +153,8 @@ describe("configuration validation: RDS rules", () => {
         assert.deepStrictEqual(validate(validConfig()).filter((f) => f.path.startsWith("aws.databases")).map(formatFinding), []);
     });
 
-    for (const c of CASES) {
-        describe(c.name, () => {
-            it(`reports ${c.severity === "error" ? "an error" : "a warning"} at ${c.path}`, () => {
-                // given a config that breaks the rule / when validated
-                const findings = validate(validConfig(c.bad));
-                // then exactly one finding of that severity at the key, saying what is allowed
-                assertOneFinding(findings, c);
-            });
-            it("accepts its nearest neighbour", () => {
-                // given the config one step away / when validated / then nothing at that key
-                const findings = validate(validConfig(c.good));
-                assert.deepStrictEqual(findingsAt(findings, c.path, c.severity).map(formatFinding), []);
-                if (c.severity === "error") assert.deepStrictEqual(findings.filter((f) => f.severity === "error").map(formatFinding), []);
-            });
-        });
-    }
+    // the neighbours of error cases are free of errors at any key
+    describeRuleCases(CASES, (c) => c.severity === "error");
 
     it("in prod, automated backups off are an error of the prod minimum only, not a second warning", () => {
         // given a prod stack with retention 0

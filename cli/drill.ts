@@ -432,8 +432,11 @@ async function databaseSize(target: PgTarget): Promise<number> {
     return withClient(target, async (c) => Number((await c.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0]?.n ?? 0));
 }
 
-/** md5 of every ordinary table's rows (ordered by the whole row) and of the large objects, keyed by name. */
-async function contentChecksums(target: PgTarget): Promise<Map<string, string>> {
+/**
+ * md5 of every ordinary table's rows (ordered by the whole row), keyed `schema.table`, plus the
+ * large objects' content: two databases with equal maps hold the same data.
+ */
+export async function contentChecksums(target: PgTarget): Promise<Map<string, string>> {
     return withClient(target, async (client) => {
         const rels = await client.query<{ schema: string; name: string }>(
             `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { Client } from "pg";
+import { contentChecksums as drillContentChecksums } from "../../cli/drill";
 import { dumpKey, manifestKey } from "../../lambdas/shared/keys";
 import { MANIFEST_FORMAT_VERSION, type BackupManifest, type TableCount, type Tier } from "../../lambdas/shared/manifest";
 import { libpqEnv, parsePostgresUrl, quoteIdent } from "../../lambdas/shared/pgTarget";
@@ -55,31 +56,9 @@ export async function countTables(url: string): Promise<TableCount[]> {
     }
 }
 
-/**
- * md5 of every ordinary table's rows (ordered by the whole row), keyed `schema.table`, plus the
- * large objects' content: two databases with equal maps hold the same data.
- */
-export async function contentChecksums(url: string): Promise<Map<string, string>> {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-        const rels = await client.query<{ schema: string; name: string }>(
-            `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-             ORDER BY 1, 2`,
-        );
-        const sums = new Map<string, string>();
-        for (const r of rels.rows) {
-            const t = `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
-            const res = await client.query<{ sum: string | null }>(`SELECT md5(string_agg(x::text, E'\\n' ORDER BY x::text)) AS sum FROM ${t} AS x`);
-            sums.set(`${r.schema}.${r.name}`, res.rows[0]?.sum ?? "empty");
-        }
-        const lo = await client.query<{ sum: string | null }>("SELECT md5(string_agg(md5(lo_get(oid)), ',' ORDER BY oid)) AS sum FROM pg_largeobject_metadata");
-        sums.set("(large objects)", lo.rows[0]?.sum ?? "none");
-        return sums;
-    } finally {
-        await client.end();
-    }
+/** The drill's content fingerprint of the database at `url`: two databases with equal maps hold the same data. */
+export function contentChecksums(url: string): Promise<Map<string, string>> {
+    return drillContentChecksums(parsePostgresUrl(url, "url"));
 }
 
 export interface FixtureBackup {

@@ -18,6 +18,23 @@ export function coldStart<H>(modulePath: string, env: Record<string, string>, un
     return (require(modulePath) as { handler: H }).handler;
 }
 
+/**
+ * The part of a handler's environment that points it at the embedded S3 (s3rver's fixed
+ * credentials, checksums only where required) and publishes its metrics in the test namespace.
+ */
+export function embeddedAwsEnv(s3Endpoint: string): Record<string, string> {
+    return {
+        S3_ENDPOINT: s3Endpoint,
+        AWS_ACCESS_KEY_ID: "S3RVER",
+        AWS_SECRET_ACCESS_KEY: "S3RVER",
+        AWS_REGION: "us-east-1",
+        AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+        AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+        METRICS_NAMESPACE: "PgBackupStackTest",
+        POWERTOOLS_METRICS_DISABLED: "false",
+    };
+}
+
 export function restoreEnv(): void {
     if (savedEnv === undefined) {
         return;

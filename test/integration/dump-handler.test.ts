@@ -4,7 +4,7 @@ import type { Context } from "aws-lambda";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { captureOutput, coldStart as load, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
+import { captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
 import { getTags, listKeys } from "../helpers/recorders";
 
 const HANDLER = require.resolve("../../lambdas/dump/handler");
@@ -35,14 +35,7 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
             DATABASE_URL: pg.url("shop"),
             KMS_KEY_ID: "alias/handler-test",
             PG_DUMP_PATH: join(pg.binDir, "pg_dump"),
-            S3_ENDPOINT: s3.endpoint,
-            AWS_ACCESS_KEY_ID: "S3RVER",
-            AWS_SECRET_ACCESS_KEY: "S3RVER",
-            AWS_REGION: "us-east-1",
-            AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
-            AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
-            METRICS_NAMESPACE: "PgBackupStackTest",
-            POWERTOOLS_METRICS_DISABLED: "false",
+            ...embeddedAwsEnv(s3.endpoint),
         };
     });
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { Context } from "aws-lambda";
 import type { ExportResult } from "../../lambdas/export/export";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { captureOutput, coldStart, emfDocuments, lambdaContext, restoreEnv } from "../helpers/lambda";
+import { captureOutput, coldStart, embeddedAwsEnv, emfDocuments, lambdaContext, restoreEnv } from "../helpers/lambda";
 import { listKeys } from "../helpers/recorders";
 
 const HANDLER = require.resolve("../../lambdas/export/handler");
@@ -29,14 +29,7 @@ describe("export handler (real PostgreSQL, s3rver, Powertools EMF)", function ()
             DATABASE_URL: pg.url("shop"),
             KMS_KEY_ID: "alias/exports",
             EXPORT_TABLES: JSON.stringify([{ schema: "sales", table: "orders", column: "updated_at" }, { schema: "inventory", table: "products" }]),
-            S3_ENDPOINT: s3.endpoint,
-            AWS_ACCESS_KEY_ID: "S3RVER",
-            AWS_SECRET_ACCESS_KEY: "S3RVER",
-            AWS_REGION: "us-east-1",
-            AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
-            AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
-            METRICS_NAMESPACE: "PgBackupStackTest",
-            POWERTOOLS_METRICS_DISABLED: "false",
+            ...embeddedAwsEnv(s3.endpoint),
         };
     });
 

@@ -1,0 +1,679 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    type PolicyResource,
+    type ResourceValidationArgs,
+    type ResourceValidationPolicy,
+    type StackValidationPolicy,
+    unknownCheckingProxy,
+} from "@pulumi/policy";
+import { fromPulumiConfig } from "../../config/load";
+import { type StackConfig, validateConfig } from "../../config/validate";
+import { policies } from "../../policy/policies";
+import {
+    azurePostgresBackupRetention,
+    azurePostgresGeoRedundantBackup,
+    backupVaultEncrypted,
+    backupVaultLocked,
+    kmsKeyRotation,
+    lambdaCredentialNames,
+    lambdaCredentialUrls,
+    logGroupEncrypted,
+    logGroupRetention,
+    rdsBackupRetention,
+    rdsCopyTagsToSnapshot,
+    rdsDeletionProtection,
+    rdsFinalSnapshot,
+    rdsNotPublic,
+    rdsStorageEncrypted,
+    type ResourceRule,
+    s3AccessLogBucketEncryption,
+    s3BucketControlsDeclared,
+    s3BucketKmsEncryption,
+    s3EncryptionKms,
+    s3PublicAccessBlock,
+    s3Versioning,
+    type StackResource,
+    snsTopicEncrypted,
+    storageAccountHttpsOnly,
+    storageAccountMinimumTls,
+    storageAccountNoPublicBlobs,
+    TYPES,
+    UNKNOWN,
+} from "../../policy/rules";
+import { type RecordedResource, settle, setupMocks, unwrap } from "../helpers/mocks";
+import { engineConfig, ROOT, shippedStackFiles } from "../helpers/stackFiles";
+
+const KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+interface Case {
+    readonly title: string;
+    readonly type: string;
+    readonly props: Record<string, unknown>;
+    /** One pattern per expected message, in order; none for a passing input. */
+    readonly violations: readonly RegExp[];
+}
+
+/** Runs an example table against a rule: each row's messages must match its patterns, one for one. */
+function table(name: string, rule: ResourceRule, cases: readonly Case[]): void {
+    describe(name, () => {
+        for (const c of cases) {
+            it(c.title, () => {
+                // given: the row's type and inputs
+                // when
+                const messages = rule(c.type, c.props);
+                // then
+                assert.strictEqual(messages.length, c.violations.length, `messages: ${JSON.stringify(messages)}`);
+                c.violations.forEach((pattern, i) => assert.match(messages[i] ?? "", pattern));
+            });
+        }
+    });
+}
+
+const ALL_BLOCKS = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+const KMS_RULES = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN }, bucketKeyEnabled: true }];
+const GOOD_RDS = {
+    storageEncrypted: true, kmsKeyId: KEY_ARN, backupRetentionPeriod: 7, publiclyAccessible: false,
+    deletionProtection: true, copyTagsToSnapshot: true, skipFinalSnapshot: false,
+};
+
+describe("policy rules (pure, over plain inputs)", () => {
+    table("s3PublicAccessBlock", s3PublicAccessBlock, [
+        { title: "passes with all four blocks on", type: TYPES.publicAccessBlock, props: { bucket: "b", ...ALL_BLOCKS }, violations: [] },
+        { title: "names each block that is off or unset", type: TYPES.publicAccessBlock, props: { bucket: "b", ...ALL_BLOCKS, blockPublicPolicy: false, restrictPublicBuckets: undefined },
+            violations: [/^blockPublicPolicy: false must be true/, /^restrictPublicBuckets: \(unset\) must be true/] },
+        { title: "holds the account-wide block to the same", type: TYPES.accountPublicAccessBlock, props: { ...ALL_BLOCKS, ignorePublicAcls: false }, violations: [/^ignorePublicAcls: false must be true/] },
+        { title: "ignores other types", type: TYPES.bucket, props: { blockPublicAcls: false }, violations: [] },
+    ]);
+
+    table("s3Versioning", s3Versioning, [
+        { title: "passes with status Enabled", type: TYPES.bucketVersioning, props: { versioningConfiguration: { status: "Enabled" } }, violations: [] },
+        { title: "refuses Suspended", type: TYPES.bucketVersioning, props: { versioningConfiguration: { status: "Suspended" } }, violations: [/^versioningConfiguration\.status: "Suspended" must be "Enabled"/] },
+        { title: "refuses a missing configuration, on the older type too", type: TYPES.bucketVersioningV2, props: {}, violations: [/^versioningConfiguration\.status: \(unset\) must be "Enabled"/] },
+    ]);
+
+    table("s3EncryptionKms", s3EncryptionKms, [
+        { title: "passes with aws:kms and a key ARN", type: TYPES.bucketEncryption, props: { bucket: "b", rules: KMS_RULES }, violations: [] },
+        { title: "passes with DSSE-KMS and a key ARN", type: TYPES.bucketEncryptionV2,
+            props: { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse", kmsMasterKeyId: KEY_ARN } }] }, violations: [] },
+        { title: "refuses SSE-S3", type: TYPES.bucketEncryption, props: { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+            violations: [/^rules\[0\]\.applyServerSideEncryptionByDefault\.sseAlgorithm: "AES256" must be "aws:kms"/, /kmsMasterKeyId: \(unset\) must be a KMS key ARN/] },
+        { title: "refuses aws:kms with the AWS-managed key (no key given) or an alias", type: TYPES.bucketEncryption,
+            props: { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }, { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/backups" } }] },
+            violations: [/^rules\[0\]\.applyServerSideEncryptionByDefault\.kmsMasterKeyId: \(unset\)/, /^rules\[1\]\.applyServerSideEncryptionByDefault\.kmsMasterKeyId: "alias\/backups" must be a KMS key ARN/] },
+        { title: "refuses a configuration without rules", type: TYPES.bucketEncryption, props: { rules: [] }, violations: [/^rules: \[\] must hold a rule with sseAlgorithm "aws:kms"/] },
+    ]);
+
+    table("rdsStorageEncrypted", rdsStorageEncrypted, [
+        { title: "passes encrypted with a key", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "refuses unencrypted storage without a key", type: TYPES.rdsInstance, props: { ...GOOD_RDS, storageEncrypted: false, kmsKeyId: undefined },
+            violations: [/^storageEncrypted: false must be true/, /^kmsKeyId: \(unset\) must name the customer-managed KMS key/] },
+        { title: "refuses encryption with the default key (no kmsKeyId)", type: TYPES.rdsInstance, props: { ...GOOD_RDS, kmsKeyId: "" }, violations: [/^kmsKeyId: "" must name/] },
+        { title: "ignores other types", type: TYPES.kmsKey, props: { storageEncrypted: false }, violations: [] },
+    ]);
+
+    table("rdsBackupRetention (default minimum 7)", rdsBackupRetention(), [
+        { title: "passes at 7 days", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "refuses 3 days", type: TYPES.rdsInstance, props: { ...GOOD_RDS, backupRetentionPeriod: 3 }, violations: [/^backupRetentionPeriod: 3 must be at least 7/] },
+        { title: "refuses an unset retention (AWS would keep 1 day)", type: TYPES.rdsInstance, props: { ...GOOD_RDS, backupRetentionPeriod: undefined }, violations: [/^backupRetentionPeriod: \(unset\) must be at least 7/] },
+    ]);
+    table("rdsBackupRetention (minimum 14)", rdsBackupRetention(14), [
+        { title: "passes at 14 days", type: TYPES.rdsInstance, props: { ...GOOD_RDS, backupRetentionPeriod: 14 }, violations: [] },
+        { title: "refuses 7 days", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [/^backupRetentionPeriod: 7 must be at least 14/] },
+    ]);
+
+    table("rdsNotPublic", rdsNotPublic, [
+        { title: "passes when false", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "passes when unset (the provider's default is false)", type: TYPES.rdsInstance, props: { ...GOOD_RDS, publiclyAccessible: undefined }, violations: [] },
+        { title: "refuses true", type: TYPES.rdsInstance, props: { ...GOOD_RDS, publiclyAccessible: true }, violations: [/^publiclyAccessible: true must be false/] },
+    ]);
+
+    table("rdsDeletionProtection", rdsDeletionProtection, [
+        { title: "passes when true", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "advises when unset", type: TYPES.rdsInstance, props: { ...GOOD_RDS, deletionProtection: undefined }, violations: [/^deletionProtection: \(unset\) should be true/] },
+    ]);
+
+    table("rdsCopyTagsToSnapshot", rdsCopyTagsToSnapshot, [
+        { title: "passes when true", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "refuses false", type: TYPES.rdsInstance, props: { ...GOOD_RDS, copyTagsToSnapshot: false }, violations: [/^copyTagsToSnapshot: false must be true/] },
+    ]);
+
+    table("rdsFinalSnapshot", rdsFinalSnapshot, [
+        { title: "passes when false", type: TYPES.rdsInstance, props: GOOD_RDS, violations: [] },
+        { title: "passes when unset (the provider's default is false)", type: TYPES.rdsInstance, props: { ...GOOD_RDS, skipFinalSnapshot: undefined }, violations: [] },
+        { title: "refuses true", type: TYPES.rdsInstance, props: { ...GOOD_RDS, skipFinalSnapshot: true }, violations: [/^skipFinalSnapshot: true must be false/] },
+    ]);
+
+    table("kmsKeyRotation", kmsKeyRotation, [
+        { title: "passes with rotation on", type: TYPES.kmsKey, props: { customerMasterKeySpec: "SYMMETRIC_DEFAULT", enableKeyRotation: true }, violations: [] },
+        { title: "refuses rotation off on a symmetric key", type: TYPES.kmsKey, props: { enableKeyRotation: false }, violations: [/^enableKeyRotation: false must be true/] },
+        { title: "refuses rotation unset", type: TYPES.kmsKey, props: { keySpec: "SYMMETRIC_DEFAULT" }, violations: [/^enableKeyRotation: \(unset\) must be true/] },
+        { title: "does not hold asymmetric keys to it (AWS cannot rotate them)", type: TYPES.kmsKey, props: { keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" }, violations: [] },
+    ]);
+
+    table("snsTopicEncrypted", snsTopicEncrypted, [
+        { title: "passes with a key", type: TYPES.snsTopic, props: { kmsMasterKeyId: KEY_ARN }, violations: [] },
+        { title: "refuses no key", type: TYPES.snsTopic, props: { name: "alerts" }, violations: [/^kmsMasterKeyId: \(unset\) must name the KMS key/] },
+    ]);
+
+    table("logGroupEncrypted", logGroupEncrypted, [
+        { title: "passes with a key", type: TYPES.logGroup, props: { kmsKeyId: KEY_ARN }, violations: [] },
+        { title: "refuses no key", type: TYPES.logGroup, props: { retentionInDays: 365 }, violations: [/^kmsKeyId: \(unset\) must be the ARN of the KMS key/] },
+    ]);
+
+    table("logGroupRetention (default minimum 365)", logGroupRetention(), [
+        { title: "passes at 365 days", type: TYPES.logGroup, props: { retentionInDays: 365 }, violations: [] },
+        { title: "passes at 0 (never expire)", type: TYPES.logGroup, props: { retentionInDays: 0 }, violations: [] },
+        { title: "advises at 90 days", type: TYPES.logGroup, props: { retentionInDays: 90 }, violations: [/^retentionInDays: 90 should be set to at least 365/] },
+        { title: "advises when unset", type: TYPES.logGroup, props: {}, violations: [/^retentionInDays: \(unset\) should be set/] },
+    ]);
+    table("logGroupRetention (minimum 30)", logGroupRetention(30), [
+        { title: "passes at 90 days", type: TYPES.logGroup, props: { retentionInDays: 90 }, violations: [] },
+        { title: "advises at 14 days", type: TYPES.logGroup, props: { retentionInDays: 14 }, violations: [/^retentionInDays: 14 should be set to at least 30/] },
+    ]);
+
+    const fn = (variables: Record<string, unknown>) => ({ environment: { variables } });
+    table("lambdaCredentialNames", lambdaCredentialNames, [
+        { title: "passes with names, numbers and secret ARNs", type: TYPES.lambdaFunction,
+            props: fn({ DB_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:x", VERIFY_DB_SECRET_ARN: "arn:x", KMS_KEY_ID: KEY_ARN, DB_HOST: "db.internal" }), violations: [] },
+        { title: "passes without an environment", type: TYPES.lambdaFunction, props: {}, violations: [] },
+        { title: "refuses PASSWORD, SECRET and TOKEN names in any case, without showing the value", type: TYPES.lambdaFunction,
+            props: fn({ PGPASSWORD: "hunter2", client_secret: "s3cr3t", API_TOKEN: "t0k3n", DB_SECRET_NAME: "prod/db" }),
+            violations: [/^environment\.variables\.API_TOKEN: \(value not shown\) looks like a credential/, /^environment\.variables\.DB_SECRET_NAME: /, /^environment\.variables\.PGPASSWORD: /, /^environment\.variables\.client_secret: /] },
+        { title: "ignores other types", type: TYPES.logGroup, props: fn({ PASSWORD: "x" }), violations: [] },
+    ]);
+    it("lambdaCredentialNames never repeats a value in its messages", () => {
+        // given a function with a password in its environment
+        const props = fn({ DB_PASSWORD: "hunter2-very-secret" });
+        // when
+        const messages = lambdaCredentialNames(TYPES.lambdaFunction, props);
+        // then
+        assert.strictEqual(messages.length, 1);
+        assert.ok(!messages.join("").includes("hunter2"), messages.join(""));
+    });
+
+    table("lambdaCredentialUrls", lambdaCredentialUrls, [
+        { title: "passes with URLs without a password", type: TYPES.lambdaFunction, props: fn({ WEBHOOK: "https://hooks.example.com/x", DB: "postgres://app@db:5432/orders", API: "http://host:8080/a@b" }), violations: [] },
+        { title: "refuses a URL with a password and masks it", type: TYPES.lambdaFunction, props: fn({ DATABASE: "postgres://app:hunter2@db:5432/orders" }),
+            violations: [/^environment\.variables\.DATABASE: "postgres:\/\/app:\*\*\*@db:5432\/orders" holds a URL with a password/] },
+        { title: "refuses a password with an empty user", type: TYPES.lambdaFunction, props: fn({ CACHE: "redis://:pw@cache:6379" }), violations: [/^environment\.variables\.CACHE: "redis:\/\/:\*\*\*@cache:6379"/] },
+    ]);
+
+    table("backupVaultEncrypted", backupVaultEncrypted, [
+        { title: "passes with a key", type: TYPES.backupVault, props: { kmsKeyArn: KEY_ARN }, violations: [] },
+        { title: "refuses the default key", type: TYPES.backupVault, props: { forceDestroy: false }, violations: [/^kmsKeyArn: \(unset\) must be the ARN of the customer-managed KMS key/] },
+    ]);
+
+    table("azurePostgresBackupRetention (default minimum 7)", azurePostgresBackupRetention(), [
+        { title: "passes at 30 days", type: TYPES.azurePostgresServer, props: { backup: { backupRetentionDays: 30 } }, violations: [] },
+        { title: "passes when unset (the service keeps 7)", type: TYPES.azurePostgresServer, props: {}, violations: [] },
+        { title: "refuses 3 days", type: TYPES.azurePostgresServer, props: { backup: { backupRetentionDays: 3 } }, violations: [/^backup\.backupRetentionDays: 3 must be at least 7/] },
+    ]);
+    table("azurePostgresBackupRetention (minimum 14)", azurePostgresBackupRetention(14), [
+        { title: "refuses the service default", type: TYPES.azurePostgresServer, props: { backup: {} }, violations: [/^backup\.backupRetentionDays: \(unset\) \(the service default, 7\) must be at least 14/] },
+    ]);
+
+    table("azurePostgresGeoRedundantBackup", azurePostgresGeoRedundantBackup, [
+        { title: "passes when Enabled", type: TYPES.azurePostgresServer, props: { backup: { backupRetentionDays: 7, geoRedundantBackup: "Enabled" } }, violations: [] },
+        { title: "refuses Disabled", type: TYPES.azurePostgresServer, props: { backup: { geoRedundantBackup: "Disabled" } }, violations: [/^backup\.geoRedundantBackup: "Disabled" must be "Enabled"/] },
+        { title: "refuses unset (the service default is Disabled)", type: TYPES.azurePostgresServer, props: {}, violations: [/^backup\.geoRedundantBackup: \(unset\) must be "Enabled"/] },
+    ]);
+
+    table("storageAccountMinimumTls", storageAccountMinimumTls, [
+        { title: "passes at TLS1_2", type: TYPES.azureStorageAccount, props: { minimumTlsVersion: "TLS1_2" }, violations: [] },
+        { title: "passes at TLS1_3", type: TYPES.azureStorageAccount, props: { minimumTlsVersion: "TLS1_3" }, violations: [] },
+        { title: "refuses TLS1_0", type: TYPES.azureStorageAccount, props: { minimumTlsVersion: "TLS1_0" }, violations: [/^minimumTlsVersion: "TLS1_0" must be "TLS1_2"/] },
+        { title: "refuses unset (the service accepts TLS 1.0)", type: TYPES.azureStorageAccount, props: {}, violations: [/^minimumTlsVersion: \(unset\) must be "TLS1_2"/] },
+    ]);
+
+    table("storageAccountNoPublicBlobs", storageAccountNoPublicBlobs, [
+        { title: "passes when false", type: TYPES.azureStorageAccount, props: { allowBlobPublicAccess: false }, violations: [] },
+        { title: "passes when unset (the service default is false)", type: TYPES.azureStorageAccount, props: {}, violations: [] },
+        { title: "refuses true", type: TYPES.azureStorageAccount, props: { allowBlobPublicAccess: true }, violations: [/^allowBlobPublicAccess: true must be false/] },
+    ]);
+
+    table("storageAccountHttpsOnly", storageAccountHttpsOnly, [
+        { title: "passes when true", type: TYPES.azureStorageAccount, props: { enableHttpsTrafficOnly: true }, violations: [] },
+        { title: "refuses false", type: TYPES.azureStorageAccount, props: { enableHttpsTrafficOnly: false }, violations: [/^enableHttpsTrafficOnly: false must be true/] },
+    ]);
+});
+
+/** A stack resource for the stack rules' tables. */
+function res(type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}): StackResource {
+    return { type, urn: `urn:pulumi:test::p::${type}::${name}`, name, props, propertyDependencies };
+}
+
+const urnOf = (type: string, name: string): string => `urn:pulumi:test::p::${type}::${name}`;
+
+describe("policy stack rules (pure, over plain resources)", () => {
+    const mainBucket = res(TYPES.bucket, "main", { id: "main-bucket", bucket: "main-bucket" });
+    const logBucket = res(TYPES.bucket, "logs", { id: "logs-bucket", bucket: "logs-bucket" });
+    const logging = res(TYPES.bucketLogging, "logging", { bucket: "main-bucket", targetBucket: "logs-bucket", targetPrefix: "s3-access/" });
+    const sse = (name: string, bucket: unknown, rules: unknown, deps: Record<string, string[]> = {}) => res(TYPES.bucketEncryption, name, { bucket, rules }, deps);
+    const AES = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }];
+
+    describe("s3BucketKmsEncryption", () => {
+        it("passes SSE-KMS on the data bucket and SSE-S3 on the access-log target", () => {
+            // given the two buckets as the components declare them
+            const stack = [mainBucket, logBucket, logging, sse("main-sse", "main-bucket", KMS_RULES), sse("logs-sse", "logs-bucket", AES)];
+            // when
+            const findings = s3BucketKmsEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings, { violations: [], undecided: [] });
+        });
+        it("refuses SSE-S3 on a bucket that receives no access logs", () => {
+            // given SSE-S3 on the data bucket
+            const stack = [mainBucket, logBucket, logging, sse("main-sse", "main-bucket", AES)];
+            // when
+            const findings = s3BucketKmsEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), [urnOf(TYPES.bucketEncryption, "main-sse"), urnOf(TYPES.bucketEncryption, "main-sse")]);
+            assert.match(findings.violations[0]?.message ?? "", /sseAlgorithm: "AES256" must be "aws:kms"/);
+        });
+        it("recognises an access-log target through the engine's property dependencies while the ids are unknown (preview)", () => {
+            // given a preview: the bucket ids are unknown, the dependencies are recorded
+            const stack = [
+                res(TYPES.bucket, "logs", { id: UNKNOWN, bucket: "logs-bucket" }),
+                res(TYPES.bucketLogging, "logging", { targetBucket: UNKNOWN }, { targetBucket: [urnOf(TYPES.bucket, "logs")] }),
+                sse("logs-sse", UNKNOWN, AES, { bucket: [urnOf(TYPES.bucket, "logs")] }),
+            ];
+            // when
+            const findings = s3BucketKmsEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings, { violations: [], undecided: [] });
+        });
+        it("leaves undecided what it cannot tell during a preview, and judges the rest", () => {
+            // given a key ARN not known yet, and an SSE-S3 bucket whose identity is not known yet
+            const stack = [
+                logging,
+                sse("main-sse", "main-bucket", [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: UNKNOWN } }]),
+                sse("other-sse", UNKNOWN, AES),
+                sse("third-sse", "third-bucket", AES),
+            ];
+            // when
+            const findings = s3BucketKmsEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings.undecided, [urnOf(TYPES.bucketEncryption, "main-sse"), urnOf(TYPES.bucketEncryption, "other-sse")]);
+            assert.ok(findings.violations.length > 0 && findings.violations.every((v) => v.urn === urnOf(TYPES.bucketEncryption, "third-sse")));
+        });
+    });
+
+    describe("s3AccessLogBucketEncryption", () => {
+        it("notes the SSE-S3 exception on the access-log target only", () => {
+            // given
+            const stack = [mainBucket, logBucket, logging, sse("main-sse", "main-bucket", KMS_RULES), sse("logs-sse", "logs-bucket", AES)];
+            // when
+            const findings = s3AccessLogBucketEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), [urnOf(TYPES.bucketEncryption, "logs-sse")]);
+            assert.match(findings.violations[0]?.message ?? "", /SSE-S3 \("AES256"\) accepted instead of SSE-KMS/);
+        });
+        it("warns when an access-log target uses SSE-KMS, which stops log delivery", () => {
+            // given a log bucket on SSE-KMS, named by the bucket's inline logging
+            const stack = [res(TYPES.bucketV2, "old", { id: "old", logging: { targetBucket: "logs-bucket" } }), sse("logs-sse", "logs-bucket", KMS_RULES)];
+            // when
+            const findings = s3AccessLogBucketEncryption(stack);
+            // then
+            assert.match(findings.violations[0]?.message ?? "", /sseAlgorithm: \["aws:kms"\] must be "AES256"/);
+        });
+    });
+
+    describe("s3BucketControlsDeclared", () => {
+        const controls = (bucket: unknown, deps: Record<string, string[]> = {}) => [
+            res(TYPES.bucketVersioning, "v", { bucket, versioningConfiguration: { status: "Enabled" } }, deps),
+            sse("e", bucket, KMS_RULES, deps),
+            res(TYPES.publicAccessBlock, "p", { bucket, ...ALL_BLOCKS }, deps),
+        ];
+        it("passes a bucket with its three controls", () => {
+            // given
+            const stack = [mainBucket, ...controls("main-bucket")];
+            // when / then
+            assert.deepStrictEqual(s3BucketControlsDeclared(stack), { violations: [], undecided: [] });
+        });
+        it("passes through the property dependencies when the id is unknown (preview)", () => {
+            // given
+            const stack = [res(TYPES.bucket, "main", { id: UNKNOWN, bucket: "main-bucket" }), ...controls(UNKNOWN, { bucket: [urnOf(TYPES.bucket, "main")] })];
+            // when / then
+            assert.deepStrictEqual(s3BucketControlsDeclared(stack), { violations: [], undecided: [] });
+        });
+        it("names every control a bucket lacks", () => {
+            // given the controls of another bucket only
+            const stack = [mainBucket, logBucket, ...controls("logs-bucket")];
+            // when
+            const findings = s3BucketControlsDeclared(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), Array(3).fill(urnOf(TYPES.bucket, "main")));
+            assert.match(findings.violations.map((v) => v.message).join("\n"), /versioning configuration[\s\S]*default-encryption configuration[\s\S]*public access block/);
+        });
+    });
+
+    describe("backupVaultLocked", () => {
+        const vault = (name: string, props: Record<string, unknown>) => res(TYPES.backupVault, name, props);
+        const lock = (name: string, backupVaultName: unknown, deps: Record<string, string[]> = {}) =>
+            res(TYPES.backupVaultLock, name, { backupVaultName, minRetentionDays: 7, maxRetentionDays: 400 }, deps);
+        it("passes a vault locked by name", () => {
+            // given
+            const stack = [vault("v", { id: "v-123", name: "v-123", kmsKeyArn: KEY_ARN }), lock("l", "v-123")];
+            // when / then
+            assert.deepStrictEqual(backupVaultLocked(stack), { violations: [], undecided: [] });
+        });
+        it("passes a vault locked through the property dependencies while names are unknown", () => {
+            // given
+            const stack = [vault("v", { id: UNKNOWN, name: UNKNOWN }), lock("l", UNKNOWN, { backupVaultName: [urnOf(TYPES.backupVault, "v")] })];
+            // when / then
+            assert.deepStrictEqual(backupVaultLocked(stack), { violations: [], undecided: [] });
+        });
+        it("refuses a vault without a lock while another vault has one", () => {
+            // given
+            const stack = [vault("v", { name: "v-123" }), vault("dr", { name: "dr-456" }), lock("l", "v-123")];
+            // when
+            const findings = backupVaultLocked(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), [urnOf(TYPES.backupVault, "dr")]);
+            assert.match(findings.violations[0]?.message ?? "", /^backup vault dr: \(no lock\) - an aws\.backup\.VaultLockConfiguration must be declared/);
+        });
+        it("leaves a vault undecided when a lock's vault name is unknown and no dependency tells", () => {
+            // given
+            const stack = [vault("v", { name: "v-123" }), lock("l", UNKNOWN)];
+            // when / then
+            assert.deepStrictEqual(backupVaultLocked(stack), { violations: [], undecided: [urnOf(TYPES.backupVault, "v")] });
+        });
+    });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The pack's policies as the SDK calls them.
+
+class NotApplicable extends Error {}
+
+type PolicyConfig = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+interface Evaluation {
+    readonly applicable: boolean;
+    readonly messages: readonly string[];
+}
+
+const OPTIONS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+
+function pulumiTypeOf(resourceClass: unknown): string | undefined {
+    return (resourceClass as { __pulumiType?: string }).__pulumiType;
+}
+
+/** Runs a resource policy's validations as the SDK does: props through the unknown-checking proxy, the policy's own config. */
+async function evaluateResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, config: PolicyConfig = {}): Promise<Evaluation> {
+    const proxied = unknownCheckingProxy(props) as Record<string, unknown>;
+    const args = {
+        type, props: proxied, urn: `urn:pulumi:test::p::${type}::r`, name: "r", opts: OPTIONS, stackTags: new Map<string, string>(),
+        isType: (cls: unknown) => pulumiTypeOf(cls) === type,
+        asType: (cls: unknown) => (pulumiTypeOf(cls) === type ? proxied : undefined),
+        getConfig: () => ({ ...(config[policy.name] ?? {}) }),
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+        },
+    } as unknown as ResourceValidationArgs;
+    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const messages: string[] = [];
+    let applicable = false;
+    for (const validate of validations) {
+        try {
+            await validate(args, (message) => messages.push(message));
+            applicable = true;
+        } catch (err) {
+            if (!(err instanceof NotApplicable)) throw err;
+        }
+    }
+    return { applicable, messages };
+}
+
+/** Runs a stack policy over resources given as the engine gives them (outputs, URNs, property dependencies). */
+async function evaluateStack(policy: StackValidationPolicy, resources: readonly PolicyResource[], config: PolicyConfig = {}): Promise<{ messages: { urn?: string; message: string }[] }> {
+    const messages: { urn?: string; message: string }[] = [];
+    await policy.validateStack({
+        resources: [...resources], stackTags: new Map(),
+        getConfig: <T extends object>() => ({ ...(config[policy.name] ?? {}) }) as T,
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+        },
+    }, (message, urn) => messages.push({ message, ...(urn !== undefined ? { urn } : {}) }));
+    return { messages };
+}
+
+function policyResource(type: string, urn: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}, all: PolicyResource[] = []): PolicyResource {
+    const proxied = unknownCheckingProxy(props) as Record<string, unknown>;
+    const resource = {
+        type, urn, name: urn.split("::").slice(3).join("::"), props: proxied, opts: OPTIONS, dependencies: [], propertyDependencies: {},
+        isType: (cls: unknown) => pulumiTypeOf(cls) === type,
+        asType: (cls: unknown) => (pulumiTypeOf(cls) === type ? proxied : undefined),
+    } as unknown as PolicyResource;
+    const deps: Record<string, PolicyResource[]> = {};
+    for (const [key, urns] of Object.entries(propertyDependencies)) deps[key] = all.filter((r) => urns.includes(r.urn));
+    return Object.assign(resource, { propertyDependencies: deps });
+}
+
+function policyNamed(name: string): ResourceValidationPolicy & StackValidationPolicy {
+    const policy = policies.find((p) => p.name === name);
+    assert.ok(policy, `no policy ${name}`);
+    return policy as ResourceValidationPolicy & StackValidationPolicy;
+}
+
+describe("the policy pack's policies (as the SDK calls them)", () => {
+    it("have unique names, a description and an enforcement level each", () => {
+        // given the pack's policies
+        const names = policies.map((p) => p.name);
+        // when / then
+        assert.strictEqual(new Set(names).size, names.length, names.join(", "));
+        for (const p of policies) {
+            assert.ok(p.description.length > 10, p.name);
+            assert.ok(p.enforcementLevel === "mandatory" || p.enforcementLevel === "advisory", p.name);
+            assert.ok(("validateResource" in p) !== ("validateStack" in p), `${p.name}: exactly one of validateResource / validateStack`);
+        }
+    });
+
+    it("rds-backup-retention reads minRdsRetentionDays from the policy config, 7 without it", async () => {
+        // given an instance with 7 days of backups
+        const policy = policyNamed("rds-backup-retention");
+        const props = { ...GOOD_RDS, backupRetentionPeriod: 7 };
+        // when
+        const byDefault = await evaluateResource(policy, TYPES.rdsInstance, props);
+        const strict = await evaluateResource(policy, TYPES.rdsInstance, props, { "rds-backup-retention": { minRdsRetentionDays: 14 } });
+        // then
+        assert.deepStrictEqual(byDefault.messages, []);
+        assert.deepStrictEqual(strict.messages, ["backupRetentionPeriod: 7 must be at least 14 (days of automated backups and point-in-time recovery)"]);
+    });
+
+    it("refuses a configured threshold that is not a whole number of days, naming the key", async () => {
+        // given
+        const policy = policyNamed("cloudwatch-log-group-retention");
+        // when / then
+        await assert.rejects(evaluateResource(policy, TYPES.logGroup, { retentionInDays: 30 }, { "cloudwatch-log-group-retention": { minLogRetentionDays: "a year" } }),
+            /policy configuration minLogRetentionDays: "a year" is not allowed; give a whole number of days/);
+    });
+
+    it("makes geo-redundant backup mandatory in prod and advisory elsewhere, from the environment config", async () => {
+        // given a server without geo-redundant backup
+        const props = { backup: { backupRetentionDays: 7, geoRedundantBackup: "Disabled" } };
+        const mandatory = policyNamed("azure-postgres-geo-redundant-backup");
+        const advisory = policyNamed("azure-postgres-geo-redundant-backup-nonprod");
+        const staging = { [mandatory.name]: { environment: "staging" }, [advisory.name]: { environment: "staging" } };
+        // when
+        const prod = [await evaluateResource(mandatory, TYPES.azurePostgresServer, props), await evaluateResource(advisory, TYPES.azurePostgresServer, props)];
+        const nonProd = [await evaluateResource(mandatory, TYPES.azurePostgresServer, props, staging), await evaluateResource(advisory, TYPES.azurePostgresServer, props, staging)];
+        // then
+        assert.deepStrictEqual(prod.map((e) => [e.applicable, e.messages.length]), [[true, 1], [false, 0]]);
+        assert.deepStrictEqual(nonProd.map((e) => [e.applicable, e.messages.length]), [[false, 0], [true, 1]]);
+        assert.strictEqual(mandatory.enforcementLevel, "mandatory");
+        assert.strictEqual(advisory.enforcementLevel, "advisory");
+    });
+
+    it("does not apply a resource policy to other types", async () => {
+        // given a log group
+        // when
+        const result = await evaluateResource(policyNamed("rds-storage-encrypted"), TYPES.logGroup, { storageEncrypted: false });
+        // then
+        assert.deepStrictEqual(result, { applicable: false, messages: [] });
+    });
+
+    it("judges credential names in a preview even when values are not known yet", async () => {
+        // given a function whose variable values are unknown during the preview
+        const props = { environment: { variables: { DB_PASSWORD: pulumi.runtime.unknownValue, BUCKET: pulumi.runtime.unknownValue } } };
+        const policy = policyNamed("lambda-no-credential-in-environment");
+        // when the name check runs and the value check meets an unknown
+        await assert.rejects(evaluateResource(policy, TYPES.lambdaFunction, props), (err: Error) => /can't be known during preview/.test(err.message));
+        const names = await evaluateResource({ ...policy, validateResource: (policy.validateResource as unknown[])[0] } as ResourceValidationPolicy, TYPES.lambdaFunction, props);
+        // then the names were still judged
+        assert.deepStrictEqual(names.messages.map((m) => m.split(":")[0]), ["environment.variables.DB_PASSWORD"]);
+    });
+
+    it("reports stack violations at the resource's URN and rethrows the unknown-value error for what it could not judge", async () => {
+        // given a preview: SSE-S3 on a data bucket, and a configuration whose key ARN is not known yet
+        const sseType = TYPES.bucketEncryption;
+        const resources = [
+            policyResource(sseType, "urn:pulumi:s::p::x::plain", { bucket: "data", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),
+            policyResource(sseType, "urn:pulumi:s::p::x::pending", { bucket: "other", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: pulumi.runtime.unknownValue } }] }),
+        ];
+        const reported: { urn?: string; message: string }[] = [];
+        // when
+        const run = async () => policyNamed("s3-bucket-kms-encryption").validateStack({
+            resources, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T,
+            notApplicable: (reason?: string): never => {
+                throw new NotApplicable(reason);
+            },
+        }, (message, urn) => reported.push({ message, ...(urn !== undefined ? { urn } : {}) }));
+        // then the judged one is reported at its URN, and the SDK gets its unknown-value error for the other
+        await assert.rejects(run, (err: Error) => /kmsMasterKeyId can't be known during preview/.test(err.message));
+        assert.deepStrictEqual(reported.map((r) => r.urn), ["urn:pulumi:s::p::x::plain", "urn:pulumi:s::p::x::plain"]);
+    });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The strong test: the project's own stacks satisfy its own policy pack.
+
+const SECRET_KEY = pulumi.runtime.specialSigKey;
+
+/** Values as a policy receives them: secrets unwrapped. */
+function unsecret(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(unsecret);
+    if (typeof value === "object" && value !== null) {
+        const rec = value as Record<string, unknown>;
+        if (rec[SECRET_KEY] === pulumi.runtime.specialSecretSig) return unsecret(rec["value"]);
+        return Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, unsecret(v)]));
+    }
+    return value;
+}
+
+interface RegisteredResource {
+    readonly urn: string;
+    readonly id: string | null;
+    readonly state: Record<string, unknown>;
+}
+
+/** Every resource the mock engine holds after the program ran, as a stack policy receives it: its outputs, with its id. */
+function engineView(): PolicyResource[] {
+    const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources?: () => Map<string, RegisteredResource> };
+    assert.strictEqual(typeof monitor.getRegisteredResources, "function", "the mock monitor lists its resources");
+    return [...(monitor.getRegisteredResources?.() ?? new Map<string, RegisteredResource>()).values()].map((r) => {
+        const type = r.urn.split("::")[2]?.split("$").pop() ?? "";
+        const outputs = unsecret(r.state) as Record<string, unknown>;
+        return policyResource(type, r.urn, { ...outputs, ...(r.id !== null && r.id !== "" ? { id: r.id } : {}) });
+    });
+}
+
+/** The policy config CI passes for a stack (policy/config/<stack>.json), with the stack's environment for the policies that read it. */
+function policyConfigFor(stack: string, config: StackConfig): PolicyConfig {
+    const file = path.join(ROOT, "policy", "config", `${stack}.json`);
+    const fromFile = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, Record<string, unknown>> : {};
+    for (const [name, entry] of Object.entries(fromFile)) {
+        assert.ok(policies.some((p) => p.name === name), `${file}: no policy named ${name}`);
+        if ("environment" in entry) assert.strictEqual(entry["environment"], config.environment, `${file}: ${name}.environment differs from the stack's environment`);
+    }
+    const out: Record<string, Record<string, unknown>> = { ...fromFile };
+    for (const name of ["azure-postgres-geo-redundant-backup", "azure-postgres-geo-redundant-backup-nonprod"]) out[name] = { ...(out[name] ?? {}), environment: config.environment };
+    return out;
+}
+
+interface StackRun {
+    readonly stack: string;
+    readonly config: StackConfig;
+    readonly recorded: readonly RecordedResource[];
+    readonly engine: readonly PolicyResource[];
+    readonly policyConfig: PolicyConfig;
+}
+
+async function runStack(file: string): Promise<StackRun> {
+    const stack = path.basename(file).replace(/^Pulumi\.|\.yaml$/g, "");
+    const mocks = setupMocks("pg-backup-stack", stack);
+    const result = validateConfig(fromPulumiConfig(engineConfig(file).config));
+    assert.ok(result.config, `${file}: ${result.findings.map((f) => `${f.path}: ${f.message}`).join("; ")}`);
+    const { deployStack } = await import("../../program/deploy");
+    const outputs = deployStack(result.config);
+    await unwrap(outputs.backupBucket);
+    await settle(mocks);
+    return { stack, config: result.config, recorded: [...mocks.resources], engine: engineView(), policyConfig: policyConfigFor(stack, result.config) };
+}
+
+const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory");
+const resourcePolicies = (list: typeof policies) => list.filter((p): p is ResourceValidationPolicy => "validateResource" in p);
+const stackPolicies = (list: typeof policies) => list.filter((p): p is StackValidationPolicy => "validateStack" in p);
+
+/** Every mandatory violation in a stack run, as `policy: type name: message`. */
+async function mandatoryViolations(run: StackRun, applied?: Set<string>): Promise<string[]> {
+    const out: string[] = [];
+    for (const policy of resourcePolicies(mandatory)) {
+        for (const r of run.recorded) {
+            const result = await evaluateResource(policy, r.type, unsecret(r.inputs) as Record<string, unknown>, run.policyConfig);
+            if (result.applicable) applied?.add(policy.name);
+            out.push(...result.messages.map((m) => `${policy.name}: ${r.type} ${r.name}: ${m}`));
+        }
+    }
+    for (const policy of stackPolicies(mandatory)) {
+        const result = await evaluateStack(policy, run.engine, run.policyConfig);
+        out.push(...result.messages.map((m) => `${policy.name}: ${m.urn ?? "(stack)"}: ${m.message}`));
+    }
+    return out;
+}
+
+describe("the shipped stacks satisfy the policy pack (whole program under mocks)", () => {
+    const runs: StackRun[] = [];
+    const applied = new Set<string>();
+
+    for (const file of shippedStackFiles()) {
+        const label = path.relative(ROOT, file);
+        it(`${label}: no mandatory policy is violated by any resource`, async () => {
+            // given the stack declared under mocks
+            const run = await runStack(file);
+            runs.push(run);
+            // when every mandatory policy runs on every recorded resource, and the stack policies on the stack
+            const violations = await mandatoryViolations(run, applied);
+            // then
+            assert.deepStrictEqual(violations, []);
+        });
+    }
+
+    it("every mandatory resource policy met a resource it governs in some stack", () => {
+        // given the runs above
+        assert.strictEqual(runs.length, shippedStackFiles().length);
+        // when / then
+        assert.deepStrictEqual(resourcePolicies(mandatory).map((p) => p.name).filter((n) => !applied.has(n)), []);
+    });
+
+    it("the same check finds a mandatory violation planted in a shipped stack", async () => {
+        // given the prod stack with the DR vault's lock removed, an instance that copies no tags, and the access logs sent elsewhere
+        const prod = runs.find((r) => r.stack === "prod");
+        assert.ok(prod, "prod ran");
+        const instance = prod.recorded.find((r) => r.type === TYPES.rdsInstance);
+        assert.ok(instance);
+        const recorded = prod.recorded.map((r) => (r === instance ? { ...r, inputs: { ...r.inputs, copyTagsToSnapshot: false } } : r));
+        const engine = prod.engine
+            .filter((r) => !(r.type === TYPES.backupVaultLock && r.name.endsWith("dr-vault-lock")))
+            .map((r) => (r.type === TYPES.bucketLogging ? policyResource(r.type, r.urn, { ...(r.props as Record<string, unknown>), targetBucket: "elsewhere" }) : r));
+        // when
+        const violations = await mandatoryViolations({ ...prod, recorded, engine });
+        // then
+        assert.deepStrictEqual(violations.map((v) => v.split(":")[0]).sort(), [
+            "backup-vault-locked", "rds-copy-tags-to-snapshot", "s3-bucket-kms-encryption", "s3-bucket-kms-encryption",
+        ]);
+        assert.ok(violations.some((v) => /copyTagsToSnapshot: false must be true/.test(v)), violations.join("\n"));
+    });
+});

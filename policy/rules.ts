@@ -171,7 +171,7 @@ export const rdsFinalSnapshot: ResourceRule = (type, props) => {
 /** Yearly rotation of symmetric keys (AWS rotates no other key spec, so those are not held to it). */
 export const kmsKeyRotation: ResourceRule = (type, props) => {
     if (type !== TYPES.kmsKey) return [];
-    const spec = props["customerMasterKeySpec"] ?? props["keySpec"];
+    const spec = props["customerMasterKeySpec"];
     if (spec !== undefined && spec !== "SYMMETRIC_DEFAULT") return [];
     const value = props["enableKeyRotation"];
     return value === true ? [] : [`enableKeyRotation: ${show(value)} must be true`];

@@ -1,7 +1,13 @@
 import * as assert from "assert";
+import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
+import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { type JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import {
     type PolicyResource,
     type ResourceValidationArgs,
@@ -149,8 +155,8 @@ describe("policy rules (pure, over plain inputs)", () => {
     table("kmsKeyRotation", kmsKeyRotation, [
         { title: "passes with rotation on", type: TYPES.kmsKey, props: { customerMasterKeySpec: "SYMMETRIC_DEFAULT", enableKeyRotation: true }, violations: [] },
         { title: "refuses rotation off on a symmetric key", type: TYPES.kmsKey, props: { enableKeyRotation: false }, violations: [/^enableKeyRotation: false must be true/] },
-        { title: "refuses rotation unset", type: TYPES.kmsKey, props: { keySpec: "SYMMETRIC_DEFAULT" }, violations: [/^enableKeyRotation: \(unset\) must be true/] },
-        { title: "does not hold asymmetric keys to it (AWS cannot rotate them)", type: TYPES.kmsKey, props: { keySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" }, violations: [] },
+        { title: "refuses rotation unset", type: TYPES.kmsKey, props: { customerMasterKeySpec: "SYMMETRIC_DEFAULT" }, violations: [/^enableKeyRotation: \(unset\) must be true/] },
+        { title: "does not hold asymmetric keys to it (AWS cannot rotate them)", type: TYPES.kmsKey, props: { customerMasterKeySpec: "RSA_2048", keyUsage: "SIGN_VERIFY" }, violations: [] },
     ]);
 
     table("snsTopicEncrypted", snsTopicEncrypted, [
@@ -427,7 +433,7 @@ async function evaluateResource(policy: ResourceValidationPolicy, type: string, 
     return { applicable, messages };
 }
 
-/** Runs a stack policy over resources given as the engine gives them (outputs, URNs, property dependencies). */
+/** Runs a stack policy over resources given as the engine gives them (outputs and URNs). */
 async function evaluateStack(policy: StackValidationPolicy, resources: readonly PolicyResource[], config: PolicyConfig = {}): Promise<{ messages: { urn?: string; message: string }[] }> {
     const messages: { urn?: string; message: string }[] = [];
     await policy.validateStack({
@@ -440,16 +446,14 @@ async function evaluateStack(policy: StackValidationPolicy, resources: readonly 
     return { messages };
 }
 
-function policyResource(type: string, urn: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}, all: PolicyResource[] = []): PolicyResource {
+/** A stack resource as the SDK hands it to a stack policy (without dependencies: the mock engine records none). */
+function policyResource(type: string, urn: string, props: Record<string, unknown>): PolicyResource {
     const proxied = unknownCheckingProxy(props) as Record<string, unknown>;
-    const resource = {
+    return {
         type, urn, name: urn.split("::").slice(3).join("::"), props: proxied, opts: OPTIONS, dependencies: [], propertyDependencies: {},
         isType: (cls: unknown) => pulumiTypeOf(cls) === type,
         asType: (cls: unknown) => (pulumiTypeOf(cls) === type ? proxied : undefined),
     } as unknown as PolicyResource;
-    const deps: Record<string, PolicyResource[]> = {};
-    for (const [key, urns] of Object.entries(propertyDependencies)) deps[key] = all.filter((r) => urns.includes(r.urn));
-    return Object.assign(resource, { propertyDependencies: deps });
 }
 
 function policyNamed(name: string): ResourceValidationPolicy & StackValidationPolicy {
@@ -634,33 +638,39 @@ async function mandatoryViolations(run: StackRun, applied?: Set<string>): Promis
     return out;
 }
 
-describe("the shipped stacks satisfy the policy pack (whole program under mocks)", () => {
-    const runs: StackRun[] = [];
-    const applied = new Set<string>();
+describe("the shipped stacks satisfy the policy pack (whole program under mocks)", function () {
+    this.timeout(120_000);
+    const files = shippedStackFiles();
+    const runs = new Map<string, StackRun>();
 
-    for (const file of shippedStackFiles()) {
-        const label = path.relative(ROOT, file);
-        it(`${label}: no mandatory policy is violated by any resource`, async () => {
+    before(async () => {
+        for (const file of files) runs.set(file, await runStack(file));
+    });
+
+    for (const file of files) {
+        it(`${path.relative(ROOT, file)}: no mandatory policy is violated by any resource`, async () => {
             // given the stack declared under mocks
-            const run = await runStack(file);
-            runs.push(run);
+            const run = runs.get(file);
+            assert.ok(run, `${file} ran`);
             // when every mandatory policy runs on every recorded resource, and the stack policies on the stack
-            const violations = await mandatoryViolations(run, applied);
+            const violations = await mandatoryViolations(run);
             // then
             assert.deepStrictEqual(violations, []);
         });
     }
 
-    it("every mandatory resource policy met a resource it governs in some stack", () => {
-        // given the runs above
-        assert.strictEqual(runs.length, shippedStackFiles().length);
-        // when / then
+    it("every mandatory resource policy met a resource it governs in some stack", async () => {
+        // given every stack declared under mocks
+        const applied = new Set<string>();
+        // when
+        for (const run of runs.values()) await mandatoryViolations(run, applied);
+        // then
         assert.deepStrictEqual(resourcePolicies(mandatory).map((p) => p.name).filter((n) => !applied.has(n)), []);
     });
 
     it("the same check finds a mandatory violation planted in a shipped stack", async () => {
         // given the prod stack with the DR vault's lock removed, an instance that copies no tags, and the access logs sent elsewhere
-        const prod = runs.find((r) => r.stack === "prod");
+        const prod = [...runs.values()].find((r) => r.stack === "prod");
         assert.ok(prod, "prod ran");
         const instance = prod.recorded.find((r) => r.type === TYPES.rdsInstance);
         assert.ok(instance);
@@ -675,5 +685,147 @@ describe("the shipped stacks satisfy the policy pack (whole program under mocks)
             "backup-vault-locked", "rds-copy-tags-to-snapshot", "s3-bucket-kms-encryption", "s3-bucket-kms-encryption",
         ]);
         assert.ok(violations.some((v) => /copyTagsToSnapshot: false must be true/.test(v)), violations.join("\n"));
+    });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The pack as the Pulumi CLI runs it: the SDK's runner (ts-node, type-checked) in policy/, spoken
+// to over the analyzer gRPC protocol the engine uses.
+
+const LEVELS = ["advisory", "mandatory", "disabled", "remediate"] as const;
+
+/** Starts the pack the way `pulumi preview --policy-pack policy` does; resolves with its port. Bounded: 180 s. */
+function startPack(): Promise<{ child: ChildProcess; port: number }> {
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
+    const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+    return new Promise((resolve, reject) => {
+        let stdout = "";
+        let stderr = "";
+        const timer = setTimeout(() => {
+            child.kill();
+            reject(new Error(`the policy pack did not report a port within 180 s; stderr: ${stderr}`));
+        }, 180_000);
+        child.stdout?.on("data", (chunk: Buffer) => {
+            stdout += chunk.toString();
+            const port = /^(\d+)\s*$/m.exec(stdout)?.[1];
+            if (port !== undefined) {
+                clearTimeout(timer);
+                resolve({ child, port: Number(port) });
+            }
+        });
+        child.stderr?.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString();
+        });
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Error(`the policy pack exited (${code}) before reporting a port; stderr: ${stderr}`));
+        });
+    });
+}
+
+function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => fn(req, (err, res) => (err !== null ? reject(err) : resolve(res))));
+}
+
+interface Diagnostic {
+    readonly policy: string;
+    readonly level: string;
+    readonly urn: string;
+    readonly message: string;
+}
+
+function diagnostics(res: analyzer.AnalyzeResponse): Diagnostic[] {
+    return res.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()] ?? "?", urn: d.getUrn(), message: d.getMessage() }))
+        .sort((a, b) => `${a.policy}${a.urn}${a.message}`.localeCompare(`${b.policy}${b.urn}${b.message}`));
+}
+
+function analyzerResource(type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}): analyzer.AnalyzerResource {
+    const r = new analyzer.AnalyzerResource();
+    r.setType(type);
+    r.setName(name);
+    r.setUrn(`urn:pulumi:prod::pg-backup-stack::${type}::${name}`);
+    r.setProperties(Struct.fromJavaScript(props as Record<string, JavaScriptValue>));
+    r.setOptions(new analyzer.AnalyzerResourceOptions());
+    for (const [key, urns] of Object.entries(propertyDependencies)) r.getPropertydependenciesMap().set(key, new analyzer.AnalyzerPropertyDependencies().setUrnsList(urns));
+    return r;
+}
+
+describe("the policy pack as the Pulumi CLI runs it (SDK runner, analyzer gRPC)", function () {
+    this.timeout(240_000);
+    let pack: { child: ChildProcess; port: number } | undefined;
+    let client: AnalyzerClient;
+    const unknown = pulumi.runtime.unknownValue;
+
+    before(async () => {
+        pack = await startPack();
+        client = new AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure());
+    });
+    after(() => {
+        client?.close();
+        pack?.child.kill();
+    });
+
+    it("serves every policy of policy/policies.ts with its enforcement level", async () => {
+        // given the running pack
+        // when
+        const info = await call<Empty, analyzer.AnalyzerInfo>((req, cb) => client.getAnalyzerInfo(req, cb), new Empty());
+        // then
+        assert.strictEqual(info.getName(), "pg-backup-stack");
+        assert.deepStrictEqual(
+            info.getPoliciesList().map((p) => `${p.getName()}=${LEVELS[p.getEnforcementlevel()]}`),
+            policies.map((p) => `${p.name}=${p.enforcementLevel}`),
+        );
+    });
+
+    it("applies the prod policy config and turns unknown values into a 'can't run during preview' note", async () => {
+        // given the prod policy config, and a planned instance with 7 days of backups whose key is not created yet
+        const configure = new analyzer.ConfigureAnalyzerRequest();
+        const prodConfig = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", "prod.json"), "utf8")) as Record<string, Record<string, JavaScriptValue>>;
+        for (const [name, properties] of Object.entries(prodConfig)) {
+            const level = policies.find((p) => p.name === name)?.enforcementLevel ?? "advisory";
+            configure.getPolicyconfigMap().set(name, new analyzer.PolicyConfig().setEnforcementlevel(LEVELS.indexOf(level)).setProperties(Struct.fromJavaScript(properties)));
+        }
+        await call<analyzer.ConfigureAnalyzerRequest, Empty>((req, cb) => client.configure(req, cb), configure);
+        const request = new analyzer.AnalyzeRequest();
+        const instance = analyzerResource(TYPES.rdsInstance, "orders", { ...GOOD_RDS, kmsKeyId: unknown });
+        request.setType(instance.getType());
+        request.setName(instance.getName());
+        request.setUrn(instance.getUrn());
+        request.setProperties(instance.getProperties());
+        request.setOptions(instance.getOptions());
+        // when
+        const found = diagnostics(await call<analyzer.AnalyzeRequest, analyzer.AnalyzeResponse>((req, cb) => client.analyze(req, cb), request));
+        // then
+        assert.deepStrictEqual(found.map((d) => `${d.policy} ${d.level}`), ["rds-backup-retention mandatory", "rds-storage-encrypted advisory"]);
+        assert.match(found[0]?.message ?? "", /backupRetentionPeriod: 7 must be at least 14/);
+        assert.match(found[1]?.message ?? "", /can't run policy 'rds-storage-encrypted' .* during preview: string value at \.kmsKeyId can't be known during preview/);
+    });
+
+    it("judges a previewed stack through the property dependencies: log target exempt, unlocked vault refused", async () => {
+        // given a preview of new buckets (ids unknown) and a vault without a lock
+        const logs = analyzerResource(TYPES.bucket, "logs", { id: unknown, bucket: "logs-1" });
+        const data = analyzerResource(TYPES.bucket, "data", { id: unknown, bucket: "data-1" });
+        const onLogs = { bucket: [logs.getUrn()] };
+        const onData = { bucket: [data.getUrn()] };
+        const resources = [
+            logs, data,
+            analyzerResource(TYPES.bucketLogging, "logging", { bucket: unknown, targetBucket: unknown }, { bucket: [data.getUrn()], targetBucket: [logs.getUrn()] }),
+            analyzerResource(TYPES.bucketEncryption, "logs-sse", { bucket: unknown, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, onLogs),
+            analyzerResource(TYPES.bucketEncryption, "data-sse", { bucket: unknown, rules: KMS_RULES }, onData),
+            ...[["logs", onLogs], ["data", onData]].flatMap(([name, deps]) => [
+                analyzerResource(TYPES.bucketVersioning, `${name}-v`, { bucket: unknown, versioningConfiguration: { status: "Enabled" } }, deps as Record<string, string[]>),
+                analyzerResource(TYPES.publicAccessBlock, `${name}-p`, { bucket: unknown, ...ALL_BLOCKS }, deps as Record<string, string[]>),
+            ]),
+            analyzerResource(TYPES.backupVault, "vault", { name: "vault-1", kmsKeyArn: KEY_ARN }),
+        ];
+        const request = new analyzer.AnalyzeStackRequest();
+        request.setResourcesList(resources);
+        // when
+        const found = diagnostics(await call<analyzer.AnalyzeStackRequest, analyzer.AnalyzeResponse>((req, cb) => client.analyzeStack(req, cb), request));
+        // then
+        assert.deepStrictEqual(found.map((d) => `${d.policy} ${d.level} ${d.urn.split("::").pop()}`), [
+            "backup-vault-locked mandatory vault",
+            "s3-access-log-bucket-encryption advisory logs-sse",
+        ]);
     });
 });

@@ -354,30 +354,37 @@ function refersTo(resource: StackResource, key: string, targets: readonly StackR
     return targets.some((t) => keys.some((k) => t.props[k] === UNKNOWN)) ? UNKNOWN : false;
 }
 
-/** The buckets (or bucket names) that receive server access logs, by the logging configurations and the buckets' inline `logging`. */
-function accessLogTargets(resources: readonly StackResource[]): { readonly urns: readonly string[]; readonly names: readonly unknown[] } {
-    const urns: string[] = [];
-    const names: unknown[] = [];
-    for (const r of resources) {
-        if (LOGGING_TYPES.includes(r.type)) {
-            urns.push(...(r.propertyDependencies["targetBucket"] ?? []));
-            names.push(r.props["targetBucket"]);
-        } else if (BUCKET_TYPES.includes(r.type)) {
-            const inline = r.props["logging"];
-            for (const entry of Array.isArray(inline) ? inline : [inline]) names.push(record(entry)["targetBucket"]);
-        }
-    }
-    return { urns, names: names.filter((n) => n !== undefined && n !== null) };
+/** A reference to a bucket that receives server access logs: the resources its value came from, and the value. */
+interface LogTarget {
+    readonly urns: readonly string[];
+    readonly value: unknown;
 }
 
-/** Whether an encryption configuration's bucket receives server access logs; `UNKNOWN` when it cannot be told yet. */
-function isAccessLogTarget(config: StackResource, targets: ReturnType<typeof accessLogTargets>): boolean | typeof UNKNOWN {
+/** The access-log targets of the stack: the logging configurations' `targetBucket` and the buckets' inline `logging`. */
+function accessLogTargets(resources: readonly StackResource[]): readonly LogTarget[] {
+    const targets: LogTarget[] = [];
+    for (const r of resources) {
+        if (LOGGING_TYPES.includes(r.type)) {
+            targets.push({ urns: r.propertyDependencies["targetBucket"] ?? [], value: r.props["targetBucket"] });
+        } else if (BUCKET_TYPES.includes(r.type)) {
+            const inline = r.props["logging"];
+            for (const entry of Array.isArray(inline) ? inline : [inline]) targets.push({ urns: [], value: record(entry)["targetBucket"] });
+        }
+    }
+    return targets.filter((t) => t.urns.length > 0 || (t.value !== undefined && t.value !== null));
+}
+
+/**
+ * Whether an encryption configuration's bucket receives server access logs, told by the resources
+ * the two values came from when both are recorded, or else by equal values. `UNKNOWN` when
+ * neither can tell yet.
+ */
+function isAccessLogTarget(config: StackResource, targets: readonly LogTarget[]): boolean | typeof UNKNOWN {
     const deps = config.propertyDependencies["bucket"] ?? [];
-    if (deps.some((urn) => targets.urns.includes(urn))) return true;
     const bucket = config.props["bucket"];
-    if (nonEmptyString(bucket) && targets.names.includes(bucket)) return true;
-    if (bucket === UNKNOWN || targets.names.includes(UNKNOWN)) return UNKNOWN;
-    return false;
+    if (targets.some((t) => t.urns.some((urn) => deps.includes(urn)) || (nonEmptyString(bucket) && t.value === bucket))) return true;
+    const told = (t: LogTarget): boolean => (deps.length > 0 && t.urns.length > 0) || (nonEmptyString(bucket) && nonEmptyString(t.value));
+    return targets.every(told) ? false : UNKNOWN;
 }
 
 /**

@@ -290,6 +290,18 @@ describe("policy stack rules (pure, over plain resources)", () => {
             // then
             assert.deepStrictEqual(findings, { violations: [], undecided: [] });
         });
+        it("refuses SSE-S3 in a preview when the property dependencies show the bucket receives no access logs", () => {
+            // given a preview: ids unknown, the data bucket's configuration on SSE-S3
+            const stack = [
+                res(TYPES.bucketLogging, "logging", { targetBucket: UNKNOWN }, { targetBucket: [urnOf(TYPES.bucket, "logs")] }),
+                sse("data-sse", UNKNOWN, AES, { bucket: [urnOf(TYPES.bucket, "data")] }),
+            ];
+            // when
+            const findings = s3BucketKmsEncryption(stack);
+            // then
+            assert.deepStrictEqual(findings.undecided, []);
+            assert.deepStrictEqual([...new Set(findings.violations.map((v) => v.urn))], [urnOf(TYPES.bucketEncryption, "data-sse")]);
+        });
         it("leaves undecided what it cannot tell during a preview, and judges the rest", () => {
             // given a key ARN not known yet, and an SSE-S3 bucket whose identity is not known yet
             const stack = [

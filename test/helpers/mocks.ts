@@ -133,6 +133,10 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
     }
     if (AUTONAMED.has(args.type) && args.inputs["name"] === undefined) state["name"] = `${args.name}-generated`;
     if (args.type === "random:index/randomId:RandomId") state["hex"] = RANDOM_HEX;
+    if (args.type === "random:index/randomString:RandomString" || args.type === "random:index/randomPassword:RandomPassword") {
+        const length = typeof args.inputs["length"] === "number" ? args.inputs["length"] : 16;
+        state["result"] = "r0a1b2c3d4e5f6g7h8i9j".repeat(4).slice(0, length);
+    }
     if (args.type === "aws:rds/instance:Instance") {
         state["identifier"] = args.inputs["identifier"] ?? `${args.name}-generated`;
         state["address"] = `${args.name}.abc.${region}.rds.amazonaws.com`;

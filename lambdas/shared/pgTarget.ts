@@ -125,9 +125,9 @@ export function describeTarget(target: PgTarget): string {
     return `${target.user}@${target.host}:${target.port}/${target.database}`;
 }
 
-/** The URL with any password replaced by `***`. */
+/** The URL with any password replaced by `***`; the password runs to the last "@" of the authority, as URL parsing reads it. */
 export function redactUrl(url: string): string {
-    return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+    return url.replace(/^(\w+:\/\/[^:/@]*):[^/?#]*@/, "$1:***@");
 }
 
 /** Double-quoted SQL identifier. */

@@ -107,6 +107,25 @@ describe("connection URLs", () => {
         assert.equal(redactUrl("postgres://u@h/db"), "postgres://u@h/db");
     });
 
+    it("keeps every part of a password with a raw @ out of a URL error", () => {
+        // given a URL whose password holds an unescaped "@" (the URL parser takes the last "@" of the authority) and no database
+        const url = "postgres://admin:pa@ss@word@db.internal:5432/";
+        // when it is parsed
+        const err = (() => {
+            try {
+                parsePostgresUrl(url, "--target-url");
+            } catch (e) {
+                return e as Error;
+            }
+            return undefined;
+        })();
+        // then the error names the argument and the host, and holds no piece of the password
+        assert.equal(err?.message, "--target-url: no database name in postgres://admin:***@db.internal:5432/; expected postgres://user@host:port/database");
+        for (const piece of ["pa", "ss", "word"]) {
+            assert.ok(!(err?.message ?? "").includes(`${piece}@`), `"${piece}" leaked: ${err?.message ?? ""}`);
+        }
+    });
+
     it("refuses an unknown sslmode and a database name over 63 bytes", () => {
         assert.throws(() => parsePostgresUrl("postgres://u@h/db?sslmode=always", "url"), /url: sslmode "always" is not allowed; expected one of disable, allow, prefer, require, verify-ca, verify-full/);
         assert.throws(() => parsePostgresUrl(`postgres://u@h/${"x".repeat(64)}`, "url"), /is 64 bytes; PostgreSQL identifiers are at most 63/);

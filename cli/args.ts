@@ -104,14 +104,24 @@ export function numberOption(name: string, value: string | undefined, minExclusi
     return n;
 }
 
-/** An ISO-8601 time with a date, e.g. 2026-11-21T12:00:00Z. */
+const ISO_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+const ISO_TIME_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$/;
+
+/**
+ * An ISO-8601 time with a zone, e.g. 2026-11-21T12:00:00Z. A time without one is refused: it
+ * would be read in this machine's local zone (and a bare date as UTC midnight).
+ */
 export function timeOption(name: string, value: string | undefined): Date | undefined {
     if (value === undefined) {
         return undefined;
     }
+    const expected = "expected an ISO-8601 time with a zone such as 2026-11-21T12:00:00Z";
+    if (ISO_TIME_WITHOUT_ZONE.test(value)) {
+        throw new ArgumentError(`--${name}: "${value}" has no time zone; ${expected}`);
+    }
     const t = Date.parse(value);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) {
-        throw new ArgumentError(`--${name}: "${value}" is not allowed; expected an ISO-8601 time such as 2026-11-21T12:00:00Z`);
+    if (!ISO_TIME_WITH_ZONE.test(value) || Number.isNaN(t)) {
+        throw new ArgumentError(`--${name}: "${value}" is not allowed; ${expected}`);
     }
     return new Date(t);
 }

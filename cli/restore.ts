@@ -14,7 +14,7 @@ const OPTIONS = {
     database: { type: "string", value: "NAME", description: "logical database name the backup belongs to (required)" },
     key: { type: "string", value: "KEY", description: "restore this backup (a key from `list`)" },
     latest: { type: "boolean", description: "restore the newest backup" },
-    before: { type: "string", value: "ISO-TIME", description: "restore the newest backup started at or before this time" },
+    before: { type: "string", value: "ISO-TIME", description: "restore the newest backup started at or before this time, ISO-8601 with a zone (e.g. 2026-11-21T12:00:00Z)" },
     "target-url": { type: "string", value: "URL", description: "postgres://user@host:port/newdb: server and NEW database to create (required; password from the URL or PGPASSWORD)" },
     overwrite: { type: "boolean", description: "drop and recreate the target database if it exists (default: refuse)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },

@@ -33,6 +33,7 @@ describe("CLI restore arguments", () => {
     it("takes --before as a time and the password from PGPASSWORD when the URL has none", () => {
         const parsed = parseRestoreArgs([...BASE, "--before=2026-11-21T12:00:00Z"], { PGPASSWORD: "from-env" });
         assert.deepEqual(parsed?.selector, { before: new Date("2026-11-21T12:00:00Z") });
+        assert.deepEqual(parseRestoreArgs([...BASE, "--before", "2026-11-21T13:30:00+01:30"], {})?.selector, { before: new Date("2026-11-21T12:00:00Z") });
         assert.equal(parsed?.target.password, "from-env");
         assert.equal(parsed?.overwrite, false);
     });
@@ -47,7 +48,9 @@ describe("CLI restore arguments", () => {
         ["an unknown option", [...BASE, "--latest", "--force"], "--force: unknown option; allowed: --bucket,"],
         ["a missing bucket", ["--database", "orders", "--latest", "--target-url", "postgres://u@h/db"], "--bucket: missing; expected an S3 bucket name"],
         ["a bad bucket", [...BASE, "--latest", "--bucket", "My_Bucket"].slice(2), '--bucket: "My_Bucket" is not allowed; expected an S3 bucket name'],
-        ["a bad time", [...BASE, "--before", "yesterday"], '--before: "yesterday" is not allowed; expected an ISO-8601 time such as 2026-11-21T12:00:00Z'],
+        ["a bad time", [...BASE, "--before", "yesterday"], '--before: "yesterday" is not allowed; expected an ISO-8601 time with a zone such as 2026-11-21T12:00:00Z'],
+        ["a time without a zone", [...BASE, "--before", "2026-11-21T12:00:00"], '--before: "2026-11-21T12:00:00" has no time zone; expected an ISO-8601 time with a zone such as 2026-11-21T12:00:00Z'],
+        ["a date without a time", [...BASE, "--before", "2026-11-21"], '--before: "2026-11-21" has no time zone; expected an ISO-8601 time with a zone such as 2026-11-21T12:00:00Z'],
         ["jobs out of range", [...BASE, "--latest", "--jobs", "65"], '--jobs: "65" is not allowed; expected an integer 1..64'],
         ["jobs not a number", [...BASE, "--latest", "--jobs", "2.5"], '--jobs: "2.5" is not allowed; expected an integer 1..64'],
         ["a flag with a value", [...BASE, "--latest", "--overwrite=yes"], '--overwrite: "yes" is not allowed; --overwrite is a flag and takes no value'],

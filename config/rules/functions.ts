@@ -139,12 +139,17 @@ export const freshnessAlarmFits: Rule = (c) => {
         `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
 };
 
-/** A verification server the verify function has no network path to fails every restore. */
+/**
+ * The verify function reaches a verification server only through the security groups or CIDR
+ * blocks given for it: without either, its security group has no egress to the server and the
+ * function cannot be declared.
+ */
 export const verificationServerReachable: Rule = (c) => {
     const v = c.functions.verification;
-    if (v.credentialsSecretArn === undefined || (v.securityGroupIds ?? []).length > 0 || (v.cidrBlocks ?? []).length > 0) return [];
-    return [warning("functions.verification.securityGroupIds", undefined,
-        "is not set, nor functions.verification.cidrBlocks: the verify function gets no network path to the verification server beyond the databases' own security groups; give the server's security group (or CIDR block)")];
+    if (v.credentialsSecretArn === undefined || !c.aws.databases.some((db) => db.verify)) return [];
+    if ((v.securityGroupIds ?? []).length > 0 || (v.cidrBlocks ?? []).length > 0) return [];
+    return [error("functions.verification.securityGroupIds", v.securityGroupIds ?? [],
+        "is empty, and so is functions.verification.cidrBlocks, while functions.verification.credentialsSecretArn is set: the verify function would have no network path to the verification server; give the server's security groups (sg-...) or its CIDR blocks")];
 };
 
 export const rules: readonly Rule[] = [

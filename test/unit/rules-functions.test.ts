@@ -120,7 +120,19 @@ const CASES: readonly Case[] = [
         rule: "verificationServerReachable",
         bad: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET } }),
         good: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET, securityGroupIds: ["sg-0abc"] } }),
-        path: "functions.verification.securityGroupIds", severity: "warning", message: /no network path to the verification server/,
+        path: "functions.verification.securityGroupIds", severity: "error", message: /is empty, and so is functions.verification.cidrBlocks.*no network path to the verification server/,
+    },
+    {
+        rule: "verificationServerReachable (a CIDR block is a path too)",
+        bad: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET, securityGroupIds: [] } }),
+        good: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET, cidrBlocks: ["10.1.0.0/24"] } }),
+        path: "functions.verification.securityGroupIds", severity: "error", message: /no network path to the verification server/,
+    },
+    {
+        rule: "verificationServerReachable (no verify function without a verified database)",
+        bad: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET } }),
+        good: validConfig({ "functions.verification": { credentialsSecretArn: VERIFY_SECRET }, "aws.databases[0].verify": false }),
+        path: "functions.verification.securityGroupIds", severity: "error", message: /no network path to the verification server/,
     },
 ];
 

@@ -89,6 +89,21 @@ describe("backup key policy (documents/keyPolicy)", () => {
         assert.deepStrictEqual(s.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
     });
 
+    it("lets CloudWatch Logs describe the key and encrypt for this account's log groups in its region", () => {
+        // given the services of the stack: publishers to the encrypted topic and the regional CloudWatch Logs principal
+        const doc = backupKeyPolicy(base({ servicePrincipals: ["cloudwatch.amazonaws.com", "logs.eu-west-1.amazonaws.com"] }));
+        // when the statements are read
+        const logs = statement(doc, "CloudWatchLogsUse");
+        // then Logs gets the actions its user guide lists for an encrypted log group, bound to log groups of this account and region
+        assert.deepStrictEqual(logs.Principal, { Service: ["logs.eu-west-1.amazonaws.com"] });
+        assert.deepStrictEqual(logs.Action, ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"]);
+        assert.deepStrictEqual(logs.Condition, {
+            ArnLike: { "kms:EncryptionContext:aws:logs:arn": ["arn:aws:logs:eu-west-1:123456789012:log-group:*"] },
+        });
+        // and the other services keep their own statement, without Logs
+        assert.deepStrictEqual(statement(doc, "ServicePrincipalsUse").Principal, { Service: ["cloudwatch.amazonaws.com"] });
+    });
+
     it("property: the JSON does not depend on the order or repetition of roles and services", () => {
         const roles = fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), { minLength: 1, maxLength: 6 })
             .map((names) => names.map((n) => `arn:aws:iam::123456789012:role/${n}`));

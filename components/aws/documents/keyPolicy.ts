@@ -52,6 +52,23 @@ export const KEY_USAGE_ACTIONS: readonly string[] = [
 /** Grants let services that keep encrypted resources (AWS Backup, RDS) use the key later on the role's behalf. */
 export const KEY_GRANT_ACTIONS: readonly string[] = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"];
 
+/**
+ * What CloudWatch Logs needs of the key of an encrypted log group, as its user guide lists it:
+ * it describes the key when the group is associated with it, and encrypts and decrypts events.
+ */
+export const LOGS_KEY_ACTIONS: readonly string[] = [
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+];
+
+/** `logs.<region>.amazonaws.com` (regional, unlike other service principals): its region, or undefined for another principal. */
+function logsPrincipalRegion(principal: string): string | undefined {
+    return /^logs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(principal)?.[1];
+}
+
 /** `s3.eu-west-1.amazonaws.com`: the value of `kms:ViaService` when a service calls KMS in a region. */
 export function viaServiceHost(service: string, region: string, dnsSuffix: string): string {
     return `${service}.${region}.${dnsSuffix}`;
@@ -60,14 +77,17 @@ export function viaServiceHost(service: string, region: string, dnsSuffix: strin
 /**
  * Key policy of the backup key: the account root (so IAM policies can grant, as for the
  * replication role), optional administrators, the backup roles through the listed services only,
- * and optional service principals. Principal lists are sorted, so the JSON does not depend on the
- * order the roles were given in.
+ * and optional service principals (CloudWatch Logs with what it needs for this account's log
+ * groups). Principal lists are sorted, so the JSON does not depend on the order the roles were
+ * given in.
  */
 export function backupKeyPolicy(input: BackupKeyPolicyInput): PolicyDocument {
     const root = `arn:${input.partition}:iam::${input.accountId}:root`;
     const admins = sortedUnique(input.administratorArns);
     const users = sortedUnique(input.userRoleArns);
-    const services = sortedUnique(input.servicePrincipals);
+    const logs = sortedUnique(input.servicePrincipals.filter((p) => logsPrincipalRegion(p) !== undefined));
+    const services = sortedUnique(input.servicePrincipals.filter((p) => logsPrincipalRegion(p) === undefined));
+    const logGroups = logs.map((p) => `arn:${input.partition}:logs:${logsPrincipalRegion(p) ?? ""}:${input.accountId}:log-group:*`);
     const via = sortedUnique(input.viaServices).map((s) => viaServiceHost(s, input.region, input.dnsSuffix));
     const viaCondition = { StringEquals: { "kms:ViaService": via } };
     const statements: (PolicyStatement | undefined)[] = [
@@ -107,6 +127,14 @@ export function backupKeyPolicy(input: BackupKeyPolicyInput): PolicyDocument {
             Principal: { Service: services },
             Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
             Resource: ["*"],
+        },
+        logs.length === 0 ? undefined : {
+            Sid: "CloudWatchLogsUse",
+            Effect: "Allow",
+            Principal: { Service: logs },
+            Action: LOGS_KEY_ACTIONS,
+            Resource: ["*"],
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": logGroups } },
         },
     ];
     return policyDocument(statements);

@@ -201,6 +201,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Em
                 return handle(binDir, dataDir, root, port, opts.password, entry);
             } catch (err) {
                 lastError = err;
+                await stopUnfinishedStart(binDir, dataDir);
             }
         }
         const log = await readFile(logFile, "utf8").catch(() => "");
@@ -210,6 +211,24 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Em
             running.delete(entry);
             await rm(root, { recursive: true, force: true });
         }
+    }
+}
+
+/** How long a failed start is given to show a server still coming up (its postmaster.pid), in 100 ms polls. */
+const PID_FILE_POLLS = 20;
+
+/**
+ * `pg_ctl start -w` stops waiting at its timeout while the server goes on starting: stop such a
+ * server, so that no server outlives the directory removed after a failed start (or blocks the
+ * next attempt's).
+ */
+async function stopUnfinishedStart(binDir: string, dataDir: string): Promise<void> {
+    const pidFile = join(dataDir, "postmaster.pid");
+    for (let poll = 0; poll < PID_FILE_POLLS && !existsSync(pidFile); poll++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (existsSync(pidFile)) {
+        await runBinary(join(binDir, "pg_ctl"), ["stop", "-D", dataDir, "-m", "immediate", "-w", "-t", "30"], 40_000).catch(() => undefined);
     }
 }
 

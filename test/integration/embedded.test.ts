@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import {
@@ -75,6 +76,30 @@ describe("embedded harness", function () {
             // then its directory is gone and its port refuses connections
             assert.equal(existsSync(other.dataDir), false);
             await assert.rejects(query(other.url(), "SELECT 1"));
+        });
+
+        it("stops a server still starting when pg_ctl gave up waiting, before removing its directory", async () => {
+            // given a start whose wait is over at once (pg_ctl -t 0 returns while the server comes up)
+            let message = "";
+            // when the start fails
+            await startPostgres({ startTimeoutSeconds: 0 }).then(
+                (started) => started.stop().then(() => assert.fail("expected the start to fail with no time to wait")),
+                (err: unknown) => {
+                    message = err instanceof Error ? err.message : String(err);
+                },
+            );
+            // then no server runs on the removed data directory
+            const dataDir = /-D (\S+)/.exec(message)?.[1];
+            assert.ok(dataDir !== undefined, `the error names the data directory: ${message.slice(0, 300)}`);
+            assert.equal(existsSync(dataDir), false);
+            const left = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" })
+                .split("\n")
+                .filter((line) => line.includes(`postgres -D ${dataDir}`))
+                .map((line) => Number(line.trim().split(/\s+/)[0]));
+            for (const pid of left) {
+                process.kill(pid, "SIGKILL");
+            }
+            assert.deepEqual(left, [], "servers left running on a removed directory");
         });
     });
 

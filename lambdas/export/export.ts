@@ -300,7 +300,13 @@ async function readWatermark(s3: S3Client, bucket: string, key: string, t: Expor
         }
         throw err;
     }
-    const doc = JSON.parse(text) as Partial<Watermark>;
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (err) {
+        throw new Error(`watermark s3://${bucket}/${key} is not JSON (${err instanceof Error ? err.message : String(err)}); remove it to start over with a full export`);
+    }
+    const doc = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Partial<Watermark>;
     if (doc.formatVersion !== 1 || doc.schema !== t.schema || doc.table !== t.table || typeof doc.value !== "string") {
         throw new Error(`watermark s3://${bucket}/${key} does not belong to ${t.schema}.${t.table} or is not a watermark`);
     }

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { gunzipSync } from "node:zlib";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { Client } from "pg";
 import {
     exportSettings,
@@ -195,6 +196,27 @@ describe("export (real PostgreSQL, s3rver)", function () {
         const retried = await runExport(s, deps());
         assert.equal(retried.tables[0]?.rows, 2);
         assert.equal(retried.tables[0]?.fromWatermark, before.value);
+    });
+
+    it("names the watermark object when it cannot be read as a watermark, and leaves it alone", async () => {
+        // given a watermark object that is not JSON, and one that is JSON null
+        const s = settings({ tables: [ORDERS, CUSTOMERS] });
+        const ordersKey = watermarkKey(s.prefix, "shop", ORDERS);
+        const customersKey = watermarkKey(s.prefix, "shop", CUSTOMERS);
+        await s3.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: ordersKey, Body: "{ truncated" }));
+        await s3.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: customersKey, Body: "null" }));
+        // when the export runs
+        const failed = runExport(s, deps());
+        // then both tables fail with an error naming their watermark object, and nothing is exported
+        await assert.rejects(failed, (e: unknown) => {
+            assert.ok(e instanceof ExportFailedError, String(e));
+            assert.deepEqual(e.failures.map((f) => f.table), ["sales.orders", "sales.customers"]);
+            assert.match(e.failures[0]?.error.message ?? "", new RegExp(`^watermark s3://${BUCKET}/${ordersKey} is not JSON`));
+            assert.match(e.failures[1]?.error.message ?? "", new RegExp(`^watermark s3://${BUCKET}/${customersKey} does not belong to sales\\.customers or is not a watermark`));
+            return true;
+        });
+        assert.equal((await getBytes(s3.client(), BUCKET, ordersKey)).toString("utf8"), "{ truncated");
+        assert.deepEqual((await listKeys(s3.client(), BUCKET, `${s.prefix}/shop/`)).sort(), [customersKey, ordersKey].sort());
     });
 
     it("checks every table and column against the database before exporting anything", async () => {

@@ -150,7 +150,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         selectionTag,
         drProvider: dr,
         ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
-        alertTopicArn: topic.topicArn,
+        alertTopicArn: topic.jobTopicArn,
         restoreTesting: {
             enabled: b.restoreTesting.enabled,
             schedule: b.restoreTesting.schedule,

@@ -11,7 +11,7 @@ export interface AlertTopicArgs {
     readonly webhookUrls?: readonly pulumi.Input<string>[];
     /** @default backup, cloudwatch and events .amazonaws.com - services allowed to publish (for this account only) */
     readonly publisherServices?: readonly string[];
-    /** @default true - drop AWS Backup job notifications whose State is COMPLETED, so that only failures page */
+    /** @default true - on the job topic, drop AWS Backup job notifications whose State is COMPLETED, so that only failures page */
     readonly onlyFailedJobs?: boolean;
     /** @default "PostgreSQL backup alerts" - sender name of email notifications */
     readonly displayName?: string;
@@ -45,34 +45,54 @@ function withDefaults(args: AlertTopicArgs): ResolvedArgs {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
- * The stack's SNS alert topic, KMS-encrypted, with email and HTTPS (webhook) subscriptions.
- * Alarms, AWS Backup vault notifications and EventBridge rules publish to it.
+ * The stack's SNS alert topics, KMS-encrypted, each with the same email and HTTPS (webhook)
+ * subscriptions:
+ * - `topicArn`: alarms and anything else; subscriptions take every message. (An SNS filter
+ *   on message attributes never matches a message without attributes, as alarm notifications
+ *   are, so this topic must stay unfiltered.)
+ * - `jobTopicArn`: AWS Backup vault notifications; with `onlyFailedJobs`, subscriptions drop
+ *   the jobs whose `State` attribute is `COMPLETED`, so only failures page.
  */
 export class AlertTopic extends pulumi.ComponentResource {
     public readonly topicArn: pulumi.Output<string>;
     public readonly topicName: pulumi.Output<string>;
+    public readonly jobTopicArn: pulumi.Output<string>;
+    public readonly jobTopicName: pulumi.Output<string>;
 
     constructor(name: string, args: AlertTopicArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pg-backup-stack:aws:AlertTopic", name, {}, opts);
         const a = withDefaults(args);
         this.validate(a);
+        const account = aws.getCallerIdentityOutput({}, { parent: this });
+        const alarms = this.topic(name, a, account.accountId, {});
+        const jobs = this.topic(`${name}-jobs`, a, account.accountId,
+            a.onlyFailedJobs ? { filterPolicy: alertFilterPolicy(), filterPolicyScope: "MessageAttributes" } : {});
 
-        const topic = new aws.sns.Topic(`${name}-topic`, {
+        this.topicArn = alarms.arn;
+        this.topicName = alarms.name;
+        this.jobTopicArn = jobs.arn;
+        this.jobTopicName = jobs.name;
+        this.registerOutputs({ topicArn: this.topicArn, topicName: this.topicName, jobTopicArn: this.jobTopicArn, jobTopicName: this.jobTopicName });
+    }
+
+    /** One encrypted topic with its publish policy and a subscription per address and webhook. */
+    private topic(
+        stem: string,
+        a: ResolvedArgs,
+        accountId: pulumi.Output<string>,
+        filter: { filterPolicy?: string; filterPolicyScope?: string },
+    ): aws.sns.Topic {
+        const topic = new aws.sns.Topic(`${stem}-topic`, {
             displayName: a.displayName,
             kmsMasterKeyId: a.kmsKeyArn,
             tags: { ...a.tags },
         }, { parent: this });
-
-        const account = aws.getCallerIdentityOutput({}, { parent: this });
-        new aws.sns.TopicPolicy(`${name}-policy`, {
+        new aws.sns.TopicPolicy(`${stem}-policy`, {
             arn: topic.arn,
-            policy: pulumi.all([topic.arn, account.accountId]).apply(([arn, accountId]) =>
-                alertTopicPolicy(arn, accountId, a.publisherServices)),
+            policy: pulumi.all([topic.arn, accountId]).apply(([arn, account]) => alertTopicPolicy(arn, account, a.publisherServices)),
         }, { parent: this });
-
-        const filter = a.onlyFailedJobs ? { filterPolicy: alertFilterPolicy(), filterPolicyScope: "MessageAttributes" } : {};
         for (const email of [...new Set(a.emails.map((e) => e.trim().toLowerCase()))].sort()) {
-            new aws.sns.TopicSubscription(`${name}-email-${emailSubscriptionSuffix(email)}`, {
+            new aws.sns.TopicSubscription(`${stem}-email-${emailSubscriptionSuffix(email)}`, {
                 topic: topic.arn,
                 protocol: "email",
                 endpoint: email,
@@ -80,7 +100,7 @@ export class AlertTopic extends pulumi.ComponentResource {
             }, { parent: this });
         }
         a.webhookUrls.forEach((url, i) => {
-            new aws.sns.TopicSubscription(`${name}-webhook-${i}`, {
+            new aws.sns.TopicSubscription(`${stem}-webhook-${i}`, {
                 topic: topic.arn,
                 protocol: "https",
                 endpoint: pulumi.secret(pulumi.output(url).apply((u) => requireHttps(u, i, (m) => new Error(m)))),
@@ -88,10 +108,7 @@ export class AlertTopic extends pulumi.ComponentResource {
                 ...filter,
             }, { parent: this });
         });
-
-        this.topicArn = topic.arn;
-        this.topicName = topic.name;
-        this.registerOutputs({ topicArn: this.topicArn, topicName: this.topicName });
+        return topic;
     }
 
     private validate(a: ResolvedArgs): void {

@@ -41,23 +41,29 @@ describe("AlertTopic (under mocks)", () => {
         assert.ok(policy.Statement.every((s) => s.Resource === arn));
     });
 
-    it("one email subscription per distinct address, named by the address, filtered to failures", async () => {
+    it("one email subscription per distinct address on each topic; only the job topic's are filtered to failures", async () => {
         // given two addresses, one repeated in another case
         new mod.AlertTopic("alerts", { kmsKeyArn: KEY, emails: ["oncall@example.com", "DBA@example.com", "Oncall@Example.com"] });
         await settle(mocks);
         // when the subscriptions are inspected
         const subs = mocks.ofType(SUBSCRIPTION);
-        // then two email subscriptions, each named by its address's suffix, each with the failure filter
+        const suffixes = [emailSubscriptionSuffix("dba@example.com"), emailSubscriptionSuffix("oncall@example.com")];
+        // then two email subscriptions per topic, each named by its address's suffix
         assert.deepStrictEqual(subs.map((s) => s.name).sort(), [
-            `alerts-email-${emailSubscriptionSuffix("dba@example.com")}`,
-            `alerts-email-${emailSubscriptionSuffix("oncall@example.com")}`,
+            ...suffixes.map((x) => `alerts-email-${x}`),
+            ...suffixes.map((x) => `alerts-jobs-email-${x}`),
         ].sort());
-        for (const s of subs) {
-            assert.strictEqual(s.inputs["protocol"], "email");
+        for (const s of subs) assert.strictEqual(s.inputs["protocol"], "email");
+        // and the alarm topic's take every message (alarm notifications carry no message
+        // attributes, which an attribute filter never matches), the job topic's only failures
+        for (const s of subs.filter((x) => x.name.startsWith("alerts-email-"))) {
+            assert.strictEqual(s.inputs["filterPolicy"], undefined);
+        }
+        for (const s of subs.filter((x) => x.name.startsWith("alerts-jobs-email-"))) {
             assert.strictEqual(s.inputs["filterPolicyScope"], "MessageAttributes");
             assert.match(s.inputs["filterPolicy"] as string, /anything-but/);
         }
-        assert.deepStrictEqual(subs.map((s) => s.inputs["endpoint"]).sort(), ["dba@example.com", "oncall@example.com"]);
+        assert.deepStrictEqual([...new Set(subs.map((s) => s.inputs["endpoint"]))].sort(), ["dba@example.com", "oncall@example.com"]);
     });
 
     it("webhook subscriptions are HTTPS and their URLs stay secret, even when given in plain text", async () => {
@@ -78,18 +84,19 @@ describe("AlertTopic (under mocks)", () => {
     it("without the failure filter, subscriptions get every message", async () => {
         new mod.AlertTopic("all", { kmsKeyArn: KEY, emails: ["a@example.com"], onlyFailedJobs: false });
         await settle(mocks);
-        assert.strictEqual(mocks.ofType(SUBSCRIPTION)[0]?.inputs["filterPolicy"], undefined);
+        assert.strictEqual(mocks.ofType(SUBSCRIPTION).length, 2);
+        assert.ok(mocks.ofType(SUBSCRIPTION).every((s) => s.inputs["filterPolicy"] === undefined));
     });
 
     it("every child is parented to the component", async () => {
         new mod.AlertTopic("kids", { kmsKeyArn: KEY, emails: ["a@example.com"], webhookUrls: [HOOK] });
         await settle(mocks);
-        assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "kids").sort(), [
-            `${SUBSCRIPTION}::kids-email-${emailSubscriptionSuffix("a@example.com")}`,
-            `${SUBSCRIPTION}::kids-webhook-0`,
-            `${POLICY}::kids-policy`,
-            `${TOPIC}::kids-topic`,
-        ].sort());
+        assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "kids").sort(), ["kids", "kids-jobs"].flatMap((stem) => [
+            `${SUBSCRIPTION}::${stem}-email-${emailSubscriptionSuffix("a@example.com")}`,
+            `${SUBSCRIPTION}::${stem}-webhook-0`,
+            `${POLICY}::${stem}-policy`,
+            `${TOPIC}::${stem}-topic`,
+        ]).sort());
     });
 
     describe("refuses bad arguments before creating anything", () => {

@@ -27,15 +27,30 @@ describe("the whole program under mocks", () => {
                 ({ mocks, config } = await deployUnderMocks(file));
             });
 
-            it("declares the key, the bucket with its log bucket, and the alert topic", () => {
+            it("declares the key, the bucket with its log bucket, and the alert topics (alarms, backup jobs)", () => {
                 assert.strictEqual(mocks.ofType("aws:kms/key:Key").length, 1);
                 assert.ok(mocks.ofType("aws:s3/bucket:Bucket").length >= 2);
-                assert.strictEqual(mocks.ofType("aws:sns/topic:Topic").length, 1);
+                assert.deepStrictEqual(mocks.ofType("aws:sns/topic:Topic").map((t) => t.name).sort(), ["alerts-jobs-topic", "alerts-topic"]);
+            });
+
+            it("sends alarms to the unfiltered topic and vault notifications to the job topic", () => {
+                const alarmTopic = "arn:aws:sns:eu-west-1:123456789012:alerts-topic";
+                const jobTopic = "arn:aws:sns:eu-west-1:123456789012:alerts-jobs-topic";
+                for (const alarm of mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
+                    assert.deepStrictEqual(alarm.inputs["alarmActions"], [alarmTopic]);
+                }
+                for (const n of mocks.ofType("aws:backup/vaultNotifications:VaultNotifications")) {
+                    assert.strictEqual(n.inputs["snsTopicArn"], jobTopic);
+                }
+                for (const sub of mocks.ofType("aws:sns/topicSubscription:TopicSubscription")) {
+                    assert.strictEqual(sub.inputs["filterPolicy"] === undefined, sub.inputs["topic"] === alarmTopic);
+                }
             });
 
             it("encrypts the topic and the bucket with the customer-managed key", () => {
-                const topic = mocks.ofType("aws:sns/topic:Topic")[0];
-                assert.match(String(topic?.inputs["kmsMasterKeyId"]), /^arn:aws:kms:/);
+                for (const topic of mocks.ofType("aws:sns/topic:Topic")) {
+                    assert.match(String(topic.inputs["kmsMasterKeyId"]), /^arn:aws:kms:/);
+                }
                 const sse = mocks.ofType("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
                 assert.ok(sse.some((r) => JSON.stringify(r.inputs).includes("aws:kms")));
             });

@@ -94,12 +94,22 @@ function secretPort(value: unknown, secretId: string): number {
     return n;
 }
 
-/** Resolves the configured source into a connection; the secret is read through the injected reader. */
+/**
+ * Resolves the configured source into a connection; the secret is read through the injected
+ * reader. The overrides take precedence over a URL's host, port, database and sslmode just as
+ * over a secret's fields.
+ */
 export async function resolveTarget(source: CredentialSource, secrets: SecretReader | undefined, overrides: ConnectionOverrides = {}): Promise<PgTarget> {
     if (source.kind === "url") {
         const parsed = parsePostgresUrl(source.url, source.name);
+        if (overrides.database !== undefined) {
+            checkIdentifier(overrides.database, `${source.name} database override`);
+        }
         return {
             ...parsed,
+            ...(overrides.host === undefined ? {} : { host: overrides.host }),
+            ...(overrides.port === undefined ? {} : { port: overrides.port }),
+            ...(overrides.database === undefined ? {} : { database: overrides.database }),
             ...(overrides.sslmode === undefined ? {} : { sslmode: overrides.sslmode }),
         };
     }

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { CredentialsError, resolveTarget, targetFromSecret, type SecretReader } from "../../lambdas/shared/credentials";
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString } from "../../lambdas/shared/env";
+import { loadVerifyEnv } from "../../lambdas/verify/handler";
 import { choosePartSize, DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, taggingHeader, uploadParams } from "../../lambdas/shared/upload";
 
 const MiB = 1024 * 1024;
@@ -87,6 +88,40 @@ describe("credentials from a secret", () => {
         // then the good one resolves and the bad one names the secret and the reason
         assert.equal((await resolveTarget({ kind: "secret", secretId: "good" }, reader)).user, "backup");
         await assert.rejects(resolveTarget({ kind: "secret", secretId: "bad" }, reader), /secret bad could not be read \(AccessDeniedException: User is not authorized\)/);
+    });
+});
+
+describe("credentials from a URL", () => {
+    it("applies the configured host, port, database and sslmode over the URL's own", async () => {
+        // given a verification server URL and the maintenance database the verify function reads from its environment
+        const env = loadVerifyEnv({
+            BACKUP_BUCKET: "prod-backups",
+            VERIFY_DATABASES: "orders",
+            RPO_MINUTES: "1440",
+            RTO_MINUTES: "60",
+            VERIFY_DB_URL: "postgres://verify:pw@10.0.0.5:5433/postgres",
+            VERIFY_DB_MAINTENANCE_DATABASE: "maint",
+        });
+        // when the URL is resolved with those overrides, and with every override given
+        const maintenance = await resolveTarget(env.server, undefined, env.serverOverrides);
+        const all = await resolveTarget({ kind: "url", url: "postgres://u:pw@db.internal/app", name: "DATABASE_URL" }, undefined, {
+            host: "proxy.internal",
+            port: 6432,
+            database: "other",
+            sslmode: "verify-full",
+        });
+        // then the configured values win and the credentials stay the URL's
+        assert.deepEqual(maintenance, { host: "10.0.0.5", port: 5433, user: "verify", password: "pw", database: "maint" });
+        assert.deepEqual(all, { host: "proxy.internal", port: 6432, user: "u", password: "pw", database: "other", sslmode: "verify-full" });
+    });
+
+    it("keeps the URL's own values without overrides, and rejects a configured database name PostgreSQL would truncate", async () => {
+        // given a URL and no overrides, and a 64-byte database override
+        const source = { kind: "url", url: "postgres://u@db.internal:5433/app?sslmode=require", name: "DATABASE_URL" } as const;
+        // when resolved
+        // then the URL is used as it is, and the long name is refused naming the source
+        assert.deepEqual(await resolveTarget(source, undefined), { host: "db.internal", port: 5433, user: "u", database: "app", sslmode: "require" });
+        await assert.rejects(resolveTarget(source, undefined, { database: "d".repeat(64) }), /DATABASE_URL database override: "d{64}" is 64 bytes; PostgreSQL identifiers are at most 63/);
     });
 });
 

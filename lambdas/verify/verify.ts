@@ -243,15 +243,7 @@ async function verifyDatabase(config: VerifyConfig, deps: VerifyDeps, database: 
         return finish(database, checks);
     }
     log.info("verifying backup", { database, key: newest.manifest.key, startedAt: newest.manifest.startedAt, sizeBytes: newest.manifest.sizeBytes });
-    const age = backupAgeSeconds(newest.manifest.startedAt, now());
-    checks.add({
-        name: "freshness",
-        ok: age <= config.rpoSeconds,
-        skipped: false,
-        detail: `newest backup ${newest.manifest.key} started ${formatDuration(age)} ago; RPO ${formatDuration(config.rpoSeconds)}`,
-        value: age,
-        unit: "Seconds",
-    });
+    checks.add(freshnessCheck(newest.manifest.key, newest.manifest.startedAt, now(), config.rpoSeconds));
     const size = sizeCheck(
         newest.manifest.sizeBytes,
         catalog.backups.slice(1, 1 + config.size.window).map((b) => b.manifest.sizeBytes),
@@ -415,6 +407,37 @@ export function azureFreshnessCheck(server: Pick<AzureServerTarget, "resourceGro
         ok: age <= rpoSeconds,
         skipped: false,
         detail: `newest backup of ${where} (${newest.name ?? "unnamed"}, ${newest.backupType ?? "unknown type"}) completed ${formatDuration(age)} ago; limit ${formatDuration(rpoSeconds)}`,
+        value: age,
+        unit: "Seconds",
+    };
+}
+
+/** How far a backup's start may lie after the verifier's clock (clock skew between hosts) before freshness fails. */
+export const FUTURE_START_TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * The newest backup started within the RPO. A start later than now beyond the clock-skew
+ * tolerance fails: such a manifest (a wrong clock or a forged manifest) sorts first in the
+ * catalog and would otherwise count as brand new on every run, hiding later failures.
+ */
+export function freshnessCheck(key: string, startedAt: string, now: Date, rpoSeconds: number): CheckResult {
+    const aheadSeconds = (Date.parse(startedAt) - now.getTime()) / 1000;
+    if (aheadSeconds > FUTURE_START_TOLERANCE_SECONDS) {
+        return {
+            name: "freshness",
+            ok: false,
+            skipped: false,
+            detail:
+                `newest backup ${key} claims to have started at ${startedAt}, ${formatDuration(aheadSeconds)} after now (${now.toISOString()}); ` +
+                `more than the ${formatDuration(FUTURE_START_TOLERANCE_SECONDS)} allowed for clock skew, so its age is unknown`,
+        };
+    }
+    const age = backupAgeSeconds(startedAt, now);
+    return {
+        name: "freshness",
+        ok: age <= rpoSeconds,
+        skipped: false,
+        detail: `newest backup ${key} started ${formatDuration(age)} ago; RPO ${formatDuration(rpoSeconds)}`,
         value: age,
         unit: "Seconds",
     };

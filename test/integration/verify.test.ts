@@ -201,6 +201,20 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.ok(Math.abs((metrics.named("BackupAgeSeconds")[0]?.value ?? 0) - 30 * HOUR) < 5);
     });
 
+    it("fails freshness when the newest backup claims a start in the future, naming both times", async () => {
+        // given a backup an hour old and a newer one whose manifest says it started two hours from now
+        await backup("future", ago(HOUR));
+        const ahead = await backup("future", ago(-2 * HOUR));
+        // when verify runs
+        const { metrics, target } = await verify(config("future"));
+        // then the future backup is the one checked, freshness fails with both times, and no age metric claims it is new
+        assert.equal(target.backup?.manifest.key, ahead.manifest.key);
+        assert.deepEqual(failed(target), ["freshness"]);
+        const detail = check(target, "freshness").detail;
+        assert.ok(detail.includes(`claims to have started at ${ahead.manifest.startedAt}, 2h 00m 00s after now (${now.toISOString()})`), detail);
+        assert.deepEqual(metrics.named("BackupAgeSeconds"), []);
+    });
+
     it("fails on a sudden size drop against the median of the previous backups", async () => {
         // given three backups of the sample database and a newest one of a nearly empty database
         for (const days of [3, 2, 1]) {

@@ -8,6 +8,7 @@ import {
     azureFreshnessCheck,
     backupAgeSeconds,
     formatDuration,
+    freshnessCheck,
     manifestsCheck,
     median,
     publish,
@@ -95,6 +96,32 @@ describe("verify: backup age", () => {
         // then a start 90 minutes earlier is 5400 s old and a start in the future is 0 s old
         assert.equal(backupAgeSeconds("2026-11-21T10:30:00.000Z", now), 5400);
         assert.equal(backupAgeSeconds("2026-11-21T12:05:00.000Z", now), 0);
+    });
+
+    it("fails freshness for a start in the future beyond the clock-skew tolerance, naming both times", () => {
+        // given a fixed now, an RPO of a day, and starts 4 minutes, 6 minutes and 3 days after now
+        const now = new Date("2026-11-21T12:00:00Z");
+        // when freshness is checked
+        const skewed = freshnessCheck("b/near", "2026-11-21T12:04:00.000Z", now, 86_400);
+        const ahead = freshnessCheck("b/ahead", "2026-11-21T12:06:00.000Z", now, 86_400);
+        const forged = freshnessCheck("b/forged", "2026-11-24T12:00:00.000Z", now, 86_400);
+        // then a few minutes of skew pass as age 0, while a start further ahead fails without claiming an age
+        assert.deepEqual([skewed.ok, skewed.value], [true, 0]);
+        assert.deepEqual([ahead.name, ahead.ok, ahead.skipped, ahead.value], ["freshness", false, false, undefined]);
+        assert.match(ahead.detail, /^newest backup b\/ahead claims to have started at 2026-11-21T12:06:00\.000Z, 6m 00s after now \(2026-11-21T12:00:00\.000Z\); more than the 5m 00s allowed for clock skew/);
+        assert.equal(forged.ok, false);
+        assert.match(forged.detail, /72h 00m 00s after now/);
+    });
+
+    it("passes freshness within the RPO and fails it beyond, with the age as its value", () => {
+        // given a fixed now and an RPO of an hour
+        const now = new Date("2026-11-21T12:00:00Z");
+        // when starts 59 and 61 minutes ago are checked
+        const fresh = freshnessCheck("b/fresh", "2026-11-21T11:01:00.000Z", now, 3600);
+        const stale = freshnessCheck("b/stale", "2026-11-21T10:59:00.000Z", now, 3600);
+        // then the first passes and the second fails, both reporting their age
+        assert.deepEqual([fresh.ok, fresh.value, stale.ok, stale.value], [true, 3540, false, 3660]);
+        assert.match(stale.detail, /newest backup b\/stale started 1h 01m 00s ago; RPO 1h 00m 00s/);
     });
 
     it("formats durations for details", () => {

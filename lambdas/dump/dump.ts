@@ -14,6 +14,7 @@ import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Com
 import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
+import { KILL_GRACE_MS, stopProcessGroup } from "../shared/processGroup";
 import { choosePartSize, uploadObject, UploadFailedError } from "../shared/upload";
 import { ArchiveStream, type ExitStatus } from "./archive";
 import {
@@ -66,8 +67,6 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_\-./]{0,199}$/;
 /** How often the deadline is checked while the dump runs. */
 const DEADLINE_CHECK_MS = 500;
-/** How long pg_dump gets to exit after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL_BYTES = 8_192;
 
 /** Fills defaults in one place and validates everything before anything runs. */
@@ -343,7 +342,7 @@ async function streamDump(
         }
         primary = err;
         log.warn("stopping the dump", { error: err.name, reason: err.message });
-        killChild(child);
+        stopProcessGroup(child);
         archive.destroy(err);
     };
 
@@ -403,7 +402,7 @@ async function streamDump(
         return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value };
     } finally {
         clearInterval(watchdog);
-        killChild(child);
+        stopProcessGroup(child);
         await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
     }
 }
@@ -418,24 +417,6 @@ function exitStatus(child: ChildProcess): Promise<ExitStatus> {
         child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}` }));
         child.once("close", (code, signal) => resolve({ code, signal, stderr }));
     });
-}
-
-/** SIGTERM to pg_dump's process group now, SIGKILL if pg_dump is still there after the grace period. */
-function killChild(child: ChildProcess): void {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
-        return;
-    }
-    const group = -child.pid;
-    signalGroup(group, "SIGTERM");
-    setTimeout(() => signalGroup(group, "SIGKILL"), KILL_GRACE_MS).unref();
-}
-
-function signalGroup(group: number, signal: NodeJS.Signals): void {
-    try {
-        process.kill(group, signal);
-    } catch {
-        // the group is already gone
-    }
 }
 
 /** Ordinary tables and leaf partitions outside the system schemas and extensions, counted in the transaction holding the snapshot. */

@@ -12,6 +12,7 @@ import type { BackupManifest } from "./manifest";
 import { clientConfig, describeTarget, libpqEnv, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import type { Log } from "./ports";
+import { stopProcessGroup } from "./processGroup";
 
 /**
  * Restoring one backup into a new database: download to a seekable temp file while hashing,
@@ -108,9 +109,9 @@ export interface RestoreOptions {
     readonly binDir?: string;
     /** Where the temp file goes (needs room for the whole backup). @default the OS temp dir */
     readonly tempDir?: string;
-    /** pg_restore is stopped after this long. @default no limit */
+    /** pg_restore is stopped after this long (SIGTERM, then SIGKILL after 5 s). @default no limit */
     readonly timeoutMs?: number;
-    /** Stops the download or pg_restore when aborted. */
+    /** Stops the download or pg_restore (SIGTERM, then SIGKILL after 5 s) when aborted. */
     readonly signal?: AbortSignal;
     readonly log: Log;
 }
@@ -367,7 +368,8 @@ function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptio
     ];
     const env = { ...inheritedEnv(process.env), ...libpqEnv(options.target), PGCONNECT_TIMEOUT: "15", PGAPPNAME: "pg-backup-stack-restore" };
     return new Promise((resolve, reject) => {
-        const child = spawn(pgRestorePath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+        // Own process group, so a stop also reaches pg_restore's parallel workers.
+        const child = spawn(pgRestorePath, args, { env, stdio: ["ignore", "ignore", "pipe"], detached: true });
         let stderr = "";
         let stopReason: string | undefined;
         child.stderr.setEncoding("utf8");
@@ -376,7 +378,7 @@ function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptio
         });
         const stop = (reason: string): void => {
             stopReason ??= reason;
-            child.kill("SIGTERM");
+            stopProcessGroup(child);
         };
         const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${options.timeoutMs} ms`), options.timeoutMs);
         const onAbort = (): void => stop("aborted");

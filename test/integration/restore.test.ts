@@ -20,6 +20,7 @@ import { main as listMain } from "../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { contentChecksums, putFixtureBackup, rewriteObject, type FixtureBackup } from "./backupFixture";
 import { runCli } from "../helpers/cli";
+import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 
 const BUCKET = "restore-tests";
 const PREFIX = "backups";
@@ -184,6 +185,34 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         // then the database it created is gone again and the temp dir is empty
         assert.equal(await databaseExists("from_damaged"), false);
         assert.deepEqual(await readdir(tempParent), []);
+    });
+
+    it("kills a pg_restore that ignores SIGTERM after the grace period, and drops the database it created", async () => {
+        // given a pg_restore that ignores SIGTERM and hangs, with a worker of its own
+        const stubborn = await stubbornPgRestore(pg.binDir);
+        try {
+            // when a restore with a 300 ms limit runs it
+            const started = performance.now();
+            await assert.rejects(
+                restoreBackup(options("from_stubborn", [], { binDir: stubborn.binDir, timeoutMs: 300 })),
+                (err: unknown) => err instanceof PgRestoreFailedError && /timed out after 300 ms/.test(err.message),
+            );
+            const seconds = (performance.now() - started) / 1000;
+            // then it ends within the limit plus the 5 s grace (and some slack), the tool and its worker are gone, and so is the database
+            assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);
+            for (const pid of await stubborn.pids()) {
+                assert.equal(await running(pid), false, `process ${pid} still runs`);
+            }
+            assert.equal(await databaseExists("from_stubborn"), false);
+            assert.deepEqual(await readdir(tempParent), []);
+        } finally {
+            for (const pid of await stubborn.pids().catch(() => [])) {
+                if (await running(pid)) {
+                    process.kill(pid, "SIGKILL");
+                }
+            }
+            await stubborn.remove();
+        }
     });
 
     it("refuses a pg_restore older than the archive's pg_dump before downloading", async () => {

@@ -9,6 +9,7 @@ import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
 import { runVerify, type CheckName, type CheckResult, type FlexibleServerBackupLister, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
+import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
 
 const BUCKET = "verify-tests";
@@ -252,6 +253,34 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.match(check(target, "restore").detail, /pg_restore failed: timed out after \d+ ms/);
         assert.equal(check(target, "cleanup").ok, true);
         assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("kills a pg_restore that ignores SIGTERM at the restore limit and still drops the scratch database", async () => {
+        // given a good backup and a pg_restore that ignores SIGTERM and hangs, with a worker of its own
+        await backup("stubborn", ago(HOUR));
+        const stubborn = await stubbornPgRestore(pg.binDir);
+        try {
+            // when verify runs with a 300 ms restore limit
+            const started = performance.now();
+            const { target } = await verify(config("stubborn", { binDir: stubborn.binDir, restoreTimeoutMs: 300 }));
+            const seconds = (performance.now() - started) / 1000;
+            // then it ends within the limit plus the 5 s grace (and some slack), the restore fails as timed out, and nothing is left
+            assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);
+            assert.deepEqual(failed(target), ["restore"]);
+            assert.match(check(target, "restore").detail, /pg_restore failed: timed out after 300 ms/);
+            assert.equal(check(target, "cleanup").ok, true);
+            assert.deepEqual(await scratchDatabases(), []);
+            for (const pid of await stubborn.pids()) {
+                assert.equal(await running(pid), false, `process ${pid} still runs`);
+            }
+        } finally {
+            for (const pid of await stubborn.pids().catch(() => [])) {
+                if (await running(pid)) {
+                    process.kill(pid, "SIGKILL");
+                }
+            }
+            await stubborn.remove();
+        }
     });
 
     it("does not start a restore inside the safety margin", async () => {

@@ -1,0 +1,46 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A bin directory whose pg_restore ignores SIGTERM and hangs, as a wedged client tool does. */
+export interface StubbornTool {
+    readonly binDir: string;
+    /** Pids of the tool and of the worker it started, once it ran. */
+    pids(): Promise<number[]>;
+    remove(): Promise<void>;
+}
+
+/**
+ * `pg_restore --version` answers with the real tool's version (so the version checks pass);
+ * any other call records its own pid and a sleeping worker's, ignores SIGTERM, and waits 60 s.
+ */
+export async function stubbornPgRestore(realBinDir: string): Promise<StubbornTool> {
+    const binDir = await mkdtemp(join(tmpdir(), "stubborn-bin-"));
+    const pidFile = join(binDir, "pids");
+    const script = [
+        "#!/bin/sh",
+        `if [ "$1" = "--version" ]; then exec '${join(realBinDir, "pg_restore")}' --version; fi`,
+        "trap '' TERM",
+        "sleep 60 &",
+        `echo "$$ $!" > '${pidFile}'`,
+        "wait",
+        "",
+    ].join("\n");
+    await writeFile(join(binDir, "pg_restore"), script);
+    await chmod(join(binDir, "pg_restore"), 0o755);
+    return {
+        binDir,
+        pids: async () => (await readFile(pidFile, "utf8")).trim().split(" ").map(Number),
+        remove: () => rm(binDir, { recursive: true, force: true }),
+    };
+}
+
+/** Whether a process still runs (a zombie waiting to be reaped does not). */
+export async function running(pid: number): Promise<boolean> {
+    try {
+        const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch {
+        return false;
+    }
+}

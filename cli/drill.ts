@@ -1,4 +1,5 @@
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { dumpSettings, runDump } from "../lambdas/dump/dump";
 import { exportSettings, runExport, type ExportResult, type ExportTable } from "../lambdas/export/export";
@@ -309,18 +310,18 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
         }
 
-        const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
+        const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}_${randomBytes(3).toString("hex")}`;
         stage(`restoring into a new database ${restoreName}`);
         const restoreTarget = withDatabase(source, restoreName);
-        if (args.databaseUrl !== undefined) {
-            resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
-        }
+        // Registered only once the restore has created it: a database of that name that already existed is someone else's.
+        const dropRestored = (): void => resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
         const restored: RestoreResult = await restoreBackup({
             s3,
             bucket: args.bucket,
             manifest,
             target: restoreTarget,
             log,
+            ...(args.databaseUrl === undefined ? {} : { onDatabaseCreated: dropRestored }),
             ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
             ...(binDir === undefined ? {} : { binDir }),
         });

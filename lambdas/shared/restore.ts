@@ -113,6 +113,8 @@ export interface RestoreOptions {
     readonly timeoutMs?: number;
     /** Stops the download or pg_restore (SIGTERM, then SIGKILL after 5 s) when aborted. */
     readonly signal?: AbortSignal;
+    /** Called right after this restore created the target database, so a caller removes only a database it created. @default none */
+    readonly onDatabaseCreated?: (database: string) => void;
     readonly log: Log;
 }
 
@@ -276,6 +278,7 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
             await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
         }
         await client.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);
+        options.onDatabaseCreated?.(target.database);
         return exists;
     });
     log.info("database created; running pg_restore", { target: describeTarget(target), jobs });

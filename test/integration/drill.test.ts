@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { main as drillMain, type DrillSummary } from "../../cli/drill";
+import { main as drillMain, Resources, runDrill, type DrillSummary } from "../../cli/drill";
 import { listBackups } from "../../lambdas/shared/catalog";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../helpers/embedded";
 import { runCli } from "../helpers/cli";
@@ -70,6 +70,39 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         } finally {
             s3.destroy();
             await s3server.stop();
+            await pg.stop();
+        }
+    });
+
+    it("with --database-url restores under a name with a random suffix, and leaves a database of that name it did not create alone", async () => {
+        // given a small database, and another drill that creates the very restore database name this one announces, before it restores
+        const pg = await startPostgres();
+        try {
+            await createDatabase(pg.url(), "small");
+            await query(pg.url("small"), "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+            const psql = (url: string, sql: string): void => void execFileSync(join(pg.binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]);
+            let restoreName: string | undefined;
+            const lines: string[] = [];
+            const progress = (line: string): void => {
+                lines.push(line);
+                const m = /restoring into a new database (\S+)/.exec(line);
+                if (m?.[1] !== undefined) {
+                    restoreName = m[1];
+                    psql(pg.url(), `CREATE DATABASE ${restoreName}`);
+                    psql(pg.url(restoreName), "CREATE TABLE other_drill (id int); INSERT INTO other_drill VALUES (7)");
+                }
+            };
+            // when the drill runs against it and cleans up
+            const resources = new Resources();
+            const summary = await runDrill({ databaseUrl: pg.url("small"), bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, verbose: false, json: false }, progress, resources);
+            await resources.cleanup(progress);
+            // then the name carries a random suffix, the restore refused the existing database, and the other drill's database is untouched
+            assert.match(restoreName ?? "", /^drill_restore_\d{14}_[0-9a-f]{6}$/);
+            assert.equal(summary.ok, false);
+            assert.match(summary.error ?? "", /database "drill_restore_\d{14}_[0-9a-f]{6}" already exists/);
+            assert.deepEqual(await query(pg.url(restoreName), "SELECT id FROM other_drill"), [{ id: 7 }]);
+            assert.ok(!lines.some((l) => l.includes("restored database")), lines.join("\n"));
+        } finally {
             await pg.stop();
         }
     });

@@ -401,7 +401,18 @@ export function azureFreshnessCheck(server: Pick<AzureServerTarget, "resourceGro
         return { name: "azureFreshness", ok: false, skipped: false, detail: `no completed backup listed for ${where}` };
     }
     const newest = completed.reduce((a, b) => (b.completedTime.getTime() > a.completedTime.getTime() ? b : a));
-    const age = Math.max(0, (now.getTime() - newest.completedTime.getTime()) / 1000);
+    const aheadSeconds = (newest.completedTime.getTime() - now.getTime()) / 1000;
+    if (aheadSeconds > FUTURE_START_TOLERANCE_SECONDS) {
+        return {
+            name: "azureFreshness",
+            ok: false,
+            skipped: false,
+            detail:
+                `newest backup of ${where} (${newest.name ?? "unnamed"}) claims to have completed at ${newest.completedTime.toISOString()}, ` +
+                `${formatDuration(aheadSeconds)} after now (${now.toISOString()}); more than the ${formatDuration(FUTURE_START_TOLERANCE_SECONDS)} allowed for clock skew, so its age is unknown`,
+        };
+    }
+    const age = Math.max(0, -aheadSeconds);
     return {
         name: "azureFreshness",
         ok: age <= rpoSeconds,

@@ -206,6 +206,18 @@ describe("verify: Azure backup age", () => {
         assert.match(result.detail, /newest backup of rg\/srv \(newest/);
     });
 
+    it("fails a completion time beyond the clock-skew tolerance in the future, and accepts a little skew", () => {
+        // given a backup that claims to complete an hour from now, and one a minute ahead
+        const future = azureFreshnessCheck(server, [{ name: "ahead", completedTime: new Date("2026-11-21T13:00:00Z") }], now, 7200);
+        const skewed = azureFreshnessCheck(server, [{ name: "skewed", completedTime: new Date("2026-11-21T12:01:00Z") }], now, 7200);
+        // then the first fails, names both times and reports no age; the second passes as brand new
+        assert.equal(future.ok, false);
+        assert.equal(future.value, undefined);
+        assert.match(future.detail, /claims to have completed at 2026-11-21T13:00:00.000Z, .* after now \(2026-11-21T12:00:00.000Z\)/);
+        assert.equal(skewed.ok, true);
+        assert.equal(skewed.value, 0);
+    });
+
     it("fails without any completed backup", () => {
         const result = azureFreshnessCheck(server, [{ name: "running" }], now, 7200);
         assert.equal(result.ok, false);

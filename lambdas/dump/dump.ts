@@ -419,8 +419,16 @@ function exitStatus(child: ChildProcess): Promise<ExitStatus> {
     });
 }
 
-/** Ordinary tables and leaf partitions outside the system schemas and extensions, counted in the transaction holding the snapshot. */
-async function countRows(client: Client): Promise<TableCount[]> {
+/**
+ * Ordinary tables and leaf partitions outside the system schemas and extensions, counted in the
+ * transaction holding the snapshot (`client` must be inside it). The counts run without parallel
+ * workers (for this transaction only): they run alongside pg_dump, whose server side is a single
+ * process, and parallel workers would take CPU from it (and worker slots from the database's own
+ * queries) to finish counts that a serial scan still finishes before pg_dump's COPY of the same
+ * tables. The numbers are the same either way.
+ */
+export async function countRows(client: Client): Promise<TableCount[]> {
+    await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
     const tables = await client.query<{ schema: string; name: string }>(`
         SELECT n.nspname AS schema, c.relname AS name
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { dumpSettings, runDump, type DumpDeps, type DumpSettingsInput } from "../../lambdas/dump/dump";
+import { Client } from "pg";
+import { countRows, dumpSettings, runDump, type DumpDeps, type DumpSettingsInput } from "../../lambdas/dump/dump";
 import {
     DatabaseAuthError,
     DatabaseUnreachableError,
@@ -219,6 +220,34 @@ describe("dump (real PostgreSQL, s3rver)", function () {
         } finally {
             await query(pg.url("app"), "DELETE FROM sales.customers WHERE id > 900000");
             await dropDatabase(pg.url(), "snapcheck");
+        }
+    });
+
+    it("counts rows without parallel workers, in the counting transaction only, with the same numbers", async () => {
+        // given a session whose planner would count sales.order_items with parallel workers
+        const client = new Client({ connectionString: pg.url("app") });
+        await client.connect();
+        const planOf = async (): Promise<string> =>
+            (await client.query<{ "QUERY PLAN": string }>("EXPLAIN SELECT count(*) FROM sales.order_items")).rows.map((r) => r["QUERY PLAN"]).join("\n");
+        try {
+            await client.query("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2");
+            assert.match(await planOf(), /Gather/, "the setup must make a parallel plan the planner's choice");
+            const live = await liveCounts("app");
+            // when the rows are counted inside a snapshot transaction, as the dump does
+            await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            const counted = await countRows(client);
+            // then the rest of that transaction plans no parallel workers
+            assert.doesNotMatch(await planOf(), /Gather/);
+            await client.query("COMMIT");
+            // and the session's own setting is back after the transaction
+            assert.match(await planOf(), /Gather/);
+            // and the counts are the database's
+            assert.equal(counted.length, live.size);
+            for (const t of counted) {
+                assert.equal(t.rows, live.get(`${t.schema}.${t.name}`), `${t.schema}.${t.name}`);
+            }
+        } finally {
+            await client.end();
         }
     });
 

@@ -27,5 +27,6 @@ export const alertTopicArn = outputs.alertTopicArn;
 export const databases = outputs.databases;
 export const backupVault = outputs.backupVault;
 export const backupPlanId = outputs.backupPlanId;
+export const fileBuckets = outputs.fileBuckets;
 export const functions = outputs.functions;
 export const azure = outputs.azure;

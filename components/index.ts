@@ -18,6 +18,7 @@ export { ReplicaStorageClass, replicationRolePolicy, replicationRules } from "./
 // AWS: managed PostgreSQL, AWS Backup, alerts
 export { RdsPostgres, RdsPostgresArgs } from "./aws/rdsPostgres";
 export { AwsBackupPlan, AwsBackupPlanArgs, AwsBackupRestoreTestingArgs, AwsBackupVaultLockArgs } from "./aws/awsBackupPlan";
+export { FileBucketBackup, FileBucketBackupArgs } from "./aws/fileBucketBackup";
 export { AlertTopic, AlertTopicArgs } from "./aws/alertTopic";
 export { backupPlanRules, effectiveVaultLockMode, planRuleTemplates, vaultLockBounds } from "./aws/documents/awsBackup";
 export { rdsParameters, finalSnapshotIdentifier } from "./aws/documents/rds";

@@ -5,6 +5,7 @@ import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
 import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
 import { BackupKey } from "../components/aws/backupKey";
+import { FileBucketBackup } from "../components/aws/fileBucketBackup";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
 import { ReplicaBucket } from "../components/aws/replicaBucket";
 import { TIER_NAMES } from "../config/schema";
@@ -20,6 +21,7 @@ export interface AwsFoundation {
     readonly topic: AlertTopic;
     readonly databases: readonly ProtectedDatabase[];
     readonly backupPlan?: AwsBackupPlan;
+    readonly fileBackup?: FileBucketBackup;
 }
 
 /** A database the functions dump, export and verify, with the instance the stack manages for it (if any). */
@@ -134,7 +136,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         const cold = b.coldStorageAfterDays[t];
         return [t, { keepDays: config.retention[t].keepDays, ...(cold !== undefined ? { coldStorageAfterDays: cold } : {}) }];
     })) as PlanTiers;
-    const backupPlan = !b.enabled || managed.length === 0 ? undefined : new AwsBackupPlan("rds", {
+    const backupPlan = !b.enabled || (managed.length === 0 && b.fileBuckets.length === 0) ? undefined : new AwsBackupPlan("rds", {
         kmsKeyArn: key.keyArn,
         tiers: planTiers,
         schedule: b.schedule,
@@ -152,7 +154,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
         alertTopicArn: topic.jobTopicArn,
         restoreTesting: {
-            enabled: b.restoreTesting.enabled,
+            enabled: b.restoreTesting.enabled && managed.length > 0,
             schedule: b.restoreTesting.schedule,
             startWindowHours: b.restoreTesting.startWindowHours,
             selectionWindowDays: b.restoreTesting.selectionWindowDays,
@@ -166,5 +168,16 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         protect: config.protect,
     }, inPrimary);
 
-    return { primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, ...(backupPlan !== undefined ? { backupPlan } : {}) };
+    const fileBackup = backupPlan === undefined || b.fileBuckets.length === 0 ? undefined : new FileBucketBackup("files", {
+        planId: backupPlan.planId,
+        roleName: backupPlan.roleName,
+        roleArn: backupPlan.roleArn,
+        buckets: b.fileBuckets,
+    }, inPrimary);
+
+    return {
+        primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases,
+        ...(backupPlan !== undefined ? { backupPlan } : {}),
+        ...(fileBackup !== undefined ? { fileBackup } : {}),
+    };
 }

@@ -21,6 +21,8 @@ export interface StackOutputs {
     }>;
     readonly backupVault?: pulumi.Output<string>;
     readonly backupPlanId?: pulumi.Output<string>;
+    /** ARNs of the application buckets AWS Backup protects under the plan. */
+    readonly fileBuckets?: pulumi.Output<string[]>;
     readonly functions?: ReturnType<typeof deployFunctions>;
     readonly azure?: ReturnType<typeof deployAzure>;
 }
@@ -51,6 +53,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             credentialsSecretArn: d.secretArn,
         }])),
         ...(foundation.backupPlan !== undefined ? { backupVault: foundation.backupPlan.vaultName, backupPlanId: foundation.backupPlan.planId } : {}),
+        ...(foundation.fileBackup !== undefined ? { fileBuckets: foundation.fileBackup.bucketArns } : {}),
         ...(functions !== undefined ? { functions } : {}),
         ...(azure !== undefined ? { azure } : {}),
     };

@@ -165,6 +165,8 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
     public readonly planArn: pulumi.Output<string>;
     /** Role AWS Backup uses for backups, copies and restores; the backup key's policy must let it use the key. */
     public readonly roleArn: pulumi.Output<string>;
+    /** Name of that role, for attaching the policies of further resource types (S3). */
+    public readonly roleName: pulumi.Output<string>;
     public readonly restoreTestingPlanName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: AwsBackupPlanArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -266,6 +268,7 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
         this.planId = plan.id;
         this.planArn = plan.arn;
         this.roleArn = role.arn;
+        this.roleName = role.name;
         this.restoreTestingPlanName = restoreTestingPlanName;
         this.registerOutputs({
             vaultName: this.vaultName,
@@ -274,6 +277,7 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
             planId: this.planId,
             planArn: this.planArn,
             roleArn: this.roleArn,
+            roleName: this.roleName,
             restoreTestingPlanName: this.restoreTestingPlanName,
         });
     }

@@ -2,6 +2,7 @@ import { Finding, Rule, error, warning } from "../findings";
 import { TIER_NAMES } from "../schema";
 import { ScheduleError, parseSchedule } from "../schedule";
 import { BackupDocumentError, COLD_STORAGE_MINIMUM_DAYS, dailyStart, effectiveVaultLockMode, vaultLockBounds } from "../../components/aws/documents/awsBackup";
+import { bucketNameProblem } from "../../components/aws/documents/fileBackup";
 
 /** The weekly and monthly rules start at the daily rule's time, so the schedule must be one fixed daily time. */
 export const backupScheduleDaily: Rule = (c) => {
@@ -93,6 +94,20 @@ export const unmanagedDatabasesNeedTag: Rule = (c) => {
         `is not managed here, so AWS Backup covers it only if you tag the instance ${tag.key}=${tag.value} yourself`)]);
 };
 
+/** Application buckets are protected by the AWS Backup plan, so they need it, and real bucket names, once each. */
+export const fileBucketsProtectable: Rule = (c) => {
+    const buckets = c.aws.backup.fileBuckets;
+    if (buckets.length === 0) return [];
+    if (!c.aws.backup.enabled) {
+        return [error("aws.backup.fileBuckets", buckets.join(", "), "needs aws.backup.enabled: true; the buckets are backed up by the AWS Backup plan")];
+    }
+    return buckets.flatMap((bucket, i) => {
+        const problem = bucketNameProblem(bucket);
+        if (problem !== undefined) return [error(`aws.backup.fileBuckets[${i}]`, bucket, problem)];
+        return buckets.indexOf(bucket) < i ? [error(`aws.backup.fileBuckets[${i}]`, bucket, `repeats aws.backup.fileBuckets[${buckets.indexOf(bucket)}]`)] : [];
+    });
+};
+
 export const rules: readonly Rule[] = [
     backupScheduleDaily,
     coldStorageMinimum,
@@ -102,4 +117,5 @@ export const rules: readonly Rule[] = [
     backupWindowsOrder,
     restoreTestingSchedule,
     unmanagedDatabasesNeedTag,
+    fileBucketsProtectable,
 ];

@@ -96,6 +96,11 @@ export const awsBackupSchema = z.strictObject({
         /** Instance class of the test restores (a small one keeps them cheap); omitted: the backed-up instance's class. */
         dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
     }).prefault({}),
+    /**
+     * Application buckets (uploaded files, media) backed up under the same plan: same schedule,
+     * retention per tier, locked vault and DR copy. Each needs S3 Versioning on.
+     */
+    fileBuckets: z.array(z.string()).prefault([]),
     /** Resources carrying this tag are selected into the plan. */
     selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).prefault({ key: "backup-plan", value: "pg-backup-stack" }),
 });

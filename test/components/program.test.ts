@@ -75,9 +75,18 @@ describe("the whole program under mocks", () => {
                 }
             });
 
-            it("declares the AWS Backup plan exactly when there is a managed instance and it is enabled", () => {
-                const expected = config.aws.backup.enabled && config.aws.databases.some((d) => d.instance !== undefined);
+            it("declares the AWS Backup plan exactly when it is enabled and has a managed instance or a file bucket to protect", () => {
+                const b = config.aws.backup;
+                const expected = b.enabled && (config.aws.databases.some((d) => d.instance !== undefined) || b.fileBuckets.length > 0);
                 assert.strictEqual(mocks.ofType("aws:backup/plan:Plan").length, expected ? 1 : 0);
+            });
+
+            it("selects every configured file bucket, by ARN, into that plan", async () => {
+                const selections = mocks.ofType("aws:backup/selection:Selection").filter((s) => s.inputs["resources"] !== undefined);
+                const buckets = config.aws.backup.fileBuckets;
+                assert.deepStrictEqual(selections.flatMap((s) => s.inputs["resources"] as string[]), buckets.map((b) => `arn:aws:s3:::${b}`));
+                const plan = mocks.ofType("aws:backup/plan:Plan")[0];
+                for (const s of selections) assert.strictEqual(s.inputs["planId"], plan === undefined ? undefined : `${plan.name}-id`);
             });
 
             it("declares a dump function per database, exports where tables are listed, and restore verification", () => {

@@ -42,6 +42,7 @@ describe("example stacks keep the promises of their strategies", () => {
         assert.strictEqual(c.objectives.rpoMinutes, 60);
         assert.strictEqual(c.objectives.rtoMinutes, 60);
         assert.ok(c.storage.replication, "off-region copy");
+        assert.deepStrictEqual(c.aws.backup.fileBuckets, ["translation-tool-uploads"], "uploaded files are backed up too");
     });
 
     it("15-minute RPO: a dump every 15 minutes kept 7 days, RTO 30 minutes", () => {

@@ -74,6 +74,24 @@ const CASES: readonly Case[] = [
         severity: "error", path: "aws.backup.completionWindowMinutes", message: /must be greater than aws.backup.startWindowMinutes \(120\)/,
     },
     {
+        name: "file buckets need the AWS Backup plan",
+        bad: { "aws.backup.fileBuckets": ["media-uploads"], "aws.backup.enabled": false },
+        good: { "aws.backup.fileBuckets": ["media-uploads"] },
+        severity: "error", path: "aws.backup.fileBuckets", message: /^needs aws.backup.enabled: true; the buckets are backed up by the AWS Backup plan$/,
+    },
+    {
+        name: "file buckets are valid bucket names",
+        bad: { "aws.backup.fileBuckets": ["Media_Uploads"] },
+        good: { "aws.backup.fileBuckets": ["media-uploads"] },
+        severity: "error", path: "aws.backup.fileBuckets[0]", message: /may hold only lower-case letters, digits, dots and hyphens/,
+    },
+    {
+        name: "file buckets are named once",
+        bad: { "aws.backup.fileBuckets": ["media-uploads", "docs.example.com", "media-uploads"] },
+        good: { "aws.backup.fileBuckets": ["media-uploads", "docs.example.com"] },
+        severity: "error", path: "aws.backup.fileBuckets[2]", message: /^repeats aws.backup.fileBuckets\[0\]$/,
+    },
+    {
         name: "restore testing schedule is a cron",
         bad: { "aws.backup.restoreTesting.schedule": "rate(7 days)" },
         good: { "aws.backup.restoreTesting.schedule": "cron(0 6 ? * SUN *)" },

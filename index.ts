@@ -28,5 +28,6 @@ export const databases = outputs.databases;
 export const backupVault = outputs.backupVault;
 export const backupPlanId = outputs.backupPlanId;
 export const fileBuckets = outputs.fileBuckets;
+export const stackConfigKey = outputs.stackConfigKey;
 export const functions = outputs.functions;
 export const azure = outputs.azure;

@@ -8,6 +8,7 @@ import { BackupKey } from "../components/aws/backupKey";
 import { FileBucketBackup } from "../components/aws/fileBucketBackup";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
 import { ReplicaBucket } from "../components/aws/replicaBucket";
+import { stackConfigRecord } from "../config/record";
 import { TIER_NAMES } from "../config/schema";
 import type { StackConfig } from "../config/validate";
 
@@ -22,6 +23,8 @@ export interface AwsFoundation {
     readonly databases: readonly ProtectedDatabase[];
     readonly backupPlan?: AwsBackupPlan;
     readonly fileBackup?: FileBucketBackup;
+    /** Key of the record of this deployment's configuration in the backup bucket. */
+    readonly stackConfigKey: string;
 }
 
 /** A database the functions dump, export and verify, with the instance the stack manages for it (if any). */
@@ -75,6 +78,20 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         accessLogExpireDays: s.accessLogExpireDays,
         forceDestroy: s.forceDestroy,
     }, { ...inPrimary, ...protect });
+
+    // The configuration in force, kept beside the backups so a restore can tell which retention,
+    // lock, schedules and objectives applied. Content-addressed and kept when superseded
+    // (retainOnDelete), outside every lifecycle rule's prefix, under the bucket's default lock.
+    const record = stackConfigRecord(config);
+    new aws.s3.BucketObjectv2("stack-config", {
+        bucket: bucket.bucketName,
+        key: record.key,
+        content: record.json,
+        contentType: "application/json",
+        serverSideEncryption: "aws:kms",
+        kmsKeyId: key.keyArn,
+        checksumAlgorithm: "SHA256",
+    }, { ...inPrimary, parent: bucket, retainOnDelete: true });
 
     const replica = !s.replication || key.replicaKeyArn === undefined ? undefined : new ReplicaBucket("backups-dr", {
         source: bucket,
@@ -176,7 +193,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
     }, inPrimary);
 
     return {
-        primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases,
+        primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, stackConfigKey: record.key,
         ...(backupPlan !== undefined ? { backupPlan } : {}),
         ...(fileBackup !== undefined ? { fileBackup } : {}),
     };

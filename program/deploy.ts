@@ -21,6 +21,8 @@ export interface StackOutputs {
     }>;
     readonly backupVault?: pulumi.Output<string>;
     readonly backupPlanId?: pulumi.Output<string>;
+    /** Key of the record of the configuration this deployment put in force, in the backup bucket. */
+    readonly stackConfigKey: string;
     /** ARNs of the application buckets AWS Backup protects under the plan. */
     readonly fileBuckets?: pulumi.Output<string[]>;
     readonly functions?: ReturnType<typeof deployFunctions>;
@@ -53,6 +55,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             credentialsSecretArn: d.secretArn,
         }])),
         ...(foundation.backupPlan !== undefined ? { backupVault: foundation.backupPlan.vaultName, backupPlanId: foundation.backupPlan.planId } : {}),
+        stackConfigKey: foundation.stackConfigKey,
         ...(foundation.fileBackup !== undefined ? { fileBuckets: foundation.fileBackup.bucketArns } : {}),
         ...(functions !== undefined ? { functions } : {}),
         ...(azure !== undefined ? { azure } : {}),

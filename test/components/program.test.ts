@@ -81,6 +81,18 @@ describe("the whole program under mocks", () => {
                 assert.strictEqual(mocks.ofType("aws:backup/plan:Plan").length, expected ? 1 : 0);
             });
 
+            it("records the configuration in force in the backup bucket, without its secrets, and keeps superseded records", () => {
+                const objects = mocks.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.name === "stack-config");
+                assert.strictEqual(objects.length, 1);
+                const o = objects[0];
+                assert.match(String(o?.inputs["key"]), new RegExp(`^stack-config/${config.environment}/[0-9a-f]{64}\\.json$`));
+                assert.strictEqual(o?.inputs["serverSideEncryption"], "aws:kms");
+                assert.strictEqual(o?.inputs["checksumAlgorithm"], "SHA256", "Object Lock buckets refuse a PUT without a checksum");
+                const recorded = JSON.parse(String(o?.inputs["content"])) as { config: { environment: string } };
+                assert.strictEqual(recorded.config.environment, config.environment);
+                for (const url of config.alerts.webhookUrls) assert.ok(!String(o?.inputs["content"]).includes(typeof url === "string" ? url : url.secure));
+            });
+
             it("selects every configured file bucket, by ARN, into that plan", async () => {
                 const selections = mocks.ofType("aws:backup/selection:Selection").filter((s) => s.inputs["resources"] !== undefined);
                 const buckets = config.aws.backup.fileBuckets;

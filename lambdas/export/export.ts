@@ -141,6 +141,8 @@ const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_$ -]{0,62}$/u;
 const MiB = 1024 * 1024;
 /** Watermark values this far past the database's clock are not trusted to be real change times (clock skew between writers). */
 export const FUTURE_TOLERANCE_SECONDS = 3600;
+/** Longer than most writing transactions (a long one is a batch job, minutes); costs only the rows changed within it exported twice. */
+export const DEFAULT_SAFETY_LAG_SECONDS = 300;
 export const MAX_SAFETY_LAG_SECONDS = 86_400;
 /** Watermark columns whose values are compared with the clock: the safety lag and the future check apply to them. */
 const TIME_TYPES: readonly string[] = ["date", "timestamp without time zone", "timestamp with time zone"];
@@ -167,7 +169,7 @@ export function exportSettings(input: ExportSettingsInput): ExportSettings {
         partSizeBytes: input.partSizeBytes ?? 16 * MiB,
         uploadConcurrency: input.uploadConcurrency ?? 2,
         safetyMarginMs: input.safetyMarginMs ?? 30_000,
-        safetyLagSeconds: input.safetyLagSeconds ?? 300,
+        safetyLagSeconds: input.safetyLagSeconds ?? DEFAULT_SAFETY_LAG_SECONDS,
     };
     if (!DATABASE_NAME.test(s.database)) {
         throw new ExportConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);

@@ -103,6 +103,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                     ...databaseFunction("export", db),
                     tables: db.config.exportTables,
                     partSizeMiB: fc.partSizeMiB,
+                    safetyLagSeconds: fc.exportSafetyLagSeconds,
                     metricsNamespace: fc.metricsNamespace,
                 }),
                 network: databaseNetwork(db, s3PrefixListId),

@@ -105,6 +105,8 @@ export interface ExportEnvironmentInput extends DatabaseFunctionInput {
     /** `schema.table` (or `table`, in public) and the optional watermark column, as in the stack config. */
     readonly tables: readonly { readonly table: string; readonly watermarkColumn?: string }[];
     readonly partSizeMiB: number;
+    /** Seconds date and timestamp watermarks stay behind the database's clock; omitted: the handler's default. */
+    readonly safetyLagSeconds?: number;
     readonly metricsNamespace: string;
 }
 
@@ -123,6 +125,7 @@ export function exportEnvironment(input: ExportEnvironmentInput): Record<string,
         ...databaseVariables(input),
         EXPORT_TABLES: JSON.stringify(tables),
         EXPORT_PART_SIZE_MIB: String(input.partSizeMiB),
+        ...(input.safetyLagSeconds === undefined ? {} : { EXPORT_SAFETY_LAG_SECONDS: String(input.safetyLagSeconds) }),
         METRICS_NAMESPACE: input.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: "pg-backup-export",
     };

@@ -63,6 +63,12 @@ export const functionsSchema = z.strictObject({
         maxRatio: z.number().min(1).prefault(3),
         window: z.int().min(1).max(50).prefault(7),
     }).prefault({}),
+    /**
+     * How far the export's date and timestamp watermarks stay behind the database's clock: a
+     * transaction that commits up to this long after taking its timestamp is still exported.
+     * Costs only rows exported twice (those changed within the lag), never freshness.
+     */
+    exportSafetyLagSeconds: z.int().min(0).max(86_400).prefault(300),
     /** Parallel pg_restore jobs of the verification restore. */
     restoreJobs: z.int().min(1).max(16).prefault(2),
     metricsNamespace: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/).prefault("PgBackupStack"),

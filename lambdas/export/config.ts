@@ -6,7 +6,7 @@ import { z } from "zod";
 import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients";
 import { CONNECTION_ENV, connectionFromEnv, type ConnectionConfig } from "../shared/connectionEnv";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
-import { exportSettings, ExportConfigError, type ExportSettings } from "./export";
+import { DEFAULT_SAFETY_LAG_SECONDS, exportSettings, ExportConfigError, MAX_SAFETY_LAG_SECONDS, type ExportSettings } from "./export";
 
 export const EXPORT_ENV: Readonly<Record<string, string>> = {
     EXPORT_BUCKET: "bucket the exports go to (required)",
@@ -20,6 +20,7 @@ export const EXPORT_ENV: Readonly<Record<string, string>> = {
     EXPORT_PART_SIZE_MIB: "multipart part size in MiB, 5..5120 (default 16)",
     EXPORT_UPLOAD_CONCURRENCY: "parts uploaded in parallel, 1..16 (default 2)",
     EXPORT_SAFETY_MARGIN_SECONDS: "no table is started, and a running one is stopped, when less than this is left before the Lambda timeout (default 30)",
+    EXPORT_SAFETY_LAG_SECONDS: `date and timestamp watermarks stay this far behind the database's clock, so transactions that commit up to this long after taking their timestamp are exported, 0..${MAX_SAFETY_LAG_SECONDS} (default ${DEFAULT_SAFETY_LAG_SECONDS})`,
     ...S3_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-export")',
@@ -73,6 +74,7 @@ export function loadExportConfig(env: Env): ExportFunctionConfig {
             partSizeBytes: integer(env, "EXPORT_PART_SIZE_MIB", { min: 5, max: 5120, default: 16 }) * 1024 * 1024,
             uploadConcurrency: integer(env, "EXPORT_UPLOAD_CONCURRENCY", { min: 1, max: 16, default: 2 }),
             safetyMarginMs: integer(env, "EXPORT_SAFETY_MARGIN_SECONDS", { min: 0, max: 900, default: 30 }) * 1000,
+            safetyLagSeconds: integer(env, "EXPORT_SAFETY_LAG_SECONDS", { min: 0, max: MAX_SAFETY_LAG_SECONDS, default: DEFAULT_SAFETY_LAG_SECONDS }),
         });
     } catch (err) {
         if (err instanceof ExportConfigError) {

@@ -1,25 +1,36 @@
 /**
  * The export core: per configured table, the rows changed since the last watermark (or the
  * whole table when no watermark column is configured) as gzip'd CSV with a header, streamed by
- * COPY (pg-copy-streams) into an SSE-KMS multipart upload. The new watermark is the column's
- * maximum read in the same snapshot as the rows, and it is stored only after the export object
- * is complete, so a failed run exports the same rows again next time (at-least-once).
+ * COPY (pg-copy-streams) into an SSE-KMS multipart upload. Delivery is at-least-once and no
+ * committed row is missed:
+ *
+ * - a run exports every row whose column is at or past the stored watermark (`>=`, so a row
+ *   changed again with the watermark's own value, as coarse `date` or `timestamp(0)` columns
+ *   allow, is exported again), every row whose column is NULL, and on the first run every row;
+ * - the new watermark is the greatest value, read in the same snapshot, that is older than the
+ *   database's `now()` minus the safety lag (for date and timestamp columns), so a transaction
+ *   that took its timestamp before the run and commits after it is still at or past the
+ *   watermark the next run starts from;
+ * - values beyond now plus FUTURE_TOLERANCE_SECONDS (`infinity`, typos) never become the
+ *   watermark: those rows are exported every run, counted and warned about;
+ * - the watermark is stored only after the export object is complete.
  */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
-import { Client, escapeLiteral } from "pg";
+import { escapeLiteral, type Client } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { compactTimestamp } from "../shared/keys";
 import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink } from "../shared/ports";
+import { openSession } from "../shared/sessionSettings";
 import { choosePartSize, uploadObject } from "../shared/upload";
 
 export interface ExportTable {
     readonly schema: string;
     readonly table: string;
-    /** An `updated_at`-style column; rows with a greater value than the last watermark are exported. @default none - the whole table every run */
+    /** An `updated_at`-style column, set on every change; rows at or past the last watermark are exported. @default none - the whole table every run */
     readonly column?: string;
 }
 
@@ -39,6 +50,12 @@ export interface ExportSettings {
     readonly uploadConcurrency: number;
     /** Stop starting tables, and stop a running one, when less than this is left before the deadline. @default 30,000 ms */
     readonly safetyMarginMs: number;
+    /**
+     * Date and timestamp watermarks stay this far behind the database's clock, so a transaction
+     * that commits up to this long after taking its timestamp is still exported; rows in the lag
+     * are exported by this run and again by the next. 0..86,400. @default 300 s
+     */
+    readonly safetyLagSeconds: number;
 }
 
 export type ExportSettingsInput = Pick<ExportSettings, "database" | "bucket" | "tables"> & Partial<Omit<ExportSettings, "database" | "bucket" | "tables">>;
@@ -62,8 +79,13 @@ export interface Watermark {
     readonly schema: string;
     readonly table: string;
     readonly column: string;
-    /** The column's greatest value exported so far, as PostgreSQL prints it (ISO dates, UTC). */
+    /**
+     * Where the next run starts (`column >= value`): every committed row with a smaller value has
+     * been exported. The greatest exported value older than `cutoff`, as PostgreSQL prints it (ISO, UTC).
+     */
     readonly value: string;
+    /** The database's `now()` minus the safety lag at this run (date and timestamp columns). */
+    readonly cutoff?: string;
     /** Export object holding the rows up to `value`. */
     readonly key: string;
     readonly rows: number;
@@ -81,6 +103,10 @@ export interface TableExport {
     readonly bytes: number;
     readonly fromWatermark: string | undefined;
     readonly toWatermark: string | undefined;
+    /** Rows whose watermark column is NULL: exported on every run. */
+    readonly nullRows: number;
+    /** Rows whose watermark is beyond now plus the tolerance: exported on every run, never the watermark. */
+    readonly futureRows: number;
 }
 
 export interface ExportResult {
@@ -111,15 +137,22 @@ const DATABASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_\-./]{0,199}$/;
 /** Identifiers from configuration: what people name tables, and nothing that would bend an object key. */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$ -]{0,62}$/;
+const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_$ -]{0,62}$/u;
 const MiB = 1024 * 1024;
+/** Watermark values this far past the database's clock are not trusted to be real change times (clock skew between writers). */
+export const FUTURE_TOLERANCE_SECONDS = 3600;
+/** Longer than most writing transactions (a long one is a batch job, minutes); costs only the rows changed within it exported twice. */
+export const DEFAULT_SAFETY_LAG_SECONDS = 300;
+export const MAX_SAFETY_LAG_SECONDS = 86_400;
+/** Watermark columns whose values are compared with the clock: the safety lag and the future check apply to them. */
+const TIME_TYPES: readonly string[] = ["date", "timestamp without time zone", "timestamp with time zone"];
 const DEADLINE_CHECK_MS = 500;
 const CLOSE_WAIT_MS = 5_000;
 
 function checkIdentifierSetting(value: string, where: string): void {
     if (!IDENTIFIER.test(value) || Buffer.byteLength(value, "utf8") > 63) {
         throw new ExportConfigError(
-            `${where}: "${value}" is not allowed; expected 1..63 characters: a letter or "_" first, then letters, digits, "_", "$", "-" or spaces`,
+            `${where}: "${value}" is not allowed; expected 1..63 bytes: a letter (any script) or "_" first, then letters, digits, "_", "$", "-" or spaces`,
         );
     }
 }
@@ -136,6 +169,7 @@ export function exportSettings(input: ExportSettingsInput): ExportSettings {
         partSizeBytes: input.partSizeBytes ?? 16 * MiB,
         uploadConcurrency: input.uploadConcurrency ?? 2,
         safetyMarginMs: input.safetyMarginMs ?? 30_000,
+        safetyLagSeconds: input.safetyLagSeconds ?? DEFAULT_SAFETY_LAG_SECONDS,
     };
     if (!DATABASE_NAME.test(s.database)) {
         throw new ExportConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);
@@ -176,6 +210,9 @@ export function exportSettings(input: ExportSettingsInput): ExportSettings {
     if (!Number.isInteger(s.safetyMarginMs) || s.safetyMarginMs < 0) {
         throw new ExportConfigError(`safetyMarginMs: ${s.safetyMarginMs} is not a non-negative integer`);
     }
+    if (!Number.isInteger(s.safetyLagSeconds) || s.safetyLagSeconds < 0 || s.safetyLagSeconds > MAX_SAFETY_LAG_SECONDS) {
+        throw new ExportConfigError(`safetyLagSeconds: ${s.safetyLagSeconds} is out of range 0..${MAX_SAFETY_LAG_SECONDS}`);
+    }
     return s;
 }
 
@@ -195,25 +232,43 @@ function trim(prefix: string): string {
     return prefix.replace(/^\/+|\/+$/g, "");
 }
 
+/** The rows an incremental run exports: at or past the previous watermark, or without a value. */
+function changedRows(column: string, from: string): string {
+    const col = quoteIdent(column);
+    return `${col} >= ${escapeLiteral(from)} OR ${col} IS NULL`;
+}
+
 /**
- * The SELECT that COPY runs: every row for a full export or a first run, else the rows past
- * the previous watermark; always bounded by the maximum read in the same snapshot, so the
- * stored watermark covers exactly what was exported.
+ * The SELECT that COPY runs: every row for a full export or a first run, else the rows at or
+ * past the previous watermark (`>=`: a row changed again with the watermark's own value is
+ * exported) and the rows whose column is NULL.
  */
-export function exportQuery(t: ExportTable, from: string | undefined, upTo: string | undefined): string {
+export function exportQuery(t: ExportTable, from: string | undefined): string {
     const source = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
-    if (t.column === undefined) {
+    if (t.column === undefined || from === undefined) {
         return `SELECT * FROM ${source}`;
     }
+    return `SELECT * FROM ${source} WHERE ${changedRows(t.column, from)}`;
+}
+
+/**
+ * Counts the rows the run will export, in the same snapshot, and finds the next watermark:
+ * for date and timestamp columns the greatest value no later than now minus the lag (values
+ * past now plus the tolerance are counted as future), for other columns the greatest value.
+ */
+export function boundsQuery(t: ExportTable & { readonly column: string }, from: string | undefined, timed: boolean, lagSeconds: number): string {
     const col = quoteIdent(t.column);
-    const conditions: string[] = [];
-    if (from !== undefined) {
-        conditions.push(`${col} > ${escapeLiteral(from)}`);
-    }
-    if (upTo !== undefined) {
-        conditions.push(`${col} <= ${escapeLiteral(upTo)}`);
-    }
-    return conditions.length === 0 ? `SELECT * FROM ${source}` : `SELECT * FROM ${source} WHERE ${conditions.join(" AND ")}`;
+    const source = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+    const cutoff = `now() - make_interval(secs => ${lagSeconds})`;
+    const columns = timed
+        ? [
+              `max(${col}) FILTER (WHERE ${col} <= ${cutoff})::text AS up_to`,
+              `count(*) FILTER (WHERE ${col} > now() + make_interval(secs => ${FUTURE_TOLERANCE_SECONDS})) AS future`,
+              `(${cutoff})::text AS cutoff`,
+          ]
+        : [`max(${col})::text AS up_to`, "0 AS future", "NULL::text AS cutoff"];
+    const where = from === undefined ? "" : ` WHERE ${changedRows(t.column, from)}`;
+    return `SELECT count(*) AS rows, count(*) FILTER (WHERE ${col} IS NULL) AS nulls, ${columns.join(", ")} FROM ${source}${where}`;
 }
 
 export async function runExport(settings: ExportSettings, deps: ExportDeps): Promise<ExportResult> {
@@ -222,9 +277,10 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
     const dimensions = { Database: settings.database };
     const { log } = deps;
     let target: PgTarget;
+    let columns: ReadonlyMap<ExportTable, WatermarkColumn>;
     try {
         target = typeof deps.target === "function" ? await deps.target() : deps.target;
-        await checkTables(target, settings.tables);
+        columns = await checkTables(target, settings.tables, log);
     } catch (err) {
         deps.metrics?.add("ExportFailed", "Count", settings.tables.length, dimensions);
         throw err;
@@ -238,7 +294,7 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
             if (left !== undefined && left <= settings.safetyMarginMs) {
                 throw new Error(`not started: ${left} ms left before the deadline, within the safety margin of ${settings.safetyMarginMs} ms`);
             }
-            const result = await exportTable(settings, deps, target, t, now(), runId);
+            const result = await exportTable(settings, deps, target, t, columns.get(t), now(), runId);
             exported.push(result);
             log.info("table exported", { ...result });
         } catch (err) {
@@ -251,6 +307,8 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
     deps.metrics?.add("ExportFailed", "Count", failures.length, dimensions);
     deps.metrics?.add("ExportRows", "Count", exported.reduce((n, e) => n + e.rows, 0), dimensions);
     deps.metrics?.add("ExportSizeBytes", "Bytes", exported.reduce((n, e) => n + e.bytes, 0), dimensions);
+    deps.metrics?.add("ExportNullRows", "Count", exported.reduce((n, e) => n + e.nullRows, 0), dimensions);
+    deps.metrics?.add("ExportFutureRows", "Count", exported.reduce((n, e) => n + e.futureRows, 0), dimensions);
     if (failures.length > 0) {
         throw new ExportFailedError(
             `export of ${failures.length} of ${settings.tables.length} tables failed: ${failures.map((f) => `${f.table} (${f.error.message})`).join("; ")}`,
@@ -261,12 +319,22 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
     return { runId, tables: exported };
 }
 
-/** Every configured table and column must exist before anything is exported. */
-async function checkTables(target: PgTarget, tables: readonly ExportTable[]): Promise<void> {
-    const client = new Client({ ...clientConfig(target), application_name: "pg-backup-stack-export" });
-    await client.connect();
+/** What the export needs to know about a watermark column. */
+interface WatermarkColumn {
+    /** A date or timestamp: compared with the clock (safety lag, future values). */
+    readonly timed: boolean;
+    readonly hasPrimaryKey: boolean;
+}
+
+const APPLICATION_NAME = "pg-backup-stack-export";
+
+/** Every configured table and column must exist before anything is exported; returns what each watermark column is. */
+async function checkTables(target: PgTarget, tables: readonly ExportTable[], log: Log): Promise<Map<ExportTable, WatermarkColumn>> {
+    const session = await openSession({ ...clientConfig(target), application_name: APPLICATION_NAME }, (err) => log.error(err.message, { step: "check tables" }));
+    const { client } = session;
     try {
         const problems: string[] = [];
+        const columns = new Map<ExportTable, WatermarkColumn>();
         for (const t of tables) {
             const rel = await client.query<{ oid: string | null }>("SELECT to_regclass($1)::oid AS oid", [`${quoteIdent(t.schema)}.${quoteIdent(t.table)}`]);
             const oid = rel.rows[0]?.oid ?? null;
@@ -275,17 +343,28 @@ async function checkTables(target: PgTarget, tables: readonly ExportTable[]): Pr
                 continue;
             }
             if (t.column !== undefined) {
-                const col = await client.query("SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped", [oid, t.column]);
-                if (col.rowCount === 0) {
+                const col = await client.query<{ type: string; pk: boolean }>(
+                    `SELECT format_type(CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END, NULL) AS type,
+                            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary) AS pk
+                       FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+                      WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+                    [oid, t.column],
+                );
+                const found = col.rows[0];
+                if (found === undefined) {
                     problems.push(`column ${t.column} does not exist in ${t.schema}.${t.table}`);
+                } else {
+                    columns.set(t, { timed: TIME_TYPES.includes(found.type), hasPrimaryKey: found.pk });
                 }
             }
         }
         if (problems.length > 0) {
             throw new ExportConfigError(`export tables: ${problems.join("; ")}`);
         }
+        session.check();
+        return columns;
     } finally {
-        await client.end();
+        await client.end().catch(() => undefined);
     }
 }
 
@@ -316,11 +395,21 @@ async function readWatermark(s3: S3Client, bucket: string, key: string, t: Expor
     return doc as Watermark;
 }
 
-async function exportTable(settings: ExportSettings, deps: ExportDeps, target: PgTarget, t: ExportTable, at: Date, runId: string): Promise<TableExport> {
+async function exportTable(
+    settings: ExportSettings,
+    deps: ExportDeps,
+    target: PgTarget,
+    t: ExportTable,
+    column: WatermarkColumn | undefined,
+    at: Date,
+    runId: string,
+): Promise<TableExport> {
+    const name = `${t.schema}.${t.table}`;
     const wmKey = watermarkKey(settings.prefix, settings.database, t);
     const previous = t.column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
-    const client = new Client({ ...clientConfig(target), application_name: "pg-backup-stack-export" });
-    await client.connect();
+    const from = previous?.value;
+    const session = await openSession({ ...clientConfig(target), application_name: APPLICATION_NAME }, (err) => deps.log.error(err.message, { table: name }));
+    const { client } = session;
     let healthy = true;
     try {
         await client.query("SET TimeZone = 'UTC'");
@@ -328,19 +417,26 @@ async function exportTable(settings: ExportSettings, deps: ExportDeps, target: P
         await client.query("SET IntervalStyle = 'iso_8601'");
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         let upTo: string | undefined;
+        let cutoff: string | undefined;
+        let nullRows = 0;
+        let futureRows = 0;
         if (t.column !== undefined) {
-            const max = await client.query<{ max: string | null }>(
-                `SELECT max(${quoteIdent(t.column)})::text AS max FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+            const bounds = await client.query<{ rows: string; nulls: string; up_to: string | null; future: string; cutoff: string | null }>(
+                boundsQuery({ ...t, column: t.column }, from, column?.timed ?? false, settings.safetyLagSeconds),
             );
-            upTo = max.rows[0]?.max ?? undefined;
-            if (upTo === undefined || (previous !== undefined && upTo === previous.value)) {
+            const b = bounds.rows[0];
+            nullRows = Number(b?.nulls ?? 0);
+            futureRows = Number(b?.future ?? 0);
+            upTo = b?.up_to ?? from;
+            cutoff = b?.cutoff ?? undefined;
+            warnAboutWatermark(deps.log, name, t.column, column, nullRows, futureRows);
+            if (Number(b?.rows ?? 0) === 0) {
                 await client.query("COMMIT");
-                return { schema: t.schema, table: t.table, mode: "incremental", key: undefined, rows: 0, bytes: 0, fromWatermark: previous?.value, toWatermark: previous?.value };
+                return { schema: t.schema, table: t.table, mode: "incremental", key: undefined, rows: 0, bytes: 0, fromWatermark: from, toWatermark: from, nullRows, futureRows };
             }
         }
-        const sql = exportQuery(t, previous?.value, upTo);
         const key = exportKey(settings.prefix, settings.database, t, at, runId);
-        const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+        const copy = client.query(copyTo(`COPY (${exportQuery(t, from)}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
         const gzip = createGzip({ level: settings.gzipLevel });
         let bytes = 0;
         gzip.on("data", (chunk: Buffer) => {
@@ -375,13 +471,11 @@ async function exportTable(settings: ExportSettings, deps: ExportDeps, target: P
                 deps.log,
             );
         } catch (err) {
-            healthy = false;
             throw streamError ?? err;
         } finally {
             clearInterval(watchdog);
         }
         if (streamError !== undefined) {
-            healthy = false;
             throw streamError;
         }
         await client.query("COMMIT");
@@ -393,6 +487,7 @@ async function exportTable(settings: ExportSettings, deps: ExportDeps, target: P
                 table: t.table,
                 column: t.column,
                 value: upTo,
+                ...(cutoff === undefined ? {} : { cutoff }),
                 key,
                 rows,
                 runId,
@@ -420,11 +515,34 @@ async function exportTable(settings: ExportSettings, deps: ExportDeps, target: P
             key,
             rows,
             bytes,
-            fromWatermark: previous?.value,
+            fromWatermark: from,
             toWatermark: upTo,
+            nullRows,
+            futureRows,
         };
+    } catch (err) {
+        healthy = false;
+        session.check();
+        throw err;
     } finally {
         await closeClient(client, healthy);
+    }
+}
+
+/** Says, on every run, which rows the watermark cannot order and how they are treated. */
+function warnAboutWatermark(log: Log, table: string, columnName: string, column: WatermarkColumn | undefined, nullRows: number, futureRows: number): void {
+    if (nullRows > 0) {
+        log.warn(`rows whose watermark column is NULL are exported on every run; set ${columnName} on every row to export them once`, { table, column: columnName, nullRows });
+    }
+    if (futureRows > 0) {
+        log.warn(`rows whose watermark is more than ${FUTURE_TOLERANCE_SECONDS} s in the future are exported on every run and never become the watermark`, {
+            table,
+            column: columnName,
+            futureRows,
+        });
+    }
+    if (column !== undefined && !column.hasPrimaryKey) {
+        log.warn("the table has no primary key: rows exported again (at-least-once) cannot be told apart from new rows by key", { table, column: columnName });
     }
 }
 

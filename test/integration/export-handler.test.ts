@@ -54,6 +54,8 @@ describe("export handler (real PostgreSQL, s3rver, Powertools EMF)", function ()
         assert.equal(doc?.ExportSucceeded, 2);
         assert.equal(doc?.ExportFailed, 0);
         assert.equal(doc?.ExportRows, result?.tables.reduce((n, t) => n + t.rows, 0));
+        assert.equal(doc?.ExportNullRows, 0);
+        assert.equal(doc?.ExportFutureRows, 0);
         assert.equal(lines.some((l) => l.includes(PASSWORD)), false);
     });
 

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import fc from "fast-check";
 import { alertTopicPolicy } from "../../components/aws/documents/alerts";
 import { backupAssumeRolePolicy, backupRoleKmsPolicy } from "../../components/aws/documents/awsBackup";
 import { backupBucketPolicy, logBucketPolicy } from "../../components/aws/documents/bucketPolicy";
@@ -155,6 +156,18 @@ describe("policy semantics (IAM policy simulator)", function () {
                 assert.equal(await decide(onBucket(VERIFY_ROLE, verifyPolicy, action, DUMP_OBJECT)), "ExplicitlyDenied", action);
             }
         });
+    });
+
+    it("property: no function role can delete, unlock or bypass a lock on any key of the bucket, whatever else IAM grants it", async () => {
+        const key = fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/), { minLength: 1, maxLength: 5 }).map((parts) => parts.join("/"));
+        const prefixed = fc.tuple(fc.constantFrom("backups/", "exports/", ""), key).map(([p, k]) => `${BUCKET}/${p}${k}`);
+        const roles = fc.constantFrom<[string, unknown]>([DUMP_ROLE, dumpPolicy], [EXPORT_ROLE, exportPolicy], [VERIFY_ROLE, verifyPolicy]);
+        const destructive = fc.constantFrom("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold");
+        const extra = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:Delete*", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold"], Resource: ["*"] }] };
+        await fc.assert(fc.asyncProperty(roles, prefixed, destructive, async ([principal, policy], object, action) => {
+            const req = { ...onBucket(principal, policy, action, object), identityPolicies: [policy, extra] };
+            assert.equal(await decide(req), "ExplicitlyDenied", `${principal} ${action} ${object}`);
+        }), { numRuns: 60 });
     });
 
     describe("key policy: the services that use the key themselves, only for this account", () => {

@@ -36,7 +36,7 @@ describe("AlertTopic (under mocks)", () => {
         const arn = await unwrap(alerts.topicArn);
         assert.strictEqual(mocks.one(POLICY, "alerts-policy").inputs["arn"], arn);
         const publishers = (p: typeof policy) => p.Statement.filter((s) => s.Sid.endsWith("Publishes")).map((s) => [s.Principal, s.Condition]);
-        assert.deepStrictEqual(publishers(policy), [[{ Service: "cloudwatch.amazonaws.com" }, { StringEquals: { "aws:SourceAccount": "123456789012" } }]]);
+        assert.deepStrictEqual(publishers(policy), [[{ Service: "cloudwatch.amazonaws.com" }, { ArnLike: { "aws:SourceArn": arn.replace(/^arn:aws:sns:([^:]+):(\d+):.*$/, "arn:aws:cloudwatch:$1:$2:alarm:*") } }]]);
         assert.ok(policy.Statement.every((s) => s.Resource === arn));
         // and the job topic admits AWS Backup alone, with the policy its guide documents (no source condition)
         const jobs = JSON.parse(mocks.one(POLICY, "alerts-jobs-policy").inputs["policy"] as string) as typeof policy;

@@ -150,7 +150,7 @@ describe("alert topic documents", () => {
         assert.deepStrictEqual(bySid.get("AccountManagesTopic")?.Principal, { AWS: "arn:aws:iam::123456789012:root" });
         // CloudWatch for this account only; AWS Backup as its guide documents it, with no source condition
         assert.deepStrictEqual(bySid.get("CloudwatchPublishes")?.Principal, { Service: "cloudwatch.amazonaws.com" });
-        assert.deepStrictEqual(bySid.get("CloudwatchPublishes")?.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+        assert.deepStrictEqual(bySid.get("CloudwatchPublishes")?.Condition, { ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*" } });
         assert.deepStrictEqual(bySid.get("BackupPublishes")?.Principal, { Service: "backup.amazonaws.com" });
         assert.strictEqual(bySid.get("BackupPublishes")?.Condition, undefined);
         const deny = bySid.get("DenyPublishWithoutTls");
@@ -162,6 +162,7 @@ describe("alert topic documents", () => {
     it("takes the partition from the topic ARN", () => {
         const doc = alertTopicPolicy("arn:aws-cn:sns:cn-north-1:123456789012:alerts", "123456789012", ["cloudwatch.amazonaws.com"]);
         assert.match(doc, /arn:aws-cn:iam::123456789012:root/);
+        assert.match(doc, /arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:\*/);
     });
 
     it("refuses a bad account id, an empty service list and a non-ARN topic", () => {

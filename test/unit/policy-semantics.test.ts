@@ -235,14 +235,16 @@ describe("policy semantics (IAM policy simulator)", function () {
             assert.ok(await allows(publish(JOB_TOPIC, "backup.amazonaws.com", {})));
         });
 
-        it("CloudWatch publishes alarms on behalf of this account only", async () => {
-            assert.ok(await allows(publish(ALARM_TOPIC, "cloudwatch.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:a` })));
-            assert.equal(await allows(publish(ALARM_TOPIC, "cloudwatch.amazonaws.com", { "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${OTHER_ACCOUNT}:alarm:a` })), false);
+        it("CloudWatch publishes for the alarms of this account only (the alarm's ARN is the source it sends)", async () => {
+            const alarm = (account: string) => ({ "aws:SourceAccount": account, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${account}:alarm:prod-orders-backup-missing` });
+            assert.ok(await allows(publish(ALARM_TOPIC, "cloudwatch.amazonaws.com", alarm(ACCOUNT))));
+            assert.equal(await allows(publish(ALARM_TOPIC, "cloudwatch.amazonaws.com", alarm(OTHER_ACCOUNT))), false);
+            assert.equal(await allows(publish(ALARM_TOPIC, "cloudwatch.amazonaws.com", {})), false);
         });
 
         it("a topic lets only its own publisher in, and nothing over plain HTTP", async () => {
             assert.equal(await allows(publish(ALARM_TOPIC, "backup.amazonaws.com", {})), false);
-            assert.equal(await allows(publish(JOB_TOPIC, "cloudwatch.amazonaws.com", { "aws:SourceAccount": ACCOUNT })), false);
+            assert.equal(await allows(publish(JOB_TOPIC, "cloudwatch.amazonaws.com", { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:a` })), false);
             assert.equal(await allows(publish(ALARM_TOPIC, "events.amazonaws.com", { "aws:SourceAccount": ACCOUNT })), false);
             assert.equal(await decide(publish(JOB_TOPIC, "backup.amazonaws.com", { "aws:SecureTransport": "false" })), "ExplicitlyDenied");
         });

@@ -29,7 +29,9 @@ export function guarantees(c: StackConfig): Guarantee[] {
     const lock = c.storage.objectLock;
     out.push({
         control: "Immutability",
-        value: lock?.mode !== undefined ? `Object Lock ${lock.mode}, ${lock.days ?? 0} days; versioning on, noncurrent versions kept ${c.storage.noncurrentVersionExpireDays} days` : `versioning on, noncurrent versions kept ${c.storage.noncurrentVersionExpireDays} days; no Object Lock`,
+        value: lock?.mode !== undefined
+            ? `Object Lock ${lock.mode}: each dump locked for its tier's keep days (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays}`).join(", ")}), other objects ${lock.days ?? 0} days; versioning on, noncurrent versions kept ${c.storage.noncurrentVersionExpireDays} days`
+            : `versioning on, noncurrent versions kept ${c.storage.noncurrentVersionExpireDays} days; no Object Lock`,
     });
     out.push({ control: "Encryption", value: "SSE-KMS with a customer-managed key (rotation on), TLS-only bucket policy" });
     for (const db of c.aws.databases) {

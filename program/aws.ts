@@ -5,6 +5,7 @@ import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
 import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
 import { BackupKey } from "../components/aws/backupKey";
+import { ENCRYPTED_TOPIC_PUBLISHERS } from "../components/aws/documents/keyPolicy";
 import { FileBucketBackup } from "../components/aws/fileBucketBackup";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
 import { ReplicaBucket } from "../components/aws/replicaBucket";
@@ -38,7 +39,7 @@ export interface ProtectedDatabase {
 
 /** Services that use the backup key on their own behalf (encrypted topic, vault notifications, log groups). */
 function keyServicePrincipals(region: string): string[] {
-    return ["backup.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com", `logs.${region}.amazonaws.com`];
+    return [...ENCRYPTED_TOPIC_PUBLISHERS, `logs.${region}.amazonaws.com`];
 }
 
 /** Key, buckets, alert topic, RDS instances and the AWS Backup plan. */

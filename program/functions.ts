@@ -25,6 +25,8 @@ export interface FunctionOutputs {
 export function deployFunctions(config: StackConfig, network: NonNullable<StackConfig["aws"]["network"]>, f: AwsFoundation): FunctionOutputs | undefined {
     if (f.databases.length === 0) return undefined;
     const fc = config.functions;
+    const lock = config.storage.objectLock;
+    const keepDays = { daily: config.retention.daily.keepDays, weekly: config.retention.weekly.keepDays, monthly: config.retention.monthly.keepDays };
     const stack = `pg-backup-${config.environment}`;
     const inPrimary = { provider: f.primary };
     const image = new FunctionImage(`${stack}-image`, {
@@ -88,6 +90,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                 compression: fc.compression,
                 partSizeMiB: fc.partSizeMiB,
                 ...(fc.maxDumpSizeGiB !== undefined ? { maxDumpSizeGiB: fc.maxDumpSizeGiB } : {}),
+                ...(lock?.mode !== undefined && lock.days !== undefined ? { objectLock: { mode: lock.mode, keepDays } } : {}),
                 metricsNamespace: fc.metricsNamespace,
             }),
             network: endpoint ? { ...databaseNetwork(db), s3GatewayEndpointRouteTableIds: network.routeTableIds } : databaseNetwork(db, s3PrefixListId),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ALERT_PUBLISHER_SERVICES, alertFilterPolicy, alertTopicPolicy, emailSubscriptionSuffix } from "./documents/alerts";
+import { ALARM_TOPIC_PUBLISHERS, JOB_TOPIC_PUBLISHERS, KNOWN_TOPIC_PUBLISHERS, alertFilterPolicy, alertTopicPolicy, emailSubscriptionSuffix } from "./documents/alerts";
 
 export interface AlertTopicArgs {
     /** ARN of the KMS key the topic is encrypted with. Required; its policy must admit the publisher services. */
@@ -9,8 +9,10 @@ export interface AlertTopicArgs {
     readonly emails?: readonly string[];
     /** @default [] - HTTPS endpoints (chat webhooks) subscribed to the topic; secrets, never shown in outputs */
     readonly webhookUrls?: readonly pulumi.Input<string>[];
-    /** @default backup, cloudwatch and events .amazonaws.com - services allowed to publish (for this account only) */
+    /** @default cloudwatch.amazonaws.com - services allowed to publish to the alarm topic, each with its documented topic policy */
     readonly publisherServices?: readonly string[];
+    /** @default backup.amazonaws.com - services allowed to publish to the job topic, each with its documented topic policy */
+    readonly jobPublisherServices?: readonly string[];
     /** @default true - on the job topic, drop AWS Backup job notifications whose State is COMPLETED, so that only failures page */
     readonly onlyFailedJobs?: boolean;
     /** @default "PostgreSQL backup alerts" - sender name of email notifications */
@@ -22,7 +24,8 @@ export interface AlertTopicArgs {
 const DEFAULTS = {
     emails: [] as readonly string[],
     webhookUrls: [] as readonly pulumi.Input<string>[],
-    publisherServices: ALERT_PUBLISHER_SERVICES,
+    publisherServices: ALARM_TOPIC_PUBLISHERS,
+    jobPublisherServices: JOB_TOPIC_PUBLISHERS,
     onlyFailedJobs: true,
     displayName: "PostgreSQL backup alerts",
     tags: {} as Readonly<Record<string, string>>,
@@ -36,6 +39,7 @@ function withDefaults(args: AlertTopicArgs): ResolvedArgs {
         emails: args.emails ?? DEFAULTS.emails,
         webhookUrls: args.webhookUrls ?? DEFAULTS.webhookUrls,
         publisherServices: args.publisherServices ?? DEFAULTS.publisherServices,
+        jobPublisherServices: args.jobPublisherServices ?? DEFAULTS.jobPublisherServices,
         onlyFailedJobs: args.onlyFailedJobs ?? DEFAULTS.onlyFailedJobs,
         displayName: args.displayName ?? DEFAULTS.displayName,
         tags: args.tags ?? DEFAULTS.tags,
@@ -64,8 +68,8 @@ export class AlertTopic extends pulumi.ComponentResource {
         const a = withDefaults(args);
         this.validate(a);
         const account = aws.getCallerIdentityOutput({}, { parent: this });
-        const alarms = this.topic(name, a, account.accountId, {});
-        const jobs = this.topic(`${name}-jobs`, a, account.accountId,
+        const alarms = this.topic(name, a, a.publisherServices, account.accountId, {});
+        const jobs = this.topic(`${name}-jobs`, a, a.jobPublisherServices, account.accountId,
             a.onlyFailedJobs ? { filterPolicy: alertFilterPolicy(), filterPolicyScope: "MessageAttributes" } : {});
 
         this.topicArn = alarms.arn;
@@ -79,6 +83,7 @@ export class AlertTopic extends pulumi.ComponentResource {
     private topic(
         stem: string,
         a: ResolvedArgs,
+        publishers: readonly string[],
         accountId: pulumi.Output<string>,
         filter: { filterPolicy?: string; filterPolicyScope?: string },
     ): aws.sns.Topic {
@@ -89,7 +94,7 @@ export class AlertTopic extends pulumi.ComponentResource {
         }, { parent: this });
         new aws.sns.TopicPolicy(`${stem}-policy`, {
             arn: topic.arn,
-            policy: pulumi.all([topic.arn, accountId]).apply(([arn, account]) => alertTopicPolicy(arn, account, a.publisherServices)),
+            policy: pulumi.all([topic.arn, accountId]).apply(([arn, account]) => alertTopicPolicy(arn, account, publishers)),
         }, { parent: this });
         for (const email of [...new Set(a.emails.map((e) => e.trim().toLowerCase()))].sort()) {
             new aws.sns.TopicSubscription(`${stem}-email-${emailSubscriptionSuffix(email)}`, {
@@ -120,12 +125,17 @@ export class AlertTopic extends pulumi.ComponentResource {
         a.webhookUrls.forEach((url, i) => {
             if (typeof url === "string") requireHttps(url, i, (m) => new pulumi.ResourceError(m, this));
         });
-        if (a.publisherServices.length === 0) {
-            throw new pulumi.ResourceError("publisherServices: [] must name at least one service, e.g. cloudwatch.amazonaws.com", this);
-        }
-        for (const service of a.publisherServices) {
-            if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/.test(service)) {
-                throw new pulumi.ResourceError(`publisherServices: "${service}" is not an AWS service principal (<service>.amazonaws.com)`, this);
+        for (const [arg, services] of [["publisherServices", a.publisherServices], ["jobPublisherServices", a.jobPublisherServices]] as const) {
+            if (services.length === 0) {
+                throw new pulumi.ResourceError(`${arg}: [] must name at least one service, e.g. cloudwatch.amazonaws.com`, this);
+            }
+            for (const service of services) {
+                if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/.test(service)) {
+                    throw new pulumi.ResourceError(`${arg}: "${service}" is not an AWS service principal (<service>.amazonaws.com)`, this);
+                }
+                if (!KNOWN_TOPIC_PUBLISHERS.includes(service)) {
+                    throw new pulumi.ResourceError(`${arg}: "${service}" has no documented topic policy here; give one of ${KNOWN_TOPIC_PUBLISHERS.join(", ")}`, this);
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { backupKeyPolicy } from "./documents/keyPolicy";
+import { backupKeyPolicy, ENCRYPTED_TOPIC_PUBLISHERS, unsupportedServicePrincipals } from "./documents/keyPolicy";
 import { invalidRoleArns, policyJson } from "./documents/policyDocument";
 import { awsContext, definedOnly, plainStrings, regionOf } from "./context";
 
@@ -19,7 +19,7 @@ export interface BackupKeyArgs {
     readonly userRoleArns?: readonly pulumi.Input<string>[];
     /** @default ["s3"] - services the user roles may use the key through (`s3`, `backup`, `sns`, `logs`, `rds`...) */
     readonly viaServices?: readonly string[];
-    /** @default none - service principals that use the key themselves, e.g. `cloudwatch.amazonaws.com` for alarms to an encrypted SNS topic */
+    /** @default none - service principals that use the key themselves, each scoped to this account: `cloudwatch.amazonaws.com` and `backup.amazonaws.com` for this account's encrypted SNS topics, `logs.<region>.amazonaws.com` for its log groups */
     readonly servicePrincipals?: readonly string[];
     /** @default none - provider of the DR region; when given, a replica of the key (multi-Region) is created there */
     readonly drProvider?: aws.Provider;
@@ -67,6 +67,9 @@ export function backupKeyArgProblems(args: ResolvedKeyArgs): string[] {
     }
     for (const p of args.servicePrincipals) {
         if (!SERVICE_PRINCIPAL.test(p)) out.push(`servicePrincipals: ${JSON.stringify(p)} is not a service principal; give e.g. "cloudwatch.amazonaws.com"`);
+        else if (unsupportedServicePrincipals([p]).length > 0) {
+            out.push(`servicePrincipals: ${JSON.stringify(p)} cannot be scoped to this account; give ${ENCRYPTED_TOPIC_PUBLISHERS.join(", ")} or logs.<region>.amazonaws.com`);
+        }
     }
     for (const arn of invalidRoleArns(plainStrings(args.userRoleArns))) {
         out.push(`userRoleArns: ${JSON.stringify(arn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);

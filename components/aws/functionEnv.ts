@@ -10,6 +10,15 @@ import * as pulumi from "@pulumi/pulumi";
 /** Variables the component refuses whatever the function: they would carry a credential. */
 export const FORBIDDEN_ENV = /(^|_)(PASSWORD|PASSWD|TOKEN|URL|CONNECTION_STRING|CLIENT_SECRET)($|_)/;
 
+/**
+ * SDK settings a function's environment may not carry: with `WHEN_REQUIRED` the S3 client stops
+ * sending a checksum with PutObject and UploadPart, and S3 refuses uploads without one to a
+ * bucket with Object Lock. Amazon S3 User Guide, "Object Lock considerations" (uploading objects
+ * to an Object Lock enabled bucket needs a Content-MD5 or x-amz-checksum header):
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-put-object
+ */
+const CHECKSUM_ENV = /^AWS_(REQUEST_CHECKSUM_CALCULATION|RESPONSE_CHECKSUM_VALIDATION)$/;
+
 /** What a database connection URL with a password looks like, so such a value is refused. */
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/@\s:]+:[^/@\s]+@/i;
 
@@ -25,6 +34,9 @@ export function environmentProblems(environment: Readonly<Record<string, pulumi.
             problems.push(`environment.${name}: the name is not allowed; expected upper-case letters, digits and "_", starting with a letter`);
         } else if (FORBIDDEN_ENV.test(name)) {
             problems.push(`environment.${name}: a credential may not be passed in the environment; give a Secrets Manager ARN (e.g. DB_SECRET_ARN) instead`);
+        }
+        if (CHECKSUM_ENV.test(name)) {
+            problems.push(`environment.${name}: not allowed; the functions keep the SDK's default checksums, which uploads to an Object Lock bucket need`);
         }
         if (typeof value === "string" && URL_WITH_PASSWORD.test(value)) {
             problems.push(`environment.${name}: the value holds a URL with a password; give a Secrets Manager ARN instead`);
@@ -77,6 +89,8 @@ export interface DumpEnvironmentInput extends DatabaseFunctionInput {
     readonly partSizeMiB: number;
     /** Largest dump expected (GiB); omitted: the handler's default. */
     readonly maxDumpSizeGiB?: number;
+    /** Lock each dump and manifest in this mode for its tier's keep days; omitted: no per-object lock. */
+    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<"daily" | "weekly" | "monthly", number>> };
     readonly metricsNamespace: string;
 }
 
@@ -95,6 +109,12 @@ export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pul
         DUMP_COMPRESSION: input.compression.method === "none" ? "none" : `${input.compression.method}:${input.compression.level}`,
         DUMP_PART_SIZE_MIB: String(input.partSizeMiB),
         ...(input.maxDumpSizeGiB === undefined ? {} : { DUMP_EXPECTED_MAX_GIB: String(Math.ceil(input.maxDumpSizeGiB)) }),
+        ...(input.objectLock === undefined ? {} : {
+            OBJECT_LOCK_MODE: input.objectLock.mode,
+            RETAIN_DAYS_DAILY: String(input.objectLock.keepDays.daily),
+            RETAIN_DAYS_WEEKLY: String(input.objectLock.keepDays.weekly),
+            RETAIN_DAYS_MONTHLY: String(input.objectLock.keepDays.monthly),
+        }),
         METRICS_NAMESPACE: input.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: "pg-backup-dump",
     };

@@ -8,7 +8,8 @@ import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";
 import type { ConnectionOverrides, CredentialSource } from "../shared/credentials";
 import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import { findPgTool } from "../shared/pgTools";
-import { dumpSettings, type DumpSettings } from "./dump";
+import { TIERS, type Tier } from "../shared/manifest";
+import { dumpSettings, type DumpObjectLock, type DumpSettings } from "./dump";
 import { DumpConfigError } from "./errors";
 import { WEEKDAYS } from "./gfs";
 import { parseCompression } from "./pgDump";
@@ -22,6 +23,10 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required)",
     WEEKLY_ON: "UTC weekday whose first scheduled backup is kept as weekly (default sunday)",
     MONTHLY_ON_DAY: "UTC day of the month, 1..28, whose first scheduled backup is kept as monthly (default 1)",
+    OBJECT_LOCK_MODE: "GOVERNANCE or COMPLIANCE: every dump and manifest is locked in this mode from its upload until RETAIN_DAYS_<TIER> days after the dump's start (default: unset, no per-object lock; the bucket's default retention applies)",
+    RETAIN_DAYS_DAILY: "days a daily dump stays locked, 1..36500: the daily tier's keep days (required with OBJECT_LOCK_MODE)",
+    RETAIN_DAYS_WEEKLY: "days a weekly dump stays locked, 1..36500: the weekly tier's keep days (required with OBJECT_LOCK_MODE)",
+    RETAIN_DAYS_MONTHLY: "days a monthly dump stays locked, 1..36500: the monthly tier's keep days (required with OBJECT_LOCK_MODE)",
     DUMP_COMPRESSION: "gzip[:1-9], lz4[:1-12] or zstd[:1-22] (lz4/zstd need a PostgreSQL 16+ client), or none (default gzip:1)",
     DUMP_EXPECTED_MAX_GIB: "largest dump expected, in GiB; sizes the multipart parts (default 100)",
     DUMP_PART_SIZE_MIB: "multipart part size in MiB, 5..5120 (default: the smallest >= 16 that fits DUMP_EXPECTED_MAX_GIB in 9,000 parts)",
@@ -70,6 +75,7 @@ export function loadDumpConfig(env: Env): DumpFunctionConfig {
             minArchiveBytes: integer(env, "DUMP_MIN_BYTES", { min: 64, max: 1024 * MiB, default: 512 }),
             safetyMarginMs: integer(env, "DUMP_SAFETY_MARGIN_SECONDS", { min: 0, max: 900, default: 60 }) * 1000,
             pgDumpPath,
+            objectLock: objectLockFromEnv(env),
         });
     } catch (err) {
         if (err instanceof DumpConfigError) {
@@ -86,6 +92,15 @@ export function loadDumpConfig(env: Env): DumpFunctionConfig {
         metricsNamespace: optionalString(env, "METRICS_NAMESPACE") ?? "PgBackupStack",
         serviceName: optionalString(env, "POWERTOOLS_SERVICE_NAME") ?? "pg-backup-dump",
     };
+}
+
+/** `OBJECT_LOCK_MODE` and the tiers' `RETAIN_DAYS_<TIER>`; undefined when no mode is set. */
+function objectLockFromEnv(env: Env): DumpObjectLock | undefined {
+    if (optionalString(env, "OBJECT_LOCK_MODE") === undefined) {
+        return undefined;
+    }
+    const keepDays = Object.fromEntries(TIERS.map((t) => [t, integer(env, `RETAIN_DAYS_${t.toUpperCase()}`, { min: 1, max: 36_500 })])) as Record<Tier, number>;
+    return { mode: oneOf(env, "OBJECT_LOCK_MODE", ["GOVERNANCE", "COMPLIANCE"] as const), keepDays };
 }
 
 /** Settings validated by the core whose messages should name the variable they came from. */

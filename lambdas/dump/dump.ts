@@ -10,12 +10,12 @@ import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
 import { Client, type ClientConfig } from "pg";
 import { dumpKey, manifestKey } from "../shared/keys";
-import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Compression, type TableCount, type Tier } from "../shared/manifest";
+import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, TIERS, type BackupManifest, type Compression, type TableCount, type Tier } from "../shared/manifest";
 import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
 import { KILL_GRACE_MS, stopProcessGroup } from "../shared/processGroup";
-import { choosePartSize, uploadObject, UploadFailedError } from "../shared/upload";
+import { choosePartSize, uploadObject, UploadFailedError, type ObjectLockRetention } from "../shared/upload";
 import { ArchiveStream, type ExitStatus } from "./archive";
 import {
     DatabaseAuthError,
@@ -57,6 +57,28 @@ export interface DumpSettings {
     readonly safetyMarginMs: number;
     /** pg_dump binary. @default found via PG_BIN, /usr/lib/postgresql/<newest>/bin or PATH by the caller */
     readonly pgDumpPath: string;
+    /** Per-object Object Lock of each dump and its manifest. @default none (the bucket's default retention, if any, applies) */
+    readonly objectLock: DumpObjectLock | undefined;
+}
+
+/** Locks every dump and manifest from the dump's start until its tier's keep days have passed. */
+export interface DumpObjectLock {
+    readonly mode: ObjectLockRetention["mode"];
+    /** Days a dump of each tier is locked, counted from the dump's start: the tier's retention. */
+    readonly keepDays: Readonly<Record<Tier, number>>;
+}
+
+const DAY_MS = 86_400_000;
+/** S3's longest Object Lock retention period (100 years). */
+const MAX_LOCK_DAYS = 36_500;
+
+/**
+ * The retention of a dump of `tier` started at `startedAt`: locked until its tier's keep days
+ * from the start. The bucket's lifecycle expires it that many days after its creation, which
+ * comes later, so the lock has always ended when the expiry is due.
+ */
+export function dumpRetention(lock: DumpObjectLock | undefined, tier: Tier, startedAt: Date): ObjectLockRetention | undefined {
+    return lock === undefined ? undefined : { mode: lock.mode, retainUntil: new Date(startedAt.getTime() + lock.keepDays[tier] * DAY_MS) };
 }
 
 export type DumpSettingsInput = Pick<DumpSettings, "database" | "bucket" | "pgDumpPath"> & Partial<Omit<DumpSettings, "database" | "bucket" | "pgDumpPath">>;
@@ -86,6 +108,7 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
         minArchiveBytes: input.minArchiveBytes ?? 512,
         safetyMarginMs: input.safetyMarginMs ?? 60_000,
         pgDumpPath: input.pgDumpPath,
+        objectLock: input.objectLock,
     };
     if (!DATABASE_NAME.test(s.database)) {
         throw new DumpConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);
@@ -116,6 +139,17 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
     }
     if (!Number.isInteger(s.safetyMarginMs) || s.safetyMarginMs < 0) {
         throw new DumpConfigError(`safetyMarginMs: ${s.safetyMarginMs} is not a non-negative integer`);
+    }
+    if (s.objectLock !== undefined) {
+        if (s.objectLock.mode !== "GOVERNANCE" && s.objectLock.mode !== "COMPLIANCE") {
+            throw new DumpConfigError(`objectLock.mode: "${String(s.objectLock.mode)}" is not allowed; expected GOVERNANCE or COMPLIANCE`);
+        }
+        for (const tier of TIERS) {
+            const days = s.objectLock.keepDays[tier];
+            if (!Number.isInteger(days) || days < 1 || days > MAX_LOCK_DAYS) {
+                throw new DumpConfigError(`objectLock.keepDays.${tier}: ${days} is out of range 1..${MAX_LOCK_DAYS}`);
+            }
+        }
     }
     let partSizeBytes: number;
     try {
@@ -194,6 +228,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         checkDumpVersion(pgDumpMajor, majorOfVersionNum(serverVersionNum), pgDumpVersion, serverVersion);
         const tier = await decideTier(settings, deps, startedAt);
         const key = dumpKey(settings.prefix, settings.database, tier, startedAt, runId);
+        const lock = dumpRetention(settings.objectLock, tier, startedAt);
         log.info("backup starting", {
             database: settings.database,
             target: describeTarget(target),
@@ -204,13 +239,14 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             pgDumpVersion,
             compression: settings.compression,
             partSizeBytes: settings.partSizeBytes,
+            ...(lock === undefined ? {} : { lockMode: lock.mode, lockedUntil: lock.retainUntil.toISOString() }),
         });
 
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         const snap = await client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         const snapshot = snap.rows[0]?.snapshot ?? "";
         const args = pgDumpArgs(snapshot, settings.compression, pgDumpMajor);
-        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, client, key, tier, args);
+        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, client, key, tier, lock, args);
         await client.query("COMMIT");
 
         const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
@@ -244,6 +280,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
                     contentType: "application/json",
                     kmsKeyId: settings.kmsKeyId,
                     tags: { tier },
+                    ...(lock === undefined ? {} : { objectLock: lock }),
                     partSizeBytes: settings.partSizeBytes,
                     queueSize: 1,
                 },
@@ -326,6 +363,7 @@ async function streamDump(
     client: Client,
     key: string,
     tier: Tier,
+    lock: ObjectLockRetention | undefined,
     args: readonly string[],
 ): Promise<Streamed> {
     const { log } = deps;
@@ -379,6 +417,7 @@ async function streamDump(
             contentType: "application/octet-stream",
             kmsKeyId: settings.kmsKeyId,
             tags: { tier },
+            ...(lock === undefined ? {} : { objectLock: lock }),
             partSizeBytes: settings.partSizeBytes,
             queueSize: settings.uploadConcurrency,
         },

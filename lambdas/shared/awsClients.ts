@@ -21,9 +21,16 @@ export function s3SettingsFromEnv(env: Env): S3Settings {
     };
 }
 
+/**
+ * The functions' S3 client. Checksums are set in the code, not left to the environment
+ * (AWS_REQUEST_CHECKSUM_CALCULATION): every PutObject and UploadPart carries one, which S3
+ * requires of uploads to a bucket with Object Lock. Amazon S3 User Guide, "Object Lock
+ * considerations": https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-put-object
+ */
 export function s3Client(settings: S3Settings): S3Client {
     return new S3Client({
         maxAttempts: settings.maxAttempts,
+        requestChecksumCalculation: "WHEN_SUPPORTED",
         ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint, forcePathStyle: true }),
     });
 }

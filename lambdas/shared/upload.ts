@@ -83,6 +83,12 @@ export function taggingHeader(tags: Readonly<Record<string, string>>): string {
         .join("&");
 }
 
+/** Object Lock retention set on an object at its creation. */
+export interface ObjectLockRetention {
+    readonly mode: "GOVERNANCE" | "COMPLIANCE";
+    readonly retainUntil: Date;
+}
+
 export interface UploadRequest {
     readonly client: S3Client;
     readonly bucket: string;
@@ -91,13 +97,21 @@ export interface UploadRequest {
     readonly contentType: string;
     readonly kmsKeyId: string | undefined;
     readonly tags: Readonly<Record<string, string>>;
+    /** Retention of the new object version; none: the bucket's default retention, if any, applies. */
+    readonly objectLock?: ObjectLockRetention;
     readonly partSizeBytes: number;
     /** Parts uploaded in parallel. */
     readonly queueSize: number;
 }
 
-/** The exact parameters sent with PutObject / CreateMultipartUpload. */
-export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "contentType" | "kmsKeyId" | "tags">): {
+/**
+ * The exact parameters sent with PutObject / CreateMultipartUpload. With `objectLock`, the
+ * x-amz-object-lock-mode and x-amz-object-lock-retain-until-date headers lock the new version
+ * from its creation (on a multipart upload, CreateMultipartUpload carries them for the whole
+ * object). Amazon S3 API Reference, PutObject and CreateMultipartUpload (ObjectLockMode,
+ * ObjectLockRetainUntilDate): https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+ */
+export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "contentType" | "kmsKeyId" | "tags" | "objectLock">): {
     Bucket: string;
     Key: string;
     ContentType: string;
@@ -105,6 +119,8 @@ export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "conten
     ServerSideEncryption?: "aws:kms";
     SSEKMSKeyId?: string;
     BucketKeyEnabled?: boolean;
+    ObjectLockMode?: "GOVERNANCE" | "COMPLIANCE";
+    ObjectLockRetainUntilDate?: Date;
 } {
     const tagging = taggingHeader(req.tags);
     return {
@@ -113,6 +129,7 @@ export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "conten
         ContentType: req.contentType,
         ...(tagging === "" ? {} : { Tagging: tagging }),
         ...sseParams(req.kmsKeyId),
+        ...(req.objectLock === undefined ? {} : { ObjectLockMode: req.objectLock.mode, ObjectLockRetainUntilDate: req.objectLock.retainUntil }),
     };
 }
 

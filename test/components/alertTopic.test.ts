@@ -22,7 +22,7 @@ describe("AlertTopic (under mocks)", () => {
         mod = await import("../../components/aws/alertTopic");
     });
 
-    it("a KMS-encrypted topic whose policy lets the services publish for this account only", async () => {
+    it("KMS-encrypted topics: CloudWatch publishes alarms for this account only, AWS Backup publishes job notifications", async () => {
         // given a topic with the default publishers
         const alerts = new mod.AlertTopic("alerts", { kmsKeyArn: KEY });
         await settle(mocks);
@@ -35,10 +35,12 @@ describe("AlertTopic (under mocks)", () => {
         assert.strictEqual(topic["kmsMasterKeyId"], KEY);
         const arn = await unwrap(alerts.topicArn);
         assert.strictEqual(mocks.one(POLICY, "alerts-policy").inputs["arn"], arn);
-        const publish = policy.Statement.find((s) => s.Sid === "ServicesPublishForThisAccount");
-        assert.deepStrictEqual(publish?.Principal, { Service: ["backup.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"] });
-        assert.deepStrictEqual(publish?.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+        const publishers = (p: typeof policy) => p.Statement.filter((s) => s.Sid.endsWith("Publishes")).map((s) => [s.Principal, s.Condition]);
+        assert.deepStrictEqual(publishers(policy), [[{ Service: "cloudwatch.amazonaws.com" }, { ArnLike: { "aws:SourceArn": arn.replace(/^arn:aws:sns:([^:]+):(\d+):.*$/, "arn:aws:cloudwatch:$1:$2:alarm:*") } }]]);
         assert.ok(policy.Statement.every((s) => s.Resource === arn));
+        // and the job topic admits AWS Backup alone, with the policy its guide documents (no source condition)
+        const jobs = JSON.parse(mocks.one(POLICY, "alerts-jobs-policy").inputs["policy"] as string) as typeof policy;
+        assert.deepStrictEqual(publishers(jobs), [[{ Service: "backup.amazonaws.com" }, undefined]]);
     });
 
     it("one email subscription per distinct address on each topic; only the job topic's are filtered to failures", async () => {
@@ -105,6 +107,7 @@ describe("AlertTopic (under mocks)", () => {
             ["plain-HTTP webhook, value not shown", { webhookUrls: ["http://hooks.example.com/x-token"] }, /^(?!.*x-token).*webhookUrls\[0\]: \(secret\) is not an https:\/\/ URL/],
             ["no publishers", { publisherServices: [] }, /publisherServices: \[\] must name at least one service/],
             ["not a service principal", { publisherServices: ["arn:aws:iam::1:root"] }, /publisherServices: "arn:aws:iam::1:root" is not an AWS service principal/],
+            ["a publisher without a documented policy", { jobPublisherServices: ["events.amazonaws.com"] }, /jobPublisherServices: "events.amazonaws.com" has no documented topic policy here/],
         ];
         for (const [what, bad, message] of cases) {
             it(what, async () => {

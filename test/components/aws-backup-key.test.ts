@@ -86,6 +86,7 @@ describe("BackupKey (under Pulumi mocks)", () => {
         { name: "a user that is not a role ARN", args: { userRoleArns: ["dump"] }, message: /userRoleArns: "dump" is not an IAM role ARN/ },
         { name: "roles without any service", args: { userRoleArns: [DUMP], viaServices: [] }, message: /viaServices: \[\] leaves the user roles no way to use the key/ },
         { name: "a bad service principal", args: { servicePrincipals: ["cloudwatch"] }, message: /servicePrincipals: "cloudwatch" is not a service principal/ },
+        { name: "a service principal it cannot scope to the account", args: { servicePrincipals: ["events.amazonaws.com"] }, message: /servicePrincipals: "events.amazonaws.com" cannot be scoped to this account/ },
     ];
     for (const r of refusals) {
         it(`refuses ${r.name} before creating anything`, async () => {

@@ -86,7 +86,7 @@ describe("BackupFunction (under mocks)", () => {
         assert.strictEqual(logs["kmsKeyId"], KEY);
     });
 
-    it("dump role: writes, tags and aborts uploads under its prefix, lists only that prefix, reads only its secret, never deletes", async () => {
+    it("dump role: writes, tags, locks and aborts uploads under its prefix, lists only that prefix, reads only its secret, never deletes", async () => {
         // given a dump function
         new mod.BackupFunction("prod-dump-orders", base("dump"));
         await settle(mocks);
@@ -102,8 +102,9 @@ describe("BackupFunction (under mocks)", () => {
         assert.deepStrictEqual(bySid.get("ReadConnectionSecrets")?.Resource, [DB_SECRET]);
         assert.deepStrictEqual(bySid.get("DecryptConnectionSecrets")?.Condition, { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } });
         assert.deepStrictEqual(allowed(policy).filter((a) => a.startsWith("s3:")), [
-            "s3:AbortMultipartUpload", "s3:ListBucket", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectTagging",
+            "s3:AbortMultipartUpload", "s3:ListBucket", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectTagging",
         ]);
+        assert.deepStrictEqual(bySid.get("LockDumps")?.Resource, [`${BUCKET}/backups/*`]);
         assert.ok(!allowed(policy).some((a) => /^s3:(Delete|Get)/.test(a)), "the dump role neither deletes nor reads objects");
         assert.ok(bySid.get("NeverDeleteOrUnprotect")?.Action.includes("s3:Delete*"));
         assert.strictEqual(bySid.get("NeverDeleteOrUnprotect")?.Effect, "Deny");

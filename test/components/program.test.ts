@@ -120,6 +120,23 @@ describe("the whole program under mocks", () => {
                 assert.ok(schedules.every((sch) => typeof sch.inputs["target"]?.["deadLetterConfig"]?.["arn"] === "string"), "every schedule has a dead-letter queue");
             });
 
+            it("locks every dump for its tier's keep days when the bucket has Object Lock, the replica locked too; no function turns checksums off", () => {
+                const fns = mocks.ofType("aws:lambda/function:Function");
+                const env = (r: (typeof fns)[number]) => (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>;
+                const lock = config.storage.objectLock;
+                for (const dump of fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump")) {
+                    const e = env(dump);
+                    const expected = lock?.mode === undefined || lock.days === undefined ? [undefined, undefined, undefined, undefined]
+                        : [lock.mode, String(config.retention.daily.keepDays), String(config.retention.weekly.keepDays), String(config.retention.monthly.keepDays)];
+                    assert.deepStrictEqual([e["OBJECT_LOCK_MODE"], e["RETAIN_DAYS_DAILY"], e["RETAIN_DAYS_WEEKLY"], e["RETAIN_DAYS_MONTHLY"]], expected);
+                }
+                for (const fn of fns) assert.deepStrictEqual(Object.keys(env(fn)).filter((k) => /CHECKSUM/.test(k)), [], "the SDK's checksums stay on");
+                if (lock?.mode !== undefined && config.storage.replication) {
+                    const buckets = mocks.ofType("aws:s3/bucket:Bucket").filter((b) => b.name === "backups-bucket" || b.name === "backups-dr-bucket");
+                    assert.deepStrictEqual(buckets.map((b) => b.inputs["objectLockEnabled"]), [true, true], "Object Lock on the source and on the replica, so replication carries each version's retention");
+                }
+            });
+
             it("alarms to the alert topic and a dashboard", () => {
                 const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
                 assert.ok(alarms.length >= 4 * config.aws.databases.length);

@@ -17,6 +17,7 @@ import {
     PgDumpFailedError,
     PgDumpVersionError,
 } from "../../lambdas/dump/errors";
+import { s3Client } from "../../lambdas/shared/awsClients";
 import { manifestKey } from "../../lambdas/shared/keys";
 import type { BackupManifest } from "../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
@@ -192,6 +193,66 @@ describe("dump (real PostgreSQL, s3rver)", function () {
         assert.equal(d.metrics.named("BackupSizeBytes")[0]?.value, manifest.sizeBytes);
         assert.equal(d.metrics.named("BackupFailed").length, 0);
         assert.equal(d.log.text().includes(PASSWORD), false);
+    });
+
+    /** The requests that create an object: CreateMultipartUpload and PutObject (not UploadPart, not PutObjectTagging). */
+    const creations = (from: number) => proxy.requests.slice(from).filter((r) => (r.method === "POST" && r.query.has("uploads")) || (r.method === "PUT" && !r.query.has("partNumber") && !r.query.has("tagging")));
+
+    it("locks the dump and its manifest at upload until the tier's keep days from the dump's start", async () => {
+        // given Object Lock with per-tier keep days, and the 1st of the month (a monthly backup)
+        const keepDays = { daily: 14, weekly: 60, monthly: 400 };
+        const s = settings({ objectLock: { mode: "COMPLIANCE", keepDays } });
+        const started = new Date("2026-03-01T02:00:00.000Z");
+        const before = proxy.requests.length;
+        // when a dump runs
+        const manifest = await runDump(s, deps({ now: () => started }));
+        // then it is a monthly backup, and the CreateMultipartUpload of the dump and the PutObject of
+        // its manifest both carry the lock: the mode and the start plus the monthly keep days
+        assert.equal(manifest.tier, "monthly");
+        const writes = creations(before);
+        assert.equal(writes.length, 2, "CreateMultipartUpload for the dump, PutObject for the manifest");
+        assert.deepEqual(writes.map((w) => w.path.endsWith(".manifest.json")), [false, true]);
+        const until = new Date(started.getTime() + 400 * 86_400_000).toISOString();
+        for (const w of writes) {
+            assert.equal(w.headers["x-amz-object-lock-mode"], "COMPLIANCE");
+            assert.equal(new Date(String(w.headers["x-amz-object-lock-retain-until-date"])).toISOString(), until);
+        }
+    });
+
+    it("sends no lock headers when no per-object lock is configured", async () => {
+        const before = proxy.requests.length;
+        await runDump(settings(), deps({ now: () => new Date("2026-03-10T02:00:00.000Z") }));
+        for (const w of creations(before)) {
+            assert.equal(w.headers["x-amz-object-lock-mode"], undefined);
+            assert.equal(w.headers["x-amz-object-lock-retain-until-date"], undefined);
+        }
+    });
+
+    it("uploads every part and the manifest with a checksum, with the function's own S3 client, whatever the environment says", async () => {
+        // given the client the dump function builds, in an environment that asks the SDK for checksums only where required
+        const saved = { ...process.env };
+        Object.assign(process.env, { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED" });
+        delete process.env["AWS_PROFILE"];
+        try {
+            const client = s3Client({ endpoint: proxy.endpoint, maxAttempts: 3 });
+            const s = settings();
+            const before = proxy.requests.length;
+            // when a dump runs through the recording proxy (a multipart upload of at least two parts)
+            const manifest = await runDump(s, deps({ client, now: () => new Date("2026-03-10T02:00:00.000Z") }));
+            // then every UploadPart and the manifest's PutObject carry a checksum header, and the upload announced its algorithm
+            const requests = proxy.requests.slice(before);
+            const parts = requests.filter(uploadPartRequests);
+            assert.ok(parts.length >= 2, `${parts.length} parts`);
+            const checksum = (h: Record<string, unknown>) => Object.keys(h).find((k) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(k));
+            for (const p of parts) assert.ok(checksum(p.headers) !== undefined, `part ${p.query.get("partNumber")} has no checksum: ${JSON.stringify(p.headers)}`);
+            const [create, manifestPut] = creations(before);
+            assert.match(String(create?.headers["x-amz-checksum-algorithm"]), /^CRC32|CRC64NVME$/i);
+            assert.ok(manifestPut !== undefined && checksum(manifestPut.headers) !== undefined, "manifest PutObject has no checksum");
+            assert.equal(sha256Hex(await getBytes(s3.client(), BUCKET, manifest.key)), manifest.sha256);
+        } finally {
+            for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+            Object.assign(process.env, saved);
+        }
     });
 
     it("takes row counts in the dump's snapshot, not after it", async () => {

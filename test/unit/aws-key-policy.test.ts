@@ -80,13 +80,20 @@ describe("backup key policy (documents/keyPolicy)", () => {
         assert.deepStrictEqual(doc.Statement.map((s) => s.Sid), ["AccountRootFullAccess"]);
     });
 
-    it("lets service principals encrypt and decrypt for their resources", () => {
-        // given CloudWatch (alarms to an encrypted topic)
-        const doc = backupKeyPolicy(base({ servicePrincipals: ["cloudwatch.amazonaws.com"] }));
-        // then the service may generate data keys and decrypt
-        const s = statement(doc, "ServicePrincipalsUse");
-        assert.deepStrictEqual(s.Principal, { Service: ["cloudwatch.amazonaws.com"] });
+    it("lets the topic publishers generate data keys and decrypt for this account's topics in the key's region only", () => {
+        // given CloudWatch and AWS Backup (alarms and vault notifications to encrypted topics)
+        const doc = backupKeyPolicy(base({ servicePrincipals: ["cloudwatch.amazonaws.com", "backup.amazonaws.com"] }));
+        // then both may generate data keys and decrypt, for SNS topics of this account and region
+        const s = statement(doc, "PublishToThisAccountsEncryptedTopics");
+        assert.deepStrictEqual(s.Principal, { Service: ["backup.amazonaws.com", "cloudwatch.amazonaws.com"] });
         assert.deepStrictEqual(s.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
+        assert.deepStrictEqual(s.Condition, { StringLike: { "kms:EncryptionContext:aws:sns:topicArn": ["arn:aws:sns:eu-west-1:123456789012:*"] } });
+    });
+
+    it("refuses a service principal it cannot scope to this account", () => {
+        // given a principal nothing in the stack uses, with no documented scoping here
+        // then the policy is not built
+        assert.throws(() => backupKeyPolicy(base({ servicePrincipals: ["events.amazonaws.com"] })), /servicePrincipals: events\.amazonaws\.com cannot be scoped to this account/);
     });
 
     it("lets CloudWatch Logs describe the key and encrypt for this account's log groups in its region", () => {
@@ -101,7 +108,7 @@ describe("backup key policy (documents/keyPolicy)", () => {
             ArnLike: { "kms:EncryptionContext:aws:logs:arn": ["arn:aws:logs:eu-west-1:123456789012:log-group:*"] },
         });
         // and the other services keep their own statement, without Logs
-        assert.deepStrictEqual(statement(doc, "ServicePrincipalsUse").Principal, { Service: ["cloudwatch.amazonaws.com"] });
+        assert.deepStrictEqual(statement(doc, "PublishToThisAccountsEncryptedTopics").Principal, { Service: ["cloudwatch.amazonaws.com"] });
     });
 
     it("property: the JSON does not depend on the order or repetition of roles and services", () => {

@@ -72,6 +72,44 @@ describe("lifecycle rules (documents/lifecycle)", () => {
         }
     });
 
+    describe("boundaries: every minimum is accepted exactly, and one day less is refused", () => {
+        // field path, the input at its minimum, and the same input one day under it
+        const at = (tier: RetentionTier, extra: Partial<LifecycleInput> = {}) => input({ weekly: tier }, extra);
+        const cases: { what: string; path: string; min: number; build: (days: number) => LifecycleInput }[] = [
+            { what: "Standard-IA no earlier than day 30", path: "tiers.weekly.standardIaAfterDays", min: 30, build: (d) => at({ keepDays: 400, standardIaAfterDays: d }) },
+            { what: "Glacier 30 days after Standard-IA", path: "tiers.weekly.glacierAfterDays", min: 60, build: (d) => at({ keepDays: 400, standardIaAfterDays: 30, glacierAfterDays: d }) },
+            { what: "Deep Archive 30 days after Standard-IA", path: "tiers.weekly.deepArchiveAfterDays", min: 75, build: (d) => at({ keepDays: 400, standardIaAfterDays: 45, deepArchiveAfterDays: d }) },
+            { what: "Deep Archive 90 days after Glacier", path: "tiers.weekly.deepArchiveAfterDays", min: 100, build: (d) => at({ keepDays: 400, glacierAfterDays: 10, deepArchiveAfterDays: d }) },
+            { what: "expiry after the last transition", path: "tiers.weekly.keepDays", min: 181, build: (d) => at({ keepDays: d, standardIaAfterDays: 30, glacierAfterDays: 90, deepArchiveAfterDays: 180 }) },
+            { what: "expiry at least one day", path: "tiers.weekly.keepDays", min: 1, build: (d) => at({ keepDays: d }) },
+            { what: "Glacier from day 1", path: "tiers.weekly.glacierAfterDays", min: 1, build: (d) => at({ keepDays: 400, glacierAfterDays: d }) },
+            { what: "noncurrent versions kept at least one day", path: "noncurrentVersionExpireDays", min: 1, build: (d) => at({ keepDays: 7 }, { noncurrentVersionExpireDays: d }) },
+            { what: "incomplete uploads aborted after at least one day", path: "abortIncompleteUploadDays", min: 1, build: (d) => at({ keepDays: 7 }, { abortIncompleteUploadDays: d }) },
+            { what: "exports kept at least one day", path: "exports.expireDays", min: 1, build: (d) => at({ keepDays: 7 }, { exports: { prefix: "exports", expireDays: d } }) },
+        ];
+        for (const c of cases) {
+            it(`${c.what}: ${c.path} = ${c.min} is accepted, ${c.min - 1} is refused`, () => {
+                // given the input exactly at the minimum / then it builds
+                assert.deepStrictEqual(lifecycleProblems(c.build(c.min)), []);
+                assert.doesNotThrow(() => lifecycleRules(c.build(c.min)));
+                // given one day less / then exactly that field is refused
+                const problems = lifecycleProblems(c.build(c.min - 1));
+                assert.strictEqual(problems.length, 1, problems.join("; "));
+                assert.ok(problems[0]?.startsWith(`${c.path}: ${c.min - 1} `), problems[0]);
+                assert.throws(() => lifecycleRules(c.build(c.min - 1)), LifecycleInputError);
+            });
+        }
+    });
+
+    it("every rule names an explicit prefix filter, never an empty filter", () => {
+        // given a full input and the log bucket's rules
+        const rules = [...lifecycleRules(input({ daily: { keepDays: 14 }, weekly: { keepDays: 60 } }, { exports: { prefix: "exports", expireDays: 14 } })), ...logBucketLifecycleRules(90, 30, 1)];
+        // then each filter carries a prefix, alone or with tags
+        for (const rule of rules) {
+            assert.strictEqual(typeof (rule.filter.prefix ?? rule.filter.and?.prefix), "string", rule.id);
+        }
+    });
+
     it("selects each tier by its tag under the dump prefix, in tier order, housekeeping last", () => {
         // given all three tiers and an export retention
         const rules = lifecycleRules(input(
@@ -95,7 +133,7 @@ describe("lifecycle rules (documents/lifecycle)", () => {
         assert.deepStrictEqual(housekeeping, {
             id: "housekeeping",
             status: "Enabled",
-            filter: {},
+            filter: { prefix: "" },
             expiration: { expiredObjectDeleteMarker: true },
             noncurrentVersionExpiration: { noncurrentDays: 45 },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 3 },

@@ -12,7 +12,9 @@ import {
     supportsPerformanceInsights,
 } from "../../components/aws/documents/rds";
 import {
-    ALERT_PUBLISHER_SERVICES,
+    ALARM_TOPIC_PUBLISHERS,
+    JOB_TOPIC_PUBLISHERS,
+    KNOWN_TOPIC_PUBLISHERS,
     alertFilterPolicy,
     alertTopicPolicy,
     emailSubscriptionSuffix,
@@ -138,17 +140,19 @@ describe("RDS documents", () => {
 describe("alert topic documents", () => {
     const topic = "arn:aws:sns:eu-west-1:123456789012:alerts";
 
-    it("the account manages the topic; services publish only for this account; no publishing without TLS", () => {
-        // given the topic and account / when the policy is built
-        const doc = JSON.parse(alertTopicPolicy(topic, "123456789012", ALERT_PUBLISHER_SERVICES)) as {
+    it("the account manages the topic; each service publishes with its documented policy; no publishing without TLS", () => {
+        // given the topic, the account and both publishers / when the policy is built
+        const doc = JSON.parse(alertTopicPolicy(topic, "123456789012", [...JOB_TOPIC_PUBLISHERS, ...ALARM_TOPIC_PUBLISHERS])) as {
             Statement: { Sid: string; Effect: string; Principal: unknown; Action: unknown; Resource: string; Condition?: unknown }[];
         };
         const bySid = new Map(doc.Statement.map((s) => [s.Sid, s]));
         // then
         assert.deepStrictEqual(bySid.get("AccountManagesTopic")?.Principal, { AWS: "arn:aws:iam::123456789012:root" });
-        const publish = bySid.get("ServicesPublishForThisAccount");
-        assert.deepStrictEqual(publish?.Principal, { Service: ["backup.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"] });
-        assert.deepStrictEqual(publish?.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+        // CloudWatch for this account only; AWS Backup as its guide documents it, with no source condition
+        assert.deepStrictEqual(bySid.get("CloudwatchPublishes")?.Principal, { Service: "cloudwatch.amazonaws.com" });
+        assert.deepStrictEqual(bySid.get("CloudwatchPublishes")?.Condition, { ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*" } });
+        assert.deepStrictEqual(bySid.get("BackupPublishes")?.Principal, { Service: "backup.amazonaws.com" });
+        assert.strictEqual(bySid.get("BackupPublishes")?.Condition, undefined);
         const deny = bySid.get("DenyPublishWithoutTls");
         assert.strictEqual(deny?.Effect, "Deny");
         assert.deepStrictEqual(deny?.Condition, { Bool: { "aws:SecureTransport": "false" } });
@@ -158,16 +162,18 @@ describe("alert topic documents", () => {
     it("takes the partition from the topic ARN", () => {
         const doc = alertTopicPolicy("arn:aws-cn:sns:cn-north-1:123456789012:alerts", "123456789012", ["cloudwatch.amazonaws.com"]);
         assert.match(doc, /arn:aws-cn:iam::123456789012:root/);
+        assert.match(doc, /arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:\*/);
     });
 
     it("refuses a bad account id, an empty service list and a non-ARN topic", () => {
-        assert.throws(() => alertTopicPolicy(topic, "1234", ALERT_PUBLISHER_SERVICES), /accountId: "1234" is not a 12-digit/);
+        assert.throws(() => alertTopicPolicy(topic, "1234", ALARM_TOPIC_PUBLISHERS), /accountId: "1234" is not a 12-digit/);
         assert.throws(() => alertTopicPolicy(topic, "123456789012", []), /at least one publishing service/);
-        assert.throws(() => alertTopicPolicy("alerts", "123456789012", ALERT_PUBLISHER_SERVICES), /topicArn: "alerts" is not an ARN/);
+        assert.throws(() => alertTopicPolicy("alerts", "123456789012", ALARM_TOPIC_PUBLISHERS), /topicArn: "alerts" is not an ARN/);
+        assert.throws(() => alertTopicPolicy(topic, "123456789012", ["events.amazonaws.com"]), /services: events\.amazonaws\.com has no documented topic policy here/);
     });
 
     it("property: the policy does not depend on the order of the services", () => {
-        fc.assert(fc.property(fc.shuffledSubarray([...ALERT_PUBLISHER_SERVICES, "scheduler.amazonaws.com"], { minLength: 1 }), (services) =>
+        fc.assert(fc.property(fc.shuffledSubarray([...KNOWN_TOPIC_PUBLISHERS], { minLength: 1 }), (services) =>
             alertTopicPolicy(topic, "123456789012", services) === alertTopicPolicy(topic, "123456789012", [...services].reverse())));
     });
 

@@ -83,7 +83,7 @@ describe("replication documents (documents/replication)", () => {
             id: "replicate-all",
             priority: 1,
             status: "Enabled",
-            filter: {},
+            filter: { prefix: "" },
             deleteMarkerReplication: { status: "Disabled" },
             sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
             destination: { bucket: DEST, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: REPLICA_KEY } },

@@ -13,6 +13,7 @@ describe("validate command", () => {
             assert.match(r.out, /valid/);
             assert.match(r.out, /RPO\s+/);
             assert.match(r.out, /Retention monthly\s+\d+ days: Standard day 0 -> /);
+            assert.match(r.out, /Immutability\s+Object Lock (GOVERNANCE|COMPLIANCE): each dump locked for its tier's keep days \(daily \d+, weekly \d+, monthly \d+\), other objects \d+ days/);
         });
     }
 

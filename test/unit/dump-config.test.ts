@@ -79,6 +79,19 @@ describe("dump function configuration", () => {
         assert.deepEqual(c.overrides, {});
     });
 
+    it("reads the per-object lock, and refuses a mode without every tier's keep days", () => {
+        // given a mode and the three tiers' days / then the lock is set
+        const lock = { OBJECT_LOCK_MODE: "compliance", RETAIN_DAYS_DAILY: "7", RETAIN_DAYS_WEEKLY: "35", RETAIN_DAYS_MONTHLY: "400" };
+        assert.deepEqual(loadDumpConfig({ ...BASE, ...lock }).settings.objectLock, { mode: "COMPLIANCE", keepDays: { daily: 7, weekly: 35, monthly: 400 } });
+        // given no mode / then no lock
+        assert.equal(loadDumpConfig(BASE).settings.objectLock, undefined);
+        // given a missing or out-of-range tier, or an unknown mode / then the variable is named
+        const { RETAIN_DAYS_MONTHLY: _missing, ...withoutMonthly } = lock;
+        assert.throws(() => loadDumpConfig({ ...BASE, ...withoutMonthly }), (e: unknown) => e instanceof EnvError && /RETAIN_DAYS_MONTHLY is not set/.test(e.message));
+        assert.throws(() => loadDumpConfig({ ...BASE, ...lock, RETAIN_DAYS_DAILY: "0" }), (e: unknown) => e instanceof EnvError && /RETAIN_DAYS_DAILY/.test(e.message));
+        assert.throws(() => loadDumpConfig({ ...BASE, ...lock, OBJECT_LOCK_MODE: "LEGAL_HOLD" }), (e: unknown) => e instanceof EnvError && /OBJECT_LOCK_MODE: "LEGAL_HOLD" is not allowed/.test(e.message));
+    });
+
     it("fails naming the variable and the allowed values", () => {
         // given one bad variable at a time
         const cases: [Record<string, string>, RegExp][] = [

@@ -36,6 +36,44 @@ describe("function environments, read back by the handlers' own loaders", () => 
         assert.strictEqual(config.metricsNamespace, "Backups/Prod");
     });
 
+    it("dump: the handler reads the per-object lock: the mode and each tier's keep days", () => {
+        // given a stack with Object Lock and its tiers' keep days
+        const env = plain(dumpEnvironment({
+            bucketName: "pg-backups-prod", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY,
+            weeklyOn: "SUN", monthlyOnDay: 1, compression: { method: "gzip", level: 1 }, partSizeMiB: 16, metricsNamespace: "PgBackupStack",
+            objectLock: { mode: "GOVERNANCE", keepDays: { daily: 14, weekly: 60, monthly: 400 } },
+        }));
+        // when the dump handler loads them
+        const config = loadDumpConfig({ ...env, PG_DUMP_PATH: "/usr/bin/pg_dump" });
+        // then each dump will be locked in that mode for its tier's keep days, from variables the handler documents
+        assert.deepStrictEqual(Object.keys(env).filter((name) => !(name in DUMP_ENV)), []);
+        assert.deepStrictEqual(config.settings.objectLock, { mode: "GOVERNANCE", keepDays: { daily: 14, weekly: 60, monthly: 400 } });
+        // and without a lock the handler sets none
+        const unlocked = plain(dumpEnvironment({
+            bucketName: "pg-backups-prod", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY,
+            weeklyOn: "SUN", monthlyOnDay: 1, compression: { method: "gzip", level: 1 }, partSizeMiB: 16, metricsNamespace: "PgBackupStack",
+        }));
+        assert.strictEqual(loadDumpConfig({ ...unlocked, PG_DUMP_PATH: "/usr/bin/pg_dump" }).settings.objectLock, undefined);
+    });
+
+    it("no function environment turns the SDK's checksums off, and one that tries is refused", () => {
+        // given the environments the stack builds
+        const common = { bucketName: "b-prod", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY, metricsNamespace: "N" };
+        const envs = [
+            dumpEnvironment({ ...common, weeklyOn: "SUN", monthlyOnDay: 1, compression: { method: "gzip", level: 1 }, partSizeMiB: 16, objectLock: { mode: "COMPLIANCE", keepDays: { daily: 7, weekly: 35, monthly: 400 } } }),
+            exportEnvironment({ ...common, prefix: "exports", tables: [{ table: "public.orders" }], partSizeMiB: 16 }),
+            verifyEnvironment({ bucketName: "b-prod", prefix: "backups", databases: ["orders"], rpoMinutes: 60, rtoMinutes: 60, sizeBounds: { window: 7, minRatio: 0.5, maxRatio: 2 }, restoreJobs: 2, serverSecretArn: SECRET, metricsNamespace: "N" }),
+        ];
+        // then none names a checksum setting
+        for (const env of envs) assert.deepStrictEqual(Object.keys(env).filter((n) => /CHECKSUM/.test(n)), []);
+        // and the component refuses one given explicitly
+        for (const name of ["AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION"]) {
+            assert.deepStrictEqual(environmentProblems({ [name]: "WHEN_REQUIRED" }), [
+                `environment.${name}: not allowed; the functions keep the SDK's default checksums, which uploads to an Object Lock bucket need`,
+            ]);
+        }
+    });
+
     it("dump: gzip level 1 and no compression are spelled as the handler expects", () => {
         // given the two other compression settings; when built and loaded
         const base = { bucketName: "pg-backups", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY, weeklyOn: "SUN", monthlyOnDay: 1, partSizeMiB: 16, metricsNamespace: "PgBackupStack" };

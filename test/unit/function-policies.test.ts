@@ -87,7 +87,9 @@ describe("function role policies", () => {
             ["writes outside its prefix", { action: "s3:PutObject", resource: `${BUCKET}/exports/orders/x.csv.gz` }, false],
             ["deletes a dump", { action: "s3:DeleteObject", resource: `${BUCKET}/backups/orders/x.dump` }, false],
             ["deletes a version", { action: "s3:DeleteObjectVersion", resource: `${BUCKET}/backups/orders/x.dump` }, false],
-            ["shortens retention", { action: "s3:PutObjectRetention", resource: `${BUCKET}/backups/orders/x.dump` }, false],
+            ["sets a dump's retention at upload", { action: "s3:PutObjectRetention", resource: `${BUCKET}/backups/orders/x.dump` }, true],
+            ["sets retention outside its prefix", { action: "s3:PutObjectRetention", resource: `${BUCKET}/exports/orders/x.csv.gz` }, false],
+            ["bypasses a governance lock (shortens or lifts it)", { action: "s3:BypassGovernanceRetention", resource: `${BUCKET}/backups/orders/x.dump` }, false],
             ["reads a dump", { action: "s3:GetObject", resource: `${BUCKET}/backups/orders/x.dump` }, false],
             ["changes the lifecycle", { action: "s3:PutLifecycleConfiguration", resource: BUCKET }, false],
             ["encrypts through S3", { action: "kms:GenerateDataKey", resource: KEY, context: viaS3 }, true],
@@ -154,7 +156,7 @@ describe("function role policies", () => {
             fc.property(
                 fc.array(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,10}$/), { minLength: 1, maxLength: 3 }),
                 fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9]{1,8}$/), { minLength: 1, maxLength: 4 }),
-                fc.constantFrom("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging", "s3:BypassGovernanceRetention", "s3:PutObjectRetention"),
+                fc.constantFrom("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold"),
                 (segments, secretNames, action) => {
                     // given a role built for any prefix and any secrets
                     const prefix = segments.join("/");

@@ -166,6 +166,17 @@ describe("upload request parameters", () => {
         });
     });
 
+    it("carry the Object Lock mode and retain-until date when a lock is given, and none otherwise", () => {
+        // given a locked upload / when built / then CreateMultipartUpload or PutObject locks the object from its creation
+        const retainUntil = new Date("2027-04-05T02:00:00.000Z");
+        const params = uploadParams({ bucket: "b", key: "k", contentType: "application/json", kmsKeyId: undefined, tags: {}, objectLock: { mode: "GOVERNANCE", retainUntil } });
+        assert.equal(params.ObjectLockMode, "GOVERNANCE");
+        assert.equal(params.ObjectLockRetainUntilDate, retainUntil);
+        // given no lock / then no lock parameter at all
+        const plain = uploadParams({ bucket: "b", key: "k", contentType: "application/json", kmsKeyId: undefined, tags: {} });
+        assert.deepEqual(Object.keys(plain).filter((k) => k.startsWith("ObjectLock")), []);
+    });
+
     it("send no encryption headers when no key is configured, and encode tag values", () => {
         // given no KMS key and a tag that needs escaping
         // when built

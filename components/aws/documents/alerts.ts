@@ -6,15 +6,44 @@ import { createHash } from "crypto";
  */
 
 /**
- * AWS services that publish to the alert topic: CloudWatch alarms, AWS Backup vault
- * notifications, EventBridge rules. Because the topic is KMS-encrypted, the key policy must let
- * each of them use the key (kms:GenerateDataKey*, kms:Decrypt).
+ * Who publishes to which alert topic: CloudWatch alarms to the alarm topic, AWS Backup vault
+ * notifications to the job topic. Because the topics are KMS-encrypted, the key policy lets each
+ * of them use the key too (documents/keyPolicy ENCRYPTED_TOPIC_PUBLISHERS).
  */
-export const ALERT_PUBLISHER_SERVICES: readonly string[] = [
-    "backup.amazonaws.com",
-    "cloudwatch.amazonaws.com",
-    "events.amazonaws.com",
-];
+export const ALARM_TOPIC_PUBLISHERS: readonly string[] = ["cloudwatch.amazonaws.com"];
+export const JOB_TOPIC_PUBLISHERS: readonly string[] = ["backup.amazonaws.com"];
+
+/**
+ * The topic-policy condition each publishing service is documented with; a service missing here
+ * has no documented topic policy and is refused.
+ * - CloudWatch publishes an alarm action as the alarm (aws:SourceArn is the alarm's ARN), and the
+ *   documented policy narrows the topic to alarms with `ArnLike aws:SourceArn`; here to every
+ *   alarm of this account in the topic's region. AWS re:Post Knowledge Center, "Why didn't I
+ *   receive an SNS notification for my CloudWatch alarm trigger?":
+ *   https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger, and Amazon
+ *   CloudWatch User Guide, "Notifying users on alarm changes":
+ *   https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html
+ * - AWS Backup's documented topic policy has no condition, and nothing documents that Backup
+ *   sends aws:SourceAccount: requiring it could drop the notification of a failed backup.
+ *   AWS Backup Developer Guide, "Using Amazon SNS to track AWS Backup events":
+ *   https://docs.aws.amazon.com/aws-backup/latest/devguide/sns-notifications.html
+ */
+const PUBLISHER_CONDITIONS: Readonly<Record<string, (topic: TopicArn) => PolicyCondition | undefined>> = {
+    "cloudwatch.amazonaws.com": (t) => ({ ArnLike: { "aws:SourceArn": `arn:${t.partition}:cloudwatch:${t.region}:${t.accountId}:alarm:*` } }),
+    "backup.amazonaws.com": () => undefined,
+};
+
+type PolicyCondition = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/** The parts of a topic's ARN a publisher's condition is built from. */
+interface TopicArn {
+    readonly partition: string;
+    readonly region: string;
+    readonly accountId: string;
+}
+
+/** The publishing services `alertTopicPolicy` knows the documented policy of. */
+export const KNOWN_TOPIC_PUBLISHERS: readonly string[] = Object.keys(PUBLISHER_CONDITIONS).sort();
 
 /** What the owning account may do with the topic (the statement SNS would otherwise add itself). */
 const OWNER_ACTIONS = [
@@ -28,38 +57,53 @@ const OWNER_ACTIONS = [
     "SNS:Subscribe",
 ];
 
-/** `arn:aws-cn:sns:...` -> `aws-cn`. */
-function partitionOf(arn: string): string {
-    const partition = arn.split(":")[1];
-    if (!arn.startsWith("arn:") || partition === undefined || partition === "") {
+/** `arn:aws-cn:sns:cn-north-1:123456789012:alerts` -> its partition, region and account. */
+function parseTopicArn(arn: string, accountId: string): TopicArn {
+    const [prefix, partition, service, region] = arn.split(":");
+    if (prefix !== "arn" || partition === undefined || partition === "" || service !== "sns" || region === undefined || region === "") {
         throw new RangeError(`topicArn: "${arn}" is not an ARN`);
     }
-    return partition;
+    return { partition, region, accountId };
+}
+
+/** `backup.amazonaws.com` -> `Backup`, for statement ids. */
+function sidOf(service: string): string {
+    const name = service.split(".")[0] ?? service;
+    return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 /**
- * Topic policy: the account manages the topic; the publisher services may publish only on
- * behalf of this account (aws:SourceAccount); nothing is published over plain HTTP.
+ * Topic policy: the account manages the topic; each publisher service may publish with the
+ * documented policy of that service (PUBLISHER_CONDITIONS); nothing is published over plain HTTP.
  */
 export function alertTopicPolicy(topicArn: string, accountId: string, services: readonly string[]): string {
     if (!/^\d{12}$/.test(accountId)) throw new RangeError(`accountId: "${accountId}" is not a 12-digit AWS account id`);
     if (services.length === 0) throw new RangeError("services: at least one publishing service is needed");
+    const topic = parseTopicArn(topicArn, accountId);
+    const unknown = services.filter((s) => PUBLISHER_CONDITIONS[s] === undefined);
+    if (unknown.length > 0) {
+        throw new RangeError(`services: ${unknown.join(", ")} has no documented topic policy here; supported are ${KNOWN_TOPIC_PUBLISHERS.join(", ")}`);
+    }
+    const publishers = [...new Set(services)].sort().map((service) => {
+        const condition = PUBLISHER_CONDITIONS[service]?.(topic);
+        return {
+            Sid: `${sidOf(service)}Publishes`,
+            Effect: "Allow",
+            Principal: { Service: service },
+            Action: "SNS:Publish",
+            Resource: topicArn,
+            ...(condition === undefined ? {} : { Condition: condition }),
+        };
+    });
     const statements: unknown[] = [
         {
             Sid: "AccountManagesTopic",
             Effect: "Allow",
-            Principal: { AWS: `arn:${partitionOf(topicArn)}:iam::${accountId}:root` },
+            Principal: { AWS: `arn:${topic.partition}:iam::${accountId}:root` },
             Action: OWNER_ACTIONS,
             Resource: topicArn,
         },
-        {
-            Sid: "ServicesPublishForThisAccount",
-            Effect: "Allow",
-            Principal: { Service: [...new Set(services)].sort() },
-            Action: "SNS:Publish",
-            Resource: topicArn,
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-        },
+        ...publishers,
         {
             Sid: "DenyPublishWithoutTls",
             Effect: "Deny",

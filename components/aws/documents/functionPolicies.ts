@@ -44,6 +44,16 @@ export const WRITE_OBJECT_ACTIONS: readonly string[] = [
     "s3:PutObjectTagging",
 ];
 
+/**
+ * The dump function sets each dump's and manifest's Object Lock retention at upload (mode and
+ * retain-until date of its tier), which S3 authorizes as s3:PutObjectRetention. That permission
+ * only sets or extends a retention: shortening or removing a GOVERNANCE one also needs
+ * s3:BypassGovernanceRetention (always denied below), and a COMPLIANCE one cannot be shortened
+ * at all. Amazon S3 User Guide, "Object Lock considerations" (permissions, bypassing governance
+ * mode): https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+ */
+export const LOCK_OBJECT_ACTIONS: readonly string[] = ["s3:PutObjectRetention"];
+
 /** Read-only object access of the verify function (GetObject also covers HeadObject). */
 export const READ_OBJECT_ACTIONS: readonly string[] = ["s3:GetObject"];
 
@@ -61,6 +71,9 @@ export const WRITER_DENIED_ACTIONS: readonly string[] = [
     "s3:PutObjectRetention",
     "s3:PutReplicationConfiguration",
 ];
+
+/** Denied to the dump role on the whole bucket: the writers' list, less the retention it sets on its own prefix. */
+export const DUMP_DENIED_ACTIONS: readonly string[] = WRITER_DENIED_ACTIONS.filter((a) => !LOCK_OBJECT_ACTIONS.includes(a));
 
 /** Denied to the verify role on the whole bucket: it reads, and never writes, tags or deletes. */
 export const READER_DENIED_ACTIONS: readonly string[] = [
@@ -182,19 +195,20 @@ function deny(sid: string, actions: readonly string[], bucketArn: string): Polic
 }
 
 /**
- * The dump role: writes new objects under `<prefix>/` (dumps, manifests, their tags), lists that
- * prefix (which day already has a weekly or monthly backup), reads the database secrets. It can
- * neither read nor delete an object, nor change retention.
+ * The dump role: writes new objects under `<prefix>/` (dumps, manifests, their tags) with their
+ * Object Lock retention, lists that prefix (which day already has a weekly or monthly backup),
+ * reads the database secrets. It can neither read nor delete an object, nor shorten or lift a lock.
  */
 export function dumpRolePolicy(input: FunctionPolicyInput): PolicyDocument {
     checkInput("dump", input);
     const prefix = normalizePrefix(input.prefix);
     return policyDocument([
         { Sid: "WriteDumps", Effect: "Allow", Action: WRITE_OBJECT_ACTIONS, Resource: [`${input.bucketArn}/${prefix}/*`] },
+        { Sid: "LockDumps", Effect: "Allow", Action: LOCK_OBJECT_ACTIONS, Resource: [`${input.bucketArn}/${prefix}/*`] },
         listUnderPrefix("ListDumps", input.bucketArn, prefix),
         s3Kms("EncryptDumps", S3_WRITE_KMS_ACTIONS, input),
         ...commonStatements(input),
-        deny("NeverDeleteOrUnprotect", WRITER_DENIED_ACTIONS, input.bucketArn),
+        deny("NeverDeleteOrUnprotect", DUMP_DENIED_ACTIONS, input.bucketArn),
     ]);
 }
 

@@ -16,7 +16,11 @@ export interface BackupKeyPolicyInput {
     readonly userRoleArns: readonly string[];
     /** Services the roles use the key through, e.g. `s3`, `backup`, `sns`, `logs`. */
     readonly viaServices: readonly string[];
-    /** Service principals that use the key themselves, e.g. `cloudwatch.amazonaws.com`. */
+    /**
+     * Service principals that use the key themselves: the publishers to encrypted topics
+     * (ENCRYPTED_TOPIC_PUBLISHERS) and `logs.<region>.amazonaws.com`. Any other is refused, as
+     * it would use the key unscoped.
+     */
     readonly servicePrincipals: readonly string[];
 }
 
@@ -64,6 +68,20 @@ export const LOGS_KEY_ACTIONS: readonly string[] = [
     "kms:ReEncrypt*",
 ];
 
+/**
+ * Services that publish to the stack's KMS-encrypted SNS topics: CloudWatch (alarm actions) and
+ * AWS Backup (vault notifications). SNS encrypts with the publisher's use of the key, so each
+ * needs kms:GenerateDataKey* and kms:Decrypt; SNS names the topic in the encryption context
+ * (`aws:sns:topicArn`), which scopes that use to this account's topics without relying on a
+ * source key the service may not send. Amazon SNS Developer Guide, "Enable compatibility between
+ * event sources from AWS services and encrypted topics":
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+ */
+export const ENCRYPTED_TOPIC_PUBLISHERS: readonly string[] = ["backup.amazonaws.com", "cloudwatch.amazonaws.com"];
+
+/** What a publisher needs of the key of an encrypted topic (same document). */
+export const TOPIC_PUBLISHER_KEY_ACTIONS: readonly string[] = ["kms:Decrypt", "kms:GenerateDataKey*"];
+
 /** `logs.<region>.amazonaws.com` (regional, unlike other service principals): its region, or undefined for another principal. */
 function logsPrincipalRegion(principal: string): string | undefined {
     return /^logs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(principal)?.[1];
@@ -74,19 +92,29 @@ export function viaServiceHost(service: string, region: string, dnsSuffix: strin
     return `${service}.${region}.${dnsSuffix}`;
 }
 
+/** The service principals a key policy cannot scope to this account (none of the supported ones). */
+export function unsupportedServicePrincipals(principals: readonly string[]): string[] {
+    return principals.filter((p) => !ENCRYPTED_TOPIC_PUBLISHERS.includes(p) && logsPrincipalRegion(p) === undefined);
+}
+
 /**
  * Key policy of the backup key: the account root (so IAM policies can grant, as for the
  * replication role), optional administrators, the backup roles through the listed services only,
- * and optional service principals (CloudWatch Logs with what it needs for this account's log
- * groups). Principal lists are sorted, so the JSON does not depend on the order the roles were
- * given in.
+ * and the service principals, each scoped to this account by the encryption context its use of
+ * the key carries: publishers to this account's topics in the key's region, CloudWatch Logs for
+ * this account's log groups (the functions' and RDS's `/aws/rds/instance/...`). Principal lists
+ * are sorted, so the JSON does not depend on the order the roles were given in.
  */
 export function backupKeyPolicy(input: BackupKeyPolicyInput): PolicyDocument {
+    const unsupported = unsupportedServicePrincipals(input.servicePrincipals);
+    if (unsupported.length > 0) {
+        throw new RangeError(`servicePrincipals: ${unsupported.join(", ")} cannot be scoped to this account; supported are ${ENCRYPTED_TOPIC_PUBLISHERS.join(", ")} and logs.<region>.amazonaws.com`);
+    }
     const root = `arn:${input.partition}:iam::${input.accountId}:root`;
     const admins = sortedUnique(input.administratorArns);
     const users = sortedUnique(input.userRoleArns);
     const logs = sortedUnique(input.servicePrincipals.filter((p) => logsPrincipalRegion(p) !== undefined));
-    const services = sortedUnique(input.servicePrincipals.filter((p) => logsPrincipalRegion(p) === undefined));
+    const publishers = sortedUnique(input.servicePrincipals.filter((p) => ENCRYPTED_TOPIC_PUBLISHERS.includes(p)));
     const logGroups = logs.map((p) => `arn:${input.partition}:logs:${logsPrincipalRegion(p) ?? ""}:${input.accountId}:log-group:*`);
     const via = sortedUnique(input.viaServices).map((s) => viaServiceHost(s, input.region, input.dnsSuffix));
     const viaCondition = { StringEquals: { "kms:ViaService": via } };
@@ -121,13 +149,17 @@ export function backupKeyPolicy(input: BackupKeyPolicyInput): PolicyDocument {
             Resource: ["*"],
             Condition: { Bool: { "kms:GrantIsForAWSResource": "true" }, ...viaCondition },
         },
-        services.length === 0 ? undefined : {
-            Sid: "ServicePrincipalsUse",
+        publishers.length === 0 ? undefined : {
+            Sid: "PublishToThisAccountsEncryptedTopics",
             Effect: "Allow",
-            Principal: { Service: services },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+            Principal: { Service: publishers },
+            Action: TOPIC_PUBLISHER_KEY_ACTIONS,
             Resource: ["*"],
+            Condition: { StringLike: { "kms:EncryptionContext:aws:sns:topicArn": [`arn:${input.partition}:sns:${input.region}:${input.accountId}:*`] } },
         },
+        // CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the key
+        // policy names the regional principal and scopes it with kms:EncryptionContext:aws:logs:arn.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         logs.length === 0 ? undefined : {
             Sid: "CloudWatchLogsUse",
             Effect: "Allow",

@@ -177,12 +177,20 @@ export function lifecycleRules(input: LifecycleInput): LifecycleRule[] {
     return rules;
 }
 
+/**
+ * Filter of a rule that applies to every object: an explicit empty prefix rather than an empty
+ * filter, which the provider may send as no filter at all. Amazon S3 API Reference,
+ * LifecycleRuleFilter ("Prefix identifying one or more objects to which the rule applies"; the
+ * empty prefix matches every key): https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html
+ */
+export const EVERY_OBJECT = { prefix: "" } as const;
+
 /** Bucket-wide clean-up: old versions, orphaned delete markers, unfinished uploads. */
 export function housekeepingRule(noncurrentVersionExpireDays: number, abortIncompleteUploadDays: number): LifecycleRule {
     return {
         id: "housekeeping",
         status: "Enabled",
-        filter: {},
+        filter: EVERY_OBJECT,
         expiration: { expiredObjectDeleteMarker: true },
         noncurrentVersionExpiration: { noncurrentDays: noncurrentVersionExpireDays },
         abortIncompleteMultipartUpload: { daysAfterInitiation: abortIncompleteUploadDays },
@@ -192,7 +200,7 @@ export function housekeepingRule(noncurrentVersionExpireDays: number, abortIncom
 /** Rules of the access-log bucket: logs expire after `expireDays`, plus the bucket-wide clean-up. */
 export function logBucketLifecycleRules(expireDays: number, noncurrentVersionExpireDays: number, abortIncompleteUploadDays: number): LifecycleRule[] {
     return [
-        { id: "access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: expireDays } },
+        { id: "access-logs", status: "Enabled", filter: EVERY_OBJECT, expiration: { days: expireDays } },
         housekeepingRule(noncurrentVersionExpireDays, abortIncompleteUploadDays),
     ];
 }

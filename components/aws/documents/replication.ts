@@ -1,5 +1,6 @@
 import { PolicyDocument, policyDocument } from "./policyDocument";
 import { viaServiceHost } from "./keyPolicy";
+import { EVERY_OBJECT } from "./lifecycle";
 
 /** Storage classes a replica may be written in (one-zone classes would defeat a DR copy). */
 export const REPLICA_STORAGE_CLASSES = ["STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"] as const;
@@ -90,7 +91,7 @@ export interface ReplicationRule {
     readonly id: string;
     readonly priority: number;
     readonly status: "Enabled";
-    readonly filter: Record<string, never>;
+    readonly filter: { readonly prefix: string };
     readonly deleteMarkerReplication: { readonly status: "Enabled" | "Disabled" };
     readonly sourceSelectionCriteria: { readonly sseKmsEncryptedObjects: { readonly status: "Enabled" } };
     readonly destination: {
@@ -106,15 +107,24 @@ export interface ReplicationRule {
 export const RTC_MINUTES = 15;
 
 /**
- * The replication rule: every object of the bucket (empty filter, which delete-marker
- * replication requires), SSE-KMS objects included and re-encrypted with the replica key.
+ * The replication rule: every object of the bucket, selected by an explicit empty prefix (a rule
+ * with delete-marker replication needs a Filter, and an empty filter object may reach S3 as
+ * none), SSE-KMS objects included and re-encrypted with the replica key. Amazon S3 User Guide,
+ * "Replication configuration file elements" (Filter, Prefix):
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html
+ *
+ * Object Lock: replication copies each version's retention mode and retain-until date with it,
+ * provided the destination bucket has Object Lock enabled (ReplicaBucket enables it whenever the
+ * source has it) and the role may read them (REPLICATION_OBJECT_LOCK_ACTIONS). Amazon S3 User
+ * Guide, "Object Lock considerations" (Using Object Lock with S3 Replication):
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-replication
  */
 export function replicationRules(input: ReplicationRuleInput): ReplicationRule[] {
     return [{
         id: "replicate-all",
         priority: 1,
         status: "Enabled",
-        filter: {},
+        filter: EVERY_OBJECT,
         deleteMarkerReplication: { status: input.replicateDeleteMarkers ? "Enabled" : "Disabled" },
         sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
         destination: {

@@ -14,7 +14,9 @@ import {
     defaultGeoRedundantBackup,
     serverAuthBlock,
     serverBackupBlock,
+    storageSizeProblem,
 } from "./documents/flexibleServer";
+import { serverRegionCapabilities } from "./documents/serverRegions";
 
 export type { EntraAdministrator } from "./documents/flexibleServer";
 
@@ -31,9 +33,9 @@ export interface FlexibleServerBackupArgs {
     readonly skuName?: string;
     /** Compute tier; Burstable has no high availability. @default "GeneralPurpose" */
     readonly skuTier?: SkuTier;
-    /** Provisioned storage, GiB (32..32767). @default 128 */
+    /** Provisioned storage, GiB: a Premium SSD size (32, 64, 128, ... 32767). @default 128 */
     readonly storageSizeGb?: number;
-    /** Grow storage automatically before it fills up. @default true */
+    /** Grow storage automatically before it fills up; the configured size is then only the initial size (later size changes are ignored). @default true */
     readonly storageAutoGrow?: boolean;
     /** Days of automated backups and point-in-time restore (7..35). @default 7 */
     readonly backupRetentionDays?: number;
@@ -140,6 +142,10 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             parent: this,
             protect: a.protect,
             replaceOnChanges: ["backup.geoRedundantBackup"],
+            // Autogrow enlarges the disk outside Pulumi, and a disk cannot shrink: sending the
+            // configured (smaller) size back would make the next update fail. "Storage autogrow"
+            // in "Storage options", https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-storage
+            ignoreChanges: a.storageAutoGrow ? ["storage.storageSizeGB"] : [],
         });
 
         if (a.entraAdmin !== undefined) {
@@ -188,8 +194,16 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             a.backupRetentionDays > BACKUP_RETENTION_RANGE.max) {
             fail(`backupRetentionDays: ${a.backupRetentionDays} is out of range ${BACKUP_RETENTION_RANGE.min}..${BACKUP_RETENTION_RANGE.max}`);
         }
-        if (!Number.isInteger(a.storageSizeGb) || a.storageSizeGb < 32 || a.storageSizeGb > 32767) {
-            fail(`storageSizeGb: ${a.storageSizeGb} is out of range 32..32767`);
+        const sizeProblem = storageSizeProblem(a.storageSizeGb);
+        if (sizeProblem !== undefined) fail(`storageSizeGb: ${a.storageSizeGb} ${sizeProblem}`);
+        if (typeof a.location === "string") {
+            const offered = serverRegionCapabilities(a.location);
+            if (a.geoRedundantBackup && !offered.geoRedundantBackup) {
+                fail(`geoRedundantBackup: true is not offered in ${a.location} (Flexible Server region table); allowed there: false`);
+            }
+            if (a.highAvailability === "ZoneRedundant" && !offered.zoneRedundantHa) {
+                fail(`highAvailability: "ZoneRedundant" is not offered in ${a.location} (Flexible Server region table); allowed there: "Disabled", "SameZone"`);
+            }
         }
         if (a.skuTier === "Burstable" && a.highAvailability !== "Disabled") {
             fail(`highAvailability: "${a.highAvailability}" is not available on the Burstable tier; use GeneralPurpose or MemoryOptimized, or "Disabled"`);

@@ -2,7 +2,8 @@ import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
 import { AZURE_LOCATIONS } from "../regions";
 import { GEO_REDUNDANCIES, lifecycleProblems, redundancyProblems } from "../../components/azure/documents/lifecycle";
-import { defaultGeoRedundantBackup, geoRedundancyChange } from "../../components/azure/documents/flexibleServer";
+import { defaultGeoRedundantBackup, geoRedundancyChange, storageSizeProblem } from "../../components/azure/documents/flexibleServer";
+import { regionsOffering, serverRegionCapabilities } from "../../components/azure/documents/serverRegions";
 import type { ParsedConfig } from "../schema";
 
 type AzureConfig = NonNullable<ParsedConfig["azure"]>;
@@ -120,6 +121,36 @@ export const burstableWithoutHighAvailability: Rule = (config) =>
                 'is not available on the Burstable tier; use skuTier GeneralPurpose or MemoryOptimized, or "Disabled"'),
         ]);
 
+/** Premium SSD disks come in a fixed set of sizes. */
+export const storageSizeOffered: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) => {
+        const problem = storageSizeProblem(server.storageSizeGb);
+        return problem === undefined ? [] : [error(`azure.servers[${i}].storageSizeGb`, server.storageSizeGb, problem)];
+    });
+
+/** Geo-redundant backup only where the region offers it (components/azure/documents/serverRegions.ts cites the table). */
+export const regionOffersGeoRedundantBackup: Rule = (config) => {
+    const location = config.azure?.location;
+    if (location === undefined || serverRegionCapabilities(location).geoRedundantBackup) return [];
+    return (config.azure?.servers ?? []).flatMap((server, i) => !effectiveGeoRedundantBackup(config, server) ? [] : [
+        error(`azure.servers[${i}].geoRedundantBackup`, server.geoRedundantBackup ?? true,
+            `is not offered in ${location} (Flexible Server region table); allowed here: false. ` +
+            `Regions that offer geo-redundant backup: ${regionsOffering("geoRedundantBackup").join(", ")}` +
+            `${server.geoRedundantBackup === undefined ? " (true is the environment's default)" : ""}`),
+    ]);
+};
+
+/** Zone-redundant high availability only where the region offers it. */
+export const regionOffersZoneRedundantHa: Rule = (config) => {
+    const location = config.azure?.location;
+    if (location === undefined || serverRegionCapabilities(location).zoneRedundantHa) return [];
+    return (config.azure?.servers ?? []).flatMap((server, i) => server.highAvailability !== "ZoneRedundant" ? [] : [
+        error(`azure.servers[${i}].highAvailability`, server.highAvailability,
+            `is not offered in ${location} (Flexible Server region table); allowed here: "Disabled", "SameZone". ` +
+            `Regions that offer zone-redundant HA: ${regionsOffering("zoneRedundantHa").join(", ")}`),
+    ]);
+};
+
 /** Azure alerts need somebody to notify: an error in prod, a warning elsewhere. */
 export const azureAlertsHaveReceivers: Rule = (config) => {
     const azure = config.azure;
@@ -142,4 +173,7 @@ export const rules: readonly Rule[] = [
     entraOnlyNeedsAdmin,
     burstableWithoutHighAvailability,
     azureAlertsHaveReceivers,
+    storageSizeOffered,
+    regionOffersGeoRedundantBackup,
+    regionOffersZoneRedundantHa,
 ];

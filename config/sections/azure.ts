@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { logicalName, positiveInt } from "./common";
+import { POSTGRES_VERSIONS } from "../../components/azure/documents/flexibleServer";
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
@@ -22,7 +23,7 @@ export const flexibleServerSchema = z.strictObject({
     serverName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
         message: "must be 3-63 characters: lower-case letters, digits and '-', not starting or ending with '-'",
     }).optional(),
-    version: z.enum(["13", "14", "15", "16", "17"]).prefault("15"),
+    version: z.enum(POSTGRES_VERSIONS).prefault("15"),
     skuName: z.string().min(1).prefault("Standard_D2ds_v5"),
     skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]).prefault("GeneralPurpose"),
     storageSizeGb: z.int().min(32).max(32767).prefault(128),

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { formatFinding } from "../../config/findings";
 import { stackConfigSchema } from "../../config/schema";
 import { effectiveGeoRedundantBackup, rules } from "../../config/rules/azure";
+import { AZURE_LOCATIONS } from "../../config/regions";
 import { assertOneFinding, RuleCase, validConfig, validate } from "../helpers/config";
 
 /** An Azure section that passes every rule: one server, a storage account with immutability. */
@@ -126,6 +127,31 @@ const CASES: readonly Case[] = [
         bad: staging({ "alerts.emails": [] }), good: staging({}),
         path: "alerts.emails", severity: "warning", message: /would notify nobody/,
     },
+    {
+        rule: "storageSizeOffered",
+        bad: staging({ "azure.servers[0].storageSizeGb": 100 }), good: staging({ "azure.servers[0].storageSizeGb": 4095 }),
+        path: "azure.servers[0].storageSizeGb", severity: "error",
+        message: /is not a Premium SSD size; allowed: 32, 64, 128, 256, 512, 1024, 2048, 4095, 4096, 8192, 16384, 32767 \(GiB\)/,
+    },
+    {
+        rule: "regionOffersGeoRedundantBackup (explicit)",
+        bad: staging({ "azure.location": "westus3", "azure.servers[0].geoRedundantBackup": true }),
+        good: staging({ "azure.location": "westus2", "azure.servers[0].geoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error",
+        message: /is not offered in westus3 \(Flexible Server region table\); allowed here: false\. Regions that offer geo-redundant backup: eastus, /,
+    },
+    {
+        rule: "regionOffersGeoRedundantBackup (prod default)",
+        bad: prod({ "azure.location": "polandcentral" }), good: prod({ "azure.location": "germanywestcentral" }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /not offered in polandcentral.*true is the environment's default/,
+    },
+    {
+        rule: "regionOffersZoneRedundantHa",
+        bad: staging({ "azure.location": "westus", "azure.servers[0].highAvailability": "ZoneRedundant" }),
+        good: staging({ "azure.location": "westus", "azure.servers[0].highAvailability": "SameZone" }),
+        path: "azure.servers[0].highAvailability", severity: "error",
+        message: /is not offered in westus \(Flexible Server region table\); allowed here: "Disabled", "SameZone"/,
+    },
 ];
 
 describe("configuration validation: Azure rules", () => {
@@ -133,6 +159,24 @@ describe("configuration validation: Azure rules", () => {
         // given the baseline Azure section; when validated in both environments; then nothing is found
         assert.deepEqual(validate(staging({})).map(formatFinding), []);
         assert.deepEqual(validate(prod({})).map(formatFinding), []);
+    });
+
+    it("accepts PostgreSQL 18 and refuses a version Azure does not offer, naming the allowed ones", () => {
+        // given servers on version 18 and on version 12; when validated
+        const v18 = validate(staging({ "azure.servers[0].version": "18" }));
+        const v12 = validate(staging({ "azure.servers[0].version": "12" }));
+        // then 18 passes and 12 is refused at its key with the list of versions
+        assert.deepEqual(v18.map(formatFinding), []);
+        assert.match(v12.map(formatFinding).join("\n"), /azure\.servers\[0\]\.version: "12" .*"18"/);
+    });
+
+    it("refuses geo-redundant backup in exactly the regions the Flexible Server table marks without it", () => {
+        // given a staging server with geo-redundant backup in each known region; when validated
+        const refused = AZURE_LOCATIONS.filter((location) =>
+            validate(staging({ "azure.location": location, "azure.servers[0].geoRedundantBackup": true }))
+                .some((f) => f.path === "azure.servers[0].geoRedundantBackup"));
+        // then the refused regions are those of the table (westindia is not in it at all)
+        assert.deepEqual(refused.sort(), ["brazilsouth", "israelcentral", "italynorth", "polandcentral", "qatarcentral", "spaincentral", "westindia", "westus3"]);
     });
 
     it("every rule is registered", () => {

@@ -3,7 +3,11 @@
  * shared by the component and the configuration rules.
  */
 
-export const POSTGRES_VERSIONS = ["13", "14", "15", "16", "17"] as const;
+/**
+ * Major versions a new server may run: the azure-native `PostgresMajorVersion` enum (API
+ * 2025-08-01) from 13 on, 18 included.
+ */
+export const POSTGRES_VERSIONS = ["13", "14", "15", "16", "17", "18"] as const;
 export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
 
 export const SKU_TIERS = ["Burstable", "GeneralPurpose", "MemoryOptimized"] as const;
@@ -14,6 +18,21 @@ export type HighAvailabilityMode = (typeof HIGH_AVAILABILITY_MODES)[number];
 
 /** Backup retention Azure accepts for Flexible Server, days. */
 export const BACKUP_RETENTION_RANGE = { min: 7, max: 35 } as const;
+
+/**
+ * Disk sizes a Premium SSD server can have, GiB; Azure refuses any other size.
+ * Source: "Compute and storage options in Azure Database for PostgreSQL - Flexible Server",
+ * storage table, https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-compute-storage
+ * (consulted 2026-11-30).
+ */
+export const PREMIUM_SSD_SIZES_GB: readonly number[] = [32, 64, 128, 256, 512, 1024, 2048, 4095, 4096, 8192, 16384, 32767];
+
+/** Why a storage size is refused, or undefined when Premium SSD offers it. */
+export function storageSizeProblem(sizeGb: number): string | undefined {
+    return PREMIUM_SSD_SIZES_GB.includes(sizeGb)
+        ? undefined
+        : `is not a Premium SSD size; allowed: ${PREMIUM_SSD_SIZES_GB.join(", ")} (GiB)`;
+}
 
 /** Login names Azure reserves; the server refuses them as administrator login. */
 export const RESERVED_ADMIN_LOGINS: readonly string[] = [

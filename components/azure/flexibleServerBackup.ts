@@ -13,12 +13,16 @@ import {
     SkuTier,
     defaultGeoRedundantBackup,
     serverAuthBlock,
+    SERVER_NAME,
+    ServerNetwork,
+    networkProblems,
     serverBackupBlock,
+    serverNetworkBlock,
     storageSizeProblem,
 } from "./documents/flexibleServer";
 import { serverRegionCapabilities } from "./documents/serverRegions";
 
-export type { EntraAdministrator } from "./documents/flexibleServer";
+export type { EntraAdministrator, FirewallRange, ServerNetwork } from "./documents/flexibleServer";
 
 export interface FlexibleServerBackupArgs {
     /** Resource group of the server. @default none - required */
@@ -53,6 +57,8 @@ export interface FlexibleServerBackupArgs {
     readonly entraAdmin?: EntraAdministrator;
     /** Pulumi `protect` on the server: `pulumi destroy` and replacements fail until it is lifted. @default same as `production` */
     readonly protect?: boolean;
+    /** Network path: firewall rules for the clients' egress addresses, or VNet integration. @default none - no client can connect */
+    readonly network?: ServerNetwork;
     /** Tags on the server. @default none */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -77,6 +83,7 @@ function withDefaults(args: FlexibleServerBackupArgs): ResolvedArgs {
         administratorLogin: args.administratorLogin ?? "pgadmin",
         passwordAuth: args.passwordAuth ?? true,
         protect: args.protect ?? production,
+        network: args.network ?? {},
     };
 }
 
@@ -111,6 +118,7 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
 
         const backup = serverBackupBlock(a.backupRetentionDays, a.geoRedundantBackup);
         const authConfig = serverAuthBlock(a.passwordAuth, a.entraAdmin);
+        const network = serverNetworkBlock(a.network);
 
         const password = a.passwordAuth
             ? new random.RandomPassword(`${name}-admin-password`, {
@@ -134,6 +142,7 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             backup,
             highAvailability: { mode: a.highAvailability },
             authConfig,
+            ...(network !== undefined ? { network } : {}),
             ...(password !== undefined
                 ? { administratorLogin: a.administratorLogin, administratorLoginPassword: password.result }
                 : {}),
@@ -156,6 +165,16 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
                 principalName: a.entraAdmin.principalName,
                 principalType: a.entraAdmin.principalType,
                 tenantId: a.entraAdmin.tenantId,
+            }, { parent: this });
+        }
+
+        for (const rule of a.network.firewallRules ?? []) {
+            new dbforpostgresql.FirewallRule(`${name}-firewall-${rule.name}`, {
+                resourceGroupName: a.resourceGroupName,
+                serverName: server.name,
+                firewallRuleName: rule.name,
+                startIpAddress: rule.startIpAddress,
+                endIpAddress: rule.endIpAddress ?? rule.startIpAddress,
             }, { parent: this });
         }
 
@@ -218,7 +237,8 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
         } else if (a.entraAdmin === undefined) {
             fail("passwordAuth: false needs entraAdmin (a Microsoft Entra administrator), or nobody could log in to the server");
         }
-        if (typeof a.serverName === "string" && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(a.serverName)) {
+        for (const p of networkProblems(a.network)) fail(`network.${p.key}: ${JSON.stringify(p.value)} ${p.message}`);
+        if (typeof a.serverName === "string" && !SERVER_NAME.test(a.serverName)) {
             fail(`serverName: "${a.serverName}" must be 3-63 characters: lower-case letters, digits and '-', not starting or ending with '-'`);
         }
     }

@@ -128,6 +128,29 @@ describe("FlexibleServerBackup (under mocks)", () => {
         assert.deepEqual(mocks.one(SERVER, "fixed-server").inputs["storage"], { storageSizeGB: 128, autoGrow: "Disabled" });
     });
 
+    it("opens the server to the stated egress addresses only, with one firewall rule each", async () => {
+        // given a server reachable from one NAT address
+        new mod.FlexibleServerBackup("blog", { ...base, serverName: "blog-prod", network: { firewallRules: [{ name: "functions-nat", startIpAddress: "203.0.113.10" }] } });
+        await settle(mocks);
+        // then the server has public access and exactly that rule, a single address
+        assert.deepEqual(mocks.one(SERVER, "blog-server").inputs["network"], { publicNetworkAccess: "Enabled" });
+        assert.equal(mocks.one(SERVER, "blog-server").inputs["serverName"], "blog-prod");
+        const rule = mocks.one("azure-native:dbforpostgresql:FirewallRule", "blog-firewall-functions-nat");
+        assert.deepEqual([rule.inputs["firewallRuleName"], rule.inputs["startIpAddress"], rule.inputs["endIpAddress"]], ["functions-nat", "203.0.113.10", "203.0.113.10"]);
+    });
+
+    it("integrates the server into a VNet without public access", async () => {
+        // given a delegated subnet and a private DNS zone
+        const network = { delegatedSubnetId: "/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/virtualNetworks/v/subnets/pg", privateDnsZoneId: "/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/privateDnsZones/z" };
+        new mod.FlexibleServerBackup("blog", { ...base, network });
+        await settle(mocks);
+        // then the server's network block is private, and no firewall rule exists
+        assert.deepEqual(mocks.one(SERVER, "blog-server").inputs["network"], {
+            publicNetworkAccess: "Disabled", delegatedSubnetResourceId: network.delegatedSubnetId, privateDnsZoneArmResourceId: network.privateDnsZoneId,
+        });
+        assert.deepEqual(mocks.ofType("azure-native:dbforpostgresql:FirewallRule"), []);
+    });
+
     const refusals: { args: Record<string, unknown>; message: RegExp }[] = [
         { args: { backupRetentionDays: 6 }, message: /backupRetentionDays: 6 is out of range 7..35/ },
         { args: { backupRetentionDays: 36 }, message: /backupRetentionDays: 36 is out of range 7..35/ },
@@ -141,6 +164,7 @@ describe("FlexibleServerBackup (under mocks)", () => {
         { args: { administratorLogin: "Admin-1" }, message: /administratorLogin: "Admin-1" must be/ },
         { args: { passwordAuth: false }, message: /passwordAuth: false needs entraAdmin/ },
         { args: { serverName: "-bad-" }, message: /serverName: "-bad-" must be 3-63 characters/ },
+        { args: { network: { firewallRules: [{ name: "all", startIpAddress: "0.0.0.0", endIpAddress: "255.255.255.255" }] } }, message: /network.firewallRules\[0\]: "0.0.0.0-255.255.255.255" opens 4294967296 addresses \(the whole internet\)/ },
         { args: { version: "12" }, message: /version: "12" is not supported; allowed: 13, 14, 15, 16, 17, 18/ },
     ];
     for (const { args, message } of refusals) {

@@ -10,7 +10,7 @@ const AZURE = {
     location: "eastus",
     resourceGroupName: "rg-db",
     servers: [{ name: "blog" }],
-    storage: { immutabilityDays: 30 },
+    storage: { immutabilityDays: 30, immutabilityLocked: true },
 };
 /** What the foundation rules need of a prod stack, so that only the Azure rules speak. */
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
@@ -18,6 +18,13 @@ const EMAILS = { "alerts.emails": ["dba@example.com"] };
 
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 const prod = (overrides: Record<string, unknown>) => staging({ ...PROD, ...overrides });
+
+const SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pg";
+const DNS_ZONE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/privateDnsZones/blog.postgres.database.azure.com";
+/** A database the functions dump, on a server the stack does not manage as RDS. */
+const dumpOf = (host: string) => ({
+    name: "blog", databaseName: "blog", host, credentialsSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:blog-AbCdEf",
+});
 
 interface Case extends RuleCase {
     readonly rule: string;
@@ -41,7 +48,7 @@ const CASES: readonly Case[] = [
     },
     {
         rule: "prodStorageImmutable",
-        bad: prod({ "azure.storage.immutabilityDays": undefined }), good: prod({ "azure.storage.immutabilityDays": 1 }),
+        bad: prod({ "azure.storage.immutabilityDays": undefined, "azure.storage.immutabilityLocked": false }), good: prod({ "azure.storage.immutabilityDays": 1 }),
         path: "azure.storage.immutabilityDays", severity: "error", message: /required in prod.*allowed: 1..30/,
     },
     {
@@ -128,6 +135,28 @@ const CASES: readonly Case[] = [
         path: "alerts.emails", severity: "warning", message: /would notify nobody/,
     },
     {
+        rule: "prodImmutabilityLocked (unlocked in prod)",
+        bad: prod({ "azure.storage.immutabilityLocked": false }), good: prod({ "azure.storage.immutabilityLocked": true }),
+        path: "azure.storage.immutabilityLocked", severity: "warning",
+        message: /immutability policy is unlocked: anyone with Contributor on the storage account can shorten or delete it.*set azure.storage.immutabilityLocked: true/,
+    },
+    {
+        rule: "prodImmutabilityLocked (nothing to lock)",
+        bad: staging({ "azure.storage.immutabilityDays": undefined }), good: staging({ "azure.storage.immutabilityDays": undefined, "azure.storage.immutabilityLocked": false }),
+        path: "azure.storage.immutabilityLocked", severity: "error", message: /needs azure.storage.immutabilityDays/,
+    },
+    {
+        rule: "pointInTimeRestoreWithinSoftDelete",
+        bad: staging({ "azure.storage.pointInTimeRestoreDays": 14 }), good: staging({ "azure.storage.pointInTimeRestoreDays": 13 }),
+        path: "azure.storage.pointInTimeRestoreDays", severity: "error",
+        message: /must be shorter than the blob soft delete \(14 days\); allowed: 0 \(off\) or 1..13/,
+    },
+    {
+        rule: "prodStorageReadableInPairedRegion",
+        bad: prod({ "azure.storage.redundancy": "Standard_GRS" }), good: prod({ "azure.storage.redundancy": "Standard_RAGRS" }),
+        path: "azure.storage.redundancy", severity: "warning", message: /cannot read it until a customer-managed failover.*Standard_RAGRS or Standard_RAGZRS/,
+    },
+    {
         rule: "storageSizeOffered",
         bad: staging({ "azure.servers[0].storageSizeGb": 100 }), good: staging({ "azure.servers[0].storageSizeGb": 4095 }),
         path: "azure.servers[0].storageSizeGb", severity: "error",
@@ -151,6 +180,55 @@ const CASES: readonly Case[] = [
         good: staging({ "azure.location": "westus", "azure.servers[0].highAvailability": "SameZone" }),
         path: "azure.servers[0].highAvailability", severity: "error",
         message: /is not offered in westus \(Flexible Server region table\); allowed here: "Disabled", "SameZone"/,
+    },
+    {
+        rule: "derivedServerNameValid",
+        bad: staging({ "azure.servers[0].name": "a".repeat(40), environment: "b".repeat(30) }),
+        good: staging({ "azure.servers[0].name": "a".repeat(40), environment: "b".repeat(30), "azure.servers[0].serverName": "blog-db" }),
+        path: "azure.servers[0].serverName", severity: "error", message: /derived from name and environment .* give serverName/,
+    },
+    {
+        rule: "serverNetworkValid (whole internet)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "all", startIpAddress: "0.0.0.0", endIpAddress: "255.255.255.255" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "azure.servers[0].network.firewallRules[0]", severity: "error",
+        message: /opens 4294967296 addresses \(the whole internet\); allowed: at most 65536 \(a \/16\)/,
+    },
+    {
+        rule: "serverNetworkValid (all Azure services)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "azure", startIpAddress: "0.0.0.0" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.0", endIpAddress: "203.0.113.255" }] }),
+        path: "azure.servers[0].network.firewallRules[0]", severity: "error", message: /allow every Azure service", of any tenant/,
+    },
+    {
+        rule: "serverNetworkValid (reversed range)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.20", endIpAddress: "203.0.113.10" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10", endIpAddress: "203.0.113.20" }] }),
+        path: "azure.servers[0].network.firewallRules[0].endIpAddress", severity: "error", message: /is before startIpAddress \(203.0.113.20\)/,
+    },
+    {
+        rule: "serverNetworkValid (VNet without DNS zone)",
+        bad: staging({ "azure.servers[0].network.delegatedSubnetId": SUBNET }),
+        good: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE } }),
+        path: "azure.servers[0].network.privateDnsZoneId", severity: "error", message: /is required with delegatedSubnetId/,
+    },
+    {
+        rule: "serverNetworkValid (VNet and firewall)",
+        bad: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE, firewallRules: [{ name: "nat", startIpAddress: "203.0.113.10" }] } }),
+        good: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE } }),
+        path: "azure.servers[0].network.firewallRules", severity: "error", message: /must be empty with delegatedSubnetId/,
+    },
+    {
+        rule: "functionsReachAzureServers (no network path)",
+        bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com") }),
+        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "azure.servers[0].network", severity: "error", message: /declares no network path, but aws.databases\[1\] \(blog\) connects to blog-staging/,
+    },
+    {
+        rule: "functionsReachAzureServers (unknown host)",
+        bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "aws.databases[1].host", severity: "error", message: /names no server of azure.servers; allowed: blog-staging.postgres.database.azure.com/,
     },
 ];
 

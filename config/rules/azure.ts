@@ -52,10 +52,13 @@ export const azureLocationKnown: Rule = (config) => {
 /** Prod servers keep their backups in the paired region too. */
 export const prodServersGeoRedundant: Rule = (config) => {
     if (!isProd(config)) return [];
+    const location = config.azure?.location ?? "";
+    const offered = serverRegionCapabilities(location).geoRedundantBackup;
     return (config.azure?.servers ?? []).flatMap((server, i) =>
         effectiveGeoRedundantBackup(config, server) ? [] : [error(`azure.servers[${i}].geoRedundantBackup`, server.geoRedundantBackup,
             "must be true in prod: without it, losing the region loses the server's backups (it is the default in prod; " +
-            "remove the key or set it to true)")]);
+            `remove the key or set it to true)${offered ? "" : `, and ${location} does not offer it: move azure.location to one of ` +
+                `${regionsOffering("geoRedundantBackup").join(", ")}`}`)]);
 };
 
 /** Prod file backups live in a storage account replicated to the paired region. */

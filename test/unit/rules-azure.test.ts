@@ -42,6 +42,12 @@ const CASES: readonly Case[] = [
         path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /must be true in prod/,
     },
     {
+        rule: "prodServersGeoRedundant (region without it)",
+        bad: prod({ "azure.location": "westus3", "azure.servers[0].geoRedundantBackup": false }),
+        good: prod({ "azure.location": "westus2", "azure.servers[0].geoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /must be true in prod.*westus3 does not offer it: move azure.location to one of eastus/,
+    },
+    {
         rule: "prodStorageGeoRedundant",
         bad: prod({ "azure.storage.redundancy": "Standard_ZRS" }), good: prod({ "azure.storage.redundancy": "Standard_RAGZRS" }),
         path: "azure.storage.redundancy", severity: "error", message: /is not geo-redundant; prod needs one of Standard_GRS/,

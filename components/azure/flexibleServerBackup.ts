@@ -151,9 +151,10 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             parent: this,
             protect: a.protect,
             replaceOnChanges: ["backup.geoRedundantBackup"],
-            // Autogrow enlarges the disk outside Pulumi, and a disk cannot shrink: sending the
-            // configured (smaller) size back would make the next update fail. "Storage autogrow"
-            // in "Storage options", https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-storage
+            // Autogrow doubles a Premium SSD disk outside Pulumi ("Configure storage autogrow",
+            // https://learn.microsoft.com/azure/postgresql/scale/how-to-auto-grow-storage), and
+            // storage cannot be scaled down ("Scale operations", https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-scale-compute-storage-portal):
+            // sending the configured, smaller size back would make the next update fail.
             ignoreChanges: a.storageAutoGrow ? ["storage.storageSizeGB"] : [],
         });
 

@@ -1,4 +1,5 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
+import { effectiveServerName } from "./rules/azure";
 import { pitrMeetsRpo, tierTimeline } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -48,11 +49,24 @@ export function guarantees(c: StackConfig): Guarantee[] {
         out.push({ control: "AWS Backup", value: `plan ${c.aws.backup.schedule}, vault lock ${mode} ${bounds.minRetentionDays}..${bounds.maxRetentionDays} days, copy to ${c.regions.dr}` });
     }
     for (const s of c.azure?.servers ?? []) {
-        out.push({ control: `Azure server ${s.name}`, value: `backup retention ${s.backupRetentionDays} days, geo-redundant backup ${(s.geoRedundantBackup ?? c.isProd) ? "on" : "off"}, HA ${s.highAvailability}` });
+        out.push({
+            control: `Azure server ${s.name}`,
+            value: `${effectiveServerName(c, s)}, backup retention ${s.backupRetentionDays} days, geo-redundant backup ${(s.geoRedundantBackup ?? c.isProd) ? "on" : "off"}, ` +
+                `HA ${s.highAvailability}, ${networkPath(s.network)}; its automated backups are not checked by this stack's verify function (no Azure credential reaches it)`,
+        });
     }
     if (c.azure?.storage !== undefined) {
-        out.push({ control: "Azure storage", value: `${c.azure.storage.redundancy}, soft delete ${c.azure.storage.softDeleteDays} days${c.azure.storage.immutabilityDays !== undefined ? `, immutable ${c.azure.storage.immutabilityDays} days` : ""}` });
+        const st = c.azure.storage;
+        const immutable = st.immutabilityDays !== undefined ? `, immutable ${st.immutabilityDays} days (${st.immutabilityLocked ? "policy locked" : "policy unlocked"})` : "";
+        out.push({ control: "Azure storage", value: `${st.redundancy}, soft delete ${st.softDeleteDays} days${immutable}` });
     }
     out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s)` });
     return out;
+}
+
+/** How clients reach an Azure server, in words. */
+function networkPath(network: NonNullable<StackConfig["azure"]>["servers"][number]["network"]): string {
+    if (network.delegatedSubnetId !== undefined) return "private access (VNet integration)";
+    const rules = network.firewallRules.length;
+    return rules > 0 ? `public access from ${rules} firewall rule(s)` : "no network path";
 }

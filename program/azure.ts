@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AzureBackupAlerts } from "../components/azure/azureBackupAlerts";
 import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
+import { effectiveServerName } from "../config/rules/azure";
 import type { StackConfig } from "../config/validate";
 
 export interface AzureOutputs {
@@ -17,7 +18,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         server: new FlexibleServerBackup(s.name, {
             resourceGroupName: azure.resourceGroupName,
             location: azure.location,
-            ...(s.serverName !== undefined ? { serverName: s.serverName } : {}),
+            serverName: effectiveServerName(config, s),
             version: s.version,
             skuName: s.skuName,
             skuTier: s.skuTier,
@@ -29,6 +30,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
             administratorLogin: s.administratorLogin,
             passwordAuth: s.authentication.password,
             ...(s.authentication.entraAdmin !== undefined ? { entraAdmin: s.authentication.entraAdmin } : {}),
+            network: s.network,
             protect: config.protect,
         }),
     }));
@@ -40,7 +42,9 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         redundancy: st.redundancy,
         softDeleteDays: st.softDeleteDays,
         containerSoftDeleteDays: st.containerSoftDeleteDays,
+        ...(st.pointInTimeRestoreDays !== undefined ? { pointInTimeRestoreDays: st.pointInTimeRestoreDays } : {}),
         ...(st.immutabilityDays !== undefined ? { immutabilityDays: st.immutabilityDays } : {}),
+        immutabilityLocked: st.immutabilityLocked,
         lifecycle: st.lifecycle,
         allowSharedKeyAccess: st.allowSharedKeyAccess,
         protect: config.protect,

@@ -6,6 +6,7 @@ import {
     backupStorageUsedAlert,
     emailReceivers,
     isHttpsUrl,
+    resourceHealthAlert,
     serverAvailabilityAlert,
     storageAccountCapacityAlert,
     storagePercentAlert,
@@ -35,7 +36,7 @@ export interface AlertedStorageAccount {
 export interface AzureBackupAlertsArgs {
     /** Resource group of the action group and the alert rules. @default none - required */
     readonly resourceGroupName: pulumi.Input<string>;
-    /** Flexible Servers: backup storage used, storage above `storagePercentThreshold`, not available. @default none */
+    /** Flexible Servers: backup storage used, storage above `storagePercentThreshold`, not available (metric), Resource Health unhealthy (activity log). @default none */
     readonly servers?: readonly AlertedServer[];
     /** Storage account: used capacity. @default none */
     readonly storageAccount?: AlertedStorageAccount;
@@ -67,9 +68,9 @@ function withDefaults(name: string, args: AzureBackupAlertsArgs): ResolvedArgs {
 }
 
 /**
- * Azure Monitor action group (email and webhook receivers) and metric alerts on the backup
+ * Azure Monitor action group (email and webhook receivers), metric alerts on the backup
  * stack's Flexible Servers (backup storage used, storage percent, availability) and storage
- * account (used capacity).
+ * account (used capacity), and a Resource Health activity-log alert per server.
  */
 export class AzureBackupAlerts extends pulumi.ComponentResource {
     public readonly actionGroupId: pulumi.Output<string>;
@@ -123,6 +124,18 @@ export class AzureBackupAlerts extends pulumi.ComponentResource {
             }, { parent: this });
             return { suffix, id: alert.id };
         });
+
+        for (const server of a.servers) {
+            new monitor.ActivityLogAlert(`${name}-${server.key}-resource-health`, {
+                resourceGroupName: a.resourceGroupName,
+                location: "global",
+                enabled: true,
+                scopes: [server.id],
+                actions: { actionGroups: [{ actionGroupId: actionGroup.id }] },
+                ...resourceHealthAlert(server.key),
+                ...(a.tags !== undefined ? { tags: a.tags } : {}),
+            }, { parent: this });
+        }
 
         this.actionGroupId = actionGroup.id;
         this.alertIds = pulumi.all(alerts.map((x) => x.id)).apply((ids) =>

@@ -13,10 +13,16 @@ import {
     SkuTier,
     defaultGeoRedundantBackup,
     serverAuthBlock,
+    SERVER_NAME,
+    ServerNetwork,
+    networkProblems,
     serverBackupBlock,
+    serverNetworkBlock,
+    storageSizeProblem,
 } from "./documents/flexibleServer";
+import { serverRegionCapabilities } from "./documents/serverRegions";
 
-export type { EntraAdministrator } from "./documents/flexibleServer";
+export type { EntraAdministrator, FirewallRange, ServerNetwork } from "./documents/flexibleServer";
 
 export interface FlexibleServerBackupArgs {
     /** Resource group of the server. @default none - required */
@@ -31,9 +37,9 @@ export interface FlexibleServerBackupArgs {
     readonly skuName?: string;
     /** Compute tier; Burstable has no high availability. @default "GeneralPurpose" */
     readonly skuTier?: SkuTier;
-    /** Provisioned storage, GiB (32..32767). @default 128 */
+    /** Provisioned storage, GiB: a Premium SSD size (32, 64, 128, ... 32767). @default 128 */
     readonly storageSizeGb?: number;
-    /** Grow storage automatically before it fills up. @default true */
+    /** Grow storage automatically before it fills up; the configured size is then only the initial size (later size changes are ignored). @default true */
     readonly storageAutoGrow?: boolean;
     /** Days of automated backups and point-in-time restore (7..35). @default 7 */
     readonly backupRetentionDays?: number;
@@ -51,6 +57,8 @@ export interface FlexibleServerBackupArgs {
     readonly entraAdmin?: EntraAdministrator;
     /** Pulumi `protect` on the server: `pulumi destroy` and replacements fail until it is lifted. @default same as `production` */
     readonly protect?: boolean;
+    /** Network path: firewall rules for the clients' egress addresses, or VNet integration. @default none - no client can connect */
+    readonly network?: ServerNetwork;
     /** Tags on the server. @default none */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -75,6 +83,7 @@ function withDefaults(args: FlexibleServerBackupArgs): ResolvedArgs {
         administratorLogin: args.administratorLogin ?? "pgadmin",
         passwordAuth: args.passwordAuth ?? true,
         protect: args.protect ?? production,
+        network: args.network ?? {},
     };
 }
 
@@ -109,6 +118,7 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
 
         const backup = serverBackupBlock(a.backupRetentionDays, a.geoRedundantBackup);
         const authConfig = serverAuthBlock(a.passwordAuth, a.entraAdmin);
+        const network = serverNetworkBlock(a.network);
 
         const password = a.passwordAuth
             ? new random.RandomPassword(`${name}-admin-password`, {
@@ -132,6 +142,7 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             backup,
             highAvailability: { mode: a.highAvailability },
             authConfig,
+            ...(network !== undefined ? { network } : {}),
             ...(password !== undefined
                 ? { administratorLogin: a.administratorLogin, administratorLoginPassword: password.result }
                 : {}),
@@ -140,6 +151,11 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             parent: this,
             protect: a.protect,
             replaceOnChanges: ["backup.geoRedundantBackup"],
+            // Autogrow doubles a Premium SSD disk outside Pulumi ("Configure storage autogrow",
+            // https://learn.microsoft.com/azure/postgresql/scale/how-to-auto-grow-storage), and
+            // storage cannot be scaled down ("Scale operations", https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-scale-compute-storage-portal):
+            // sending the configured, smaller size back would make the next update fail.
+            ignoreChanges: a.storageAutoGrow ? ["storage.storageSizeGB"] : [],
         });
 
         if (a.entraAdmin !== undefined) {
@@ -150,6 +166,16 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
                 principalName: a.entraAdmin.principalName,
                 principalType: a.entraAdmin.principalType,
                 tenantId: a.entraAdmin.tenantId,
+            }, { parent: this });
+        }
+
+        for (const rule of a.network.firewallRules ?? []) {
+            new dbforpostgresql.FirewallRule(`${name}-firewall-${rule.name}`, {
+                resourceGroupName: a.resourceGroupName,
+                serverName: server.name,
+                firewallRuleName: rule.name,
+                startIpAddress: rule.startIpAddress,
+                endIpAddress: rule.endIpAddress ?? rule.startIpAddress,
             }, { parent: this });
         }
 
@@ -188,8 +214,16 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
             a.backupRetentionDays > BACKUP_RETENTION_RANGE.max) {
             fail(`backupRetentionDays: ${a.backupRetentionDays} is out of range ${BACKUP_RETENTION_RANGE.min}..${BACKUP_RETENTION_RANGE.max}`);
         }
-        if (!Number.isInteger(a.storageSizeGb) || a.storageSizeGb < 32 || a.storageSizeGb > 32767) {
-            fail(`storageSizeGb: ${a.storageSizeGb} is out of range 32..32767`);
+        const sizeProblem = storageSizeProblem(a.storageSizeGb);
+        if (sizeProblem !== undefined) fail(`storageSizeGb: ${a.storageSizeGb} ${sizeProblem}`);
+        if (typeof a.location === "string") {
+            const offered = serverRegionCapabilities(a.location);
+            if (a.geoRedundantBackup && !offered.geoRedundantBackup) {
+                fail(`geoRedundantBackup: true is not offered in ${a.location} (Flexible Server region table); allowed there: false`);
+            }
+            if (a.highAvailability === "ZoneRedundant" && !offered.zoneRedundantHa) {
+                fail(`highAvailability: "ZoneRedundant" is not offered in ${a.location} (Flexible Server region table); allowed there: "Disabled", "SameZone"`);
+            }
         }
         if (a.skuTier === "Burstable" && a.highAvailability !== "Disabled") {
             fail(`highAvailability: "${a.highAvailability}" is not available on the Burstable tier; use GeneralPurpose or MemoryOptimized, or "Disabled"`);
@@ -204,7 +238,8 @@ export class FlexibleServerBackup extends pulumi.ComponentResource {
         } else if (a.entraAdmin === undefined) {
             fail("passwordAuth: false needs entraAdmin (a Microsoft Entra administrator), or nobody could log in to the server");
         }
-        if (typeof a.serverName === "string" && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(a.serverName)) {
+        for (const p of networkProblems(a.network)) fail(`network.${p.key}: ${JSON.stringify(p.value)} ${p.message}`);
+        if (typeof a.serverName === "string" && !SERVER_NAME.test(a.serverName)) {
             fail(`serverName: "${a.serverName}" must be 3-63 characters: lower-case letters, digits and '-', not starting or ending with '-'`);
         }
     }

@@ -8,6 +8,7 @@ import {
     StorageRedundancy,
     lifecycleProblems,
     managementPolicy,
+    pointInTimeRestoreProblem,
     redundancyProblems,
 } from "./documents/lifecycle";
 
@@ -18,14 +19,18 @@ export interface GeoRedundantStorageArgs {
     readonly location: pulumi.Input<string>;
     /** Azure name of the account (3-24 lower-case letters and digits, globally unique). @default the component name's letters and digits (up to 16) plus 8 random characters */
     readonly accountName?: pulumi.Input<string>;
-    /** Redundancy SKU; the Archive tier needs an LRS, GRS or RA-GRS account. @default "Standard_GRS" */
+    /** Redundancy SKU; the Archive tier needs an LRS, GRS or RA-GRS account; only RA-GRS and RA-GZRS can be read in the paired region without a failover. @default "Standard_RAGRS" */
     readonly redundancy?: StorageRedundancy;
     /** Days a deleted blob or version can be undeleted (1..365). @default 14 */
     readonly softDeleteDays?: number;
+    /** Days back a point-in-time restore of block blobs can go; 0 turns it off. Azure requires fewer days than `softDeleteDays`. @default softDeleteDays - 1 */
+    readonly pointInTimeRestoreDays?: number;
     /** Days a deleted container can be undeleted (1..365). @default 14 */
     readonly containerSoftDeleteDays?: number;
     /** Time-based immutability of the backup container, days (1..146000, at most `lifecycle.deleteAfterDays`). @default none - no immutability policy */
     readonly immutabilityDays?: number;
+    /** The immutability policy has been locked (README runbook): it is then protected in Pulumi too, since Azure only lets a locked policy be extended. @default false - unlocked: anyone with Contributor on the account can shorten or delete it */
+    readonly immutabilityLocked?: boolean;
     /** Tiering and deletion of backup and export blobs. @default { deleteAfterDays: 30 } - Hot for 30 days, then deleted */
     readonly lifecycle?: BlobTiers;
     /** Container of the file backups (carries the immutability policy). @default "backups" */
@@ -51,13 +56,15 @@ function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
     const lifecycle = args.lifecycle ?? { deleteAfterDays: 30 };
     return {
         ...args,
-        redundancy: args.redundancy ?? "Standard_GRS",
+        redundancy: args.redundancy ?? "Standard_RAGRS",
+        pointInTimeRestoreDays: args.pointInTimeRestoreDays ?? softDeleteDays - 1,
         softDeleteDays,
         containerSoftDeleteDays: args.containerSoftDeleteDays ?? 14,
         lifecycle,
         backupContainerName: args.backupContainerName ?? "backups",
         exportContainerName: args.exportContainerName ?? "exports",
         allowSharedKeyAccess: args.allowSharedKeyAccess ?? false,
+        immutabilityLocked: args.immutabilityLocked ?? false,
         changeFeedRetentionDays: args.changeFeedRetentionDays ?? lifecycle.deleteAfterDays + softDeleteDays,
         protect: args.protect ?? false,
     };
@@ -126,6 +133,11 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             deleteRetentionPolicy: { enabled: true, days: a.softDeleteDays },
             containerDeleteRetentionPolicy: { enabled: true, days: a.containerSoftDeleteDays },
             changeFeed: { enabled: true, retentionInDays: a.changeFeedRetentionDays },
+            // Point-in-time restore needs versioning, change feed and soft delete (all on above)
+            // and fewer days than soft delete. It does not restore Archive-tier blobs, and leaves
+            // blobs under the immutability policy as they are ("Point-in-time restore for block
+            // blobs", https://learn.microsoft.com/azure/storage/blobs/point-in-time-restore-overview).
+            restorePolicy: a.pointInTimeRestoreDays > 0 ? { enabled: true, days: a.pointInTimeRestoreDays } : { enabled: false },
         }, { parent: this, dependsOn: [account] });
 
         const container = (suffix: string, containerName: string, protect: boolean): storage.BlobContainer =>
@@ -146,7 +158,16 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
                 immutabilityPolicyName: "default",
                 immutabilityPeriodSinceCreationInDays: a.immutabilityDays,
                 allowProtectedAppendWrites: false,
-            }, { parent: this, dependsOn: [backupsContainer] });
+            }, {
+                parent: this,
+                dependsOn: [backupsContainer],
+                protect: a.protect || a.immutabilityLocked,
+                // The provider deletes the policy without the If-Match etag Azure requires, and
+                // Azure answers 412 "Operation not allowed on immutability policy with incorrect
+                // etag" (pulumi/pulumi-azure-native#2156): on delete Pulumi only forgets the
+                // policy; the README's destroy path removes an unlocked one with its etag.
+                retainOnDelete: true,
+            });
         }
 
         new storage.ManagementPolicy(`${name}-lifecycle`, {
@@ -187,11 +208,18 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
         }
         days("softDeleteDays", a.softDeleteDays, 365);
         days("containerSoftDeleteDays", a.containerSoftDeleteDays, 365);
+        const restoreDays = a.pointInTimeRestoreDays;
+        if (!Number.isInteger(restoreDays) || restoreDays < 0 || restoreDays >= a.softDeleteDays) {
+            fail(`pointInTimeRestoreDays: ${restoreDays} ${pointInTimeRestoreProblem(a.softDeleteDays)}`);
+        }
         days("changeFeedRetentionDays", a.changeFeedRetentionDays, 146000);
         const problems = [...lifecycleProblems(a.lifecycle), ...redundancyProblems(a.redundancy, a.lifecycle)];
         for (const p of problems.filter((x) => x.severity === "error")) fail(`lifecycle.${p.key}: ${p.value} ${p.message}`);
         for (const p of problems.filter((x) => x.severity === "warning")) {
             pulumi.log.warn(`lifecycle.${p.key}: ${p.value} ${p.message}`, this);
+        }
+        if (a.immutabilityLocked && a.immutabilityDays === undefined) {
+            fail("immutabilityLocked: true needs immutabilityDays: there is no immutability policy to be locked");
         }
         if (a.immutabilityDays !== undefined) {
             days("immutabilityDays", a.immutabilityDays, 146000);

@@ -1,8 +1,23 @@
 import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
 import { AZURE_LOCATIONS } from "../regions";
-import { GEO_REDUNDANCIES, lifecycleProblems, redundancyProblems } from "../../components/azure/documents/lifecycle";
-import { defaultGeoRedundantBackup, geoRedundancyChange } from "../../components/azure/documents/flexibleServer";
+import {
+    GEO_REDUNDANCIES,
+    READ_ACCESS_GEO_REDUNDANCIES,
+    lifecycleProblems,
+    pointInTimeRestoreProblem,
+    redundancyProblems,
+} from "../../components/azure/documents/lifecycle";
+import {
+    SERVER_NAME,
+    defaultGeoRedundantBackup,
+    geoRedundancyChange,
+    hasNetworkPath,
+    networkProblems,
+    serverHostName,
+    storageSizeProblem,
+} from "../../components/azure/documents/flexibleServer";
+import { regionsOffering, serverRegionCapabilities } from "../../components/azure/documents/serverRegions";
 import type { ParsedConfig } from "../schema";
 
 type AzureConfig = NonNullable<ParsedConfig["azure"]>;
@@ -13,6 +28,15 @@ const isProd = (config: ParsedConfig): boolean => config.environment === "prod";
 /** What the component will set: the explicit value, else the environment's default. */
 export function effectiveGeoRedundantBackup(config: ParsedConfig, server: ServerConfig): boolean {
     return server.geoRedundantBackup ?? defaultGeoRedundantBackup(isProd(config));
+}
+
+/**
+ * The server's Azure name: the explicit one, else `<name>-<environment>`. Fixed, so that the
+ * functions' host names can be written in config, and scoped to the environment, because
+ * server names are unique across all of postgres.database.azure.com.
+ */
+export function effectiveServerName(config: ParsedConfig, server: ServerConfig): string {
+    return server.serverName ?? `${server.name}-${config.environment}`;
 }
 
 /** `azure.location` must be a programmatic Azure region that offers Flexible Server. */
@@ -28,10 +52,13 @@ export const azureLocationKnown: Rule = (config) => {
 /** Prod servers keep their backups in the paired region too. */
 export const prodServersGeoRedundant: Rule = (config) => {
     if (!isProd(config)) return [];
+    const location = config.azure?.location ?? "";
+    const offered = serverRegionCapabilities(location).geoRedundantBackup;
     return (config.azure?.servers ?? []).flatMap((server, i) =>
         effectiveGeoRedundantBackup(config, server) ? [] : [error(`azure.servers[${i}].geoRedundantBackup`, server.geoRedundantBackup,
             "must be true in prod: without it, losing the region loses the server's backups (it is the default in prod; " +
-            "remove the key or set it to true)")]);
+            `remove the key or set it to true)${offered ? "" : `, and ${location} does not offer it: move azure.location to one of ` +
+                `${regionsOffering("geoRedundantBackup").join(", ")}`}`)]);
 };
 
 /** Prod file backups live in a storage account replicated to the paired region. */
@@ -49,6 +76,41 @@ export const prodStorageImmutable: Rule = (config) => {
     return [error("azure.storage.immutabilityDays", undefined,
         "is required in prod: without a time-based immutability policy, anyone with write access can delete the backups; " +
         `allowed: 1..${storage.lifecycle.deleteAfterDays} (at most lifecycle.deleteAfterDays)`)];
+};
+
+/**
+ * The immutability policy is created unlocked: until it is locked, anyone with Contributor on
+ * the account can shorten or delete it ("Time-based retention policies for immutable blob
+ * data", https://learn.microsoft.com/azure/storage/blobs/immutable-time-based-retention-policy-overview).
+ */
+export const prodImmutabilityLocked: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage === undefined) return [];
+    if (storage.immutabilityLocked && storage.immutabilityDays === undefined) {
+        return [error("azure.storage.immutabilityLocked", true, "needs azure.storage.immutabilityDays: there is no immutability policy to be locked")];
+    }
+    if (!isProd(config) || storage.immutabilityDays === undefined || storage.immutabilityLocked) return [];
+    return [warning("azure.storage.immutabilityLocked", false,
+        "the backups container's immutability policy is unlocked: anyone with Contributor on the storage account can shorten " +
+        "or delete it. After `pulumi up`, lock it (README, \"Locking the Azure immutability policy\") and set " +
+        "azure.storage.immutabilityLocked: true")];
+};
+
+/** Point-in-time restore of blobs must end before their soft delete does. */
+export const pointInTimeRestoreWithinSoftDelete: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage?.pointInTimeRestoreDays === undefined || storage.pointInTimeRestoreDays < storage.softDeleteDays) return [];
+    return [error("azure.storage.pointInTimeRestoreDays", storage.pointInTimeRestoreDays, pointInTimeRestoreProblem(storage.softDeleteDays))];
+};
+
+/** Prod files are read from the paired region in a disaster: only RA-GRS and RA-GZRS allow that without a failover. */
+export const prodStorageReadableInPairedRegion: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (!isProd(config) || storage === undefined || !GEO_REDUNDANCIES.includes(storage.redundancy) ||
+        READ_ACCESS_GEO_REDUNDANCIES.includes(storage.redundancy)) return [];
+    return [warning("azure.storage.redundancy", storage.redundancy,
+        `keeps a copy in the paired region but cannot read it until a customer-managed failover of the account; ` +
+        `for read access to the files during a regional outage use ${READ_ACCESS_GEO_REDUNDANCIES.join(" or ")}`)];
 };
 
 /** Archive is not offered on ZRS, GZRS and RA-GZRS accounts. */
@@ -120,6 +182,77 @@ export const burstableWithoutHighAvailability: Rule = (config) =>
                 'is not available on the Burstable tier; use skuTier GeneralPurpose or MemoryOptimized, or "Disabled"'),
         ]);
 
+/** Premium SSD disks come in a fixed set of sizes. */
+export const storageSizeOffered: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) => {
+        const problem = storageSizeProblem(server.storageSizeGb);
+        return problem === undefined ? [] : [error(`azure.servers[${i}].storageSizeGb`, server.storageSizeGb, problem)];
+    });
+
+/** Geo-redundant backup only where the region offers it (components/azure/documents/serverRegions.ts cites the table). */
+export const regionOffersGeoRedundantBackup: Rule = (config) => {
+    const location = config.azure?.location;
+    if (location === undefined || serverRegionCapabilities(location).geoRedundantBackup) return [];
+    return (config.azure?.servers ?? []).flatMap((server, i) => !effectiveGeoRedundantBackup(config, server) ? [] : [
+        error(`azure.servers[${i}].geoRedundantBackup`, server.geoRedundantBackup ?? true,
+            `is not offered in ${location} (Flexible Server region table); allowed here: false. ` +
+            `Regions that offer geo-redundant backup: ${regionsOffering("geoRedundantBackup").join(", ")}` +
+            `${server.geoRedundantBackup === undefined ? " (true is the environment's default)" : ""}`),
+    ]);
+};
+
+/** Zone-redundant high availability only where the region offers it. */
+export const regionOffersZoneRedundantHa: Rule = (config) => {
+    const location = config.azure?.location;
+    if (location === undefined || serverRegionCapabilities(location).zoneRedundantHa) return [];
+    return (config.azure?.servers ?? []).flatMap((server, i) => server.highAvailability !== "ZoneRedundant" ? [] : [
+        error(`azure.servers[${i}].highAvailability`, server.highAvailability,
+            `is not offered in ${location} (Flexible Server region table); allowed here: "Disabled", "SameZone". ` +
+            `Regions that offer zone-redundant HA: ${regionsOffering("zoneRedundantHa").join(", ")}`),
+    ]);
+};
+
+/** A server name derived from name and environment must still be a DNS label. */
+export const derivedServerNameValid: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) => {
+        const name = effectiveServerName(config, server);
+        return server.serverName !== undefined || SERVER_NAME.test(name) ? [] : [
+            error(`azure.servers[${i}].serverName`, undefined,
+                `is missing and the name derived from name and environment ("${name}") is not 3-63 lower-case letters, digits ` +
+                `and '-'; give serverName`),
+        ];
+    });
+
+/** Firewall rules open only stated ranges; VNet integration is complete and exclusive. */
+export const serverNetworkValid: Rule = (config) =>
+    (config.azure?.servers ?? []).flatMap((server, i) =>
+        networkProblems(server.network).map((p) => error(`azure.servers[${i}].network.${p.key}`, p.value, p.message)));
+
+/**
+ * A function that connects to an Azure server needs the server's real host name and a network
+ * path to it: the functions run outside Azure, so without a firewall rule for their egress
+ * addresses (or a private route into a VNet-integrated server) every dump fails to connect.
+ */
+export const functionsReachAzureServers: Rule = (config) => {
+    const servers = config.azure?.servers ?? [];
+    if (servers.length === 0) return [];
+    const hosts = servers.map((server) => serverHostName(effectiveServerName(config, server)));
+    return config.aws.databases.flatMap((db, j) => {
+        if (db.host === undefined || !db.host.endsWith(".postgres.database.azure.com")) return [];
+        const i = hosts.indexOf(db.host);
+        const server = servers[i];
+        if (server === undefined) {
+            return [error(`aws.databases[${j}].host`, db.host, `names no server of azure.servers; allowed: ${hosts.join(", ")}`)];
+        }
+        return hasNetworkPath(server.network) ? [] : [
+            error(`azure.servers[${i}].network`, {},
+                `declares no network path, but aws.databases[${j}] (${db.name}) connects to ${db.host}: give firewallRules for ` +
+                `the functions' egress addresses (the NAT gateway's public IPs of aws.network), or delegatedSubnetId and ` +
+                `privateDnsZoneId with a private route from the functions' VPC`),
+        ];
+    });
+};
+
 /** Azure alerts need somebody to notify: an error in prod, a warning elsewhere. */
 export const azureAlertsHaveReceivers: Rule = (config) => {
     const azure = config.azure;
@@ -134,6 +267,9 @@ export const rules: readonly Rule[] = [
     prodServersGeoRedundant,
     prodStorageGeoRedundant,
     prodStorageImmutable,
+    prodImmutabilityLocked,
+    pointInTimeRestoreWithinSoftDelete,
+    prodStorageReadableInPairedRegion,
     archiveNeedsSupportedRedundancy,
     lifecycleOrder,
     immutabilityWithinRetention,
@@ -142,4 +278,10 @@ export const rules: readonly Rule[] = [
     entraOnlyNeedsAdmin,
     burstableWithoutHighAvailability,
     azureAlertsHaveReceivers,
+    storageSizeOffered,
+    regionOffersGeoRedundantBackup,
+    regionOffersZoneRedundantHa,
+    derivedServerNameValid,
+    serverNetworkValid,
+    functionsReachAzureServers,
 ];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { logicalName, positiveInt } from "./common";
+import { IPV4, POSTGRES_VERSIONS, SERVER_NAME } from "../../components/azure/documents/flexibleServer";
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
@@ -15,17 +16,38 @@ export const entraAdminSchema = z.strictObject({
     principalType: z.enum(["user", "group", "servicePrincipal"]),
 });
 
+const ipv4 = z.string().regex(IPV4, {
+    message: "must be an IPv4 address (a.b.c.d)",
+});
+
+/** How clients (the dump and verify functions among them) reach a server: firewall rules, or VNet integration. */
+export const serverNetworkSchema = z.strictObject({
+    /** Public access for these address ranges only (e.g. the NAT gateway addresses the functions leave through). */
+    firewallRules: z.array(z.strictObject({
+        name: z.string().regex(/^[-\w]{1,80}$/, { message: "must be 1-80 letters, digits, '_' or '-'" }),
+        startIpAddress: ipv4,
+        /** Last address of the range; omitted: the start address alone. */
+        endIpAddress: ipv4.optional(),
+    })).prefault([]),
+    /** VNet integration (private access): ARM id of a subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+    delegatedSubnetId: z.string().regex(/^\/subscriptions\/.+\/subnets\/[^/]+$/i, { message: "must be the ARM id of a subnet" }).optional(),
+    /** With delegatedSubnetId: ARM id of the private DNS zone (`*.postgres.database.azure.com`) linked to the VNet. */
+    privateDnsZoneId: z.string().regex(/^\/subscriptions\/.+\/privateDnsZones\/[^/]+$/i, { message: "must be the ARM id of a private DNS zone" }).optional(),
+});
+
 /** A PostgreSQL Flexible Server and its backup settings. */
 export const flexibleServerSchema = z.strictObject({
     name: logicalName,
-    /** Azure name of the server (DNS label, globally unique); omitted: generated from `name` with a random suffix. */
-    serverName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
+    /** Azure name of the server (DNS label, globally unique in postgres.database.azure.com); omitted: `<name>-<environment>`. */
+    serverName: z.string().regex(SERVER_NAME, {
         message: "must be 3-63 characters: lower-case letters, digits and '-', not starting or ending with '-'",
     }).optional(),
-    version: z.enum(["13", "14", "15", "16", "17"]).prefault("15"),
+    version: z.enum(POSTGRES_VERSIONS).prefault("15"),
     skuName: z.string().min(1).prefault("Standard_D2ds_v5"),
     skuTier: z.enum(["Burstable", "GeneralPurpose", "MemoryOptimized"]).prefault("GeneralPurpose"),
     storageSizeGb: z.int().min(32).max(32767).prefault(128),
+    /** Network path to the server; none means no client can connect. */
+    network: serverNetworkSchema.prefault({}),
     /** Days of backups (and so of point-in-time restore). */
     backupRetentionDays: z.int().min(7).max(35).prefault(7),
     /** Geo-redundant backup: can only be chosen when the server is created; defaults to true in prod. */
@@ -47,13 +69,17 @@ export const azureStorageSchema = z.strictObject({
     /** Azure name of the account (globally unique); omitted: generated from the stack's names with a random suffix. */
     accountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: "must be 3-24 lower-case letters and digits" }).optional(),
     redundancy: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"])
-        .prefault("Standard_GRS"),
+        .prefault("Standard_RAGRS"),
     /** Days a deleted blob (or blob version) can be undeleted. */
     softDeleteDays: z.int().min(1).max(365).prefault(14),
+    /** Days back a point-in-time restore of the blobs can go (0: off); fewer than softDeleteDays. Omitted: softDeleteDays - 1. */
+    pointInTimeRestoreDays: z.int().min(0).max(364).optional(),
     /** Days a deleted container can be undeleted. */
     containerSoftDeleteDays: z.int().min(1).max(365).prefault(14),
     /** Time-based immutability of the backup container, days. */
     immutabilityDays: z.int().min(1).max(146000).optional(),
+    /** The immutability policy has been locked with `az storage container immutability-policy lock` (README); it is created unlocked. */
+    immutabilityLocked: z.boolean().prefault(false),
     /** Account keys and SAS tokens; off means Microsoft Entra authorization only. */
     allowSharedKeyAccess: z.boolean().prefault(false),
     /** The account's UsedCapacity above this many GiB raises an alert. */

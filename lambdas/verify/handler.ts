@@ -13,7 +13,8 @@ import { resolveTarget, type CredentialSource, type SecretReader } from "../shar
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
 import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
-import { DEFAULT_SIZE_BOUNDS, runVerify, type AzureServerTarget, type FlexibleServerBackupLister, type VerifyConfig, type VerifyReport } from "./verify";
+import type { AzureServerTarget, FlexibleServerBackupLister } from "./azure";
+import { DEFAULT_SIZE_BOUNDS, runVerify, type VerifyConfig, type VerifyReport } from "./verify";
 
 /** Everything the handler reads from the environment. */
 export interface VerifyEnv {
@@ -96,7 +97,7 @@ export function loadVerifyEnv(env: Env): VerifyEnv {
     };
 }
 
-/** AZURE_SERVERS: JSON array of {"name", "resourceGroup", "serverName", "rpoMinutes"?}; needs AZURE_SUBSCRIPTION_ID. */
+/** AZURE_SERVERS: JSON array of {"name", "resourceGroup", "serverName", "maxSnapshotAgeHours"?}; needs AZURE_SUBSCRIPTION_ID. */
 function loadAzure(env: Env): VerifyEnv["azure"] {
     const text = optionalString(env, "AZURE_SERVERS");
     if (text === undefined) {
@@ -107,7 +108,7 @@ function loadAzure(env: Env): VerifyEnv["azure"] {
     try {
         parsed = JSON.parse(text);
     } catch {
-        throw new EnvError(`AZURE_SERVERS: not JSON; expected [{"name": ..., "resourceGroup": ..., "serverName": ..., "rpoMinutes"?: ...}]`);
+        throw new EnvError(`AZURE_SERVERS: not JSON; expected [{"name": ..., "resourceGroup": ..., "serverName": ..., "maxSnapshotAgeHours"?: ...}]`);
     }
     if (!Array.isArray(parsed) || parsed.length === 0) {
         throw new EnvError("AZURE_SERVERS: expected a non-empty JSON array of servers");
@@ -121,11 +122,11 @@ function loadAzure(env: Env): VerifyEnv["azure"] {
             }
             return v;
         };
-        const rpo = o.rpoMinutes;
-        if (rpo !== undefined && (typeof rpo !== "number" || !Number.isInteger(rpo) || rpo < 1 || rpo > 44640)) {
-            throw new EnvError(`AZURE_SERVERS[${i}].rpoMinutes: ${JSON.stringify(rpo)} is out of range; expected an integer 1..44640`);
+        const hours = o.maxSnapshotAgeHours;
+        if (hours !== undefined && (typeof hours !== "number" || !Number.isInteger(hours) || hours < 24 || hours > 744)) {
+            throw new EnvError(`AZURE_SERVERS[${i}].maxSnapshotAgeHours: ${JSON.stringify(hours)} is out of range; expected an integer 24..744 (Azure takes one snapshot a day)`);
         }
-        return { name: text("name"), resourceGroup: text("resourceGroup"), serverName: text("serverName"), ...(rpo === undefined ? {} : { rpoSeconds: rpo * 60 }) };
+        return { name: text("name"), resourceGroup: text("resourceGroup"), serverName: text("serverName"), ...(hours === undefined ? {} : { maxSnapshotAgeSeconds: hours * 3600 }) };
     });
     return { subscriptionId, servers };
 }

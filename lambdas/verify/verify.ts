@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
 import { checkIdentifier, describeTarget, withDatabase, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink, MetricUnit } from "../shared/ports";
+import { validateAzureServers, verifyAzureServer, type AzureServerTarget, type FlexibleServerBackupLister } from "./azure";
 import {
     ChecksumMismatchError,
     ArchiveHeaderError,
@@ -36,15 +37,6 @@ export interface SizeBounds {
 /** Size bounds used when the configuration does not give any. */
 export const DEFAULT_SIZE_BOUNDS: SizeBounds = { window: 7, minRatio: 0.5, maxRatio: 3 };
 
-export interface AzureServerTarget {
-    /** Logical name (the Database metric dimension). */
-    readonly name: string;
-    readonly resourceGroup: string;
-    readonly serverName: string;
-    /** Age limit of the newest backup for this server. @default the verify RPO */
-    readonly rpoSeconds?: number;
-}
-
 export interface VerifyConfig {
     readonly bucket: string;
     /** Key prefix the dump function writes under. */
@@ -66,21 +58,8 @@ export interface VerifyConfig {
     readonly restoreTimeoutMs?: number;
     /** With deps.remainingMs: pg_restore is stopped when this much time is left, so the scratch database can still be dropped. @default 60,000 ms */
     readonly safetyMarginMs?: number;
-    /** Azure Flexible Servers whose automated backups are checked for age. @default none */
+    /** Azure Flexible Servers whose snapshot backups and restore window are checked (./azure.ts). @default none */
     readonly azureServers?: readonly AzureServerTarget[];
-}
-
-/** The one Azure call verify makes, shaped like `PostgreSQLManagementFlexibleServerClient`. */
-export interface FlexibleServerBackupLister {
-    readonly backupsAutomaticAndOnDemand: {
-        listByServer(resourceGroupName: string, serverName: string): AsyncIterable<AzureBackup>;
-    };
-}
-
-export interface AzureBackup {
-    readonly name?: string;
-    readonly backupType?: string;
-    readonly completedTime?: Date;
 }
 
 export interface VerifyDeps {
@@ -170,16 +149,7 @@ export function validateVerifyConfig(config: VerifyConfig): void {
         }
         seen.add(db);
     }
-    for (const [i, server] of (config.azureServers ?? []).entries()) {
-        for (const field of ["name", "resourceGroup", "serverName"] as const) {
-            if (server[field].trim() === "") {
-                throw new VerifyConfigError(`azureServers[${i}].${field}: "${server[field]}" is not allowed; expected a non-empty name`);
-            }
-        }
-        if (server.rpoSeconds !== undefined) {
-            positive(`azureServers[${i}].rpoSeconds`, server.rpoSeconds);
-        }
-    }
+    validateAzureServers(config.azureServers ?? []);
     if (config.jobs !== undefined && (!Number.isInteger(config.jobs) || config.jobs < 1 || config.jobs > 64)) {
         throw new VerifyConfigError(`jobs: ${config.jobs} is out of range; expected an integer 1..64`);
     }
@@ -205,7 +175,7 @@ export async function runVerify(config: VerifyConfig, deps: VerifyDeps): Promise
         targets.push(result);
     }
     for (const server of config.azureServers ?? []) {
-        const result = await verifyAzureServer(server, config.rpoSeconds, deps.azure as FlexibleServerBackupLister, now);
+        const result = await verifyAzureServer(server, deps.azure as FlexibleServerBackupLister, now);
         publish(deps.metrics, result);
         targets.push(result);
     }
@@ -371,56 +341,6 @@ async function dropScratch(options: RestoreOptions, scratch: string, log: Log): 
     } catch (err) {
         return { name: "cleanup", ok: false, skipped: false, detail: `could not drop scratch database ${scratch}: ${messageOf(err)}` };
     }
-}
-
-async function verifyAzureServer(server: AzureServerTarget, defaultRpoSeconds: number, azure: FlexibleServerBackupLister, now: () => Date): Promise<TargetVerification> {
-    const checks = new CheckList();
-    const rpo = server.rpoSeconds ?? defaultRpoSeconds;
-    try {
-        const backups: AzureBackup[] = [];
-        for await (const backup of azure.backupsAutomaticAndOnDemand.listByServer(server.resourceGroup, server.serverName)) {
-            backups.push(backup);
-            if (backups.length >= MAX_AZURE_BACKUPS) {
-                break;
-            }
-        }
-        checks.add(azureFreshnessCheck(server, backups, now(), rpo));
-    } catch (err) {
-        checks.fail("azureFreshness", `cannot list backups of ${server.resourceGroup}/${server.serverName}: ${messageOf(err)}`);
-    }
-    return { name: server.name, kind: "azure", ok: checks.ok(), checks: checks.all() };
-}
-
-const MAX_AZURE_BACKUPS = 10_000;
-
-/** The newest completed Azure backup is younger than the RPO. */
-export function azureFreshnessCheck(server: Pick<AzureServerTarget, "resourceGroup" | "serverName">, backups: readonly AzureBackup[], now: Date, rpoSeconds: number): CheckResult {
-    const completed = backups.filter((b): b is AzureBackup & { completedTime: Date } => b.completedTime instanceof Date && !Number.isNaN(b.completedTime.getTime()));
-    const where = `${server.resourceGroup}/${server.serverName}`;
-    if (completed.length === 0) {
-        return { name: "azureFreshness", ok: false, skipped: false, detail: `no completed backup listed for ${where}` };
-    }
-    const newest = completed.reduce((a, b) => (b.completedTime.getTime() > a.completedTime.getTime() ? b : a));
-    const aheadSeconds = (newest.completedTime.getTime() - now.getTime()) / 1000;
-    if (aheadSeconds > FUTURE_START_TOLERANCE_SECONDS) {
-        return {
-            name: "azureFreshness",
-            ok: false,
-            skipped: false,
-            detail:
-                `newest backup of ${where} (${newest.name ?? "unnamed"}) claims to have completed at ${newest.completedTime.toISOString()}, ` +
-                `${formatDuration(aheadSeconds)} after now (${now.toISOString()}); more than the ${formatDuration(FUTURE_START_TOLERANCE_SECONDS)} allowed for clock skew, so its age is unknown`,
-        };
-    }
-    const age = Math.max(0, -aheadSeconds);
-    return {
-        name: "azureFreshness",
-        ok: age <= rpoSeconds,
-        skipped: false,
-        detail: `newest backup of ${where} (${newest.name ?? "unnamed"}, ${newest.backupType ?? "unknown type"}) completed ${formatDuration(age)} ago; limit ${formatDuration(rpoSeconds)}`,
-        value: age,
-        unit: "Seconds",
-    };
 }
 
 /** How far a backup's start may lie after the verifier's clock (clock skew between hosts) before freshness fails. */

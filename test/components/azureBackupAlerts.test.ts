@@ -77,6 +77,19 @@ describe("AzureBackupAlerts (under mocks)", () => {
         assert.deepEqual(Object.keys(ids).sort(), ["blog-backup-storage", "blog-not-alive", "blog-storage-percent"]);
     });
 
+    it("a Resource Health activity-log alert per server, so an outage that stops the metric still notifies", async () => {
+        // given one server; when alerts are created for it
+        new mod.AzureBackupAlerts("pg-alerts", { ...base, emails: ["dba@example.com"], servers: [{ key: "blog", id: SERVER_ID, storageSizeGb: 256 }] });
+        await settle(mocks);
+        // then an activity-log alert on category ResourceHealth, scoped to the server, goes to the action group
+        const health = mocks.one("azure-native:monitor:ActivityLogAlert", "pg-alerts-blog-resource-health").inputs;
+        assert.deepEqual(health["scopes"], [SERVER_ID]);
+        assert.equal(health["location"], "global");
+        assert.deepEqual(health["actions"], { actionGroups: [{ actionGroupId: "pg-alerts-action-group-id" }] });
+        assert.deepEqual(health["condition"]["allOf"][0], { field: "category", equals: "ResourceHealth" });
+        assert.deepEqual(health["condition"]["allOf"][1]["anyOf"].map((c: { equals: string }) => c.equals), ["Unavailable", "Degraded", "Unknown"]);
+    });
+
     it("explicit thresholds override the derived ones", async () => {
         // given a backup threshold of 50 GiB and a storage threshold of 90 %
         new mod.AzureBackupAlerts("a", {

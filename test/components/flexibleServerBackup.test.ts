@@ -109,17 +109,63 @@ describe("FlexibleServerBackup (under mocks)", () => {
         for (const r of children) assert.deepEqual(r.parent, { type: COMPONENT, name: "blog" }, `${r.type} ${r.name}`);
     });
 
+    it("accepts PostgreSQL 18, which the azure-native server version enum offers", async () => {
+        // given a server on version 18; when created
+        new mod.FlexibleServerBackup("pg18", { ...base, version: "18" });
+        await settle(mocks);
+        // then the server is registered with that version
+        assert.equal(mocks.one(SERVER, "pg18-server").inputs["version"], "18");
+    });
+
+    it("ignores storage size changes while autogrow is on, so a disk Azure has grown is not sent back smaller", async () => {
+        // given one server with autogrow (the default) and one without
+        new mod.FlexibleServerBackup("grows", base);
+        new mod.FlexibleServerBackup("fixed", { ...base, storageAutoGrow: false });
+        await settle(mocks);
+        // then only the autogrowing server ignores changes to its storage size
+        assert.deepEqual(mocks.one(SERVER, "grows-server").ignoreChanges, ["storage.storageSizeGB"]);
+        assert.deepEqual(mocks.one(SERVER, "fixed-server").ignoreChanges, []);
+        assert.deepEqual(mocks.one(SERVER, "fixed-server").inputs["storage"], { storageSizeGB: 128, autoGrow: "Disabled" });
+    });
+
+    it("opens the server to the stated egress addresses only, with one firewall rule each", async () => {
+        // given a server reachable from one NAT address
+        new mod.FlexibleServerBackup("blog", { ...base, serverName: "blog-prod", network: { firewallRules: [{ name: "functions-nat", startIpAddress: "203.0.113.10" }] } });
+        await settle(mocks);
+        // then the server has public access and exactly that rule, a single address
+        assert.deepEqual(mocks.one(SERVER, "blog-server").inputs["network"], { publicNetworkAccess: "Enabled" });
+        assert.equal(mocks.one(SERVER, "blog-server").inputs["serverName"], "blog-prod");
+        const rule = mocks.one("azure-native:dbforpostgresql:FirewallRule", "blog-firewall-functions-nat");
+        assert.deepEqual([rule.inputs["firewallRuleName"], rule.inputs["startIpAddress"], rule.inputs["endIpAddress"]], ["functions-nat", "203.0.113.10", "203.0.113.10"]);
+    });
+
+    it("integrates the server into a VNet without public access", async () => {
+        // given a delegated subnet and a private DNS zone
+        const network = { delegatedSubnetId: "/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/virtualNetworks/v/subnets/pg", privateDnsZoneId: "/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/privateDnsZones/z" };
+        new mod.FlexibleServerBackup("blog", { ...base, network });
+        await settle(mocks);
+        // then the server's network block is private, and no firewall rule exists
+        assert.deepEqual(mocks.one(SERVER, "blog-server").inputs["network"], {
+            publicNetworkAccess: "Disabled", delegatedSubnetResourceId: network.delegatedSubnetId, privateDnsZoneArmResourceId: network.privateDnsZoneId,
+        });
+        assert.deepEqual(mocks.ofType("azure-native:dbforpostgresql:FirewallRule"), []);
+    });
+
     const refusals: { args: Record<string, unknown>; message: RegExp }[] = [
         { args: { backupRetentionDays: 6 }, message: /backupRetentionDays: 6 is out of range 7..35/ },
         { args: { backupRetentionDays: 36 }, message: /backupRetentionDays: 36 is out of range 7..35/ },
-        { args: { storageSizeGb: 16 }, message: /storageSizeGb: 16 is out of range 32..32767/ },
+        { args: { storageSizeGb: 16 }, message: /storageSizeGb: 16 is not a Premium SSD size; allowed: 32, 64, 128, 256, 512, 1024, 2048, 4095, 4096, 8192, 16384, 32767/ },
+        { args: { storageSizeGb: 100 }, message: /storageSizeGb: 100 is not a Premium SSD size; allowed: 32, 64, 128/ },
+        { args: { location: "westus3", geoRedundantBackup: true }, message: /geoRedundantBackup: true is not offered in westus3.*allowed there: false/ },
+        { args: { location: "westus", highAvailability: "ZoneRedundant" }, message: /highAvailability: "ZoneRedundant" is not offered in westus.*"Disabled", "SameZone"/ },
         { args: { skuTier: "Burstable", highAvailability: "SameZone" }, message: /highAvailability: "SameZone" is not available on the Burstable tier/ },
         { args: { administratorLogin: "azure_superuser" }, message: /administratorLogin: "azure_superuser" is reserved by Azure/ },
         { args: { administratorLogin: "pg_admin" }, message: /administratorLogin: "pg_admin" is reserved/ },
         { args: { administratorLogin: "Admin-1" }, message: /administratorLogin: "Admin-1" must be/ },
         { args: { passwordAuth: false }, message: /passwordAuth: false needs entraAdmin/ },
         { args: { serverName: "-bad-" }, message: /serverName: "-bad-" must be 3-63 characters/ },
-        { args: { version: "12" }, message: /version: "12" is not supported; allowed: 13, 14, 15, 16, 17/ },
+        { args: { network: { firewallRules: [{ name: "all", startIpAddress: "0.0.0.0", endIpAddress: "255.255.255.255" }] } }, message: /network.firewallRules\[0\]: "0.0.0.0-255.255.255.255" opens 4294967296 addresses \(the whole internet\)/ },
+        { args: { version: "12" }, message: /version: "12" is not supported; allowed: 13, 14, 15, 16, 17, 18/ },
     ];
     for (const { args, message } of refusals) {
         it(`refuses ${JSON.stringify(args)} before creating anything`, async () => {

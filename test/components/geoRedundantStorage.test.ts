@@ -71,6 +71,29 @@ describe("GeoRedundantStorage (under mocks)", () => {
         assert.equal(policies[0]?.inputs["accountName"], mocks.one(ACCOUNT, "files-account").inputs["accountName"]);
     });
 
+    it("immutability policy: kept in Azure when Pulumi deletes it (the provider's delete lacks the etag), protected once locked", async () => {
+        // given an unlocked policy in one account and a locked one in another
+        new mod.GeoRedundantStorage("open", { ...base, immutabilityDays: 30 });
+        new mod.GeoRedundantStorage("locked", { ...base, immutabilityDays: 30, immutabilityLocked: true });
+        await settle(mocks);
+        // then both are retained on delete, and only the locked one is protected
+        const open = mocks.one(IMMUTABILITY, "open-backups-immutability");
+        const locked = mocks.one(IMMUTABILITY, "locked-backups-immutability");
+        assert.deepEqual([open.retainOnDelete, open.protect], [true, false]);
+        assert.deepEqual([locked.retainOnDelete, locked.protect], [true, true]);
+    });
+
+    it("point-in-time restore of blobs: a day shorter than soft delete by default, off with 0; RA-GRS by default", async () => {
+        // given soft delete of 10 days, and a second account with restore off
+        new mod.GeoRedundantStorage("files", { ...base, softDeleteDays: 10 });
+        new mod.GeoRedundantStorage("plain", { ...base, pointInTimeRestoreDays: 0 });
+        await settle(mocks);
+        // then the first restores 9 days back, the second not at all, and both are readable in the paired region
+        assert.deepEqual(mocks.one(BLOB_SERVICE, "files-blob-service").inputs["restorePolicy"], { enabled: true, days: 9 });
+        assert.deepEqual(mocks.one(BLOB_SERVICE, "plain-blob-service").inputs["restorePolicy"], { enabled: false });
+        assert.deepEqual(mocks.one(ACCOUNT, "files-account").inputs["sku"], { name: "Standard_RAGRS" });
+    });
+
     it("no immutability policy unless asked for", async () => {
         // given no immutabilityDays; when created; then there is no policy resource
         new mod.GeoRedundantStorage("files", base);
@@ -126,6 +149,8 @@ describe("GeoRedundantStorage (under mocks)", () => {
         { args: { lifecycle: { coolAfterDays: 60, coldAfterDays: 30, deleteAfterDays: 400 } }, message: /lifecycle.coldAfterDays: 30 must be later than coolAfterDays \(60\)/ },
         { args: { immutabilityDays: 31, lifecycle: { deleteAfterDays: 30 } }, message: /immutabilityDays: 31 is longer than lifecycle.deleteAfterDays \(30\)/ },
         { args: { immutabilityDays: 0 }, message: /immutabilityDays: 0 is out of range 1..146000/ },
+        { args: { softDeleteDays: 7, pointInTimeRestoreDays: 7 }, message: /pointInTimeRestoreDays: 7 is not allowed: a point-in-time restore window must be shorter than the blob soft delete \(7 days\); allowed: 0 \(off\) or 1..6/ },
+        { args: { immutabilityLocked: true }, message: /immutabilityLocked: true needs immutabilityDays/ },
         { args: { softDeleteDays: 366 }, message: /softDeleteDays: 366 is out of range 1..365/ },
         { args: { redundancy: "Premium_LRS" }, message: /redundancy: "Premium_LRS" is not one of/ },
         { args: { accountName: "Has-Dashes" }, message: /accountName: "Has-Dashes" must be 3-24 lower-case letters and digits/ },

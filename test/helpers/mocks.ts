@@ -14,6 +14,10 @@ export interface RecordedResource {
     readonly protect: boolean;
     /** The `replaceOnChanges` resource option the engine received. */
     readonly replaceOnChanges: readonly string[];
+    /** The `ignoreChanges` resource option the engine received. */
+    readonly ignoreChanges: readonly string[];
+    /** The `retainOnDelete` resource option the engine received. */
+    readonly retainOnDelete: boolean;
 }
 
 const ACCOUNT = "123456789012";
@@ -64,6 +68,8 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
                     ...(parent !== undefined ? { parent } : {}),
                     protect: registration?.protect ?? false,
                     replaceOnChanges: registration?.replaceOnChanges ?? [],
+                    ignoreChanges: registration?.ignoreChanges ?? [],
+                    retainOnDelete: registration?.retainOnDelete ?? false,
                 });
                 if (args.type === "pulumi:providers:aws" && typeof args.inputs["region"] === "string") {
                     providerRegions.set(`${args.name}-id`, args.inputs["region"]);
@@ -152,6 +158,8 @@ interface RegisterRequest {
     getParent(): string;
     getProtect(): boolean | undefined;
     getReplaceonchangesList(): string[];
+    getIgnorechangesList(): string[];
+    getRetainondelete(): boolean | undefined;
 }
 type RegisterCallback = (err: unknown, response: unknown) => void;
 interface RecordingMonitor {
@@ -163,6 +171,8 @@ interface Registration {
     readonly parentUrn: string;
     readonly protect: boolean;
     readonly replaceOnChanges: readonly string[];
+    readonly ignoreChanges: readonly string[];
+    readonly retainOnDelete: boolean;
 }
 
 /**
@@ -178,6 +188,8 @@ function recordRegistrations(registrations: Map<string, Registration>): void {
             parentUrn: req.getParent(),
             protect: req.getProtect() === true,
             replaceOnChanges: req.getReplaceonchangesList(),
+            ignoreChanges: req.getIgnorechangesList(),
+            retainOnDelete: req.getRetainondelete() === true,
         });
         register(req, callback);
     };

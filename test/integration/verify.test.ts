@@ -6,7 +6,8 @@ import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import { findPgTool } from "../../lambdas/shared/pgTools";
 import { restoreBackup } from "../../lambdas/shared/restore";
 import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
-import { runVerify, type CheckName, type CheckResult, type FlexibleServerBackupLister, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
+import type { FlexibleServerBackupLister } from "../../lambdas/verify/azure";
+import { runVerify, type CheckName, type CheckResult, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
@@ -403,6 +404,11 @@ describe("verify (real PostgreSQL and s3rver)", function () {
     it("checks Azure Flexible Server backups for age through the injected client", async () => {
         // given a client listing one server with a fresh backup and one with only an old one
         const azure: FlexibleServerBackupLister = {
+            servers: {
+                async get() {
+                    return { state: "Ready", backup: { backupRetentionDays: 7, earliestRestoreDate: ago(7 * DAY) } };
+                },
+            },
             backupsAutomaticAndOnDemand: {
                 async *listByServer(_rg: string, server: string) {
                     yield { name: "b1", backupType: "Full", completedTime: ago(server === "fresh-server" ? 2 * HOUR : 3 * DAY) };

@@ -47,6 +47,38 @@ describe("validate command", () => {
         }
     });
 
+    it("the Azure example: warns that the immutability policy is unlocked and states what holds for the server", async () => {
+        // given the Azure example stack file; when validated
+        const r = await runCli(main, [path.join("examples", "Pulumi.azure-flexible-geo.yaml")]);
+        // then it is valid, warns about the unlocked policy, and says the server's backups are not checked by the stack
+        assert.strictEqual(r.code, 0, r.err);
+        assert.match(r.out, /warning: azure\.storage\.immutabilityLocked: false the backups container's immutability policy is unlocked/);
+        assert.match(r.out, /Azure server blog-db\s+blog-db-prod, .*public access from 1 firewall rule\(s\); its automated backups are not checked by this stack's verify function/);
+        assert.match(r.out, /Azure storage\s+Standard_RAGRS, soft delete 30 days, immutable 30 days \(policy unlocked\)/);
+    });
+
+    it("the Azure example in a region without geo-redundant backup, on a non-Premium size, open to everyone: refused, naming key and allowed values", async () => {
+        // given the Azure example moved to westus3, with a 100 GiB disk and a firewall rule for every address
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "validate-"));
+        const file = path.join(dir, "Pulumi.azure.yaml");
+        const text = fs.readFileSync(path.join("examples", "Pulumi.azure-flexible-geo.yaml"), "utf8")
+            .replace("location: eastus", "location: westus3")
+            .replace("storageSizeGb: 128", "storageSizeGb: 100")
+            .replace("startIpAddress: 203.0.113.10", "startIpAddress: 0.0.0.0\n              endIpAddress: 255.255.255.255");
+        fs.writeFileSync(file, text);
+        try {
+            // when validated
+            const r = await runCli(main, [file]);
+            // then each combination is refused at its key with what is allowed
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, /azure\.servers\[0\]\.geoRedundantBackup: true is not offered in westus3 \(Flexible Server region table\); allowed here: false/);
+            assert.match(r.err, /azure\.servers\[0\]\.storageSizeGb: 100 is not a Premium SSD size; allowed: 32, 64, 128, 256, 512, 1024, 2048, 4095, 4096, 8192, 16384, 32767/);
+            assert.match(r.err, /azure\.servers\[0\]\.network\.firewallRules\[0\]: "0\.0\.0\.0-255\.255\.255\.255" opens 4294967296 addresses \(the whole internet\); allowed: at most 65536/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("--json: one JSON document with the findings", async () => {
         const r = await runCli(main, ["--stack", "prod", "--json"]);
         const doc = JSON.parse(r.out) as { valid: boolean; guarantees: { control: string }[] };

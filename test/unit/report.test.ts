@@ -170,7 +170,7 @@ describe("audit report: controls and keys", () => {
         const geo = control(report, "geo-redundancy");
         assert.ok(geo.guarantees.some((g) => /Azure server blog-db: backups also kept in the paired region/.test(g)));
         assert.equal(geo.keys.find((k) => k.path === "azure.servers[0].geoRedundantBackup")?.value, "true");
-        assert.ok(geo.guarantees.some((g) => /Azure file backups: Standard_GRS, copied to the paired region/.test(g)));
+        assert.ok(geo.guarantees.some((g) => /Azure file backups: Standard_RAGRS, copied to the paired region/.test(g)));
         const imm = control(report, "immutability");
         assert.ok(imm.guarantees.some((g) => /time-based immutability of 30 days/.test(g)));
         assert.equal(control(report, "least-privilege").keys.find((k) => k.path === "azure.storage.allowSharedKeyAccess")?.origin, "default");

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { formatFinding } from "../../config/findings";
 import { stackConfigSchema } from "../../config/schema";
 import { effectiveGeoRedundantBackup, rules } from "../../config/rules/azure";
+import { AZURE_LOCATIONS } from "../../config/regions";
 import { assertOneFinding, RuleCase, validConfig, validate } from "../helpers/config";
 
 /** An Azure section that passes every rule: one server, a storage account with immutability. */
@@ -9,7 +10,7 @@ const AZURE = {
     location: "eastus",
     resourceGroupName: "rg-db",
     servers: [{ name: "blog" }],
-    storage: { immutabilityDays: 30 },
+    storage: { immutabilityDays: 30, immutabilityLocked: true },
 };
 /** What the foundation rules need of a prod stack, so that only the Azure rules speak. */
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
@@ -17,6 +18,13 @@ const EMAILS = { "alerts.emails": ["dba@example.com"] };
 
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 const prod = (overrides: Record<string, unknown>) => staging({ ...PROD, ...overrides });
+
+const SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pg";
+const DNS_ZONE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/privateDnsZones/blog.postgres.database.azure.com";
+/** A database the functions dump, on a server the stack does not manage as RDS. */
+const dumpOf = (host: string) => ({
+    name: "blog", databaseName: "blog", host, credentialsSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:blog-AbCdEf",
+});
 
 interface Case extends RuleCase {
     readonly rule: string;
@@ -34,13 +42,19 @@ const CASES: readonly Case[] = [
         path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /must be true in prod/,
     },
     {
+        rule: "prodServersGeoRedundant (region without it)",
+        bad: prod({ "azure.location": "westus3", "azure.servers[0].geoRedundantBackup": false }),
+        good: prod({ "azure.location": "westus2", "azure.servers[0].geoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /must be true in prod.*westus3 does not offer it: move azure.location to one of eastus/,
+    },
+    {
         rule: "prodStorageGeoRedundant",
         bad: prod({ "azure.storage.redundancy": "Standard_ZRS" }), good: prod({ "azure.storage.redundancy": "Standard_RAGZRS" }),
         path: "azure.storage.redundancy", severity: "error", message: /is not geo-redundant; prod needs one of Standard_GRS/,
     },
     {
         rule: "prodStorageImmutable",
-        bad: prod({ "azure.storage.immutabilityDays": undefined }), good: prod({ "azure.storage.immutabilityDays": 1 }),
+        bad: prod({ "azure.storage.immutabilityDays": undefined, "azure.storage.immutabilityLocked": false }), good: prod({ "azure.storage.immutabilityDays": 1 }),
         path: "azure.storage.immutabilityDays", severity: "error", message: /required in prod.*allowed: 1..30/,
     },
     {
@@ -126,6 +140,102 @@ const CASES: readonly Case[] = [
         bad: staging({ "alerts.emails": [] }), good: staging({}),
         path: "alerts.emails", severity: "warning", message: /would notify nobody/,
     },
+    {
+        rule: "prodImmutabilityLocked (unlocked in prod)",
+        bad: prod({ "azure.storage.immutabilityLocked": false }), good: prod({ "azure.storage.immutabilityLocked": true }),
+        path: "azure.storage.immutabilityLocked", severity: "warning",
+        message: /immutability policy is unlocked: anyone with Contributor on the storage account can shorten or delete it.*set azure.storage.immutabilityLocked: true/,
+    },
+    {
+        rule: "prodImmutabilityLocked (nothing to lock)",
+        bad: staging({ "azure.storage.immutabilityDays": undefined }), good: staging({ "azure.storage.immutabilityDays": undefined, "azure.storage.immutabilityLocked": false }),
+        path: "azure.storage.immutabilityLocked", severity: "error", message: /needs azure.storage.immutabilityDays/,
+    },
+    {
+        rule: "pointInTimeRestoreWithinSoftDelete",
+        bad: staging({ "azure.storage.pointInTimeRestoreDays": 14 }), good: staging({ "azure.storage.pointInTimeRestoreDays": 13 }),
+        path: "azure.storage.pointInTimeRestoreDays", severity: "error",
+        message: /must be shorter than the blob soft delete \(14 days\); allowed: 0 \(off\) or 1..13/,
+    },
+    {
+        rule: "prodStorageReadableInPairedRegion",
+        bad: prod({ "azure.storage.redundancy": "Standard_GRS" }), good: prod({ "azure.storage.redundancy": "Standard_RAGRS" }),
+        path: "azure.storage.redundancy", severity: "warning", message: /cannot read it until a customer-managed failover.*Standard_RAGRS or Standard_RAGZRS/,
+    },
+    {
+        rule: "storageSizeOffered",
+        bad: staging({ "azure.servers[0].storageSizeGb": 100 }), good: staging({ "azure.servers[0].storageSizeGb": 4095 }),
+        path: "azure.servers[0].storageSizeGb", severity: "error",
+        message: /is not a Premium SSD size; allowed: 32, 64, 128, 256, 512, 1024, 2048, 4095, 4096, 8192, 16384, 32767 \(GiB\)/,
+    },
+    {
+        rule: "regionOffersGeoRedundantBackup (explicit)",
+        bad: staging({ "azure.location": "westus3", "azure.servers[0].geoRedundantBackup": true }),
+        good: staging({ "azure.location": "westus2", "azure.servers[0].geoRedundantBackup": true }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error",
+        message: /is not offered in westus3 \(Flexible Server region table\); allowed here: false\. Regions that offer geo-redundant backup: eastus, /,
+    },
+    {
+        rule: "regionOffersGeoRedundantBackup (prod default)",
+        bad: prod({ "azure.location": "polandcentral" }), good: prod({ "azure.location": "germanywestcentral" }),
+        path: "azure.servers[0].geoRedundantBackup", severity: "error", message: /not offered in polandcentral.*true is the environment's default/,
+    },
+    {
+        rule: "regionOffersZoneRedundantHa",
+        bad: staging({ "azure.location": "westus", "azure.servers[0].highAvailability": "ZoneRedundant" }),
+        good: staging({ "azure.location": "westus", "azure.servers[0].highAvailability": "SameZone" }),
+        path: "azure.servers[0].highAvailability", severity: "error",
+        message: /is not offered in westus \(Flexible Server region table\); allowed here: "Disabled", "SameZone"/,
+    },
+    {
+        rule: "derivedServerNameValid",
+        bad: staging({ "azure.servers[0].name": "a".repeat(40), environment: "b".repeat(30) }),
+        good: staging({ "azure.servers[0].name": "a".repeat(40), environment: "b".repeat(30), "azure.servers[0].serverName": "blog-db" }),
+        path: "azure.servers[0].serverName", severity: "error", message: /derived from name and environment .* give serverName/,
+    },
+    {
+        rule: "serverNetworkValid (whole internet)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "all", startIpAddress: "0.0.0.0", endIpAddress: "255.255.255.255" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "azure.servers[0].network.firewallRules[0]", severity: "error",
+        message: /opens 4294967296 addresses \(the whole internet\); allowed: at most 65536 \(a \/16\)/,
+    },
+    {
+        rule: "serverNetworkValid (all Azure services)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "azure", startIpAddress: "0.0.0.0" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.0", endIpAddress: "203.0.113.255" }] }),
+        path: "azure.servers[0].network.firewallRules[0]", severity: "error", message: /allow every Azure service", of any tenant/,
+    },
+    {
+        rule: "serverNetworkValid (reversed range)",
+        bad: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.20", endIpAddress: "203.0.113.10" }] }),
+        good: staging({ "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10", endIpAddress: "203.0.113.20" }] }),
+        path: "azure.servers[0].network.firewallRules[0].endIpAddress", severity: "error", message: /is before startIpAddress \(203.0.113.20\)/,
+    },
+    {
+        rule: "serverNetworkValid (VNet without DNS zone)",
+        bad: staging({ "azure.servers[0].network.delegatedSubnetId": SUBNET }),
+        good: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE } }),
+        path: "azure.servers[0].network.privateDnsZoneId", severity: "error", message: /is required with delegatedSubnetId/,
+    },
+    {
+        rule: "serverNetworkValid (VNet and firewall)",
+        bad: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE, firewallRules: [{ name: "nat", startIpAddress: "203.0.113.10" }] } }),
+        good: staging({ "azure.servers[0].network": { delegatedSubnetId: SUBNET, privateDnsZoneId: DNS_ZONE } }),
+        path: "azure.servers[0].network.firewallRules", severity: "error", message: /must be empty with delegatedSubnetId/,
+    },
+    {
+        rule: "functionsReachAzureServers (no network path)",
+        bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com") }),
+        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "azure.servers[0].network", severity: "error", message: /declares no network path, but aws.databases\[1\] \(blog\) connects to blog-staging/,
+    },
+    {
+        rule: "functionsReachAzureServers (unknown host)",
+        bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
+        path: "aws.databases[1].host", severity: "error", message: /names no server of azure.servers; allowed: blog-staging.postgres.database.azure.com/,
+    },
 ];
 
 describe("configuration validation: Azure rules", () => {
@@ -133,6 +243,24 @@ describe("configuration validation: Azure rules", () => {
         // given the baseline Azure section; when validated in both environments; then nothing is found
         assert.deepEqual(validate(staging({})).map(formatFinding), []);
         assert.deepEqual(validate(prod({})).map(formatFinding), []);
+    });
+
+    it("accepts PostgreSQL 18 and refuses a version Azure does not offer, naming the allowed ones", () => {
+        // given servers on version 18 and on version 12; when validated
+        const v18 = validate(staging({ "azure.servers[0].version": "18" }));
+        const v12 = validate(staging({ "azure.servers[0].version": "12" }));
+        // then 18 passes and 12 is refused at its key with the list of versions
+        assert.deepEqual(v18.map(formatFinding), []);
+        assert.match(v12.map(formatFinding).join("\n"), /azure\.servers\[0\]\.version: "12" .*"18"/);
+    });
+
+    it("refuses geo-redundant backup in exactly the regions the Flexible Server table marks without it", () => {
+        // given a staging server with geo-redundant backup in each known region; when validated
+        const refused = AZURE_LOCATIONS.filter((location) =>
+            validate(staging({ "azure.location": location, "azure.servers[0].geoRedundantBackup": true }))
+                .some((f) => f.path === "azure.servers[0].geoRedundantBackup"));
+        // then the refused regions are those of the table (westindia is not in it at all)
+        assert.deepEqual(refused.sort(), ["brazilsouth", "israelcentral", "italynorth", "polandcentral", "qatarcentral", "spaincentral", "westindia", "westus3"]);
     });
 
     it("every rule is registered", () => {

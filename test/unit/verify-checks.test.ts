@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { PostgreSQLManagementFlexibleServerClient } from "@azure/arm-postgresql-flexible";
 import type { Catalog } from "../../lambdas/shared/catalog";
 import type { BackupManifest } from "../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import {
-    azureFreshnessCheck,
     backupAgeSeconds,
     formatDuration,
     freshnessCheck,
@@ -16,13 +14,9 @@ import {
     sizeCheck,
     validateVerifyConfig,
     VerifyConfigError,
-    type FlexibleServerBackupLister,
     type VerifyConfig,
 } from "../../lambdas/verify/verify";
 import { RecordingMetrics } from "../helpers/recorders";
-
-/** Compile-time proof that the real Azure SDK client fits the interface verify takes (checked by `npm test`'s typecheck). */
-export const azureClientFits = (client: PostgreSQLManagementFlexibleServerClient): FlexibleServerBackupLister => client;
 
 const BOUNDS = { window: 7, minRatio: 0.5, maxRatio: 3 };
 
@@ -188,40 +182,6 @@ describe("verify: manifests check", () => {
         assert.equal(result.ok, true);
         assert.match(result.detail, /1 older unusable manifest\(s\) ignored/);
         assert.equal(result.value, 1);
-    });
-});
-
-describe("verify: Azure backup age", () => {
-    const now = new Date("2026-11-21T12:00:00Z");
-    const server = { resourceGroup: "rg", serverName: "srv" };
-
-    it("takes the newest completed backup whatever the listing order", () => {
-        // given backups listed oldest last and one without a completion time
-        const backups = [{ name: "older", completedTime: new Date("2026-11-20T12:00:00Z") }, { name: "newest", completedTime: new Date("2026-11-21T11:00:00Z") }, { name: "running" }];
-        // when checked against a 2-hour limit
-        const result = azureFreshnessCheck(server, backups, now, 7200);
-        // then the newest, an hour old, passes
-        assert.equal(result.ok, true);
-        assert.equal(result.value, 3600);
-        assert.match(result.detail, /newest backup of rg\/srv \(newest/);
-    });
-
-    it("fails a completion time beyond the clock-skew tolerance in the future, and accepts a little skew", () => {
-        // given a backup that claims to complete an hour from now, and one a minute ahead
-        const future = azureFreshnessCheck(server, [{ name: "ahead", completedTime: new Date("2026-11-21T13:00:00Z") }], now, 7200);
-        const skewed = azureFreshnessCheck(server, [{ name: "skewed", completedTime: new Date("2026-11-21T12:01:00Z") }], now, 7200);
-        // then the first fails, names both times and reports no age; the second passes as brand new
-        assert.equal(future.ok, false);
-        assert.equal(future.value, undefined);
-        assert.match(future.detail, /claims to have completed at 2026-11-21T13:00:00.000Z, .* after now \(2026-11-21T12:00:00.000Z\)/);
-        assert.equal(skewed.ok, true);
-        assert.equal(skewed.value, 0);
-    });
-
-    it("fails without any completed backup", () => {
-        const result = azureFreshnessCheck(server, [{ name: "running" }], now, 7200);
-        assert.equal(result.ok, false);
-        assert.equal(result.detail, "no completed backup listed for rg/srv");
     });
 });
 

@@ -45,12 +45,12 @@ describe("verify handler environment", () => {
             SIZE_WINDOW: "14",
             RESTORE_JOBS: "4",
             AZURE_SUBSCRIPTION_ID: "00000000-0000-0000-0000-000000000000",
-            AZURE_SERVERS: '[{"name":"eu","resourceGroup":"rg","serverName":"pg-eu","rpoMinutes":1500}]',
+            AZURE_SERVERS: '[{"name":"eu","resourceGroup":"rg","serverName":"pg-eu","maxSnapshotAgeHours":36}]',
         });
         assert.deepEqual(env.serverOverrides, { database: "postgres", host: "verify.internal", port: 6432, sslmode: "verify-full" });
         assert.deepEqual(env.size, { window: 14, minRatio: 0.7, maxRatio: 1.5 });
         assert.equal(env.jobs, 4);
-        assert.deepEqual(env.azure, { subscriptionId: "00000000-0000-0000-0000-000000000000", servers: [{ name: "eu", resourceGroup: "rg", serverName: "pg-eu", rpoSeconds: 90_000 }] });
+        assert.deepEqual(env.azure, { subscriptionId: "00000000-0000-0000-0000-000000000000", servers: [{ name: "eu", resourceGroup: "rg", serverName: "pg-eu", maxSnapshotAgeSeconds: 129_600 }] });
     });
 
     const refusals: [string, Record<string, string | undefined>, RegExp][] = [

@@ -1,6 +1,7 @@
 /**
- * Azure Monitor alert definitions for the backup stack: an action group's receivers and the
- * metric alerts on Flexible Servers and the backup storage account. Pure functions of plain
+ * Azure Monitor alert definitions for the backup stack: an action group's receivers, the
+ * metric alerts on Flexible Servers and the backup storage account, and the servers' Resource
+ * Health activity-log alerts. Pure functions of plain
  * values; the component adds the scopes (resource ids) and the action group.
  */
 
@@ -124,6 +125,41 @@ export function serverAvailabilityAlert(server: string): MetricAlertDefinition {
             timeAggregation: "Maximum",
         },
     );
+}
+
+/** One condition of an activity-log alert: a field equal to a value, or any of several. */
+export interface ActivityLogCondition {
+    readonly field?: string;
+    readonly equals?: string;
+    readonly anyOf?: { readonly field: string; readonly equals: string }[];
+}
+
+/** An activity-log alert on one resource, without its scope and actions. */
+export interface ActivityLogAlertDefinition {
+    readonly description: string;
+    readonly condition: { readonly allOf: ActivityLogCondition[] };
+}
+
+/** Resource Health states that mean the server may not be serving. */
+export const UNHEALTHY_STATES = ["Unavailable", "Degraded", "Unknown"] as const;
+
+/**
+ * Azure Resource Health reports the server unavailable, degraded or unknown. The is_db_alive
+ * metric alert fires only on a reported 0, and an outage that stops the metric reports
+ * nothing; Resource Health still records the event in the activity log ("Configure Resource
+ * Health alerts using Resource Manager templates",
+ * https://learn.microsoft.com/azure/service-health/resource-health-alert-arm-template-guide).
+ */
+export function resourceHealthAlert(server: string): ActivityLogAlertDefinition {
+    return {
+        description: `${server}: Azure Resource Health reports the server ${UNHEALTHY_STATES.join(", ").toLowerCase()}`,
+        condition: {
+            allOf: [
+                { field: "category", equals: "ResourceHealth" },
+                { anyOf: UNHEALTHY_STATES.map((state) => ({ field: "properties.currentHealthStatus", equals: state })) },
+            ],
+        },
+    };
 }
 
 /**

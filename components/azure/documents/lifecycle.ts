@@ -13,6 +13,19 @@ export type StorageRedundancy = (typeof STORAGE_REDUNDANCIES)[number];
 /** Redundancies that keep a copy in the paired region. */
 export const GEO_REDUNDANCIES: readonly StorageRedundancy[] = ["Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"];
 
+/**
+ * Redundancies whose paired-region copy can be read without a failover. GRS and GZRS keep the
+ * copy but expose it only after a (customer-managed) failover ("Azure Storage redundancy",
+ * "Read access to data in the secondary region", https://learn.microsoft.com/azure/storage/common/storage-redundancy).
+ */
+export const READ_ACCESS_GEO_REDUNDANCIES: readonly StorageRedundancy[] = ["Standard_RAGRS", "Standard_RAGZRS"];
+
+/** Why a point-in-time restore window is refused: it must end a day before soft delete does. */
+export function pointInTimeRestoreProblem(softDeleteDays: number): string {
+    return `is not allowed: a point-in-time restore window must be shorter than the blob soft delete (${softDeleteDays} days); ` +
+        `allowed: 0 (off)${softDeleteDays > 1 ? ` or 1..${softDeleteDays - 1}` : ""}`;
+}
+
 /** Redundancies on which Azure does not offer the Archive tier. */
 export const ARCHIVE_UNSUPPORTED_REDUNDANCIES: readonly StorageRedundancy[] = ["Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS"];
 

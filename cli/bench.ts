@@ -1,10 +1,14 @@
 /**
- * `npm run bench`: on a generated database of a chosen size, measures side by side
+ * `npm run bench`: on a generated database of a chosen size (rows that compress like production
+ * rows by default; pgbench's on request) or on the user's own database, measures side by side
  * - the ceiling: pg_dump -Fc with the same compression, straight to /dev/null;
+ * - the bare stream: the same archive piped straight into the S3 multipart upload (the fair
+ *   ceiling when the S3 server shares the machine);
  * - the plain pipeline: pg_dump (plain SQL) | gzip to a file, then the file uploaded;
- * - our dump pipeline (the real dump core, compiled to JavaScript, in its own process) to S3;
+ * - our dump pipeline (the real dump core, compiled to JavaScript, in its own process with the
+ *   Lambda runtime's heap flags for the configured memory) to S3;
  * - pg_restore of our dump with one job and with N jobs.
- * Prints a table, then one JSON line with the figures.
+ * Prints a table, then one JSON line with the figures, and writes an SVG chart.
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
@@ -23,6 +27,8 @@ import { restoreBackup } from "../lambdas/shared/restore";
 import { uploadObject } from "../lambdas/shared/upload";
 import type { BenchDumpReport, BenchDumpRequest } from "./embedded/benchDump";
 import { createDatabase, query, startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
+import { loadRealisticData } from "./embedded/realisticData";
+import { barChartSvg } from "./benchChart";
 import { startS3, type EmbeddedS3 } from "./embedded/s3";
 
 const MB = 1024 * 1024;
@@ -45,6 +51,16 @@ export interface BenchOptions {
     readonly repeat: number;
     /** Parts uploaded in parallel. @default 2 */
     readonly uploadConcurrency: number;
+    /** What to generate: rows that compress like production rows, or pgbench's. @default realistic */
+    readonly dataset: "realistic" | "pgbench";
+    /** Similar tables of the realistic dataset. @default 4 */
+    readonly tables: number;
+    /** Measure this database instead of generating one (its server's major must not exceed the local pg_dump's). @default none */
+    readonly databaseUrl?: string;
+    /** Lambda memory whose heap flags the measured process runs with. @default 1024 */
+    readonly memoryMb: number;
+    /** Where the SVG chart of throughput per mode is written. @default .bench/bench.svg */
+    readonly chart: string;
 }
 
 export class BenchArgsError extends Error {
@@ -63,6 +79,11 @@ export const BENCH_USAGE = [
     "  --part-size-mb N         multipart part size (default 16; 5..5120)",
     "  --upload-concurrency N   parts uploaded in parallel (default 2; 1..16)",
     "  --repeat N               runs of each dump pipeline, interleaved; the fastest counts (default 3; 1..20)",
+    "  --dataset NAME           realistic (rows that compress about 2.5:1, like production rows) or pgbench (about 50:1) (default realistic)",
+    "  --tables N               similar tables of the realistic dataset (default 4; 1..64)",
+    "  --database-url URL       measure this database instead of generating one; its server major must not exceed the local pg_dump's",
+    "  --memory-mb N            Lambda memory whose heap flags the measured process gets (default 1024; 128..10240)",
+    "  --chart FILE             SVG chart of throughput per mode (default .bench/bench.svg)",
     "  --help                   this text",
 ].join("\n");
 
@@ -85,6 +106,11 @@ export function parseBenchArgs(args: readonly string[], cpus: number = available
     let partSizeMb = 16;
     let uploadConcurrency = 2;
     let repeat = 3;
+    let dataset: BenchOptions["dataset"] = "realistic";
+    let tables = 4;
+    let databaseUrl: string | undefined;
+    let memoryMb = 1024;
+    let chart = join(".bench", "bench.svg");
     for (let i = 0; i < args.length; i++) {
         const arg = args[i] ?? "";
         const eq = arg.indexOf("=");
@@ -121,11 +147,44 @@ export function parseBenchArgs(args: readonly string[], cpus: number = available
             case "--repeat":
                 repeat = intArg(flag, value(), 1, 20);
                 break;
+            case "--dataset": {
+                const v = value();
+                if (v !== "realistic" && v !== "pgbench") throw new BenchArgsError(`--dataset: ${v === undefined ? "missing value" : `"${v}" is not allowed`}; expected realistic or pgbench`);
+                dataset = v;
+                break;
+            }
+            case "--tables":
+                tables = intArg(flag, value(), 1, 64);
+                break;
+            case "--database-url": {
+                const v = value();
+                if (v === undefined || !/^postgres(ql)?:\/\//.test(v)) throw new BenchArgsError("--database-url: expected a postgres:// URL");
+                databaseUrl = v;
+                break;
+            }
+            case "--memory-mb":
+                memoryMb = intArg(flag, value(), 128, 10_240);
+                break;
+            case "--chart": {
+                const v = value();
+                if (v === undefined || v === "") throw new BenchArgsError("--chart: missing file name");
+                chart = v;
+                break;
+            }
             default:
                 throw new BenchArgsError(`unknown option "${arg}"; see --help`);
         }
     }
-    return { sizeMb, jobs, compression, partSizeMb, uploadConcurrency, repeat };
+    return { sizeMb, jobs, compression, partSizeMb, uploadConcurrency, repeat, dataset, tables, ...(databaseUrl !== undefined ? { databaseUrl } : {}), memoryMb, chart };
+}
+
+/**
+ * The heap flags the Lambda Node.js runtime starts its process with for a function of
+ * `memoryMb`: old space 90 % and semi-space 5 % of the memory (observed in the runtime's
+ * bootstrap; e.g. 1024 MB gives --max-old-space-size=922 --max-semi-space-size=51).
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+    return [`--max-old-space-size=${Math.round(memoryMb * 0.9)}`, `--max-semi-space-size=${Math.round(memoryMb * 0.05)}`];
 }
 
 /** pgbench scale factor for about `sizeMb` of database. */
@@ -136,6 +195,7 @@ export function pgbenchScale(sizeMb: number): number {
 export interface BenchMeasurements {
     readonly databaseBytes: number;
     readonly ceilingSeconds: number;
+    readonly bareSeconds: number;
     readonly plainDumpSeconds: number;
     readonly plainUploadSeconds: number;
     readonly plainBytes: number;
@@ -152,10 +212,15 @@ export interface BenchMeasurements {
 export interface BenchFigures {
     readonly databaseMb: number;
     readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number };
+    readonly bare: { readonly seconds: number; readonly mbPerSecond: number };
     readonly plain: { readonly dumpSeconds: number; readonly uploadSeconds: number; readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number };
     readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number };
     /** Our throughput over the ceiling's (1.0 = as fast as pg_dump alone). */
     readonly oursToCeiling: number;
+    /** Our throughput over the bare stream's into the same S3 (1.0 = the pipeline costs nothing). */
+    readonly oursToBare: number;
+    /** Database size over our archive's size. */
+    readonly databaseToArchive: number;
     /** The plain pipeline's total time over ours (above 1 = ours is faster). */
     readonly speedupOverPlain: number;
     readonly restore: { readonly serialSeconds: number; readonly parallelSeconds: number; readonly jobs: number; readonly rowCountsMatch: boolean };
@@ -170,7 +235,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             throw new Error(`measurement ${name}: ${v} is not a non-negative number`);
         }
     }
-    for (const name of ["ceilingSeconds", "oursSeconds", "plainDumpSeconds"] as const) {
+    for (const name of ["ceilingSeconds", "bareSeconds", "oursSeconds", "plainDumpSeconds"] as const) {
         if (m[name] === 0) {
             throw new Error(`measurement ${name}: 0 s cannot give a throughput`);
         }
@@ -180,6 +245,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
     return {
         databaseMb: round(databaseMb, 1),
         ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1) },
+        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1) },
         plain: {
             dumpSeconds: round(m.plainDumpSeconds),
             uploadSeconds: round(m.plainUploadSeconds),
@@ -195,6 +261,8 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             baselineRssMb: round(m.oursBaselineRssBytes / MB, 1),
         },
         oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
+        oursToBare: round(m.bareSeconds / m.oursSeconds, 3),
+        databaseToArchive: m.oursBytes === 0 ? 0 : round(m.databaseBytes / m.oursBytes, 2),
         speedupOverPlain: round(plainSeconds / m.oursSeconds, 2),
         restore: { serialSeconds: round(m.restoreSerialSeconds), parallelSeconds: round(m.restoreParallelSeconds), jobs: m.jobs, rowCountsMatch: m.rowCountsMatch },
     };
@@ -205,6 +273,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const rows: [string, string, string, string][] = [
         ["step", "seconds", "MB/s (database)", "notes"],
         ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}`],
+        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), "the same archive, nothing else"],
         [
             "pg_dump | gzip > file, then upload",
             f.plain.seconds.toFixed(2),
@@ -215,7 +284,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB`,
         ],
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
@@ -223,7 +292,21 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
     const line = (r: readonly string[]): string => r.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ").trimEnd();
     const [header, ...body] = rows;
-    return [`database ${f.databaseMb.toFixed(1)} MB (requested ${o.sizeMb} MB); fastest of ${o.repeat} run${o.repeat === 1 ? "" : "s"} per pipeline, peak RSS the highest`, line(header ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+    const source = o.databaseUrl !== undefined ? "your database" : `${o.dataset} dataset, requested ${o.sizeMb} MB${o.dataset === "realistic" ? ` in ${o.tables} tables` : ""}`;
+    return [`database ${f.databaseMb.toFixed(1)} MB (${source}); Lambda heap flags for ${o.memoryMb} MB; fastest of ${o.repeat} run${o.repeat === 1 ? "" : "s"} per pipeline, peak RSS the highest`, line(header ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+/** The chart of throughput per mode, in database MB per second of wall time. */
+export function renderChart(f: BenchFigures, o: BenchOptions): string {
+    const source = o.databaseUrl !== undefined ? "your database" : `${o.dataset} data`;
+    return barChartSvg(`Dump and restore throughput, ${f.databaseMb.toFixed(0)} MB database (${source})`, [
+        { label: "pg_dump -Fc > /dev/null (ceiling)", mbPerSecond: f.ceiling.mbPerSecond, kind: "ceiling" },
+        { label: "pg_dump -Fc | S3 upload (bare stream)", mbPerSecond: f.bare.mbPerSecond, kind: "ceiling" },
+        { label: "our dump pipeline to S3", mbPerSecond: f.ours.mbPerSecond, kind: "ours" },
+        { label: "pg_dump | gzip > file, then upload", mbPerSecond: f.plain.mbPerSecond, kind: "other" },
+        { label: "pg_restore, 1 job", mbPerSecond: f.databaseMb / Math.max(f.restore.serialSeconds, 0.001), kind: "restore" },
+        { label: `pg_restore, ${f.restore.jobs} jobs`, mbPerSecond: f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001), kind: "restore" },
+    ]);
 }
 
 function progress(message: string): void {
@@ -297,13 +380,23 @@ async function buildMeasuredProcess(repo: string, outDir: string): Promise<strin
     return join(outDir, "cli", "embedded", "benchDump.js");
 }
 
-async function generateDatabase(pg: EmbeddedPostgres, sizeMb: number): Promise<number> {
+async function generateDatabase(pg: EmbeddedPostgres, o: BenchOptions): Promise<number> {
     await createDatabase(pg.url(), "bench");
-    const scale = pgbenchScale(sizeMb);
+    if (o.dataset === "realistic") {
+        progress(`generating about ${o.sizeMb} MB of realistic rows in ${o.tables} tables (server-side)`);
+        return loadRealisticData(pg.url("bench"), o.sizeMb, o.tables, progress);
+    }
+    const scale = pgbenchScale(o.sizeMb);
     const target = parsePostgresUrl(pg.url("bench"), "bench database");
-    progress(`generating about ${sizeMb} MB with pgbench -i -s ${scale} (server-side)`);
+    progress(`generating about ${o.sizeMb} MB with pgbench -i -s ${scale} (server-side)`);
     await run(join(pg.binDir, "pgbench"), ["-i", "-s", String(scale), "-I", "dtGvp", "-q"], { PATH: process.env.PATH ?? "", ...libpqEnv(target) });
     const rows = await query<{ size: string }>(pg.url("bench"), "SELECT pg_database_size('bench') AS size");
+    return Number(rows[0]?.size);
+}
+
+/** Size of the database to measure: the generated one, or the user's. */
+async function databaseSize(url: string): Promise<number> {
+    const rows = await query<{ size: string }>(url, "SELECT pg_database_size(current_database()) AS size");
     return Number(rows[0]?.size);
 }
 
@@ -329,14 +422,14 @@ export async function main(args: readonly string[]): Promise<number> {
         const pg = (started.pg = await startPostgres({ settings: { shared_buffers: "256MB", max_wal_size: "4GB", checkpoint_timeout: "30min" } }));
         const s3 = (started.s3 = await startS3());
         await s3.createBucket(BUCKET);
-        const databaseBytes = await generateDatabase(pg, o.sizeMb);
-        const target = parsePostgresUrl(pg.url("bench"), "bench database");
+        const databaseBytes = o.databaseUrl !== undefined ? await databaseSize(o.databaseUrl) : await generateDatabase(pg, o);
+        const target = parsePostgresUrl(o.databaseUrl ?? pg.url("bench"), o.databaseUrl !== undefined ? "--database-url" : "bench database");
         const pgDump = join(pg.binDir, "pg_dump");
         const childEnv = { PATH: process.env.PATH ?? "", ...libpqEnv(target) };
         const measured = await buildMeasuredProcess(repo, join(work, "build"));
         const compression = compressionArgs(o.compression, majorOfToolVersion(await toolVersion(pgDump)));
 
-        const request: BenchDumpRequest = {
+        const request: Omit<BenchDumpRequest, "mode"> = {
             settings: {
                 database: "bench",
                 bucket: BUCKET,
@@ -350,8 +443,14 @@ export async function main(args: readonly string[]): Promise<number> {
             target,
             s3Endpoint: s3.endpoint,
         };
+        /** One run of the measured process, with the Lambda runtime's heap flags for the configured memory. */
+        const measure = async (mode: BenchDumpRequest["mode"]): Promise<BenchDumpReport> => {
+            const out = await run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
+                JSON.stringify({ ...request, mode } satisfies BenchDumpRequest));
+            return JSON.parse(out.trim().split("\n").pop() ?? "{}") as BenchDumpReport;
+        };
         const plainFile = join(work, "plain.sql.gz");
-        const runs: { ceiling: number; ours: BenchDumpReport; plainDump: number; plainUpload: number; plainBytes: number }[] = [];
+        const runs: { ceiling: number; bare: number; ours: BenchDumpReport; plainDump: number; plainUpload: number; plainBytes: number }[] = [];
         for (let r = 1; r <= o.repeat; r++) {
             progress(`run ${r}/${o.repeat}: ceiling, pg_dump -Fc > /dev/null`);
             const devNull = openSync("/dev/null", "w");
@@ -360,8 +459,10 @@ export async function main(args: readonly string[]): Promise<number> {
             );
 
             progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
-            const oursOut = await run(process.execPath, [measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined, JSON.stringify(request));
-            const ours = JSON.parse(oursOut.trim().split("\n").pop() ?? "{}") as BenchDumpReport;
+            const ours = await measure("ours");
+
+            progress(`run ${r}/${o.repeat}: bare stream, pg_dump -Fc piped into the S3 upload`);
+            const bare = await measure("bare");
 
             progress(`run ${r}/${o.repeat}: plain pipeline, pg_dump | gzip > file, then upload`);
             const plainDump = await timed(() => run("bash", ["-c", 'set -o pipefail; "$0" --no-password | gzip > "$1"', pgDump, plainFile], childEnv));
@@ -383,7 +484,7 @@ export async function main(args: readonly string[]): Promise<number> {
                 ),
             );
             await rm(plainFile, { force: true });
-            runs.push({ ceiling: ceiling.seconds, ours, plainDump: plainDump.seconds, plainUpload: plainUpload.seconds, plainBytes });
+            runs.push({ ceiling: ceiling.seconds, bare: bare.durationMs / 1000, ours, plainDump: plainDump.seconds, plainUpload: plainUpload.seconds, plainBytes });
         }
         const fastest = <T>(pick: (x: (typeof runs)[number]) => number, value: (x: (typeof runs)[number]) => T): T =>
             value(runs.reduce((best, x) => (pick(x) < pick(best) ? x : best)));
@@ -395,7 +496,7 @@ export async function main(args: readonly string[]): Promise<number> {
         ) as BackupManifest;
         const restoreInto = async (database: string, jobs: number): Promise<{ seconds: number; match: boolean }> => {
             progress(`pg_restore with ${jobs} job${jobs === 1 ? "" : "s"}`);
-            const restoreTarget: PgTarget = { ...target, database };
+            const restoreTarget: PgTarget = { ...parsePostgresUrl(pg.url(), "embedded server"), database };
             const r = await restoreBackup({ s3: s3.client(), bucket: BUCKET, manifest, target: restoreTarget, jobs, binDir: pg.binDir, tempDir: work, log: quietLog });
             return { seconds: r.pgRestoreSeconds, match: r.rowCountsMatch };
         };
@@ -405,6 +506,7 @@ export async function main(args: readonly string[]): Promise<number> {
         const figures = computeFigures({
             databaseBytes,
             ceilingSeconds: Math.min(...runs.map((x) => x.ceiling)),
+            bareSeconds: Math.min(...runs.map((x) => x.bare)),
             plainDumpSeconds: plain.plainDump,
             plainUploadSeconds: plain.plainUpload,
             plainBytes: plain.plainBytes,
@@ -418,6 +520,9 @@ export async function main(args: readonly string[]): Promise<number> {
             rowCountsMatch: serial.match && parallel.match,
         });
         console.log(renderTable(figures, o));
+        await mkdir(dirname(resolve(o.chart)), { recursive: true });
+        await writeFile(o.chart, renderChart(figures, o));
+        progress(`chart written to ${o.chart}`);
         console.log(
             JSON.stringify({
                 sizeMbRequested: o.sizeMb,
@@ -425,7 +530,9 @@ export async function main(args: readonly string[]): Promise<number> {
                 partSizeMb: o.partSizeMb,
                 uploadConcurrency: o.uploadConcurrency,
                 repeat: o.repeat,
-                runs: runs.map((x) => ({ ceilingSeconds: round(x.ceiling), oursSeconds: round(x.ours.durationMs / 1000), plainSeconds: round(x.plainDump + x.plainUpload), oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1) })),
+                dataset: o.databaseUrl !== undefined ? "database-url" : o.dataset,
+                memoryMb: o.memoryMb,
+                runs: runs.map((x) => ({ ceilingSeconds: round(x.ceiling), bareSeconds: round(x.bare), oursSeconds: round(x.ours.durationMs / 1000), plainSeconds: round(x.plainDump + x.plainUpload), oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1) })),
                 ...figures,
             }),
         );

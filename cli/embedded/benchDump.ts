@@ -6,11 +6,21 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { dumpSettings, runDump, type DumpSettingsInput } from "../../lambdas/dump/dump";
-import type { PgTarget } from "../../lambdas/shared/pgTarget";
+import { compressionArgs } from "../../lambdas/dump/pgDump";
+import { libpqEnv, type PgTarget } from "../../lambdas/shared/pgTarget";
+import { majorOfToolVersion, toolVersion } from "../../lambdas/shared/pgTools";
+import { uploadObject } from "../../lambdas/shared/upload";
 import { localS3ClientConfig } from "./s3Client";
 
 export interface BenchDumpRequest {
+    /**
+     * "ours": the dump core (hash, row counts, manifest); "bare": the same pg_dump archive streamed
+     * straight into the same multipart upload with nothing else, the fair ceiling when the S3
+     * server shares the machine.
+     */
+    readonly mode: "ours" | "bare";
     readonly settings: DumpSettingsInput;
     readonly target: PgTarget;
     readonly s3Endpoint: string;
@@ -46,6 +56,11 @@ async function main(request: BenchDumpRequest): Promise<BenchDumpReport> {
     const quiet = { debug: (): void => undefined, info: (): void => undefined, warn: (): void => undefined };
     const log = { ...quiet, error: (message: string, extra?: Record<string, unknown>): void => console.error(message, JSON.stringify(extra ?? {})) };
     const baselineRssBytes = process.memoryUsage().rss;
+    if (request.mode === "bare") {
+        const report = await bareStream(request, s3);
+        s3.destroy();
+        return { ...report, baselineRssBytes, peakRssBytes: peakRssBytes() };
+    }
     const manifest = await runDump(dumpSettings(request.settings), { s3, target: request.target, log });
     s3.destroy();
     return {
@@ -56,6 +71,47 @@ async function main(request: BenchDumpRequest): Promise<BenchDumpReport> {
         baselineRssBytes,
         peakRssBytes: peakRssBytes(),
     };
+}
+
+/** pg_dump's archive piped into the multipart upload as it comes: no hash, no counts, no manifest. */
+async function bareStream(request: BenchDumpRequest, s3: S3Client): Promise<Pick<BenchDumpReport, "key" | "sizeBytes" | "sha256" | "durationMs">> {
+    const settings = dumpSettings(request.settings);
+    const pgDump = settings.pgDumpPath;
+    const compression = compressionArgs(settings.compression, majorOfToolVersion(await toolVersion(pgDump)));
+    const key = `bare/${settings.database}-${Date.now()}.dump`;
+    const started = performance.now();
+    const child = spawn(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], {
+        env: { PATH: process.env["PATH"] ?? "", ...libpqEnv(request.target) },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+        stderr = (stderr + c.toString("utf8")).slice(-4000);
+    });
+    const exited = new Promise<void>((resolve, reject) => {
+        child.once("error", reject);
+        child.once("close", (code, signal) => (code === 0 ? resolve() : reject(new Error(`pg_dump failed (${signal ?? `exit ${String(code)}`}): ${stderr.trim()}`))));
+    });
+    let sizeBytes = 0;
+    child.stdout.on("data", (c: Buffer) => {
+        sizeBytes += c.length;
+    });
+    const quiet = { debug: (): void => undefined, info: (): void => undefined, warn: (): void => undefined, error: (): void => undefined };
+    await Promise.all([
+        uploadObject({
+            client: s3,
+            bucket: settings.bucket,
+            key,
+            body: child.stdout,
+            contentType: "application/octet-stream",
+            kmsKeyId: settings.kmsKeyId,
+            tags: {},
+            partSizeBytes: request.settings.partSizeBytes ?? 16 * 1024 * 1024,
+            queueSize: settings.uploadConcurrency,
+        }, quiet),
+        exited,
+    ]);
+    return { key, sizeBytes, sha256: "", durationMs: performance.now() - started };
 }
 
 /** The request comes on stdin, so a database password never shows on a command line. */

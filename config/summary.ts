@@ -51,6 +51,6 @@ export function guarantees(c: StackConfig): Guarantee[] {
     if (c.azure?.storage !== undefined) {
         out.push({ control: "Azure storage", value: `${c.azure.storage.redundancy}, soft delete ${c.azure.storage.softDeleteDays} days${c.azure.storage.immutabilityDays !== undefined ? `, immutable ${c.azure.storage.immutabilityDays} days` : ""}` });
     }
-    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s)` });
+    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s), ${c.alerts.slack.length} Slack and ${c.alerts.teams.length} Teams channel(s)` });
     return out;
 }

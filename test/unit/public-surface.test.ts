@@ -4,7 +4,7 @@ import * as surface from "../../components";
 describe("the component library's public surface", () => {
     it("exports every component class by name", () => {
         const components = [
-            "BackupKey", "BackupBucket", "ReplicaBucket", "RdsPostgres", "AwsBackupPlan", "AlertTopic", "BackupFunction",
+            "BackupKey", "BackupBucket", "ReplicaBucket", "RdsPostgres", "AwsBackupPlan", "AlertTopic", "ChatChannels", "BackupFunction",
             "FunctionImage", "BackupAlarms", "BackupDashboard", "FlexibleServerBackup", "GeoRedundantStorage", "AzureBackupAlerts",
         ];
         for (const name of components) {

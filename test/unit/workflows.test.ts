@@ -85,6 +85,28 @@ describe("GitHub workflows", function () {
         }
     });
 
+    it("set up Node 22 wherever they set up Node", () => {
+        // given every job's setup-node steps
+        const versions = fs.readdirSync(WORKFLOWS).flatMap((file) => Object.values(workflow(file).jobs)
+            .flatMap((job) => job.steps ?? [])
+            .filter((s) => s.uses?.startsWith("actions/setup-node@") === true)
+            .map((s) => `${file}: ${String(s.with?.["node-version"])}`));
+        // when / then
+        assert.ok(versions.length >= 3, versions.join(", "));
+        assert.deepStrictEqual(versions.filter((v) => !v.endsWith(": 22")), []);
+    });
+
+    it("the preview runs the policy pack with the stack's policy config, as the deploy does", () => {
+        // given the preview's pulumi step
+        const steps = Object.values(workflow("preview.yml").jobs).flatMap((job) => job.steps ?? []);
+        // when
+        const preview = steps.find((s) => s.uses?.startsWith("pulumi/actions@") === true);
+        // then
+        assert.strictEqual(preview?.with?.["command"], "preview");
+        assert.strictEqual(preview?.with?.["policyPacks"], "policy");
+        assert.strictEqual(preview?.with?.["policyPackConfigs"], "policy/config/${{ matrix.stack }}.json");
+    });
+
     describe("deploy", () => {
         const deploy = workflow("deploy.yml");
         const stack = workflow("deploy-stack.yml");
@@ -108,7 +130,7 @@ describe("GitHub workflows", function () {
             assert.deepStrictEqual(up?.concurrency, { "group": "pulumi-up-${{ inputs.stack }}", "cancel-in-progress": false });
         });
 
-        it("validates first, then takes OIDC credentials, then runs pulumi up with the policy pack and the stack's policy config on Node 22", () => {
+        it("validates first, then takes OIDC credentials, then runs pulumi up with the policy pack and the stack's policy config", () => {
             // given the steps in order
             const validate = index((s) => s.run?.startsWith("npm run validate") === true);
             const aws = index((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") === true);
@@ -123,7 +145,6 @@ describe("GitHub workflows", function () {
             assert.deepStrictEqual(steps[pulumiUp]?.with, {
                 "command": "up", "stack-name": "${{ inputs.stack }}", "policyPacks": "policy", "policyPackConfigs": "policy/config/${{ inputs.stack }}.json",
             });
-            assert.strictEqual(steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"], 22);
         });
 
         it("has a policy config for every stack it deploys", () => {

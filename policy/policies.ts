@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import { Server } from "@pulumi/azure-native/dbforpostgresql";
 import { StorageAccount } from "@pulumi/azure-native/storage";
 import {
+    type PolicyConfigSchema,
     type PolicyResource,
     type ReportViolation,
     type ResourceValidation,
@@ -117,12 +118,6 @@ function stringsConfig(args: Pick<ResourceValidationArgs, "getConfig">, key: str
     return value;
 }
 
-/** Outside a production stack (policy configuration `environment`), the policy does not apply. */
-function productionOnly(args: Pick<ResourceValidationArgs, "getConfig" | "notApplicable">, policy: string): void {
-    const environment = environmentConfig(args);
-    if (!isProduction(environment)) args.notApplicable(`environment "${environment}" is not "${PRODUCTION_ENVIRONMENT}"; ${policy} holds production stacks only`);
-}
-
 /** A copy of resource properties with every value the engine does not know yet replaced by `UNKNOWN`. */
 function plain(value: unknown, onUnknown: (err: UnknownValueError) => void): unknown {
     if (typeof value !== "object" || value === null) return value;
@@ -183,6 +178,39 @@ function minimumDays(name: string, description: string, types: readonly string[]
         configSchema: { properties: { [key]: days(fallback, schemaDescription) } },
         validateResource: configured(types, (args) => rule(daysConfig(args, key, fallback))),
     };
+}
+
+type EnvironmentGated = { readonly validateResource: ResourceValidation } | { readonly validateStack: StackValidation };
+
+/**
+ * A guarantee owed by production stacks, as two policies on the policy configuration's
+ * `environment`: `<name>`, mandatory in "prod", and `<name>-nonprod`, advisory elsewhere.
+ */
+function productionPair(name: string, description: string, properties: PolicyConfigSchema["properties"], validation: EnvironmentGated): PackPolicy[] {
+    const policy = (production: boolean): PackPolicy => {
+        const applies = (args: Pick<ResourceValidationArgs, "getConfig" | "notApplicable">): void => {
+            const environment = environmentConfig(args);
+            if (isProduction(environment) === production) return;
+            args.notApplicable(production ? `environment "${environment}" is not "${PRODUCTION_ENVIRONMENT}"; ${name}-nonprod advises instead` : `environment is "${PRODUCTION_ENVIRONMENT}"; ${name} enforces it`);
+        };
+        const base = {
+            name: production ? name : `${name}-nonprod`,
+            description: `${description} ${production ? `Mandatory in "${PRODUCTION_ENVIRONMENT}".` : `Advised outside "${PRODUCTION_ENVIRONMENT}".`}`,
+            enforcementLevel: production ? "mandatory" as const : "advisory" as const,
+            configSchema: { properties: { ...environmentSchema.properties, ...properties } },
+        };
+        if ("validateResource" in validation) {
+            return { ...base, validateResource: (args, reportViolation) => {
+                applies(args);
+                return validation.validateResource(args, reportViolation);
+            } };
+        }
+        return { ...base, validateStack: (args, reportViolation) => {
+            applies(args);
+            return validation.validateStack(args, reportViolation);
+        } };
+    };
+    return [policy(true), policy(false)];
 }
 
 const exemptBucketsSchema = {
@@ -322,25 +350,13 @@ export const policies: PackPolicy[] = [
         validateResource: configured([TYPES.backupPlan], (args) =>
             backupPlanFrequency(daysConfig(args, "maxBackupIntervalHours", DEFAULTS.maxBackupIntervalHours, "hours"))),
     },
-    {
-        name: "backup-plan-cross-region-copy",
-        description: `AWS Backup plan rules of a "${PRODUCTION_ENVIRONMENT}" stack copy their recovery points to a vault in another region (copyActions).`,
-        enforcementLevel: "mandatory",
-        configSchema: environmentSchema,
-        validateResource: configured([TYPES.backupPlan], (args) => {
-            productionOnly(args, "backup-plan-cross-region-copy");
-            return backupPlanCopies;
-        }),
-    },
+    ...productionPair("backup-plan-cross-region-copy", "AWS Backup plan rules copy their recovery points to a vault in another region (copyActions).", {},
+        { validateResource: configured([TYPES.backupPlan], () => backupPlanCopies) }),
     minimumDays("s3-object-lock-retention", "S3 Object Lock configurations set a default retention (GOVERNANCE or COMPLIANCE) of at least minObjectLockDays days.",
         [TYPES.bucketObjectLock, TYPES.bucketObjectLockV2], "minObjectLockDays", DEFAULTS.minObjectLockDays, "Shortest allowed default retention, days", s3ObjectLockRetention),
-    {
-        name: "s3-backup-bucket-object-lock",
-        description: "S3 buckets that hold backups (all but access-log targets and exemptBuckets) have Object Lock enabled and an Object Lock configuration.",
-        enforcementLevel: "mandatory",
-        configSchema: { properties: { exemptBuckets: exemptBucketsSchema } },
-        validateStack: (args, reportViolation) => stackCheck(s3BackupBucketObjectLock(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation),
-    },
+    ...productionPair("s3-backup-bucket-object-lock", "S3 buckets that hold backups (all but access-log targets and exemptBuckets) have Object Lock enabled and an Object Lock configuration.",
+        { exemptBuckets: exemptBucketsSchema },
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketObjectLock(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
     {
         name: "s3-lifecycle-expiration",
         description: "S3 lifecycle rules expire objects no sooner than minExpirationDays days, except under exemptPrefixes (the table exports by default).",
@@ -354,26 +370,11 @@ export const policies: PackPolicy[] = [
         validateResource: configured([TYPES.bucketLifecycle, TYPES.bucketLifecycleV2], (args) =>
             s3LifecycleExpiration(daysConfig(args, "minExpirationDays", DEFAULTS.minExpirationDays), stringsConfig(args, "exemptPrefixes", DEFAULTS.expirationExemptPrefixes))),
     },
-    {
-        name: "s3-backup-bucket-replication",
-        description: `S3 buckets that hold backups in a "${PRODUCTION_ENVIRONMENT}" stack (all but access-log targets, replicas and exemptBuckets) are replicated to another region.`,
-        enforcementLevel: "mandatory",
-        configSchema: { properties: { ...environmentSchema.properties, exemptBuckets: exemptBucketsSchema } },
-        validateStack: (args, reportViolation) => {
-            productionOnly(args, "s3-backup-bucket-replication");
-            return stackCheck(s3BackupBucketReplication(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation);
-        },
-    },
-    {
-        name: "rds-backup-replication",
-        description: `RDS instances of a "${PRODUCTION_ENVIRONMENT}" stack have their backups in another region: automated backups replicated, or selected by an AWS Backup plan that copies every rule.`,
-        enforcementLevel: "mandatory",
-        configSchema: environmentSchema,
-        validateStack: (args, reportViolation) => {
-            productionOnly(args, "rds-backup-replication");
-            return stackCheck(rdsBackupsCrossRegion)(args, reportViolation);
-        },
-    },
+    ...productionPair("s3-backup-bucket-replication", "S3 buckets that hold backups (all but access-log targets, replicas and exemptBuckets) are replicated to another region.",
+        { exemptBuckets: exemptBucketsSchema },
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketReplication(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
+    ...productionPair("rds-backup-replication", "RDS instances have their backups in another region: automated backups replicated, or selected by an AWS Backup plan that copies every rule.", {},
+        { validateStack: stackCheck(rdsBackupsCrossRegion) }),
     {
         name: "azure-postgres-backup-retention",
         description: "Azure PostgreSQL Flexible Servers keep backups at least minAzureRetentionDays days.",

@@ -710,19 +710,25 @@ describe("the policy pack's policies (as the SDK calls them)", () => {
         assert.strictEqual(advisory.enforcementLevel, "advisory");
     });
 
-    it("holds only production stacks to cross-region copies, from the environment config", async () => {
-        // given a plan without copies and a bucket without replication
+    it("enforces cross-region copies in prod and advises them elsewhere, from the environment config", async () => {
+        // given a plan without copies and a bucket without replication, and each policy with its -nonprod twin
         const plan = { rules: [planRule("daily", "cron(0 3 * * ? *)", 7)] };
         const bucket = policyResource(TYPES.bucket, "urn:pulumi:s::p::aws:s3/bucket:Bucket::main", { id: "main", bucket: "main", objectLockEnabled: true });
-        const copies = policyNamed("backup-plan-cross-region-copy");
-        const replication = policyNamed("s3-backup-bucket-replication");
-        const staging = { [copies.name]: { environment: "staging" }, [replication.name]: { environment: "staging" } };
+        const names = ["backup-plan-cross-region-copy", "backup-plan-cross-region-copy-nonprod", "s3-backup-bucket-replication", "s3-backup-bucket-replication-nonprod"];
+        const [copies, copiesAdvised, replication, replicationAdvised] = names.map(policyNamed);
+        assert.ok(copies && copiesAdvised && replication && replicationAdvised);
+        const staging = Object.fromEntries(names.map((n) => [n, { environment: "staging" }]));
+        const run = (config: PolicyConfig = {}) => Promise.all([
+            evaluateResource(copies, TYPES.backupPlan, plan, config), evaluateResource(copiesAdvised, TYPES.backupPlan, plan, config),
+            evaluateStack(replication, [bucket], config), evaluateStack(replicationAdvised, [bucket], config),
+        ]);
         // when
-        const prod = [await evaluateResource(copies, TYPES.backupPlan, plan), await evaluateStack(replication, [bucket])];
-        const nonProd = [await evaluateResource(copies, TYPES.backupPlan, plan, staging), await evaluateStack(replication, [bucket], staging)];
+        const prod = await run();
+        const nonProd = await run(staging);
         // then
-        assert.deepStrictEqual(prod.map((e) => [e.applicable, e.messages.length]), [[true, 1], [true, 1]]);
-        assert.deepStrictEqual(nonProd.map((e) => [e.applicable, e.messages.length]), [[false, 0], [false, 0]]);
+        assert.deepStrictEqual(prod.map((e) => [e.applicable, e.messages.length]), [[true, 1], [false, 0], [true, 1], [false, 0]]);
+        assert.deepStrictEqual(nonProd.map((e) => [e.applicable, e.messages.length]), [[false, 0], [true, 1], [false, 0], [true, 1]]);
+        assert.deepStrictEqual([copies, copiesAdvised].map((p) => p.enforcementLevel), ["mandatory", "advisory"]);
     });
 
     it("reads the retention minimums of policy/config/prod.json", async () => {

@@ -20,6 +20,8 @@ export { RdsPostgres, RdsPostgresArgs } from "./aws/rdsPostgres";
 export { AwsBackupPlan, AwsBackupPlanArgs, AwsBackupRestoreTestingArgs, AwsBackupVaultLockArgs } from "./aws/awsBackupPlan";
 export { FileBucketBackup, FileBucketBackupArgs } from "./aws/fileBucketBackup";
 export { AlertTopic, AlertTopicArgs } from "./aws/alertTopic";
+export { ChatChannels, ChatChannelsArgs, SlackChannel, TeamsChannel } from "./aws/chatChannels";
+export { CHAT_ID_FORMATS, chatbotAssumeRolePolicy, chatbotNotificationsPolicy, teamsChannelIdForApi } from "./aws/documents/chatChannels";
 export { backupPlanRules, effectiveVaultLockMode, planRuleTemplates, vaultLockBounds } from "./aws/documents/awsBackup";
 export { rdsParameters, finalSnapshotIdentifier } from "./aws/documents/rds";
 export { alertTopicPolicy } from "./aws/documents/alerts";

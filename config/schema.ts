@@ -3,6 +3,7 @@ import { logicalName, positiveInt, secretString } from "./sections/common";
 import { awsSchema } from "./sections/rds";
 import { azureSchema } from "./sections/azure";
 import { functionsSchema } from "./sections/functions";
+import { slackChannelSchema, teamsChannelSchema } from "./sections/chat";
 
 /** The Pulumi config namespace every key of this stack lives in: `pg-backup-stack:<key>`. */
 export const CONFIG_NAMESPACE = "pg-backup-stack";
@@ -78,6 +79,10 @@ export const stackConfigSchema = z.strictObject({
         emails: z.array(z.email()).prefault([]),
         /** HTTPS endpoints (e.g. chat webhooks) subscribed to the alert topic: secrets. */
         webhookUrls: z.array(secretString).prefault([]),
+        /** Slack channels subscribed to both alert topics through AWS Chatbot (AWS stacks). */
+        slack: z.array(slackChannelSchema).prefault([]),
+        /** Microsoft Teams channels subscribed to both alert topics through AWS Chatbot (AWS stacks). */
+        teams: z.array(teamsChannelSchema).prefault([]),
     }).prefault({}),
     functions: functionsSchema.prefault({}),
     aws: awsSchema.prefault({}),

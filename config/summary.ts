@@ -60,7 +60,7 @@ export function guarantees(c: StackConfig): Guarantee[] {
         const immutable = st.immutabilityDays !== undefined ? `, immutable ${st.immutabilityDays} days (${st.immutabilityLocked ? "policy locked" : "policy unlocked"})` : "";
         out.push({ control: "Azure storage", value: `${st.redundancy}, soft delete ${st.softDeleteDays} days${immutable}` });
     }
-    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s)` });
+    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s), ${c.alerts.slack.length} Slack and ${c.alerts.teams.length} Teams channel(s)` });
     return out;
 }
 

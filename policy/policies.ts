@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import { Server } from "@pulumi/azure-native/dbforpostgresql";
 import { StorageAccount } from "@pulumi/azure-native/storage";
 import {
+    type PolicyConfigSchema,
     type PolicyResource,
     type ReportViolation,
     type ResourceValidation,
@@ -18,10 +19,15 @@ import {
     validateResourceOfType,
 } from "@pulumi/policy";
 import {
+    azureBackupVaultImmutable,
     azurePostgresBackupRetention,
     azurePostgresGeoRedundantBackup,
+    backupPlanCopies,
+    backupPlanFrequency,
+    backupPlanRetention,
     backupVaultEncrypted,
     backupVaultLocked,
+    backupVaultLockRetention,
     DEFAULTS,
     isProduction,
     kmsKeyRotation,
@@ -31,6 +37,7 @@ import {
     logGroupRetention,
     PRODUCTION_ENVIRONMENT,
     rdsBackupRetention,
+    rdsBackupsCrossRegion,
     rdsCopyTagsToSnapshot,
     rdsDeletionProtection,
     rdsFinalSnapshot,
@@ -38,8 +45,12 @@ import {
     rdsStorageEncrypted,
     type ResourceRule,
     s3AccessLogBucketEncryption,
+    s3BackupBucketObjectLock,
+    s3BackupBucketReplication,
     s3BucketControlsDeclared,
     s3BucketKmsEncryption,
+    s3LifecycleExpiration,
+    s3ObjectLockRetention,
     s3PublicAccessBlock,
     s3Versioning,
     type StackResource,
@@ -69,12 +80,20 @@ function ofTypes(types: readonly string[], rule: ResourceRule): ResourceValidati
     };
 }
 
+/** A validation of the resources of any of `types` by a rule built from the policy's configuration. */
+function configured(types: readonly string[], build: (args: ResourceValidationArgs) => ResourceRule): ResourceValidation {
+    return (args, reportViolation) => {
+        if (!types.includes(args.type)) args.notApplicable(`only applies to ${types.join(", ")}`);
+        report(build(args))(args.props, args, reportViolation);
+    };
+}
+
 /** A whole number of at least 1 from the policy's configuration, or `fallback`. */
-function daysConfig(args: Pick<ResourceValidationArgs, "getConfig">, key: string, fallback: number): number {
+function daysConfig(args: Pick<ResourceValidationArgs, "getConfig">, key: string, fallback: number, unit = "days"): number {
     const value = args.getConfig<Record<string, unknown>>()[key];
     if (value === undefined) return fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-        throw new Error(`policy configuration ${key}: ${JSON.stringify(value)} is not allowed; give a whole number of days, at least 1`);
+        throw new Error(`policy configuration ${key}: ${JSON.stringify(value)} is not allowed; give a whole number of ${unit}, at least 1`);
     }
     return value;
 }
@@ -85,6 +104,16 @@ function environmentConfig(args: Pick<ResourceValidationArgs, "getConfig">): str
     if (value === undefined) return DEFAULTS.environment;
     if (typeof value !== "string" || value === "") {
         throw new Error(`policy configuration environment: ${JSON.stringify(value)} is not allowed; give the stack's environment name (e.g. "${PRODUCTION_ENVIRONMENT}", "staging")`);
+    }
+    return value;
+}
+
+/** A list of strings from the policy's configuration, or `fallback`. */
+function stringsConfig(args: Pick<ResourceValidationArgs, "getConfig">, key: string, fallback: readonly string[]): readonly string[] {
+    const value = args.getConfig<Record<string, unknown>>()[key];
+    if (value === undefined) return fallback;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        throw new Error(`policy configuration ${key}: ${JSON.stringify(value)} is not allowed; give a list of strings`);
     }
     return value;
 }
@@ -140,6 +169,55 @@ const environmentSchema = {
             description: `The stack's environment (its pg-backup-stack:environment); "${PRODUCTION_ENVIRONMENT}" makes geo-redundant backup mandatory`,
         },
     },
+};
+
+/** A mandatory policy holding `types` to a minimum number of days read from the policy's configuration `key`. */
+function minimumDays(name: string, description: string, types: readonly string[], key: string, fallback: number, schemaDescription: string, rule: (minDays: number) => ResourceRule): ResourceValidationPolicy {
+    return {
+        name, description, enforcementLevel: "mandatory",
+        configSchema: { properties: { [key]: days(fallback, schemaDescription) } },
+        validateResource: configured(types, (args) => rule(daysConfig(args, key, fallback))),
+    };
+}
+
+type EnvironmentGated = { readonly validateResource: ResourceValidation } | { readonly validateStack: StackValidation };
+
+/**
+ * A guarantee owed by production stacks, as two policies on the policy configuration's
+ * `environment`: `<name>`, mandatory in "prod", and `<name>-nonprod`, advisory elsewhere.
+ */
+function productionPair(name: string, description: string, properties: PolicyConfigSchema["properties"], validation: EnvironmentGated): PackPolicy[] {
+    const policy = (production: boolean): PackPolicy => {
+        const applies = (args: Pick<ResourceValidationArgs, "getConfig" | "notApplicable">): void => {
+            const environment = environmentConfig(args);
+            if (isProduction(environment) === production) return;
+            args.notApplicable(production ? `environment "${environment}" is not "${PRODUCTION_ENVIRONMENT}"; ${name}-nonprod advises instead` : `environment is "${PRODUCTION_ENVIRONMENT}"; ${name} enforces it`);
+        };
+        const base = {
+            name: production ? name : `${name}-nonprod`,
+            description: `${description} ${production ? `Mandatory in "${PRODUCTION_ENVIRONMENT}".` : `Advised outside "${PRODUCTION_ENVIRONMENT}".`}`,
+            enforcementLevel: production ? "mandatory" as const : "advisory" as const,
+            configSchema: { properties: { ...environmentSchema.properties, ...properties } },
+        };
+        if ("validateResource" in validation) {
+            return { ...base, validateResource: (args, reportViolation) => {
+                applies(args);
+                return validation.validateResource(args, reportViolation);
+            } };
+        }
+        return { ...base, validateStack: (args, reportViolation) => {
+            applies(args);
+            return validation.validateStack(args, reportViolation);
+        } };
+    };
+    return [policy(true), policy(false)];
+}
+
+const exemptBucketsSchema = {
+    type: "array" as const,
+    items: { type: "string" as const },
+    default: [],
+    description: "Logical names of buckets that hold no backups (besides access-log targets, which are always exempt)",
 };
 
 /** Every policy of the pack, in the order the README lists them. */
@@ -260,6 +338,43 @@ export const policies: PackPolicy[] = [
         enforcementLevel: "mandatory",
         validateStack: stackCheck(backupVaultLocked),
     },
+    minimumDays("backup-vault-lock-retention", "AWS Backup vault locks keep every recovery point at least minVaultLockRetentionDays days (minRetentionDays).",
+        [TYPES.backupVaultLock], "minVaultLockRetentionDays", DEFAULTS.minVaultLockRetentionDays, "Shortest allowed minRetentionDays of a vault lock, days", backupVaultLockRetention),
+    minimumDays("backup-plan-retention", "AWS Backup plan rules and their copies keep recovery points at least minRecoveryPointRetentionDays days (lifecycle.deleteAfter).",
+        [TYPES.backupPlan], "minRecoveryPointRetentionDays", DEFAULTS.minRecoveryPointRetentionDays, "Shortest allowed lifecycle.deleteAfter, days", backupPlanRetention),
+    {
+        name: "backup-plan-frequency",
+        description: "AWS Backup plans take a recovery point at least every maxBackupIntervalHours hours (their most frequent rule's schedule).",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { maxBackupIntervalHours: { type: "integer", minimum: 1, default: DEFAULTS.maxBackupIntervalHours, description: "Longest allowed gap between two scheduled recovery points, hours" } } },
+        validateResource: configured([TYPES.backupPlan], (args) =>
+            backupPlanFrequency(daysConfig(args, "maxBackupIntervalHours", DEFAULTS.maxBackupIntervalHours, "hours"))),
+    },
+    ...productionPair("backup-plan-cross-region-copy", "AWS Backup plan rules copy their recovery points to a vault in another region (copyActions).", {},
+        { validateResource: configured([TYPES.backupPlan], () => backupPlanCopies) }),
+    minimumDays("s3-object-lock-retention", "S3 Object Lock configurations set a default retention (GOVERNANCE or COMPLIANCE) of at least minObjectLockDays days.",
+        [TYPES.bucketObjectLock, TYPES.bucketObjectLockV2], "minObjectLockDays", DEFAULTS.minObjectLockDays, "Shortest allowed default retention, days", s3ObjectLockRetention),
+    ...productionPair("s3-backup-bucket-object-lock", "S3 buckets that hold backups (all but access-log targets and exemptBuckets) have Object Lock enabled and an Object Lock configuration.",
+        { exemptBuckets: exemptBucketsSchema },
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketObjectLock(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
+    {
+        name: "s3-lifecycle-expiration",
+        description: "S3 lifecycle rules expire objects no sooner than minExpirationDays days, except under exemptPrefixes (the table exports by default).",
+        enforcementLevel: "mandatory",
+        configSchema: {
+            properties: {
+                minExpirationDays: days(DEFAULTS.minExpirationDays, "Shortest allowed expiration.days, days"),
+                exemptPrefixes: { type: "array", items: { type: "string" }, default: [...DEFAULTS.expirationExemptPrefixes], description: "Key prefixes whose rules may expire objects sooner" },
+            },
+        },
+        validateResource: configured([TYPES.bucketLifecycle, TYPES.bucketLifecycleV2], (args) =>
+            s3LifecycleExpiration(daysConfig(args, "minExpirationDays", DEFAULTS.minExpirationDays), stringsConfig(args, "exemptPrefixes", DEFAULTS.expirationExemptPrefixes))),
+    },
+    ...productionPair("s3-backup-bucket-replication", "S3 buckets that hold backups (all but access-log targets, replicas and exemptBuckets) are replicated to another region.",
+        { exemptBuckets: exemptBucketsSchema },
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketReplication(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
+    ...productionPair("rds-backup-replication", "RDS instances have their backups in another region: automated backups replicated, or selected by an AWS Backup plan that copies every rule.", {},
+        { validateStack: stackCheck(rdsBackupsCrossRegion) }),
     {
         name: "azure-postgres-backup-retention",
         description: "Azure PostgreSQL Flexible Servers keep backups at least minAzureRetentionDays days.",
@@ -289,6 +404,13 @@ export const policies: PackPolicy[] = [
             if (isProduction(environment)) args.notApplicable(`environment is "${PRODUCTION_ENVIRONMENT}"; azure-postgres-geo-redundant-backup enforces it`);
             report(azurePostgresGeoRedundantBackup)(props, args, reportViolation);
         }),
+    },
+    {
+        name: "azure-backup-vault-immutable",
+        description: `Azure Backup (Data Protection) vaults are immutable (Locked in "${PRODUCTION_ENVIRONMENT}", Unlocked or Locked elsewhere) with soft delete on.`,
+        enforcementLevel: "mandatory",
+        configSchema: environmentSchema,
+        validateResource: configured([TYPES.azureBackupVault], (args) => azureBackupVaultImmutable(isProduction(environmentConfig(args)))),
     },
     {
         name: "azure-storage-minimum-tls",

@@ -8,6 +8,7 @@
  * default is the required value (RDS `publiclyAccessible`, Azure `allowBlobPublicAccess`, ...);
  * everything else must be stated in the program.
  */
+import { formatMinutes, longestGapMinutes, parseSchedule, ScheduleError } from "../config/schedule";
 
 /** A resource rule: violation messages for one resource, none for types it does not govern. */
 export type ResourceRule = (type: string, props: Readonly<Record<string, unknown>>) => string[];
@@ -31,6 +32,15 @@ export const TYPES = {
     lambdaFunction: "aws:lambda/function:Function",
     backupVault: "aws:backup/vault:Vault",
     backupVaultLock: "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+    backupPlan: "aws:backup/plan:Plan",
+    backupSelection: "aws:backup/selection:Selection",
+    bucketObjectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    bucketObjectLockV2: "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+    bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    bucketLifecycleV2: "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    bucketReplication: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    rdsBackupReplication: "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+    azureBackupVault: "azure-native:dataprotection:BackupVault",
     azurePostgresServer: "azure-native:dbforpostgresql:Server",
     azureStorageAccount: "azure-native:storage:StorageAccount",
 } as const;
@@ -40,12 +50,21 @@ const PUBLIC_ACCESS_BLOCK_TYPES: readonly string[] = [TYPES.publicAccessBlock, T
 const ENCRYPTION_TYPES: readonly string[] = [TYPES.bucketEncryption, TYPES.bucketEncryptionV2];
 const VERSIONING_TYPES: readonly string[] = [TYPES.bucketVersioning, TYPES.bucketVersioningV2];
 const LOGGING_TYPES: readonly string[] = [TYPES.bucketLogging, TYPES.bucketLoggingV2];
+const OBJECT_LOCK_TYPES: readonly string[] = [TYPES.bucketObjectLock, TYPES.bucketObjectLockV2];
+const LIFECYCLE_TYPES: readonly string[] = [TYPES.bucketLifecycle, TYPES.bucketLifecycleV2];
 
 /** Defaults of the configurable thresholds. */
 export const DEFAULTS = {
     minRdsRetentionDays: 7,
     minLogRetentionDays: 365,
     minAzureRetentionDays: 7,
+    minRecoveryPointRetentionDays: 7,
+    maxBackupIntervalHours: 24,
+    minVaultLockRetentionDays: 7,
+    minObjectLockDays: 7,
+    minExpirationDays: 7,
+    /** Key prefixes whose objects a stack may expire sooner: the table exports (`storage.exportPrefix`), change sets kept as long as the stack chooses. */
+    expirationExemptPrefixes: ["exports/"],
     environment: "prod",
 } as const;
 
@@ -127,15 +146,18 @@ export const rdsStorageEncrypted: ResourceRule = (type, props) => {
     return out;
 };
 
+/** A rule on one numeric property of `type`: at least `minimum`, with what the number means for the message. */
+function atLeast(type: string, key: string, minimum: number, meaning: string): ResourceRule {
+    return (t, props) => {
+        if (t !== type) return [];
+        const value = props[key];
+        return typeof value === "number" && value >= minimum ? [] : [`${key}: ${show(value)} must be at least ${minimum} (${meaning})`];
+    };
+}
+
 /** Automated backups kept at least `minDays` days. */
 export function rdsBackupRetention(minDays: number = DEFAULTS.minRdsRetentionDays): ResourceRule {
-    return (type, props) => {
-        if (type !== TYPES.rdsInstance) return [];
-        const days = props["backupRetentionPeriod"];
-        return typeof days === "number" && days >= minDays
-            ? []
-            : [`backupRetentionPeriod: ${show(days)} must be at least ${minDays} (days of automated backups and point-in-time recovery)`];
-    };
+    return atLeast(TYPES.rdsInstance, "backupRetentionPeriod", minDays, "days of automated backups and point-in-time recovery");
 }
 
 /** Not reachable from the internet; unset is accepted (the provider's default is false). */
@@ -251,6 +273,141 @@ export const backupVaultEncrypted: ResourceRule = (type, props) => {
     return nonEmptyString(value) ? [] : [`kmsKeyArn: ${show(value)} must be the ARN of the customer-managed KMS key the vault encrypts recovery points with`];
 };
 
+/** A plan rule's name for messages: `rules[0] (daily)`. */
+function planRuleLabel(rule: unknown, i: number): string {
+    const name = record(rule)["ruleName"];
+    return `rules[${i}]${nonEmptyString(name) ? ` (${name})` : ""}`;
+}
+
+function planRules(props: Readonly<Record<string, unknown>>): readonly unknown[] {
+    const rules = props["rules"];
+    return Array.isArray(rules) ? rules : [];
+}
+
+/**
+ * Every rule of a backup plan, and every copy it makes, keeps its recovery points at least
+ * `minDays` days (`lifecycle.deleteAfter`; unset keeps them until deleted by hand). The AWS Config
+ * rule `backup-plan-min-frequency-and-min-retention-check` holds plans to the same.
+ */
+export function backupPlanRetention(minDays: number = DEFAULTS.minRecoveryPointRetentionDays): ResourceRule {
+    return (type, props) => {
+        if (type !== TYPES.backupPlan) return [];
+        const short = (path: string, lifecycle: unknown): string[] => {
+            const days = record(lifecycle)["deleteAfter"];
+            return days === undefined || (typeof days === "number" && days >= minDays)
+                ? []
+                : [`${path}.lifecycle.deleteAfter: ${show(days)} must be at least ${minDays} (days a recovery point is kept)`];
+        };
+        return planRules(props).flatMap((rule, i) => {
+            const label = planRuleLabel(rule, i);
+            const copies = record(rule)["copyActions"];
+            return [
+                ...short(label, record(rule)["lifecycle"]),
+                ...(Array.isArray(copies) ? copies : []).flatMap((copy: unknown, j) => short(`${label}.copyActions[${j}]`, record(copy)["lifecycle"])),
+            ];
+        });
+    };
+}
+
+/**
+ * A backup plan takes a recovery point at least every `maxHours` hours: its most frequent rule's
+ * schedule never leaves a longer gap (the weekly and monthly rules of a plan keep longer, rarer
+ * points beside a daily one).
+ */
+export function backupPlanFrequency(maxHours: number = DEFAULTS.maxBackupIntervalHours): ResourceRule {
+    return (type, props) => {
+        if (type !== TYPES.backupPlan) return [];
+        const out: string[] = [];
+        const gaps: number[] = [];
+        planRules(props).forEach((rule, i) => {
+            const schedule = record(rule)["schedule"];
+            if (schedule === undefined) return;
+            try {
+                if (typeof schedule !== "string") throw new ScheduleError("is not a schedule expression");
+                gaps.push(longestGapMinutes(parseSchedule(schedule)));
+            } catch (err) {
+                if (!(err instanceof ScheduleError)) throw err;
+                out.push(`${planRuleLabel(rule, i)}.schedule: ${show(schedule)} cannot be read (${err.message}); give cron(...) or rate(...)`);
+            }
+        });
+        const shortest = Math.min(...gaps);
+        if (out.length === 0 && shortest > maxHours * 60) {
+            const found = gaps.length === 0 ? "(no scheduled rule)" : `every ${formatMinutes(shortest)} at best`;
+            out.push(`rules[].schedule: ${found} - some rule must take a recovery point at least every ${maxHours} h`);
+        }
+        return out;
+    };
+}
+
+/**
+ * A vault lock sets a minimum retention of at least `minDays` days, so that no recovery point in
+ * the vault can be deleted sooner (AWS Backup Developer Guide, "AWS Backup Vault Lock").
+ */
+export function backupVaultLockRetention(minDays: number = DEFAULTS.minVaultLockRetentionDays): ResourceRule {
+    return atLeast(TYPES.backupVaultLock, "minRetentionDays", minDays, "days every recovery point in the vault is kept");
+}
+
+/**
+ * An Object Lock configuration sets a default retention of at least `minDays` days (or years), so
+ * that every new object version is locked (Amazon S3 User Guide, "Locking objects with Object Lock").
+ */
+export function s3ObjectLockRetention(minDays: number = DEFAULTS.minObjectLockDays): ResourceRule {
+    return (type, props) => {
+        if (!OBJECT_LOCK_TYPES.includes(type)) return [];
+        const retention = record(record(props["rule"])["defaultRetention"]);
+        const out: string[] = [];
+        if (props["objectLockEnabled"] !== undefined && props["objectLockEnabled"] !== "Enabled") {
+            out.push(`objectLockEnabled: ${show(props["objectLockEnabled"])} must be "Enabled"`);
+        }
+        if (retention["mode"] !== "GOVERNANCE" && retention["mode"] !== "COMPLIANCE") {
+            out.push(`rule.defaultRetention.mode: ${show(retention["mode"])} must be "GOVERNANCE" or "COMPLIANCE"`);
+        }
+        const days = retention["days"];
+        const years = retention["years"];
+        if (!(typeof years === "number" && years * 365 >= minDays) && !(typeof days === "number" && days >= minDays)) {
+            out.push(`rule.defaultRetention.days: ${show(days)} must be at least ${minDays} (or years set)`);
+        }
+        return out;
+    };
+}
+
+/**
+ * No lifecycle rule expires current objects sooner than `minDays` days, except rules limited to
+ * one of `exemptPrefixes`.
+ */
+export function s3LifecycleExpiration(minDays: number = DEFAULTS.minExpirationDays, exemptPrefixes: readonly string[] = DEFAULTS.expirationExemptPrefixes): ResourceRule {
+    return (type, props) => {
+        if (!LIFECYCLE_TYPES.includes(type)) return [];
+        const rules = props["rules"];
+        return (Array.isArray(rules) ? rules : []).flatMap((rule: unknown, i) => {
+            const r = record(rule);
+            if (r["status"] === "Disabled") return [];
+            const filter = record(r["filter"]);
+            const prefix = filter["prefix"] ?? record(filter["and"])["prefix"] ?? r["prefix"];
+            if (nonEmptyString(prefix) && exemptPrefixes.some((p) => prefix.startsWith(p))) return [];
+            const days = record(r["expiration"])["days"];
+            if (days === undefined || (typeof days === "number" && days >= minDays)) return [];
+            const id = nonEmptyString(r["id"]) ? ` (${r["id"]})` : "";
+            return [`rules[${i}]${id}.expiration.days: ${show(days)} must be at least ${minDays} (days a backup is kept before it expires)`];
+        });
+    };
+}
+
+/**
+ * Every rule of a backup plan copies its recovery points to another vault (`copyActions` with a
+ * destination vault ARN), the DR copy that survives the loss of the primary region or account.
+ */
+export const backupPlanCopies: ResourceRule = (type, props) => {
+    if (type !== TYPES.backupPlan) return [];
+    return planRules(props).flatMap((rule, i) => {
+        const copies = record(rule)["copyActions"];
+        const targets = (Array.isArray(copies) ? copies : []).map((c: unknown) => record(c)["destinationVaultArn"]);
+        return targets.some(nonEmptyString)
+            ? []
+            : [`${planRuleLabel(rule, i)}.copyActions: ${show(copies)} must hold a copy to a vault in another region (destinationVaultArn)`];
+    });
+};
+
 // ---------------------------------------------------------------- Azure
 
 /** Flexible Server backups kept at least `minDays` days; unset is the service default of 7. */
@@ -292,6 +449,24 @@ export const storageAccountHttpsOnly: ResourceRule = (type, props) => {
     const value = props["enableHttpsTrafficOnly"];
     return value === undefined || value === true ? [] : [`enableHttpsTrafficOnly: ${show(value)} must be true`];
 };
+
+/**
+ * A Data Protection backup vault keeps its recovery points immutable: immutability `Locked` when
+ * `locked` (irreversible), else `Unlocked` or `Locked`; soft delete not `Off` (Azure Backup,
+ * "Immutable vault for Azure Backup").
+ */
+export function azureBackupVaultImmutable(locked: boolean): ResourceRule {
+    return (type, props) => {
+        if (type !== TYPES.azureBackupVault) return [];
+        const security = record(record(props["properties"])["securitySettings"]);
+        const state = record(security["immutabilitySettings"])["state"];
+        const allowed = locked ? ["Locked"] : ["Unlocked", "Locked"];
+        const out = allowed.includes(state as string) ? [] : [`properties.securitySettings.immutabilitySettings.state: ${show(state)} must be ${allowed.map((a) => `"${a}"`).join(" or ")}`];
+        const softDelete = record(security["softDeleteSettings"])["state"];
+        if (softDelete === "Off") out.push(`properties.securitySettings.softDeleteSettings.state: "Off" must be "On" or "AlwaysOn"`);
+        return out;
+    };
+}
 
 /** Whether the stack's environment gets the production guarantees. */
 export function isProduction(environment: string): boolean {
@@ -463,13 +638,106 @@ export const s3BucketControlsDeclared: StackRule = (resources) => {
 /** Every AWS Backup vault has a vault lock configuration. */
 export const backupVaultLocked: StackRule = (resources) => {
     const locks = resources.filter((r) => r.type === TYPES.backupVaultLock);
+    return eachHas(resources.filter((r) => r.type === TYPES.backupVault), (vault) => locks.map((lock) => refersTo(lock, "backupVaultName", [vault], ["name"])),
+        (vault) => `backup vault ${vault.name}: (no lock) - an aws.backup.VaultLockConfiguration must be declared for it (minRetentionDays, maxRetentionDays)`);
+};
+
+/**
+ * The buckets that hold backups: every bucket except those that receive server access logs (S3
+ * delivers no access logs to a bucket with an Object Lock default retention: Amazon S3 User Guide,
+ * "Enabling Amazon S3 server access logging") and those named in `exemptNames`.
+ */
+function backupBuckets(resources: readonly StackResource[], exemptNames: readonly string[]): readonly StackResource[] {
+    const logTargets = accessLogTargets(resources);
+    return resources
+        .filter((r) => BUCKET_TYPES.includes(r.type) && !exemptNames.includes(r.name))
+        .filter((bucket) => !logTargets.some((t) => t.urns.includes(bucket.urn) || (t.value !== undefined && (t.value === bucket.props["id"] || t.value === bucket.props["bucket"]))));
+}
+
+/** Findings of a rule that asks, per resource, whether some other resource refers to it. */
+function eachHas(subjects: readonly StackResource[], found: (subject: StackResource) => readonly (boolean | typeof UNKNOWN)[], message: (subject: StackResource) => string): StackFindings {
     const violations: StackViolation[] = [];
     const undecided: string[] = [];
-    for (const vault of resources.filter((r) => r.type === TYPES.backupVault)) {
-        const found = locks.map((lock) => refersTo(lock, "backupVaultName", [vault], ["name"]));
-        if (found.includes(true)) continue;
-        if (found.includes(UNKNOWN)) undecided.push(vault.urn);
-        else violations.push({ urn: vault.urn, message: `backup vault ${vault.name}: (no lock) - an aws.backup.VaultLockConfiguration must be declared for it (minRetentionDays, maxRetentionDays)` });
+    for (const subject of subjects) {
+        const answers = found(subject);
+        if (answers.includes(true)) continue;
+        if (answers.includes(UNKNOWN)) undecided.push(subject.urn);
+        else violations.push({ urn: subject.urn, message: message(subject) });
     }
     return { violations, undecided };
+}
+
+/**
+ * Every bucket that holds backups is created with Object Lock and has an Object Lock
+ * configuration (its default retention is judged by `s3ObjectLockRetention`).
+ */
+export function s3BackupBucketObjectLock(exemptNames: readonly string[] = []): StackRule {
+    return (resources) => {
+        const configs = resources.filter((r) => OBJECT_LOCK_TYPES.includes(r.type));
+        const buckets = backupBuckets(resources, exemptNames);
+        const unlocked = buckets.filter((b) => b.props["objectLockEnabled"] !== true && b.props["objectLockEnabled"] !== UNKNOWN);
+        const withoutConfig = eachHas(buckets.filter((b) => !unlocked.includes(b)), (bucket) => configs.map((c) => refersTo(c, "bucket", [bucket], ["bucket"])),
+            (bucket) => `bucket ${bucket.name}: (no Object Lock configuration) - an aws.s3.BucketObjectLockConfiguration with a default retention must be declared for it`);
+        return {
+            violations: [
+                ...unlocked.map((b) => ({ urn: b.urn, message: `bucket ${b.name}: objectLockEnabled ${show(b.props["objectLockEnabled"])} must be true (Object Lock can only be switched on when the bucket is created)` })),
+                ...withoutConfig.violations,
+            ],
+            undecided: withoutConfig.undecided,
+        };
+    };
+}
+
+/**
+ * Every bucket that holds backups and is not itself a replica is replicated to another bucket
+ * (an aws.s3.BucketReplicationConfig with an enabled rule), the cross-region copy of the dumps.
+ */
+export function s3BackupBucketReplication(exemptNames: readonly string[] = []): StackRule {
+    return (resources) => {
+        const configs = resources.filter((r) => r.type === TYPES.bucketReplication);
+        const destinations = configs.flatMap((c) => {
+            const rules = c.props["rules"];
+            return (Array.isArray(rules) ? rules : []).map((rule: unknown) => record(record(rule)["destination"])["bucket"]);
+        });
+        const buckets = backupBuckets(resources, exemptNames).filter((b) => !destinations.some((d) => nonEmptyString(d) && d === b.props["arn"]));
+        const enabled = (c: StackResource): boolean => {
+            const rules = c.props["rules"];
+            return Array.isArray(rules) && rules.some((rule: unknown) => record(rule)["status"] === "Enabled" || record(rule)["status"] === UNKNOWN);
+        };
+        return eachHas(buckets, (bucket) => configs.filter(enabled).map((c) => refersTo(c, "bucket", [bucket], ["bucket"])),
+            (bucket) => `bucket ${bucket.name}: (not replicated) - an aws.s3.BucketReplicationConfig with an enabled rule must copy it to a bucket in another region`);
+    };
+}
+
+/** Whether a backup selection picks `instance`: by ARN among its resources, or by a STRINGEQUALS tag the instance carries. */
+function selects(selection: StackResource, instance: StackResource): boolean | typeof UNKNOWN {
+    const resources = selection.props["resources"];
+    if (Array.isArray(resources) && resources.some((arn) => arn === instance.props["arn"] && nonEmptyString(arn))) return true;
+    const tags = { ...record(instance.props["tagsAll"]), ...record(instance.props["tags"]) };
+    const conditions = selection.props["selectionTags"];
+    if (hasUnknown(conditions) || hasUnknown(tags)) return UNKNOWN;
+    return Array.isArray(conditions) && conditions.some((c: unknown) => {
+        const cond = record(c);
+        return cond["type"] === "STRINGEQUALS" && nonEmptyString(cond["key"]) && tags[cond["key"]] === cond["value"];
+    });
+}
+
+/**
+ * Every RDS instance's backups reach another region: its automated backups replicated
+ * (aws.rds.InstanceAutomatedBackupsReplication), or the instance selected by an AWS Backup plan
+ * every rule of which copies to another vault.
+ */
+export const rdsBackupsCrossRegion: StackRule = (resources) => {
+    const replications = resources.filter((r) => r.type === TYPES.rdsBackupReplication);
+    const copyingPlans = resources.filter((r) => r.type === TYPES.backupPlan && planRules(r.props).length > 0 && backupPlanCopies(r.type, r.props).length === 0);
+    const selections = resources.filter((r) => r.type === TYPES.backupSelection);
+    return eachHas(resources.filter((r) => r.type === TYPES.rdsInstance), (instance) => [
+        ...replications.map((rep) => refersTo(rep, "sourceDbInstanceArn", [instance], ["arn"])),
+        ...selections.map((sel) => {
+            const plan = refersTo(sel, "planId", copyingPlans, []);
+            if (plan === false) return false;
+            const picked = selects(sel, instance);
+            return plan === true ? picked : picked === false ? false : UNKNOWN;
+        }),
+    ], (instance) => `rds instance ${instance.name}: (no cross-region backups) - replicate its automated backups (aws.rds.InstanceAutomatedBackupsReplication) or select it in an AWS Backup plan that copies to another region`);
 };

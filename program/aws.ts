@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "../components/aws/alertTopic";
+import { ChatChannels } from "../components/aws/chatChannels";
 import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
 import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
@@ -107,6 +108,13 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         webhookUrls,
         displayName: `PostgreSQL backups ${config.environment}`,
     }, inPrimary);
+    if (config.alerts.slack.length + config.alerts.teams.length > 0) {
+        new ChatChannels("alerts-chat", {
+            topicArns: [topic.topicArn, topic.jobTopicArn],
+            slack: config.alerts.slack,
+            teams: config.alerts.teams,
+        }, inPrimary);
+    }
 
     const selectionTag = config.aws.backup.selectionTag;
     const databases: ProtectedDatabase[] = config.aws.databases.map((db) => {

@@ -19,16 +19,22 @@ import { fromPulumiConfig } from "../../config/load";
 import { type StackConfig, validateConfig } from "../../config/validate";
 import { policies } from "../../policy/policies";
 import {
+    azureBackupVaultImmutable,
     azurePostgresBackupRetention,
     azurePostgresGeoRedundantBackup,
+    backupPlanCopies,
+    backupPlanFrequency,
+    backupPlanRetention,
     backupVaultEncrypted,
     backupVaultLocked,
+    backupVaultLockRetention,
     kmsKeyRotation,
     lambdaCredentialNames,
     lambdaCredentialUrls,
     logGroupEncrypted,
     logGroupRetention,
     rdsBackupRetention,
+    rdsBackupsCrossRegion,
     rdsCopyTagsToSnapshot,
     rdsDeletionProtection,
     rdsFinalSnapshot,
@@ -36,9 +42,13 @@ import {
     rdsStorageEncrypted,
     type ResourceRule,
     s3AccessLogBucketEncryption,
+    s3BackupBucketObjectLock,
+    s3BackupBucketReplication,
     s3BucketControlsDeclared,
     s3BucketKmsEncryption,
     s3EncryptionKms,
+    s3LifecycleExpiration,
+    s3ObjectLockRetention,
     s3PublicAccessBlock,
     s3Versioning,
     type StackResource,
@@ -246,6 +256,98 @@ describe("policy rules (pure, over plain inputs)", () => {
     ]);
 });
 
+const DR_VAULT_ARN = "arn:aws:backup:eu-central-1:123456789012:backup-vault:dr";
+const planRule = (ruleName: string, schedule: string | undefined, deleteAfter: number | undefined, copyDays?: number) => ({
+    ruleName, targetVaultName: "main", ...(schedule !== undefined ? { schedule } : {}),
+    ...(deleteAfter !== undefined ? { lifecycle: { deleteAfter } } : {}),
+    copyActions: copyDays === undefined ? [] : [{ destinationVaultArn: DR_VAULT_ARN, lifecycle: { deleteAfter: copyDays } }],
+});
+const GFS_PLAN = { rules: [planRule("daily", "cron(0 3 * * ? *)", 7, 7), planRule("weekly", "cron(0 3 ? * SUN *)", 28, 28), planRule("monthly", "cron(0 3 1 * ? *)", 90, 90)] };
+
+describe("policy rules on retention and immutability (pure, over plain inputs)", () => {
+    table("backupPlanRetention (default minimum 7)", backupPlanRetention(), [
+        { title: "passes rules and copies kept 7 days or more", type: TYPES.backupPlan, props: GFS_PLAN, violations: [] },
+        { title: "passes a rule without deleteAfter (kept until deleted)", type: TYPES.backupPlan, props: { rules: [planRule("daily", "cron(0 3 * * ? *)", undefined)] }, violations: [] },
+        { title: "refuses a rule that keeps recovery points one day, and a copy kept three", type: TYPES.backupPlan,
+            props: { rules: [planRule("daily", "cron(0 3 * * ? *)", 1, 3)] },
+            violations: [/^rules\[0\] \(daily\)\.lifecycle\.deleteAfter: 1 must be at least 7 \(days a recovery point is kept\)/, /^rules\[0\] \(daily\)\.copyActions\[0\]\.lifecycle\.deleteAfter: 3 must be at least 7/] },
+        { title: "ignores other types", type: TYPES.backupVault, props: { rules: [planRule("daily", undefined, 1)] }, violations: [] },
+    ]);
+    table("backupPlanRetention (minimum 14)", backupPlanRetention(14), [
+        { title: "refuses the 7-day daily rule and its copy", type: TYPES.backupPlan, props: GFS_PLAN, violations: [/^rules\[0\] \(daily\)\.lifecycle\.deleteAfter: 7 must be at least 14/, /copyActions\[0\]\.lifecycle\.deleteAfter: 7 must be at least 14/] },
+    ]);
+
+    table("backupPlanFrequency (default at least every 24 h)", backupPlanFrequency(), [
+        { title: "passes a plan whose daily rule sits beside weekly and monthly ones", type: TYPES.backupPlan, props: GFS_PLAN, violations: [] },
+        { title: "refuses a plan with a weekly rule only", type: TYPES.backupPlan, props: { rules: [planRule("weekly", "cron(0 3 ? * SUN *)", 28)] },
+            violations: [/^rules\[\]\.schedule: every 7 d at best - some rule must take a recovery point at least every 24 h/] },
+        { title: "refuses a plan without a scheduled rule", type: TYPES.backupPlan, props: { rules: [planRule("manual", undefined, 7)] },
+            violations: [/^rules\[\]\.schedule: \(no scheduled rule\) - some rule must/] },
+        { title: "names a schedule it cannot read", type: TYPES.backupPlan, props: { rules: [planRule("daily", "daily at 3", 7)] },
+            violations: [/^rules\[0\] \(daily\)\.schedule: "daily at 3" cannot be read/] },
+    ]);
+    table("backupPlanFrequency (at least every hour)", backupPlanFrequency(1), [
+        { title: "passes an hourly rule", type: TYPES.backupPlan, props: { rules: [planRule("hourly", "cron(5 * * * ? *)", 7)] }, violations: [] },
+        { title: "refuses a daily plan", type: TYPES.backupPlan, props: GFS_PLAN, violations: [/^rules\[\]\.schedule: every 1 d at best - some rule must take a recovery point at least every 1 h/] },
+    ]);
+
+    table("backupPlanCopies", backupPlanCopies, [
+        { title: "passes when every rule copies to the DR vault", type: TYPES.backupPlan, props: GFS_PLAN, violations: [] },
+        { title: "refuses a rule without a copy", type: TYPES.backupPlan, props: { rules: [planRule("daily", "cron(0 3 * * ? *)", 7, 7), planRule("weekly", "cron(0 3 ? * SUN *)", 28)] },
+            violations: [/^rules\[1\] \(weekly\)\.copyActions: \[\] must hold a copy to a vault in another region/] },
+    ]);
+
+    table("backupVaultLockRetention (default minimum 7)", backupVaultLockRetention(), [
+        { title: "passes a 7-day minimum", type: TYPES.backupVaultLock, props: { backupVaultName: "v", minRetentionDays: 7, maxRetentionDays: 400 }, violations: [] },
+        { title: "refuses a 1-day minimum", type: TYPES.backupVaultLock, props: { backupVaultName: "v", minRetentionDays: 1 }, violations: [/^minRetentionDays: 1 must be at least 7/] },
+        { title: "refuses a lock without a minimum", type: TYPES.backupVaultLock, props: { backupVaultName: "v", maxRetentionDays: 400 }, violations: [/^minRetentionDays: \(unset\) must be at least 7/] },
+    ]);
+
+    const lock = (defaultRetention: Record<string, unknown>) => ({ bucket: "b", objectLockEnabled: "Enabled", rule: { defaultRetention } });
+    table("s3ObjectLockRetention (default minimum 7)", s3ObjectLockRetention(), [
+        { title: "passes COMPLIANCE for 14 days", type: TYPES.bucketObjectLock, props: lock({ mode: "COMPLIANCE", days: 14 }), violations: [] },
+        { title: "passes GOVERNANCE for a year", type: TYPES.bucketObjectLock, props: lock({ mode: "GOVERNANCE", years: 1 }), violations: [] },
+        { title: "refuses a 1-day retention", type: TYPES.bucketObjectLock, props: lock({ mode: "GOVERNANCE", days: 1 }), violations: [/^rule\.defaultRetention\.days: 1 must be at least 7/] },
+        { title: "refuses a configuration without a default retention", type: TYPES.bucketObjectLockV2, props: { bucket: "b" },
+            violations: [/^rule\.defaultRetention\.mode: \(unset\) must be "GOVERNANCE" or "COMPLIANCE"/, /^rule\.defaultRetention\.days: \(unset\) must be at least 7/] },
+    ]);
+
+    const lifecycle = (...rules: Record<string, unknown>[]) => ({ bucket: "b", rules });
+    const tierRule = (days: number) => ({ id: "tier-daily", status: "Enabled", filter: { and: { prefix: "backups/", tags: { tier: "daily" } } }, expiration: { days } });
+    table("s3LifecycleExpiration (default minimum 7, exports exempt)", s3LifecycleExpiration(), [
+        { title: "passes a 14-day tier and a 1-day export rule", type: TYPES.bucketLifecycle,
+            props: lifecycle(tierRule(14), { id: "exports", status: "Enabled", filter: { prefix: "exports/" }, expiration: { days: 1 } }), violations: [] },
+        { title: "passes rules without expiration days, and disabled ones", type: TYPES.bucketLifecycle,
+            props: lifecycle({ id: "noncurrent", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 1 } }, { ...tierRule(1), status: "Disabled" }), violations: [] },
+        { title: "refuses dumps that expire after one day", type: TYPES.bucketLifecycle, props: lifecycle(tierRule(1)),
+            violations: [/^rules\[0\] \(tier-daily\)\.expiration\.days: 1 must be at least 7/] },
+    ]);
+    table("s3LifecycleExpiration (minimum 14, no exemption)", s3LifecycleExpiration(14, []), [
+        { title: "refuses a 1-day export rule", type: TYPES.bucketLifecycle, props: lifecycle({ id: "exports", status: "Enabled", filter: { prefix: "exports/" }, expiration: { days: 1 } }),
+            violations: [/^rules\[0\] \(exports\)\.expiration\.days: 1 must be at least 14/] },
+    ]);
+
+    const vault = (immutabilityState?: string, softDeleteState?: string) => ({
+        properties: {
+            storageSettings: [{ datastoreType: "VaultStore", type: "GeoRedundant" }],
+            securitySettings: {
+                ...(immutabilityState !== undefined ? { immutabilitySettings: { state: immutabilityState } } : {}),
+                ...(softDeleteState !== undefined ? { softDeleteSettings: { state: softDeleteState, retentionDurationInDays: 14 } } : {}),
+            },
+        },
+    });
+    table("azureBackupVaultImmutable (locked, production)", azureBackupVaultImmutable(true), [
+        { title: "passes Locked with soft delete always on", type: TYPES.azureBackupVault, props: vault("Locked", "AlwaysOn"), violations: [] },
+        { title: "refuses Unlocked", type: TYPES.azureBackupVault, props: vault("Unlocked"), violations: [/^properties\.securitySettings\.immutabilitySettings\.state: "Unlocked" must be "Locked"$/] },
+        { title: "refuses a vault without immutability and with soft delete off", type: TYPES.azureBackupVault, props: vault(undefined, "Off"),
+            violations: [/^properties\.securitySettings\.immutabilitySettings\.state: \(unset\) must be "Locked"/, /^properties\.securitySettings\.softDeleteSettings\.state: "Off" must be "On" or "AlwaysOn"/] },
+    ]);
+    table("azureBackupVaultImmutable (elsewhere)", azureBackupVaultImmutable(false), [
+        { title: "passes Unlocked", type: TYPES.azureBackupVault, props: vault("Unlocked"), violations: [] },
+        { title: "refuses Disabled", type: TYPES.azureBackupVault, props: vault("Disabled"), violations: [/^properties\.securitySettings\.immutabilitySettings\.state: "Disabled" must be "Unlocked" or "Locked"/] },
+    ]);
+});
+
 /** A stack resource for the stack rules' tables. */
 function res(type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}): StackResource {
     return { type, urn: `urn:pulumi:test::p::${type}::${name}`, name, props, propertyDependencies };
@@ -401,6 +503,86 @@ describe("policy stack rules (pure, over plain resources)", () => {
     });
 });
 
+describe("policy stack rules on immutability and copies (pure, over plain resources)", () => {
+    const bucket = (name: string, objectLockEnabled: unknown) => res(TYPES.bucket, name, { id: `${name}-bucket`, bucket: `${name}-bucket`, arn: `arn:aws:s3:::${name}-bucket`, objectLockEnabled });
+    const logging = res(TYPES.bucketLogging, "logging", { bucket: "main-bucket", targetBucket: "logs-bucket" });
+    const objectLock = (name: string, target: unknown, deps: Record<string, string[]> = {}) =>
+        res(TYPES.bucketObjectLock, name, { bucket: target, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "COMPLIANCE", days: 14 } } }, deps);
+    const replication = (source: string, destinationArn: string, status = "Enabled") =>
+        res(TYPES.bucketReplication, `${source}-replication`, { bucket: source, role: "arn:aws:iam::1:role/r", rules: [{ id: "all", status, destination: { bucket: destinationArn } }] });
+
+    describe("s3BackupBucketObjectLock", () => {
+        it("passes a locked backup bucket beside an access-log bucket without Object Lock", () => {
+            // given
+            const stack = [bucket("main", true), bucket("logs", false), logging, objectLock("main-lock", "main-bucket")];
+            // when / then
+            assert.deepStrictEqual(s3BackupBucketObjectLock()(stack), { violations: [], undecided: [] });
+        });
+        it("refuses a backup bucket created without Object Lock, and one without a configuration", () => {
+            // given
+            const stack = [bucket("main", false), bucket("other", true), bucket("logs", false), logging];
+            // when
+            const findings = s3BackupBucketObjectLock()(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.message), [
+                "bucket main: objectLockEnabled false must be true (Object Lock can only be switched on when the bucket is created)",
+                "bucket other: (no Object Lock configuration) - an aws.s3.BucketObjectLockConfiguration with a default retention must be declared for it",
+            ]);
+        });
+        it("exempts the buckets named in its configuration, and recognises a configuration through dependencies (preview)", () => {
+            // given
+            const stack = [bucket("main", true), bucket("reports", false), objectLock("main-lock", UNKNOWN, { bucket: [urnOf(TYPES.bucket, "main")] })];
+            // when / then
+            assert.deepStrictEqual(s3BackupBucketObjectLock(["reports"])(stack), { violations: [], undecided: [] });
+        });
+    });
+
+    describe("s3BackupBucketReplication", () => {
+        it("passes a backup bucket replicated to its replica, which needs no replication itself", () => {
+            // given
+            const stack = [bucket("main", true), bucket("replica", true), bucket("logs", false), logging, replication("main-bucket", "arn:aws:s3:::replica-bucket")];
+            // when / then
+            assert.deepStrictEqual(s3BackupBucketReplication()(stack), { violations: [], undecided: [] });
+        });
+        it("refuses a backup bucket without replication, or with its only rule disabled", () => {
+            // given
+            const stack = [bucket("main", true), bucket("replica", true), replication("main-bucket", "arn:aws:s3:::replica-bucket", "Disabled")];
+            // when
+            const findings = s3BackupBucketReplication()(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), [urnOf(TYPES.bucket, "main")]);
+            assert.match(findings.violations[0]?.message ?? "", /^bucket main: \(not replicated\) - an aws\.s3\.BucketReplicationConfig with an enabled rule/);
+        });
+    });
+
+    describe("rdsBackupsCrossRegion", () => {
+        const instance = res(TYPES.rdsInstance, "orders", { arn: "arn:aws:rds:eu-west-1:1:db:orders", tags: { "pg-backup-stack:backup": "aws-backup" } });
+        const plan = (props: Record<string, unknown>) => res(TYPES.backupPlan, "plan", { id: "plan-1", ...props });
+        const selection = res(TYPES.backupSelection, "selection", { planId: "plan-1", selectionTags: [{ type: "STRINGEQUALS", key: "pg-backup-stack:backup", value: "aws-backup" }] });
+        it("passes an instance whose automated backups are replicated", () => {
+            // given
+            const stack = [instance, res(TYPES.rdsBackupReplication, "dr", { sourceDbInstanceArn: "arn:aws:rds:eu-west-1:1:db:orders", retentionPeriod: 7 })];
+            // when / then
+            assert.deepStrictEqual(rdsBackupsCrossRegion(stack), { violations: [], undecided: [] });
+        });
+        it("passes an instance selected by tag by a plan that copies every rule to another region", () => {
+            // given
+            const stack = [instance, plan(GFS_PLAN), selection];
+            // when / then
+            assert.deepStrictEqual(rdsBackupsCrossRegion(stack), { violations: [], undecided: [] });
+        });
+        it("refuses an instance only selected by a plan without copies", () => {
+            // given
+            const stack = [instance, plan({ rules: [planRule("daily", "cron(0 3 * * ? *)", 7)] }), selection];
+            // when
+            const findings = rdsBackupsCrossRegion(stack);
+            // then
+            assert.deepStrictEqual(findings.violations.map((v) => v.urn), [urnOf(TYPES.rdsInstance, "orders")]);
+            assert.match(findings.violations[0]?.message ?? "", /^rds instance orders: \(no cross-region backups\)/);
+        });
+    });
+});
+
 // ------------------------------------------------------------------------------------------------
 // The pack's policies as the SDK calls them.
 
@@ -446,16 +628,21 @@ async function evaluateResource(policy: ResourceValidationPolicy, type: string, 
 }
 
 /** Runs a stack policy over resources given as the engine gives them (outputs and URNs). */
-async function evaluateStack(policy: StackValidationPolicy, resources: readonly PolicyResource[], config: PolicyConfig = {}): Promise<{ messages: { urn?: string; message: string }[] }> {
+async function evaluateStack(policy: StackValidationPolicy, resources: readonly PolicyResource[], config: PolicyConfig = {}): Promise<{ applicable: boolean; messages: { urn?: string; message: string }[] }> {
     const messages: { urn?: string; message: string }[] = [];
-    await policy.validateStack({
-        resources: [...resources], stackTags: new Map(),
-        getConfig: <T extends object>() => ({ ...(config[policy.name] ?? {}) }) as T,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicable(reason);
-        },
-    }, (message, urn) => messages.push({ message, ...(urn !== undefined ? { urn } : {}) }));
-    return { messages };
+    try {
+        await policy.validateStack({
+            resources: [...resources], stackTags: new Map(),
+            getConfig: <T extends object>() => ({ ...(config[policy.name] ?? {}) }) as T,
+            notApplicable: (reason?: string): never => {
+                throw new NotApplicable(reason);
+            },
+        }, (message, urn) => messages.push({ message, ...(urn !== undefined ? { urn } : {}) }));
+    } catch (err) {
+        if (!(err instanceof NotApplicable)) throw err;
+        return { applicable: false, messages };
+    }
+    return { applicable: true, messages };
 }
 
 /** A stack resource as the SDK hands it to a stack policy (without dependencies: the mock engine records none). */
@@ -521,6 +708,47 @@ describe("the policy pack's policies (as the SDK calls them)", () => {
         assert.deepStrictEqual(nonProd.map((e) => [e.applicable, e.messages.length]), [[false, 0], [true, 1]]);
         assert.strictEqual(mandatory.enforcementLevel, "mandatory");
         assert.strictEqual(advisory.enforcementLevel, "advisory");
+    });
+
+    it("enforces cross-region copies in prod and advises them elsewhere, from the environment config", async () => {
+        // given a plan without copies and a bucket without replication, and each policy with its -nonprod twin
+        const plan = { rules: [planRule("daily", "cron(0 3 * * ? *)", 7)] };
+        const bucket = policyResource(TYPES.bucket, "urn:pulumi:s::p::aws:s3/bucket:Bucket::main", { id: "main", bucket: "main", objectLockEnabled: true });
+        const names = ["backup-plan-cross-region-copy", "backup-plan-cross-region-copy-nonprod", "s3-backup-bucket-replication", "s3-backup-bucket-replication-nonprod"];
+        const [copies, copiesAdvised, replication, replicationAdvised] = names.map(policyNamed);
+        assert.ok(copies && copiesAdvised && replication && replicationAdvised);
+        const staging = Object.fromEntries(names.map((n) => [n, { environment: "staging" }]));
+        const run = (config: PolicyConfig = {}) => Promise.all([
+            evaluateResource(copies, TYPES.backupPlan, plan, config), evaluateResource(copiesAdvised, TYPES.backupPlan, plan, config),
+            evaluateStack(replication, [bucket], config), evaluateStack(replicationAdvised, [bucket], config),
+        ]);
+        // when
+        const prod = await run();
+        const nonProd = await run(staging);
+        // then
+        assert.deepStrictEqual(prod.map((e) => [e.applicable, e.messages.length]), [[true, 1], [false, 0], [true, 1], [false, 0]]);
+        assert.deepStrictEqual(nonProd.map((e) => [e.applicable, e.messages.length]), [[false, 0], [true, 1], [false, 0], [true, 1]]);
+        assert.deepStrictEqual([copies, copiesAdvised].map((p) => p.enforcementLevel), ["mandatory", "advisory"]);
+    });
+
+    it("reads the retention minimums of policy/config/prod.json", async () => {
+        // given prod's policy config, and a plan and a lifecycle that keep backups 7 days
+        const prodConfig = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", "prod.json"), "utf8")) as PolicyConfig;
+        const lifecycle = { rules: [{ id: "tier-daily", status: "Enabled", filter: { prefix: "backups/" }, expiration: { days: 7 } }] };
+        // when
+        const plan = await evaluateResource(policyNamed("backup-plan-retention"), TYPES.backupPlan, GFS_PLAN, prodConfig);
+        const expiry = await evaluateResource(policyNamed("s3-lifecycle-expiration"), TYPES.bucketLifecycle, lifecycle, prodConfig);
+        const byDefault = await evaluateResource(policyNamed("s3-lifecycle-expiration"), TYPES.bucketLifecycle, lifecycle);
+        // then
+        assert.deepStrictEqual(plan.messages.map((m) => m.split(":")[0]), ["rules[0] (daily).lifecycle.deleteAfter", "rules[0] (daily).copyActions[0].lifecycle.deleteAfter"]);
+        assert.deepStrictEqual(expiry.messages, ["rules[0] (tier-daily).expiration.days: 7 must be at least 14 (days a backup is kept before it expires)"]);
+        assert.deepStrictEqual(byDefault.messages, []);
+    });
+
+    it("refuses a list setting that is not a list of strings, naming the key", async () => {
+        // given / when / then
+        await assert.rejects(evaluateResource(policyNamed("s3-lifecycle-expiration"), TYPES.bucketLifecycle, { rules: [] }, { "s3-lifecycle-expiration": { exemptPrefixes: "exports/" } }),
+            /policy configuration exemptPrefixes: "exports\/" is not allowed; give a list of strings/);
     });
 
     it("does not apply a resource policy to other types", async () => {
@@ -605,7 +833,8 @@ function policyConfigFor(stack: string, config: StackConfig): PolicyConfig {
         if ("environment" in entry) assert.strictEqual(entry["environment"], config.environment, `${file}: ${name}.environment differs from the stack's environment`);
     }
     const out: Record<string, Record<string, unknown>> = { ...fromFile };
-    for (const name of ["azure-postgres-geo-redundant-backup", "azure-postgres-geo-redundant-backup-nonprod"]) out[name] = { ...(out[name] ?? {}), environment: config.environment };
+    const readsEnvironment = policies.filter((p) => p.configSchema?.properties !== undefined && "environment" in p.configSchema.properties).map((p) => p.name);
+    for (const name of readsEnvironment) out[name] = { ...(out[name] ?? {}), environment: config.environment };
     return out;
 }
 
@@ -671,13 +900,14 @@ describe("the shipped stacks satisfy the policy pack (whole program under mocks)
         });
     }
 
-    it("every mandatory resource policy met a resource it governs in some stack", async () => {
-        // given every stack declared under mocks
+    it("every mandatory resource policy met a resource it governs in some stack (but those of types no stack declares yet)", async () => {
+        // given every stack declared under mocks, and the policies written ahead of their resources
+        const ahead = ["azure-backup-vault-immutable"];
         const applied = new Set<string>();
         // when
         for (const run of runs.values()) await mandatoryViolations(run, applied);
         // then
-        assert.deepStrictEqual(resourcePolicies(mandatory).map((p) => p.name).filter((n) => !applied.has(n)), []);
+        assert.deepStrictEqual(resourcePolicies(mandatory).map((p) => p.name).filter((n) => !applied.has(n)), ahead);
     });
 
     it("the same check finds a mandatory violation planted in a shipped stack", async () => {
@@ -693,10 +923,39 @@ describe("the shipped stacks satisfy the policy pack (whole program under mocks)
         // when
         const violations = await mandatoryViolations({ ...prod, recorded, engine });
         // then
+        // (the log bucket, no longer a log target, now counts as a bucket that holds backups)
         assert.deepStrictEqual(violations.map((v) => v.split(":")[0]).sort(), [
-            "backup-vault-locked", "rds-copy-tags-to-snapshot", "s3-bucket-kms-encryption", "s3-bucket-kms-encryption",
+            "backup-vault-locked", "rds-copy-tags-to-snapshot", "s3-backup-bucket-object-lock", "s3-backup-bucket-replication",
+            "s3-bucket-kms-encryption", "s3-bucket-kms-encryption",
         ]);
         assert.ok(violations.some((v) => /copyTagsToSnapshot: false must be true/.test(v)), violations.join("\n"));
+    });
+
+    it("the same check finds short retention, a missing lock and missing copies planted in prod", async () => {
+        // given the prod stack with a one-day daily rule and no copies, a one-day Object Lock, and no RDS backup replication
+        const prod = [...runs.values()].find((r) => r.stack === "prod");
+        assert.ok(prod, "prod ran");
+        const shorten = (type: string, props: Record<string, unknown>): Record<string, unknown> => {
+            if (type === TYPES.backupPlan) {
+                const rules = (props["rules"] as Record<string, unknown>[]).map((rule) => ({ ...rule, copyActions: [] }));
+                return { ...props, rules: rules.map((rule, i) => (i === 0 ? { ...rule, lifecycle: { deleteAfter: 1 } } : rule)) };
+            }
+            if (type === TYPES.bucketObjectLock) return { ...props, rule: { defaultRetention: { mode: "COMPLIANCE", days: 1 } } };
+            return props;
+        };
+        const recorded = prod.recorded
+            .filter((r) => r.type !== TYPES.rdsBackupReplication)
+            .map((r) => ({ ...r, inputs: shorten(r.type, unsecret(r.inputs) as Record<string, unknown>) }));
+        const engine = prod.engine
+            .filter((r) => r.type !== TYPES.rdsBackupReplication)
+            .map((r) => policyResource(r.type, r.urn, shorten(r.type, { ...(r.props as Record<string, unknown>) })));
+        // when
+        const violations = await mandatoryViolations({ ...prod, recorded, engine });
+        // then
+        assert.deepStrictEqual([...new Set(violations.map((v) => v.split(":")[0]))].sort(), [
+            "backup-plan-cross-region-copy", "backup-plan-retention", "rds-backup-replication", "s3-object-lock-retention",
+        ]);
+        assert.ok(violations.some((v) => /rules\[0\] \(daily\)\.lifecycle\.deleteAfter: 1 must be at least 14/.test(v)), violations.join("\n"));
     });
 });
 

@@ -25,7 +25,7 @@ export interface FunctionOutputs {
 export function deployFunctions(config: StackConfig, network: NonNullable<StackConfig["aws"]["network"]>, f: AwsFoundation): FunctionOutputs | undefined {
     if (f.databases.length === 0) return undefined;
     const fc = config.functions;
-    const stack = `pg-backup-${config.environment}`;
+    const stack = f.scope.stem;
     const inPrimary = { provider: f.primary };
     const image = new FunctionImage(`${stack}-image`, {
         kmsKeyArn: f.key.keyArn,

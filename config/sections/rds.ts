@@ -96,8 +96,8 @@ export const awsBackupSchema = z.strictObject({
         /** Instance class of the test restores (a small one keeps them cheap); omitted: the backed-up instance's class. */
         dbInstanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
     }).prefault({}),
-    /** Resources carrying this tag are selected into the plan. */
-    selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).prefault({ key: "backup-plan", value: "pg-backup-stack" }),
+    /** Resources carrying this tag (and the stack's own tag) are selected into the plan; omitted: `backup-plan=pg-backup-<stack>`. */
+    selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).optional(),
 });
 
 export const awsSchema = z.strictObject({

@@ -139,6 +139,7 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
     }
     if (args.type === "aws:rds/instance:Instance") {
         state["identifier"] = args.inputs["identifier"] ?? `${args.name}-generated`;
+        state["arn"] = `arn:aws:rds:${region}:${ACCOUNT}:db:${String(state["identifier"])}`;
         state["address"] = `${args.name}.abc.${region}.rds.amazonaws.com`;
         state["endpoint"] = `${args.name}.abc.${region}.rds.amazonaws.com:5432`;
         state["masterUserSecrets"] = [{ secretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:rds!${args.name}`, kmsKeyId: "k", secretStatus: "active" }];

@@ -121,6 +121,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
             deletionProtection: i.deletionProtection ?? config.protect,
             protect: config.protect,
             performanceInsights: i.performanceInsights,
+            logRetentionDays: i.logRetentionDays ?? config.functions.logRetentionDays,
             ...(i.logMinDurationStatementMs !== undefined ? { logMinDurationStatementMs: i.logMinDurationStatementMs } : {}),
             backupSelectionTag: selectionTag,
             tags: { [scope.tag.key]: scope.tag.value },

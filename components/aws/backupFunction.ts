@@ -16,6 +16,7 @@ import {
     verifyRolePolicy,
 } from "./documents/functionPolicies";
 import { environmentProblems } from "./functionEnv";
+import { LOG_RETENTION_DAYS } from "./documents/logs";
 
 /** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
 export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
@@ -24,10 +25,7 @@ export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
     verify: "verify/handler.handler",
 };
 
-/** CloudWatch Logs retention values (days) the service accepts. */
-export const LOG_RETENTION_DAYS: readonly number[] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+export { LOG_RETENTION_DAYS };
 
 /** Where the function runs and what it may reach. */
 export interface BackupFunctionNetwork {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_RETENTION_DAYS } from "../../components/aws/documents/logs";
 import { logicalName, positiveInt, secretArn, tableName } from "./common";
 
 /** A table the export function copies out, incrementally when a watermark column is given. */
@@ -24,6 +25,8 @@ export const rdsInstanceSchema = z.strictObject({
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
     /** Performance Insights, encrypted with the backup key (ignored on classes that do not support it). */
     performanceInsights: z.boolean().prefault(true),
+    /** Days the instance's CloudWatch log groups keep their events (a CloudWatch Logs retention value); omitted: `functions.logRetentionDays`. */
+    logRetentionDays: z.int().refine((d) => LOG_RETENTION_DAYS.includes(d), { message: `must be a CloudWatch Logs retention value: ${LOG_RETENTION_DAYS.join(", ")}` }).optional(),
     /** Log statements running at least this long, in milliseconds; omitted: not logged by duration. */
     logMinDurationStatementMs: z.int().min(0).max(2147483647).optional(),
     /** Days of automated backups (and so of point-in-time recovery): 0 turns them off. */

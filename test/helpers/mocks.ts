@@ -14,6 +14,8 @@ export interface RecordedResource {
     readonly protect: boolean;
     /** The `replaceOnChanges` resource option the engine received. */
     readonly replaceOnChanges: readonly string[];
+    /** URNs of the resources this one waits for (`dependsOn` and the resources its inputs come from). */
+    readonly dependencies: readonly string[];
 }
 
 const ACCOUNT = "123456789012";
@@ -64,6 +66,7 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
                     ...(parent !== undefined ? { parent } : {}),
                     protect: registration?.protect ?? false,
                     replaceOnChanges: registration?.replaceOnChanges ?? [],
+                    dependencies: registration?.dependencies ?? [],
                 });
                 if (args.type === "pulumi:providers:aws" && typeof args.inputs["region"] === "string") {
                     providerRegions.set(`${args.name}-id`, args.inputs["region"]);
@@ -153,6 +156,7 @@ interface RegisterRequest {
     getParent(): string;
     getProtect(): boolean | undefined;
     getReplaceonchangesList(): string[];
+    getDependenciesList(): string[];
 }
 type RegisterCallback = (err: unknown, response: unknown) => void;
 interface RecordingMonitor {
@@ -164,6 +168,7 @@ interface Registration {
     readonly parentUrn: string;
     readonly protect: boolean;
     readonly replaceOnChanges: readonly string[];
+    readonly dependencies: readonly string[];
 }
 
 /**
@@ -179,6 +184,7 @@ function recordRegistrations(registrations: Map<string, Registration>): void {
             parentUrn: req.getParent(),
             protect: req.getProtect() === true,
             replaceOnChanges: req.getReplaceonchangesList(),
+            dependencies: req.getDependenciesList(),
         });
         register(req, callback);
     };

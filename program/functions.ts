@@ -36,7 +36,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     }, inPrimary);
 
     const prefixOf = (kind: "dump" | "export" | "verify"): string => (kind === "export" ? config.storage.exportPrefix : config.storage.prefix);
-    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "prefix" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
+    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "prefix" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "reservedConcurrency" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
         kind,
         prefix: prefixOf(kind),
         imageUri: image.imageUri,
@@ -45,6 +45,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         kmsKeyArn: f.key.keyArn,
         secretKmsKeyArns: [f.key.keyArn],
         logRetentionDays: fc.logRetentionDays,
+        reservedConcurrency: fc.reservedConcurrency,
         retryAttempts: fc.retry.attempts,
         maxEventAgeSeconds: fc.retry.maxEventAgeSeconds,
         memoryMb: fc[kind].memoryMb,
@@ -76,7 +77,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     let s3PrefixListId: pulumi.Output<string> | undefined;
     for (const db of f.databases) {
         const name = `${stack}-dump-${db.config.name}`;
-        const endpoint = s3PrefixListId === undefined && network.routeTableIds.length > 0;
+        const endpoint = network.s3GatewayEndpoint && s3PrefixListId === undefined && network.routeTableIds.length > 0;
         const dump = new BackupFunction(name, {
             ...shared("dump"),
             secretArns: [db.secretArn],

@@ -110,6 +110,8 @@ export const awsSchema = z.strictObject({
         subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
         /** Route tables that get the S3 gateway endpoint. */
         routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]+$/)).prefault([]),
+        /** Create the S3 gateway endpoint on `routeTableIds`; false for a VPC that already has one (a second one for the same route tables fails). */
+        s3GatewayEndpoint: z.boolean().prefault(true),
     }).optional(),
     databases: z.array(awsDatabaseSchema).prefault([]),
     backup: awsBackupSchema.prefault({}),

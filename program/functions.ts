@@ -165,7 +165,11 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         verified: db.config.verify,
         exported: db.config.exportTables.length > 0 && config.schedules.export !== undefined,
         ...(db.instance !== undefined && db.config.instance !== undefined
-            ? { instanceIdentifier: db.instance.instanceIdentifier, allocatedStorageGb: db.config.instance.allocatedStorageGb }
+            ? {
+                instanceIdentifier: db.instance.instanceIdentifier,
+                allocatedStorageGb: db.config.instance.allocatedStorageGb,
+                ...(db.config.instance.maxAllocatedStorageGb !== undefined ? { maxAllocatedStorageGb: db.config.instance.maxAllocatedStorageGb } : {}),
+            }
             : {}),
     }));
     const alarms = new BackupAlarms(stack, {

@@ -188,7 +188,8 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const dashboard = new BackupDashboard(stack, {
         rpoMinutes: config.objectives.rpoMinutes,
         rtoMinutes: config.objectives.rtoMinutes,
-        databases: alarmedDatabases,
+        // With storage autoscaling the allocation grows, so a line at 20 % of the initial one would mislead.
+        databases: alarmedDatabases.map((db) => ("maxAllocatedStorageGb" in db ? { ...db, allocatedStorageGb: undefined } : db)),
         functions: alarmedFunctions,
         alarmArns: alarms.alarmArns,
         namespace: fc.metricsNamespace,

@@ -37,6 +37,15 @@ describe("function options for the account and VPC the stack lands in (under moc
         assert.ok(mocks.ofType(FUNCTION).length > 0);
     });
 
+    it("the dashboard draws the 20 % free-storage line only for a fixed allocation", async () => {
+        const line = async (overrides: Record<string, unknown>): Promise<boolean> => {
+            const { mocks } = await deploy(overrides);
+            return mocks.ofType("aws:cloudwatch/dashboard:Dashboard").some((d) => String(d.inputs["dashboardBody"]).includes("% of allocated"));
+        };
+        assert.strictEqual(await line({}), true);
+        assert.strictEqual(await line({ "aws.databases[0].instance.maxAllocatedStorageGb": 100 }), false);
+    });
+
     it("refuses a reserved concurrency outside 0..1000, naming the key", () => {
         assertOneFinding(errorsOf(validConfig({ "functions.reservedConcurrency": 1001 })), {
             path: "functions.reservedConcurrency", severity: "error", message: /1000/,

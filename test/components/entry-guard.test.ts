@@ -26,6 +26,8 @@ async function runProgram(value: string | undefined): Promise<number> {
 }
 
 describe("pulumi up of a stack with functions (the entry point under mocks)", () => {
+    after(() => pulumi.runtime.setAllConfig({}, []));
+
     it("refuses, naming the variable, when BuildKit's default attestations are on", async () => {
         // given the build environment without the switch; when the program runs; then it stops, naming the variable
         await assert.rejects(() => runProgram(undefined), /BUILDX_NO_DEFAULT_ATTESTATIONS: \(unset\) must be 1 where `pulumi up` runs/);

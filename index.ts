@@ -7,6 +7,7 @@ import { fromPulumiConfig } from "./config/load";
 import { ConfigValidationError, formatFinding } from "./config/findings";
 import { validateConfig } from "./config/validate";
 import { deployStack } from "./program/deploy";
+import { imageBuildEnvironmentProblems } from "./components/aws/functionImage";
 
 const raw = fromPulumiConfig(pulumi.runtime.allConfig());
 const validation = validateConfig(raw);
@@ -14,6 +15,12 @@ for (const warning of validation.findings.filter((f) => f.severity === "warning"
     void pulumi.log.warn(formatFinding(warning));
 }
 if (validation.config === undefined) throw new ConfigValidationError(`stack ${pulumi.getStack()}`, validation.findings);
+// `pulumi up` builds and pushes the functions' image: refuse before declaring anything when the
+// build would push an image index that Lambda cannot run (previews do not build).
+const buildProblems = validation.config.aws.network !== undefined && validation.config.aws.databases.length > 0 && !pulumi.runtime.isDryRun()
+    ? imageBuildEnvironmentProblems(process.env)
+    : [];
+if (buildProblems.length > 0) throw new Error(`stack ${pulumi.getStack()}: ${buildProblems.join("; ")}`);
 const outputs = deployStack(validation.config);
 
 export const environment = outputs.environment;

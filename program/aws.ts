@@ -13,9 +13,12 @@ import { ReplicaBucket } from "../components/aws/replicaBucket";
 import { stackConfigRecord } from "../config/record";
 import { TIER_NAMES } from "../config/schema";
 import type { StackConfig } from "../config/validate";
+import type { StackScope } from "../config/scope";
 
 /** The AWS resources every other part of the stack hangs off. */
 export interface AwsFoundation {
+    /** The stack's scope: the stem of every account-unique name. */
+    readonly scope: StackScope;
     readonly primary: aws.Provider;
     readonly dr: aws.Provider;
     readonly key: BackupKey;
@@ -44,7 +47,7 @@ function keyServicePrincipals(region: string): string[] {
 }
 
 /** Key, buckets, alert topic, RDS instances and the AWS Backup plan. */
-export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly pulumi.Output<string>[]): AwsFoundation {
+export function deployAwsFoundation(config: StackConfig, scope: StackScope, webhookUrls: readonly pulumi.Output<string>[]): AwsFoundation {
     const tags = { "pg-backup-stack:environment": config.environment, "managed-by": "pulumi" };
     const primary = new aws.Provider("primary", { region: config.regions.primary as aws.Region, defaultTags: { tags } });
     const dr = new aws.Provider("dr", { region: config.regions.dr as aws.Region, defaultTags: { tags } });
@@ -52,6 +55,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
     const protect = { protect: config.protect };
 
     const key = new BackupKey("backups", {
+        aliasName: scope.stem,
         description: `PostgreSQL backups (${config.environment})`,
         viaServices: ["s3", "backup", "rds", "secretsmanager", "sqs", "sns"],
         servicePrincipals: keyServicePrincipals(config.regions.primary),
@@ -116,7 +120,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         }, inPrimary);
     }
 
-    const selectionTag = config.aws.backup.selectionTag;
+    const selectionTag = config.aws.backup.selectionTag ?? { key: "backup-plan", value: scope.stem };
     const databases: ProtectedDatabase[] = config.aws.databases.map((db) => {
         if (db.instance === undefined) {
             if (db.credentialsSecretArn === undefined) {
@@ -131,7 +135,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
             kmsKeyArn: key.keyArn,
             subnetIds,
             ...(i.vpcSecurityGroupIds !== undefined ? { vpcSecurityGroupIds: i.vpcSecurityGroupIds } : {}),
-            ...(i.identifier !== undefined ? { identifier: i.identifier } : {}),
+            identifier: i.identifier ?? `${scope.stem}-${db.name}`,
             engineVersion: i.engineVersion,
             instanceClass: i.instanceClass,
             allocatedStorageGb: i.allocatedStorageGb,
@@ -145,8 +149,10 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
             deletionProtection: i.deletionProtection ?? config.protect,
             protect: config.protect,
             performanceInsights: i.performanceInsights,
+            logRetentionDays: i.logRetentionDays ?? config.functions.logRetentionDays,
             ...(i.logMinDurationStatementMs !== undefined ? { logMinDurationStatementMs: i.logMinDurationStatementMs } : {}),
             backupSelectionTag: selectionTag,
+            tags: { [scope.tag.key]: scope.tag.value },
             replicateBackupsToDr: i.replicateBackupsToDr && i.backupRetentionDays > 0,
             drProvider: dr,
             ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
@@ -176,6 +182,8 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
             changeableForDays: b.vaultLock.changeableForDays,
         },
         selectionTag,
+        scopeTag: scope.tag,
+        namePrefix: scope.stem,
         drProvider: dr,
         ...(key.replicaKeyArn !== undefined ? { drKmsKeyArn: key.replicaKeyArn } : {}),
         alertTopicArn: topic.jobTopicArn,
@@ -186,6 +194,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
             selectionWindowDays: b.restoreTesting.selectionWindowDays,
             validationWindowHours: b.restoreTesting.validationWindowHours,
             ...(b.restoreTesting.dbInstanceClass !== undefined ? { dbInstanceClass: b.restoreTesting.dbInstanceClass } : {}),
+            protectedResourceArns: managed.flatMap((d) => (d.instance !== undefined ? [d.instance.instanceArn] : [])),
             ...(managed[0]?.instance !== undefined
                 ? { dbSubnetGroupName: managed[0].instance.subnetGroupName, vpcSecurityGroupIds: managed[0].instance.securityGroupIds }
                 : {}),
@@ -202,7 +211,7 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
     }, inPrimary);
 
     return {
-        primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, stackConfigKey: record.key,
+        scope, primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, stackConfigKey: record.key,
         ...(backupPlan !== undefined ? { backupPlan } : {}),
         ...(fileBackup !== undefined ? { fileBackup } : {}),
     };

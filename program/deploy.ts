@@ -3,6 +3,7 @@ import type { StackConfig } from "../config/validate";
 import { deployAwsFoundation } from "./aws";
 import { deployAzure } from "./azure";
 import { deployFunctions } from "./functions";
+import { stackScope } from "../config/scope";
 
 /** What `pulumi stack output` shows: names and ARNs, never a secret in clear. */
 export interface StackOutputs {
@@ -37,7 +38,7 @@ export function deployStack(config: StackConfig): StackOutputs {
         }
         return pulumi.secret(u);
     });
-    const foundation = deployAwsFoundation(config, webhookUrls);
+    const foundation = deployAwsFoundation(config, stackScope(pulumi.getStack()), webhookUrls);
     const network = config.aws.network;
     const functions = network === undefined ? undefined : deployFunctions(config, network, foundation);
     const azure = config.azure === undefined ? undefined : deployAzure(config, config.azure, webhookUrls);

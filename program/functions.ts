@@ -27,7 +27,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const fc = config.functions;
     const lock = config.storage.objectLock;
     const keepDays = { daily: config.retention.daily.keepDays, weekly: config.retention.weekly.keepDays, monthly: config.retention.monthly.keepDays };
-    const stack = `pg-backup-${config.environment}`;
+    const stack = f.scope.stem;
     const inPrimary = { provider: f.primary };
     const image = new FunctionImage(`${stack}-image`, {
         kmsKeyArn: f.key.keyArn,
@@ -38,7 +38,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     }, inPrimary);
 
     const prefixOf = (kind: "dump" | "export" | "verify"): string => (kind === "export" ? config.storage.exportPrefix : config.storage.prefix);
-    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "prefix" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
+    const shared = (kind: "dump" | "export" | "verify"): Pick<BackupFunctionArgs, "kind" | "prefix" | "imageUri" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "reservedConcurrency" | "retryAttempts" | "maxEventAgeSeconds" | "memoryMb" | "timeoutSeconds" | "ephemeralStorageMb"> => ({
         kind,
         prefix: prefixOf(kind),
         imageUri: image.imageUri,
@@ -47,6 +47,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         kmsKeyArn: f.key.keyArn,
         secretKmsKeyArns: [f.key.keyArn],
         logRetentionDays: fc.logRetentionDays,
+        reservedConcurrency: fc.reservedConcurrency,
         retryAttempts: fc.retry.attempts,
         maxEventAgeSeconds: fc.retry.maxEventAgeSeconds,
         memoryMb: fc[kind].memoryMb,
@@ -78,7 +79,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     let s3PrefixListId: pulumi.Output<string> | undefined;
     for (const db of f.databases) {
         const name = `${stack}-dump-${db.config.name}`;
-        const endpoint = s3PrefixListId === undefined && network.routeTableIds.length > 0;
+        const endpoint = network.s3GatewayEndpoint && s3PrefixListId === undefined && network.routeTableIds.length > 0;
         const dump = new BackupFunction(name, {
             ...shared("dump"),
             secretArns: [db.secretArn],
@@ -168,7 +169,11 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         verified: db.config.verify,
         exported: db.config.exportTables.length > 0 && config.schedules.export !== undefined,
         ...(db.instance !== undefined && db.config.instance !== undefined
-            ? { instanceIdentifier: db.instance.instanceIdentifier, allocatedStorageGb: db.config.instance.allocatedStorageGb }
+            ? {
+                instanceIdentifier: db.instance.instanceIdentifier,
+                allocatedStorageGb: db.config.instance.allocatedStorageGb,
+                ...(db.config.instance.maxAllocatedStorageGb !== undefined ? { maxAllocatedStorageGb: db.config.instance.maxAllocatedStorageGb } : {}),
+            }
             : {}),
     }));
     const alarms = new BackupAlarms(stack, {
@@ -187,7 +192,8 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const dashboard = new BackupDashboard(stack, {
         rpoMinutes: config.objectives.rpoMinutes,
         rtoMinutes: config.objectives.rtoMinutes,
-        databases: alarmedDatabases,
+        // With storage autoscaling the allocation grows, so a line at 20 % of the initial one would mislead.
+        databases: alarmedDatabases.map((db) => ("maxAllocatedStorageGb" in db ? { ...db, allocatedStorageGb: undefined } : db)),
         functions: alarmedFunctions,
         alarmArns: alarms.alarmArns,
         namespace: fc.metricsNamespace,

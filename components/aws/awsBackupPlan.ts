@@ -12,9 +12,9 @@ import {
     type PlanTiers,
     planRuleTemplates,
     restoreMetadataOverrides,
-    restoreTestingConditions,
     restoreTestingName,
     type SelectionTag,
+    tagConditions,
     VAULT_NOTIFICATION_EVENTS,
     type VaultLockMode,
     type VaultLockSettings,
@@ -51,6 +51,8 @@ export interface AwsBackupRestoreTestingArgs {
     readonly dbSubnetGroupName?: pulumi.Input<string>;
     /** @default inferred by AWS Backup - security groups of the test restores */
     readonly vpcSecurityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** @default every RDS resource meeting the selection's tag conditions (`*`) - ARNs of the instances to restore-test */
+    readonly protectedResourceArns?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 export interface AwsBackupPlanArgs {
@@ -72,6 +74,10 @@ export interface AwsBackupPlanArgs {
     readonly vaultLock?: AwsBackupVaultLockArgs;
     /** @default { key: "backup-plan", value: "pg-backup-stack" } - resources with this tag are backed up and restore-tested */
     readonly selectionTag?: SelectionTag;
+    /** @default none - a second tag the selected resources must carry as well (e.g. the stack's), so that plans of two stacks in one account never select each other's resources */
+    readonly scopeTag?: SelectionTag;
+    /** @default the component name - stem of the restore testing plan's name, which AWS requires unique per account and region */
+    readonly namePrefix?: string;
     /** @default none - no copy; provider of the DR region whose vault receives a copy of every recovery point */
     readonly drProvider?: aws.Provider;
     /** @default none - ARN of the DR-region key of the DR vault; required with drProvider */
@@ -112,18 +118,20 @@ interface Resolved {
     readonly completionWindowMinutes: number;
     readonly vaultLock: Required<AwsBackupVaultLockArgs>;
     readonly selectionTag: SelectionTag;
+    readonly scopeTag?: SelectionTag;
+    readonly namePrefix: string;
     readonly drProvider?: aws.Provider;
     readonly drKmsKeyArn?: pulumi.Input<string>;
     readonly alertTopicArn?: pulumi.Input<string>;
     readonly restoreTesting: Required<Pick<AwsBackupRestoreTestingArgs,
         "enabled" | "schedule" | "startWindowHours" | "selectionWindowDays" | "validationWindowHours">> &
-        Pick<AwsBackupRestoreTestingArgs, "dbInstanceClass" | "dbSubnetGroupName" | "vpcSecurityGroupIds">;
+        Pick<AwsBackupRestoreTestingArgs, "dbInstanceClass" | "dbSubnetGroupName" | "vpcSecurityGroupIds" | "protectedResourceArns">;
     readonly forceDestroy: boolean;
     readonly protect: boolean;
     readonly tags: Readonly<Record<string, string>>;
 }
 
-function withDefaults(args: AwsBackupPlanArgs): Resolved {
+function withDefaults(name: string, args: AwsBackupPlanArgs): Resolved {
     return {
         kmsKeyArn: args.kmsKeyArn,
         tiers: args.tiers,
@@ -138,6 +146,8 @@ function withDefaults(args: AwsBackupPlanArgs): Resolved {
             ...vaultLockBounds(args.vaultLock ?? {}, args.tiers),
         },
         selectionTag: args.selectionTag ?? DEFAULTS.selectionTag,
+        scopeTag: args.scopeTag,
+        namePrefix: args.namePrefix ?? name,
         drProvider: args.drProvider,
         drKmsKeyArn: args.drKmsKeyArn,
         alertTopicArn: args.alertTopicArn,
@@ -171,8 +181,9 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsBackupPlanArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pg-backup-stack:aws:AwsBackupPlan", name, {}, opts);
-        const a = withDefaults(args);
-        const { templates, lock } = this.validate(name, a);
+        const a = withDefaults(name, args);
+        const { templates, lock, testingNames } = this.validate(name, a);
+        const selectedBy = tagConditions([a.selectionTag, ...(a.scopeTag !== undefined ? [a.scopeTag] : [])]);
         const stateful = { parent: this, protect: a.protect };
 
         const vault = new aws.backup.Vault(`${name}-vault`, {
@@ -222,14 +233,15 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
             name: "tagged-resources",
             planId: plan.id,
             iamRoleArn: role.arn,
-            selectionTags: [{ type: "STRINGEQUALS", key: a.selectionTag.key, value: a.selectionTag.value }],
+            resources: ["*"],
+            conditions: [selectedBy],
         }, { parent: this });
 
         let restoreTestingPlanName: pulumi.Output<string | undefined> = pulumi.output(undefined);
         if (a.restoreTesting.enabled) {
             const t = a.restoreTesting;
             const testingPlan = new aws.backup.RestoreTestingPlan(`${name}-restore-testing`, {
-                name: restoreTestingName(name, "restore_testing"),
+                name: testingNames.plan,
                 scheduleExpression: t.schedule,
                 startWindowHours: t.startWindowHours,
                 recoveryPointSelection: {
@@ -241,11 +253,12 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
                 tags: { ...a.tags },
             }, { parent: this });
             new aws.backup.RestoreTestingSelection(`${name}-restore-testing-rds`, {
-                name: restoreTestingName(name, "rds"),
+                name: testingNames.selection,
                 restoreTestingPlanName: testingPlan.name,
                 protectedResourceType: "RDS",
-                protectedResourceArns: ["*"],
-                protectedResourceConditions: restoreTestingConditions(a.selectionTag),
+                ...(t.protectedResourceArns !== undefined
+                    ? { protectedResourceArns: t.protectedResourceArns }
+                    : { protectedResourceArns: ["*"], protectedResourceConditions: selectedBy }),
                 iamRoleArn: role.arn,
                 validationWindowHours: t.validationWindowHours,
                 restoreMetadataOverrides: pulumi.all([t.dbSubnetGroupName, t.vpcSecurityGroupIds]).apply(([subnetGroup, groups]) =>
@@ -282,8 +295,8 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
         });
     }
 
-    /** Checks every argument before anything is created; returns the rule templates and lock settings. */
-    private validate(name: string, a: Resolved): { templates: PlanRuleTemplate[]; lock: VaultLockSettings } {
+    /** Checks every argument before anything is created; returns the rule templates, lock settings and restore testing names. */
+    private validate(name: string, a: Resolved): { templates: PlanRuleTemplate[]; lock: VaultLockSettings; testingNames: { plan: string; selection: string } } {
         const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
         if (name.length > MAX_NAME_LENGTH) {
             throw fail(`name: "${name}" is ${name.length} characters long; AWS Backup names derived from it allow at most ${MAX_NAME_LENGTH}`);
@@ -307,6 +320,7 @@ export class AwsBackupPlan extends pulumi.ComponentResource {
             return {
                 templates: planRuleTemplates(a),
                 lock: vaultLockSettings(a.vaultLock, a.tiers),
+                testingNames: { plan: restoreTestingName(a.namePrefix, "restore_testing"), selection: restoreTestingName(a.namePrefix, "rds") },
             };
         } catch (err) {
             if (err instanceof BackupDocumentError) throw fail(err.message);

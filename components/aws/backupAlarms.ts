@@ -28,6 +28,8 @@ export interface AlarmedDatabase {
     readonly instanceIdentifier?: pulumi.Input<string>;
     /** @default none - allocated storage in GiB, the base of the free-storage threshold */
     readonly allocatedStorageGb?: number;
+    /** @default none (fixed allocation) - storage autoscaling's maximum in GiB: the free-storage alarm then forecasts exhaustion instead */
+    readonly maxAllocatedStorageGb?: number;
 }
 
 /** A function whose errors, duration and dead-letter queue are watched. */
@@ -136,9 +138,9 @@ export class BackupAlarms extends pulumi.ComponentResource {
                 add(`${db.name}-export-failed`, exportFailedAlarm(base));
             }
             if (db.instanceIdentifier !== undefined && db.allocatedStorageGb !== undefined) {
-                const allocatedStorageGb = db.allocatedStorageGb;
+                const storage = { allocatedStorageGb: db.allocatedStorageGb, ...(db.maxAllocatedStorageGb !== undefined ? { maxAllocatedStorageGb: db.maxAllocatedStorageGb } : {}) };
                 add(`${db.name}-free-storage`, pulumi.output(db.instanceIdentifier).apply((instanceIdentifier) =>
-                    freeStorageAlarm({ prefix, database: db.name, instanceIdentifier, allocatedStorageGb })));
+                    freeStorageAlarm({ prefix, database: db.name, instanceIdentifier, ...storage })));
             }
         }
         for (const fn of a.functions) {
@@ -158,12 +160,13 @@ export class BackupAlarms extends pulumi.ComponentResource {
         return new aws.cloudwatch.MetricAlarm(childName, {
             name: d.name,
             alarmDescription: d.description,
-            namespace: d.namespace,
-            metricName: d.metricName,
-            dimensions: d.dimensions,
-            statistic: d.statistic,
-            extendedStatistic: d.extendedStatistic,
-            period: d.period,
+            namespace: d.apply((x) => (x.expression === undefined ? x.namespace : undefined)),
+            metricName: d.apply((x) => (x.expression === undefined ? x.metricName : undefined)),
+            dimensions: d.apply((x) => (x.expression === undefined ? x.dimensions : undefined)),
+            statistic: d.apply((x) => (x.expression === undefined ? x.statistic : undefined)),
+            extendedStatistic: d.apply((x) => (x.expression === undefined ? x.extendedStatistic : undefined)),
+            period: d.apply((x) => (x.expression === undefined ? x.period : undefined)),
+            metricQueries: d.apply(metricQueries),
             evaluationPeriods: d.evaluationPeriods,
             datapointsToAlarm: d.datapointsToAlarm,
             threshold: d.threshold,
@@ -223,4 +226,17 @@ export class BackupAlarms extends pulumi.ComponentResource {
 
 function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
     if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}
+
+/** An alarm on metric math: the metric as `m` (not returned), the expression as the alarm's value. */
+function metricQueries(d: AlarmDefinition): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] | undefined {
+    if (d.expression === undefined) return undefined;
+    return [
+        {
+            id: "m",
+            metric: { namespace: d.namespace, metricName: d.metricName, dimensions: { ...d.dimensions }, period: d.period, stat: d.statistic ?? d.extendedStatistic ?? "Average" },
+            returnData: false,
+        },
+        { id: "e", expression: d.expression, label: d.name, returnData: true },
+    ];
 }

@@ -16,6 +16,7 @@ import {
     verifyRolePolicy,
 } from "./documents/functionPolicies";
 import { environmentProblems } from "./functionEnv";
+import { LOG_RETENTION_DAYS } from "./documents/logs";
 
 /** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
 export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
@@ -24,10 +25,7 @@ export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
     verify: "verify/handler.handler",
 };
 
-/** CloudWatch Logs retention values (days) the service accepts. */
-export const LOG_RETENTION_DAYS: readonly number[] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+export { LOG_RETENTION_DAYS };
 
 /** Where the function runs and what it may reach. */
 export interface BackupFunctionNetwork {
@@ -80,7 +78,7 @@ export interface BackupFunctionArgs {
     readonly timeoutSeconds?: number;
     /** @default 512 - MB of /tmp, 512..10240 */
     readonly ephemeralStorageMb?: number;
-    /** @default 1 - concurrent runs allowed: one, so that runs never overlap (0 disables the function) */
+    /** @default 1 - concurrent runs reserved and allowed: one, so that runs never overlap; 0 leaves the function unreserved (runs may overlap), for accounts whose concurrency quota leaves nothing to reserve */
     readonly reservedConcurrency?: number;
     /** @default 365 - days the log group keeps the function's logs */
     readonly logRetentionDays?: number;
@@ -249,7 +247,7 @@ export class BackupFunction extends pulumi.ComponentResource {
             memorySize: a.memoryMb,
             timeout: a.timeoutSeconds,
             ephemeralStorage: { size: a.ephemeralStorageMb },
-            reservedConcurrentExecutions: a.reservedConcurrency,
+            reservedConcurrentExecutions: unreservedOrReserved(a.reservedConcurrency),
             environment: { variables: { ...a.environment } },
             vpcConfig: { subnetIds: [...a.network.subnetIds], securityGroupIds: [network.securityGroup.id] },
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
@@ -443,4 +441,16 @@ function checkCidr(fail: (m: string) => Error, key: string, cidr: string): void 
     if (m === null || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
         throw fail(`${key}: "${cidr}" is not an IPv4 CIDR block like 10.0.0.0/16`);
     }
+}
+
+/**
+ * The function's `reservedConcurrentExecutions`: 0 means unreserved, which the provider spells -1
+ * (a reserved 0 would throttle every run). Lambda keeps at least 100 of the account's concurrency
+ * unreserved ("You can reserve up to the Unreserved account concurrency value that is shown, minus
+ * 100": AWS Lambda Developer Guide, "Configuring reserved concurrency for a function",
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), so an account with
+ * a low quota cannot reserve even 1.
+ */
+export function unreservedOrReserved(reservedConcurrency: number): number {
+    return reservedConcurrency === 0 ? -1 : reservedConcurrency;
 }

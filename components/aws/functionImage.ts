@@ -64,6 +64,34 @@ export function imageTag(pgMajor: number, platform: ImagePlatform, digest: strin
     return `pg${pgMajor}-${lambdaArchitecture(platform)}-${digest.slice(0, 16)}`;
 }
 
+/**
+ * Environment variable that turns off BuildKit's default attestations (Docker docs, "Build
+ * attestations": https://docs.docker.com/build/metadata/attestations/ - provenance is added by
+ * default and is turned off with `--provenance=false` or BUILDX_NO_DEFAULT_ATTESTATIONS).
+ */
+export const NO_DEFAULT_ATTESTATIONS = "BUILDX_NO_DEFAULT_ATTESTATIONS";
+
+/** The values Go's strconv.ParseBool, which buildx reads the variable with, takes for true. */
+const GO_TRUE = ["1", "t", "T", "TRUE", "true", "True"];
+
+/**
+ * Problems with the environment an image build runs in. Lambda runs an image whose tag names a
+ * single image manifest ("Docker image manifest V2, schema 2" or an OCI image manifest: AWS Lambda
+ * Developer Guide, "Create a Lambda function using a container image", requirements,
+ * https://docs.aws.amazon.com/lambda/latest/dg/images-create.html). A builder that stores
+ * attestations (docker-container driver, containerd image store) adds a provenance attestation by
+ * default, and the pushed tag becomes an image index that Lambda refuses. The docker-build provider
+ * has no input for attestations, so the build's environment must turn them off.
+ */
+export function imageBuildEnvironmentProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+    const value = env[NO_DEFAULT_ATTESTATIONS];
+    if (value !== undefined && GO_TRUE.includes(value)) return [];
+    return [
+        `${NO_DEFAULT_ATTESTATIONS}: ${value === undefined ? "(unset)" : JSON.stringify(value)} must be 1 where \`pulumi up\` runs: ` +
+            "without it a builder that stores attestations pushes an image index, which Lambda refuses (expected a single-platform image manifest)",
+    ];
+}
+
 export interface FunctionImageArgs {
     /** ARN of the KMS key the repository encrypts images with (the backup CMK). Required. */
     readonly kmsKeyArn: pulumi.Input<string>;

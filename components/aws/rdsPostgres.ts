@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
+import { LOG_RETENTION_DAYS } from "./documents/logs";
 import {
     CLOUDWATCH_LOG_EXPORTS,
     finalSnapshotIdentifier,
+    generatedInstanceIdentifier,
     minMaxAllocatedStorageGb,
     parameterGroupFamily,
+    rdsLogGroupName,
     rdsParameters,
     rdsTags,
     rdsWindowProblems,
@@ -21,7 +24,7 @@ export interface RdsPostgresArgs {
     readonly subnetIds: readonly pulumi.Input<string>[];
     /** @default [] - security groups of the instance; none means the VPC's default group */
     readonly vpcSecurityGroupIds?: readonly pulumi.Input<string>[];
-    /** @default generated from the component name - DB instance identifier (give the existing one when adopting an instance) */
+    /** @default `<component name>-<8 random hex>` - DB instance identifier (give the existing one when adopting an instance); names the instance's log groups */
     readonly identifier?: string;
     /** @default "15" - PostgreSQL version, major (minor upgrades applied automatically) or major.minor */
     readonly engineVersion?: string;
@@ -49,6 +52,8 @@ export interface RdsPostgresArgs {
     readonly protect?: boolean;
     /** @default true - Performance Insights encrypted with kmsKeyArn, where the instance class supports it */
     readonly performanceInsights?: boolean;
+    /** @default 365 - days the instance's CloudWatch log groups (`/aws/rds/instance/<identifier>/postgresql`, `upgrade`) keep their events; a CloudWatch Logs retention value */
+    readonly logRetentionDays?: number;
     /** @default none - log statements running at least this many milliseconds */
     readonly logMinDurationStatementMs?: number;
     /** @default { key: "backup-plan", value: "pg-backup-stack" } - tag that selects the instance into the AWS Backup plan */
@@ -79,6 +84,7 @@ const DEFAULTS = {
     deletionProtection: true,
     protect: false,
     performanceInsights: true,
+    logRetentionDays: 365,
     backupSelectionTag: { key: "backup-plan", value: "pg-backup-stack" },
     replicateBackupsToDr: false,
     tags: {} as Readonly<Record<string, string>>,
@@ -106,6 +112,7 @@ function withDefaults(args: RdsPostgresArgs): Resolved {
         deletionProtection: args.deletionProtection ?? DEFAULTS.deletionProtection,
         protect: args.protect ?? DEFAULTS.protect,
         performanceInsights: args.performanceInsights ?? DEFAULTS.performanceInsights,
+        logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
         backupSelectionTag: args.backupSelectionTag ?? DEFAULTS.backupSelectionTag,
         replicateBackupsToDr: args.replicateBackupsToDr ?? DEFAULTS.replicateBackupsToDr,
         drBackupRetentionDays: args.drBackupRetentionDays ?? backupRetentionDays,
@@ -158,9 +165,17 @@ export class RdsPostgres extends pulumi.ComponentResource {
         const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent: this });
         const finalSnapshot = snapshotSuffix.hex.apply((hex) => finalSnapshotIdentifier(a.identifier ?? name, hex));
         const insights = a.performanceInsights && supportsPerformanceInsights(a.instanceClass);
+        const identifier: pulumi.Input<string> = a.identifier ?? snapshotSuffix.hex.apply((hex) => generatedInstanceIdentifier(name, hex));
+
+        const logGroups = CLOUDWATCH_LOG_EXPORTS.map((logType) => new aws.cloudwatch.LogGroup(`${name}-log-${logType}`, {
+            name: pulumi.output(identifier).apply((id) => rdsLogGroupName(id, logType)),
+            retentionInDays: a.logRetentionDays,
+            kmsKeyId: a.kmsKeyArn,
+            tags,
+        }, { parent: this }));
 
         const instance = new aws.rds.Instance(`${name}-instance`, {
-            ...(a.identifier !== undefined ? { identifier: a.identifier } : {}),
+            identifier,
             engine: "postgres",
             engineVersion: a.engineVersion,
             instanceClass: a.instanceClass,
@@ -193,7 +208,7 @@ export class RdsPostgres extends pulumi.ComponentResource {
             performanceInsightsEnabled: insights,
             ...(insights ? { performanceInsightsKmsKeyId: a.kmsKeyArn, performanceInsightsRetentionPeriod: 7 } : {}),
             tags,
-        }, { parent: this, protect: a.protect });
+        }, { parent: this, protect: a.protect, dependsOn: logGroups });
 
         let drAutomatedBackupsArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
         if (a.replicateBackupsToDr) {
@@ -245,6 +260,9 @@ export class RdsPostgres extends pulumi.ComponentResource {
         }
         if (a.identifier !== undefined && !/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/.test(a.identifier)) {
             throw fail(`identifier: "${a.identifier}" must be 1-63 lower-case letters, digits and single '-', starting with a letter`);
+        }
+        if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
+            throw fail(`logRetentionDays: ${a.logRetentionDays} is not allowed; expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
         }
         if (!/^[a-z][a-z0-9_]{0,62}$/.test(a.masterUsername)) {
             throw fail(`masterUsername: "${a.masterUsername}" must be 1-63 lower-case letters, digits or '_', starting with a letter`);

@@ -1,3 +1,4 @@
+import { STACK_TAG_KEY } from "../scope";
 import { Finding, Rule, error, warning } from "../findings";
 import { TIER_NAMES } from "../schema";
 import { ScheduleError, parseSchedule } from "../schedule";
@@ -90,8 +91,9 @@ export const restoreTestingSchedule: Rule = (c) => {
 export const unmanagedDatabasesNeedTag: Rule = (c) => {
     if (!c.aws.backup.enabled) return [];
     const tag = c.aws.backup.selectionTag;
+    const selection = `${tag !== undefined ? `${tag.key}=${tag.value}` : "backup-plan=pg-backup-<stack>"} and ${STACK_TAG_KEY}=<stack>`;
     return c.aws.databases.flatMap((db, i) => db.instance !== undefined ? [] : [warning(`aws.databases[${i}].instance`, undefined,
-        `is not managed here, so AWS Backup covers it only if you tag the instance ${tag.key}=${tag.value} yourself`)]);
+        `is not managed here, so AWS Backup covers it only if you tag the instance ${selection} yourself`)]);
 };
 
 /** Application buckets are protected by the AWS Backup plan, so they need it, and real bucket names, once each. */

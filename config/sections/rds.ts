@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_RETENTION_DAYS } from "../../components/aws/documents/logs";
 import { logicalName, positiveInt, secretArn, tableName } from "./common";
 
 /** A table the export function copies out, incrementally when a watermark column is given. */
@@ -24,6 +25,8 @@ export const rdsInstanceSchema = z.strictObject({
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
     /** Performance Insights, encrypted with the backup key (ignored on classes that do not support it). */
     performanceInsights: z.boolean().prefault(true),
+    /** Days the instance's CloudWatch log groups keep their events (a CloudWatch Logs retention value); omitted: `functions.logRetentionDays`. */
+    logRetentionDays: z.int().refine((d) => LOG_RETENTION_DAYS.includes(d), { message: `must be a CloudWatch Logs retention value: ${LOG_RETENTION_DAYS.join(", ")}` }).optional(),
     /** Log statements running at least this long, in milliseconds; omitted: not logged by duration. */
     logMinDurationStatementMs: z.int().min(0).max(2147483647).optional(),
     /** Days of automated backups (and so of point-in-time recovery): 0 turns them off. */
@@ -101,8 +104,8 @@ export const awsBackupSchema = z.strictObject({
      * retention per tier, locked vault and DR copy. Each needs S3 Versioning on.
      */
     fileBuckets: z.array(z.string()).prefault([]),
-    /** Resources carrying this tag are selected into the plan. */
-    selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).prefault({ key: "backup-plan", value: "pg-backup-stack" }),
+    /** Resources carrying this tag (and the stack's own tag) are selected into the plan; omitted: `backup-plan=pg-backup-<stack>`. */
+    selectionTag: z.strictObject({ key: z.string().min(1), value: z.string().min(1) }).optional(),
 });
 
 export const awsSchema = z.strictObject({
@@ -112,6 +115,8 @@ export const awsSchema = z.strictObject({
         subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
         /** Route tables that get the S3 gateway endpoint. */
         routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]+$/)).prefault([]),
+        /** Create the S3 gateway endpoint on `routeTableIds`; false for a VPC that already has one (a second one for the same route tables fails). */
+        s3GatewayEndpoint: z.boolean().prefault(true),
     }).optional(),
     databases: z.array(awsDatabaseSchema).prefault([]),
     backup: awsBackupSchema.prefault({}),

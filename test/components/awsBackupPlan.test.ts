@@ -118,7 +118,9 @@ describe("AwsBackupPlan (under mocks)", () => {
         const selection = mocks.one(SELECTION, "prod-selection").inputs;
         const roleArn = await unwrap(plan.roleArn);
         // then the plan selects the tagged resources through the role
-        assert.deepStrictEqual(selection["selectionTags"], [{ type: "STRINGEQUALS", key: "backup-plan", value: "pg-backup-stack" }]);
+        assert.deepStrictEqual(selection["resources"], ["*"]);
+        assert.deepStrictEqual(selection["conditions"], [{ stringEquals: [{ key: "aws:ResourceTag/backup-plan", value: "pg-backup-stack" }] }]);
+        assert.strictEqual(selection["selectionTags"], undefined);
         assert.strictEqual(selection["iamRoleArn"], roleArn);
         assert.strictEqual(selection["planId"], await unwrap(plan.planId));
         const trust = JSON.parse(mocks.one(ROLE, "prod-role").inputs["assumeRolePolicy"] as string) as { Statement: { Principal: unknown }[] };
@@ -155,6 +157,32 @@ describe("AwsBackupPlan (under mocks)", () => {
         assert.deepStrictEqual(selection["restoreMetadataOverrides"], { dbInstanceClass: "db.t4g.small", dbSubnetGroupName: "orders-subnets", vpcSecurityGroupIds: "[\"sg-0db\"]" });
         assert.strictEqual(selection["validationWindowHours"], 4);
         assert.strictEqual(await unwrap(plan.restoreTestingPlanName), "prod_restore_testing");
+    });
+
+    it("a scope tag and name prefix keep the selections and the restore testing names to one stack", async () => {
+        // given a plan scoped to the prod stack, restore-testing named instances
+        const arns = ["arn:aws:rds:eu-west-1:123456789012:db:pg-backup-prod-orders"];
+        new mod.AwsBackupPlan("rds", {
+            ...base,
+            selectionTag: { key: "backup-plan", value: "pg-backup-prod" },
+            scopeTag: { key: "pg-backup-stack:stack", value: "prod" },
+            namePrefix: "pg-backup-prod",
+            restoreTesting: { protectedResourceArns: arns },
+        });
+        await settle(mocks);
+        // when the selections and the restore testing plan are inspected
+        const selection = mocks.one(SELECTION, "rds-selection").inputs;
+        const testing = mocks.one(TESTING_PLAN, "rds-restore-testing").inputs;
+        const testingSelection = mocks.one(TESTING_SELECTION, "rds-restore-testing-rds").inputs;
+        // then backups need both tags (conditions are ANDed), restore tests take the named instances only, names carry the stack
+        assert.deepStrictEqual(selection["conditions"], [{ stringEquals: [
+            { key: "aws:ResourceTag/backup-plan", value: "pg-backup-prod" },
+            { key: "aws:ResourceTag/pg-backup-stack:stack", value: "prod" },
+        ] }]);
+        assert.deepStrictEqual(testingSelection["protectedResourceArns"], arns);
+        assert.strictEqual(testingSelection["protectedResourceConditions"], undefined);
+        assert.strictEqual(testing["name"], "pg_backup_prod_restore_testing");
+        assert.strictEqual(testingSelection["name"], "pg_backup_prod_rds");
     });
 
     it("vault notifications carry failed backups (via COMPLETED states), failed copies and restores to the topic", async () => {

@@ -89,6 +89,21 @@ describe("BackupAlarms (under mocks)", () => {
         }
     });
 
+    it("an instance with storage autoscaling gets the exhaustion forecast as metric math over its free storage", async () => {
+        // given an instance that may grow from 200 to 1000 GiB
+        new mod.BackupAlarms("pg-backup-prod", { ...args, databases: [{ name: "orders", instanceIdentifier: "orders-db", allocatedStorageGb: 200, maxAllocatedStorageGb: 1000 }] });
+        await settle(mocks);
+        // when its free-storage alarm is read
+        const storage = mocks.one(METRIC_ALARM, "pg-backup-prod-orders-free-storage").inputs;
+        // then the alarm watches the expression over the hourly minimum of FreeStorageSpace, not a share of the initial 200 GiB
+        assert.strictEqual(storage["metricName"], undefined);
+        assert.strictEqual(storage["threshold"], 24);
+        assert.deepStrictEqual(storage["metricQueries"], [
+            { id: "m", metric: { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: { DBInstanceIdentifier: "orders-db" }, period: 3600, stat: "Minimum" }, returnData: false },
+            { id: "e", expression: "IF(RATE(m) < 0, m / (-RATE(m) * 3600), 8760)", label: "pg-backup-prod-orders-free-storage", returnData: true },
+        ]);
+    });
+
     it("derives thresholds from the objectives and the resolved names", async () => {
         // given the alarms
         new mod.BackupAlarms("pg-backup-prod", args);

@@ -86,6 +86,14 @@ describe("BackupFunction (under mocks)", () => {
         assert.strictEqual(logs["kmsKeyId"], KEY);
     });
 
+    it("reservedConcurrency 0 leaves the function unreserved instead of throttling every run", async () => {
+        // given a function in an account whose concurrency quota leaves nothing to reserve
+        new mod.BackupFunction("prod-dump-orders", { ...base("dump"), reservedConcurrency: 0 });
+        await settle(mocks);
+        // then the provider's "unreserved" (-1) is sent, never a reserved 0
+        assert.strictEqual(mocks.one(FUNCTION, "prod-dump-orders-function").inputs["reservedConcurrentExecutions"], -1);
+    });
+
     it("dump role: writes, tags, locks and aborts uploads under its prefix, lists only that prefix, reads only its secret, never deletes", async () => {
         // given a dump function
         new mod.BackupFunction("prod-dump-orders", base("dump"));

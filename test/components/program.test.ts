@@ -1,21 +1,9 @@
 import * as assert from "assert";
 import * as path from "path";
-import { fromPulumiConfig } from "../../config/load";
-import { StackConfig, validateConfig } from "../../config/validate";
-import { MockState, settle, setupMocks, unwrap } from "../helpers/mocks";
-import { engineConfig, shippedStackFiles } from "../helpers/stackFiles";
-
-/** Validates a shipped stack file as the engine would hand it over, and declares the stack under mocks. */
-async function deployUnderMocks(file: string): Promise<{ mocks: MockState; config: StackConfig; outputs: import("../../program/deploy").StackOutputs }> {
-    const mocks = setupMocks("pg-backup-stack", path.basename(file).replace(/^Pulumi\.|\.yaml$/g, ""));
-    const result = validateConfig(fromPulumiConfig(engineConfig(file).config));
-    assert.ok(result.config, `${file}: ${result.findings.map((f) => `${f.path}: ${f.message}`).join("; ")}`);
-    const { deployStack } = await import("../../program/deploy");
-    const outputs = deployStack(result.config);
-    await unwrap(outputs.backupBucket);
-    await settle(mocks);
-    return { mocks, config: result.config, outputs };
-}
+import { StackConfig } from "../../config/validate";
+import { MockState } from "../helpers/mocks";
+import { deployUnderMocks } from "../helpers/program";
+import { shippedStackFiles } from "../helpers/stackFiles";
 
 describe("the whole program under mocks", () => {
     for (const file of shippedStackFiles()) {

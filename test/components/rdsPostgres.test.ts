@@ -8,6 +8,7 @@ const INSTANCE = "aws:rds/instance:Instance";
 const REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication";
 const PARAMS = "aws:rds/parameterGroup:ParameterGroup";
 const SUBNETS = "aws:rds/subnetGroup:SubnetGroup";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/primary";
 const DR_KEY = "arn:aws:kms:eu-central-1:123456789012:key/replica";
 
@@ -100,7 +101,7 @@ describe("RdsPostgres (under mocks)", () => {
         assert.strictEqual(instance["backupWindow"], "03:00-03:30");
         assert.strictEqual(instance["maxAllocatedStorage"], undefined);
         assert.strictEqual(instance["username"], "pgadmin");
-        assert.strictEqual(instance["identifier"], undefined);
+        assert.strictEqual(instance["identifier"], `app-${RANDOM_HEX}`);
         assert.strictEqual(mocks.one(PARAMS, "app-params").inputs["family"], "postgres15");
         assert.deepStrictEqual(mocks.ofType(REPLICATION), []);
         assert.strictEqual(mocks.one(INSTANCE, "app-instance").protect, false);
@@ -114,6 +115,38 @@ describe("RdsPostgres (under mocks)", () => {
         const instance = mocks.one(INSTANCE, "legacy-instance").inputs;
         assert.strictEqual(instance["identifier"], "legacy-db-1");
         assert.strictEqual(instance["finalSnapshotIdentifier"], `legacy-db-1-final-${RANDOM_HEX}`);
+    });
+
+    it("declares the log groups RDS publishes to, with retention and the key, before the instance", async () => {
+        // given an instance whose identifier is given, with 90 days of log retention
+        new mod.RdsPostgres("orders", { ...base, identifier: "pg-backup-prod-orders", logRetentionDays: 90 });
+        await settle(mocks);
+        // when its log groups and the instance are inspected
+        const instance = mocks.one(INSTANCE, "orders-instance");
+        const groups = mocks.ofType(LOG_GROUP);
+        // then every exported log has its group, named as RDS names it, kept 90 days and encrypted with the key
+        assert.deepStrictEqual(instance.inputs["enabledCloudwatchLogsExports"], ["postgresql", "upgrade"]);
+        assert.deepStrictEqual(groups.map((g) => g.inputs["name"]).sort(), [
+            "/aws/rds/instance/pg-backup-prod-orders/postgresql",
+            "/aws/rds/instance/pg-backup-prod-orders/upgrade",
+        ]);
+        for (const g of groups) {
+            assert.strictEqual(g.inputs["retentionInDays"], 90);
+            assert.strictEqual(g.inputs["kmsKeyId"], KEY);
+            // and the instance waits for it, so that RDS never creates the group itself
+            assert.ok(instance.dependencies.some((urn) => urn.endsWith(`::${g.name}`)), `the instance depends on ${g.name}`);
+        }
+    });
+
+    it("without an identifier, one is generated from the component name and names the log groups", async () => {
+        // given no identifier
+        new mod.RdsPostgres("Reports_DB", base);
+        await settle(mocks);
+        // then the instance and its log groups share a valid generated identifier
+        const identifier = mocks.one(INSTANCE, "Reports_DB-instance").inputs["identifier"];
+        assert.strictEqual(identifier, `reports-db-${RANDOM_HEX}`);
+        assert.ok(mocks.ofType(LOG_GROUP).every((g) => String(g.inputs["name"]).startsWith(`/aws/rds/instance/${identifier}/`)));
+        assert.strictEqual(mocks.ofType(LOG_GROUP)[0]?.inputs["retentionInDays"], 365);
     });
 
     it("Performance Insights stays off on classes without it, and when switched off", async () => {
@@ -143,6 +176,8 @@ describe("RdsPostgres (under mocks)", () => {
         await settle(mocks);
         // then all five children name it as parent
         assert.deepStrictEqual(childrenOf(mocks, COMPONENT, "all").sort(), [
+            "aws:cloudwatch/logGroup:LogGroup::all-log-postgresql",
+            "aws:cloudwatch/logGroup:LogGroup::all-log-upgrade",
             "aws:rds/instance:Instance::all-instance",
             "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication::all-dr-backups",
             "aws:rds/parameterGroup:ParameterGroup::all-params",
@@ -162,6 +197,7 @@ describe("RdsPostgres (under mocks)", () => {
             ["database name", { databaseName: "_orders" }, /databaseName: "_orders" must be 1-63 letters/],
             ["identifier", { identifier: "Orders--1" }, /identifier: "Orders--1" must be/],
             ["port", { port: 80 }, /port: 80 is out of range 1150\.\.65535/],
+            ["log retention", { logRetentionDays: 100 }, /logRetentionDays: 100 is not allowed; expected one of 1, 3, 5, 7, 14, 30, 60, 90/],
             ["replication without provider", { replicateBackupsToDr: true, drKmsKeyArn: DR_KEY }, /drProvider: \(missing\) is required when replicateBackupsToDr is true/],
             ["replication without key", { replicateBackupsToDr: true, drProvider: new aws.Provider("x", { region: "eu-central-1" }) }, /drKmsKeyArn: \(missing\) is required/],
             ["replication without backups", { replicateBackupsToDr: true, backupRetentionDays: 0 }, /replicateBackupsToDr: true needs automated backups; backupRetentionDays is 0/],

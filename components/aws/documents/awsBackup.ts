@@ -282,9 +282,15 @@ export interface SelectionTag {
     readonly value: string;
 }
 
-/** Restore testing selects the protected resources carrying the backup selection tag. */
-export function restoreTestingConditions(tag: SelectionTag): { stringEquals: { key: string; value: string }[] } {
-    return { stringEquals: [{ key: `aws:ResourceTag/${tag.key}`, value: tag.value }] };
+/**
+ * Tag conditions a resource must meet all of to be selected, for backup and for restore testing.
+ * AWS Backup ANDs the conditions of a selection ("If you specify multiple conditions, the resources
+ * much match all conditions (AND logic)": AWS Backup API reference, BackupSelection,
+ * https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupSelection.html), whereas it ORs
+ * the tags of `ListOfTags`; so a stack tag among the conditions keeps a selection to that stack.
+ */
+export function tagConditions(tags: readonly SelectionTag[]): { stringEquals: { key: string; value: string }[] } {
+    return { stringEquals: tags.map((tag) => ({ key: `aws:ResourceTag/${tag.key}`, value: tag.value })) };
 }
 
 /** AWS managed policies of the backup role: take backups, restore them (restore tests too). */

@@ -17,6 +17,20 @@ export const DATABASE_TAG_KEY = "pg-backup-stack:database";
 /** Logs published to CloudWatch Logs. */
 export const CLOUDWATCH_LOG_EXPORTS: readonly string[] = ["postgresql", "upgrade"];
 
+/**
+ * The log group RDS publishes an instance's log of one type to. RDS creates
+ * `/aws/rds/instance/<instance>/<log type>` itself when it does not exist, with no retention
+ * (kept forever) and no customer-managed key (Amazon RDS User Guide, "Publishing PostgreSQL logs
+ * to Amazon CloudWatch Logs",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.html#USER_LogAccess.Concepts.PostgreSQL.PublishtoCloudWatchLogs,
+ * and "Publishing database logs to Amazon CloudWatch Logs",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html);
+ * declaring the groups first, with retention and the key, keeps them in the stack.
+ */
+export function rdsLogGroupName(identifier: string, logType: string): string {
+    return `/aws/rds/instance/${identifier}/${logType}`;
+}
+
 /** The major version of `15` or `15.7`, or undefined when the text is not a version. */
 export function engineMajor(version: string): number | undefined {
     const m = /^(\d+)(\.\d+)?$/.exec(version);
@@ -72,9 +86,19 @@ export function rdsParameters(input: RdsParameterInput): DbParameter[] {
  * snapshot. Identifiers allow letters, digits and single hyphens, start with a letter, 255 max.
  */
 export function finalSnapshotIdentifier(stem: string, suffix: string): string {
-    const cleaned = `${stem}-final-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
+    return rdsIdentifier(`${stem}-final-${suffix}`, 255);
+}
+
+/** Identifier of an instance given none: the component name and a random suffix, within RDS's 63 characters. */
+export function generatedInstanceIdentifier(name: string, suffix: string): string {
+    return rdsIdentifier(`${rdsIdentifier(name, 62 - suffix.length)}-${suffix}`, 63);
+}
+
+/** `raw` as an RDS identifier: letters, digits and single hyphens, starting with a letter, at most `maxLength`. */
+function rdsIdentifier(raw: string, maxLength: number): string {
+    const cleaned = raw.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
     const withLetter = /^[a-z]/.test(cleaned) ? cleaned : `db-${cleaned}`;
-    return withLetter.slice(0, 255).replace(/-+$/, "");
+    return withLetter.slice(0, maxLength).replace(/-+$/, "");
 }
 
 /** RDS storage autoscaling needs a maximum at least 10 % above the allocated storage. */

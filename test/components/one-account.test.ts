@@ -45,7 +45,7 @@ const NO_ACCOUNT_UNIQUE_NAME = new Set([
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:s3/bucketLogging:BucketLogging",
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws:s3/bucketObjectv2:BucketObjectv2",
 ]);
 
 /** `type field=value` of every account-unique name a stack sets. */

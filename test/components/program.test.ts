@@ -82,7 +82,7 @@ describe("the whole program under mocks", () => {
             });
 
             it("selects every configured file bucket, by ARN, into that plan", async () => {
-                const selections = mocks.ofType("aws:backup/selection:Selection").filter((s) => s.inputs["resources"] !== undefined);
+                const selections = mocks.ofType("aws:backup/selection:Selection").filter((s) => s.inputs["name"] === "file-buckets");
                 const buckets = config.aws.backup.fileBuckets;
                 assert.deepStrictEqual(selections.flatMap((s) => s.inputs["resources"] as string[]), buckets.map((b) => `arn:aws:s3:::${b}`));
                 const plan = mocks.ofType("aws:backup/plan:Plan")[0];

@@ -69,7 +69,7 @@ function auditManagerSetup(c: StackConfig): AuditManagerSetup | undefined {
         frameworkName: names.framework,
         reportPlanName: names.reportPlan,
         region: c.regions.primary,
-        delivery: `daily control compliance reports (CSV and JSON) to the audit-reports bucket of AuditFramework "audit" (stack output auditReportBucket), under ${AUDIT_REPORT_PREFIX}/Backup/${c.regions.primary}/<yyyy>/<mm>/<dd>/`,
+        delivery: `daily control compliance reports (CSV and JSON) to the bucket of AuditFramework "audit" (Pulumi resource audit-reports-bucket), under ${AUDIT_REPORT_PREFIX}/Backup/${c.regions.primary}/<yyyy>/<mm>/<dd>/`,
         controls: auditFrameworkControls(input).map((ctl) => `${ctl.name}${ctl.inputParameters.length === 0 ? "" : ` (${ctl.inputParameters.map((p) => `${p.name}=${p.value}`).join(", ")})`}`),
     };
 }

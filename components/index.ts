@@ -18,6 +18,8 @@ export { ReplicaStorageClass, replicationRolePolicy, replicationRules } from "./
 // AWS: managed PostgreSQL, AWS Backup, alerts
 export { RdsPostgres, RdsPostgresArgs } from "./aws/rdsPostgres";
 export { AwsBackupPlan, AwsBackupPlanArgs, AwsBackupRestoreTestingArgs, AwsBackupVaultLockArgs } from "./aws/awsBackupPlan";
+export { AuditFramework, AuditFrameworkArgs } from "./aws/auditFramework";
+export { AuditControl, AuditControlsInput, auditFrameworkControls, auditNames, auditReportBucketPolicy } from "./aws/documents/auditFramework";
 export { AlertTopic, AlertTopicArgs } from "./aws/alertTopic";
 export { backupPlanRules, effectiveVaultLockMode, planRuleTemplates, vaultLockBounds } from "./aws/documents/awsBackup";
 export { rdsParameters, finalSnapshotIdentifier } from "./aws/documents/rds";

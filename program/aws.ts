@@ -1,12 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "../components/aws/alertTopic";
+import { AuditFramework } from "../components/aws/auditFramework";
 import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
 import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
 import { BackupKey } from "../components/aws/backupKey";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
 import { ReplicaBucket } from "../components/aws/replicaBucket";
+import { auditFrameworkInput } from "../config/auditFramework";
 import { TIER_NAMES } from "../config/schema";
 import type { StackConfig } from "../config/validate";
 
@@ -20,6 +22,8 @@ export interface AwsFoundation {
     readonly topic: AlertTopic;
     readonly databases: readonly ProtectedDatabase[];
     readonly backupPlan?: AwsBackupPlan;
+    /** AWS Backup Audit Manager framework and report plan over the backup plan. */
+    readonly audit?: AuditFramework;
 }
 
 /** A database the functions dump, export and verify, with the instance the stack manages for it (if any). */
@@ -166,5 +170,12 @@ export function deployAwsFoundation(config: StackConfig, webhookUrls: readonly p
         protect: config.protect,
     }, inPrimary);
 
-    return { primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, ...(backupPlan !== undefined ? { backupPlan } : {}) };
+    const auditInput = auditFrameworkInput(config);
+    const audit = backupPlan === undefined || auditInput === undefined ? undefined : new AuditFramework("audit", {
+        environment: config.environment,
+        controls: auditInput,
+        forceDestroy: s.forceDestroy,
+    }, { ...inPrimary, dependsOn: [backupPlan] });
+
+    return { primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, ...(backupPlan !== undefined ? { backupPlan } : {}), ...(audit !== undefined ? { audit } : {}) };
 }

@@ -120,9 +120,9 @@ export function retentionSvg(p: RetentionPicture): string {
     out.push(`<g class="legend">`);
     for (const [name, colour] of [...Object.entries(COLOURS), ["Object Lock", "#c53030"], ["point-in-time window", "#2f855a"]] as const) {
         out.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${colour}"/><text x="${lx + 16}" y="${legendY + 10}" class="note">${esc(name)}</text>`);
-        lx += 24 + name.length * 6.5;
+        lx += 28 + name.length * 6;
     }
-    out.push(`</g>`, `</svg>`);
+    out.push(`</g>`, `<text x="${WIDTH - 8}" y="${legendY + 10}" text-anchor="end" class="note">days on a square-root scale</text>`, `</svg>`);
     return `${out.join("\n")}\n`;
 }
 

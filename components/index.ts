@@ -19,7 +19,7 @@ export { ReplicaStorageClass, replicationRolePolicy, replicationRules } from "./
 export { RdsPostgres, RdsPostgresArgs } from "./aws/rdsPostgres";
 export { AwsBackupPlan, AwsBackupPlanArgs, AwsBackupRestoreTestingArgs, AwsBackupVaultLockArgs } from "./aws/awsBackupPlan";
 export { AuditFramework, AuditFrameworkArgs } from "./aws/auditFramework";
-export { AuditControl, AuditControlsInput, auditFrameworkControls, auditNames, auditReportBucketPolicy } from "./aws/documents/auditFramework";
+export { AuditControl, AuditControlsInput, auditFrameworkControls, auditNames, auditReportBucketPolicy, auditReportKeyPolicy } from "./aws/documents/auditFramework";
 export { AlertTopic, AlertTopicArgs } from "./aws/alertTopic";
 export { backupPlanRules, effectiveVaultLockMode, planRuleTemplates, vaultLockBounds } from "./aws/documents/awsBackup";
 export { rdsParameters, finalSnapshotIdentifier } from "./aws/documents/rds";

@@ -1,7 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { awsContext, definedOnly } from "./context";
-import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames, auditReportBucketPolicy, backupReportsRoleArn, type AuditControlsInput } from "./documents/auditFramework";
+import {
+    AUDIT_REPORT_PREFIX,
+    auditFrameworkControls,
+    auditNames,
+    auditReportBucketPolicy,
+    auditReportKeyPolicy,
+    backupReportsRoleArn,
+    type AuditControlsInput,
+} from "./documents/auditFramework";
 import { policyJson } from "./documents/policyDocument";
 import { protectedBucket } from "./protectedBucket";
 
@@ -26,9 +34,9 @@ const DEFAULTS = { reportExpireDays: 400, forceDestroy: false, tags: {} as Reado
  * by the plan, vault lock and no manual deletion, cross-Region copy, newest recovery point age,
  * restore time against the RTO), and a report plan delivering the daily control compliance
  * report (CSV and JSON) to a dedicated bucket: versioned, public access blocked, TLS only,
- * SSE-S3 (the reports hold compliance results, no backup data, and an S3-managed key keeps the
- * reports role out of the backup key's policy). AWS Config must record in the Region for the
- * controls to evaluate (AWS Backup Developer Guide, "AWS Backup Audit Manager").
+ * SSE-KMS with a key of its own (rotation on) that the reports role may use, which keeps that
+ * role out of the backup key's policy. AWS Config must record in the Region for the controls to
+ * evaluate (AWS Backup Developer Guide, "AWS Backup Audit Manager").
  */
 export class AuditFramework extends pulumi.ComponentResource {
     public readonly frameworkName: pulumi.Output<string>;
@@ -57,16 +65,25 @@ export class AuditFramework extends pulumi.ComponentResource {
             tags: { ...a.tags },
         }, child);
 
+        const reportsRoleArn = pulumi.all([ctx.accountId, ctx.partition]).apply(([accountId, partition]) => backupReportsRoleArn(partition, accountId));
+        const key = new aws.kms.Key(`${name}-reports-key`, {
+            description: `AWS Backup Audit Manager reports of ${names.framework}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: pulumi.all([reportsRoleArn, ctx.accountId, ctx.partition]).apply(([roleArn, accountId, partition]) =>
+                policyJson(auditReportKeyPolicy({ reportsRoleArn: roleArn, accountId, partition }))),
+            tags: { ...a.tags },
+        }, child);
         const reports = protectedBucket(`${name}-reports`, {
-            encryption: "SSE-S3",
+            encryption: { kmsKeyArn: key.arn },
             forceDestroy: a.forceDestroy,
             tags: a.tags,
             lifecycleRules: [
                 { id: "expire-reports", status: "Enabled", filter: { prefix: `${AUDIT_REPORT_PREFIX}/` }, expiration: { days: a.reportExpireDays }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
             ],
             policy: (bucketArn) =>
-                pulumi.all([bucketArn, ctx.accountId, ctx.partition]).apply(([arn, accountId, partition]) =>
-                    policyJson(auditReportBucketPolicy({ bucketArn: arn, reportsRoleArn: backupReportsRoleArn(partition, accountId), accountId, partition }))),
+                pulumi.all([bucketArn, reportsRoleArn, ctx.accountId, ctx.partition]).apply(([arn, roleArn, accountId, partition]) =>
+                    policyJson(auditReportBucketPolicy({ bucketArn: arn, reportsRoleArn: roleArn, accountId, partition }))),
         }, child);
 
         const plan = new aws.backup.ReportPlan(`${name}-report-plan`, {

@@ -92,6 +92,14 @@ describe("AuditFramework (under mocks)", () => {
             ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports" },
         });
         assert.ok(policy.Statement.some((s) => s.Sid === "DenyInsecureTransport" && s.Effect === "Deny"));
+        // and the bucket is encrypted with a key of its own, with rotation, that the reports role may use
+        const key = mocks.one("aws:kms/key:Key", "audit-reports-key");
+        assert.strictEqual(key.inputs["enableKeyRotation"], true);
+        const use = policyOf(key).Statement.find((s) => s.Sid === "BackupAuditManagerReports");
+        assert.deepStrictEqual(use?.Action, ["kms:Decrypt", "kms:GenerateDataKey"]);
+        assert.deepStrictEqual(use?.Condition?.["ArnEquals"], { "aws:PrincipalArn": put?.Condition?.["ArnEquals"]?.["aws:PrincipalArn"] });
+        const sse = mocks.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "audit-reports-encryption").inputs;
+        assert.match(JSON.stringify(sse), /"sseAlgorithm":"aws:kms"/);
     });
 
     it("no restore-time control without restore testing; frequencies as the controls take them", () => {

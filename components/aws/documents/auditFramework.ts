@@ -110,3 +110,31 @@ export function auditReportBucketPolicy(input: { bucketArn: string; reportsRoleA
         },
     ]);
 }
+
+/**
+ * The report key's policy: the account administers the key through IAM, and the Backup Audit
+ * Manager service-linked role may generate data keys and decrypt, as a KMS-encrypted report
+ * bucket requires (AWS Backup Developer Guide, "Creating report plans using the AWS Backup API":
+ * kms:GenerateDataKey and kms:Decrypt at minimum). The role is matched by aws:PrincipalArn for
+ * the same reason as in the bucket policy: it may not exist yet.
+ */
+export function auditReportKeyPolicy(input: { reportsRoleArn: string; accountId: string; partition: string }): PolicyDocument {
+    return policyDocument([
+        {
+            Sid: "AccountAdministersKey",
+            Effect: "Allow",
+            Principal: { AWS: [`arn:${input.partition}:iam::${input.accountId}:root`] },
+            Action: ["kms:*"],
+            Resource: ["*"],
+        },
+        {
+            Sid: "BackupAuditManagerReports",
+            Effect: "Allow",
+            Principal: "*",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: ["*"],
+            Condition: { ArnEquals: { "aws:PrincipalArn": input.reportsRoleArn }, StringEquals: { "kms:CallerAccount": input.accountId } },
+        },
+    ]);
+}
+

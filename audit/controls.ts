@@ -156,8 +156,11 @@ class ControlBuilder {
         return this;
     }
 
+    /** Records a key; a schedule's value is followed by its reading in words. */
     key(path: string, value: unknown): this {
-        this.keys.push({ path, value: showValue(value), origin: rawValueAt(this.ctx.raw.values, path) === undefined ? "default" : "set" });
+        const shown = showValue(value);
+        const words = /(^schedules\.|\.schedule$)/.test(path) && typeof value === "string" ? scheduleInWords(value) : shown;
+        this.keys.push({ path, value: words === shown ? shown : `${shown} (${words})`, origin: rawValueAt(this.ctx.raw.values, path) === undefined ? "default" : "set" });
         return this;
     }
 

@@ -110,7 +110,7 @@ describe("audit report: controls and keys", () => {
         const keys = new Map<string, string>(report.controls.flatMap((c) => c.keys.map((k) => [`${c.id} ${k.path}`, `${k.value} (${k.origin})`] as const)));
         const expected: readonly [string, string][] = [
             ["rpo objectives.rpoMinutes", "60 (set)"],
-            ["rpo schedules.dump", "cron(5 * * * ? *) (set)"],
+            ["rpo schedules.dump", "cron(5 * * * ? *) (every hour at :05) (set)"],
             ["rto objectives.rtoMinutes", "60 (set)"],
             ["rto functions.restoreJobs", "2 (default)"],
             ["retention retention.monthly.deepArchiveAfterDays", "150 (set)"],
@@ -121,8 +121,8 @@ describe("audit report: controls and keys", () => {
             ["geo-redundancy storage.replication", "true (default)"],
             ["geo-redundancy aws.databases[0].instance.drBackupRetentionDays", "7 (set)"],
             ["point-in-time-recovery aws.databases[0].instance.backupRetentionDays", "14 (set)"],
-            ["restore-testing aws.backup.restoreTesting.schedule", "cron(0 6 ? * SAT *) (default)"],
-            ["verification schedules.verify", "cron(30 4 * * ? *) (set)"],
+            ["restore-testing aws.backup.restoreTesting.schedule", "cron(0 6 ? * SAT *) (every Saturday at 06:00 UTC) (default)"],
+            ["verification schedules.verify", "cron(30 4 * * ? *) (every day at 04:30 UTC) (set)"],
             ["alerting alerts.emails", "dba-oncall@example.com, platform@example.com (set)"],
         ];
         for (const [key, value] of expected) assert.equal(keys.get(key), value, key);
@@ -379,7 +379,8 @@ describe("audit report: dated, mapped, in words and with a picture", () => {
         for (const [expression, words] of cases) assert.equal(scheduleInWords(expression), words, expression);
         const md = renderMarkdown(reportOf(readStackFile(PROD)));
         assert.match(md, /Logical dumps run every hour at :05, at most 1 h apart\./);
-        assert.doesNotMatch(md.replace(/\| `[^`]+` \| [^|]+ \|/g, ""), /run on cron\(/);
+        assert.match(md, /\| `schedules\.dump` \| cron\(5 \* \* \* \? \*\) \(every hour at :05\) \| set \|/);
+        assert.deepEqual(md.split("\n").filter((line) => line.startsWith("- ") && line.includes("cron(")), []);
     });
 
     it("maps each control to AWS Backup Audit Manager, Security Hub and the checklists", () => {

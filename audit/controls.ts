@@ -637,7 +637,7 @@ function showValue(value: unknown): string {
 }
 
 /** The value a dotted path (`aws.databases[0].instance.backupRetentionDays`) has in the stack file, or undefined. */
-export function rawValueAt(values: Readonly<Record<string, unknown>>, path: string): unknown {
+function rawValueAt(values: Readonly<Record<string, unknown>>, path: string): unknown {
     let cur: unknown = values;
     for (const part of path.replace(/\[(\d+)\]/g, ".$1").split(".")) {
         if (Array.isArray(cur) && /^\d+$/.test(part)) cur = cur[Number(part)];

@@ -70,6 +70,7 @@ function auditManagerSetup(c: StackConfig): AuditManagerSetup | undefined {
         reportPlanName: names.reportPlan,
         region: c.regions.primary,
         delivery: `daily control compliance reports (CSV and JSON) to the bucket of AuditFramework "audit" (Pulumi resource audit-reports-bucket), under ${AUDIT_REPORT_PREFIX}/Backup/${c.regions.primary}/<yyyy>/<mm>/<dd>/`,
+        prerequisite: "The controls are evaluated only where AWS Config records the AWS Backup and RDS resource types in the Region; the stack does not set up AWS Config.",
         controls: auditFrameworkControls(input).map((ctl) => `${ctl.name}${ctl.inputParameters.length === 0 ? "" : ` (${ctl.inputParameters.map((p) => `${p.name}=${p.value}`).join(", ")})`}`),
     };
 }

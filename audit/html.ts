@@ -31,7 +31,7 @@ export function renderHtml(r: AuditReport): string {
         `<section><h2>AWS Backup Audit Manager</h2>`,
         r.auditManager === undefined
             ? `<p>Not deployed: the stack deploys no AWS Backup plan.</p>`
-            : `<p>Framework <code>${esc(r.auditManager.frameworkName)}</code> and report plan <code>${esc(r.auditManager.reportPlanName)}</code> in ${esc(r.auditManager.region)}; the report plan delivers ${esc(r.auditManager.delivery)}.</p><ul>${r.auditManager.controls.map((c) => `<li><code>${esc(c)}</code></li>`).join("")}</ul>`,
+            : `<p>Framework <code>${esc(r.auditManager.frameworkName)}</code> and report plan <code>${esc(r.auditManager.reportPlanName)}</code> in ${esc(r.auditManager.region)}; the report plan delivers ${esc(r.auditManager.delivery)}.</p><p>${esc(r.auditManager.prerequisite)}</p><ul>${r.auditManager.controls.map((c) => `<li><code>${esc(c)}</code></li>`).join("")}</ul>`,
         `</section>`,
         `<section><h2>Validation warnings</h2>${r.warnings.length === 0 ? "<p>None.</p>" : `<ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>`}</section>`,
     ];

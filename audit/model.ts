@@ -89,6 +89,8 @@ export interface AuditManagerSetup {
     /** Where the report plan delivers, in words. */
     readonly delivery: string;
     readonly controls: readonly string[];
+    /** What the controls need that the stack does not set up. */
+    readonly prerequisite: string;
 }
 
 /** The evidence as the report carries it: its identity and date, and how many checks passed. */

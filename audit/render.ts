@@ -53,6 +53,8 @@ export function renderMarkdown(r: AuditReport, links?: MarkdownLinks): string {
             : [
                   `Framework \`${am.frameworkName}\` and report plan \`${am.reportPlanName}\` in ${am.region}; the report plan delivers ${am.delivery}.`,
                   "",
+                  am.prerequisite,
+                  "",
                   "Controls deployed:",
                   "",
                   ...am.controls.map((ctl) => `- ${ctl}`),

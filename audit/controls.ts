@@ -78,7 +78,7 @@ function auditManagerSetup(c: StackConfig): AuditManagerSetup | undefined {
 /** The first questions an auditor asks, answered in a line each with the status of the control behind it. */
 function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence | undefined): AuditReport["summary"] {
     const status = (id: ControlId): ControlStatus => controls.find((ctl) => ctl.id === id)?.status ?? "gap";
-    const pitr = managed(c).filter(({ instance }) => instance.backupRetentionDays > 0);
+    const pitr = [...managed(c).filter(({ instance }) => instance.backupRetentionDays > 0).map(({ db }) => db.name), ...(c.azure?.servers ?? []).map((s) => s.name)];
     const lock = c.storage.objectLock;
     const st = c.azure?.storage;
     const restores = e?.restores ?? [];
@@ -87,7 +87,7 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
     return [
         {
             question: "RPO",
-            answer: `${formatMinutes(c.objectives.rpoMinutes)}: dumps ${scheduleInWords(c.schedules.dump)}${pitr.length > 0 ? `; point-in-time recovery for ${pitr.map(({ db }) => db.name).join(", ")} (about ${PITR_RPO_MINUTES} min)` : ""}`,
+            answer: `${formatMinutes(c.objectives.rpoMinutes)}: dumps ${scheduleInWords(c.schedules.dump)}${pitr.length > 0 ? `; point-in-time recovery for ${pitr.join(", ")} (about ${PITR_RPO_MINUTES} min)` : ""}`,
             status: status("rpo"),
         },
         {

@@ -201,6 +201,9 @@ describe("audit report: controls and keys", () => {
         const ver = control(report, "verification");
         assert.ok(ver.guarantees.some((g) => /Azure server blog-db: the age of its automated backups is not checked by the stack/.test(g)), ver.guarantees.join("\n"));
         assert.ok(!renderMarkdown(report).includes("newest automated backup is checked"));
+        // and the summary says so in a line each
+        assert.match(report.summary.find((l) => l.question === "Immutability")?.answer ?? "", /Azure container immutability 30 d, unlocked/);
+        assert.match(report.summary.find((l) => l.question === "RPO")?.answer ?? "", /point-in-time recovery for blog-db/);
         assert.equal(control(report, "least-privilege").keys.find((k) => k.path === "azure.storage.allowSharedKeyAccess")?.origin, "default");
         assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog-db \(Azure Flexible Server\): any second of the last 30 days; geo-restore/.test(g)));
         assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog: the instance is not managed by this stack/.test(g)));

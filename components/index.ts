@@ -19,6 +19,8 @@ export { ReplicaStorageClass, replicationRolePolicy, replicationRules } from "./
 export { RdsPostgres, RdsPostgresArgs } from "./aws/rdsPostgres";
 export { AwsBackupPlan, AwsBackupPlanArgs, AwsBackupRestoreTestingArgs, AwsBackupVaultLockArgs } from "./aws/awsBackupPlan";
 export { FileBucketBackup, FileBucketBackupArgs } from "./aws/fileBucketBackup";
+export { AuditFramework, AuditFrameworkArgs } from "./aws/auditFramework";
+export { AuditControl, AuditControlsInput, auditFrameworkControls, auditNames, auditReportBucketPolicy, auditReportKeyPolicy } from "./aws/documents/auditFramework";
 export { AlertTopic, AlertTopicArgs } from "./aws/alertTopic";
 export { ChatChannels, ChatChannelsArgs, SlackChannel, TeamsChannel } from "./aws/chatChannels";
 export { CHAT_ID_FORMATS, chatbotAssumeRolePolicy, chatbotNotificationsPolicy, teamsChannelIdForApi } from "./aws/documents/chatChannels";

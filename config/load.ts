@@ -29,6 +29,12 @@ export function stackFilePath(stack: string, dir = process.cwd()): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
+/** The Pulumi stack a stack file belongs to: `<stack>` of `Pulumi.<stack>.yaml`, else the file's base name. */
+export function stackNameOfFile(file: string): string {
+    const base = path.basename(file);
+    return /^Pulumi\.(.+)\.ya?ml$/.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
+}
+
 /** Reads a stack file; secrets stay encrypted (`{ secure: ... }`), which validation requires of them. */
 export function readStackFile(file: string): RawStackConfig {
     let text: string;

@@ -31,3 +31,8 @@ export function stackScope(stack: string): StackScope {
     }
     return { stack, stem: `pg-backup-${stack}`, tag: { key: STACK_TAG_KEY, value: stack } };
 }
+
+/** The tag that selects resources into the AWS Backup plan: the configured one, else `backup-plan=<stem>`. */
+export function backupSelectionTag(configured: { readonly key: string; readonly value: string } | undefined, scope: StackScope): { readonly key: string; readonly value: string } {
+    return configured ?? { key: "backup-plan", value: scope.stem };
+}

@@ -213,11 +213,14 @@ function productionPair(name: string, description: string, properties: PolicyCon
     return [policy(true), policy(false)];
 }
 
+/** Buckets of the stack that hold no backups: the AWS Backup Audit Manager report bucket (AuditFramework) holds compliance reports. */
+const NO_BACKUP_BUCKETS: readonly string[] = ["audit-reports-bucket"];
+
 const exemptBucketsSchema = {
     type: "array" as const,
     items: { type: "string" as const },
-    default: [],
-    description: "Logical names of buckets that hold no backups (besides access-log targets, which are always exempt)",
+    default: [...NO_BACKUP_BUCKETS],
+    description: "Logical names of buckets that hold no backups (besides access-log targets, which are always exempt); default: the audit report bucket",
 };
 
 /** Every policy of the pack, in the order the README lists them. */
@@ -356,7 +359,7 @@ export const policies: PackPolicy[] = [
         [TYPES.bucketObjectLock, TYPES.bucketObjectLockV2], "minObjectLockDays", DEFAULTS.minObjectLockDays, "Shortest allowed default retention, days", s3ObjectLockRetention),
     ...productionPair("s3-backup-bucket-object-lock", "S3 buckets that hold backups (all but access-log targets and exemptBuckets) have Object Lock enabled and an Object Lock configuration.",
         { exemptBuckets: exemptBucketsSchema },
-        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketObjectLock(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketObjectLock(stringsConfig(args, "exemptBuckets", NO_BACKUP_BUCKETS)))(args, reportViolation) }),
     {
         name: "s3-lifecycle-expiration",
         description: "S3 lifecycle rules expire objects no sooner than minExpirationDays days, except under exemptPrefixes (the table exports by default).",
@@ -372,7 +375,7 @@ export const policies: PackPolicy[] = [
     },
     ...productionPair("s3-backup-bucket-replication", "S3 buckets that hold backups (all but access-log targets, replicas and exemptBuckets) are replicated to another region.",
         { exemptBuckets: exemptBucketsSchema },
-        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketReplication(stringsConfig(args, "exemptBuckets", [])))(args, reportViolation) }),
+        { validateStack: (args, reportViolation) => stackCheck(s3BackupBucketReplication(stringsConfig(args, "exemptBuckets", NO_BACKUP_BUCKETS)))(args, reportViolation) }),
     ...productionPair("rds-backup-replication", "RDS instances have their backups in another region: automated backups replicated, or selected by an AWS Backup plan that copies every rule.", {},
         { validateStack: stackCheck(rdsBackupsCrossRegion) }),
     {

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "../components/aws/alertTopic";
 import { ChatChannels } from "../components/aws/chatChannels";
+import { AuditFramework } from "../components/aws/auditFramework";
 import { AwsBackupPlan } from "../components/aws/awsBackupPlan";
 import { PlanTiers, effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { BackupBucket } from "../components/aws/backupBucket";
@@ -11,9 +12,10 @@ import { FileBucketBackup } from "../components/aws/fileBucketBackup";
 import { RdsPostgres } from "../components/aws/rdsPostgres";
 import { ReplicaBucket } from "../components/aws/replicaBucket";
 import { stackConfigRecord } from "../config/record";
+import { auditFrameworkInput } from "../config/auditFramework";
 import { TIER_NAMES } from "../config/schema";
 import type { StackConfig } from "../config/validate";
-import type { StackScope } from "../config/scope";
+import { backupSelectionTag, type StackScope } from "../config/scope";
 
 /** The AWS resources every other part of the stack hangs off. */
 export interface AwsFoundation {
@@ -30,6 +32,8 @@ export interface AwsFoundation {
     readonly fileBackup?: FileBucketBackup;
     /** Key of the record of this deployment's configuration in the backup bucket. */
     readonly stackConfigKey: string;
+    /** AWS Backup Audit Manager framework and report plan over the backup plan. */
+    readonly audit?: AuditFramework;
 }
 
 /** A database the functions dump, export and verify, with the instance the stack manages for it (if any). */
@@ -120,7 +124,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         }, inPrimary);
     }
 
-    const selectionTag = config.aws.backup.selectionTag ?? { key: "backup-plan", value: scope.stem };
+    const selectionTag = backupSelectionTag(config.aws.backup.selectionTag, scope);
     const databases: ProtectedDatabase[] = config.aws.databases.map((db) => {
         if (db.instance === undefined) {
             if (db.credentialsSecretArn === undefined) {
@@ -210,9 +214,17 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         buckets: b.fileBuckets,
     }, inPrimary);
 
+    const auditInput = auditFrameworkInput(config, scope);
+    const audit = backupPlan === undefined || auditInput === undefined ? undefined : new AuditFramework("audit", {
+        environment: scope.stack,
+        controls: auditInput,
+        forceDestroy: s.forceDestroy,
+    }, { ...inPrimary, dependsOn: [backupPlan] });
+
     return {
         scope, primary, dr, key, bucket, ...(replica !== undefined ? { replica } : {}), topic, databases, stackConfigKey: record.key,
         ...(backupPlan !== undefined ? { backupPlan } : {}),
         ...(fileBackup !== undefined ? { fileBackup } : {}),
+        ...(audit !== undefined ? { audit } : {}),
     };
 }

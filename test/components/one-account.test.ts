@@ -28,6 +28,8 @@ const ACCOUNT_UNIQUE: Readonly<Record<string, readonly string[]>> = {
     "aws:rds/instance:Instance": ["identifier", "finalSnapshotIdentifier"],
     "aws:rds/subnetGroup:SubnetGroup": ["name"],
     "aws:rds/parameterGroup:ParameterGroup": ["name"],
+    "aws:backup/framework:Framework": ["name"],
+    "aws:backup/reportPlan:ReportPlan": ["name"],
 };
 
 /** Types without a name of their own, or whose name is unique only within their parent resource. */

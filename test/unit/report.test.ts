@@ -4,8 +4,22 @@ import * as os from "os";
 import * as path from "path";
 import type { DrillSummary } from "../../cli/drill";
 import { parseReportArgs, runReport } from "../../cli/report";
-import { readStackFile, type RawStackConfig } from "../../config/load";
-import { EvidenceError, buildReport, parseEvidence, renderJson, renderMarkdown, type AuditReport, type ControlId, type Evidence } from "../../config/report";
+import { readStackFile, stackNameOfFile, type RawStackConfig } from "../../config/load";
+import { createHash } from "crypto";
+import {
+    EvidenceError,
+    buildReport,
+    checkEvidenceIdentity,
+    parseEvidence,
+    renderHtml,
+    renderJson,
+    renderMarkdown,
+    retentionSvg,
+    scheduleInWords,
+    type AuditReport,
+    type ControlId,
+    type Evidence,
+} from "../../audit";
 import { validateConfig } from "../../config/validate";
 import type { VerifyReport } from "../../lambdas/verify/verify";
 import { ROOT } from "../helpers/stackFiles";
@@ -29,10 +43,13 @@ const CONTROLS: Readonly<Record<ControlId, string>> = {
     "least-privilege": "Least privilege",
 };
 
+const PROVENANCE = { generatedAt: "2026-03-10T12:00:00.000Z", stackFileSha256: "0".repeat(64), gitCommit: "a".repeat(40) };
+
 function reportOf(raw: RawStackConfig, evidence?: Evidence): AuditReport {
     const result = validateConfig(raw);
     assert.ok(result.config !== undefined, result.findings.map((f) => `${f.path}: ${f.message}`).join("\n"));
-    return buildReport({ config: result.config, raw, findings: result.findings, ...(evidence === undefined ? {} : { evidence }) });
+    if (evidence !== undefined) checkEvidenceIdentity(evidence, result.config);
+    return buildReport({ config: result.config, stack: stackNameOfFile(raw.source), raw, findings: result.findings, provenance: PROVENANCE, ...(evidence === undefined ? {} : { evidence }) });
 }
 
 /** The stack file's raw config with one top-level section replaced (or removed with undefined). */
@@ -52,9 +69,9 @@ function control(r: AuditReport, id: ControlId): AuditReport["controls"][number]
 function drillSummary(overrides: Partial<DrillSummary>): DrillSummary {
     return {
         ok: true,
-        database: "sample",
+        database: "orders",
         bucket: "pg-backup-drill",
-        key: "backups/sample/2026/03/10/sample-20260310T120000Z.dump",
+        key: "backups/orders/2026/03/10/orders-20260310T120000Z.dump",
         sizeBytes: 10_485_760,
         restoreSeconds: 42.5,
         rtoSeconds: 3600,
@@ -70,10 +87,12 @@ function drillSummary(overrides: Partial<DrillSummary>): DrillSummary {
     };
 }
 
+const NOW = new Date("2026-03-10T12:00:00.000Z");
+
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runReport(args, { out: (t) => void out.push(t), err: (l) => void err.push(l) });
+    const code = await runReport(args, { out: (t) => void out.push(t), err: (l) => void err.push(l), now: () => NOW });
     return { code, out: out.join(""), err: err.join("\n") };
 }
 
@@ -91,7 +110,7 @@ describe("audit report: controls and keys", () => {
         const keys = new Map<string, string>(report.controls.flatMap((c) => c.keys.map((k) => [`${c.id} ${k.path}`, `${k.value} (${k.origin})`] as const)));
         const expected: readonly [string, string][] = [
             ["rpo objectives.rpoMinutes", "60 (set)"],
-            ["rpo schedules.dump", "cron(5 * * * ? *) (set)"],
+            ["rpo schedules.dump", "cron(5 * * * ? *) (every hour at :05) (set)"],
             ["rto objectives.rtoMinutes", "60 (set)"],
             ["rto functions.restoreJobs", "2 (default)"],
             ["retention retention.monthly.deepArchiveAfterDays", "150 (set)"],
@@ -102,8 +121,8 @@ describe("audit report: controls and keys", () => {
             ["geo-redundancy storage.replication", "true (default)"],
             ["geo-redundancy aws.databases[0].instance.drBackupRetentionDays", "7 (set)"],
             ["point-in-time-recovery aws.databases[0].instance.backupRetentionDays", "14 (set)"],
-            ["restore-testing aws.backup.restoreTesting.schedule", "cron(0 6 ? * SAT *) (default)"],
-            ["verification schedules.verify", "cron(30 4 * * ? *) (set)"],
+            ["restore-testing aws.backup.restoreTesting.schedule", "cron(0 6 ? * SAT *) (every Saturday at 06:00 UTC) (default)"],
+            ["verification schedules.verify", "cron(30 4 * * ? *) (every day at 04:30 UTC) (set)"],
             ["alerting alerts.emails", "dba-oncall@example.com, platform@example.com (set)"],
         ];
         for (const [key, value] of expected) assert.equal(keys.get(key), value, key);
@@ -132,17 +151,19 @@ describe("audit report: controls and keys", () => {
         assert.equal(after.status, "gap");
         assert.ok(after.findings.some((f) => /no Object Lock.*\(storage\.objectLock\)/.test(f)), after.findings.join("\n"));
         assert.ok(!after.guarantees.some((g) => /S3 Object Lock/.test(g)));
-        assert.ok(before.guarantees.some((g) => /S3 Object Lock COMPLIANCE: every dump and manifest is locked for 14 days/.test(g)));
+        assert.ok(before.guarantees.some((g) => /S3 Object Lock COMPLIANCE, per tier: each dump object carries its own retention in COMPLIANCE mode, retain-until = the dump's start \+ its tier's keepDays \(daily 14 days, weekly 90 days, monthly 400 days\)/.test(g)), before.guarantees.join("\n"));
+        assert.ok(before.guarantees.some((g) => /Every other object \(manifests, exports\) is locked by the bucket's default retention of 14 days, the floor/.test(g)));
         assert.deepEqual(after.keys.find((k) => k.path === "storage.objectLock.mode"), { path: "storage.objectLock.mode", value: "(not set)", origin: "default" });
         assert.ok(report.warnings.some((w) => /^warning: storage\.objectLock: \(missing\) is not set in prod/.test(w)), report.warnings.join("\n"));
-        assert.match(renderMarkdown(report), /\| \[Immutability\]\(#immutability\) \| gap \|/);
+        assert.match(renderMarkdown(report), /\| \[Immutability\]\(#immutability\) \| gap \| BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK \| S3\.14, S3\.15 \|/);
+        assert.equal(report.retention.tiers.every((t) => t.lock === undefined), true);
     });
 
     it("GOVERNANCE Object Lock says privileged users can remove it early", () => {
         const raw = readStackFile(PROD);
         const storage = { ...(raw.values["storage"] as Record<string, unknown>), objectLock: { mode: "GOVERNANCE", days: 7 } };
         const c = control(reportOf(withSection(raw, "storage", storage)), "immutability");
-        assert.ok(c.guarantees.some((g) => /S3 Object Lock GOVERNANCE: every dump and manifest is locked for 7 days after it is written; only principals allowed s3:BypassGovernanceRetention/.test(g)), c.guarantees.join("\n"));
+        assert.ok(c.guarantees.some((g) => /S3 Object Lock GOVERNANCE, per tier: .*\(daily 14 days, weekly 90 days, monthly 400 days\); only principals allowed s3:BypassGovernanceRetention/.test(g)), c.guarantees.join("\n"));
     });
 
     it("replication off is a geo-redundancy gap; a database without verification is a verification gap", () => {
@@ -172,7 +193,17 @@ describe("audit report: controls and keys", () => {
         assert.equal(geo.keys.find((k) => k.path === "azure.servers[0].geoRedundantBackup")?.value, "true");
         assert.ok(geo.guarantees.some((g) => /Azure file backups: Standard_RAGRS, copied to the paired region/.test(g)));
         const imm = control(report, "immutability");
-        assert.ok(imm.guarantees.some((g) => /time-based immutability of 30 days/.test(g)));
+        assert.ok(imm.guarantees.some((g) => /a time-based immutability policy of 30 days, created unlocked by the stack; locking it is a documented manual step/.test(g)), imm.guarantees.join("\n"));
+        assert.ok(!imm.guarantees.filter((g) => g.startsWith("Azure")).some((g) => /immutable|(?<!un)locked\b/.test(g)), imm.guarantees.join("\n"));
+        assert.equal(imm.status, "gap");
+        assert.ok(imm.findings.some((f) => /the Azure immutability policy is unlocked/.test(f)));
+        // and the verify function is not said to check Azure backups: it is not deployed for them
+        const ver = control(report, "verification");
+        assert.ok(ver.guarantees.some((g) => /Azure server blog-db: the age of its automated backups is not checked by the stack/.test(g)), ver.guarantees.join("\n"));
+        assert.ok(!renderMarkdown(report).includes("newest automated backup is checked"));
+        // and the summary says so in a line each
+        assert.match(report.summary.find((l) => l.question === "Immutability")?.answer ?? "", /Azure container immutability 30 d, unlocked/);
+        assert.match(report.summary.find((l) => l.question === "RPO")?.answer ?? "", /point-in-time recovery for blog-db/);
         assert.equal(control(report, "least-privilege").keys.find((k) => k.path === "azure.storage.allowSharedKeyAccess")?.origin, "default");
         assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog-db \(Azure Flexible Server\): any second of the last 30 days; geo-restore/.test(g)));
         assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog: the instance is not managed by this stack/.test(g)));
@@ -209,10 +240,10 @@ describe("audit report: evidence", () => {
         const fine = control(reportOf(raw, fast), "rto");
         // then only the slow one is flagged, and both show the measurement
         assert.equal(flagged.status, "flagged");
-        assert.ok(flagged.findings.some((f) => /restore of sample took 3725\.4 s, over the RTO of 3600 s/.test(f)), flagged.findings.join("\n"));
-        assert.deepEqual(flagged.evidence, ["drill restore of sample: 3725.4 s against the RTO of 1 h (103 %)"]);
+        assert.ok(flagged.findings.some((f) => /restore of orders took 3725\.4 s, over the RTO of 3600 s/.test(f)), flagged.findings.join("\n"));
+        assert.deepEqual(flagged.evidence, ["drill restore of orders: 3725.4 s against the RTO of 1 h (103 %)"]);
         assert.equal(fine.status, "in place");
-        assert.deepEqual(fine.evidence, ["drill restore of sample: 42.5 s against the RTO of 1 h (1 %)"]);
+        assert.deepEqual(fine.evidence, ["drill restore of orders: 42.5 s against the RTO of 1 h (1 %)"]);
     });
 
     it("failed checks flag verification and restore testing; passed counts are reported", () => {
@@ -229,7 +260,8 @@ describe("audit report: evidence", () => {
         assert.ok(control(report, "verification").evidence.includes("drill: 1 of 2 checks passed"));
         assert.ok(control(report, "verification").evidence.includes("FAILED restore.rowCounts: 1 table(s) differ: public.orders 9 vs 10"));
         assert.equal(control(report, "restore-testing").status, "flagged");
-        assert.match(renderMarkdown(report), /drill result from `drill\.json`: FAILED, 1 of 2 checks passed\./);
+        assert.ok(control(report, "restore-testing").findings.includes("the drill check restore.rowCounts failed: 1 table(s) differ: public.orders 9 vs 10"));
+        assert.match(renderMarkdown(report), /drill result from `drill\.json` \(no date; stack not stated; database\(s\) orders\): FAILED, 1 of 2 checks passed\./);
     });
 
     it("reads a verify report, with its time, per-database restores and checks", () => {
@@ -269,13 +301,128 @@ describe("audit report: evidence", () => {
         // then
         assert.equal(evidence.kind, "drill");
         assert.equal(evidence.ok, true);
-        assert.deepEqual(evidence.restores, [{ database: "sample", seconds: 42.5 }]);
+        assert.deepEqual(evidence.restores, [{ database: "orders", seconds: 42.5 }]);
         assert.throws(() => parseEvidence("drill passed\n", "x.txt"), (e: unknown) => e instanceof EvidenceError && /x\.txt: no JSON object found/.test(e.message));
         assert.throws(() => parseEvidence('{"hello": 1}', "x.json"), (e: unknown) => e instanceof EvidenceError && /x\.json: a JSON object without "checks"/.test(e.message));
         assert.throws(
             () => parseEvidence('{"checks": [{"name": 1}], "rtoSeconds": 60}', "x.json"),
             (e: unknown) => e instanceof EvidenceError && /x\.json: checks\[0\] needs "name" \(string\) and "ok" \(boolean\)/.test(e.message),
         );
+    });
+});
+
+describe("audit report: evidence identity and failures", () => {
+    it("refuses a drill of another database (sample on localhost) under prod, naming both", () => {
+        // given a drill of the local sample database and a verify report naming another stack
+        const config = validateConfig(readStackFile(PROD)).config;
+        assert.ok(config !== undefined);
+        const sample = parseEvidence(JSON.stringify(drillSummary({ database: "sample" })), "drill.json");
+        const staging = parseEvidence(JSON.stringify({ ...drillSummary({}), stack: "staging" }), "drill.json");
+        // when checked against prod, then both are refused with both identities in the message
+        assert.throws(
+            () => checkEvidenceIdentity(sample, config),
+            (e: unknown) => e instanceof EvidenceError && /drill\.json: refused: the evidence is a drill of database\(s\) sample, but this report is for stack prod with database\(s\) orders/.test(e.message),
+        );
+        assert.throws(() => checkEvidenceIdentity(staging, config), (e: unknown) => e instanceof EvidenceError && /drill of database\(s\) orders in stack staging, but this report is for stack prod/.test(e.message));
+        assert.doesNotThrow(() => checkEvidenceIdentity(parseEvidence(JSON.stringify({ ...drillSummary({}), stack: "prod" }), "drill.json"), config));
+    });
+
+    it("a failed check fails every control it bears on, not only one", () => {
+        // given a verify report whose freshness, checksum and rto checks failed
+        const verify = {
+            ok: false,
+            startedAt: "2026-03-10T04:30:00.000Z",
+            finishedAt: "2026-03-10T04:40:00.000Z",
+            targets: [
+                {
+                    name: "orders",
+                    checks: [
+                        { name: "freshness", ok: false, detail: "newest backup is 3 h old; RPO 1 h" },
+                        { name: "checksum", ok: false, detail: "sha256 differs" },
+                        { name: "rto", ok: false, detail: "restore took 4000 s" },
+                    ],
+                },
+            ],
+        };
+        // when reported
+        const report = reportOf(readStackFile(PROD), parseEvidence(JSON.stringify(verify), "verify.json"));
+        // then each control the checks bear on is flagged, with the check named
+        const flagged = report.controls.filter((c) => c.status === "flagged").map((c) => c.id);
+        assert.deepEqual(flagged, ["rpo", "rto", "restore-testing", "verification"]);
+        assert.ok(control(report, "rpo").findings.includes("the verify check orders/freshness failed: newest backup is 3 h old; RPO 1 h"));
+        assert.ok(control(report, "verification").findings.includes("the verify check orders/checksum failed: sha256 differs"));
+        assert.equal(report.summary.find((l) => l.question === "RPO")?.status, "flagged");
+    });
+
+    it("dates the evidence: its run time, else when its file was written", () => {
+        const drill = parseEvidence(JSON.stringify(drillSummary({})), "drill.json", { writtenAt: "2026-03-10T11:59:00.000Z" });
+        assert.match(renderMarkdown(reportOf(readStackFile(PROD), drill)), /drill result from `drill\.json` \(no run time in it; file written 2026-03-10T11:59:00\.000Z; stack not stated; database\(s\) orders\): passed/);
+    });
+});
+
+describe("audit report: dated, mapped, in words and with a picture", () => {
+    it("states when it was made, from which stack file bytes and commit", () => {
+        const md = renderMarkdown(reportOf(readStackFile(PROD)));
+        assert.match(md, new RegExp(`^Generated 2026-03-10T12:00:00\\.000Z from \`.*Pulumi\\.prod\\.yaml\` \\(SHA-256 \`${"0".repeat(64)}\`, git commit \`${"a".repeat(40)}\`\\)`, "m"));
+    });
+
+    it("writes schedules in words", () => {
+        const cases: readonly [string, string][] = [
+            ["cron(0 3 * * ? *)", "every day at 03:00 UTC"],
+            ["cron(5 * * * ? *)", "every hour at :05"],
+            ["rate(15 minutes)", "every 15 minutes"],
+            ["cron(0/15 * * * ? *)", "every 15 minutes"],
+            ["rate(1 hour)", "every hour"],
+            ["rate(2 days)", "every 2 days"],
+            ["cron(0 6 ? * SAT *)", "every Saturday at 06:00 UTC"],
+            ["cron(0 2 1 * ? *)", "on day 1 of every month at 02:00 UTC"],
+            ["cron(0 0,12 * * ? *)", "every day at 00:00 and 12:00 UTC"],
+            ["cron(0 2 L * ? *)", "cron(0 2 L * ? *)"],
+        ];
+        for (const [expression, words] of cases) assert.equal(scheduleInWords(expression), words, expression);
+        const md = renderMarkdown(reportOf(readStackFile(PROD)));
+        assert.match(md, /Logical dumps run every hour at :05, at most 1 h apart\./);
+        assert.match(md, /\| `schedules\.dump` \| cron\(5 \* \* \* \? \*\) \(every hour at :05\) \| set \|/);
+        assert.deepEqual(md.split("\n").filter((line) => line.startsWith("- ") && line.includes("cron(")), []);
+    });
+
+    it("maps each control to AWS Backup Audit Manager, Security Hub and the checklists", () => {
+        const report = reportOf(readStackFile(PROD));
+        const m = (id: ControlId): AuditReport["controls"][number]["mapping"] => control(report, id).mapping;
+        assert.deepEqual(m("rto").auditManager, ["RESTORE_TIME_FOR_RESOURCES_MEET_TARGET"]);
+        assert.deepEqual(m("geo-redundancy").auditManager, ["BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"]);
+        assert.deepEqual(m("point-in-time-recovery").securityHub.map((x) => x.id), ["RDS.11", "RDS.26"]);
+        assert.deepEqual(m("immutability").securityHub.map((x) => x.id), ["S3.14", "S3.15"]);
+        assert.ok(m("restore-testing").checklist.some((item) => /monthly test restore/.test(item)));
+        assert.ok(m("restore-testing").checklist.some((item) => /critical tables/.test(item)));
+        assert.ok(m("verification").checklist.some((item) => /checksum/.test(item)));
+        assert.ok(m("verification").checklist.some((item) => /size/.test(item)));
+        // and the framework the stack deploys is named with where its reports go
+        assert.equal(report.auditManager?.frameworkName, "pg_backup_stack_prod");
+        assert.equal(report.auditManager?.reportPlanName, "pg_backup_stack_prod_controls");
+        assert.match(report.auditManager?.delivery ?? "", /audit-reports\/Backup\/eu-west-1\//);
+        assert.ok(report.auditManager?.controls.includes("RESTORE_TIME_FOR_RESOURCES_MEET_TARGET (maxRestoreTime=60)"));
+        assert.match(renderMarkdown(report), /Framework `pg_backup_stack_prod` and report plan `pg_backup_stack_prod_controls` in eu-west-1/);
+    });
+
+    it("draws the retention timeline per tier: storage classes, lock, copies, point-in-time window", () => {
+        const report = reportOf(readStackFile(PROD));
+        const monthly = report.retention.tiers.find((t) => t.tier === "monthly");
+        assert.deepEqual(monthly?.storageClasses.map((x) => `${x.storageClass} ${x.fromDay}-${x.toDay}`), [
+            "Standard 0-30",
+            "Standard-IA 30-60",
+            "Glacier Flexible Retrieval 60-150",
+            "Deep Archive 150-400",
+        ]);
+        assert.deepEqual(monthly?.lock, { mode: "COMPLIANCE", days: 400 });
+        assert.deepEqual(monthly?.copies, ["backup bucket in eu-west-1", "replica bucket in eu-central-1"]);
+        assert.deepEqual(report.retention.pointInTime, [{ database: "orders", days: 14, drDays: 7 }]);
+        assert.equal(report.retention.bucketLockDays, 14);
+        const html = renderHtml(report);
+        assert.equal((html.match(/<g class="tier" data-tier="/g) ?? []).length, 3);
+        // and the picture the README shows is the one prod's report draws
+        assert.equal(fs.readFileSync(path.join(ROOT, "docs", "audit-retention-timeline.svg"), "utf8"), retentionSvg(report.retention));
+        assert.match(html, /<section class="summary"/);
     });
 });
 
@@ -286,16 +433,19 @@ describe("report command", () => {
         const a = await run([PROD]);
         const b = await run([PROD]);
         const j = await run(["--format", "json", PROD]);
-        // then the outputs match byte for byte and carry no time
+        // then the outputs match byte for byte, dated with the generation time and the stack file's hash
         assert.equal(a.code, 0, a.err);
         assert.equal(a.out, b.out);
-        assert.doesNotMatch(a.out, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
         const parsed = JSON.parse(j.out) as AuditReport;
         assert.equal(parsed.controls.length, 12);
         assert.equal(parsed.environment, "prod");
+        assert.equal(parsed.provenance.generatedAt, NOW.toISOString());
+        assert.equal(parsed.provenance.stackFileSha256, createHash("sha256").update(fs.readFileSync(PROD)).digest("hex"));
+        assert.match(parsed.provenance.gitCommit ?? "", /^[0-9a-f]{40}$/);
+        assert.match(a.out, /^Generated 2026-03-10T12:00:00\.000Z from /m);
     });
 
-    it("writes --out, adding --evidence", async () => {
+    it("writes --out with the HTML report and picture beside the Markdown; failed evidence exits 3", async () => {
         // given a drill result over the RTO in a file
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-"));
         try {
@@ -304,11 +454,23 @@ describe("report command", () => {
             const out = path.join(dir, "report.md");
             // when written to a file
             const r = await run([PROD, "--evidence", evidence, "--out", out]);
-            // then the file holds the flagged RTO, and stderr says what was written
-            assert.equal(r.code, 0, r.err);
+            // then the file holds the flagged RTO, links its HTML and picture, and the exit code says the evidence failed
+            assert.equal(r.code, 3, r.err);
             assert.equal(r.out, "");
-            assert.match(fs.readFileSync(out, "utf8"), /## Recovery time objective \(RTO\)\n\nStatus: \*\*flagged\*\*/);
-            assert.match(r.err, /wrote .*report\.md: 12 controls, Recovery time objective \(RTO\) flagged/);
+            const md = fs.readFileSync(out, "utf8");
+            assert.match(md, /## Recovery time objective \(RTO\)\n\nStatus: \*\*flagged\*\*/);
+            assert.match(md, /!\[Retention timeline\]\(report-retention\.svg\)/);
+            assert.match(md, /\[report\.html\]\(report\.html\)/);
+            assert.match(fs.readFileSync(path.join(dir, "report-retention.svg"), "utf8"), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+            assert.match(fs.readFileSync(path.join(dir, "report.html"), "utf8"), /<svg xmlns=/);
+            assert.match(r.err, /wrote .*report\.md, .*report\.html, .*report-retention\.svg: 12 controls, Recovery time objective \(RTO\) flagged/);
+            assert.match(r.err, /the drill evidence failed: Recovery time objective \(RTO\); exit 3/);
+            // and evidence of another database is refused with exit 1, naming both
+            fs.writeFileSync(evidence, `${JSON.stringify(drillSummary({ database: "sample" }))}\n`);
+            const foreign = await run([PROD, "--evidence", evidence]);
+            assert.equal(foreign.code, 1);
+            assert.equal(foreign.out, "");
+            assert.match(foreign.err, /refused: the evidence is a drill of database\(s\) sample, but this report is for stack prod with database\(s\) orders/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -336,7 +498,7 @@ describe("report command", () => {
 
     it("refuses bad arguments with exit 2, naming the argument, the value and what is allowed", async () => {
         const cases: readonly [string[], RegExp][] = [
-            [[PROD, "--format", "html"], /^--format: "html" is not allowed; expected md or json/],
+            [[PROD, "--format", "pdf"], /^--format: "pdf" is not allowed; expected md, json or html/],
             [[], /^--stack or a stack file: missing/],
             [["--stack", "prod", PROD], /^--stack: "prod" is not allowed together with the file/],
             [["--stack", "../prod"], /^--stack: "\.\.\/prod" is not a stack name/],

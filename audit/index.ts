@@ -1,0 +1,21 @@
+export { buildReport } from "./controls";
+export { checkEvidenceIdentity, controlsTouchedBy, parseEvidence, type EvidenceFile } from "./evidence";
+export { renderHtml } from "./html";
+export { mappingOf, type AuditManagerControlName, type ControlMapping, type SecurityHubControl } from "./mappings";
+export {
+    EvidenceError,
+    type AuditManagerSetup,
+    type AuditReport,
+    type ConfigKey,
+    type ControlId,
+    type ControlStatus,
+    type Evidence,
+    type EvidenceCheck,
+    type EvidenceSummary,
+    type Provenance,
+    type ReportControl,
+    type ReportInput,
+} from "./model";
+export { renderJson, renderMarkdown, type MarkdownLinks } from "./render";
+export { cadence, scheduleInWords } from "./scheduleWords";
+export { retentionPicture, retentionSvg, type RetentionPicture, type TierPicture } from "./timeline";

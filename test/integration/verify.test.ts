@@ -7,7 +7,8 @@ import { findPgTool } from "../../lambdas/shared/pgTools";
 import { restoreBackup } from "../../lambdas/shared/restore";
 import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
 import { runVerify, type CheckName, type CheckResult, type FlexibleServerBackupLister, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
-import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { listBackups, type BackupEntry } from "../../lambdas/shared/catalog";
+import { createDatabase, freePort, loadSampleData, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
@@ -347,6 +348,47 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             (await countTables(pg.url("source"))).filter((t) => t.name !== "daily_revenue" && t.name !== "events").map((t) => `${t.schema}.${t.name}`).sort(),
         );
         assert.deepEqual(await contentChecksums(pg.url("roundtrip_copy")), await contentChecksums(pg.url("source")));
+    });
+
+    it("counts every row of a table with forced row-level security when the verify user is CREATEDB only, leaving the restored table forced", async () => {
+        // given a source table with ENABLE and FORCE row level security and a restrictive policy that hides every row, next to a plain one
+        await createDatabase(pg.url(), "rls_source");
+        const secured = `${quoteIdent("Sécure ds")}.${quoteIdent('Row "Level".t')}`;
+        await query(
+            pg.url("rls_source"),
+            `CREATE SCHEMA ${quoteIdent("Sécure ds")};
+             CREATE TABLE ${secured} (id int PRIMARY KEY, owner_name text);
+             INSERT INTO ${secured} SELECT i, 'u' || i FROM generate_series(1, 1000) AS i;
+             ALTER TABLE ${secured} ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE ${secured} FORCE ROW LEVEL SECURITY;
+             CREATE POLICY hide_all ON ${secured} AS RESTRICTIVE USING (owner_name = current_user);
+             CREATE TABLE plain (id int); INSERT INTO plain SELECT generate_series(1, 7);`,
+        );
+        await query(pg.url(), "CREATE ROLE verifier LOGIN CREATEDB");
+        await putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database: "rls", sourceUrl: pg.url("rls_source"), binDir: pg.binDir, at: ago(HOUR) });
+        const asVerifier = { ...parsePostgresUrl(pg.url("postgres"), "verificationServer"), user: "verifier" };
+        // when verify runs as that user, and the same backup is restored by it into a kept database
+        const { report, target } = await verify(config("rls", { verificationServer: asVerifier }));
+        const list = await listBackups(s3, { bucket: BUCKET, prefix: PREFIX, database: "rls" });
+        const restored = await restoreBackup({
+            s3,
+            bucket: BUCKET,
+            manifest: (list.backups[0] as BackupEntry).manifest,
+            target: { ...asVerifier, database: "rls_copy" },
+            binDir: pg.binDir,
+            noPrivileges: true,
+            log: new RecordingLog(),
+        });
+        // then every row is counted and verify passes
+        assert.equal(report.ok, true, JSON.stringify(target.checks, null, 1));
+        assert.match(check(target, "rowCounts").detail, /^2 table\(s\), every row count matches/);
+        assert.deepEqual(
+            restored.tables.map((t) => [t.schema, t.name, t.actual]),
+            [["Sécure ds", 'Row "Level".t', 1000], ["public", "plain", 7]],
+        );
+        // and the restored table keeps its forced row level security
+        const flags = await query<{ f: boolean }>(pg.url("rls_copy"), `SELECT relforcerowsecurity AS f FROM pg_class WHERE oid = '${secured.replace(/'/g, "''")}'::regclass`);
+        assert.deepEqual(flags, [{ f: true }]);
     });
 
     it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {

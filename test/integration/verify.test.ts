@@ -321,6 +321,19 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.equal(check(target, "restore").ok, true);
     });
 
+    it("fails on a broken manifest that started after the good one in the same second, whatever order S3 wrote them in", async () => {
+        // given, started in the same second, a good backup and 400 ms later a broken one, the broken one written to S3 first
+        const second = new Date(Math.floor(ago(HOUR).getTime() / 1000) * 1000);
+        await backup("samesecond", new Date(second.getTime() + 400), { editManifest: (m) => ({ ...m, key: `${m.key}.other` }) });
+        await backup("samesecond", second);
+        // when verify runs
+        const { target } = await verify(config("samesecond"));
+        // then the manifests check fails, naming the broken one, while the good backup is still verified
+        assert.deepEqual(failed(target), ["manifests"]);
+        assert.match(check(target, "manifests").detail, /1 unusable manifest\(s\) newer than the newest good backup: .*names object ".*\.other"/);
+        assert.equal(check(target, "restore").ok, true);
+    });
+
     it("round trip: dump -> verify -> restore gives back the source, row counts and content", async () => {
         // given the sample database dumped by the dump function itself
         const manifest = await runDump(dumpSettings({ database: "roundtrip", bucket: BUCKET, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", pg.binDir) }), {

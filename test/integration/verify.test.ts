@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { dumpSettings, runDump } from "../../lambdas/dump/dump";
@@ -332,6 +333,66 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(failed(target), ["manifests"]);
         assert.match(check(target, "manifests").detail, /1 unusable manifest\(s\) newer than the newest good backup: .*names object ".*\.other"/);
         assert.equal(check(target, "restore").ok, true);
+    });
+
+    it("property: a row count that differs for any one table of the manifest, the last included, fails verify naming that table", async () => {
+        // given a source with odd names over several schemas and one huge row
+        await createDatabase(pg.url(), "adversarial");
+        await query(
+            pg.url("adversarial"),
+            `CREATE SCHEMA "Odd ""Schema"""; CREATE TABLE "Odd ""Schema"""."Mixed Case.Täble" (id int); INSERT INTO "Odd ""Schema"""."Mixed Case.Täble" VALUES (1), (2), (3);
+             CREATE SCHEMA "dotted.name"; CREATE TABLE "dotted.name"."a b" (id int); INSERT INTO "dotted.name"."a b" SELECT generate_series(1, 5);
+             CREATE SCHEMA "ünïcødé"; CREATE TABLE "ünïcødé"."ü" (id int); INSERT INTO "ünïcødé"."ü" VALUES (1), (2);
+             CREATE TABLE "UPPER" (id int); INSERT INTO "UPPER" SELECT generate_series(1, 4);
+             CREATE SCHEMA "zz last"; CREATE TABLE "zz last".huge (id int, body text); INSERT INTO "zz last".huge SELECT i, CASE WHEN i = 1 THEN repeat(md5('x'), 100000) ELSE 'small' END FROM generate_series(1, 3) AS i;`,
+        );
+        const tables = await countTables(pg.url("adversarial"));
+        let run = 0;
+        await fc.assert(
+            fc.asyncProperty(fc.nat({ max: tables.length - 1 }), fc.integer({ min: -3, max: 1_000_000 }).filter((d) => d !== 0), async (index, delta) => {
+                // when the manifest claims another count for that one table
+                run++;
+                const table = tables[index] as (typeof tables)[number];
+                const claimed = table.rows + delta < 0 ? table.rows + 1 : table.rows + delta;
+                await backup(`mismatch${run}`, ago(HOUR), {
+                    sourceUrl: pg.url("adversarial"),
+                    editManifest: (m) => ({ ...m, tables: m.tables.map((t, i) => (i === index ? { ...t, rows: claimed } : t)) }),
+                });
+                const { target } = await verify(config(`mismatch${run}`));
+                // then only the row counts fail, naming exactly that table with both numbers
+                assert.deepEqual(failed(target), ["rowCounts"]);
+                assert.equal(
+                    check(target, "rowCounts").detail,
+                    `1 of ${tables.length} table(s) differ: ${table.schema}.${table.name} restored ${table.rows}, manifest ${claimed}`,
+                );
+            }),
+            { numRuns: tables.length + 2, examples: tables.map((_, i): [number, number] => [i, i % 2 === 0 ? 1 : -1]) },
+        );
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("property: a manifest whose size or SHA-256 differs from the object in any way fails the checksum and restores nothing", async () => {
+        // given the tiny database's archive
+        let run = 0;
+        await fc.assert(
+            fc.asyncProperty(fc.oneof(fc.record({ sizeDelta: fc.integer({ min: -100, max: 100 }).filter((d) => d !== 0) }), fc.record({ hexAt: fc.nat({ max: 63 }) })), async (change) => {
+                // when the manifest's size or one hex digit of its SHA-256 is changed
+                run++;
+                await backup(`digest${run}`, ago(HOUR), {
+                    sourceUrl: pg.url("tiny"),
+                    editManifest: (m) =>
+                        "sizeDelta" in change
+                            ? { ...m, sizeBytes: Math.max(0, m.sizeBytes + change.sizeDelta) }
+                            : { ...m, sha256: `${m.sha256.slice(0, change.hexAt)}${m.sha256[change.hexAt] === "0" ? "1" : "0"}${m.sha256.slice(change.hexAt + 1)}` },
+                });
+                const { target } = await verify(config(`digest${run}`));
+                // then the checksum fails and nothing was restored
+                assert.deepEqual(failed(target), ["checksum"]);
+                assert.equal(check(target, "restore").skipped, true);
+            }),
+            { numRuns: 8 },
+        );
+        assert.deepEqual(await scratchDatabases(), []);
     });
 
     it("round trip: dump -> verify -> restore gives back the source, row counts and content", async () => {

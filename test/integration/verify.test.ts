@@ -34,10 +34,12 @@ describe("verify (real PostgreSQL and s3rver)", function () {
     let pg: EmbeddedPostgres;
     let s3server: EmbeddedS3;
     let s3: S3Client;
-    const now = new Date();
+    /** The verifier's clock, set when this file's tests start (not when the suite loads), so a long suite run ahead of it does not age it. */
+    let now = new Date();
     const ago = (seconds: number): Date => new Date(now.getTime() - seconds * 1000);
 
     before(async () => {
+        now = new Date();
         pg = await startPostgres();
         s3server = await startS3();
         s3 = s3server.client();

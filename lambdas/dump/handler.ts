@@ -11,7 +11,7 @@ import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
 import type { Tier } from "../shared/manifest";
 import type { MetricSink } from "../shared/ports";
-import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
+import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import { loadDumpConfig, parseDumpEvent } from "./config";
 import { runDump } from "./dump";
 
@@ -35,53 +35,19 @@ export interface DumpResult {
     readonly durationMs: number;
 }
 
-/**
- * An invocation in flight, so that a crash (an exception or a rejection that nothing caught, which
- * ends the Lambda process) is still a failed backup: pg_dump is stopped, BackupFailed is flushed
- * and the reason logged before the runtime's own handler ends the process.
- */
-interface InFlight {
-    readonly stop: AbortController;
-    crashed: boolean;
-}
-
-function reportCrash(run: InFlight, err: unknown): void {
-    if (run.crashed) {
-        return;
-    }
-    run.crashed = true;
-    run.stop.abort(err);
-    sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
-    log.error("dump crashed", { database: config.settings.database, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-    metrics.publishStoredMetrics();
-}
-
-/** Listens for crashes while `fn` runs; Node's default (a crash) is kept when nothing else handles a rejection. */
-async function guarded<T>(fn: (run: InFlight, metricSink: MetricSink) => Promise<T>): Promise<T> {
-    const run: InFlight = { stop: new AbortController(), crashed: false };
-    const onException = (err: unknown): void => reportCrash(run, err);
-    const onRejection = (reason: unknown): void => {
-        reportCrash(run, reason);
-        if (process.listenerCount("unhandledRejection") === 1) {
-            throw reason;
-        }
-    };
-    process.on("uncaughtExceptionMonitor", onException);
-    process.prependListener("unhandledRejection", onRejection);
-    try {
-        // after a crash the failure is already counted; the run's own metrics would count it twice
-        return await fn(run, { add: (...args) => (run.crashed ? undefined : sink.add(...args)) });
-    } finally {
-        process.off("uncaughtExceptionMonitor", onException);
-        process.off("unhandledRejection", onRejection);
-    }
-}
-
 export function handler(event: unknown, context: Context): Promise<DumpResult> {
-    return guarded((run, metricSink) => invoke(event, context, run, metricSink));
+    return reportingCrashes(
+        sink,
+        (err) => {
+            sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
+            log.error("dump crashed", { database: config.settings.database, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            metrics.publishStoredMetrics();
+        },
+        (signal, metricSink) => invoke(event, context, signal, metricSink),
+    );
 }
 
-async function invoke(event: unknown, context: Context, run: InFlight, metricSink: MetricSink): Promise<DumpResult> {
+async function invoke(event: unknown, context: Context, signal: AbortSignal, metricSink: MetricSink): Promise<DumpResult> {
     logger.addContext(context);
     let coreRan = false;
     try {
@@ -96,7 +62,7 @@ async function invoke(event: unknown, context: Context, run: InFlight, metricSin
                 log,
                 metrics: metricSink,
                 remainingMs: () => context.getRemainingTimeInMillis(),
-                signal: run.stop.signal,
+                signal,
             },
         );
         return {

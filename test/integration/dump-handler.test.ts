@@ -6,7 +6,7 @@ import type { Context } from "aws-lambda";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
 import { getTags, listKeys } from "../helpers/recorders";
 import { running } from "../helpers/stubbornTool";
 
@@ -112,14 +112,7 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
         await chmod(slow, 0o755);
         const handler = coldStart({ ...env, PG_DUMP_PATH: slow });
         const stored = await listKeys(s3.client(), BUCKET, "backups/shop/");
-        const runtimeSaw: unknown[] = [];
-        const savedExceptions = process.listeners("uncaughtException");
-        const savedRejections = process.listeners("unhandledRejection");
-        const runtime = (err: unknown): void => {
-            runtimeSaw.push(err);
-        };
-        process.removeAllListeners("uncaughtException").removeAllListeners("unhandledRejection").on("uncaughtException", runtime).on("unhandledRejection", runtime);
-        try {
+        await asLambdaRuntime(async (crashes) => {
             // when a rejection nothing handles happens while the backup runs
             const { error, lines } = await captureOutput(async () => {
                 const invocation = handler({}, context());
@@ -127,7 +120,7 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
                 return invocation;
             });
             // then the runtime still sees the crash, and the invocation fails
-            assert.equal(runtimeSaw.length, 1);
+            assert.equal(crashes.length, 1);
             assert.ok(error instanceof Error);
             // and exactly one BackupFailed is flushed, with the crash logged
             const failedDocs = emfDocuments(lines).filter((d) => d.BackupFailed !== undefined);
@@ -139,11 +132,7 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
             await new Promise((r) => setTimeout(r, 200));
             assert.equal(await running(pid), false, "pg_dump (its wrapper) is gone");
             assert.deepEqual(await listKeys(s3.client(), BUCKET, "backups/shop/"), stored);
-        } finally {
-            process.removeAllListeners("uncaughtException").removeAllListeners("unhandledRejection");
-            savedExceptions.forEach((l) => process.on("uncaughtException", l));
-            savedRejections.forEach((l) => process.on("unhandledRejection", l));
-        }
+        });
     });
 
     it("fails the cold start naming a missing variable", () => {

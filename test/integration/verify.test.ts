@@ -10,6 +10,7 @@ import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
 import { runVerify, type CheckName, type CheckResult, type FlexibleServerBackupLister, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
 import { listBackups, type BackupEntry } from "../../lambdas/shared/catalog";
 import { createDatabase, freePort, loadSampleData, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { asLambdaRuntime, captureOutput, emfDocuments, lambdaContext } from "../helpers/lambda";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
@@ -467,10 +468,9 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(flags, [{ f: true }]);
     });
 
-    it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
-        // given the handler's environment pointing at the embedded server and bucket, and no backup yet
-        const saved = { ...process.env };
-        Object.assign(process.env, {
+    /** The verify handler's environment (read once, at its cold start, by whichever handler test runs first). */
+    function handlerEnv(): Record<string, string> {
+        return {
             BACKUP_BUCKET: BUCKET,
             BACKUP_PREFIX: PREFIX,
             VERIFY_DATABASES: "viahandler",
@@ -483,7 +483,13 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             AWS_REGION: "us-east-1",
             PG_BIN: pg.binDir,
             METRICS_NAMESPACE: "PgBackupStackTest",
-        });
+        };
+    }
+
+    it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
+        // given the handler's environment pointing at the embedded server and bucket, and no backup yet
+        const saved = { ...process.env };
+        Object.assign(process.env, handlerEnv());
         const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
         const printed: string[] = [];
         const write = process.stdout.write;
@@ -516,6 +522,44 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(values("VerificationSucceeded"), [0, 1]);
         assert.ok(emf.every((d) => d._aws.CloudWatchMetrics[0]?.Namespace === "PgBackupStackTest"));
         assert.equal(printed.join("").includes("S3RVER"), false);
+    });
+
+    it("handler: reports a crash during a verification as a failed one: VerificationFailed flushed once, logged, pg_restore stopped", async () => {
+        // given a backup, a pg_restore that hangs, and the Lambda runtime's crash listeners in place of the test runner's
+        await backup("viahandler", new Date());
+        const stubborn = await stubbornPgRestore(pg.binDir);
+        const saved = { ...process.env };
+        Object.assign(process.env, handlerEnv(), { PG_BIN: stubborn.binDir });
+        try {
+            await asLambdaRuntime(async (crashes) => {
+                // when a rejection nothing handles happens while pg_restore runs
+                const { error, lines } = await captureOutput(async () => {
+                    const invocation = handler({}, lambdaContext(300_000));
+                    let pids: number[] = [];
+                    for (let i = 0; i < 200 && pids.length === 0; i++) {
+                        await new Promise((r) => setTimeout(r, 50));
+                        pids = await stubborn.pids().catch(() => []);
+                    }
+                    void Promise.reject(new Error("boom during the restore"));
+                    return invocation;
+                });
+                // then the runtime still sees the crash, and the invocation fails
+                assert.equal(crashes.length, 1);
+                assert.ok(error instanceof VerificationFailedError, String(error));
+                // and VerificationFailed is flushed once, by the crash report, which is logged
+                const failedValues = emfDocuments(lines).filter((d) => d.VerificationFailed !== undefined).map((d) => [d.VerificationFailed, d.Database]);
+                assert.deepEqual(failedValues, [[1, "viahandler"]]);
+                assert.ok(lines.some((l) => l.includes("verification crashed") && l.includes("boom during the restore")));
+                // and pg_restore was stopped and the scratch database dropped
+                for (const pid of await stubborn.pids()) {
+                    assert.equal(await running(pid), false, `pid ${pid} stopped`);
+                }
+                assert.deepEqual(await scratchDatabases(), []);
+            });
+        } finally {
+            process.env = saved;
+            await stubborn.remove();
+        }
     });
 
     it("checks Azure Flexible Server backups for age through the injected client", async () => {

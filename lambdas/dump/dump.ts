@@ -212,11 +212,13 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
 
         // This transaction only exports the snapshot and stays open until pg_dump is done; it
         // takes no table locks, so pg_dump's own locks are the only ones held for the whole dump.
-        await session.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const snap = await session.client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        const snap = await session.use(async (c) => {
+            await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            return c.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        });
         const snapshot = snap.rows[0]?.snapshot ?? "";
         const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, session, key, tier, snapshot, pgDumpArgs(snapshot, settings.compression, pgDumpMajor));
-        await session.client.query("COMMIT");
+        await session.use((c) => c.query("COMMIT"));
 
         const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
         const manifest: BackupManifest = {

@@ -8,10 +8,10 @@ import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
-import { Client, type ClientConfig } from "pg";
+import { escapeLiteral, type Client } from "pg";
 import { dumpKey, manifestKey } from "../shared/keys";
 import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, TIERS, type BackupManifest, type Compression, type TableCount, type Tier } from "../shared/manifest";
-import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
+import { describeTarget, openSession, pgErrorText, quoteIdent, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
 import { KILL_GRACE_MS, stopProcessGroup } from "../shared/processGroup";
@@ -25,6 +25,8 @@ import {
     DumpError,
     DumpUploadError,
     ManifestWriteError,
+    RowCountError,
+    SessionLostError,
 } from "./errors";
 import { candidateTier, DEFAULT_GFS_POLICY, gfsTier, GfsPolicyError, validateGfsPolicy, type GfsPolicy } from "./gfs";
 import { checkDumpVersion, DEFAULT_COMPRESSION, pgDumpArgs, pgDumpEnv, validateCompression } from "./pgDump";
@@ -174,6 +176,8 @@ export interface DumpDeps {
     readonly newRunId?: () => string;
     /** Called with the bytes read from pg_dump so far, for progress display. */
     readonly onProgress?: (bytes: number) => void;
+    /** Stops the run (pg_dump killed, upload aborted, no manifest) when aborted. @default never */
+    readonly signal?: AbortSignal;
 }
 
 /** Takes one backup. Resolves with its manifest once the manifest is stored; rejects with a DumpError subclass otherwise. */
@@ -218,9 +222,9 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
     const pgDumpMajor = majorOfToolVersion(pgDumpVersion);
 
     const target = typeof deps.target === "function" ? await deps.target() : deps.target;
-    const client = await connect(target);
+    const session = await connect(target);
     try {
-        const server = await client.query<{ server_version: string; server_version_num: string }>(
+        const server = await session.client.query<{ server_version: string; server_version_num: string }>(
             "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS server_version_num",
         );
         const serverVersion = server.rows[0]?.server_version ?? "";
@@ -242,12 +246,15 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             ...(lock === undefined ? {} : { lockMode: lock.mode, lockedUntil: lock.retainUntil.toISOString() }),
         });
 
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const snap = await client.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        // This transaction only exports the snapshot and stays open until pg_dump is done; it
+        // takes no table locks, so pg_dump's own locks are the only ones held for the whole dump.
+        const snap = await session.use(async (c) => {
+            await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            return c.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
+        });
         const snapshot = snap.rows[0]?.snapshot ?? "";
-        const args = pgDumpArgs(snapshot, settings.compression, pgDumpMajor);
-        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, client, key, tier, lock, args);
-        await client.query("COMMIT");
+        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, session, key, tier, lock, snapshot, pgDumpArgs(snapshot, settings.compression, pgDumpMajor));
+        await session.use((c) => c.query("COMMIT"));
 
         const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
         const manifest: BackupManifest = {
@@ -295,18 +302,16 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         log.info("backup complete", { key, sizeBytes, sha256, tier, durationMs: manifest.durationMs, tables: tables.length });
         return manifest;
     } finally {
-        await client.end().catch(() => undefined);
+        await session.end();
     }
 }
 
-async function connect(target: PgTarget): Promise<Client> {
-    const config: ClientConfig = { ...clientConfig(target), application_name: "pg-backup-stack-dump" };
-    const client = new Client(config);
+const APPLICATION_NAME = "pg-backup-stack-dump";
+
+async function connect(target: PgTarget): Promise<PgSession> {
     try {
-        await client.connect();
-        return client;
+        return await openSession(target, APPLICATION_NAME);
     } catch (err) {
-        await client.end().catch(() => undefined);
         throw classifyConnectError(err, describeTarget(target));
     }
 }
@@ -360,10 +365,11 @@ async function streamDump(
     settings: DumpSettings,
     deps: DumpDeps,
     target: PgTarget,
-    client: Client,
+    snapshotSession: PgSession,
     key: string,
     tier: Tier,
     lock: ObjectLockRetention | undefined,
+    snapshot: string,
     args: readonly string[],
 ): Promise<Streamed> {
     const { log } = deps;
@@ -393,6 +399,11 @@ async function streamDump(
             fail(err);
         }
     });
+    const onAbort = (): void => fail(new DumpError(`dump stopped: ${pgErrorText(deps.signal?.reason)}`));
+    deps.signal?.addEventListener("abort", onAbort, { once: true });
+    if (deps.signal?.aborted === true) {
+        onAbort();
+    }
     const watchdog = setInterval(() => {
         if (deps.remainingMs === undefined) {
             return;
@@ -403,8 +414,11 @@ async function streamDump(
         }
     }, DEADLINE_CHECK_MS);
 
-    const counting = countRows(client).catch((err: unknown) => {
-        const e = new DumpError(`row counts in the dump's snapshot failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // The snapshot holder sits idle in its transaction while pg_dump runs: if the server ends that
+    // session (an administrator, a failover), the run fails at once with the server's message.
+    void snapshotSession.lost.then((err) => fail(new SessionLostError(`the database ended the session holding the dump's snapshot: ${pgErrorText(err)}`, { cause: err })));
+    const counting = countInSession(target, snapshot).catch((err: unknown) => {
+        const e = new RowCountError(`row counts in the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
         fail(e);
         throw e;
     });
@@ -441,6 +455,7 @@ async function streamDump(
         return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value };
     } finally {
         clearInterval(watchdog);
+        deps.signal?.removeEventListener("abort", onAbort);
         stopProcessGroup(child);
         await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
     }
@@ -459,27 +474,70 @@ function exitStatus(child: ChildProcess): Promise<ExitStatus> {
 }
 
 /**
- * Ordinary tables and leaf partitions outside the system schemas and extensions, counted in the
- * transaction holding the snapshot (`client` must be inside it). The counts run without parallel
- * workers (for this transaction only): they run alongside pg_dump, whose server side is a single
- * process, and parallel workers would take CPU from it (and worker slots from the database's own
- * queries) to finish counts that a serial scan still finishes before pg_dump's COPY of the same
- * tables. The numbers are the same either way.
+ * Tables counted per transaction. Each batch imports the dump's snapshot, counts and commits, so
+ * next to pg_dump's own locks it holds those of at most this many tables (and of their indexes,
+ * which the planner opens), whatever the size of the database.
  */
-export async function countRows(client: Client): Promise<TableCount[]> {
-    await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
-    const tables = await client.query<{ schema: string; name: string }>(`
+export const COUNT_BATCH_TABLES = 20;
+
+async function countInSession(target: PgTarget, snapshot: string): Promise<TableCount[]> {
+    const session = await openSession(target, APPLICATION_NAME);
+    try {
+        return await session.use((client) => countRows(client, snapshot));
+    } finally {
+        await session.end();
+    }
+}
+
+/**
+ * Ordinary tables and leaf partitions outside the system schemas and extensions, counted as of
+ * `snapshot` (exported by a transaction that stays open meanwhile). The counts run in short
+ * transactions of at most `batchTables` tables, each importing the snapshot and committing: one
+ * transaction for every table would keep them all locked next to pg_dump's own locks until the end,
+ * and a database with many tables would run out of the shared lock table ("out of shared memory")
+ * where pg_dump alone does not. The counts run without parallel workers: they run alongside
+ * pg_dump, whose server side is a single process, and parallel workers would take CPU from it
+ * (and worker slots from the database's own queries) to finish counts that a serial scan still
+ * finishes before pg_dump's COPY of the same tables. The numbers are the same either way.
+ */
+export async function countRows(client: Client, snapshot: string, batchTables: number = COUNT_BATCH_TABLES): Promise<TableCount[]> {
+    const inSnapshot = async <T>(work: () => Promise<T>): Promise<T> => {
+        await client.query(
+            `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshot)}; SET LOCAL max_parallel_workers_per_gather = 0`,
+        );
+        try {
+            const result = await work();
+            await client.query("COMMIT");
+            return result;
+        } catch (err) {
+            await client.query("ROLLBACK").catch(() => undefined);
+            throw err;
+        }
+    };
+    const tables = await inSnapshot(async () =>
+        (
+            await client.query<{ schema: string; name: string }>(`
         SELECT n.nspname AS schema, c.relname AS name
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r'
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname !~ '^pg_(toast|temp_)'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1, 2`);
+        ORDER BY 1, 2`)
+        ).rows,
+    );
     const out: TableCount[] = [];
-    for (const t of tables.rows) {
-        const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-        out.push({ schema: t.schema, name: t.name, rows: Number(r.rows[0]?.n ?? 0) });
+    for (let start = 0; start < tables.length; start += batchTables) {
+        const batch = tables.slice(start, start + batchTables);
+        const sql = batch.map((t, i) => `SELECT ${i} AS i, count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`).join(" UNION ALL ");
+        const counts = await inSnapshot(async () => new Map((await client.query<{ i: number; n: string }>(sql)).rows.map((r) => [r.i, Number(r.n)])));
+        batch.forEach((t, i) => {
+            const rows = counts.get(i);
+            if (rows === undefined) {
+                throw new Error(`no row count returned for ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+            }
+            out.push({ schema: t.schema, name: t.name, rows });
+        });
     }
     return out;
 }

@@ -82,3 +82,19 @@ export class ManifestWriteError extends DumpError {
         this.name = "ManifestWriteError";
     }
 }
+
+/** The row counts in the dump's snapshot failed; the message carries the server's own, with its hint. */
+export class RowCountError extends DumpError {
+    constructor(message: string, options?: ErrorOptions) {
+        super(message, options);
+        this.name = "RowCountError";
+    }
+}
+
+/** The database ended a session the dump holds open (an administrator, a failover, a server-side limit). */
+export class SessionLostError extends DumpError {
+    constructor(message: string, options?: ErrorOptions) {
+        super(message, options);
+        this.name = "SessionLostError";
+    }
+}

@@ -10,7 +10,8 @@ import { s3Client, secretsManagerReader } from "../shared/awsClients";
 import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
 import type { Tier } from "../shared/manifest";
-import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
+import type { MetricSink } from "../shared/ports";
+import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import { loadDumpConfig, parseDumpEvent } from "./config";
 import { runDump } from "./dump";
 
@@ -34,7 +35,19 @@ export interface DumpResult {
     readonly durationMs: number;
 }
 
-export async function handler(event: unknown, context: Context): Promise<DumpResult> {
+export function handler(event: unknown, context: Context): Promise<DumpResult> {
+    return reportingCrashes(
+        sink,
+        (err) => {
+            sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
+            log.error("dump crashed", { database: config.settings.database, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            metrics.publishStoredMetrics();
+        },
+        (signal, metricSink) => invoke(event, context, signal, metricSink),
+    );
+}
+
+async function invoke(event: unknown, context: Context, signal: AbortSignal, metricSink: MetricSink): Promise<DumpResult> {
     logger.addContext(context);
     let coreRan = false;
     try {
@@ -47,8 +60,9 @@ export async function handler(event: unknown, context: Context): Promise<DumpRes
                 s3,
                 target: () => resolveTarget(config.source, secrets, config.overrides),
                 log,
-                metrics: sink,
+                metrics: metricSink,
                 remainingMs: () => context.getRemainingTimeInMillis(),
+                signal,
             },
         );
         return {
@@ -62,7 +76,7 @@ export async function handler(event: unknown, context: Context): Promise<DumpRes
         };
     } catch (err) {
         if (!coreRan) {
-            sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
+            metricSink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
             log.error("dump request refused", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
         }
         throw err;

@@ -22,7 +22,7 @@ import { createGzip } from "node:zlib";
 import { escapeLiteral, type Client } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { compactTimestamp } from "../shared/keys";
-import { clientConfig, describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
+import { describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink } from "../shared/ports";
 import { openSession } from "../shared/sessionSettings";
 import { choosePartSize, uploadObject } from "../shared/upload";
@@ -330,7 +330,7 @@ const APPLICATION_NAME = "pg-backup-stack-export";
 
 /** Every configured table and column must exist before anything is exported; returns what each watermark column is. */
 async function checkTables(target: PgTarget, tables: readonly ExportTable[], log: Log): Promise<Map<ExportTable, WatermarkColumn>> {
-    const session = await openSession({ ...clientConfig(target), application_name: APPLICATION_NAME }, (err) => log.error(err.message, { step: "check tables" }));
+    const session = await openSession(target, APPLICATION_NAME, (err) => log.error(err.message, { step: "check tables" }));
     const { client } = session;
     try {
         const problems: string[] = [];
@@ -408,7 +408,7 @@ async function exportTable(
     const wmKey = watermarkKey(settings.prefix, settings.database, t);
     const previous = t.column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
     const from = previous?.value;
-    const session = await openSession({ ...clientConfig(target), application_name: APPLICATION_NAME }, (err) => deps.log.error(err.message, { table: name }));
+    const session = await openSession(target, APPLICATION_NAME, (err) => deps.log.error(err.message, { table: name }));
     const { client } = session;
     let healthy = true;
     try {

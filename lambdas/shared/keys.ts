@@ -28,3 +28,16 @@ export function compactTimestamp(at: Date): string {
 function trimSlashes(prefix: string): string {
     return prefix.replace(/^\/+|\/+$/g, "");
 }
+
+/**
+ * The start time a dump or manifest key carries (its `<database>-<YYYYMMDDTHHMMSSmmmZ>-<runId>`
+ * file name, as dumpKey writes it), to the millisecond; undefined for a key not in that layout.
+ */
+export function startTimeOfKey(key: string): Date | undefined {
+    const m = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[^/]*$/.exec(key);
+    if (m === null) {
+        return undefined;
+    }
+    const at = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+    return Number.isNaN(at.getTime()) || compactTimestamp(at) !== `${m[1]}${m[2]}${m[3]}T${m[4]}${m[5]}${m[6]}${m[7]}Z` ? undefined : at;
+}

@@ -1,4 +1,4 @@
-import type { ClientConfig } from "pg";
+import { Client, DatabaseError, type ClientConfig } from "pg";
 
 /**
  * Where a PostgreSQL database is reached, parsed once from a `postgres://` URL so that the
@@ -143,4 +143,73 @@ export function checkIdentifier(identifier: string, name: string): void {
     if (bytes > MAX_IDENTIFIER_BYTES) {
         throw new PgTargetError(`${name}: "${identifier}" is ${bytes} bytes; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES}`);
     }
+}
+
+/**
+ * What pg_dump sets on its own session (setup_connection in pg_dump.c, and the empty search_path
+ * of every PostgreSQL client program): a timeout that the server, the database or the role sets
+ * by default never ends a session the functions hold open, and row security raises an error
+ * instead of silently hiding rows ("row_security = off": a query that a policy would filter
+ * fails). idle_session_timeout (14+) is switched off as well. A setting the server does not know
+ * (transaction_timeout before 17) is skipped.
+ */
+export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
+    statement_timeout: "0",
+    lock_timeout: "0",
+    idle_in_transaction_session_timeout: "0",
+    idle_session_timeout: "0",
+    transaction_timeout: "0",
+    row_security: "off",
+    search_path: "",
+};
+
+export interface PgSession {
+    readonly client: Client;
+    /**
+     * Settles with the first error the connection reports outside a query (the server ended the
+     * session, the network dropped); never rejects. Without a listener such an error would crash
+     * the process; with it, a query in flight fails with the server's own message.
+     */
+    readonly lost: Promise<Error>;
+    /** Runs `fn`; if the connection is lost meanwhile, fails with the error that ended it (the server's message, not pg's "not queryable"). */
+    use<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+    /** Closes the connection; never throws. */
+    end(): Promise<void>;
+}
+
+/** Connects with SESSION_SETTINGS applied; on failure the connection is closed and the server's error thrown. */
+export async function openSession(target: PgTarget, applicationName: string): Promise<PgSession> {
+    const client = new Client({ ...clientConfig(target), application_name: applicationName });
+    const lost = new Promise<Error>((resolve) => client.on("error", resolve));
+    const end = (): Promise<void> => client.end().catch(() => undefined);
+    try {
+        await client.connect();
+        await client.query(
+            "SELECT pg_catalog.set_config(s.name, s.setting, false) FROM unnest($1::text[], $2::text[]) AS s(name, setting) " +
+                "WHERE s.name IN (SELECT name FROM pg_catalog.pg_settings)",
+            [Object.keys(SESSION_SETTINGS), Object.values(SESSION_SETTINGS)],
+        );
+    } catch (err) {
+        await end();
+        throw err;
+    }
+    const use = <T>(fn: (c: Client) => Promise<T>): Promise<T> =>
+        Promise.race([
+            fn(client),
+            lost.then((err): never => {
+                throw err;
+            }),
+        ]);
+    return { client, lost, use, end };
+}
+
+/** The server's message with its detail and hint, as psql prints them: the hint often says what to change. */
+export function pgErrorText(err: unknown): string {
+    if (!(err instanceof Error)) {
+        return String(err);
+    }
+    if (!(err instanceof DatabaseError)) {
+        return err.message;
+    }
+    return [err.message, err.detail === undefined ? "" : `DETAIL: ${err.detail}`, err.hint === undefined ? "" : `HINT: ${err.hint}`].filter((s) => s !== "").join("; ");
 }

@@ -36,3 +36,42 @@ export function powertoolsMetrics(metrics: Metrics): MetricSink {
         },
     };
 }
+
+/**
+ * Runs one invocation so that a crash during it (an exception or a rejection that nothing caught,
+ * after which the Lambda runtime ends the process) is still reported: `onCrash` runs once,
+ * synchronously, before the runtime's own handler, and should count the failure, log it and
+ * flush the metrics; the signal given to `work` is aborted so that it stops its child processes.
+ * Metrics that `work` adds after a crash are dropped, since the crash report already counted the
+ * failure. When nothing else listens for unhandled rejections, Node's default (a crash) is kept.
+ */
+export async function reportingCrashes<T>(
+    sink: MetricSink,
+    onCrash: (err: unknown) => void,
+    work: (signal: AbortSignal, sink: MetricSink) => Promise<T>,
+): Promise<T> {
+    const stop = new AbortController();
+    let crashed = false;
+    const report = (err: unknown): void => {
+        if (crashed) {
+            return;
+        }
+        crashed = true;
+        stop.abort(err);
+        onCrash(err);
+    };
+    const onRejection = (reason: unknown): void => {
+        report(reason);
+        if (process.listenerCount("unhandledRejection") === 1) {
+            throw reason;
+        }
+    };
+    process.on("uncaughtExceptionMonitor", report);
+    process.prependListener("unhandledRejection", onRejection);
+    try {
+        return await work(stop.signal, { add: (...args) => (crashed ? undefined : sink.add(...args)) });
+    } finally {
+        process.off("uncaughtExceptionMonitor", report);
+        process.off("unhandledRejection", onRejection);
+    }
+}

@@ -7,9 +7,9 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Client } from "pg";
+import type { Client } from "pg";
 import type { BackupManifest } from "./manifest";
-import { clientConfig, describeTarget, libpqEnv, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
+import { describeTarget, libpqEnv, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import type { Log } from "./ports";
 import { stopProcessGroup } from "./processGroup";
@@ -26,6 +26,7 @@ import { stopProcessGroup } from "./processGroup";
 const ARCHIVE_MAGIC = Buffer.from("PGDMP", "ascii");
 const MAX_JOBS = 64;
 const STDERR_TAIL_BYTES = 8 * 1024;
+const APPLICATION_NAME = "pg-backup-stack-restore";
 
 export abstract class RestoreError extends Error {
     protected constructor(message: string) {
@@ -302,27 +303,46 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
     return { database: target.database, replaced, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
 }
 
-/** Exact count(*) of every table the manifest lists, in the restored database. */
+/**
+ * Exact count(*) of every table the manifest lists, in the restored database, seeing every row.
+ * The session runs with row_security off (as pg_dump does): a count that a row-level security
+ * policy would filter fails instead of coming out short. A restore with --no-owner makes the
+ * restoring user the owner, whom policies do not apply to unless the table FORCEs row level
+ * security; such a table is counted in a transaction that lifts FORCE and is rolled back, so the
+ * restored database keeps its definition.
+ */
 export async function countRestoredRows(target: PgTarget, manifest: BackupManifest): Promise<TableComparison[]> {
-    const client = new Client(clientConfig(target));
-    await client.connect();
+    const session = await openSession(target, APPLICATION_NAME);
     try {
-        const found = await client.query<{ schema: string; name: string }>(
-            "SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm', 'f')",
-        );
-        const present = new Set(found.rows.map((r) => `${r.schema}\u0000${r.name}`));
-        const comparisons: TableComparison[] = [];
-        for (const table of manifest.tables) {
-            let actual: number | null = null;
-            if (present.has(`${table.schema}\u0000${table.name}`)) {
-                const res = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
-                actual = Number(res.rows[0]?.n ?? "0");
+        return await session.use(async (client) => {
+            const found = await client.query<{ schema: string; name: string; forced_and_owned: boolean }>(
+                "SELECT n.nspname AS schema, c.relname AS name, c.relforcerowsecurity AND pg_catalog.pg_has_role(c.relowner, 'USAGE') AS forced_and_owned " +
+                    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm', 'f')",
+            );
+            const present = new Map(found.rows.map((r) => [`${r.schema}\u0000${r.name}`, r.forced_and_owned]));
+            const comparisons: TableComparison[] = [];
+            for (const table of manifest.tables) {
+                const forced = present.get(`${table.schema}\u0000${table.name}`);
+                const actual = forced === undefined ? null : await countTable(client, `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`, forced);
+                comparisons.push({ schema: table.schema, name: table.name, expected: table.rows, actual, ok: actual === table.rows });
             }
-            comparisons.push({ schema: table.schema, name: table.name, expected: table.rows, actual, ok: actual === table.rows });
-        }
-        return comparisons;
+            return comparisons;
+        });
     } finally {
-        await client.end();
+        await session.end();
+    }
+}
+
+async function countTable(client: Client, qualified: string, liftForcedRowSecurity: boolean): Promise<number> {
+    const count = async (): Promise<number> => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified}`)).rows[0]?.n ?? "0");
+    if (!liftForcedRowSecurity) {
+        return count();
+    }
+    await client.query(`BEGIN; ALTER TABLE ${qualified} NO FORCE ROW LEVEL SECURITY`);
+    try {
+        return await count();
+    } finally {
+        await client.query("ROLLBACK");
     }
 }
 
@@ -346,12 +366,11 @@ export async function withTempDir<T>(parent: string | undefined, fn: (dir: strin
 }
 
 async function withMaintenanceClient<T>(options: Pick<RestoreOptions, "target" | "maintenanceDatabase">, fn: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client(clientConfig(withDatabase(options.target, options.maintenanceDatabase ?? "postgres")));
-    await client.connect();
+    const session = await openSession(withDatabase(options.target, options.maintenanceDatabase ?? "postgres"), APPLICATION_NAME);
     try {
-        return await fn(client);
+        return await session.use(fn);
     } finally {
-        await client.end();
+        await session.end();
     }
 }
 
@@ -369,7 +388,7 @@ function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptio
         ...(options.noPrivileges === true ? ["--no-privileges"] : []),
         file,
     ];
-    const env = { ...inheritedEnv(process.env), ...libpqEnv(options.target), PGCONNECT_TIMEOUT: "15", PGAPPNAME: "pg-backup-stack-restore" };
+    const env = { ...inheritedEnv(process.env), ...libpqEnv(options.target), PGCONNECT_TIMEOUT: "15", PGAPPNAME: APPLICATION_NAME };
     return new Promise((resolve, reject) => {
         // Own process group, so a stop also reaches pg_restore's parallel workers.
         const child = spawn(pgRestorePath, args, { env, stdio: ["ignore", "ignore", "pipe"], detached: true });

@@ -1,20 +1,16 @@
 /**
- * The sessions the functions open get the settings pg_dump gives its own: no server, database
- * or role default (`statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`,
- * `transaction_timeout` on PostgreSQL 17) can end a long read, and row-level security raises an
- * error instead of hiding rows. The client's `error` event, which the `pg` driver emits when the
- * server ends an idle session and which would otherwise crash the process, is recorded and
- * reported by the next step instead.
+ * The export's view of a database session: the shared session of `pgTarget.openSession` (pg_dump's
+ * settings: no server, database or role timeout can end a long read, and row-level security
+ * raises an error instead of hiding rows), with a loss the server causes outside a query
+ * recorded and reported by the next step instead of crashing the process.
  */
-import { Client, type ClientConfig } from "pg";
-
-/** The timeouts pg_dump switches off in its session; `transaction_timeout` exists from PostgreSQL 17. */
-export const PG_DUMP_TIMEOUTS: readonly string[] = ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "transaction_timeout"];
+import type { Client } from "pg";
+import { openSession as openPgSession, pgErrorText, type PgTarget } from "./pgTarget";
 
 /** The server ended the session outside a query (admin shutdown, a timeout, a network cut). */
 export class SessionLostError extends Error {
     constructor(readonly cause: Error) {
-        super(`the database session ended: ${cause.message}`);
+        super(`the database session ended: ${pgErrorText(cause)}`);
         this.name = "SessionLostError";
     }
 }
@@ -23,31 +19,24 @@ export interface Session {
     readonly client: Client;
     /** Throws SessionLostError if the server ended the session since it was opened. */
     check(): void;
+    /** Closes the connection; never throws. */
+    end(): Promise<void>;
 }
 
 /**
- * Connects with pg_dump's session settings. `onLost` is called once, with the error, when the
+ * Connects with the shared session settings. `onLost` is called once, with the error, when the
  * server ends the session outside a query.
  */
-export async function openSession(config: ClientConfig, onLost: (err: SessionLostError) => void): Promise<Session> {
-    const client = new Client(config);
+export async function openSession(target: PgTarget, applicationName: string, onLost: (err: SessionLostError) => void): Promise<Session> {
+    const session = await openPgSession(target, applicationName);
     let lost: SessionLostError | undefined;
-    client.on("error", (err: Error) => {
-        if (lost === undefined) {
-            lost = new SessionLostError(err);
-            onLost(lost);
-        }
+    void session.lost.then((err) => {
+        lost = new SessionLostError(err);
+        onLost(lost);
     });
-    await client.connect();
-    try {
-        await client.query("SELECT set_config(name, '0', false) FROM pg_settings WHERE name = ANY($1)", [PG_DUMP_TIMEOUTS]);
-        await client.query("SET row_security = off");
-    } catch (err) {
-        await client.end().catch(() => undefined);
-        throw err;
-    }
     return {
-        client,
+        client: session.client,
+        end: session.end,
         check(): void {
             if (lost !== undefined) {
                 throw lost;

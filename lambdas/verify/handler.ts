@@ -12,7 +12,8 @@ import { secretsManagerReader } from "../shared/awsClients";
 import { resolveTarget, type CredentialSource, type SecretReader } from "../shared/credentials";
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
-import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
+import type { MetricSink } from "../shared/ports";
+import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import type { AzureServerTarget, FlexibleServerBackupLister } from "./azure";
 import { DEFAULT_SIZE_BOUNDS, runVerify, type VerifyConfig, type VerifyReport } from "./verify";
 
@@ -168,8 +169,26 @@ async function setUp(env: VerifyEnv): Promise<ColdStart> {
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
 export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
     coldStart ??= setUp(loadVerifyEnv(process.env));
-    const { env, logger, metrics, s3, secrets, azure } = await coldStart;
-    const sink = powertoolsMetrics(metrics);
+    const cold = await coldStart;
+    const sink = powertoolsMetrics(cold.metrics);
+    return reportingCrashes(
+        sink,
+        (err) => {
+            failedEverywhere(cold.env, sink);
+            cold.logger.error("verification crashed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            cold.metrics.publishStoredMetrics();
+        },
+        (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+    );
+}
+
+function failedEverywhere(env: VerifyEnv, sink: MetricSink): void {
+    for (const name of [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)]) {
+        sink.add("VerificationFailed", "Count", 1, { Database: name });
+    }
+}
+
+async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
     try {
         const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
         const config: VerifyConfig = {
@@ -190,6 +209,7 @@ export async function handler(_event: unknown, context: Context): Promise<Verify
             log: powertoolsLog(logger),
             metrics: sink,
             remainingMs: () => context.getRemainingTimeInMillis(),
+            signal,
             ...(azure === undefined ? {} : { azure }),
         });
         if (!report.ok) {
@@ -198,9 +218,7 @@ export async function handler(_event: unknown, context: Context): Promise<Verify
         return report;
     } catch (err) {
         if (!(err instanceof VerificationFailedError)) {
-            for (const name of [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)]) {
-                sink.add("VerificationFailed", "Count", 1, { Database: name });
-            }
+            failedEverywhere(env, sink);
             logger.error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
         }
         throw err;

@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
+import { startTimeOfKey } from "../shared/keys";
 import { checkIdentifier, describeTarget, withDatabase, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink, MetricUnit } from "../shared/ports";
 import { validateAzureServers, verifyAzureServer, type AzureServerTarget, type FlexibleServerBackupLister } from "./azure";
@@ -434,11 +435,22 @@ export function scratchDatabaseName(database: string, at: Date, random: string):
 
 /**
  * A manifest that cannot be used is a failure when it is newer than the newest good backup (the
- * latest run left something broken); older ones are only reported.
+ * latest run left something broken); older ones are only reported. "Newer" is by start time and
+ * then key, as the catalog orders backups: the good backup's manifest says when it started, a
+ * broken one's key does (to the millisecond), and a broken key without a start time counts as
+ * newest. S3's LastModified (one-second resolution, the time of the write) does not decide it.
  */
 export function manifestsCheck(catalog: Catalog): CheckResult {
-    const newestGood = catalog.backups[0]?.manifestLastModified?.getTime() ?? Number.NEGATIVE_INFINITY;
-    const blocking = catalog.problems.filter((p) => (p.lastModified?.getTime() ?? Number.POSITIVE_INFINITY) > newestGood);
+    const good = catalog.backups[0];
+    const isNewer = (problemKey: string): boolean => {
+        if (good === undefined) {
+            return true;
+        }
+        const at = startTimeOfKey(problemKey)?.getTime();
+        const goodAt = Date.parse(good.manifest.startedAt);
+        return at === undefined || at > goodAt || (at === goodAt && problemKey > good.manifestKey);
+    };
+    const blocking = catalog.problems.filter((p) => isNewer(p.key));
     const older = catalog.problems.length - blocking.length;
     if (blocking.length > 0) {
         return {

@@ -97,3 +97,24 @@ export function lambdaContext(remainingMs = 900_000): Context {
         succeed: () => undefined,
     };
 }
+
+/**
+ * Runs `fn` with the test runner's crash listeners replaced by one that records what it gets, as
+ * the Lambda runtime's listeners do (here without ending the process); the runner's are put back after.
+ */
+export async function asLambdaRuntime<T>(fn: (crashes: readonly unknown[]) => Promise<T>): Promise<T> {
+    const exceptions = process.listeners("uncaughtException");
+    const rejections = process.listeners("unhandledRejection");
+    const crashes: unknown[] = [];
+    const runtime = (err: unknown): void => {
+        crashes.push(err);
+    };
+    process.removeAllListeners("uncaughtException").removeAllListeners("unhandledRejection").on("uncaughtException", runtime).on("unhandledRejection", runtime);
+    try {
+        return await fn(crashes);
+    } finally {
+        process.removeAllListeners("uncaughtException").removeAllListeners("unhandledRejection");
+        exceptions.forEach((l) => process.on("uncaughtException", l));
+        rejections.forEach((l) => process.on("unhandledRejection", l));
+    }
+}

@@ -1,11 +1,14 @@
 import { strict as assert } from "node:assert";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
 import { getTags, listKeys } from "../helpers/recorders";
+import { running } from "../helpers/stubbornTool";
 
 const HANDLER = require.resolve("../../lambdas/dump/handler");
 const PASSWORD = "handler-pw-91c2";
@@ -22,11 +25,13 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
     let pg: EmbeddedPostgres;
     let s3: EmbeddedS3;
     let env: Record<string, string>;
+    let scripts: string;
 
     before(async function () {
         this.timeout(120_000);
         [pg, s3] = await Promise.all([startPostgres({ password: PASSWORD }), startS3()]);
         await s3.createBucket(BUCKET);
+        scripts = await mkdtemp(join(tmpdir(), "pgbs-dump-handler-"));
         await createDatabase(pg.url(), "shop");
         await loadSampleData(pg.url("shop"), { scale: 0.05 });
         env = {
@@ -44,6 +49,9 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
     after(async () => {
         await s3?.stop();
         await pg?.stop();
+        if (scripts !== undefined) {
+            await rm(scripts, { recursive: true, force: true });
+        }
     });
 
     it("takes an on-demand backup and publishes success metrics with the Database dimension", async () => {
@@ -94,6 +102,37 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
         // then it fails naming the field, and BackupFailed is published
         assert.match(error instanceof Error ? error.message : "", /event\.trigger: "nightly" is not allowed; expected "schedule" or "on-demand"/);
         assert.equal(emfDocuments(lines)[0]?.BackupFailed, 1);
+    });
+
+    it("reports a crash during a backup as a failed backup: BackupFailed flushed, logged, pg_dump stopped", async () => {
+        // given a handler whose pg_dump starts 2 s late, and the Lambda runtime's crash listeners in place of the test runner's
+        const slow = join(scripts, "pg_dump-slow");
+        const real = join(pg.binDir, "pg_dump");
+        await writeFile(slow, `#!/bin/sh\nif [ "$1" = "--version" ]; then exec "${real}" --version; fi\necho $$ > "${slow}.pid"\nsleep 2\nexec "${real}" "$@"\n`);
+        await chmod(slow, 0o755);
+        const handler = coldStart({ ...env, PG_DUMP_PATH: slow });
+        const stored = await listKeys(s3.client(), BUCKET, "backups/shop/");
+        await asLambdaRuntime(async (crashes) => {
+            // when a rejection nothing handles happens while the backup runs
+            const { error, lines } = await captureOutput(async () => {
+                const invocation = handler({}, context());
+                setTimeout(() => void Promise.reject(new Error("boom in a callback")), 500);
+                return invocation;
+            });
+            // then the runtime still sees the crash, and the invocation fails
+            assert.equal(crashes.length, 1);
+            assert.ok(error instanceof Error);
+            // and exactly one BackupFailed is flushed, with the crash logged
+            const failedDocs = emfDocuments(lines).filter((d) => d.BackupFailed !== undefined);
+            assert.deepEqual(failedDocs.map((d) => [d.BackupFailed, d.Database]), [[1, "shop"]]);
+            assert.equal(emfDocuments(lines).some((d) => d.BackupSucceeded !== undefined), false);
+            assert.ok(lines.some((l) => l.includes("dump crashed") && l.includes("boom in a callback")));
+            // and pg_dump is gone, nothing is stored
+            const pid = Number(await readFile(`${slow}.pid`, "utf8"));
+            await new Promise((r) => setTimeout(r, 200));
+            assert.equal(await running(pid), false, "pg_dump (its wrapper) is gone");
+            assert.deepEqual(await listKeys(s3.client(), BUCKET, "backups/shop/"), stored);
+        });
     });
 
     it("fails the cold start naming a missing variable", () => {

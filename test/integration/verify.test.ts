@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { dumpSettings, runDump } from "../../lambdas/dump/dump";
@@ -8,7 +9,9 @@ import { restoreBackup } from "../../lambdas/shared/restore";
 import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
 import type { FlexibleServerBackupLister } from "../../lambdas/verify/azure";
 import { runVerify, type CheckName, type CheckResult, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
-import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { listBackups, type BackupEntry } from "../../lambdas/shared/catalog";
+import { createDatabase, freePort, loadSampleData, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
+import { asLambdaRuntime, captureOutput, emfDocuments, lambdaContext } from "../helpers/lambda";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
@@ -33,10 +36,12 @@ describe("verify (real PostgreSQL and s3rver)", function () {
     let pg: EmbeddedPostgres;
     let s3server: EmbeddedS3;
     let s3: S3Client;
-    const now = new Date();
+    /** The verifier's clock, set when this file's tests start (not when the suite loads), so a long suite run ahead of it does not age it. */
+    let now = new Date();
     const ago = (seconds: number): Date => new Date(now.getTime() - seconds * 1000);
 
     before(async () => {
+        now = new Date();
         pg = await startPostgres();
         s3server = await startS3();
         s3 = s3server.client();
@@ -321,6 +326,79 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.equal(check(target, "restore").ok, true);
     });
 
+    it("fails on a broken manifest that started after the good one in the same second, whatever order S3 wrote them in", async () => {
+        // given, started in the same second, a good backup and 400 ms later a broken one, the broken one written to S3 first
+        const second = new Date(Math.floor(ago(HOUR).getTime() / 1000) * 1000);
+        await backup("samesecond", new Date(second.getTime() + 400), { editManifest: (m) => ({ ...m, key: `${m.key}.other` }) });
+        await backup("samesecond", second);
+        // when verify runs
+        const { target } = await verify(config("samesecond"));
+        // then the manifests check fails, naming the broken one, while the good backup is still verified
+        assert.deepEqual(failed(target), ["manifests"]);
+        assert.match(check(target, "manifests").detail, /1 unusable manifest\(s\) newer than the newest good backup: .*names object ".*\.other"/);
+        assert.equal(check(target, "restore").ok, true);
+    });
+
+    it("property: a row count that differs for any one table of the manifest, the last included, fails verify naming that table", async () => {
+        // given a source with odd names over several schemas and one huge row
+        await createDatabase(pg.url(), "adversarial");
+        await query(
+            pg.url("adversarial"),
+            `CREATE SCHEMA "Odd ""Schema"""; CREATE TABLE "Odd ""Schema"""."Mixed Case.Täble" (id int); INSERT INTO "Odd ""Schema"""."Mixed Case.Täble" VALUES (1), (2), (3);
+             CREATE SCHEMA "dotted.name"; CREATE TABLE "dotted.name"."a b" (id int); INSERT INTO "dotted.name"."a b" SELECT generate_series(1, 5);
+             CREATE SCHEMA "ünïcødé"; CREATE TABLE "ünïcødé"."ü" (id int); INSERT INTO "ünïcødé"."ü" VALUES (1), (2);
+             CREATE TABLE "UPPER" (id int); INSERT INTO "UPPER" SELECT generate_series(1, 4);
+             CREATE SCHEMA "zz last"; CREATE TABLE "zz last".huge (id int, body text); INSERT INTO "zz last".huge SELECT i, CASE WHEN i = 1 THEN repeat(md5('x'), 100000) ELSE 'small' END FROM generate_series(1, 3) AS i;`,
+        );
+        const tables = await countTables(pg.url("adversarial"));
+        let run = 0;
+        await fc.assert(
+            fc.asyncProperty(fc.nat({ max: tables.length - 1 }), fc.integer({ min: -3, max: 1_000_000 }).filter((d) => d !== 0), async (index, delta) => {
+                // when the manifest claims another count for that one table
+                run++;
+                const table = tables[index] as (typeof tables)[number];
+                const claimed = table.rows + delta < 0 ? table.rows + 1 : table.rows + delta;
+                await backup(`mismatch${run}`, ago(HOUR), {
+                    sourceUrl: pg.url("adversarial"),
+                    editManifest: (m) => ({ ...m, tables: m.tables.map((t, i) => (i === index ? { ...t, rows: claimed } : t)) }),
+                });
+                const { target } = await verify(config(`mismatch${run}`));
+                // then only the row counts fail, naming exactly that table with both numbers
+                assert.deepEqual(failed(target), ["rowCounts"]);
+                assert.equal(
+                    check(target, "rowCounts").detail,
+                    `1 of ${tables.length} table(s) differ: ${table.schema}.${table.name} restored ${table.rows}, manifest ${claimed}`,
+                );
+            }),
+            { numRuns: tables.length + 2, examples: tables.map((_, i): [number, number] => [i, i % 2 === 0 ? 1 : -1]) },
+        );
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
+    it("property: a manifest whose size or SHA-256 differs from the object in any way fails the checksum and restores nothing", async () => {
+        // given the tiny database's archive
+        let run = 0;
+        await fc.assert(
+            fc.asyncProperty(fc.oneof(fc.record({ sizeDelta: fc.integer({ min: -100, max: 100 }).filter((d) => d !== 0) }), fc.record({ hexAt: fc.nat({ max: 63 }) })), async (change) => {
+                // when the manifest's size or one hex digit of its SHA-256 is changed
+                run++;
+                await backup(`digest${run}`, ago(HOUR), {
+                    sourceUrl: pg.url("tiny"),
+                    editManifest: (m) =>
+                        "sizeDelta" in change
+                            ? { ...m, sizeBytes: Math.max(0, m.sizeBytes + change.sizeDelta) }
+                            : { ...m, sha256: `${m.sha256.slice(0, change.hexAt)}${m.sha256[change.hexAt] === "0" ? "1" : "0"}${m.sha256.slice(change.hexAt + 1)}` },
+                });
+                const { target } = await verify(config(`digest${run}`));
+                // then the checksum fails and nothing was restored
+                assert.deepEqual(failed(target), ["checksum"]);
+                assert.equal(check(target, "restore").skipped, true);
+            }),
+            { numRuns: 8 },
+        );
+        assert.deepEqual(await scratchDatabases(), []);
+    });
+
     it("round trip: dump -> verify -> restore gives back the source, row counts and content", async () => {
         // given the sample database dumped by the dump function itself
         const manifest = await runDump(dumpSettings({ database: "roundtrip", bucket: BUCKET, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", pg.binDir) }), {
@@ -350,10 +428,50 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(await contentChecksums(pg.url("roundtrip_copy")), await contentChecksums(pg.url("source")));
     });
 
-    it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
-        // given the handler's environment pointing at the embedded server and bucket, and no backup yet
-        const saved = { ...process.env };
-        Object.assign(process.env, {
+    it("counts every row of a table with forced row-level security when the verify user is CREATEDB only, leaving the restored table forced", async () => {
+        // given a source table with ENABLE and FORCE row level security and a restrictive policy that hides every row, next to a plain one
+        await createDatabase(pg.url(), "rls_source");
+        const secured = `${quoteIdent("Sécure ds")}.${quoteIdent('Row "Level".t')}`;
+        await query(
+            pg.url("rls_source"),
+            `CREATE SCHEMA ${quoteIdent("Sécure ds")};
+             CREATE TABLE ${secured} (id int PRIMARY KEY, owner_name text);
+             INSERT INTO ${secured} SELECT i, 'u' || i FROM generate_series(1, 1000) AS i;
+             ALTER TABLE ${secured} ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE ${secured} FORCE ROW LEVEL SECURITY;
+             CREATE POLICY hide_all ON ${secured} AS RESTRICTIVE USING (owner_name = current_user);
+             CREATE TABLE plain (id int); INSERT INTO plain SELECT generate_series(1, 7);`,
+        );
+        await query(pg.url(), "CREATE ROLE verifier LOGIN CREATEDB");
+        await putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database: "rls", sourceUrl: pg.url("rls_source"), binDir: pg.binDir, at: ago(HOUR) });
+        const asVerifier = { ...parsePostgresUrl(pg.url("postgres"), "verificationServer"), user: "verifier" };
+        // when verify runs as that user, and the same backup is restored by it into a kept database
+        const { report, target } = await verify(config("rls", { verificationServer: asVerifier }));
+        const list = await listBackups(s3, { bucket: BUCKET, prefix: PREFIX, database: "rls" });
+        const restored = await restoreBackup({
+            s3,
+            bucket: BUCKET,
+            manifest: (list.backups[0] as BackupEntry).manifest,
+            target: { ...asVerifier, database: "rls_copy" },
+            binDir: pg.binDir,
+            noPrivileges: true,
+            log: new RecordingLog(),
+        });
+        // then every row is counted and verify passes
+        assert.equal(report.ok, true, JSON.stringify(target.checks, null, 1));
+        assert.match(check(target, "rowCounts").detail, /^2 table\(s\), every row count matches/);
+        assert.deepEqual(
+            restored.tables.map((t) => [t.schema, t.name, t.actual]),
+            [["Sécure ds", 'Row "Level".t', 1000], ["public", "plain", 7]],
+        );
+        // and the restored table keeps its forced row level security
+        const flags = await query<{ f: boolean }>(pg.url("rls_copy"), `SELECT relforcerowsecurity AS f FROM pg_class WHERE oid = '${secured.replace(/'/g, "''")}'::regclass`);
+        assert.deepEqual(flags, [{ f: true }]);
+    });
+
+    /** The verify handler's environment (read once, at its cold start, by whichever handler test runs first). */
+    function handlerEnv(): Record<string, string> {
+        return {
             BACKUP_BUCKET: BUCKET,
             BACKUP_PREFIX: PREFIX,
             VERIFY_DATABASES: "viahandler",
@@ -366,7 +484,13 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             AWS_REGION: "us-east-1",
             PG_BIN: pg.binDir,
             METRICS_NAMESPACE: "PgBackupStackTest",
-        });
+        };
+    }
+
+    it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
+        // given the handler's environment pointing at the embedded server and bucket, and no backup yet
+        const saved = { ...process.env };
+        Object.assign(process.env, handlerEnv());
         const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
         const printed: string[] = [];
         const write = process.stdout.write;
@@ -399,6 +523,44 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(values("VerificationSucceeded"), [0, 1]);
         assert.ok(emf.every((d) => d._aws.CloudWatchMetrics[0]?.Namespace === "PgBackupStackTest"));
         assert.equal(printed.join("").includes("S3RVER"), false);
+    });
+
+    it("handler: reports a crash during a verification as a failed one: VerificationFailed flushed once, logged, pg_restore stopped", async () => {
+        // given a backup, a pg_restore that hangs, and the Lambda runtime's crash listeners in place of the test runner's
+        await backup("viahandler", new Date());
+        const stubborn = await stubbornPgRestore(pg.binDir);
+        const saved = { ...process.env };
+        Object.assign(process.env, handlerEnv(), { PG_BIN: stubborn.binDir });
+        try {
+            await asLambdaRuntime(async (crashes) => {
+                // when a rejection nothing handles happens while pg_restore runs
+                const { error, lines } = await captureOutput(async () => {
+                    const invocation = handler({}, lambdaContext(300_000));
+                    let pids: number[] = [];
+                    for (let i = 0; i < 200 && pids.length === 0; i++) {
+                        await new Promise((r) => setTimeout(r, 50));
+                        pids = await stubborn.pids().catch(() => []);
+                    }
+                    void Promise.reject(new Error("boom during the restore"));
+                    return invocation;
+                });
+                // then the runtime still sees the crash, and the invocation fails
+                assert.equal(crashes.length, 1);
+                assert.ok(error instanceof VerificationFailedError, String(error));
+                // and VerificationFailed is flushed once, by the crash report, which is logged
+                const failedValues = emfDocuments(lines).filter((d) => d.VerificationFailed !== undefined).map((d) => [d.VerificationFailed, d.Database]);
+                assert.deepEqual(failedValues, [[1, "viahandler"]]);
+                assert.ok(lines.some((l) => l.includes("verification crashed") && l.includes("boom during the restore")));
+                // and pg_restore was stopped and the scratch database dropped
+                for (const pid of await stubborn.pids()) {
+                    assert.equal(await running(pid), false, `pid ${pid} stopped`);
+                }
+                assert.deepEqual(await scratchDatabases(), []);
+            });
+        } finally {
+            process.env = saved;
+            await stubborn.remove();
+        }
     });
 
     it("checks Azure Flexible Server backups for age through the injected client", async () => {

@@ -163,20 +163,37 @@ function manifest(key: string): BackupManifest {
 }
 
 describe("verify: manifests check", () => {
-    const good = { manifest: manifest("p/app/daily/k.dump"), manifestKey: "p/app/daily/k.dump.manifest.json", objectSizeBytes: 1, manifestLastModified: new Date("2026-11-21T00:00:02Z") };
+    const goodKey = "p/app/daily/2026/11/21/app-20261121T000000000Z-r1.dump";
+    const good = { manifest: manifest(goodKey), manifestKey: `${goodKey}.manifest.json`, objectSizeBytes: 1, manifestLastModified: new Date("2026-11-21T00:00:02Z") };
+    const problemAt = (key: string, lastModified: string): Catalog => ({
+        bucket: "b",
+        database: "app",
+        backups: [good],
+        problems: [{ key, reason: `manifest ${key}: not JSON`, lastModified: new Date(lastModified) }],
+        withoutManifest: [],
+    });
 
-    it("fails on an unusable manifest newer than the newest good backup", () => {
-        // given a problem written after the good backup's manifest
-        const catalog: Catalog = { bucket: "b", database: "app", backups: [good], problems: [{ key: "x", reason: "manifest x: not JSON", lastModified: new Date("2026-11-21T01:00:00Z") }], withoutManifest: [] };
+    it("fails on an unusable manifest that started after the newest good backup, even when S3 lists it as written first", () => {
+        // given a problem whose key says it started a millisecond after the good backup, written a second earlier
+        const catalog = problemAt("p/app/daily/2026/11/21/app-20261121T000000001Z-r0.dump.manifest.json", "2026-11-21T00:00:01Z");
         // when checked, then it fails naming the reason
         const result = manifestsCheck(catalog);
         assert.equal(result.ok, false);
-        assert.match(result.detail, /1 unusable manifest\(s\) newer than the newest good backup: manifest x: not JSON/);
+        assert.match(result.detail, /1 unusable manifest\(s\) newer than the newest good backup: manifest .*: not JSON/);
     });
 
-    it("only reports older unusable manifests", () => {
-        // given a problem written before the good backup's manifest
-        const catalog: Catalog = { bucket: "b", database: "app", backups: [good], problems: [{ key: "x", reason: "r", lastModified: new Date("2026-11-20T00:00:00Z") }], withoutManifest: [] };
+    it("orders a problem started in the same millisecond as the good backup by key, and one without a start time as newest", () => {
+        // given problems in the good backup's millisecond on either side of its key, and one outside the key layout
+        const after = problemAt("p/app/daily/2026/11/21/app-20261121T000000000Z-r2.dump.manifest.json", "2026-11-21T00:00:00Z");
+        const before = problemAt("p/app/daily/2026/11/21/app-20261121T000000000Z-r0.dump.manifest.json", "2026-11-21T00:00:09Z");
+        const unknown = problemAt("p/app/daily/x.manifest.json", "2020-01-01T00:00:00Z");
+        // when checked, then the later key and the unknown one fail, the earlier key passes
+        assert.deepEqual([after, before, unknown].map((c) => manifestsCheck(c).ok), [false, true, false]);
+    });
+
+    it("only reports unusable manifests that started before the newest good backup, whenever S3 says they were written", () => {
+        // given a problem that started a day before the good backup but was written after it
+        const catalog = problemAt("p/app/daily/2026/11/20/app-20261120T000000000Z-r0.dump.manifest.json", "2026-11-22T00:00:00Z");
         // when checked, then it passes and says what it ignored
         const result = manifestsCheck(catalog);
         assert.equal(result.ok, true);

@@ -4,7 +4,7 @@
  * removes everything again. initdb and postgres refuse to run as root, so when this process
  * is root the cluster runs as the `postgres` OS user in a directory that user owns.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, type ExecFileOptionsWithStringEncoding } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -110,7 +110,11 @@ function postgresOsUser(): OsUser {
 function runBinary(binary: string, args: readonly string[], timeoutMs: number): Promise<string> {
     const [file, argv] = runningAsRoot() ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, [...args]];
     return new Promise((resolve, reject) => {
-        execFile(file, argv, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        // Own process group (execFile passes `detached` on to spawn; its types leave it out): Ctrl-C in a
+        // terminal reaches the whole foreground group, and must not cut short the pg_ctl stop of a
+        // cleanup, or reach the server pg_ctl starts.
+        const options: ExecFileOptionsWithStringEncoding & { readonly detached: true } = { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024, detached: true };
+        execFile(file, argv, options, (err, stdout, stderr) => {
             if (err !== null) {
                 reject(new Error(`${binary} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
             } else {

@@ -28,19 +28,21 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     const entry = COMMANDS[command];
     if (entry === undefined) {
-        console.error(`unknown command "${command}"; expected one of: ${Object.keys(COMMANDS).join(", ")}`);
+        console.error(`unknown command "${redactText(command)}"; expected one of: ${Object.keys(COMMANDS).join(", ")}`);
         return 2;
     }
     const mod = (await import(entry.module)) as { main(args: readonly string[]): Promise<number> };
     return mod.main(rest);
 }
 
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
+
 run(process.argv.slice(2)).then(
     (code) => {
         process.exitCode = code;
     },
     (err: unknown) => {
-        console.error(err instanceof Error ? err.message : String(err));
+        console.error(redactedMessage(err));
         process.exitCode = 1;
     },
 );

@@ -182,7 +182,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const onSignal = (signal: NodeJS.Signals): void => {
         if (controller.signal.aborted) {
             const left = resources.pending();
-            progress(`${signal} received again; still cleaning up${left.length === 0 ? "" : `: ${left.join(", ")}`}`);
+            progress(`${signal} received again; ${left.length === 0 ? "nothing left to clean up" : `still cleaning up: ${left.join(", ")}`}`);
             return;
         }
         exitCode = signal === "SIGINT" ? 130 : 143;
@@ -216,8 +216,11 @@ export async function main(args: readonly string[]): Promise<number> {
         return summary.ok ? 0 : 1;
     } finally {
         await resources.cleanup(progress);
-        process.removeListener("SIGINT", onSignal);
-        process.removeListener("SIGTERM", onSignal);
+        // After an interrupt the handlers stay until the process exits: one more Ctrl-C must not kill it with a signal status.
+        if (!controller.signal.aborted) {
+            process.removeListener("SIGINT", onSignal);
+            process.removeListener("SIGTERM", onSignal);
+        }
     }
 }
 

@@ -177,8 +177,11 @@ export async function main(args: readonly string[]): Promise<number> {
         }
         return 1;
     } finally {
-        process.removeListener("SIGINT", onSignal);
-        process.removeListener("SIGTERM", onSignal);
+        // After an interrupt the handlers stay until the process exits: one more Ctrl-C must not kill it with a signal status.
+        if (!controller.signal.aborted) {
+            process.removeListener("SIGINT", onSignal);
+            process.removeListener("SIGTERM", onSignal);
+        }
         s3.destroy();
     }
 }

@@ -32,11 +32,12 @@ const OPTIONS = {
     "rpo-minutes": { type: "string", value: "N", description: "recovery point objective for the freshness check (default 1440)" },
     scale: { type: "string", value: "X", description: "sample data size: 1 is about 340,000 rows, 0.1 about 34,000 (default 1)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
+    keep: { type: "boolean", description: "keep the throwaway PostgreSQL and S3 running after the drill, printing how to reach them, until Ctrl-C" },
     verbose: { type: "boolean", description: "show the functions' own log lines" },
     json: { type: "boolean", description: "print one JSON line with the results last" },
 } as const;
 
-const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--json]";
+const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--keep] [--json]";
 
 export interface DrillArgs {
     /** The database given with --database-url, its password resolved (URL, PGPASSWORD or password file). */
@@ -47,6 +48,7 @@ export interface DrillArgs {
     readonly rpoSeconds: number;
     readonly scale: number;
     readonly jobs?: number;
+    readonly keep: boolean;
     readonly verbose: boolean;
     readonly json: boolean;
 }
@@ -62,6 +64,9 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         throw new ArgumentError(`--scale: "${o.scale}" is not allowed with --database-url; the sample data is only loaded into the throwaway database`);
     }
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
+    if (o.keep === true && source !== undefined && s3Endpoint !== undefined) {
+        throw new ArgumentError("--keep: nothing to keep with both --database-url and --s3-endpoint; it keeps the throwaway PostgreSQL and S3 the drill starts");
+    }
     const jobs = integerOption("jobs", o.jobs, 1, 64);
     return {
         ...(source === undefined ? {} : { source }),
@@ -71,6 +76,7 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
         scale: numberOption("scale", o.scale, 0, 100) ?? 1,
         ...(jobs === undefined ? {} : { jobs }),
+        keep: o.keep === true,
         verbose: o.verbose === true,
         json: o.json === true,
     };
@@ -100,7 +106,7 @@ export interface DrillSummary {
     readonly checks: readonly DrillCheck[];
     readonly metrics: readonly { readonly name: string; readonly unit: MetricUnit; readonly value: number; readonly dimensions: Record<string, string> }[];
     /** What the drill started and removed again. */
-    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string };
+    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string; readonly postgresUrl?: string; readonly s3Endpoint?: string };
     readonly error?: string;
 }
 
@@ -208,10 +214,17 @@ export async function main(args: readonly string[]): Promise<number> {
             progress(`interrupted; ${left.length === 0 ? "everything the drill started was stopped and removed" : `LEFT BEHIND: ${left.join(", ")}`}`);
             return exitCode;
         }
-        await resources.cleanup(progress);
+        if (!parsed.keep) {
+            await resources.cleanup(progress);
+        }
         console.log(renderSummary(summary));
         if (parsed.json) {
             console.log(JSON.stringify(summary));
+        }
+        if (parsed.keep && (summary.started.postgresUrl !== undefined || summary.started.s3Endpoint !== undefined)) {
+            console.log(renderKept(summary));
+            await new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true }));
+            await resources.cleanup(progress);
         }
         return summary.ok ? 0 : 1;
     } finally {
@@ -230,7 +243,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
     const metrics: DrillSummary["metrics"][number][] = [];
     const sink: MetricSink = { add: (name, unit, value, dimensions = {}) => void metrics.push({ name, unit, value, dimensions }) };
     const log = coreLog(args.verbose);
-    const started: { postgresDir?: string; s3Dir?: string } = {};
+    const started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string } = {};
     let database = SAMPLE_DATABASE;
     let summary: Partial<DrillSummary> = {};
     const total = args.source === undefined ? 6 : 4;
@@ -247,6 +260,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             stage("starting a throwaway PostgreSQL");
             const pg: EmbeddedPostgres = await startPostgres();
             started.postgresDir = pg.dataDir;
+            started.postgresUrl = pg.url(SAMPLE_DATABASE);
             resources.add(`PostgreSQL on port ${pg.port}`, () => pg.stop());
             progress(`  PostgreSQL on 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
             binDir = pg.binDir;
@@ -266,6 +280,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         if (args.s3Endpoint === undefined) {
             const server: EmbeddedS3 = await startS3();
             started.s3Dir = server.directory;
+            started.s3Endpoint = server.endpoint;
             resources.add(`s3rver at ${server.endpoint}`, () => server.stop());
             s3 = server.client();
             progress(`  S3: throwaway s3rver at ${server.endpoint}, objects in ${server.directory}`);
@@ -424,6 +439,25 @@ export function renderSummary(s: DrillSummary): string {
     }
     lines.push("", renderTable(["CHECK", "RESULT", "DETAIL"], s.checks.map((c) => [c.name, c.ok ? "pass" : "FAIL", c.detail])), "");
     lines.push(s.ok ? "drill passed" : `drill FAILED (${s.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")})`);
+    return lines.join("\n");
+}
+
+/** With --keep: what still runs, and how to try `list` and `restore` against it. */
+export function renderKept(s: DrillSummary): string {
+    const { postgresUrl, s3Endpoint } = s.started;
+    const lines = ["", "kept running until Ctrl-C (then stopped and removed):"];
+    if (postgresUrl !== undefined) {
+        lines.push(`  PostgreSQL  ${postgresUrl}  (no password: trust authentication on 127.0.0.1)`);
+    }
+    if (s3Endpoint !== undefined) {
+        lines.push(`  S3          ${s3Endpoint}  bucket ${s.bucket}  (s3rver's fixed credentials: AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER)`);
+        const env = "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+        const where = `--bucket ${s.bucket} --database ${s.database} --s3-endpoint ${s3Endpoint}`;
+        lines.push("", "try, in another terminal:", `  ${env} npm run cli -- list ${where}`);
+        if (postgresUrl !== undefined) {
+            lines.push(`  ${env} npm run cli -- restore ${where} --latest --target-url ${postgresUrl.replace(/\/[^/]*$/, `/${s.database}_copy`)}`);
+        }
+    }
     return lines.join("\n");
 }
 

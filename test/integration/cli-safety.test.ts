@@ -208,6 +208,15 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             assert.equal(refused.code, 1, refused.out + refused.err);
             assert.match(refused.err, /is the database this backup was taken from .*--overwrite-source/);
             assert.deepEqual(await query(pg.url("live"), "SELECT count(*)::int AS n FROM orders"), [{ n: 51 }]);
+            // and a backup whose manifest does not record its source is not overwritten on a guess either
+            const legacy = await putFixtureBackup({
+                s3, bucket: BUCKET, prefix: PREFIX, database: "legacy", sourceUrl: pg.url("source"), binDir: pg.binDir,
+                editManifest: ({ source: _source, ...m }) => m,
+            });
+            const unknown = await runCli(restoreMain, [...s3Args(), "--database", "legacy", "--key", legacy.manifest.key, "--target-url", bareUrl("live"), "--overwrite"]);
+            assert.equal(unknown.code, 1, unknown.err);
+            assert.match(unknown.err, /does not record which server it was taken from.*pass --overwrite-source/);
+            assert.deepEqual(await query(pg.url("live"), "SELECT count(*)::int AS n FROM orders"), [{ n: 51 }]);
 
             // given a session of a reporting job on it
             const session = new Client({ connectionString: pg.url("live"), application_name: "report-job" });
@@ -245,6 +254,32 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             const keys = (JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key);
             assert.deepEqual(keys, [last.manifest.key, first.manifest.key]);
             assert.deepEqual(catalog.backups.map((b) => b.manifest.key), keys);
+        });
+    });
+
+    describe("drill --keep", () => {
+        it("leaves the throwaway PostgreSQL and S3 running for list and restore until Ctrl-C, then removes them", async () => {
+            // given a drill run with --keep
+            const cli = spawnCli(["drill", "--scale", "0.02", "--keep", "--json"], childEnv());
+            await cli.waitFor(/try, in another terminal:[\s\S]*npm run cli -- restore .*--target-url \S+/);
+            const summary = JSON.parse(cli.output().split("\n").find((l) => l.startsWith("{")) ?? "{}") as DrillSummary;
+            const { postgresUrl, s3Endpoint, postgresDir, s3Dir } = summary.started;
+            assert.ok(postgresUrl !== undefined && s3Endpoint !== undefined && postgresDir !== undefined && s3Dir !== undefined, cli.output());
+            assert.ok(cli.output().includes("AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER"));
+            // when list and restore run against what it printed
+            const where = ["--bucket", summary.bucket, "--database", summary.database, "--s3-endpoint", s3Endpoint];
+            const listed = await runCli(listMain, [...where, "--json"]);
+            const restored = await runCli(restoreMain, [...where, "--latest", "--target-url", postgresUrl.replace(/\/[^/]*$/, "/kept_copy")]);
+            // then both work on the drill's backup
+            assert.equal(listed.code, 0, listed.err);
+            assert.deepEqual((JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key), [summary.key]);
+            assert.equal(restored.code, 0, restored.err);
+            // and Ctrl-C then stops and removes both, with the drill's own exit code
+            cli.interrupt();
+            const { code } = await cli.exited;
+            assert.equal(code, 0, cli.output());
+            assert.equal(existsSync(postgresDir), false);
+            assert.equal(existsSync(s3Dir), false);
         });
     });
 

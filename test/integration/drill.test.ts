@@ -95,7 +95,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
             };
             // when the drill runs against it and cleans up
             const resources = new Resources();
-            const summary = await runDrill({ source: parsePostgresUrl(pg.url("small"), "url"), bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, verbose: false, json: false }, progress, resources);
+            const summary = await runDrill({ source: parsePostgresUrl(pg.url("small"), "url"), bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false }, progress, resources);
             await resources.cleanup(progress);
             // then the name carries a random suffix, the restore refused the existing database, and the other drill's database is untouched
             assert.match(restoreName ?? "", /^drill_restore_\d{14}_[0-9a-f]{6}$/);

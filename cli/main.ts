@@ -7,6 +7,7 @@
 const COMMANDS: Readonly<Record<string, { readonly module: string; readonly summary: string }>> = {
     validate: { module: "./validate", summary: "check a stack file and print what it guarantees" },
     drill: { module: "./drill", summary: "dump -> export -> verify -> restore end to end, locally or against given endpoints" },
+    backup: { module: "./backup", summary: "take an on-demand backup now: invoke the stack's dump function, or dump a given database here" },
     list: { module: "./list", summary: "list the backups of a database, newest first" },
     restore: { module: "./restore", summary: "restore a backup into a new database" },
     pitr: { module: "./pitr", summary: "start a point-in-time restore of an RDS instance or Azure Flexible Server" },

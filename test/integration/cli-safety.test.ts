@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
 import { Client } from "pg";
+import { main as backupMain } from "../../cli/backup";
 import { main as drillMain, type DrillSummary } from "../../cli/drill";
 import { main as listMain } from "../../cli/list";
 import { main as restoreMain } from "../../cli/restore";
@@ -18,6 +19,7 @@ import type { DumpResult } from "../../lambdas/dump/handler";
 import { dumpSettings, runDump } from "../../lambdas/dump/dump";
 import { listBackups } from "../../lambdas/shared/catalog";
 import { manifestKey } from "../../lambdas/shared/keys";
+import type { BackupManifest } from "../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import { findPgTool } from "../../lambdas/shared/pgTools";
 import type { Log } from "../../lambdas/shared/ports";
@@ -254,6 +256,22 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             const keys = (JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key);
             assert.deepEqual(keys, [last.manifest.key, first.manifest.key]);
             assert.deepEqual(catalog.backups.map((b) => b.manifest.key), keys);
+        });
+    });
+
+    describe("backup", () => {
+        it("--database-url dumps the database here, password from PGPASSWORD, and the backup is listed as on-demand", async () => {
+            // given the password only in PGPASSWORD
+            process.env.PGPASSWORD = PASSWORD;
+            // when backup runs against the source database and the local S3
+            const res = await runCli(backupMain, ["--database-url", bareUrl("source"), ...s3Args(), "--database", "adhoc", "--json"]);
+            // then it prints the manifest, which list finds
+            assert.equal(res.code, 0, res.err);
+            const manifest = JSON.parse(res.out.trim().split("\n").pop() ?? "{}") as BackupManifest;
+            assert.equal(manifest.trigger, "on-demand");
+            assert.ok(manifest.tables.length > 5);
+            const listed = await runCli(listMain, [...s3Args(), "--database", "adhoc", "--json"]);
+            assert.deepEqual((JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key), [manifest.key]);
         });
     });
 

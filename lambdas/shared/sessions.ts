@@ -8,7 +8,7 @@ export interface DatabaseSession {
     readonly pid: number;
     readonly user: string;
     readonly application: string;
-    /** Client address and port, or "local socket". */
+    /** Client address and port, "local socket", or that this user may not see it. */
     readonly client: string;
     readonly state: string;
     readonly since: string;
@@ -25,7 +25,8 @@ export async function sessionsOn(client: Client, database: string): Promise<Data
         pid: r.pid,
         user: r.usename ?? "(unknown)",
         application: r.application_name === null || r.application_name === "" ? "(none)" : r.application_name,
-        client: r.client_addr === null ? "local socket" : `${r.client_addr}:${r.client_port ?? "?"}`,
+        // Another user's session shows no client unless this user may see it (superuser, pg_read_all_stats).
+        client: r.client_port === null ? "(client not visible to this user)" : r.client_addr === null ? "local socket" : `${r.client_addr}:${r.client_port}`,
         state: r.state ?? "(not visible to this user)",
         since: r.backend_start === null ? "(unknown)" : r.backend_start.toISOString(),
     }));

@@ -302,7 +302,7 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
     });
 
     describe("interrupts", () => {
-        async function interruptedRestore(times: number): Promise<void> {
+        async function interruptedRestore(times: 1 | 2): Promise<void> {
             // given a backup and a pg_restore that ignores SIGTERM and hangs, as a wedged one does
             const backup = await fixture(`intr${times}`, "2026-05-01T00:00:00Z");
             const stubborn = await stubbornPgRestore(pg.binDir);
@@ -316,9 +316,11 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
                 );
                 await cli.waitFor(/database created; running pg_restore/);
                 await stubborn.pids().catch(async () => new Promise((r) => setTimeout(r, 500)));
-                for (let i = 0; i < times; i++) {
+                cli.interrupt();
+                if (times === 2) {
+                    await cli.waitFor(/SIGINT received: stopping the restore/);
                     cli.interrupt();
-                    await new Promise((r) => setTimeout(r, 300));
+                    await cli.waitFor(/SIGINT received again: still stopping/);
                 }
                 const { code } = await cli.exited;
                 // then it exits 130 saying what it removed, and no database, temp file or pg_restore is left
@@ -343,9 +345,9 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             const cli = spawnCli(["drill", "--scale", "0.05"], childEnv());
             await cli.waitFor(/\[5\/6\] verifying/);
             const started = [/data in (\S+)/, /objects in (\S+)/].map((re) => re.exec(cli.output())?.[1] ?? "");
-            // when it gets Ctrl-C twice
+            // when it gets Ctrl-C twice, the second while it cleans up after the first
             cli.interrupt();
-            await new Promise((r) => setTimeout(r, 300));
+            await cli.waitFor(/SIGINT received; stopping and cleaning up/);
             cli.interrupt();
             const { code } = await cli.exited;
             // then it exits 130, started nothing after the first, and its PostgreSQL and S3 directories are gone
@@ -353,6 +355,7 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             assert.equal(code, 130, output);
             const afterInterrupt = output.slice(output.indexOf("SIGINT received"));
             assert.doesNotMatch(afterInterrupt, /\[6\/6\]|restoring into a new database/, output);
+            assert.match(afterInterrupt, /SIGINT received again; /);
             assert.match(afterInterrupt, /interrupted; everything the drill started was stopped and removed/);
             for (const dir of started) {
                 assert.ok(dir !== "" && !existsSync(dir), `${dir} is still there:\n${output}`);

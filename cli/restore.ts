@@ -119,10 +119,12 @@ export async function main(args: readonly string[]): Promise<number> {
     const log = terminalLog();
     const controller = new AbortController();
     let created: string | undefined;
+    let interruptedCode: number = INTERRUPTED_BY.SIGINT;
     // Every interrupt is handled here (none ends the process): the first stops the work, later ones
     // only say what is still being done, so the cleanup always runs to its end.
     const onSignal = (signal: NodeJS.Signals): void => {
         if (!controller.signal.aborted) {
+            interruptedCode = signal === "SIGTERM" ? INTERRUPTED_BY.SIGTERM : INTERRUPTED_BY.SIGINT;
             console.error(`${signal} received: stopping the restore; the database it created and the downloaded file are removed before it exits`);
             controller.abort();
         } else {
@@ -163,7 +165,7 @@ export async function main(args: readonly string[]): Promise<number> {
         console.log(renderRestoreResult(result));
         if (controller.signal.aborted) {
             console.error(`interrupted after the restore had finished: database ${result.database} is complete and was kept`);
-            return INTERRUPTED;
+            return interruptedCode;
         }
         if (parsed.json) {
             console.log(JSON.stringify(restoreJson(result)));
@@ -173,7 +175,7 @@ export async function main(args: readonly string[]): Promise<number> {
         console.error(`restore failed: ${redactedMessage(err)}`);
         if (controller.signal.aborted) {
             console.error(`interrupted: ${await leftBehind(parsed.target, created)}`);
-            return INTERRUPTED;
+            return interruptedCode;
         }
         return 1;
     } finally {
@@ -186,8 +188,8 @@ export async function main(args: readonly string[]): Promise<number> {
     }
 }
 
-/** Exit code after an interrupt, as a shell reports SIGINT. */
-const INTERRUPTED = 130;
+/** Exit codes after an interrupt, as a shell reports the signal (128 + its number). */
+const INTERRUPTED_BY = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** What an interrupted restore left on the server, and how to remove it. */
 async function leftBehind(target: PgTarget, created: string | undefined): Promise<string> {

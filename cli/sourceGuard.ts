@@ -3,6 +3,7 @@
  * --overwrite` cannot replace live data with older data by a slip of the URL.
  */
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { BackupSource } from "../lambdas/shared/manifest";
 import type { PgTarget } from "../lambdas/shared/pgTarget";
 
@@ -37,8 +38,8 @@ function normaliseHost(host: string): string {
 }
 
 async function addresses(host: string, resolve: Resolve): Promise<string[]> {
-    if (host === LOCAL) {
-        return [LOCAL];
+    if (host === LOCAL || isIP(host) !== 0) {
+        return [host];
     }
     return (await resolve(host)).map(normaliseHost);
 }

@@ -200,7 +200,7 @@ export async function handler(_event: unknown, context: Context): Promise<Verify
             for (const name of [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)]) {
                 sink.add("VerificationFailed", "Count", 1, { Database: name });
             }
-            logger.error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            powertoolsLog(logger).error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
         }
         throw err;
     } finally {

@@ -17,7 +17,7 @@ import { main as listMain } from "../../cli/list";
 import { main as restoreMain } from "../../cli/restore";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { dumpSettings, runDump } from "../../lambdas/dump/dump";
-import { listBackups } from "../../lambdas/shared/catalog";
+import { listBackups, selectBackup } from "../../lambdas/shared/catalog";
 import { manifestKey } from "../../lambdas/shared/keys";
 import type { BackupManifest } from "../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
@@ -256,6 +256,7 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             const keys = (JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key);
             assert.deepEqual(keys, [last.manifest.key, first.manifest.key]);
             assert.deepEqual(catalog.backups.map((b) => b.manifest.key), keys);
+            assert.equal(selectBackup(catalog, { latest: true }).manifest.key, last.manifest.key);
         });
     });
 

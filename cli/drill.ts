@@ -443,7 +443,7 @@ export function renderSummary(s: DrillSummary): string {
 }
 
 /** With --keep: what still runs, and how to try `list` and `restore` against it. */
-export function renderKept(s: DrillSummary): string {
+function renderKept(s: DrillSummary): string {
     const { postgresUrl, s3Endpoint } = s.started;
     const lines = ["", "kept running until Ctrl-C (then stopped and removed):"];
     if (postgresUrl !== undefined) {

@@ -248,7 +248,7 @@ export function selectBackup(catalog: Catalog, selector: BackupSelector, options
  * or before `limit` (epoch ms). A problem's time is the start time in its key, else the time S3
  * last modified the manifest; one with neither counts as newer.
  */
-export function unusableNewer(catalog: Catalog, chosen: BackupEntry | undefined, limit: number): CatalogProblem[] {
+function unusableNewer(catalog: Catalog, chosen: BackupEntry | undefined, limit: number): CatalogProblem[] {
     const chosenAt = chosen === undefined ? Number.NEGATIVE_INFINITY : Date.parse(chosen.manifest.startedAt);
     return catalog.problems.filter((p) => {
         const at = problemTime(p);

@@ -5,7 +5,7 @@
  */
 
 /** What stands in for a password. */
-export const REDACTED = "***";
+const REDACTED = "***";
 
 /** `scheme://` at the start of the text or after a character that cannot be part of a URL. */
 const SCHEME = /[A-Za-z][A-Za-z0-9+.-]*:\/\//g;

@@ -2,6 +2,9 @@
  * Command-line options for the CLI commands: `--name value`, `--name=value` and boolean
  * `--flag`. Every error names the argument, the value given and what is allowed.
  */
+import { withPasswordFromEnv } from "../lambdas/shared/pgPassword";
+import { parsePostgresUrl, PgTargetError, type PgTarget } from "../lambdas/shared/pgTarget";
+import { redactUrl } from "../lambdas/shared/redact";
 
 export class ArgumentError extends Error {
     constructor(message: string) {
@@ -75,7 +78,7 @@ export function usage(command: string, synopsis: string, specs: OptionSpecs): st
     return [`usage: pg-backup-stack ${command} ${synopsis}`, "", "options:", ...rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`)].join("\n");
 }
 
-export function required(name: string, value: string | undefined, expected: string): string {
+export function required<T>(name: string, value: T | undefined, expected: string): T {
     if (value === undefined) {
         throw new ArgumentError(`--${name}: missing; expected ${expected}`);
     }
@@ -162,4 +165,26 @@ export function databaseOption(name: string, value: string | undefined): string 
         throw new ArgumentError(`--${name}: "${value}" is not allowed; expected 1..63 of A-Z a-z 0-9 _ . -`);
     }
     return value;
+}
+
+/**
+ * A `postgres://` URL option as a PgTarget. A URL without a password gets the one libpq would
+ * use: PGPASSWORD, else the password file (PGPASSFILE, else ~/.pgpass), so the password need not
+ * be on the command line where `ps` shows it.
+ */
+export function postgresUrlOption(name: string, value: string | undefined, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): PgTarget | undefined {
+    if (value === undefined) {
+        return undefined;
+    }
+    const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value);
+    if (authority !== null && value.indexOf("@", authority[0].length) !== -1) {
+        throw new ArgumentError(
+            `--${name}: "${redactUrl(value)}" has a "/", "?" or "#" before its last "@", so a URL parser would read part of the password as the host or path; percent-encode them in the password (%2F, %3F, %23), or leave the password out and set PGPASSWORD`,
+        );
+    }
+    try {
+        return withPasswordFromEnv(parsePostgresUrl(value, `--${name}`), env, warn).target;
+    } catch (err) {
+        throw err instanceof PgTargetError ? new ArgumentError(err.message) : err;
+    }
 }

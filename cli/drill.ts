@@ -4,17 +4,18 @@ import { Client } from "pg";
 import { dumpSettings, runDump } from "../lambdas/dump/dump";
 import { exportSettings, runExport, type ExportResult, type ExportTable } from "../lambdas/export/export";
 import type { BackupManifest } from "../lambdas/shared/manifest";
-import { clientConfig, describeTarget, parsePostgresUrl, PgTargetError, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";
+import { clientConfig, describeTarget, parsePostgresUrl, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";
 import { findPgTool } from "../lambdas/shared/pgTools";
 import type { Log, MetricSink, MetricUnit } from "../lambdas/shared/ports";
 import { dropDatabase, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { DEFAULT_SIZE_BOUNDS, runVerify, type VerifyReport } from "../lambdas/verify/verify";
-import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, usage } from "./args";
+import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, postgresUrlOption, usage } from "./args";
 import { cliS3Client } from "./clients";
 import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
 import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { loadSampleData } from "./embedded/sampleData";
-import { formatBytes, renderTable, terminalLog } from "./output";
+import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
 
 /**
  * `drill`: dump -> export -> verify -> restore end to end with the functions' own code, against a
@@ -24,58 +25,58 @@ import { formatBytes, renderTable, terminalLog } from "./output";
  */
 
 const OPTIONS = {
-    "database-url": { type: "string", value: "URL", description: "dump this database instead of a throwaway one with sample data; scratch and restored databases are created (and dropped) on its server" },
+    "database-url": { type: "string", value: "URL", description: "dump this database instead of a throwaway one with sample data; scratch and restored databases are created (and dropped) on its server; password from the URL, PGPASSWORD or the password file" },
     "s3-endpoint": { type: "string", value: "URL", description: "S3-compatible endpoint to use instead of a throwaway s3rver (credentials from the AWS environment)" },
     bucket: { type: "string", value: "BUCKET", description: 'bucket for the drill\'s backups, created if missing (default "pg-backup-drill")' },
     "rto-minutes": { type: "string", value: "N", description: "recovery time objective the measured restore is held to (default 60)" },
     "rpo-minutes": { type: "string", value: "N", description: "recovery point objective for the freshness check (default 1440)" },
     scale: { type: "string", value: "X", description: "sample data size: 1 is about 340,000 rows, 0.1 about 34,000 (default 1)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
+    keep: { type: "boolean", description: "keep the throwaway PostgreSQL and S3 running after the drill, printing how to reach them, until Ctrl-C" },
     verbose: { type: "boolean", description: "show the functions' own log lines" },
     json: { type: "boolean", description: "print one JSON line with the results last" },
 } as const;
 
-const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--json]";
+const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--keep] [--json]";
 
 export interface DrillArgs {
-    readonly databaseUrl?: string;
+    /** The database given with --database-url, its password resolved (URL, PGPASSWORD or password file). */
+    readonly source?: PgTarget;
     readonly s3Endpoint?: string;
     readonly bucket: string;
     readonly rtoSeconds: number;
     readonly rpoSeconds: number;
     readonly scale: number;
     readonly jobs?: number;
+    readonly keep: boolean;
     readonly verbose: boolean;
     readonly json: boolean;
 }
 
 /** undefined means `--help`. Throws ArgumentError naming the argument, the value and what is allowed. */
-export function parseDrillArgs(args: readonly string[]): DrillArgs | undefined {
+export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): DrillArgs | undefined {
     const o = parseOptions(args, OPTIONS);
     if (o === undefined) {
         return undefined;
     }
-    const databaseUrl = o["database-url"];
-    if (databaseUrl !== undefined) {
-        try {
-            parsePostgresUrl(databaseUrl, "--database-url");
-        } catch (err) {
-            throw err instanceof PgTargetError ? new ArgumentError(err.message) : err;
-        }
-    }
-    if (databaseUrl !== undefined && o.scale !== undefined) {
+    const source = postgresUrlOption("database-url", o["database-url"], env, warnLine);
+    if (source !== undefined && o.scale !== undefined) {
         throw new ArgumentError(`--scale: "${o.scale}" is not allowed with --database-url; the sample data is only loaded into the throwaway database`);
     }
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
+    if (o.keep === true && source !== undefined && s3Endpoint !== undefined) {
+        throw new ArgumentError("--keep: nothing to keep with both --database-url and --s3-endpoint; it keeps the throwaway PostgreSQL and S3 the drill starts");
+    }
     const jobs = integerOption("jobs", o.jobs, 1, 64);
     return {
-        ...(databaseUrl === undefined ? {} : { databaseUrl }),
+        ...(source === undefined ? {} : { source }),
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
         bucket: bucketOption("bucket", o.bucket) ?? "pg-backup-drill",
         rtoSeconds: (integerOption("rto-minutes", o["rto-minutes"], 1, 44640) ?? 60) * 60,
         rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
         scale: numberOption("scale", o.scale, 0, 100) ?? 1,
         ...(jobs === undefined ? {} : { jobs }),
+        keep: o.keep === true,
         verbose: o.verbose === true,
         json: o.json === true,
     };
@@ -105,7 +106,7 @@ export interface DrillSummary {
     readonly checks: readonly DrillCheck[];
     readonly metrics: readonly { readonly name: string; readonly unit: MetricUnit; readonly value: number; readonly dimensions: Record<string, string> }[];
     /** What the drill started and removed again. */
-    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string };
+    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string; readonly postgresUrl?: string; readonly s3Endpoint?: string };
     readonly error?: string;
 }
 
@@ -115,30 +116,51 @@ const EXPORT_PREFIX = "exports";
 const EXPORTABLE = /^[A-Za-z_][A-Za-z0-9_$ -]{0,62}$/;
 const SAMPLE_DATABASE = "sample";
 
-/** Things started by the drill, stopped in reverse order; safe to call more than once. */
+/**
+ * Things started by the drill, stopped in reverse order; safe to call more than once. Something
+ * added once the cleanup has begun (work still in flight when it was interrupted) is cleaned up
+ * at once.
+ */
 export class Resources {
     private readonly cleanups: { readonly what: string; readonly run: () => Promise<void> }[] = [];
-    private done = false;
+    private cleaning: Promise<void> | undefined;
+    private progress: (line: string) => void = () => undefined;
+    private readonly failed: string[] = [];
 
     add(what: string, run: () => Promise<void>): void {
         this.cleanups.push({ what, run });
+        if (this.cleaning !== undefined) {
+            this.cleaning = this.cleaning.then(() => this.runAll());
+        }
     }
 
-    async cleanup(progress: (line: string) => void): Promise<void> {
-        if (this.done) {
-            return;
-        }
-        this.done = true;
-        for (const c of this.cleanups.reverse()) {
+    /** What is still to be cleaned up, oldest first, and what could not be. */
+    pending(): string[] {
+        return [...this.cleanups.map((c) => c.what), ...this.failed];
+    }
+
+    /** Resolves once everything added so far is cleaned up. */
+    cleanup(progress: (line: string) => void): Promise<void> {
+        this.progress = progress;
+        this.cleaning ??= this.runAll();
+        return this.cleaning;
+    }
+
+    private async runAll(): Promise<void> {
+        for (let c = this.cleanups.pop(); c !== undefined; c = this.cleanups.pop()) {
             try {
                 await c.run();
-                progress(`cleaned up: ${c.what}`);
+                this.progress(`cleaned up: ${c.what}`);
             } catch (err) {
-                progress(`could not clean up ${c.what}: ${messageOf(err)}`);
+                this.failed.push(c.what);
+                this.progress(`could not clean up ${c.what}: ${redactedMessage(err)}`);
             }
         }
     }
 }
+
+/** How long work in flight gets to end after an interrupt and the cleanup, before the drill exits anyway. */
+const INTERRUPT_GRACE_MS = 10_000;
 
 export async function main(args: readonly string[]): Promise<number> {
     let parsed: DrillArgs | undefined;
@@ -150,63 +172,95 @@ export async function main(args: readonly string[]): Promise<number> {
         }
     } catch (err) {
         if (err instanceof ArgumentError) {
-            console.error(`${err.message}\n\n${usage("drill", SYNOPSIS, OPTIONS)}`);
+            console.error(`${redactText(err.message)}\n\n${usage("drill", SYNOPSIS, OPTIONS)}`);
             return 2;
         }
         throw err;
     }
     const progress = (line: string): void => {
-        process.stderr.write(`drill: ${line}\n`);
+        process.stderr.write(`drill: ${redactText(line)}\n`);
     };
     const resources = new Resources();
-    let interrupted = false;
+    const controller = new AbortController();
+    let exitCode = 130;
+    // Every interrupt is handled here (none ends the process mid-cleanup): the first stops the
+    // work (no new step starts) and the servers it started, later ones say what is still to do.
     const onSignal = (signal: NodeJS.Signals): void => {
-        interrupted = true;
-        progress(`${signal} received; stopping and cleaning up`);
-        // Work in flight fails once its servers stop; that is expected now and must not end the process before the cleanup has.
-        process.on("uncaughtException", (err) => progress(`  stopped: ${messageOf(err)}`));
-        void resources.cleanup(progress).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-    try {
-        const summary = await runDrill(parsed, progress, resources);
-        if (interrupted) {
-            return 130;
+        if (controller.signal.aborted) {
+            const left = resources.pending();
+            progress(`${signal} received again; ${left.length === 0 ? "nothing left to clean up" : `still cleaning up: ${left.join(", ")}`}`);
+            return;
         }
-        await resources.cleanup(progress);
+        exitCode = signal === "SIGINT" ? 130 : 143;
+        progress(`${signal} received; stopping and cleaning up`);
+        controller.abort();
+        // Work in flight fails once its servers stop; that is expected now and must not end the process before the cleanup has.
+        process.on("uncaughtException", (err) => progress(`  stopped: ${redactedMessage(err)}`));
+        void resources.cleanup(progress).then(() => {
+            setTimeout(() => {
+                const left = resources.pending();
+                progress(`work in flight did not stop within ${INTERRUPT_GRACE_MS / 1000} s; exiting${left.length === 0 ? "" : `; left behind: ${left.join(", ")}`}`);
+                process.exit(exitCode);
+            }, INTERRUPT_GRACE_MS).unref();
+        });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+        const summary = await runDrill(parsed, progress, resources, controller.signal);
+        if (controller.signal.aborted) {
+            await resources.cleanup(progress);
+            const left = resources.pending();
+            progress(`interrupted; ${left.length === 0 ? "everything the drill started was stopped and removed" : `LEFT BEHIND: ${left.join(", ")}`}`);
+            return exitCode;
+        }
+        if (!parsed.keep) {
+            await resources.cleanup(progress);
+        }
         console.log(renderSummary(summary));
         if (parsed.json) {
             console.log(JSON.stringify(summary));
         }
+        if (parsed.keep && (summary.started.postgresUrl !== undefined || summary.started.s3Endpoint !== undefined)) {
+            console.log(renderKept(summary));
+            await new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true }));
+            await resources.cleanup(progress);
+        }
         return summary.ok ? 0 : 1;
     } finally {
         await resources.cleanup(progress);
-        process.removeListener("SIGINT", onSignal);
-        process.removeListener("SIGTERM", onSignal);
+        // After an interrupt the handlers stay until the process exits: one more Ctrl-C must not kill it with a signal status.
+        if (!controller.signal.aborted) {
+            process.removeListener("SIGINT", onSignal);
+            process.removeListener("SIGTERM", onSignal);
+        }
     }
 }
 
 /** The drill itself; failures become a failed summary, never an exception. */
-export async function runDrill(args: DrillArgs, progress: (line: string) => void, resources: Resources): Promise<DrillSummary> {
+export async function runDrill(args: DrillArgs, progress: (line: string) => void, resources: Resources, signal?: AbortSignal): Promise<DrillSummary> {
     const checks: DrillCheck[] = [];
     const metrics: DrillSummary["metrics"][number][] = [];
     const sink: MetricSink = { add: (name, unit, value, dimensions = {}) => void metrics.push({ name, unit, value, dimensions }) };
     const log = coreLog(args.verbose);
-    const started: { postgresDir?: string; s3Dir?: string } = {};
+    const started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string } = {};
     let database = SAMPLE_DATABASE;
     let summary: Partial<DrillSummary> = {};
-    const total = args.databaseUrl === undefined ? 6 : 4;
+    const total = args.source === undefined ? 6 : 4;
     let step = 0;
-    const stage = (what: string): void => progress(`[${++step}/${total}] ${what}`);
+    const stage = (what: string): void => {
+        signal?.throwIfAborted();
+        progress(`[${++step}/${total}] ${what}`);
+    };
     try {
         let source: PgTarget;
         let binDir: string | undefined;
         let sampleColumns: ReadonlyMap<string, string | undefined> | undefined;
-        if (args.databaseUrl === undefined) {
+        if (args.source === undefined) {
             stage("starting a throwaway PostgreSQL");
             const pg: EmbeddedPostgres = await startPostgres();
             started.postgresDir = pg.dataDir;
+            started.postgresUrl = pg.url(SAMPLE_DATABASE);
             resources.add(`PostgreSQL on port ${pg.port}`, () => pg.stop());
             progress(`  PostgreSQL on 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
             binDir = pg.binDir;
@@ -218,7 +272,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             sampleColumns = new Map(sample.tables.map((t) => [`${t.schema}.${t.name}`, t.updatedAtColumn]));
             progress(`  ${sample.totalRows.toLocaleString("en-US")} rows in ${sample.tables.length} tables, a large object, a materialized view, a partitioned table, an enum (${seconds(t0)}s)`);
         } else {
-            source = parsePostgresUrl(args.databaseUrl, "--database-url");
+            source = args.source;
             database = logicalName(source.database);
         }
 
@@ -226,6 +280,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         if (args.s3Endpoint === undefined) {
             const server: EmbeddedS3 = await startS3();
             started.s3Dir = server.directory;
+            started.s3Endpoint = server.endpoint;
             resources.add(`s3rver at ${server.endpoint}`, () => server.stop());
             s3 = server.client();
             progress(`  S3: throwaway s3rver at ${server.endpoint}, objects in ${server.directory}`);
@@ -280,7 +335,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         });
         const exportedRows = exported.tables.reduce((n, t) => n + t.rows, 0);
         const expectedRows = new Map(manifest.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
-        const exportMismatch = args.databaseUrl === undefined ? exported.tables.filter((t) => expectedRows.get(`${t.schema}.${t.table}`) !== t.rows) : [];
+        const exportMismatch = args.source === undefined ? exported.tables.filter((t) => expectedRows.get(`${t.schema}.${t.table}`) !== t.rows) : [];
         checks.push({
             name: "export",
             ok: exportMismatch.length === 0,
@@ -304,7 +359,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
                 ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
                 ...(binDir === undefined ? {} : { binDir }),
             },
-            { s3, log, metrics: sink },
+            { s3, log, metrics: sink, ...(signal === undefined ? {} : { signal }) },
         );
         for (const c of report.targets[0]?.checks ?? []) {
             checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
@@ -321,7 +376,8 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             manifest,
             target: restoreTarget,
             log,
-            ...(args.databaseUrl === undefined ? {} : { onDatabaseCreated: dropRestored }),
+            ...(signal === undefined ? {} : { signal }),
+            ...(args.source === undefined ? {} : { onDatabaseCreated: dropRestored }),
             ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
             ...(binDir === undefined ? {} : { binDir }),
         });
@@ -348,9 +404,10 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         });
         return finish(true);
     } catch (err) {
-        checks.push({ name: "drill", ok: false, detail: messageOf(err) });
-        progress(`failed: ${messageOf(err)}`);
-        return { ...finish(false), error: messageOf(err) };
+        const reason = signal?.aborted === true ? "interrupted" : redactedMessage(err);
+        checks.push({ name: "drill", ok: false, detail: reason });
+        progress(`${signal?.aborted === true ? "stopped" : "failed"}: ${reason}`);
+        return { ...finish(false), error: reason };
     }
 
     function finish(ran: boolean): DrillSummary {
@@ -385,6 +442,25 @@ export function renderSummary(s: DrillSummary): string {
     return lines.join("\n");
 }
 
+/** With --keep: what still runs, and how to try `list` and `restore` against it. */
+function renderKept(s: DrillSummary): string {
+    const { postgresUrl, s3Endpoint } = s.started;
+    const lines = ["", "kept running until Ctrl-C (then stopped and removed):"];
+    if (postgresUrl !== undefined) {
+        lines.push(`  PostgreSQL  ${postgresUrl}  (no password: trust authentication on 127.0.0.1)`);
+    }
+    if (s3Endpoint !== undefined) {
+        lines.push(`  S3          ${s3Endpoint}  bucket ${s.bucket}  (s3rver's fixed credentials: AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER)`);
+        const env = "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
+        const where = `--bucket ${s.bucket} --database ${s.database} --s3-endpoint ${s3Endpoint}`;
+        lines.push("", "try, in another terminal:", `  ${env} npm run cli -- list ${where}`);
+        if (postgresUrl !== undefined) {
+            lines.push(`  ${env} npm run cli -- restore ${where} --latest --target-url ${postgresUrl.replace(/\/[^/]*$/, `/${s.database}_copy`)}`);
+        }
+    }
+    return lines.join("\n");
+}
+
 /** The functions' log lines: warnings and errors always, the rest with --verbose. */
 function coreLog(verbose: boolean): Log {
     const inner = terminalLog((line) => process.stderr.write(`  ${line}\n`));
@@ -410,7 +486,7 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
     } catch (err) {
         const name = err instanceof Error ? err.name : "";
         if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") {
-            throw new Error(`cannot create or reach bucket ${bucket}: ${messageOf(err)}`);
+            throw new Error(`cannot create or reach bucket ${bucket}: ${redactedMessage(err)}`);
         }
     }
 }
@@ -499,8 +575,4 @@ function logicalName(database: string): string {
 
 function seconds(since: number): string {
     return ((performance.now() - since) / 1000).toFixed(1);
-}
-
-function messageOf(err: unknown): string {
-    return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { listBackups, type Catalog } from "../lambdas/shared/catalog";
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, parseOptions, required, usage } from "./args";
 import { cliS3Client } from "./clients";
 import { formatBytes, renderTable } from "./output";
@@ -58,7 +59,7 @@ export async function main(args: readonly string[]): Promise<number> {
         s3 = cliS3Client(parsed.s3Endpoint, parsed.region);
     } catch (err) {
         if (err instanceof ArgumentError) {
-            console.error(`${err.message}\n\n${usage("list", SYNOPSIS, OPTIONS)}`);
+            console.error(`${redactText(err.message)}\n\n${usage("list", SYNOPSIS, OPTIONS)}`);
             return 2;
         }
         throw err;
@@ -78,7 +79,7 @@ export async function main(args: readonly string[]): Promise<number> {
         }
         return 0;
     } catch (err) {
-        console.error(`list failed: ${err instanceof Error ? err.message : String(err)}`);
+        console.error(`list failed: ${redactedMessage(err)}`);
         return 1;
     } finally {
         s3.destroy();

@@ -7,6 +7,7 @@
 const COMMANDS: Readonly<Record<string, { readonly module: string; readonly summary: string }>> = {
     validate: { module: "./validate", summary: "check a stack file and print what it guarantees" },
     drill: { module: "./drill", summary: "dump -> export -> verify -> restore end to end, locally or against given endpoints" },
+    backup: { module: "./backup", summary: "take an on-demand backup now: invoke the stack's dump function, or dump a given database here" },
     list: { module: "./list", summary: "list the backups of a database, newest first" },
     restore: { module: "./restore", summary: "restore a backup into a new database" },
     pitr: { module: "./pitr", summary: "start a point-in-time restore of an RDS instance or Azure Flexible Server" },
@@ -28,19 +29,21 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     const entry = COMMANDS[command];
     if (entry === undefined) {
-        console.error(`unknown command "${command}"; expected one of: ${Object.keys(COMMANDS).join(", ")}`);
+        console.error(`unknown command "${redactText(command)}"; expected one of: ${Object.keys(COMMANDS).join(", ")}`);
         return 2;
     }
     const mod = (await import(entry.module)) as { main(args: readonly string[]): Promise<number> };
     return mod.main(rest);
 }
 
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
+
 run(process.argv.slice(2)).then(
     (code) => {
         process.exitCode = code;
     },
     (err: unknown) => {
-        console.error(err instanceof Error ? err.message : String(err));
+        console.error(redactedMessage(err));
         process.exitCode = 1;
     },
 );

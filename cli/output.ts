@@ -1,14 +1,15 @@
 import type { Log } from "../lambdas/shared/ports";
+import { redactFields, redactText } from "../lambdas/shared/redact";
 
 /** Human output shared by the CLI commands. */
 
-/** A Log for the terminal: one line per message, extras as key=value, to stderr so stdout stays for results. */
+/** A Log for the terminal: one line per message, extras as key=value, to stderr so stdout stays for results; passwords in URLs redacted. */
 export function terminalLog(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`), verbose = false): Log {
     const line = (level: string, message: string, extra?: Record<string, unknown>): void => {
-        const fields = Object.entries(extra ?? {})
+        const fields = Object.entries(redactFields(extra ?? {}))
             .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
             .join(" ");
-        write(`${new Date().toISOString().slice(11, 19)} ${level.padEnd(5)} ${message}${fields === "" ? "" : `  ${fields}`}`);
+        write(`${new Date().toISOString().slice(11, 19)} ${level.padEnd(5)} ${redactText(message)}${fields === "" ? "" : `  ${fields}`}`);
     };
     return {
         debug: (m, e) => {
@@ -20,6 +21,11 @@ export function terminalLog(write: (line: string) => void = (line) => process.st
         warn: (m, e) => line("warn", m, e),
         error: (m, e) => line("error", m, e),
     };
+}
+
+/** A warning line on stderr. */
+export function warnLine(line: string): void {
+    process.stderr.write(`warning: ${line}\n`);
 }
 
 /** 1536 -> "1.5 KiB". */

@@ -1,6 +1,7 @@
 import { RDSClient } from "@aws-sdk/client-rds";
 import { AWS_REGIONS } from "../config/regions";
 import { ArgumentError, integerOption, parseOptions, required, usage } from "./args";
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import {
     PitrError,
     formatWindow,
@@ -280,7 +281,7 @@ export async function runPitr(args: readonly string[], deps: PitrDeps): Promise<
         parsed = parsePitrArgs(args);
     } catch (err) {
         if (err instanceof ArgumentError) {
-            deps.err(`${err.message}\n\n${pitrUsage()}`);
+            deps.err(`${redactText(err.message)}\n\n${pitrUsage()}`);
             return 2;
         }
         throw err;
@@ -293,10 +294,10 @@ export async function runPitr(args: readonly string[], deps: PitrDeps): Promise<
         return parsed.kind === "rds" ? await runRds(parsed.args, deps) : await runAzure(parsed.args, deps);
     } catch (err) {
         if (err instanceof PitrError) {
-            deps.err(`refused: ${err.message}`);
+            deps.err(`refused: ${redactText(err.message)}`);
             return 1;
         }
-        deps.err(`pitr failed: ${err instanceof Error ? err.message : String(err)}`);
+        deps.err(`pitr failed: ${redactedMessage(err)}`);
         return 1;
     }
 }

@@ -1,11 +1,15 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { listBackups, selectBackup, type BackupSelector } from "../lambdas/shared/catalog";
-import { describeTarget, parsePostgresUrl, PgTargetError, type PgTarget } from "../lambdas/shared/pgTarget";
-import { restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
-import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, required, timeOption, usage } from "./args";
+import { describeTarget, quoteIdent, type PgTarget } from "../lambdas/shared/pgTarget";
+import type { BackupManifest } from "../lambdas/shared/manifest";
+import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
+import { databaseExistsOn, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
+import { redactedMessage, redactText } from "../lambdas/shared/redact";
+import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, postgresUrlOption, required, timeOption, usage } from "./args";
 import { cliS3Client } from "./clients";
 import { DEFAULT_PREFIX } from "./list";
-import { formatBytes, renderTable, terminalLog } from "./output";
+import { isSameDatabase } from "./sourceGuard";
+import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
 
 /** `restore`: one backup into a new database, with the row counts compared against the manifest. */
 
@@ -15,8 +19,10 @@ const OPTIONS = {
     key: { type: "string", value: "KEY", description: "restore this backup (a key from `list`)" },
     latest: { type: "boolean", description: "restore the newest backup" },
     before: { type: "string", value: "ISO-TIME", description: "restore the newest backup started at or before this time, ISO-8601 with a zone (e.g. 2026-11-21T12:00:00Z)" },
-    "target-url": { type: "string", value: "URL", description: "postgres://user@host:port/newdb: server and NEW database to create (required; password from the URL or PGPASSWORD)" },
-    overwrite: { type: "boolean", description: "drop and recreate the target database if it exists (default: refuse)" },
+    "skip-unusable-newer": { type: "boolean", description: "with --latest or --before: restore the newest usable backup even when a newer one is unusable (default: refuse, naming it)" },
+    "target-url": { type: "string", value: "URL", description: "postgres://user@host:port/newdb: server and NEW database to create (required; password from the URL, PGPASSWORD or the password file PGPASSFILE / ~/.pgpass)" },
+    overwrite: { type: "boolean", description: "drop and recreate the target database if it exists, ending its sessions after naming them (default: refuse)" },
+    "overwrite-source": { type: "boolean", description: "with --overwrite: allow the target to be the backup's own source database (default: refuse)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
     "no-privileges": { type: "boolean", description: "skip GRANT/REVOKE (for a server without the source's roles)" },
     "keep-owner": { type: "boolean", description: "restore object ownership (default: --no-owner, objects owned by the target user)" },
@@ -33,8 +39,10 @@ export interface RestoreArgs {
     readonly bucket: string;
     readonly database: string;
     readonly selector: BackupSelector;
+    readonly skipUnusableNewer: boolean;
     readonly target: PgTarget;
     readonly overwrite: boolean;
+    readonly overwriteSource: boolean;
     readonly jobs?: number;
     readonly noPrivileges: boolean;
     readonly keepOwner: boolean;
@@ -63,18 +71,12 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
     }
     const before = timeOption("before", o.before);
     const selector: BackupSelector = o.key !== undefined ? { key: o.key } : before !== undefined ? { before } : { latest: true };
-    const url = required("target-url", o["target-url"], "postgres://user@host:port/newdb");
-    let target: PgTarget;
-    try {
-        target = parsePostgresUrl(url, "--target-url");
-    } catch (err) {
-        if (err instanceof PgTargetError) {
-            throw new ArgumentError(err.message);
-        }
-        throw err;
+    if (o["skip-unusable-newer"] === true && o.key !== undefined) {
+        throw new ArgumentError("--skip-unusable-newer: not allowed with --key; it applies to --latest and --before only");
     }
-    if (target.password === undefined && env.PGPASSWORD !== undefined && env.PGPASSWORD !== "") {
-        target = { ...target, password: env.PGPASSWORD };
+    const target = required("target-url", postgresUrlOption("target-url", o["target-url"], env, warnLine), "postgres://user@host:port/newdb");
+    if (o["overwrite-source"] === true && o.overwrite !== true) {
+        throw new ArgumentError("--overwrite-source: only with --overwrite; it allows the overwrite to replace the backup's own source database");
     }
     const jobs = integerOption("jobs", o.jobs, 1, 64);
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
@@ -82,8 +84,10 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
         bucket,
         database,
         selector,
+        skipUnusableNewer: o["skip-unusable-newer"] === true,
         target,
         overwrite: o.overwrite === true,
+        overwriteSource: o["overwrite-source"] === true,
         ...(jobs === undefined ? {} : { jobs }),
         noPrivileges: o["no-privileges"] === true,
         keepOwner: o["keep-owner"] === true,
@@ -107,23 +111,41 @@ export async function main(args: readonly string[]): Promise<number> {
         s3 = cliS3Client(parsed.s3Endpoint, parsed.region);
     } catch (err) {
         if (err instanceof ArgumentError) {
-            console.error(`${err.message}\n\n${usage("restore", SYNOPSIS, OPTIONS)}`);
+            console.error(`${redactText(err.message)}\n\n${usage("restore", SYNOPSIS, OPTIONS)}`);
             return 2;
         }
         throw err;
     }
     const log = terminalLog();
     const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    let created: string | undefined;
+    let interruptedCode: number = INTERRUPTED_BY.SIGINT;
+    // Every interrupt is handled here (none ends the process): the first stops the work, later ones
+    // only say what is still being done, so the cleanup always runs to its end.
+    const onSignal = (signal: NodeJS.Signals): void => {
+        if (!controller.signal.aborted) {
+            interruptedCode = signal === "SIGTERM" ? INTERRUPTED_BY.SIGTERM : INTERRUPTED_BY.SIGINT;
+            console.error(`${signal} received: stopping the restore; the database it created and the downloaded file are removed before it exits`);
+            controller.abort();
+        } else {
+            console.error(`${signal} received again: still stopping (pg_restore is killed at the latest ${KILL_GRACE_MS / 1000} s after the first interrupt), then ${created === undefined ? "" : `database ${created} is dropped and `}the downloaded file removed`);
+        }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     try {
         const catalog = await listBackups(s3, { bucket: parsed.bucket, prefix: parsed.prefix, database: parsed.database });
-        const backup = selectBackup(catalog, parsed.selector);
+        const backup = selectBackup(catalog, parsed.selector, {
+            skipUnusableNewer: parsed.skipUnusableNewer,
+            onSkipped: (skipped) => skipped.forEach((p) => warnLine(`skipping a newer, unusable backup (--skip-unusable-newer): ${p.reason}`)),
+        });
         const m = backup.manifest;
+        if (parsed.overwrite && !parsed.overwriteSource) {
+            await refuseOverwritingSource(parsed.target, m);
+        }
         console.log(`restoring s3://${parsed.bucket}/${m.key}`);
         console.log(`  taken ${m.startedAt} (${m.tier}), ${formatBytes(m.sizeBytes)}, sha256 ${m.sha256}, ${m.serverVersion} via ${m.pgDumpVersion}`);
-        console.log(`  into ${describeTarget(parsed.target)}${parsed.overwrite ? " (overwrite: an existing database is dropped first)" : ""}`);
+        console.log(`  into ${describeTarget(parsed.target)}${parsed.overwrite ? " (overwrite: an existing database is dropped first; its sessions are named, then ended)" : ""}`);
         const result = await restoreBackup({
             s3,
             bucket: parsed.bucket,
@@ -134,21 +156,76 @@ export async function main(args: readonly string[]): Promise<number> {
             noPrivileges: parsed.noPrivileges,
             log,
             signal: controller.signal,
+            onDatabaseCreated: (name) => {
+                created = name;
+            },
             ...(parsed.jobs === undefined ? {} : { jobs: parsed.jobs }),
             ...(parsed.tempDir === undefined ? {} : { tempDir: parsed.tempDir }),
         });
         console.log(renderRestoreResult(result));
+        if (controller.signal.aborted) {
+            console.error(`interrupted after the restore had finished: database ${result.database} is complete and was kept`);
+            return interruptedCode;
+        }
         if (parsed.json) {
             console.log(JSON.stringify(restoreJson(result)));
         }
         return result.rowCountsMatch ? 0 : 1;
     } catch (err) {
-        console.error(`restore failed: ${err instanceof Error ? err.message : String(err)}`);
+        console.error(`restore failed: ${redactedMessage(err)}`);
+        if (controller.signal.aborted) {
+            console.error(`interrupted: ${await leftBehind(parsed.target, created)}`);
+            return interruptedCode;
+        }
         return 1;
     } finally {
-        process.removeListener("SIGINT", onSignal);
-        process.removeListener("SIGTERM", onSignal);
+        // After an interrupt the handlers stay until the process exits: one more Ctrl-C must not kill it with a signal status.
+        if (!controller.signal.aborted) {
+            process.removeListener("SIGINT", onSignal);
+            process.removeListener("SIGTERM", onSignal);
+        }
         s3.destroy();
+    }
+}
+
+/** Exit codes after an interrupt, as a shell reports the signal (128 + its number). */
+const INTERRUPTED_BY = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** What an interrupted restore left on the server, and how to remove it. */
+async function leftBehind(target: PgTarget, created: string | undefined): Promise<string> {
+    if (created === undefined) {
+        return "stopped before creating a database; the downloaded file was removed; nothing is left behind";
+    }
+    const where = `${target.host}:${target.port}`;
+    try {
+        if (!(await databaseExistsOn({ target }, created))) {
+            return `database ${created} (created by this restore) was dropped and the downloaded file removed; nothing is left behind`;
+        }
+    } catch (err) {
+        return `could not check whether database ${created} on ${where} is still there (${redactedMessage(err)}); if it is, remove it with: DROP DATABASE ${quoteIdent(created)} WITH (FORCE);`;
+    }
+    return `database ${created} on ${where} (created by this restore, half restored) is LEFT BEHIND; remove it with: DROP DATABASE ${quoteIdent(created)} WITH (FORCE);`;
+}
+
+/** Throws OverwriteSourceError when `target` is (or, for a manifest that does not record its source, may be) the backup's source database. */
+async function refuseOverwritingSource(target: PgTarget, m: BackupManifest): Promise<void> {
+    if (m.source === undefined) {
+        throw new OverwriteSourceError(
+            `--overwrite: the manifest of ${m.key} does not record which server it was taken from, so ${describeTarget(target)} may be its source database; pass --overwrite-source as well to replace it anyway`,
+        );
+    }
+    if (await isSameDatabase(target, m.source)) {
+        throw new OverwriteSourceError(
+            `--overwrite: ${describeTarget(target)} is the database this backup was taken from (${m.source.host}:${m.source.port}/${m.source.database}); ` +
+                "refusing to replace it with the backup's older data; restore into a new database, or pass --overwrite-source as well to replace it anyway",
+        );
+    }
+}
+
+class OverwriteSourceError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "OverwriteSourceError";
     }
 }
 

@@ -36,3 +36,8 @@ export function stackScope(stack: string): StackScope {
 export function backupSelectionTag(configured: { readonly key: string; readonly value: string } | undefined, scope: StackScope): { readonly key: string; readonly value: string } {
     return configured ?? { key: "backup-plan", value: scope.stem };
 }
+
+/** Name of a database's dump function in a stack: what `pulumi up` creates and `backup --stack` invokes. */
+export function dumpFunctionName(scope: StackScope, database: string): string {
+    return `${scope.stem}-dump-${database}`;
+}

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { dumpFunctionName } from "../config/scope";
 import { BackupAlarms } from "../components/aws/backupAlarms";
 import { BackupDashboard } from "../components/aws/backupDashboard";
 import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
@@ -78,7 +79,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const all: BackupFunction[] = [];
     let s3PrefixListId: pulumi.Output<string> | undefined;
     for (const db of f.databases) {
-        const name = `${stack}-dump-${db.config.name}`;
+        const name = dumpFunctionName(f.scope, db.config.name);
         const endpoint = network.s3GatewayEndpoint && s3PrefixListId === undefined && network.routeTableIds.length > 0;
         const dump = new BackupFunction(name, {
             ...shared("dump"),

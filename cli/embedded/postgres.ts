@@ -4,7 +4,7 @@
  * removes everything again. initdb and postgres refuse to run as root, so when this process
  * is root the cluster runs as the `postgres` OS user in a directory that user owns.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -106,15 +106,30 @@ function postgresOsUser(): OsUser {
     return { uid, gid };
 }
 
-/** Runs a PostgreSQL server binary, as the postgres OS user when this process is root. */
+/**
+ * Runs a PostgreSQL server binary, as the postgres OS user when this process is root, in its own
+ * process group: Ctrl-C in a terminal reaches the whole foreground group, and must not cut short
+ * the pg_ctl stop of a cleanup, or reach the server pg_ctl starts.
+ */
 function runBinary(binary: string, args: readonly string[], timeoutMs: number): Promise<string> {
     const [file, argv] = runningAsRoot() ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, [...args]];
     return new Promise((resolve, reject) => {
-        execFile(file, argv, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-            if (err !== null) {
-                reject(new Error(`${binary} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
-            } else {
+        const child = spawn(file, argv, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.once("error", (err) => {
+            clearTimeout(timer);
+            reject(new Error(`${binary} ${args.join(" ")} failed: ${err.message}`));
+        });
+        child.once("close", (code, signal) => {
+            clearTimeout(timer);
+            if (code === 0) {
                 resolve(stdout);
+            } else {
+                reject(new Error(`${binary} ${args.join(" ")} failed: ${signal === null ? `exit code ${code ?? "unknown"}` : `killed by ${signal}${signal === "SIGKILL" ? ` after ${timeoutMs} ms` : ""}`}\n${stderr}`));
             }
         });
     });

@@ -7,7 +7,12 @@
  * - SSE-KMS request headers: accepted and ignored (not stored, not echoed), so tests check that
  *   they are sent by recording requests with the faulty proxy in front;
  * - AbortMultipartUpload and ListMultipartUploads: missing in s3rver; this harness adds both on top
- *   of s3rver's own upload directory so the abort path runs end to end against an HTTP server.
+ *   of s3rver's own upload directory so the abort path runs end to end against an HTTP server;
+ * - ListObjectsV2 past one page (1,000 keys): s3rver encrypts its continuation token with DES,
+ *   which OpenSSL 3 (Node 17 and later) disables, so its second page is a 500. This harness answers
+ *   V2 listings through s3rver's V1 listing (same store, same ordering, `marker` = the last key)
+ *   with a token of its own: the last key, base64url-encoded with the bucket. Tokens stay opaque
+ *   to clients, as on S3.
  */
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
@@ -94,6 +99,66 @@ function multipartExtensions(directory: string): S3rver.Middleware {
     };
 }
 
+interface ListingBody {
+    ListBucketResult: Record<string, unknown> & { Contents: { Key: string; Owner?: unknown }[]; CommonPrefixes: { Prefix: string }[]; IsTruncated: boolean };
+}
+
+function continuationToken(bucket: string, lastKey: string): string {
+    return Buffer.from(JSON.stringify({ bucket, after: lastKey }), "utf8").toString("base64url");
+}
+
+function keyAfterToken(token: string, bucket: string): string | undefined {
+    try {
+        const decoded: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+        if (typeof decoded === "object" && decoded !== null && "bucket" in decoded && "after" in decoded && decoded.bucket === bucket && typeof decoded.after === "string") {
+            return decoded.after;
+        }
+    } catch {
+        // not one of ours
+    }
+    return undefined;
+}
+
+/** ListObjectsV2 through s3rver's V1 listing, with this harness's continuation tokens (see the module comment). */
+function listV2Pagination(): S3rver.Middleware {
+    return async (ctx, next) => {
+        const segments = ctx.path.split("/").filter((s) => s !== "");
+        if (ctx.method !== "GET" || segments.length !== 1 || ctx.query["list-type"] !== "2" || segments[0] === undefined) {
+            return next();
+        }
+        const bucket = decodeURIComponent(segments[0]);
+        const { "list-type": _v2, "continuation-token": token, "start-after": startAfter, "fetch-owner": fetchOwner, ...rest } = ctx.query;
+        let marker = typeof startAfter === "string" ? startAfter : undefined;
+        if (typeof token === "string" && token !== "") {
+            marker = keyAfterToken(token, bucket);
+            if (marker === undefined) {
+                ctx.status = 400;
+                ctx.type = "application/xml";
+                ctx.body = errorXml("InvalidArgument", "The continuation token provided is incorrect");
+                return;
+            }
+        }
+        ctx.query = { ...rest, ...(marker === undefined ? {} : { marker }) };
+        await next();
+        if (ctx.status !== 200 || typeof ctx.body !== "object" || ctx.body === null || !("ListBucketResult" in ctx.body)) {
+            return;
+        }
+        const { Marker: _marker, NextMarker: _next, ...result } = (ctx.body as ListingBody).ListBucketResult;
+        const contents = result.Contents.map((c) => (fetchOwner === "true" ? c : { ...c, Owner: undefined }));
+        const last = [...contents.map((c) => c.Key), ...result.CommonPrefixes.map((p) => p.Prefix)].sort().pop();
+        ctx.body = {
+            ListBucketResult: {
+                ...result,
+                Contents: contents,
+                StartAfter: typeof token === "string" ? undefined : startAfter,
+                ContinuationToken: token,
+                NextContinuationToken: result.IsTruncated && last !== undefined ? continuationToken(bucket, last) : undefined,
+                KeyCount: contents.length + result.CommonPrefixes.length,
+            },
+        };
+    };
+}
+
 /** Starts s3rver on 127.0.0.1 at a free port with a temp directory; on failure the directory is removed. */
 export async function startS3(): Promise<EmbeddedS3> {
     const directory = await mkdtemp(join(tmpdir(), "pgbs-s3-"));
@@ -101,6 +166,8 @@ export async function startS3(): Promise<EmbeddedS3> {
         const port = await freePort();
         const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory });
         server.middleware.unshift(multipartExtensions(directory));
+        // Right before s3rver's router, after its XML encoder: the listing is still an object here.
+        server.middleware.splice(server.middleware.length - 1, 0, listV2Pagination());
         await server.run();
         const endpoint = `http://127.0.0.1:${port}`;
         const own = new S3Client(localS3ClientConfig(endpoint));

@@ -275,6 +275,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             finishedAt: finished.toISOString(),
             durationMs: finished.getTime() - startedAt.getTime(),
             tables,
+            source: { host: target.host, port: target.port, database: target.database },
         };
         checkTime(settings, deps, "before writing the manifest");
         try {

@@ -85,6 +85,7 @@ const manifestSchema = z.object({
             rows: z.number().int().nonnegative(),
         }),
     ),
+    source: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), database: z.string().min(1) }).optional(),
 });
 
 /**
@@ -184,7 +185,38 @@ export class BackupNotFoundError extends Error {
     }
 }
 
-export function selectBackup(catalog: Catalog, selector: BackupSelector): BackupEntry {
+/** How a backup is chosen. */
+export interface SelectOptions {
+    /**
+     * Take the newest usable backup even when a newer one is unusable (its manifest does not
+     * parse, or its object is gone). @default false - refuse, naming the newer backups
+     */
+    readonly skipUnusableNewer?: boolean;
+    /** Told the unusable newer backups that skipUnusableNewer passed over. @default none */
+    readonly onSkipped?: (skipped: readonly CatalogProblem[]) => void;
+}
+
+/** A newer backup than the one `--latest` or `--before` would take is unusable. */
+export class UnusableNewerBackupError extends BackupNotFoundError {
+    constructor(
+        readonly chosen: BackupEntry,
+        readonly skipped: readonly CatalogProblem[],
+    ) {
+        super(
+            `${skipped.length} backup(s) newer than the newest usable one (${chosen.manifest.key}, started ${chosen.manifest.startedAt}) cannot be used: ` +
+                skipped.map((p) => p.reason).join("; ") +
+                `; refusing to restore an older backup without --skip-unusable-newer`,
+        );
+        this.name = "UnusableNewerBackupError";
+    }
+}
+
+/**
+ * The backup `selector` names. For the newest (or the newest before a time), a newer backup
+ * that is unusable makes this throw UnusableNewerBackupError unless `skipUnusableNewer` is set:
+ * silently restoring older data than asked for is worse than stopping.
+ */
+export function selectBackup(catalog: Catalog, selector: BackupSelector, options: SelectOptions = {}): BackupEntry {
     const where = `s3://${catalog.bucket} for database "${catalog.database}"`;
     if ("key" in selector) {
         const found = catalog.backups.find((b) => b.manifest.key === selector.key);
@@ -195,19 +227,48 @@ export function selectBackup(catalog: Catalog, selector: BackupSelector): Backup
         }
         return found;
     }
-    if ("latest" in selector) {
-        const newest = catalog.backups[0];
-        if (newest === undefined) {
-            throw new BackupNotFoundError(`no backup with a manifest in ${where}`);
-        }
-        return newest;
-    }
-    const limit = selector.before.getTime();
+    const limit = "before" in selector ? selector.before.getTime() : Number.POSITIVE_INFINITY;
     const found = catalog.backups.find((b) => Date.parse(b.manifest.startedAt) <= limit);
+    const skipped = unusableNewer(catalog, found, limit);
     if (found === undefined) {
-        throw new BackupNotFoundError(`no backup started at or before ${selector.before.toISOString()} in ${where}`);
+        const unusable = skipped.length === 0 ? "" : `; unusable: ${skipped.map((p) => p.reason).join("; ")}`;
+        throw new BackupNotFoundError(`${"before" in selector ? `no backup started at or before ${selector.before.toISOString()}` : "no backup with a manifest"} in ${where}${unusable}`);
+    }
+    if (skipped.length > 0) {
+        if (options.skipUnusableNewer !== true) {
+            throw new UnusableNewerBackupError(found, skipped);
+        }
+        options.onSkipped?.(skipped);
     }
     return found;
+}
+
+/**
+ * The unusable backups newer than `chosen` (all of them when nothing was chosen) and started at
+ * or before `limit` (epoch ms). A problem's time is the start time in its key, else the time S3
+ * last modified the manifest; one with neither counts as newer.
+ */
+function unusableNewer(catalog: Catalog, chosen: BackupEntry | undefined, limit: number): CatalogProblem[] {
+    const chosenAt = chosen === undefined ? Number.NEGATIVE_INFINITY : Date.parse(chosen.manifest.startedAt);
+    return catalog.problems.filter((p) => {
+        const at = problemTime(p);
+        if (at === undefined) {
+            return true;
+        }
+        return at <= limit && (at > chosenAt || (at === chosenAt && chosen !== undefined && p.key > chosen.manifestKey));
+    });
+}
+
+/** `<database>-20261121T233015123Z-<runId>.dump...`: the dump's start time, to the millisecond. */
+const KEY_TIME = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[^/]*$/;
+
+function problemTime(p: CatalogProblem): number | undefined {
+    const m = KEY_TIME.exec(p.key);
+    if (m !== null) {
+        const [, y, mo, d, h, mi, s, ms] = m;
+        return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    }
+    return p.lastModified?.getTime();
 }
 
 function newestFirst(a: BackupEntry, b: BackupEntry): number {

@@ -51,4 +51,13 @@ export interface BackupManifest {
     readonly finishedAt: string;
     readonly durationMs: number;
     readonly tables: readonly TableCount[];
+    /** The server and database the dump was taken from, so a restore can refuse to overwrite it. Absent from older manifests. */
+    readonly source?: BackupSource;
+}
+
+/** Host as the dump function reached it (name, address or socket directory), port, database name. */
+export interface BackupSource {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
 }

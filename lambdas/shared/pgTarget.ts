@@ -1,4 +1,7 @@
 import { Client, DatabaseError, type ClientConfig } from "pg";
+import { redactUrl } from "./redact";
+
+export { redactUrl } from "./redact";
 
 /**
  * Where a PostgreSQL database is reached, parsed once from a `postgres://` URL so that the
@@ -123,11 +126,6 @@ export function clientConfig(target: PgTarget): ClientConfig {
 /** `user@host:port/database`, safe for logs and output. */
 export function describeTarget(target: PgTarget): string {
     return `${target.user}@${target.host}:${target.port}/${target.database}`;
-}
-
-/** The URL with any password replaced by `***`; the password runs to the last "@" of the authority, as URL parsing reads it. */
-export function redactUrl(url: string): string {
-    return url.replace(/^(\w+:\/\/[^:/@]*):[^/?#]*@/, "$1:***@");
 }
 
 /** Double-quoted SQL identifier. */

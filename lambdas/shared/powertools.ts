@@ -5,13 +5,15 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Log, MetricSink, MetricUnit } from "./ports";
+import { redactFields, redactText } from "./redact";
 
+/** Every line with passwords in URLs redacted, whichever core or handler writes it. */
 export function powertoolsLog(logger: Logger): Log {
     return {
-        debug: (message, extra) => logger.debug(message, extra ?? {}),
-        info: (message, extra) => logger.info(message, extra ?? {}),
-        warn: (message, extra) => logger.warn(message, extra ?? {}),
-        error: (message, extra) => logger.error(message, extra ?? {}),
+        debug: (message, extra) => logger.debug(redactText(message), redactFields(extra ?? {})),
+        info: (message, extra) => logger.info(redactText(message), redactFields(extra ?? {})),
+        warn: (message, extra) => logger.warn(redactText(message), redactFields(extra ?? {})),
+        error: (message, extra) => logger.error(redactText(message), redactFields(extra ?? {})),
     };
 }
 

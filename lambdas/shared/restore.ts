@@ -13,6 +13,7 @@ import { describeTarget, libpqEnv, openSession, quoteIdent, withDatabase, type P
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import type { Log } from "./ports";
 import { stopProcessGroup } from "./processGroup";
+import { describeSession, sessionsOn } from "./sessions";
 
 /**
  * Restoring one backup into a new database: download to a seekable temp file while hashing,
@@ -275,7 +276,11 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
             throw new TargetExistsError(target);
         }
         if (exists) {
-            log.warn("dropping the existing database before restoring (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}` });
+            const sessions = await sessionsOn(client, target.database);
+            log.warn("dropping the existing database before restoring (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}`, sessionsToEnd: sessions.length });
+            for (const session of sessions) {
+                log.warn(`ending session ${describeSession(session)}`, { database: target.database });
+            }
             await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
         }
         await client.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);

@@ -219,7 +219,7 @@ async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStar
     } catch (err) {
         if (!(err instanceof VerificationFailedError)) {
             failedEverywhere(env, sink);
-            logger.error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            powertoolsLog(logger).error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
         }
         throw err;
     } finally {

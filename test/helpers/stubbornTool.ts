@@ -7,6 +7,8 @@ export interface StubbornTool {
     readonly binDir: string;
     /** Pids of the tool and of the worker it started, once it ran. */
     pids(): Promise<number[]>;
+    /** SIGKILL to the tool and its worker when they still run (after a failed test), then removes the directory. */
+    removeAndKill(): Promise<void>;
     remove(): Promise<void>;
 }
 
@@ -28,9 +30,18 @@ export async function stubbornPgRestore(realBinDir: string): Promise<StubbornToo
     ].join("\n");
     await writeFile(join(binDir, "pg_restore"), script);
     await chmod(join(binDir, "pg_restore"), 0o755);
+    const pids = async (): Promise<number[]> => (await readFile(pidFile, "utf8")).trim().split(" ").map(Number);
     return {
         binDir,
-        pids: async () => (await readFile(pidFile, "utf8")).trim().split(" ").map(Number),
+        pids,
+        async removeAndKill(): Promise<void> {
+            for (const pid of await pids().catch(() => [])) {
+                if (await running(pid)) {
+                    process.kill(pid, "SIGKILL");
+                }
+            }
+            await rm(binDir, { recursive: true, force: true });
+        },
         remove: () => rm(binDir, { recursive: true, force: true }),
     };
 }

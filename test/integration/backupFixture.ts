@@ -99,6 +99,7 @@ export async function putFixtureBackup(o: FixtureBackupOptions): Promise<Fixture
         finishedAt: new Date(startedAt.getTime() + 1000).toISOString(),
         durationMs: 1000,
         tables,
+        source: { host: target.host, port: target.port, database: target.database },
     };
     const manifest = o.editManifest === undefined ? base : o.editManifest(base);
     await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: key, Body: archive }));

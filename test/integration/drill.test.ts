@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { main as drillMain, Resources, runDrill, type DrillSummary } from "../../cli/drill";
 import { listBackups } from "../../lambdas/shared/catalog";
+import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../helpers/embedded";
 import { runCli } from "../helpers/cli";
 
@@ -94,7 +95,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
             };
             // when the drill runs against it and cleans up
             const resources = new Resources();
-            const summary = await runDrill({ databaseUrl: pg.url("small"), bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, verbose: false, json: false }, progress, resources);
+            const summary = await runDrill({ source: parsePostgresUrl(pg.url("small"), "url"), bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false }, progress, resources);
             await resources.cleanup(progress);
             // then the name carries a random suffix, the restore refused the existing database, and the other drill's database is untouched
             assert.match(restoreName ?? "", /^drill_restore_\d{14}_[0-9a-f]{6}$/);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BackupNotFoundError, ManifestError, parseManifest, selectBackup, type BackupEntry, type Catalog } from "../../lambdas/shared/catalog";
+import { BackupNotFoundError, ManifestError, parseManifest, selectBackup, UnusableNewerBackupError, type BackupEntry, type Catalog } from "../../lambdas/shared/catalog";
 import { dumpKey, manifestKey } from "../../lambdas/shared/keys";
 import type { BackupManifest } from "../../lambdas/shared/manifest";
 
@@ -63,7 +63,7 @@ describe("catalog: choosing a backup", () => {
         bucket: "bucket",
         database: "app",
         backups: [newest, middle, oldest],
-        problems: [{ key: manifestKey("backups/app/daily/broken.dump"), reason: "manifest backups/app/daily/broken.dump.manifest.json: not JSON" }],
+        problems: [{ key: manifestKey("backups/app/daily/broken.dump"), reason: "manifest backups/app/daily/broken.dump.manifest.json: not JSON", lastModified: new Date("2026-11-20T00:00:00Z") }],
         withoutManifest: [orphan],
     };
 
@@ -77,6 +77,27 @@ describe("catalog: choosing a backup", () => {
         assert.equal(selectBackup(catalog, { before: new Date("2026-11-21T02:30:00Z") }), middle);
         assert.equal(selectBackup(catalog, { before: new Date("2026-11-21T02:00:00Z") }), middle);
         assert.throws(() => selectBackup(catalog, { before: new Date("2026-11-21T00:59:59Z") }), /no backup started at or before 2026-11-21T00:59:59\.000Z in s3:\/\/bucket for database "app"/);
+    });
+
+    it("refuses to fall back past an unusable newer backup unless told to, for latest and before alike", () => {
+        // given a catalog whose newest backup (by the time in its key) has an unusable manifest
+        const brokenKey = manifestKey(dumpKey("backups", "app", "daily", new Date("2026-11-21T03:30:00Z"), "bad"));
+        const broken = { ...catalog, problems: [{ key: brokenKey, reason: `manifest ${brokenKey}: not JSON` }] };
+        const skipped: string[] = [];
+        // when latest or a time after it is asked for, then it refuses naming the broken backup
+        for (const selector of [{ latest: true } as const, { before: new Date("2026-11-21T04:00:00Z") }]) {
+            assert.throws(
+                () => selectBackup(broken, selector),
+                (err: unknown) => err instanceof UnusableNewerBackupError && err.message.includes(brokenKey) && err.message.includes("--skip-unusable-newer"),
+            );
+            // and with the flag it takes the newest usable one, saying what it skipped
+            assert.equal(selectBackup(broken, selector, { skipUnusableNewer: true, onSkipped: (p) => skipped.push(...p.map((x) => x.key)) }), newest);
+        }
+        assert.deepEqual(skipped, [brokenKey, brokenKey]);
+        // and a time before the broken backup is not affected
+        assert.equal(selectBackup(broken, { before: new Date("2026-11-21T03:15:00Z") }), newest);
+        // and one of unknown time counts as newer
+        assert.throws(() => selectBackup({ ...catalog, problems: [{ key: "backups/app/x.manifest.json", reason: "unknown" }] }, { latest: true }), UnusableNewerBackupError);
     });
 
     it("picks by key, and explains why a key is not a backup", () => {

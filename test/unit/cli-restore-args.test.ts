@@ -19,8 +19,10 @@ describe("CLI restore arguments", () => {
             bucket: "my-backups",
             database: "orders",
             selector: { latest: true },
+            skipUnusableNewer: false,
             target: { host: "db.internal", port: 5433, user: "admin", database: "orders_copy" },
             overwrite: true,
+            overwriteSource: false,
             jobs: 8,
             noPrivileges: true,
             keepOwner: false,
@@ -60,6 +62,13 @@ describe("CLI restore arguments", () => {
         ["a non-postgres target", ["--bucket", "my-backups", "--database", "orders", "--latest", "--target-url", "mysql://u@h/db"], '--target-url: scheme "mysql:" is not allowed; expected postgres:// or postgresql://'],
         ["a target without database", ["--bucket", "my-backups", "--database", "orders", "--latest", "--target-url", "postgres://u:secret@h:5432/"], "--target-url: no database name in postgres://u:***@h:5432/"],
         ["a bad endpoint", [...BASE, "--latest", "--s3-endpoint", "ftp://x"], '--s3-endpoint: "ftp://x" is not allowed; expected an http:// or https:// URL'],
+        ["--skip-unusable-newer with --key", [...BASE, "--key", "k", "--skip-unusable-newer"], "--skip-unusable-newer: not allowed with --key; it applies to --latest and --before only"],
+        ["--overwrite-source without --overwrite", [...BASE, "--latest", "--overwrite-source"], "--overwrite-source: only with --overwrite"],
+        [
+            "a password with an unencoded / ? or #",
+            ["--bucket", "my-backups", "--database", "orders", "--latest", "--target-url", "postgres://u:a/b?c#d@db.internal:5432/x"],
+            '--target-url: "postgres://u:***@db.internal:5432/x" has a "/", "?" or "#" before its last "@"',
+        ],
     ];
     for (const [what, args, message] of refusals) {
         it(`refuses ${what}, naming the argument`, () => {
@@ -149,12 +158,12 @@ describe("PostgreSQL versions", () => {
 
 describe("CLI drill arguments", () => {
     it("defaults to a throwaway setup with an RTO of 60 and an RPO of 1440 minutes", () => {
-        assert.deepEqual(parseDrillArgs([]), { bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, verbose: false, json: false });
+        assert.deepEqual(parseDrillArgs([]), { bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false });
     });
 
     it("takes given endpoints and objectives", () => {
-        const parsed = parseDrillArgs(["--database-url", "postgres://u@db:5432/app", "--s3-endpoint", "http://127.0.0.1:9000", "--bucket", "drills", "--rto-minutes", "15", "--json"]);
-        assert.deepEqual(parsed, { databaseUrl: "postgres://u@db:5432/app", s3Endpoint: "http://127.0.0.1:9000", bucket: "drills", rtoSeconds: 900, rpoSeconds: 86_400, scale: 1, verbose: false, json: true });
+        const parsed = parseDrillArgs(["--database-url", "postgres://u@db:5432/app", "--s3-endpoint", "http://127.0.0.1:9000", "--bucket", "drills", "--rto-minutes", "15", "--json"], {});
+        assert.deepEqual(parsed, { source: { host: "db", port: 5432, user: "u", database: "app" }, s3Endpoint: "http://127.0.0.1:9000", bucket: "drills", rtoSeconds: 900, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: true });
     });
 
     const refusals: [string, readonly string[], string][] = [

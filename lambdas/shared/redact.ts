@@ -1,0 +1,92 @@
+/**
+ * Passwords out of everything this project prints or logs. A URL's userinfo runs from `//` to
+ * the LAST `@` before the host, and a password may hold any of `/?#@:` (unencoded, as operators
+ * type them), so the redaction looks for that last `@` instead of stopping at `/`, `?` or `#`.
+ */
+
+/** What stands in for a password. */
+const REDACTED = "***";
+
+/** `scheme://` at the start of the text or after a character that cannot be part of a URL. */
+const SCHEME = /[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
+
+/**
+ * A single URL with any password replaced by `***`: everything between the first `:` of the
+ * userinfo and the last `@` of the string. `postgres://app:#a/b?c@db:5432/x` ->
+ * `postgres://app:***@db:5432/x`; a URL without a password is returned unchanged.
+ */
+export function redactUrl(url: string): string {
+    return redactText(url);
+}
+
+/**
+ * Every URL-like string in `text` with its password replaced by `***`, line by line. Within a
+ * line, a URL's userinfo ends at the last `@` before the next URL that starts after whitespace;
+ * when no `@` comes before that next URL, the password is taken to run on into it (a password
+ * may hold ` x://`), so more is hidden rather than less. A URL already redacted (`user:***@`) is
+ * left as it is, so redacting twice changes nothing.
+ */
+export function redactText(text: string): string {
+    return text
+        .split("\n")
+        .map((line) => redactLine(line))
+        .join("\n");
+}
+
+/** An Error's message, redacted; anything else as a redacted string. */
+export function redactedMessage(err: unknown): string {
+    return redactText(err instanceof Error ? err.message : String(err));
+}
+
+/** `extra` fields of a log line with every string (nested ones too) redacted. */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, redactValue(v)]));
+}
+
+function redactValue(value: unknown): unknown {
+    if (typeof value === "string") {
+        return redactText(value);
+    }
+    if (value instanceof Error) {
+        return redactedMessage(value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(redactValue);
+    }
+    if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+        return redactFields(value as Record<string, unknown>);
+    }
+    return value;
+}
+
+function redactLine(line: string): string {
+    const starts = [...line.matchAll(SCHEME)].map((m) => ({ scheme: m.index, authority: m.index + m[0].length }));
+    let out = "";
+    let copied = 0;
+    for (let i = 0; i < starts.length; i++) {
+        const start = starts[i] as { scheme: number; authority: number };
+        if (start.scheme < copied) {
+            continue;
+        }
+        // The stretch this URL may span: up to the next URL that begins after whitespace.
+        let end = line.length;
+        for (let j = i + 1; j < starts.length; j++) {
+            const next = (starts[j] as { scheme: number }).scheme;
+            if (next > start.authority && /\s/.test(line[next - 1] ?? "") && line.lastIndexOf("@", next - 1) >= start.authority) {
+                end = next;
+                break;
+            }
+        }
+        const at = line.lastIndexOf("@", end - 1);
+        if (at < start.authority) {
+            continue;
+        }
+        const colon = line.indexOf(":", start.authority);
+        if (colon === -1 || colon > at || line.startsWith(`${REDACTED}@`, colon + 1)) {
+            continue;
+        }
+        out += line.slice(copied, colon + 1) + REDACTED;
+        copied = at;
+    }
+    return out + line.slice(copied);
+}

@@ -36,8 +36,8 @@ describe("export queries", () => {
     it("bound date and timestamp watermarks by the lag and count future values; other types by their maximum", () => {
         // given a timestamp column and a bigint one
         // when the bounds queries are built
-        const timed = boundsQuery(orders, "2026-01-01 00:00:00+00", true, 300);
-        const counter = boundsQuery({ schema: "sales", table: "orders", column: "version" }, undefined, false, 300);
+        const timed = boundsQuery(orders, "updated_at", "2026-01-01 00:00:00+00", true, 300);
+        const counter = boundsQuery(orders, "version", undefined, false, 300);
         // then the timestamp's next watermark is the greatest value older than now minus the lag, over the rows the run exports
         assert.match(timed, /max\("updated_at"\) FILTER \(WHERE "updated_at" <= now\(\) - make_interval\(secs => 300\)\)::text AS up_to/);
         assert.match(timed, new RegExp(`count\\(\\*\\) FILTER \\(WHERE "updated_at" > now\\(\\) \\+ make_interval\\(secs => ${FUTURE_TOLERANCE_SECONDS}\\)\\) AS future`));

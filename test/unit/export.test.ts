@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { EXPORT_ENV, loadExportConfig, parseExportTables } from "../../lambdas/export/config";
-import { boundsQuery, exportKey, exportQuery, FUTURE_TOLERANCE_SECONDS, watermarkKey } from "../../lambdas/export/export";
+import { boundsQuery, ExportConfigError, exportKey, exportQuery, exportSettings, FUTURE_TOLERANCE_SECONDS, watermarkKey } from "../../lambdas/export/export";
 import { EnvError } from "../../lambdas/shared/env";
 import { exportEnvironment } from "../../components/aws/functionEnv";
 import { errorsOf, stackConfig, validConfig } from "../helpers/config";
@@ -139,5 +139,9 @@ describe("export safety lag", () => {
         }
         assert.throws(() => loadExportConfig({ ...BASE, EXPORT_SAFETY_LAG_SECONDS: "86401" }), /^EnvError: EXPORT_SAFETY_LAG_SECONDS: 86401 is out of range 0\.\.86400$/);
         assert.throws(() => loadExportConfig({ ...BASE, EXPORT_SAFETY_LAG_SECONDS: "-1" }), /EXPORT_SAFETY_LAG_SECONDS: -1 is out of range 0\.\.86400/);
+        const direct = { database: "shop", bucket: "acme-exports", tables: [{ schema: "sales", table: "orders", column: "updated_at" }] };
+        assert.equal(exportSettings({ ...direct, safetyLagSeconds: 86_400 }).safetyLagSeconds, 86_400);
+        assert.throws(() => exportSettings({ ...direct, safetyLagSeconds: 86_401 }), (e: unknown) => e instanceof ExportConfigError && e.message === "safetyLagSeconds: 86401 is out of range 0..86400");
+        assert.throws(() => exportSettings({ ...direct, safetyLagSeconds: -1 }), /safetyLagSeconds: -1 is out of range 0\.\.86400/);
     });
 });

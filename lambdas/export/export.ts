@@ -256,8 +256,8 @@ export function exportQuery(t: ExportTable, from: string | undefined): string {
  * for date and timestamp columns the greatest value no later than now minus the lag (values
  * past now plus the tolerance are counted as future), for other columns the greatest value.
  */
-export function boundsQuery(t: ExportTable & { readonly column: string }, from: string | undefined, timed: boolean, lagSeconds: number): string {
-    const col = quoteIdent(t.column);
+export function boundsQuery(t: ExportTable, column: string, from: string | undefined, timed: boolean, lagSeconds: number): string {
+    const col = quoteIdent(column);
     const source = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
     const cutoff = `now() - make_interval(secs => ${lagSeconds})`;
     const columns = timed
@@ -267,7 +267,7 @@ export function boundsQuery(t: ExportTable & { readonly column: string }, from: 
               `(${cutoff})::text AS cutoff`,
           ]
         : [`max(${col})::text AS up_to`, "0 AS future", "NULL::text AS cutoff"];
-    const where = from === undefined ? "" : ` WHERE ${changedRows(t.column, from)}`;
+    const where = from === undefined ? "" : ` WHERE ${changedRows(column, from)}`;
     return `SELECT count(*) AS rows, count(*) FILTER (WHERE ${col} IS NULL) AS nulls, ${columns.join(", ")} FROM ${source}${where}`;
 }
 
@@ -321,6 +321,7 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
 
 /** What the export needs to know about a watermark column. */
 interface WatermarkColumn {
+    readonly name: string;
     /** A date or timestamp: compared with the clock (safety lag, future values). */
     readonly timed: boolean;
     readonly hasPrimaryKey: boolean;
@@ -354,7 +355,7 @@ async function checkTables(target: PgTarget, tables: readonly ExportTable[], log
                 if (found === undefined) {
                     problems.push(`column ${t.column} does not exist in ${t.schema}.${t.table}`);
                 } else {
-                    columns.set(t, { timed: TIME_TYPES.includes(found.type), hasPrimaryKey: found.pk });
+                    columns.set(t, { name: t.column, timed: TIME_TYPES.includes(found.type), hasPrimaryKey: found.pk });
                 }
             }
         }
@@ -400,13 +401,14 @@ async function exportTable(
     deps: ExportDeps,
     target: PgTarget,
     t: ExportTable,
+    /** Undefined for a full export. */
     column: WatermarkColumn | undefined,
     at: Date,
     runId: string,
 ): Promise<TableExport> {
     const name = `${t.schema}.${t.table}`;
     const wmKey = watermarkKey(settings.prefix, settings.database, t);
-    const previous = t.column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
+    const previous = column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
     const from = previous?.value;
     const session = await openSession(target, APPLICATION_NAME, (err) => deps.log.error(err.message, { table: name }));
     const { client } = session;
@@ -420,16 +422,16 @@ async function exportTable(
         let cutoff: string | undefined;
         let nullRows = 0;
         let futureRows = 0;
-        if (t.column !== undefined) {
+        if (column !== undefined) {
             const bounds = await client.query<{ rows: string; nulls: string; up_to: string | null; future: string; cutoff: string | null }>(
-                boundsQuery({ ...t, column: t.column }, from, column?.timed ?? false, settings.safetyLagSeconds),
+                boundsQuery(t, column.name, from, column.timed, settings.safetyLagSeconds),
             );
             const b = bounds.rows[0];
             nullRows = Number(b?.nulls ?? 0);
             futureRows = Number(b?.future ?? 0);
             upTo = b?.up_to ?? from;
             cutoff = b?.cutoff ?? undefined;
-            warnAboutWatermark(deps.log, name, t.column, column, nullRows, futureRows);
+            warnAboutWatermark(deps.log, name, column, nullRows, futureRows);
             if (Number(b?.rows ?? 0) === 0) {
                 await client.query("COMMIT");
                 return { schema: t.schema, table: t.table, mode: "incremental", key: undefined, rows: 0, bytes: 0, fromWatermark: from, toWatermark: from, nullRows, futureRows };
@@ -480,12 +482,12 @@ async function exportTable(
         }
         await client.query("COMMIT");
         const rows = copy.rowCount;
-        if (t.column !== undefined && upTo !== undefined) {
+        if (column !== undefined && upTo !== undefined) {
             const watermark: Watermark = {
                 formatVersion: 1,
                 schema: t.schema,
                 table: t.table,
-                column: t.column,
+                column: column.name,
                 value: upTo,
                 ...(cutoff === undefined ? {} : { cutoff }),
                 key,
@@ -511,7 +513,7 @@ async function exportTable(
         return {
             schema: t.schema,
             table: t.table,
-            mode: t.column === undefined ? "full" : "incremental",
+            mode: column === undefined ? "full" : "incremental",
             key,
             rows,
             bytes,
@@ -530,7 +532,8 @@ async function exportTable(
 }
 
 /** Says, on every run, which rows the watermark cannot order and how they are treated. */
-function warnAboutWatermark(log: Log, table: string, columnName: string, column: WatermarkColumn | undefined, nullRows: number, futureRows: number): void {
+function warnAboutWatermark(log: Log, table: string, column: WatermarkColumn, nullRows: number, futureRows: number): void {
+    const columnName = column.name;
     if (nullRows > 0) {
         log.warn(`rows whose watermark column is NULL are exported on every run; set ${columnName} on every row to export them once`, { table, column: columnName, nullRows });
     }
@@ -541,7 +544,7 @@ function warnAboutWatermark(log: Log, table: string, columnName: string, column:
             futureRows,
         });
     }
-    if (column !== undefined && !column.hasPrimaryKey) {
+    if (!column.hasPrimaryKey) {
         log.warn("the table has no primary key: rows exported again (at-least-once) cannot be told apart from new rows by key", { table, column: columnName });
     }
 }

@@ -170,10 +170,10 @@ describe("export watermarks (real PostgreSQL, s3rver)", function () {
         await query(url, "ALTER DATABASE wm_timeouts SET statement_timeout = '1s'");
         await query(url, "ALTER DATABASE wm_timeouts SET idle_in_transaction_session_timeout = '1s'");
         const expected = new Map((await query<{ id: number; md5: string }>(url, "SELECT id, md5(body) FROM public.big")).map((r) => [String(r.id), r.md5]));
-        // when the export runs while every S3 request takes 1.2 s (COPY waits on the upload, the transaction on the last part)
+        // when the export runs while every request of its upload takes 1.2 s (COPY waits on the upload, the transaction on the last part)
         const t: ExportTable = { schema: "public", table: "big", column: "changed" };
         const s = settings([t], { database: "wm_timeouts", gzipLevel: 1, partSizeBytes: 5 * 1024 * 1024, uploadConcurrency: 1 });
-        const result = await runExport(s, deps({ s3: slowS3(s3.client(), 1_200), target: parsePostgresUrl(url, "test url") }));
+        const result = await runExport(s, deps({ s3: slowS3(s3.client(), "/public.big/", 1_200), target: parsePostgresUrl(url, "test url") }));
         // then every row is exported whole
         const rows = await exported(result);
         assert.equal(rows.size, 4);
@@ -252,11 +252,14 @@ describe("export watermarks (real PostgreSQL, s3rver)", function () {
     });
 });
 
-/** The same S3 client, every request held back by `ms` (a slow network), for timing tests. */
-function slowS3(client: S3Client, ms: number): S3Client {
+/** The same S3 client, every request for a key under `keyPart` held back by `ms` (a slow network), for timing tests. */
+function slowS3(client: S3Client, keyPart: string, ms: number): S3Client {
     client.middlewareStack.add(
         (next) => async (args) => {
-            await new Promise((resolve) => setTimeout(resolve, ms));
+            const key = (args.input as { Key?: unknown }).Key;
+            if (typeof key === "string" && key.includes(keyPart)) {
+                await new Promise((resolve) => setTimeout(resolve, ms));
+            }
             return next(args);
         },
         { step: "initialize" },

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { EXPORT_ENV, loadExportConfig, parseExportTables } from "../../lambdas/export/config";
-import { boundsQuery, exportKey, exportQuery, FUTURE_TOLERANCE_SECONDS, watermarkKey } from "../../lambdas/export/export";
+import { boundsQuery, ExportConfigError, exportKey, exportQuery, exportSettings, FUTURE_TOLERANCE_SECONDS, watermarkKey } from "../../lambdas/export/export";
 import { EnvError } from "../../lambdas/shared/env";
 import { exportEnvironment } from "../../components/aws/functionEnv";
 import { errorsOf, stackConfig, validConfig } from "../helpers/config";
@@ -36,8 +36,8 @@ describe("export queries", () => {
     it("bound date and timestamp watermarks by the lag and count future values; other types by their maximum", () => {
         // given a timestamp column and a bigint one
         // when the bounds queries are built
-        const timed = boundsQuery(orders, "2026-01-01 00:00:00+00", true, 300);
-        const counter = boundsQuery({ schema: "sales", table: "orders", column: "version" }, undefined, false, 300);
+        const timed = boundsQuery(orders, "updated_at", "2026-01-01 00:00:00+00", true, 300);
+        const counter = boundsQuery(orders, "version", undefined, false, 300);
         // then the timestamp's next watermark is the greatest value older than now minus the lag, over the rows the run exports
         assert.match(timed, /max\("updated_at"\) FILTER \(WHERE "updated_at" <= now\(\) - make_interval\(secs => 300\)\)::text AS up_to/);
         assert.match(timed, new RegExp(`count\\(\\*\\) FILTER \\(WHERE "updated_at" > now\\(\\) \\+ make_interval\\(secs => ${FUTURE_TOLERANCE_SECONDS}\\)\\) AS future`));
@@ -139,5 +139,9 @@ describe("export safety lag", () => {
         }
         assert.throws(() => loadExportConfig({ ...BASE, EXPORT_SAFETY_LAG_SECONDS: "86401" }), /^EnvError: EXPORT_SAFETY_LAG_SECONDS: 86401 is out of range 0\.\.86400$/);
         assert.throws(() => loadExportConfig({ ...BASE, EXPORT_SAFETY_LAG_SECONDS: "-1" }), /EXPORT_SAFETY_LAG_SECONDS: -1 is out of range 0\.\.86400/);
+        const direct = { database: "shop", bucket: "acme-exports", tables: [{ schema: "sales", table: "orders", column: "updated_at" }] };
+        assert.equal(exportSettings({ ...direct, safetyLagSeconds: 86_400 }).safetyLagSeconds, 86_400);
+        assert.throws(() => exportSettings({ ...direct, safetyLagSeconds: 86_401 }), (e: unknown) => e instanceof ExportConfigError && e.message === "safetyLagSeconds: 86401 is out of range 0..86400");
+        assert.throws(() => exportSettings({ ...direct, safetyLagSeconds: -1 }), /safetyLagSeconds: -1 is out of range 0\.\.86400/);
     });
 });

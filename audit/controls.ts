@@ -334,6 +334,7 @@ function encryptionAtRest(ctx: Ctx): ReportControl {
     }
     if (managed(c).length > 0) {
         b.says("RDS storage, automated backups, snapshots, Performance Insights and the master-user secret: the customer-managed key (replica key for DR backups).");
+        b.says("RDS PostgreSQL log groups (/aws/rds/instance/<identifier>/postgresql and /upgrade): declared before the instance, encrypted with the same key and kept for their configured retention.");
         for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}"`);
     }
     const unmanaged = c.aws.databases.filter((d) => d.instance === undefined);
@@ -574,12 +575,12 @@ function alerting(ctx: Ctx): ReportControl {
     const webhooks = c.alerts.webhookUrls.length;
     b.says(`${emails.length} email recipient(s)${emails.length > 0 ? `: ${emails.join(", ")}` : ""}; ${webhooks} webhook(s) (their addresses are secrets and not shown).`);
     b.says(
-        "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage below 20 %, function errors, duration near the timeout, dead letters.",
+        "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
     );
     b.key("alerts.emails", emails).key("alerts.webhookUrls", `${webhooks} (secret)`);
     b.enforcedBy(`AlertTopic "alerts": KMS-encrypted SNS topic with the email and webhook subscriptions`, "BackupAlarms", "BackupDashboard");
     if (awsBackupActive(c)) {
-        b.says("AWS Backup vault events (failed or aborted jobs, failed copies, restore results) go to the same topic.");
+        b.says("AWS Backup vault events (backup, copy and restore jobs) go to a second, job topic whose email and webhook subscriptions keep only the jobs that did not complete.");
         b.enforcedBy(`AwsBackupPlan "rds": vault notifications`);
     }
     if (c.azure !== undefined) {
@@ -594,8 +595,8 @@ function leastPrivilege(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "least-privilege", "Least privilege");
     b.says(
-        "One role per function: dump and export may write objects under their prefixes but are denied every delete and retention change; verify may only read.",
-        "The bucket policy limits writes and reads to those roles (by principal ARN); the key policy limits use of the key to them and to the AWS services named.",
+        "One role per function: dump may write objects under its prefix and set a retention there (s3:PutObjectRetention, which cannot shorten or lift a lock), and is denied every delete, governance bypass, legal-hold and bucket-configuration action; export may write under its prefix and is denied every delete, retention, legal-hold and bucket-configuration action; verify may only read.",
+        "The bucket policy refuses requests without TLS and uploads not encrypted with the backup key; the key policy lets this account's IAM policies grant use of the key and lets the named AWS services use it only for this account's topics and log groups.",
         "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
         "Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.",
     );

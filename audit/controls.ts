@@ -387,16 +387,16 @@ function immutability(ctx: Ctx): ReportControl {
     b.says(`Versioning is on; a replaced or deleted version stays recoverable for ${c.storage.noncurrentVersionExpireDays} days.`);
     if (lock?.mode !== undefined && lock.days !== undefined) {
         b.says(
-            `S3 Object Lock ${lock.mode}, per tier: each dump object carries its own retention in ${lock.mode} mode, retain-until = the dump's start + its tier's keepDays (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} days`).join(", ")}); ${
-                lock.mode === "COMPLIANCE" ? "nobody, the root user included, can delete it or shorten the lock" : "only principals allowed s3:BypassGovernanceRetention can delete it earlier"
+            `S3 Object Lock ${lock.mode}, per tier: each dump object and its manifest carry their own retention in ${lock.mode} mode, retain-until = the dump's start + its tier's keepDays (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} days`).join(", ")}); ${
+                lock.mode === "COMPLIANCE" ? "nobody, the root user included, can delete them or shorten the lock" : "only principals allowed s3:BypassGovernanceRetention can delete them earlier, and no role of this stack is"
             }.`,
-            `Every other object (manifests, exports) is locked by the bucket's default retention of ${lock.days} days, the floor for anything written to the bucket.`,
+            `Every other object (table exports, the configuration record) is locked by the bucket's default retention of ${lock.days} days, the floor for anything written to the bucket.`,
         );
-        if (c.storage.replication) b.says(`The DR replica carries the same Object Lock.`);
+        if (c.storage.replication) b.says(`The DR replica carries the same retention per object version (replication copies it; the replica bucket has Object Lock).`);
     } else {
         b.gap("the backup bucket has no Object Lock: anyone allowed s3:DeleteObjectVersion can remove backups (storage.objectLock)");
     }
-    b.says("The dump and export roles are denied every delete, retention, legal-hold and bucket-configuration action; the verify role only reads.");
+    b.says("The dump role may only set a retention on its own prefix (s3:PutObjectRetention, which cannot shorten or lift a lock) and is denied every delete, governance bypass, legal-hold and bucket-configuration action; the export role is denied every delete, retention, legal-hold and bucket-configuration action; the verify role only reads.");
     b.key("storage.objectLock.mode", lock?.mode).key("storage.objectLock.days", lock?.days).key("storage.noncurrentVersionExpireDays", c.storage.noncurrentVersionExpireDays);
     if (lock?.mode !== undefined) for (const t of TIER_NAMES) b.key(`retention.${t}.keepDays`, c.retention[t].keepDays);
     b.enforcedBy(`BackupBucket "backups": versioning and Object Lock default retention`, "BackupFunction: write-without-delete and read-only roles");

@@ -19,7 +19,7 @@ export function renderHtml(r: AuditReport): string {
         `</dl><p class="evidence">Evidence: ${inlineCode(evidenceLine(r.evidence))}</p></section>`,
         `<section class="timeline"><h2>Retention timeline</h2>`,
         retentionSvg(r.retention),
-        r.retention.bucketLockDays === undefined ? "" : `<p>Objects other than dumps (manifests, exports) are locked by the bucket's default retention of ${r.retention.bucketLockDays} days.</p>`,
+        r.retention.bucketLockDays === undefined ? "" : `<p>Objects other than dumps and their manifests (table exports, the configuration record) are locked by the bucket's default retention of ${r.retention.bucketLockDays} days.</p>`,
         `</section>`,
         `<section><h2>Controls</h2><table><thead><tr><th>Control</th><th>Status</th><th>AWS Backup Audit Manager</th><th>Security Hub</th></tr></thead><tbody>`,
         ...r.controls.map(

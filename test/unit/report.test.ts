@@ -151,8 +151,8 @@ describe("audit report: controls and keys", () => {
         assert.equal(after.status, "gap");
         assert.ok(after.findings.some((f) => /no Object Lock.*\(storage\.objectLock\)/.test(f)), after.findings.join("\n"));
         assert.ok(!after.guarantees.some((g) => /S3 Object Lock/.test(g)));
-        assert.ok(before.guarantees.some((g) => /S3 Object Lock COMPLIANCE, per tier: each dump object carries its own retention in COMPLIANCE mode, retain-until = the dump's start \+ its tier's keepDays \(daily 14 days, weekly 90 days, monthly 400 days\)/.test(g)), before.guarantees.join("\n"));
-        assert.ok(before.guarantees.some((g) => /Every other object \(manifests, exports\) is locked by the bucket's default retention of 14 days, the floor/.test(g)));
+        assert.ok(before.guarantees.some((g) => /S3 Object Lock COMPLIANCE, per tier: each dump object and its manifest carry their own retention in COMPLIANCE mode, retain-until = the dump's start \+ its tier's keepDays \(daily 14 days, weekly 90 days, monthly 400 days\)/.test(g)), before.guarantees.join("\n"));
+        assert.ok(before.guarantees.some((g) => /Every other object \(table exports, the configuration record\) is locked by the bucket's default retention of 14 days, the floor/.test(g)));
         assert.deepEqual(after.keys.find((k) => k.path === "storage.objectLock.mode"), { path: "storage.objectLock.mode", value: "(not set)", origin: "default" });
         assert.ok(report.warnings.some((w) => /^warning: storage\.objectLock: \(missing\) is not set in prod/.test(w)), report.warnings.join("\n"));
         assert.match(renderMarkdown(report), /\| \[Immutability\]\(#immutability\) \| gap \| BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK \| S3\.14, S3\.15 \|/);

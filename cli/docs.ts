@@ -353,8 +353,9 @@ export function configurationPage(): string {
         "schema defines it. `[]` marks the items of a list. *Default* is the value the schema fills in when",
         "the key is omitted; *optional* keys have none, and **required** keys must be given (inside their",
         "parent, when the parent is optional). Descriptions are the schema's own comments; a key without",
-        "one has an empty description. The validation rules that check keys against each other",
-        "(`npm run validate`) are described in [getting-started.md](getting-started.md#validate-a-stack-npm-run-validate).",
+        "one has an empty description. What `npm run validate` and the program add (rules between keys,",
+        "production rules, defaults computed from other keys) is in",
+        "[getting-started.md](getting-started.md#configuration-notes).",
         "",
     ];
     for (const [top, list] of sections) {

@@ -252,10 +252,21 @@ function typeText(schema: z.ZodType): string {
             return `object { ${Object.keys(def.shape).join(", ")} }`;
         case "array":
             return `list of ${typeText(def.element)}`;
+        case "record":
+            return `map of ${typeText(def.keyType)} to ${typeText(def.valueType)}`;
+        case "tuple":
+            return `list [${(def.items as z.ZodType[]).map(typeText).join(", ")}]`;
+        case "pipe":
+            return typeText(def.in);
+        case "null":
+            return "null";
         case "optional":
         case "prefault":
         case "default":
         case "nullable":
+        case "readonly":
+        case "catch":
+        case "nonoptional":
             return typeText(def.innerType);
         default:
             throw new Error(`the documentation generator does not know zod type "${String(def.type)}"`);

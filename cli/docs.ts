@@ -226,8 +226,8 @@ function typeText(schema: z.ZodType): string {
             const parts: string[] = [def.format === "email" ? "email address" : "string"];
             for (const c of checks) {
                 if (c.check === "string_format" && c.format === "regex") parts.push(`matching \`${String(c.pattern)}\``);
-                else if (c.check === "min_length") parts.push(`at least ${c.minimum} characters`);
-                else if (c.check === "max_length") parts.push(`at most ${c.maximum} characters`);
+                else if (c.check === "min_length") parts.push(`at least ${c.minimum} character${c.minimum === 1 ? "" : "s"}`);
+                else if (c.check === "max_length") parts.push(`at most ${c.maximum} character${c.maximum === 1 ? "" : "s"}`);
                 else if (c.check === "string_format" && c.format !== undefined && c.format !== "email") parts.push(`format ${c.format}`);
             }
             return parts.join(", ");
@@ -250,8 +250,14 @@ function typeText(schema: z.ZodType): string {
         }
         case "object":
             return `object { ${Object.keys(def.shape).join(", ")} }`;
-        case "array":
-            return `list of ${typeText(def.element)}`;
+        case "array": {
+            const element = typeText(def.element);
+            const list = element.includes("; or ") ? `list, each either ${element}` : `list of ${element}`;
+            const sizes = checks.flatMap((c) =>
+                c.check === "min_length" ? [`at least ${c.minimum} item${c.minimum === 1 ? "" : "s"}`] : c.check === "max_length" ? [`at most ${c.maximum} item${c.maximum === 1 ? "" : "s"}`] : [],
+            );
+            return [list, ...sizes].join("; ");
+        }
         case "record":
             return `map of ${typeText(def.keyType)} to ${typeText(def.valueType)}`;
         case "tuple":

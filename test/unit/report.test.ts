@@ -420,7 +420,7 @@ describe("audit report: dated, mapped, in words and with a picture", () => {
         assert.equal(report.retention.bucketLockDays, 14);
         const html = renderHtml(report);
         assert.equal((html.match(/<g class="tier" data-tier="/g) ?? []).length, 3);
-        // and the picture the README shows is the one prod's report draws
+        // and the picture docs/report.md shows is the one prod's report draws
         assert.equal(fs.readFileSync(path.join(ROOT, "docs", "audit-retention-timeline.svg"), "utf8"), retentionSvg(report.retention));
         assert.match(html, /<section class="summary"/);
     });

@@ -1,0 +1,78 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { configurationRows, generatedPages, verifyVariables } from "../../cli/docs";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+describe("generated reference pages", () => {
+    it("are what the generator produces from the code now", () => {
+        // given the pages the generator would write
+        const pages = generatedPages();
+        // when compared with the committed files
+        // then each one is identical
+        for (const [relative, content] of Object.entries(pages)) {
+            const file = path.join(ROOT, relative);
+            const committed = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+            assert.ok(committed === content, `generated page is stale: run npm run docs (${relative})`);
+        }
+    });
+
+    it("are the same on every run", () => {
+        assert.deepEqual(generatedPages(), generatedPages());
+    });
+
+    it("list nested keys with their defaults, ranges and source comments", () => {
+        // given the configuration reference's rows
+        const rows = new Map(configurationRows().map((r) => [r.key, r]));
+        // then a key inside a list of objects has its range, default and JSDoc
+        const retention = rows.get("aws.databases[].instance.backupRetentionDays");
+        assert.ok(retention !== undefined);
+        assert.equal(retention.type, "integer 0..35");
+        assert.equal(retention.presence, "`7`");
+        assert.match(retention.description, /automated backups/);
+        // and a required key without a default says so
+        assert.equal(rows.get("retention.daily.keepDays")?.presence, "**required**");
+        // and a union of literals lists the values
+        assert.match(rows.get("functions.logRetentionDays")?.type ?? "", /^one of 1, 3, 5, /);
+    });
+
+    it("name every variable the verify handler reads", () => {
+        // the handler's own comment lists them; the generated list must cover the code
+        const names = verifyVariables();
+        for (const name of ["BACKUP_BUCKET", "VERIFY_DB_SECRET_ARN", "VERIFY_DB_URL", "RPO_MINUTES", "AZURE_SERVERS", "SAFETY_MARGIN_SECONDS"]) {
+            assert.ok(names.includes(name), name);
+        }
+    });
+});
+
+/** Relative link targets of a Markdown text, outside code blocks and code spans, without their anchor. */
+function relativeLinks(markdown: string): string[] {
+    const text = markdown.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+    const targets: string[] = [];
+    for (const m of text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue;
+        targets.push(decodeURI(target.split("#")[0]!));
+    }
+    return targets;
+}
+
+describe("documentation links", () => {
+    const pages = [
+        "README.md",
+        ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f)),
+    ];
+
+    it("finds links in the pages it checks", () => {
+        assert.ok(relativeLinks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).length > 0);
+    });
+
+    for (const page of pages) {
+        it(`${page}: every relative link points at an existing file`, () => {
+            const dir = path.dirname(path.join(ROOT, page));
+            const missing = relativeLinks(fs.readFileSync(path.join(ROOT, page), "utf8")).filter((t) => !fs.existsSync(path.resolve(dir, t)));
+            assert.deepEqual(missing, [], `${page} links to missing files`);
+        });
+    }
+});

@@ -422,7 +422,7 @@ function immutability(ctx: Ctx): ReportControl {
         b.says(`Azure blobs: deleted blobs recoverable for ${st.softDeleteDays} days, deleted containers for ${st.containerSoftDeleteDays} days.`);
         if (st.immutabilityDays !== undefined) {
             b.says(
-                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (README), and until then an account administrator can shorten or delete the policy.`,
+                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (docs/components.md, "Locking the Azure immutability policy"), and until then an account administrator can shorten or delete the policy.`,
             );
             b.gap(`the Azure immutability policy is unlocked: blobs are not immutable until it is locked (azure.storage.immutabilityDays, manual lock step)`);
         } else {
@@ -501,7 +501,7 @@ function pointInTimeRecovery(ctx: Ctx): ReportControl {
         b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
     });
     if (c.aws.databases.length + (c.azure?.servers.length ?? 0) === 0) b.gap("no database is configured");
-    b.says("Restores always go into a new instance or server (`pitr` command; the README's runbook).");
+    b.says("Restores always go into a new instance or server (`pitr` command; docs/runbook.md).");
     return b.build();
 }
 

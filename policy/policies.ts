@@ -223,7 +223,7 @@ const exemptBucketsSchema = {
     description: "Logical names of buckets that hold no backups (besides access-log targets, which are always exempt); default: the audit report bucket",
 };
 
-/** Every policy of the pack, in the order the README lists them. */
+/** Every policy of the pack, in the order docs/policy-pack.md lists them. */
 export const policies: PackPolicy[] = [
     {
         name: "s3-public-access-block",

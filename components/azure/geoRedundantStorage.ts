@@ -29,7 +29,7 @@ export interface GeoRedundantStorageArgs {
     readonly containerSoftDeleteDays?: number;
     /** Time-based immutability of the backup container, days (1..146000, at most `lifecycle.deleteAfterDays`). @default none - no immutability policy */
     readonly immutabilityDays?: number;
-    /** The immutability policy has been locked (README runbook): it is then protected in Pulumi too, since Azure only lets a locked policy be extended. @default false - unlocked: anyone with Contributor on the account can shorten or delete it */
+    /** The immutability policy has been locked (docs/components.md, "Locking the Azure immutability policy"): it is then protected in Pulumi too, since Azure only lets a locked policy be extended. @default false - unlocked: anyone with Contributor on the account can shorten or delete it */
     readonly immutabilityLocked?: boolean;
     /** Tiering and deletion of backup and export blobs. @default { deleteAfterDays: 30 } - Hot for 30 days, then deleted */
     readonly lifecycle?: BlobTiers;
@@ -165,7 +165,7 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
                 // The provider deletes the policy without the If-Match etag Azure requires, and
                 // Azure answers 412 "Operation not allowed on immutability policy with incorrect
                 // etag" (pulumi/pulumi-azure-native#2156): on delete Pulumi only forgets the
-                // policy; the README's destroy path removes an unlocked one with its etag.
+                // policy; the documented destroy path (docs/components.md) removes an unlocked one with its etag.
                 retainOnDelete: true,
             });
         }

@@ -92,7 +92,7 @@ export const prodImmutabilityLocked: Rule = (config) => {
     if (!isProd(config) || storage.immutabilityDays === undefined || storage.immutabilityLocked) return [];
     return [warning("azure.storage.immutabilityLocked", false,
         "the backups container's immutability policy is unlocked: anyone with Contributor on the storage account can shorten " +
-        "or delete it. After `pulumi up`, lock it (README, \"Locking the Azure immutability policy\") and set " +
+        "or delete it. After `pulumi up`, lock it (docs/components.md, \"Locking the Azure immutability policy\") and set " +
         "azure.storage.immutabilityLocked: true")];
 };
 

@@ -78,7 +78,7 @@ export const azureStorageSchema = z.strictObject({
     containerSoftDeleteDays: z.int().min(1).max(365).prefault(14),
     /** Time-based immutability of the backup container, days. */
     immutabilityDays: z.int().min(1).max(146000).optional(),
-    /** The immutability policy has been locked with `az storage container immutability-policy lock` (README); it is created unlocked. */
+    /** The immutability policy has been locked with `az storage container immutability-policy lock` (docs/components.md, "Locking the Azure immutability policy"); it is created unlocked. */
     immutabilityLocked: z.boolean().prefault(false),
     /** Account keys and SAS tokens; off means Microsoft Entra authorization only. */
     allowSharedKeyAccess: z.boolean().prefault(false),

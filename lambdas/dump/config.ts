@@ -1,7 +1,7 @@
 /**
  * The dump function's configuration, read from environment variables once at cold start.
  * Every variable is listed in DUMP_ENV with its meaning and default, for the infrastructure
- * code and the README.
+ * code and docs/functions-environment.md.
  */
 import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients";
 import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";

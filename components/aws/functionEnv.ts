@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { TierName } from "../../lambdas/shared/tiers";
 
 /**
  * The environment variables each function's handler reads (lambdas/dump/config.ts DUMP_ENV,
@@ -90,7 +91,7 @@ export interface DumpEnvironmentInput extends DatabaseFunctionInput {
     /** Largest dump expected (GiB); omitted: the handler's default. */
     readonly maxDumpSizeGiB?: number;
     /** Lock each dump and manifest in this mode for its tier's keep days; omitted: no per-object lock. */
-    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<"daily" | "weekly" | "monthly", number>> };
+    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<TierName, number>> };
     readonly metricsNamespace: string;
 }
 

@@ -1,14 +1,6 @@
-/** The retention tiers a dump can belong to, shortest-lived first. */
-export type TierName = "daily" | "weekly" | "monthly";
-export const TIER_NAMES: readonly TierName[] = ["daily", "weekly", "monthly"];
+import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../../../lambdas/shared/tiers";
 
-/**
- * Object tag that selects a dump's lifecycle rule: `tier=<daily|weekly|monthly>`. Writers tag
- * the dump and its manifest with it. A tag rather than a key prefix, because the key layout is
- * `<prefix>/<database>/<tier>/YYYY/...`: the database sits before the tier, and a lifecycle
- * prefix filter cannot skip a segment.
- */
-export const TIER_TAG_KEY = "tier";
+export { TIER_NAMES, TIER_TAG_KEY, type TierName };
 
 /** One retention tier: days after creation at which its objects change class and expire. */
 export interface RetentionTier {

@@ -1,5 +1,5 @@
 import { TIER_NAMES, type TierName } from "../../../lambdas/shared/tiers";
-import { parseSchedule, type Schedule, ScheduleError } from "../../../config/schedule";
+import { parseSchedule, type Schedule, ScheduleError } from "./schedule";
 
 /**
  * AWS Backup documents: plan rules per retention tier, vault lock settings, restore testing

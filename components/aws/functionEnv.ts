@@ -159,7 +159,11 @@ export interface VerifyEnvironmentInput {
     readonly prefix: string;
     /** Logical names of the databases whose newest dump is restored and checked. */
     readonly databases: readonly string[];
-    readonly rpoMinutes: number;
+    /**
+     * Minutes the newest backup may age before verification fails it: the RPO, or the dump
+     * interval when point-in-time recovery carries the RPO.
+     */
+    readonly maxBackupAgeMinutes: number;
     readonly rtoMinutes: number;
     readonly sizeBounds: { readonly window: number; readonly minRatio: number; readonly maxRatio: number };
     readonly restoreJobs: number;
@@ -177,7 +181,7 @@ export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string,
         BACKUP_BUCKET: input.bucketName,
         BACKUP_PREFIX: input.prefix,
         VERIFY_DATABASES: [...input.databases].join(","),
-        RPO_MINUTES: String(input.rpoMinutes),
+        VERIFY_MAX_BACKUP_AGE_MINUTES: String(input.maxBackupAgeMinutes),
         RTO_MINUTES: String(input.rtoMinutes),
         SIZE_WINDOW: String(input.sizeBounds.window),
         SIZE_MIN_PERCENT: String(Math.round(input.sizeBounds.minRatio * 100)),

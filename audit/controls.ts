@@ -1,12 +1,13 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames } from "../components/aws/documents/auditFramework";
+import { tierTimeline } from "../components/aws/documents/lifecycle";
 import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/documents/lifecycle";
 import { auditFrameworkInput } from "../config/auditFramework";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
 import { effectiveGeoRedundantBackup } from "../config/rules/azure";
 import { backupMaxAgeMinutes } from "../config/rules/functions";
-import { PITR_RPO_MINUTES, pitrMeetsRpo, tierTimeline } from "../config/rules/foundation";
+import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
 import { stackScope, type StackScope } from "../config/scope";
 import { formatMinutes } from "../config/schedule";

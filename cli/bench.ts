@@ -17,6 +17,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
+import { dumpTags } from "../lambdas/dump/dump";
 import { compressionArgs, DEFAULT_COMPRESSION, parseCompression } from "../lambdas/dump/pgDump";
 import { manifestKey } from "../lambdas/shared/keys";
 import type { BackupManifest, Compression } from "../lambdas/shared/manifest";
@@ -476,7 +477,7 @@ export async function main(args: readonly string[]): Promise<number> {
                         body: createReadStream(plainFile),
                         contentType: "application/gzip",
                         kmsKeyId: "alias/bench",
-                        tags: { tier: "daily" },
+                        tags: dumpTags("daily"),
                         partSizeBytes: o.partSizeMb * MB,
                         queueSize: o.uploadConcurrency,
                     },

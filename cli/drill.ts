@@ -352,7 +352,7 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
                 bucket: args.bucket,
                 prefix: PREFIX,
                 databases: [database],
-                rpoSeconds: args.rpoSeconds,
+                maxBackupAgeSeconds: args.rpoSeconds,
                 rtoSeconds: args.rtoSeconds,
                 size: DEFAULT_SIZE_BOUNDS,
                 verificationServer: maintenance,

@@ -94,5 +94,4 @@ export type StackConfigInput = z.input<typeof stackConfigSchema>;
 /** Parsed stack configuration with every default filled in. Validation rules run on this. */
 export type ParsedConfig = z.output<typeof stackConfigSchema>;
 export type TierConfig = z.output<typeof tierSchema>;
-export type TierName = "daily" | "weekly" | "monthly";
-export const TIER_NAMES: readonly TierName[] = ["daily", "weekly", "monthly"];
+export { TIER_NAMES, type TierName } from "../lambdas/shared/tiers";

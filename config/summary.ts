@@ -1,6 +1,7 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
+import { tierTimeline } from "../components/aws/documents/lifecycle";
 import { effectiveServerName } from "./rules/azure";
-import { pitrMeetsRpo, tierTimeline } from "./rules/foundation";
+import { pitrMeetsRpo } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
 import type { StackConfig } from "./validate";

@@ -121,7 +121,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const verifySettings = {
         bucketName: f.bucket.bucketName,
         prefix: prefixOf("verify"),
-        rpoMinutes: maxAge,
+        maxBackupAgeMinutes: maxAge,
         rtoMinutes: config.objectives.rtoMinutes,
         sizeBounds: fc.sizeBounds,
         restoreJobs: fc.restoreJobs,

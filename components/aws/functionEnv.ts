@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { TierName } from "../../lambdas/shared/tiers";
 
 /**
  * The environment variables each function's handler reads (lambdas/dump/config.ts DUMP_ENV,
@@ -90,7 +91,7 @@ export interface DumpEnvironmentInput extends DatabaseFunctionInput {
     /** Largest dump expected (GiB); omitted: the handler's default. */
     readonly maxDumpSizeGiB?: number;
     /** Lock each dump and manifest in this mode for its tier's keep days; omitted: no per-object lock. */
-    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<"daily" | "weekly" | "monthly", number>> };
+    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<TierName, number>> };
     readonly metricsNamespace: string;
 }
 
@@ -158,7 +159,11 @@ export interface VerifyEnvironmentInput {
     readonly prefix: string;
     /** Logical names of the databases whose newest dump is restored and checked. */
     readonly databases: readonly string[];
-    readonly rpoMinutes: number;
+    /**
+     * Minutes the newest backup may age before verification fails it: the RPO, or the dump
+     * interval when point-in-time recovery carries the RPO.
+     */
+    readonly maxBackupAgeMinutes: number;
     readonly rtoMinutes: number;
     readonly sizeBounds: { readonly window: number; readonly minRatio: number; readonly maxRatio: number };
     readonly restoreJobs: number;
@@ -176,7 +181,7 @@ export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string,
         BACKUP_BUCKET: input.bucketName,
         BACKUP_PREFIX: input.prefix,
         VERIFY_DATABASES: [...input.databases].join(","),
-        RPO_MINUTES: String(input.rpoMinutes),
+        VERIFY_MAX_BACKUP_AGE_MINUTES: String(input.maxBackupAgeMinutes),
         RTO_MINUTES: String(input.rtoMinutes),
         SIZE_WINDOW: String(input.sizeBounds.window),
         SIZE_MIN_PERCENT: String(Math.round(input.sizeBounds.minRatio * 100)),

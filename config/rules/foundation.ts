@@ -2,18 +2,8 @@ import { Finding, Rule, error, warning } from "../findings";
 import { AWS_REGIONS } from "../regions";
 import { ParsedConfig, TIER_NAMES, TierConfig } from "../schema";
 import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
+import { tierProblems } from "../../components/aws/documents/lifecycle";
 import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "../windows";
-
-/** S3 minimum storage durations: an object leaving a class earlier is billed the rest anyway. */
-export const MINIMUM_STORAGE_DAYS = { standardIa: 30, glacier: 90, deepArchive: 180 } as const;
-
-/** The storage-class steps of a tier, in the order S3 applies them. */
-type ClassStep = { readonly key: "standardIaAfterDays" | "glacierAfterDays" | "deepArchiveAfterDays"; readonly label: string; readonly minDays: number };
-const STEPS: readonly ClassStep[] = [
-    { key: "standardIaAfterDays", label: "Standard-IA", minDays: MINIMUM_STORAGE_DAYS.standardIa },
-    { key: "glacierAfterDays", label: "Glacier Flexible Retrieval", minDays: MINIMUM_STORAGE_DAYS.glacier },
-    { key: "deepArchiveAfterDays", label: "Deep Archive", minDays: MINIMUM_STORAGE_DAYS.deepArchive },
-];
 
 export const regionsKnownAndDistinct: Rule = (c) => {
     const out: Finding[] = [];
@@ -29,41 +19,17 @@ export const regionsKnownAndDistinct: Rule = (c) => {
 };
 
 /**
- * S3 lifecycle ordering per tier: Standard-IA no earlier than day 30; Glacier at least 30 days
- * after Standard-IA; Deep Archive at least 90 days after Glacier (30 after Standard-IA when
- * there is no Glacier step); expiry after the last transition and not before the minimum
- * storage duration of the class it sits in, unless `allowEarlyDeletion`.
+ * S3 lifecycle ordering per tier, as the backup bucket checks it (`tierProblems`): its errors,
+ * and expiry before the minimum storage duration of the last class unless `allowEarlyDeletion`.
  */
 export const lifecycleOrdering: Rule = (c) => TIER_NAMES.flatMap((tier) => tierLifecycleFindings(tier, c.retention[tier]));
 
 export function tierLifecycleFindings(tier: string, t: TierConfig): Finding[] {
-    const out: Finding[] = [];
     const base = `retention.${tier}`;
-    if (t.standardIaAfterDays !== undefined && t.standardIaAfterDays < 30) {
-        out.push(error(`${base}.standardIaAfterDays`, t.standardIaAfterDays, "must be at least 30: S3 moves objects to Standard-IA no earlier than 30 days after creation"));
-    }
-    let previous: { step: ClassStep; days: number } | undefined;
-    for (const step of STEPS) {
-        const days = t[step.key];
-        if (days === undefined) continue;
-        if (previous !== undefined) {
-            const gap = previous.step.key === "standardIaAfterDays" ? 30 : previous.step.minDays;
-            if (days < previous.days + gap) {
-                out.push(error(`${base}.${step.key}`, days,
-                    `must be at least ${previous.days + gap}: ${gap} days after ${previous.step.key} (${previous.days}), the shortest an object may stay in ${previous.step.label}`));
-            }
-        }
-        previous = { step, days };
-    }
-    if (previous !== undefined) {
-        if (t.keepDays <= previous.days) {
-            out.push(error(`${base}.keepDays`, t.keepDays, `must be later than the last transition, ${previous.step.key} (${previous.days}); otherwise the transition never happens`));
-        } else if (!t.allowEarlyDeletion && t.keepDays < previous.days + previous.step.minDays) {
-            out.push(error(`${base}.keepDays`, t.keepDays,
-                `expires ${t.keepDays - previous.days} days after the move to ${previous.step.label}, which bills at least ${previous.step.minDays} days: keep until day ${previous.days + previous.step.minDays} or later, drop the transition, or set ${base}.allowEarlyDeletion: true`));
-        }
-    }
-    return out;
+    return tierProblems(t).flatMap((p) => {
+        if (p.kind === "error") return [error(`${base}.${p.field}`, p.value, p.message)];
+        return t.allowEarlyDeletion ? [] : [error(`${base}.${p.field}`, p.value, `${p.message}; or set ${base}.allowEarlyDeletion: true to accept the charge`)];
+    });
 }
 
 /** Longer tiers should outlive shorter ones, or they add nothing. */
@@ -203,8 +169,3 @@ export const rules: readonly Rule[] = [
     prodGuards,
 ];
 
-/** For the summary and report: a tier's timeline as `Standard -> IA@30 -> Glacier@60 -> expire@365`. */
-export function tierTimeline(t: TierConfig): string {
-    const steps = STEPS.filter((s) => t[s.key] !== undefined).map((s) => `${s.label} day ${t[s.key] ?? 0}`);
-    return ["Standard day 0", ...steps, `expire day ${t.keepDays}`].join(" -> ");
-}

@@ -8,7 +8,7 @@ import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";
 import type { ConnectionOverrides, CredentialSource } from "../shared/credentials";
 import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import { findPgTool } from "../shared/pgTools";
-import { TIERS, type Tier } from "../shared/manifest";
+import { TIER_NAMES, type TierName } from "../shared/tiers";
 import { dumpSettings, type DumpObjectLock, type DumpSettings } from "./dump";
 import { DumpConfigError } from "./errors";
 import { WEEKDAYS } from "./gfs";
@@ -99,7 +99,7 @@ function objectLockFromEnv(env: Env): DumpObjectLock | undefined {
     if (optionalString(env, "OBJECT_LOCK_MODE") === undefined) {
         return undefined;
     }
-    const keepDays = Object.fromEntries(TIERS.map((t) => [t, integer(env, `RETAIN_DAYS_${t.toUpperCase()}`, { min: 1, max: 36_500 })])) as Record<Tier, number>;
+    const keepDays = Object.fromEntries(TIER_NAMES.map((t) => [t, integer(env, `RETAIN_DAYS_${t.toUpperCase()}`, { min: 1, max: 36_500 })])) as Record<TierName, number>;
     return { mode: oneOf(env, "OBJECT_LOCK_MODE", ["GOVERNANCE", "COMPLIANCE"] as const), keepDays };
 }
 

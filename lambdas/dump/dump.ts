@@ -10,7 +10,8 @@ import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
 import { escapeLiteral, type Client } from "pg";
 import { dumpKey, manifestKey } from "../shared/keys";
-import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, TIERS, type BackupManifest, type Compression, type TableCount, type Tier } from "../shared/manifest";
+import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Compression, type TableCount } from "../shared/manifest";
+import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../shared/tiers";
 import { describeTarget, openSession, pgErrorText, quoteIdent, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
@@ -67,19 +68,24 @@ export interface DumpSettings {
 export interface DumpObjectLock {
     readonly mode: ObjectLockRetention["mode"];
     /** Days a dump of each tier is locked, counted from the dump's start: the tier's retention. */
-    readonly keepDays: Readonly<Record<Tier, number>>;
+    readonly keepDays: Readonly<Record<TierName, number>>;
 }
 
 const DAY_MS = 86_400_000;
 /** S3's longest Object Lock retention period (100 years). */
 const MAX_LOCK_DAYS = 36_500;
 
+/** Tags of a dump and its manifest: the tier, under the key the bucket's lifecycle rules filter on. */
+export function dumpTags(tier: TierName): Readonly<Record<string, string>> {
+    return { [TIER_TAG_KEY]: tier };
+}
+
 /**
  * The retention of a dump of `tier` started at `startedAt`: locked until its tier's keep days
  * from the start. The bucket's lifecycle expires it that many days after its creation, which
  * comes later, so the lock has always ended when the expiry is due.
  */
-export function dumpRetention(lock: DumpObjectLock | undefined, tier: Tier, startedAt: Date): ObjectLockRetention | undefined {
+export function dumpRetention(lock: DumpObjectLock | undefined, tier: TierName, startedAt: Date): ObjectLockRetention | undefined {
     return lock === undefined ? undefined : { mode: lock.mode, retainUntil: new Date(startedAt.getTime() + lock.keepDays[tier] * DAY_MS) };
 }
 
@@ -146,7 +152,7 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
         if (s.objectLock.mode !== "GOVERNANCE" && s.objectLock.mode !== "COMPLIANCE") {
             throw new DumpConfigError(`objectLock.mode: "${String(s.objectLock.mode)}" is not allowed; expected GOVERNANCE or COMPLIANCE`);
         }
-        for (const tier of TIERS) {
+        for (const tier of TIER_NAMES) {
             const days = s.objectLock.keepDays[tier];
             if (!Number.isInteger(days) || days < 1 || days > MAX_LOCK_DAYS) {
                 throw new DumpConfigError(`objectLock.keepDays.${tier}: ${days} is out of range 1..${MAX_LOCK_DAYS}`);
@@ -287,7 +293,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
                     body: Buffer.from(JSON.stringify(manifest, null, 2)),
                     contentType: "application/json",
                     kmsKeyId: settings.kmsKeyId,
-                    tags: { tier },
+                    tags: dumpTags(tier),
                     ...(lock === undefined ? {} : { objectLock: lock }),
                     partSizeBytes: settings.partSizeBytes,
                     queueSize: 1,
@@ -327,7 +333,7 @@ export function classifyConnectError(err: unknown, where: string): DumpError {
     return new DatabaseUnreachableError(`database ${where} is unreachable: ${message}${code === "" ? "" : ` (${code})`}`, { cause: err });
 }
 
-async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Promise<Tier> {
+async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Promise<TierName> {
     const candidate = candidateTier(settings.gfs, at);
     if (candidate === "daily" || settings.trigger === "on-demand") {
         return gfsTier(settings.gfs, { at, trigger: settings.trigger, promotedToday: false });
@@ -368,7 +374,7 @@ async function streamDump(
     target: PgTarget,
     snapshotSession: PgSession,
     key: string,
-    tier: Tier,
+    tier: TierName,
     lock: ObjectLockRetention | undefined,
     snapshot: string,
     args: readonly string[],
@@ -431,7 +437,7 @@ async function streamDump(
             body: archive,
             contentType: "application/octet-stream",
             kmsKeyId: settings.kmsKeyId,
-            tags: { tier },
+            tags: dumpTags(tier),
             ...(lock === undefined ? {} : { objectLock: lock }),
             partSizeBytes: settings.partSizeBytes,
             queueSize: settings.uploadConcurrency,

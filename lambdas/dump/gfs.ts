@@ -12,7 +12,7 @@
  * When the monthly day falls on the weekly weekday, that day's backup is monthly (it outlives a
  * weekly one); that week has no separate weekly backup.
  */
-import type { Tier } from "../shared/manifest";
+import type { TierName } from "../shared/tiers";
 
 export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -43,7 +43,7 @@ export function validateGfsPolicy(policy: GfsPolicy): void {
 }
 
 /** The tier a backup taken at `at` may be promoted to, before looking at the trigger or at what exists. */
-export function candidateTier(policy: GfsPolicy, at: Date): Tier {
+export function candidateTier(policy: GfsPolicy, at: Date): TierName {
     if (at.getUTCDate() === policy.monthlyOnDay) {
         return "monthly";
     }
@@ -61,7 +61,7 @@ export interface TierInput {
 }
 
 /** The one place that decides a run's tier. */
-export function gfsTier(policy: GfsPolicy, input: TierInput): Tier {
+export function gfsTier(policy: GfsPolicy, input: TierInput): TierName {
     const candidate = candidateTier(policy, input.at);
     if (candidate === "daily" || input.trigger === "on-demand" || input.promotedToday) {
         return "daily";

@@ -9,7 +9,7 @@ import type { Context } from "aws-lambda";
 import { s3Client, secretsManagerReader } from "../shared/awsClients";
 import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
-import type { Tier } from "../shared/manifest";
+import type { TierName } from "../shared/tiers";
 import type { MetricSink } from "../shared/ports";
 import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import { loadDumpConfig, parseDumpEvent } from "./config";
@@ -28,7 +28,7 @@ const secrets = secretsManagerReader();
 export interface DumpResult {
     readonly key: string;
     readonly manifestKey: string;
-    readonly tier: Tier;
+    readonly tier: TierName;
     readonly trigger: "schedule" | "on-demand";
     readonly sizeBytes: number;
     readonly sha256: string;

@@ -1,7 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { databasePrefix } from "./keys";
-import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, TIERS, type BackupManifest } from "./manifest";
+import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from "./manifest";
+import { TIER_NAMES } from "./tiers";
 
 /**
  * The backups of one database, read from S3. Only a dump object that has a manifest is a
@@ -63,7 +64,7 @@ const manifestSchema = z.object({
     database: z.string().min(1),
     bucket: z.string().min(1),
     key: z.string().min(1),
-    tier: z.enum(TIERS as readonly ["daily", "weekly", "monthly"]),
+    tier: z.enum(TIER_NAMES),
     runId: z.string().min(1),
     trigger: z.enum(["schedule", "on-demand"]),
     sizeBytes: z.number().int().nonnegative(),

@@ -1,11 +1,12 @@
-import { MANIFEST_SUFFIX, Tier } from "./manifest";
+import { MANIFEST_SUFFIX } from "./manifest";
+import type { TierName } from "./tiers";
 
 /**
  * Object key layout, one place for writers and readers:
  * `<prefix>/<database>/<tier>/YYYY/MM/DD/<database>-<YYYYMMDDTHHMMSSmmmZ>-<runId>.dump`.
  * The timestamp sorts lexically; the run id keeps two runs in the same millisecond apart.
  */
-export function dumpKey(prefix: string, database: string, tier: Tier, at: Date, runId: string): string {
+export function dumpKey(prefix: string, database: string, tier: TierName, at: Date, runId: string): string {
     const iso = at.toISOString();
     const day = `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}`;
     return `${trimSlashes(prefix)}/${database}/${tier}/${day}/${database}-${compactTimestamp(at)}-${runId}.dump`;

@@ -3,14 +3,12 @@
  * An object without a manifest is never a backup: listing, verification and restore
  * all start from manifests.
  */
+import type { TierName } from "./tiers";
+
 export const MANIFEST_FORMAT_VERSION = 1;
 
 /** Suffix that turns a dump object key into its manifest key. */
 export const MANIFEST_SUFFIX = ".manifest.json";
-
-export type Tier = "daily" | "weekly" | "monthly";
-
-export const TIERS: readonly Tier[] = ["daily", "weekly", "monthly"];
 
 /** Rows counted in the same snapshot the dump was taken from. */
 export interface TableCount {
@@ -32,7 +30,7 @@ export interface BackupManifest {
     readonly bucket: string;
     /** Key of the dump object this manifest describes. */
     readonly key: string;
-    readonly tier: Tier;
+    readonly tier: TierName;
     readonly runId: string;
     /** "schedule" for the EventBridge runs, "on-demand" for a run before a deployment. */
     readonly trigger: "schedule" | "on-demand";

@@ -22,7 +22,7 @@ export interface VerifyEnv {
     readonly bucket: string;
     readonly prefix: string;
     readonly databases: readonly string[];
-    readonly rpoSeconds: number;
+    readonly maxBackupAgeSeconds: number;
     readonly rtoSeconds: number;
     readonly size: VerifyConfig["size"];
     readonly jobs: number;
@@ -43,7 +43,7 @@ const LOGICAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 /**
  * Reads and checks the verify function's variables:
- * BACKUP_BUCKET, BACKUP_PREFIX, VERIFY_DATABASES, RPO_MINUTES, RTO_MINUTES, SIZE_WINDOW,
+ * BACKUP_BUCKET, BACKUP_PREFIX, VERIFY_DATABASES, VERIFY_MAX_BACKUP_AGE_MINUTES, RTO_MINUTES, SIZE_WINDOW,
  * SIZE_MIN_PERCENT, SIZE_MAX_PERCENT, RESTORE_JOBS, VERIFY_DB_SECRET_ARN | VERIFY_DB_URL,
  * VERIFY_DB_HOST, VERIFY_DB_PORT, VERIFY_DB_MAINTENANCE_DATABASE, VERIFY_DB_SSLMODE,
  * AZURE_SUBSCRIPTION_ID, AZURE_SERVERS, METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME,
@@ -78,7 +78,7 @@ export function loadVerifyEnv(env: Env): VerifyEnv {
         bucket: requireString(env, "BACKUP_BUCKET"),
         prefix: optionalString(env, "BACKUP_PREFIX") ?? "backups",
         databases,
-        rpoSeconds: integer(env, "RPO_MINUTES", { min: 1, max: 44640 }) * 60,
+        maxBackupAgeSeconds: integer(env, "VERIFY_MAX_BACKUP_AGE_MINUTES", { min: 1, max: 44640 }) * 60,
         rtoSeconds: integer(env, "RTO_MINUTES", { min: 1, max: 44640 }) * 60,
         size: { window: integer(env, "SIZE_WINDOW", { min: 1, max: 50, default: DEFAULT_SIZE_BOUNDS.window }), minRatio: minPercent / 100, maxRatio: maxPercent / 100 },
         jobs: integer(env, "RESTORE_JOBS", { min: 1, max: 16, default: 2 }),
@@ -195,7 +195,7 @@ async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStar
             bucket: env.bucket,
             prefix: env.prefix,
             databases: env.databases,
-            rpoSeconds: env.rpoSeconds,
+            maxBackupAgeSeconds: env.maxBackupAgeSeconds,
             rtoSeconds: env.rtoSeconds,
             size: env.size,
             verificationServer,

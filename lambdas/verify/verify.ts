@@ -44,7 +44,8 @@ export interface VerifyConfig {
     readonly prefix: string;
     /** Logical database names (the key's second segment) to verify. */
     readonly databases: readonly string[];
-    readonly rpoSeconds: number;
+    /** Seconds the newest backup may age before freshness fails (the RPO, or the dump interval when point-in-time recovery carries the RPO). */
+    readonly maxBackupAgeSeconds: number;
     readonly rtoSeconds: number;
     readonly size: SizeBounds;
     /** The verification server; its `database` is the one connected to for CREATE/DROP DATABASE. */
@@ -125,7 +126,7 @@ export function validateVerifyConfig(config: VerifyConfig): void {
     if (config.bucket.trim() === "") {
         throw new VerifyConfigError(`bucket: "" is not allowed; expected a bucket name`);
     }
-    positive("rpoSeconds", config.rpoSeconds);
+    positive("maxBackupAgeSeconds", config.maxBackupAgeSeconds);
     positive("rtoSeconds", config.rtoSeconds);
     const { window, minRatio, maxRatio } = config.size;
     if (!Number.isInteger(window) || window < 1 || window > 100) {
@@ -214,7 +215,7 @@ async function verifyDatabase(config: VerifyConfig, deps: VerifyDeps, database: 
         return finish(database, checks);
     }
     log.info("verifying backup", { database, key: newest.manifest.key, startedAt: newest.manifest.startedAt, sizeBytes: newest.manifest.sizeBytes });
-    checks.add(freshnessCheck(newest.manifest.key, newest.manifest.startedAt, now(), config.rpoSeconds));
+    checks.add(freshnessCheck(newest.manifest.key, newest.manifest.startedAt, now(), config.maxBackupAgeSeconds));
     const size = sizeCheck(
         newest.manifest.sizeBytes,
         catalog.backups.slice(1, 1 + config.size.window).map((b) => b.manifest.sizeBytes),
@@ -348,11 +349,11 @@ async function dropScratch(options: RestoreOptions, scratch: string, log: Log): 
 export const FUTURE_START_TOLERANCE_SECONDS = 5 * 60;
 
 /**
- * The newest backup started within the RPO. A start later than now beyond the clock-skew
+ * The newest backup started within the maximum backup age. A start later than now beyond the clock-skew
  * tolerance fails: such a manifest (a wrong clock or a forged manifest) sorts first in the
  * catalog and would otherwise count as brand new on every run, hiding later failures.
  */
-export function freshnessCheck(key: string, startedAt: string, now: Date, rpoSeconds: number): CheckResult {
+export function freshnessCheck(key: string, startedAt: string, now: Date, maxBackupAgeSeconds: number): CheckResult {
     const aheadSeconds = (Date.parse(startedAt) - now.getTime()) / 1000;
     if (aheadSeconds > FUTURE_START_TOLERANCE_SECONDS) {
         return {
@@ -367,9 +368,9 @@ export function freshnessCheck(key: string, startedAt: string, now: Date, rpoSec
     const age = backupAgeSeconds(startedAt, now);
     return {
         name: "freshness",
-        ok: age <= rpoSeconds,
+        ok: age <= maxBackupAgeSeconds,
         skipped: false,
-        detail: `newest backup ${key} started ${formatDuration(age)} ago; RPO ${formatDuration(rpoSeconds)}`,
+        detail: `newest backup ${key} started ${formatDuration(age)} ago; maximum backup age ${formatDuration(maxBackupAgeSeconds)}`,
         value: age,
         unit: "Seconds",
     };

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
+import { backupMaxAgeMinutes } from "../../config/rules/functions";
 import { StackConfig } from "../../config/validate";
 import { MockState } from "../helpers/mocks";
 import { deployUnderMocks } from "../helpers/program";
@@ -107,6 +108,15 @@ describe("the whole program under mocks", () => {
                 const schedules = mocks.ofType("aws:scheduler/schedule:Schedule");
                 assert.strictEqual(schedules.length, fns.length, "every function runs on a schedule");
                 assert.ok(schedules.every((sch) => typeof sch.inputs["target"]?.["deadLetterConfig"]?.["arn"] === "string"), "every schedule has a dead-letter queue");
+            });
+
+            it("gives verification the planned maximum backup age, not the RPO under another name", () => {
+                const fns = mocks.ofType("aws:lambda/function:Function");
+                const env = (r: (typeof fns)[number]) => (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>;
+                for (const verify of fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-verify")) {
+                    assert.strictEqual(env(verify)["VERIFY_MAX_BACKUP_AGE_MINUTES"], String(backupMaxAgeMinutes(config)));
+                    assert.strictEqual(env(verify)["RPO_MINUTES"], undefined);
+                }
             });
 
             it("locks every dump for its tier's keep days when the bucket has Object Lock, the replica locked too; no function turns checksums off", () => {

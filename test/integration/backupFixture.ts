@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 import { Client } from "pg";
 import { contentChecksums as drillContentChecksums } from "../../cli/drill";
 import { dumpKey, manifestKey } from "../../lambdas/shared/keys";
-import { MANIFEST_FORMAT_VERSION, type BackupManifest, type TableCount, type Tier } from "../../lambdas/shared/manifest";
+import { MANIFEST_FORMAT_VERSION, type BackupManifest, type TableCount } from "../../lambdas/shared/manifest";
+import type { TierName } from "../../lambdas/shared/tiers";
 import { libpqEnv, parsePostgresUrl, quoteIdent } from "../../lambdas/shared/pgTarget";
 import { findPgTool, toolVersion } from "../../lambdas/shared/pgTools";
 
@@ -26,7 +27,7 @@ export interface FixtureBackupOptions {
     readonly binDir: string;
     /** When the backup says it started. @default now */
     readonly at?: Date;
-    readonly tier?: Tier;
+    readonly tier?: TierName;
     /** Changes the manifest before it is written (after the object is). */
     readonly editManifest?: (m: BackupManifest) => BackupManifest;
     /** Replaces the archive bytes written (the manifest describes what is written). */

@@ -63,7 +63,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             bucket: BUCKET,
             prefix: PREFIX,
             databases: [database],
-            rpoSeconds: 26 * HOUR,
+            maxBackupAgeSeconds: 26 * HOUR,
             rtoSeconds: 3600,
             size: { window: 7, minRatio: 0.5, maxRatio: 3 },
             verificationServer: parsePostgresUrl(pg.url("postgres"), "verificationServer"),
@@ -196,8 +196,8 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(await scratchDatabases(), []);
     });
 
-    it("fails freshness when the newest backup is older than the RPO", async () => {
-        // given only a backup 30 hours old and an RPO of 26 hours
+    it("fails freshness when the newest backup is older than the maximum backup age", async () => {
+        // given only a backup 30 hours old and a maximum backup age of 26 hours
         await backup("stale", ago(30 * HOUR));
         // when verify runs
         const { metrics, target } = await verify(config("stale"));
@@ -407,7 +407,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             log: new RecordingLog(),
         });
         // when verify runs on it and it is restored into a new database
-        const { report, target } = await verify({ ...config("roundtrip"), rpoSeconds: 600 });
+        const { report, target } = await verify({ ...config("roundtrip"), maxBackupAgeSeconds: 600 });
         const restored = await restoreBackup({
             s3,
             bucket: BUCKET,
@@ -475,7 +475,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             BACKUP_BUCKET: BUCKET,
             BACKUP_PREFIX: PREFIX,
             VERIFY_DATABASES: "viahandler",
-            RPO_MINUTES: "60",
+            VERIFY_MAX_BACKUP_AGE_MINUTES: "60",
             RTO_MINUTES: "30",
             VERIFY_DB_URL: pg.url("postgres"),
             S3_ENDPOINT: s3server.endpoint,

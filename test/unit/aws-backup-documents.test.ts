@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { firings, parseSchedule } from "../../config/schedule";
+import { firings, parseSchedule } from "../../components/aws/documents/schedule";
 import {
     BackupDocumentError,
     backupPlanRules,

@@ -11,6 +11,7 @@ import {
     lifecycleRules,
     logBucketLifecycleRules,
 } from "../../components/aws/documents/lifecycle";
+import { dumpTags } from "../../lambdas/dump/dump";
 
 function input(tiers: LifecycleInput["tiers"], extra: Partial<LifecycleInput> = {}): LifecycleInput {
     return { tiers, prefix: "backups", noncurrentVersionExpireDays: 30, abortIncompleteUploadDays: 1, ...extra };
@@ -123,6 +124,19 @@ describe("lifecycle rules (documents/lifecycle)", () => {
             assert.deepStrictEqual(rule?.filter, { and: { prefix: "pg/dumps/", tags: { [TIER_TAG_KEY]: tier } } });
         }
         assert.deepStrictEqual(rules[3], { id: "exports", status: "Enabled", filter: { prefix: "exports/" }, expiration: { days: 14 } });
+    });
+
+    it("the dump tags each tier's objects with exactly the tags its tier's rule filters on", () => {
+        // given every tier in the bucket's lifecycle
+        const rules = lifecycleRules(input({ daily: { keepDays: 7 }, weekly: { keepDays: 35 }, monthly: { keepDays: 365 } }));
+        for (const tier of TIER_NAMES) {
+            // when the dump tags an object of that tier
+            const tags = dumpTags(tier);
+            // then the tier's rule selects it, and no other tier's rule does
+            const selecting = rules.filter((r) => r.filter.and !== undefined && Object.entries(r.filter.and.tags).every(([k, v]) => tags[k] === v));
+            assert.deepStrictEqual(selecting.map((r) => r.id), [`tier-${tier}`]);
+            assert.deepStrictEqual(rules.find((r) => r.id === `tier-${tier}`)?.filter.and?.tags, tags);
+        }
     });
 
     it("puts noncurrent expiry, delete-marker clean-up and multipart abort in one bucket-wide rule without tags", () => {

@@ -40,7 +40,7 @@ describe("validate command", () => {
             assert.strictEqual(r.code, 1);
             assert.match(r.err, /3 error\(s\)/);
             assert.match(r.err, /regions\.dr: "eu-west-1" must differ from regions\.primary/);
-            assert.match(r.err, /retention\.monthly\.glacierAfterDays: 45 must be at least 60/);
+            assert.match(r.err, /retention\.monthly\.glacierAfterDays: 45 is too early; it must be at least 60: 30 days after standardIaAfterDays \(30\), the shortest an object may stay in Standard-IA$/m);
             assert.match(r.err, /schedules\.dump: "cron\(0 2 \* \* \? \*\)" leaves up to 1 d between dumps/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

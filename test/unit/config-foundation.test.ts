@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
+import { lifecycleProblems } from "../../components/aws/documents/lifecycle";
 import { Finding, formatFinding } from "../../config/findings";
 import { fromPulumiConfig } from "../../config/load";
 import { validateConfig } from "../../config/validate";
@@ -137,6 +138,41 @@ describe("configuration validation: foundation rules", () => {
         assert.strictEqual(result.config?.protect, true);
         assert.strictEqual(result.config?.storage.noncurrentVersionExpireDays, 30);
         assert.strictEqual(result.config?.retention.weeklyOn, "SUN");
+    });
+
+    describe("retention lifecycle: the backup bucket's own check, named by config key, value and allowed value", () => {
+        const cases: { overrides: Record<string, number>; finding: string }[] = [
+            { overrides: { "retention.weekly.standardIaAfterDays": 29, "retention.weekly.keepDays": 90 }, finding: "retention.weekly.standardIaAfterDays: 29 is out of range 30.. (S3 moves objects to Standard-IA at least 30 days after creation)" },
+            { overrides: { "retention.monthly.glacierAfterDays": 59 }, finding: "retention.monthly.glacierAfterDays: 59 is too early; it must be at least 60: 30 days after standardIaAfterDays (30), the shortest an object may stay in Standard-IA" },
+            { overrides: { "retention.monthly.deepArchiveAfterDays": 149 }, finding: "retention.monthly.deepArchiveAfterDays: 149 is too early; it must be at least 150: 90 days after glacierAfterDays (60), the shortest an object may stay in Glacier Flexible Retrieval" },
+            { overrides: { "retention.weekly.keepDays": 30, "retention.weekly.standardIaAfterDays": 30 }, finding: "retention.weekly.keepDays: 30 must be greater than standardIaAfterDays (30): an object must expire later than the last transition, or the transition never happens" },
+            { overrides: { "retention.monthly.keepDays": 329 }, finding: "retention.monthly.keepDays: 329 expires 179 days after the move to Deep Archive, which bills at least 180 days: keep until day 330 or later, or drop the transition; or set retention.monthly.allowEarlyDeletion: true to accept the charge" },
+        ];
+        for (const c of cases) {
+            it(c.finding.slice(0, c.finding.indexOf(":")), () => {
+                // given a tier that breaks one lifecycle step / when validated
+                const errors = errorsOf(validConfig(c.overrides));
+                // then exactly one error, in these words
+                assert.deepStrictEqual(errors.map(formatFinding), [c.finding]);
+            });
+        }
+
+        it("the config rule and the bucket's builder refuse the same tiers", () => {
+            fc.assert(fc.property(
+                fc.option(fc.integer({ min: 1, max: 200 }), { nil: undefined }), fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
+                fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }), fc.integer({ min: 1, max: 800 }),
+                (standardIaAfterDays, glacierAfterDays, deepArchiveAfterDays, keepDays) => {
+                    // given any tier, allowed to expire early (a cost the builder accepts)
+                    const tier = { keepDays, standardIaAfterDays, glacierAfterDays, deepArchiveAfterDays };
+                    const defined = Object.fromEntries(Object.entries(tier).filter(([, v]) => v !== undefined));
+                    const configErrors = errorsOf(validConfig({ "retention.monthly": { ...defined, allowEarlyDeletion: true } }))
+                        .filter((e) => e.path.startsWith("retention.monthly."));
+                    const builderProblems = lifecycleProblems({ tiers: { monthly: tier }, prefix: "backups", noncurrentVersionExpireDays: 30, abortIncompleteUploadDays: 1 });
+                    // then both name the same fields with the same messages
+                    assert.deepStrictEqual(configErrors.map((e) => formatFinding(e).replace(/^retention\./, "tiers.")), builderProblems);
+                },
+            ));
+        });
     });
 
     it("property: any tier built by the ordering rules' own minimum steps is valid", () => {

@@ -62,7 +62,7 @@ describe("function environments, read back by the handlers' own loaders", () => 
         const envs = [
             dumpEnvironment({ ...common, weeklyOn: "SUN", monthlyOnDay: 1, compression: { method: "gzip", level: 1 }, partSizeMiB: 16, objectLock: { mode: "COMPLIANCE", keepDays: { daily: 7, weekly: 35, monthly: 400 } } }),
             exportEnvironment({ ...common, prefix: "exports", tables: [{ table: "public.orders" }], partSizeMiB: 16 }),
-            verifyEnvironment({ bucketName: "b-prod", prefix: "backups", databases: ["orders"], rpoMinutes: 60, rtoMinutes: 60, sizeBounds: { window: 7, minRatio: 0.5, maxRatio: 2 }, restoreJobs: 2, serverSecretArn: SECRET, metricsNamespace: "N" }),
+            verifyEnvironment({ bucketName: "b-prod", prefix: "backups", databases: ["orders"], maxBackupAgeMinutes: 60, rtoMinutes: 60, sizeBounds: { window: 7, minRatio: 0.5, maxRatio: 2 }, restoreJobs: 2, serverSecretArn: SECRET, metricsNamespace: "N" }),
         ];
         // then none names a checksum setting
         for (const env of envs) assert.deepStrictEqual(Object.keys(env).filter((n) => /CHECKSUM/.test(n)), []);
@@ -102,17 +102,17 @@ describe("function environments, read back by the handlers' own loaders", () => 
         assert.strictEqual(config.settings.partSizeBytes, 32 * 1024 * 1024);
     });
 
-    it("verify: the handler reads the databases, objectives, size bounds in percent and the verification server's secret", () => {
+    it("verify: the handler reads the databases, maximum backup age, RTO, size bounds in percent and the verification server's secret", () => {
         // given verify settings
         const env = plain(verifyEnvironment({
-            bucketName: "pg-backups-prod", prefix: "backups", databases: ["orders", "billing"], rpoMinutes: 60, rtoMinutes: 45,
+            bucketName: "pg-backups-prod", prefix: "backups", databases: ["orders", "billing"], maxBackupAgeMinutes: 60, rtoMinutes: 45,
             sizeBounds: { window: 5, minRatio: 0.6, maxRatio: 2.5 }, restoreJobs: 4, serverSecretArn: SECRET, metricsNamespace: "PgBackupStack",
         }));
         // when the verify handler loads them
         const loaded = loadVerifyEnv(env);
         // then each arrives as intended
         assert.deepStrictEqual(loaded.databases, ["orders", "billing"]);
-        assert.strictEqual(loaded.rpoSeconds, 3600);
+        assert.strictEqual(loaded.maxBackupAgeSeconds, 3600);
         assert.strictEqual(loaded.rtoSeconds, 2700);
         assert.deepStrictEqual(loaded.size, { window: 5, minRatio: 0.6, maxRatio: 2.5 });
         assert.strictEqual(loaded.jobs, 4);

@@ -489,7 +489,7 @@ describe("report command", () => {
             assert.equal(r.code, 1);
             assert.match(r.err, /2 error\(s\); no report for an invalid configuration/);
             assert.match(r.err, /regions\.dr: "eu-west-1" must differ from regions\.primary/);
-            assert.match(r.err, /retention\.monthly\.glacierAfterDays: 45 must be at least 60/);
+            assert.match(r.err, /retention\.monthly\.glacierAfterDays: 45 is too early; it must be at least 60: 30 days after standardIaAfterDays \(30\), the shortest an object may stay in Standard-IA$/m);
             assert.equal(fs.existsSync(out), false);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -97,7 +97,7 @@ describe("credentials from a URL", () => {
         const env = loadVerifyEnv({
             BACKUP_BUCKET: "prod-backups",
             VERIFY_DATABASES: "orders",
-            RPO_MINUTES: "1440",
+            VERIFY_MAX_BACKUP_AGE_MINUTES: "1440",
             RTO_MINUTES: "60",
             VERIFY_DB_URL: "postgres://verify:pw@10.0.0.5:5433/postgres",
             VERIFY_DB_MAINTENANCE_DATABASE: "maint",

@@ -93,7 +93,7 @@ describe("verify: backup age", () => {
     });
 
     it("fails freshness for a start in the future beyond the clock-skew tolerance, naming both times", () => {
-        // given a fixed now, an RPO of a day, and starts 4 minutes, 6 minutes and 3 days after now
+        // given a fixed now, a maximum backup age of a day, and starts 4 minutes, 6 minutes and 3 days after now
         const now = new Date("2026-11-21T12:00:00Z");
         // when freshness is checked
         const skewed = freshnessCheck("b/near", "2026-11-21T12:04:00.000Z", now, 86_400);
@@ -107,15 +107,15 @@ describe("verify: backup age", () => {
         assert.match(forged.detail, /72h 00m 00s after now/);
     });
 
-    it("passes freshness within the RPO and fails it beyond, with the age as its value", () => {
-        // given a fixed now and an RPO of an hour
+    it("passes freshness within the maximum backup age and fails it beyond, with the age as its value", () => {
+        // given a fixed now and a maximum backup age of an hour
         const now = new Date("2026-11-21T12:00:00Z");
         // when starts 59 and 61 minutes ago are checked
         const fresh = freshnessCheck("b/fresh", "2026-11-21T11:01:00.000Z", now, 3600);
         const stale = freshnessCheck("b/stale", "2026-11-21T10:59:00.000Z", now, 3600);
         // then the first passes and the second fails, both reporting their age
         assert.deepEqual([fresh.ok, fresh.value, stale.ok, stale.value], [true, 3540, false, 3660]);
-        assert.match(stale.detail, /newest backup b\/stale started 1h 01m 00s ago; RPO 1h 00m 00s/);
+        assert.strictEqual(stale.detail, "newest backup b/stale started 1h 01m 00s ago; maximum backup age 1h 00m 00s");
     });
 
     it("formats durations for details", () => {
@@ -207,13 +207,13 @@ describe("verify: configuration rules", () => {
         bucket: "b",
         prefix: "backups",
         databases: ["app"],
-        rpoSeconds: 3600,
+        maxBackupAgeSeconds: 3600,
         rtoSeconds: 3600,
         size: BOUNDS,
         verificationServer: parsePostgresUrl("postgres://u@h/postgres", "url"),
     };
     const cases: [string, Partial<VerifyConfig>, RegExp][] = [
-        ["rpo", { rpoSeconds: 0 }, /^rpoSeconds: 0 is not allowed; expected a number of seconds > 0$/],
+        ["maxBackupAge", { maxBackupAgeSeconds: 0 }, /^maxBackupAgeSeconds: 0 is not allowed; expected a number of seconds > 0$/],
         ["rto", { rtoSeconds: -1 }, /^rtoSeconds: -1 is not allowed/],
         ["window", { size: { ...BOUNDS, window: 0 } }, /^size\.window: 0 is out of range; expected an integer 1\.\.100$/],
         ["minRatio", { size: { ...BOUNDS, minRatio: 1.5 } }, /^size\.minRatio: 1\.5 is out of range; expected a number in \(0, 1\]$/],

@@ -5,7 +5,7 @@ import { loadVerifyEnv } from "../../lambdas/verify/handler";
 const MINIMAL = {
     BACKUP_BUCKET: "prod-backups",
     VERIFY_DATABASES: "orders, billing",
-    RPO_MINUTES: "1440",
+    VERIFY_MAX_BACKUP_AGE_MINUTES: "1440",
     RTO_MINUTES: "60",
     VERIFY_DB_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:verify-abc",
 };
@@ -20,7 +20,7 @@ describe("verify handler environment", () => {
             bucket: "prod-backups",
             prefix: "backups",
             databases: ["orders", "billing"],
-            rpoSeconds: 86_400,
+            maxBackupAgeSeconds: 86_400,
             rtoSeconds: 3600,
             size: { window: 7, minRatio: 0.5, maxRatio: 3 },
             jobs: 2,
@@ -55,7 +55,8 @@ describe("verify handler environment", () => {
 
     const refusals: [string, Record<string, string | undefined>, RegExp][] = [
         ["no bucket", { BACKUP_BUCKET: undefined }, /^BACKUP_BUCKET is not set; it is required$/],
-        ["no RPO", { RPO_MINUTES: undefined }, /^RPO_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],
+        ["no maximum backup age", { VERIFY_MAX_BACKUP_AGE_MINUTES: undefined }, /^VERIFY_MAX_BACKUP_AGE_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],
+        ["an RPO in place of the maximum backup age", { VERIFY_MAX_BACKUP_AGE_MINUTES: undefined, RPO_MINUTES: "1440" }, /^VERIFY_MAX_BACKUP_AGE_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],
         ["an RTO of zero", { RTO_MINUTES: "0" }, /^RTO_MINUTES: 0 is out of range 1\.\.44640$/],
         ["both server sources", { VERIFY_DB_URL: "postgres://u@h/postgres" }, /^VERIFY_DB_SECRET_ARN and VERIFY_DB_URL are both set; set exactly one$/],
         ["no server source", { VERIFY_DB_SECRET_ARN: undefined }, /^neither VERIFY_DB_SECRET_ARN nor VERIFY_DB_URL is set/],

@@ -1,5 +1,5 @@
-import type { TierName } from "../../../config/schema";
-import { parseSchedule, type Schedule, ScheduleError } from "../../../config/schedule";
+import { TIER_NAMES, type TierName } from "../../../lambdas/shared/tiers";
+import { parseSchedule, type Schedule, ScheduleError } from "./schedule";
 
 /**
  * AWS Backup documents: plan rules per retention tier, vault lock settings, restore testing
@@ -11,9 +11,6 @@ export type VaultLockMode = "COMPLIANCE" | "GOVERNANCE";
 
 /** AWS Backup keeps a recovery point in cold storage for at least this many days. */
 export const COLD_STORAGE_MINIMUM_DAYS = 90;
-
-/** The tiers in the order their rules are written. */
-const TIERS: readonly TierName[] = ["daily", "weekly", "monthly"];
 
 /** A document cannot be built from these values; the message names the value and what is allowed. */
 export class BackupDocumentError extends Error {
@@ -154,7 +151,7 @@ export function planRuleTemplates(input: PlanRulesInput): PlanRuleTemplate[] {
         );
     }
     const schedules = tierSchedules(input.schedule, input.weeklyOn, input.monthlyOn);
-    return TIERS.map((tier) => ({
+    return TIER_NAMES.map((tier) => ({
         ruleName: tier,
         schedule: schedules[tier],
         startWindow: input.startWindowMinutes,
@@ -198,7 +195,7 @@ export function vaultLockSettings(lock: VaultLockInput, tiers: PlanTiers): Vault
             `vaultLock.minRetentionDays: ${lock.minRetentionDays} must be at least 1 and at most maxRetentionDays (${lock.maxRetentionDays})`,
         );
     }
-    for (const tier of TIERS) {
+    for (const tier of TIER_NAMES) {
         const keep = tiers[tier].keepDays;
         if (keep < lock.minRetentionDays || keep > lock.maxRetentionDays) {
             throw new BackupDocumentError(
@@ -227,7 +224,7 @@ export function vaultLockBounds(
     lock: { readonly minRetentionDays?: number; readonly maxRetentionDays?: number },
     tiers: PlanTiers,
 ): { minRetentionDays: number; maxRetentionDays: number } {
-    const keeps = TIERS.map((t) => tiers[t].keepDays);
+    const keeps = TIER_NAMES.map((t) => tiers[t].keepDays);
     return {
         minRetentionDays: lock.minRetentionDays ?? Math.min(DEFAULT_VAULT_LOCK_BOUNDS.minRetentionDays, ...keeps),
         maxRetentionDays: lock.maxRetentionDays ?? Math.max(DEFAULT_VAULT_LOCK_BOUNDS.maxRetentionDays, ...keeps),

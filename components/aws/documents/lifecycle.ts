@@ -1,14 +1,6 @@
-/** The retention tiers a dump can belong to, shortest-lived first. */
-export type TierName = "daily" | "weekly" | "monthly";
-export const TIER_NAMES: readonly TierName[] = ["daily", "weekly", "monthly"];
+import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../../../lambdas/shared/tiers";
 
-/**
- * Object tag that selects a dump's lifecycle rule: `tier=<daily|weekly|monthly>`. Writers tag
- * the dump and its manifest with it. A tag rather than a key prefix, because the key layout is
- * `<prefix>/<database>/<tier>/YYYY/...`: the database sits before the tier, and a lifecycle
- * prefix filter cannot skip a segment.
- */
-export const TIER_TAG_KEY = "tier";
+export { TIER_NAMES, TIER_TAG_KEY, type TierName };
 
 /** One retention tier: days after creation at which its objects change class and expire. */
 export interface RetentionTier {
@@ -72,9 +64,80 @@ const STEPS: readonly Step[] = [
 /** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
 export const STANDARD_IA_MIN_DAYS = 30;
 
+/** One problem of a retention tier; `field` names the offending field of {@link RetentionTier}. */
+export interface TierProblem {
+    readonly field: keyof RetentionTier;
+    /** The offending value; undefined when the field is missing. */
+    readonly value: number | undefined;
+    /** What is wrong and what is allowed, written to follow `<path>: <value> `. */
+    readonly message: string;
+    /**
+     * `error`: S3 would refuse the rule or never apply a transition. `earlyDeletion`: legal, but
+     * objects expire before the minimum storage duration of their class and are billed for it.
+     */
+    readonly kind: "error" | "earlyDeletion";
+}
+
+/**
+ * The ordering and storage-duration problems of one tier: whole positive days; Standard-IA no
+ * earlier than day 30; Glacier at least 30 days after Standard-IA; Deep Archive at least 90 days
+ * after Glacier (30 after Standard-IA when there is no Glacier step); expiry after the last
+ * transition (errors), and not before the minimum storage duration of the class it sits in
+ * (`earlyDeletion`).
+ */
+export function tierProblems(tier: RetentionTier): TierProblem[] {
+    const out: TierProblem[] = [];
+    const error = (field: keyof RetentionTier, value: number | undefined, message: string): void => {
+        out.push({ field, value, message, kind: "error" });
+    };
+    if (tier.keepDays === undefined) error("keepDays", undefined, "is required; give a positive whole number of days");
+    for (const field of ["keepDays", ...STEPS.map((s) => s.field)] as const) {
+        const value = tier[field];
+        if (value !== undefined && !(Number.isInteger(value) && value > 0)) error(field, value, "is not allowed; give a positive whole number of days");
+    }
+    if (out.length > 0) return out;
+    if (tier.standardIaAfterDays !== undefined && tier.standardIaAfterDays < STANDARD_IA_MIN_DAYS) {
+        error("standardIaAfterDays", tier.standardIaAfterDays,
+            `is out of range ${STANDARD_IA_MIN_DAYS}.. (S3 moves objects to Standard-IA at least ${STANDARD_IA_MIN_DAYS} days after creation)`);
+    }
+    let previous: { step: Step; days: number } | undefined;
+    for (const step of STEPS) {
+        const days = tier[step.field];
+        if (days === undefined) continue;
+        if (previous !== undefined) {
+            const gap = previous.step.stayDays;
+            if (days < previous.days + gap) {
+                error(step.field, days,
+                    `is too early; it must be at least ${previous.days + gap}: ${gap} days after ${previous.step.field} (${previous.days}), the shortest an object may stay in ${previous.step.label}`);
+            }
+        }
+        previous = { step, days };
+    }
+    if (previous === undefined) return out;
+    if (tier.keepDays <= previous.days) {
+        error("keepDays", tier.keepDays,
+            `must be greater than ${previous.step.field} (${previous.days}): an object must expire later than the last transition, or the transition never happens`);
+    } else if (tier.keepDays < previous.days + previous.step.stayDays) {
+        out.push({
+            field: "keepDays",
+            value: tier.keepDays,
+            kind: "earlyDeletion",
+            message: `expires ${tier.keepDays - previous.days} days after the move to ${previous.step.label}, which bills at least ${previous.step.stayDays} days: keep until day ${previous.days + previous.step.stayDays} or later, or drop the transition`,
+        });
+    }
+    return out;
+}
+
+/** A tier's timeline for summaries: `Standard day 0 -> Standard-IA day 30 -> expire day 365`. */
+export function tierTimeline(tier: RetentionTier): string {
+    const steps = STEPS.filter((s) => tier[s.field] !== undefined).map((s) => `${s.label} day ${tier[s.field] ?? 0}`);
+    return ["Standard day 0", ...steps, `expire day ${tier.keepDays}`].join(" -> ");
+}
+
 /**
  * Everything wrong with a lifecycle input, one message per problem, each naming the argument
- * path, the value and what is allowed. Empty when `lifecycleRules` can build the rules.
+ * path, the value and what is allowed. Empty when `lifecycleRules` can build the rules. An
+ * early deletion is not a problem here: it is legal and only costs (see {@link tierProblems}).
  */
 export function lifecycleProblems(input: LifecycleInput): string[] {
     const out: string[] = [];
@@ -87,30 +150,8 @@ export function lifecycleProblems(input: LifecycleInput): string[] {
     const present = TIER_NAMES.filter((t) => input.tiers?.[t] !== undefined);
     if (present.length === 0) out.push(`tiers: ${JSON.stringify(input.tiers)} names no tier; give at least one of ${TIER_NAMES.join(", ")}`);
     for (const name of present) {
-        const tier = input.tiers[name] as RetentionTier;
-        const base = `tiers.${name}`;
-        let ok = tier.keepDays !== undefined;
-        if (!ok) out.push(`${base}.keepDays: (missing) is required; give a positive whole number of days`);
-        ok = positive(`${base}.keepDays`, tier.keepDays) && ok;
-        for (const step of STEPS) ok = positive(`${base}.${step.field}`, tier[step.field]) && ok;
-        if (!ok) continue;
-        if (tier.standardIaAfterDays !== undefined && tier.standardIaAfterDays < STANDARD_IA_MIN_DAYS) {
-            out.push(`${base}.standardIaAfterDays: ${tier.standardIaAfterDays} is out of range ${STANDARD_IA_MIN_DAYS}.. (S3 moves objects to Standard-IA no earlier than day ${STANDARD_IA_MIN_DAYS})`);
-        }
-        let previous: { step: Step; days: number } | undefined;
-        for (const step of STEPS) {
-            const days = tier[step.field];
-            if (days === undefined) continue;
-            if (previous !== undefined) {
-                const earliest = previous.days + (previous.step.field === "standardIaAfterDays" ? 30 : previous.step.stayDays);
-                if (days < earliest) {
-                    out.push(`${base}.${step.field}: ${days} is too early; it must be at least ${earliest}, ${earliest - previous.days} days after ${previous.step.field} (${previous.days}) in ${previous.step.label}`);
-                }
-            }
-            previous = { step, days };
-        }
-        if (previous !== undefined && tier.keepDays <= previous.days) {
-            out.push(`${base}.keepDays: ${tier.keepDays} must be greater than ${previous.step.field} (${previous.days}); an object must expire after its last transition`);
+        for (const p of tierProblems(input.tiers[name] as RetentionTier)) {
+            if (p.kind === "error") out.push(`tiers.${name}.${p.field}: ${p.value ?? "(missing)"} ${p.message}`);
         }
     }
     positive("noncurrentVersionExpireDays", input.noncurrentVersionExpireDays);

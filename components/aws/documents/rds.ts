@@ -1,4 +1,4 @@
-import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "../../../config/windows";
+import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
 /**
  * RDS for PostgreSQL documents: parameter group settings, names and tags. Pure functions of

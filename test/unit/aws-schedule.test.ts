@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { ScheduleError, firings, formatMinutes, longestGapMinutes, parseSchedule } from "../../config/schedule";
+import { ScheduleError, firings, formatMinutes, longestGapMinutes, parseSchedule } from "../../components/aws/documents/schedule";
 
 describe("EventBridge Scheduler expressions", () => {
     describe("parseSchedule accepts", () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { dailyOverlapsWeekly, dailyWindowsOverlap, parseDailyWindow, parseWeeklyWindow } from "../../config/windows";
+import { dailyOverlapsWeekly, dailyWindowsOverlap, parseDailyWindow, parseWeeklyWindow } from "../../components/aws/documents/windows";
 
 describe("RDS maintenance and backup windows", () => {
     it("parses a daily window, wrapping past midnight", () => {

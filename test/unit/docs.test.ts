@@ -40,7 +40,7 @@ describe("generated reference pages", () => {
     it("name every variable the verify handler reads", () => {
         // the handler's own comment lists them; the generated list must cover the code
         const names = verifyVariables();
-        for (const name of ["BACKUP_BUCKET", "VERIFY_DB_SECRET_ARN", "VERIFY_DB_URL", "RPO_MINUTES", "AZURE_SERVERS", "SAFETY_MARGIN_SECONDS"]) {
+        for (const name of ["BACKUP_BUCKET", "VERIFY_DB_SECRET_ARN", "VERIFY_DB_URL", "VERIFY_MAX_BACKUP_AGE_MINUTES", "AZURE_SERVERS", "SAFETY_MARGIN_SECONDS"]) {
             assert.ok(names.includes(name), name);
         }
     });

@@ -17,7 +17,6 @@ import {
     ecsTasksAssumeRolePolicy,
     fargateSchedulerRolePolicy,
     fargateSizeProblems,
-    repositoryArnOfImage,
     runnerContainerDefinitions,
     taskExecutionRolePolicy,
 } from "./documents/fargate";
@@ -30,6 +29,8 @@ export interface FargateRunnerArgs {
     readonly kind: FunctionKind;
     /** Image the task runs, by digest (FunctionImage.imageUri): the same image as the Lambda functions. Required. */
     readonly imageUri: pulumi.Input<string>;
+    /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
+    readonly imageRepositoryArn: pulumi.Input<string>;
     /** @default "x86_64" - CPU architecture; must match the image's platform */
     readonly architecture?: "x86_64" | "arm64";
     /** ARN of the backup bucket. Required. */
@@ -202,8 +203,8 @@ export class FargateRunner extends pulumi.ComponentResource {
         }, parent);
         const executionPolicy = new aws.iam.RolePolicy(`${name}-exec-policy`, {
             role: executionRole.id,
-            policy: pulumi.all([ctx.partition, a.imageUri, logGroup.arn]).apply(([partition, imageUri, logGroupArn]) =>
-                JSON.stringify(taskExecutionRolePolicy({ repositoryArn: repositoryArnOfImage(partition, imageUri), logGroupArn }))),
+            policy: pulumi.all([a.imageRepositoryArn, logGroup.arn]).apply(([repositoryArn, logGroupArn]) =>
+                JSON.stringify(taskExecutionRolePolicy({ repositoryArn, logGroupArn }))),
         }, parent);
 
         const network = functionSecurityGroup(this, name, { kind: a.kind, functionName: a.runnerName, network: a.network }, region, tags);

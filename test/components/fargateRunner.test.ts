@@ -39,6 +39,7 @@ function base(kind: FargateRunnerArgs["kind"]): FargateRunnerArgs {
     return {
         kind,
         imageUri: IMAGE,
+        imageRepositoryArn: `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/pg-backup`,
         bucketArn: BUCKET,
         prefix: kind === "export" ? "exports" : "backups",
         kmsKeyArn: KEY,

@@ -2,7 +2,6 @@ import * as assert from "assert";
 import {
     FARGATE_SIZES,
     fargateSizeProblems,
-    repositoryArnOfImage,
     runnerCommand,
 } from "../../components/aws/documents/fargate";
 import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../lambdas/shared/runOnce";
@@ -44,12 +43,6 @@ describe("the runner's image documents", () => {
             assert.strictEqual(command[0], "/var/task/shared/runOnce.js");
             assert.ok(RUNNABLE_HANDLERS.includes(command[1] ?? ""));
         }
-    });
-
-    it("the repository ARN of an image by digest or tag; anything else is refused", () => {
-        assert.strictEqual(repositoryArnOfImage("aws", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/pg-backup@sha256:0abc"), "arn:aws:ecr:eu-west-1:123456789012:repository/pg-backup");
-        assert.strictEqual(repositoryArnOfImage("aws", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/pg:pg15-x86_64-0a"), "arn:aws:ecr:eu-west-1:123456789012:repository/team/pg");
-        assert.throws(() => repositoryArnOfImage("aws", "docker.io/library/node:22"), /imageUri: "docker.io\/library\/node:22" is not an ECR image URI/);
     });
 });
 

@@ -132,16 +132,6 @@ export function ecsTasksAssumeRolePolicy(accountId: string): PrincipalPolicyDocu
     };
 }
 
-/**
- * `arn:<partition>:ecr:<region>:<account>:repository/<name>` of an image URI
- * (`<account>.dkr.ecr.<region>.amazonaws.com/<name>@sha256:...` or `...:<tag>`).
- */
-export function repositoryArnOfImage(partition: string, imageUri: string): string {
-    const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._\/-]*?)(?:@sha256:[0-9a-f]+|:[A-Za-z0-9_.-]+)?$/.exec(imageUri);
-    if (m === null) throw new RangeError(`imageUri: "${imageUri}" is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:...)`);
-    return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
-}
-
 /** ECR actions of an image pull (GetAuthorizationToken is not resource-scoped). */
 export const IMAGE_PULL_ACTIONS: readonly string[] = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 

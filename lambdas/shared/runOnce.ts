@@ -12,6 +12,13 @@ import type { Context } from "aws-lambda";
 /** The handlers the image holds, by their Lambda handler string. */
 export const RUNNABLE_HANDLERS: readonly string[] = ["dump/handler.handler", "export/handler.handler", "verify/handler.handler"];
 
+/**
+ * Milliseconds the process may linger after the handler settled: long enough for stdout (a pipe
+ * in a container, written asynchronously) to drain the last log and metric lines, short enough
+ * that a socket or timer left open does not keep a finished task, and its bill, running.
+ */
+export const EXIT_GRACE_MS = 10_000;
+
 /** Seconds a run may take when RUN_TIMEOUT_SECONDS is not set: a day. */
 export const DEFAULT_RUN_TIMEOUT_SECONDS = 86_400;
 
@@ -92,5 +99,7 @@ if (require.main === module) {
         (line) => console.log(line),
     ).then((code) => {
         process.exitCode = code;
+        // Unreferenced: fires only if something else still holds the event loop open.
+        setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
     });
 }

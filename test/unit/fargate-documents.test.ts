@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import {
     FARGATE_SIZES,
     fargateSizeProblems,
@@ -85,5 +87,17 @@ describe("runOnce", () => {
         now = 1_000 + 61_000;
         assert.strictEqual(context.getRemainingTimeInMillis(), 0);
         assert.strictEqual(context.functionName, "dump");
+    });
+
+    it("as the task's command, loads the real handler next to it (the image's layout) and exits 1 when its cold start fails", function () {
+        this.timeout(60_000);
+        // given the real entry and the real dump handler, without the dump's variables
+        const root = path.resolve(__dirname, "..", "..");
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DB_|DATABASE_|BACKUP_|RUN_TIMEOUT)/.test(k)));
+        // when it is run as the container would run it
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], { cwd: root, env, encoding: "utf8" });
+        // then the handler module was found and its configuration error is reported, with a failing exit code
+        assert.strictEqual(run.status, 1, run.stderr);
+        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: neither DB_SECRET_ARN nor DATABASE_URL is set/);
     });
 });

@@ -139,7 +139,11 @@ export const IMAGE_PULL_ACTIONS: readonly string[] = ["ecr:BatchCheckLayerAvaila
  * The execution role, which ECS (not the handler) uses to start the task: pull the image from its
  * one repository and write the container's output to the runner's log group. Nothing else: the
  * handler's own permissions are the task role's (Amazon ECS Developer Guide, "Amazon ECS task
- * execution IAM role": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+ * execution IAM role": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html;
+ * Amazon ECR User Guide, "Using Amazon ECR images with Amazon ECS":
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html). No KMS permission: ECR
+ * decrypts a KMS-encrypted repository's layers through the grant it holds on the key (Amazon ECR
+ * User Guide, "Encryption at rest": https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html).
  */
 export function taskExecutionRolePolicy(input: { readonly repositoryArn: string; readonly logGroupArn: string }): PolicyDocument {
     return policyDocument([

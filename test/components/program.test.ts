@@ -177,3 +177,35 @@ describe("the whole program under mocks", () => {
         });
     }
 });
+
+describe("prod's orders database runs on Fargate (under mocks)", () => {
+    let mocks: MockState;
+    before(async () => {
+        ({ mocks } = await deployUnderMocks(path.join(path.resolve(__dirname, "..", ".."), "Pulumi.prod.yaml")));
+    });
+
+    it("declares a Fargate runner, and no Lambda function, for its dump and its verification; its export stays on Lambda", () => {
+        const runners = mocks.ofType("pg-backup-stack:aws:FargateRunner").map((r) => r.name).sort();
+        assert.deepStrictEqual(runners, ["pg-backup-prod-dump-orders", "pg-backup-prod-verify-orders"]);
+        assert.deepStrictEqual(mocks.ofType("aws:lambda/function:Function").map((r) => r.inputs["name"]), ["pg-backup-prod-export-orders"]);
+    });
+
+    it("sizes the tasks from functions.fargate and shares one cluster", () => {
+        const tasks = mocks.ofType("aws:ecs/taskDefinition:TaskDefinition");
+        assert.strictEqual(tasks.length, 2);
+        for (const task of tasks) {
+            assert.deepStrictEqual([task.inputs["cpu"], task.inputs["memory"], task.inputs["ephemeralStorage"]], ["2048", "8192", { sizeInGib: 200 }]);
+        }
+        assert.strictEqual(mocks.ofType("aws:ecs/cluster:Cluster").length, 1);
+        const targets = mocks.ofType("aws:scheduler/schedule:Schedule").filter((s) => s.inputs["target"]?.["ecsParameters"] !== undefined).map((s) => s.inputs["target"]["arn"]);
+        assert.strictEqual(targets.length, 2);
+        assert.strictEqual(new Set(targets).size, 1, "both schedules target the one cluster");
+    });
+
+    it("alarms on both runners' dead-letter queues", () => {
+        const names = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => String(a.inputs["name"]));
+        assert.ok(names.includes("pg-backup-prod-dump-orders-dead-letters"), names.join(", "));
+        assert.ok(names.includes("pg-backup-prod-verify-orders-dead-letters"), names.join(", "));
+        assert.ok(!names.includes("pg-backup-prod-dump-orders-errors"), "no Lambda errors alarm for a task");
+    });
+});

@@ -1,6 +1,6 @@
 import { Finding, Rule, error, warning } from "../findings";
 import type { ParsedConfig } from "../schema";
-import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
+import { ScheduleError, firings, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
 import { pitrMeetsRpo } from "./foundation";
 import { engineMajor } from "../../components/aws/documents/rds";
 import { fargateSizeProblems } from "../../components/aws/documents/fargate";
@@ -214,6 +214,39 @@ export const dumpFitsLambda: Rule = (c) => c.aws.databases.flatMap((db, i) => {
     return [];
 });
 
+/** Shortest gap, in minutes, between two dumps over five weeks (Infinity if fewer than two). */
+function shortestGapMinutes(expression: string): number {
+    const times = firings(parseSchedule(expression), new Date(Date.UTC(2027, 0, 1)), 35);
+    let shortest = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < times.length; i++) {
+        shortest = Math.min(shortest, ((times[i]?.getTime() ?? 0) - (times[i - 1]?.getTime() ?? 0)) / 60_000);
+    }
+    return shortest;
+}
+
+/**
+ * Lambda's reserved concurrency keeps dumps from overlapping; nothing stops a scheduled Fargate
+ * task while the previous one still runs. A database whose estimated dump is longer than the
+ * shortest gap between dumps would be dumped by two tasks at once.
+ */
+export const fargateDumpFitsSchedule: Rule = (c) => {
+    let gap: number;
+    try {
+        gap = shortestGapMinutes(c.schedules.dump);
+    } catch (err) {
+        if (err instanceof ScheduleError) return [];
+        throw err;
+    }
+    return c.aws.databases.flatMap((db, i) => {
+        const sizeGb = db.instance?.maxAllocatedStorageGb;
+        if (db.runner !== "fargate" || sizeGb === undefined) return [];
+        const seconds = dumpSecondsEstimate(sizeGb);
+        if (seconds <= gap * 60) return [];
+        return [warning(`aws.databases[${i}].runner`, db.runner,
+            `dumps ${db.name} at its planned ${sizeGb} GB in about ${formatMinutes(seconds / 60)} at ${PG_DUMP_MB_PER_SECOND} MB/s, but schedules.dump fires every ${formatMinutes(gap)} at its shortest: its Fargate dumps would overlap (nothing stops a task while the previous one runs); dump less often, or rely on point-in-time recovery for the RPO`)];
+    });
+};
+
 /** The Fargate tasks' size must be one Fargate offers (checked only when a database uses them). */
 export const fargateSizeValid: Rule = (c) => {
     if (!c.aws.databases.some((db) => db.runner === "fargate")) return [];
@@ -238,4 +271,5 @@ export const rules: readonly Rule[] = [
     verificationServerReachable,
     dumpFitsLambda,
     fargateSizeValid,
+    fargateDumpFitsSchedule,
 ];

@@ -5,6 +5,7 @@ import {
     PG_DUMP_MB_PER_SECOND,
     dumpFitsLambda,
     dumpSecondsEstimate,
+    fargateDumpFitsSchedule,
     fargateSizeValid,
     rules,
     verifyScratchFitsDump,
@@ -21,7 +22,7 @@ function autoscaled(maxGb: number, extra: Record<string, unknown> = {}): Record<
 
 describe("configuration validation: where a database's functions run", () => {
     it("the rules are registered", () => {
-        for (const rule of [dumpFitsLambda, fargateSizeValid]) assert.ok(rules.includes(rule) && ALL_RULES.includes(rule), rule.name);
+        for (const rule of [dumpFitsLambda, fargateSizeValid, fargateDumpFitsSchedule]) assert.ok(rules.includes(rule) && ALL_RULES.includes(rule), rule.name);
     });
 
     it("the estimate is the size read at the measured 25 MB/s; the budget is 15 minutes less a minute", () => {
@@ -52,7 +53,7 @@ describe("configuration validation: where a database's functions run", () => {
     });
 
     it("accepts fargate at any size, and a fixed allocation (capacity, not data)", () => {
-        assert.deepStrictEqual(findingsAt(validate(autoscaled(1000, { [RUNNER]: "fargate" })), RUNNER), []);
+        assert.deepStrictEqual(findingsAt(validate(autoscaled(1000, { [RUNNER]: "fargate", "schedules.dump": "rate(1 day)" })), RUNNER), []);
         assert.deepStrictEqual(findingsAt(validate(validConfig({ "aws.databases[0].instance.allocatedStorageGb": 4000 })), RUNNER), []);
         assert.deepStrictEqual(findingsAt(validate(validConfig({})), RUNNER), []);
     });
@@ -107,6 +108,21 @@ describe("configuration validation: where a database's functions run", () => {
             assert.strictEqual(findings.length, 1);
             assert.match(findings[0]?.message ?? "", /verify them with the CLI/);
             assert.ok(rules.includes(verifyScratchFitsDump));
+        });
+    });
+
+    describe("overlapping Fargate dumps", () => {
+        it("warns when the planned size takes longer to dump than the shortest gap between dumps", () => {
+            // given hourly dumps of a database planned to reach 100 GB (4000 s), on Fargate
+            const findings = findingsAt(validate(autoscaled(100, { [RUNNER]: "fargate", "schedules.dump": "rate(1 hour)" })), RUNNER);
+            // then a warning at the runner names the database, the estimate and the gap
+            assert.deepStrictEqual(findings.map((f) => f.severity), ["warning"], show(findings));
+            assert.match(findings[0]?.message ?? "", /dumps app at its planned 100 GB in about 1 h 7 min at 25 MB\/s, but schedules\.dump fires every 1 h at its shortest: its Fargate dumps would overlap/);
+        });
+
+        it("accepts a gap at least as long as the estimate: 90 GB (exactly an hour) hourly, 100 GB every two hours", () => {
+            assert.deepStrictEqual(findingsAt(validate(autoscaled(90, { [RUNNER]: "fargate", "schedules.dump": "rate(1 hour)" })), RUNNER), []);
+            assert.deepStrictEqual(findingsAt(validate(autoscaled(100, { [RUNNER]: "fargate", "schedules.dump": "rate(2 hours)" })), RUNNER), []);
         });
     });
 });

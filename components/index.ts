@@ -30,8 +30,9 @@ export { alertTopicPolicy } from "./aws/documents/alerts";
 
 // AWS: the backup functions, their alarms and dashboard
 export { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork, FUNCTION_HANDLERS, functionRoleArn, functionRoleNames } from "./aws/backupFunction";
+export { FargateRunner, FargateRunnerArgs, runnerRoleNames } from "./aws/fargateRunner";
 export { FunctionImage, FunctionImageArgs } from "./aws/functionImage";
-export { BackupAlarms, BackupAlarmsArgs, AlarmedDatabase, AlarmedFunction } from "./aws/backupAlarms";
+export { BackupAlarms, BackupAlarmsArgs, AlarmedDatabase, AlarmedFunction, AlarmedRunner } from "./aws/backupAlarms";
 export { BackupDashboard, BackupDashboardArgs } from "./aws/backupDashboard";
 export { dumpEnvironment, exportEnvironment, verifyEnvironment } from "./aws/functionEnv";
 export { dumpRolePolicy, exportRolePolicy, verifyRolePolicy } from "./aws/documents/functionPolicies";

@@ -4,6 +4,7 @@ import { BackupAlarms } from "../components/aws/backupAlarms";
 import { BackupDashboard } from "../components/aws/backupDashboard";
 import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
 import { DatabaseFunctionInput, dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
+import { FargateRunner, FargateRunnerArgs } from "../components/aws/fargateRunner";
 import { FunctionImage } from "../components/aws/functionImage";
 import { backupMaxAgeMinutes, imageClientMajor } from "../config/rules/functions";
 import { longestGapMinutes, parseSchedule } from "../config/schedule";
@@ -13,6 +14,8 @@ import type { AwsFoundation, ProtectedDatabase } from "./aws";
 export interface FunctionOutputs {
     readonly imageUri: pulumi.Output<string>;
     readonly functions: Record<string, pulumi.Output<string>>;
+    /** Fargate runners by name: their task definition ARNs. */
+    readonly runners: Record<string, pulumi.Output<string>>;
     readonly dashboardArn: pulumi.Output<string>;
     readonly alarmNames: pulumi.Output<string[]>;
 }
@@ -21,7 +24,8 @@ export interface FunctionOutputs {
  * The scheduled dump, export and verify functions (one image), their alarms and dashboard.
  * Dump and export run per database; verify runs once for all verified databases on the
  * configured verification server, or, without one, per database on the database's own server
- * (a scratch database that is dropped after every run).
+ * (a scratch database that is dropped after every run). A database with `runner: fargate` has
+ * its dump, and its own verification, run as Fargate tasks instead (one cluster for the stack).
  */
 export function deployFunctions(config: StackConfig, network: NonNullable<StackConfig["aws"]["network"]>, f: AwsFoundation): FunctionOutputs | undefined {
     if (f.databases.length === 0) return undefined;
@@ -76,13 +80,32 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         kmsKeyArn: f.key.keyArn,
     });
 
+    const runners: FargateRunner[] = [];
+    /** What a Fargate runner shares with the Lambda functions of its kind, and the stack's one cluster. */
+    const runnerShared = (kind: "dump" | "verify"): Pick<FargateRunnerArgs, "kind" | "prefix" | "imageUri" | "imageRepositoryArn" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "cpu" | "memoryMb" | "ephemeralStorageGiB" | "clusterArn"> => ({
+        kind,
+        prefix: prefixOf(kind),
+        imageUri: image.imageUri,
+        imageRepositoryArn: image.repositoryArn,
+        architecture: image.architecture,
+        bucketArn: f.bucket.bucketArn,
+        kmsKeyArn: f.key.keyArn,
+        secretKmsKeyArns: [f.key.keyArn],
+        logRetentionDays: fc.logRetentionDays,
+        retryAttempts: fc.retry.attempts,
+        maxEventAgeSeconds: fc.retry.maxEventAgeSeconds,
+        cpu: fc.fargate.cpu,
+        memoryMb: fc.fargate.memoryMb,
+        ephemeralStorageGiB: fc.fargate.ephemeralStorageGiB,
+        ...(runners[0] !== undefined ? { clusterArn: runners[0].clusterArn } : {}),
+    });
+
     const all: BackupFunction[] = [];
     let s3PrefixListId: pulumi.Output<string> | undefined;
     for (const db of f.databases) {
         const name = dumpFunctionName(f.scope, db.config.name);
         const endpoint = network.s3GatewayEndpoint && s3PrefixListId === undefined && network.routeTableIds.length > 0;
-        const dump = new BackupFunction(name, {
-            ...shared("dump"),
+        const dumpArgs = {
             secretArns: [db.secretArn],
             schedule: config.schedules.dump,
             environment: dumpEnvironment({
@@ -96,9 +119,16 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                 metricsNamespace: fc.metricsNamespace,
             }),
             network: endpoint ? { ...databaseNetwork(db), s3GatewayEndpointRouteTableIds: network.routeTableIds } : databaseNetwork(db, s3PrefixListId),
-        }, inPrimary);
-        s3PrefixListId ??= dump.s3PrefixListId;
-        all.push(dump);
+        };
+        if (db.config.runner === "fargate") {
+            const runner = new FargateRunner(name, { ...runnerShared("dump"), ...dumpArgs }, inPrimary);
+            s3PrefixListId ??= runner.s3PrefixListId;
+            runners.push(runner);
+        } else {
+            const dump = new BackupFunction(name, { ...shared("dump"), ...dumpArgs }, inPrimary);
+            s3PrefixListId ??= dump.s3PrefixListId;
+            all.push(dump);
+        }
         if (db.config.exportTables.length > 0 && config.schedules.export !== undefined) {
             all.push(new BackupFunction(`${stack}-export-${db.config.name}`, {
                 ...shared("export"),
@@ -145,8 +175,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         }, inPrimary));
     } else {
         for (const db of verified) {
-            all.push(new BackupFunction(`${stack}-verify-${db.config.name}`, {
-                ...shared("verify"),
+            const verifyArgs = {
                 secretArns: [db.secretArn],
                 schedule: config.schedules.verify,
                 environment: {
@@ -155,7 +184,12 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                     VERIFY_DB_PORT: String(db.config.port),
                 },
                 network: databaseNetwork(db, s3PrefixListId),
-            }, inPrimary));
+            };
+            if (db.config.runner === "fargate") {
+                runners.push(new FargateRunner(`${stack}-verify-${db.config.name}`, { ...runnerShared("verify"), ...verifyArgs }, inPrimary));
+            } else {
+                all.push(new BackupFunction(`${stack}-verify-${db.config.name}`, { ...shared("verify"), ...verifyArgs }, inPrimary));
+            }
         }
     }
 
@@ -184,6 +218,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         rtoMinutes: config.objectives.rtoMinutes,
         databases: alarmedDatabases,
         functions: alarmedFunctions,
+        runners: runners.map((runner) => ({ label: runner.runnerName.slice(stack.length + 1), deadLetterQueueName: runner.deadLetterQueueName })),
         dumpTimeoutSeconds: fc.dump.timeoutSeconds,
         verifyIntervalMinutes: Math.ceil(longestGapMinutes(parseSchedule(config.schedules.verify))),
         verifyTimeoutSeconds: fc.verify.timeoutSeconds,
@@ -202,6 +237,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     return {
         imageUri: image.imageUri,
         functions: Object.fromEntries(all.map((fn) => [fn.functionName, fn.functionArn])),
+        runners: Object.fromEntries(runners.map((runner) => [runner.runnerName, runner.taskDefinitionArn])),
         dashboardArn: dashboard.dashboardArn,
         alarmNames: alarms.alarmNames,
     };

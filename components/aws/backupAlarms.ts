@@ -41,6 +41,17 @@ export interface AlarmedFunction {
     readonly deadLetterQueueName: pulumi.Input<string>;
 }
 
+/**
+ * A scheduled Fargate task (FargateRunner). It publishes no Lambda metrics, so only its
+ * dead-letter queue is watched here; its runs' outcomes reach the per-database alarms through
+ * the metrics the handler writes (EMF) to its log group.
+ */
+export interface AlarmedRunner {
+    /** Unique short label in alarm names (shared with the functions' labels), e.g. `dump-orders`. Required. */
+    readonly label: string;
+    readonly deadLetterQueueName: pulumi.Input<string>;
+}
+
 export interface BackupAlarmsArgs {
     /** SNS topic every alarm notifies, on ALARM and on OK. Required. */
     readonly alertTopicArn: pulumi.Input<string>;
@@ -54,6 +65,8 @@ export interface BackupAlarmsArgs {
     readonly databases: readonly AlarmedDatabase[];
     /** Functions to watch. Required (may be empty). */
     readonly functions: readonly AlarmedFunction[];
+    /** @default [] - Fargate runners whose dead-letter queues are watched */
+    readonly runners?: readonly AlarmedRunner[];
     /** @default 900 - the dump functions' timeout: a snapshot taken within the RPO may report up to this much later */
     readonly dumpTimeoutSeconds?: number;
     /** @default 1440 - longest gap between two verify runs, in minutes: the age alarm's window (beyond 7 days it checks at each run only) */
@@ -90,6 +103,7 @@ function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
         verifyTimeoutSeconds: args.verifyTimeoutSeconds ?? DEFAULTS.verifyTimeoutSeconds,
         sizeBounds: args.sizeBounds ?? DEFAULTS.sizeBounds,
         namespace: args.namespace ?? DEFAULTS.namespace,
+        runners: args.runners ?? [],
         alarmNamePrefix: args.alarmNamePrefix ?? name,
         tags: args.tags ?? DEFAULTS.tags,
     };
@@ -149,6 +163,9 @@ export class BackupAlarms extends pulumi.ComponentResource {
                 durationNearTimeoutAlarm({ prefix, label: fn.label, functionName, timeoutSeconds: fn.timeoutSeconds })));
             add(`${fn.label}-dead-letters`, pulumi.output(fn.deadLetterQueueName).apply((queueName) => deadLetterQueueAlarm({ prefix, label: fn.label, queueName })));
         }
+        for (const runner of a.runners) {
+            add(`${runner.label}-dead-letters`, pulumi.output(runner.deadLetterQueueName).apply((queueName) => deadLetterQueueAlarm({ prefix, label: runner.label, queueName })));
+        }
 
         this.alarmArns = pulumi.all(alarms.map((alarm) => alarm.arn));
         this.alarmNames = pulumi.all(alarms.map((alarm) => alarm.name));
@@ -197,7 +214,7 @@ export class BackupAlarms extends pulumi.ComponentResource {
         if (!(a.sizeBounds.minRatio > 0 && a.sizeBounds.minRatio <= 1 && a.sizeBounds.maxRatio >= 1)) {
             throw fail(`sizeBounds: ${JSON.stringify(a.sizeBounds)} is not allowed; expected 0 < minRatio <= 1 <= maxRatio`);
         }
-        if (a.databases.length === 0 && a.functions.length === 0) {
+        if (a.databases.length === 0 && a.functions.length === 0 && a.runners.length === 0) {
             throw fail("databases and functions: both are empty; there is nothing to watch");
         }
         const seen = new Set<string>();
@@ -220,6 +237,13 @@ export class BackupAlarms extends pulumi.ComponentResource {
             if (labels.has(fn.label)) throw fail(`functions[${i}].label: "${fn.label}" is used twice; alarm names would collide`);
             labels.add(fn.label);
             checkInt(fail, `functions[${i}].timeoutSeconds`, fn.timeoutSeconds, 1, 900);
+        }
+        for (const [i, runner] of a.runners.entries()) {
+            if (!/^[a-z][a-z0-9-]{0,59}$/.test(runner.label)) {
+                throw fail(`runners[${i}].label: "${runner.label}" is not allowed; expected lower-case letters, digits and "-"`);
+            }
+            if (labels.has(runner.label)) throw fail(`runners[${i}].label: "${runner.label}" is used twice; alarm names would collide`);
+            labels.add(runner.label);
         }
     }
 }

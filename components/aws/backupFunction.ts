@@ -17,6 +17,7 @@ import {
 } from "./documents/functionPolicies";
 import { environmentProblems } from "./functionEnv";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
+import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
 
 /** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
 export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
@@ -27,25 +28,7 @@ export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
 
 export { LOG_RETENTION_DAYS };
 
-/** Where the function runs and what it may reach. */
-export interface BackupFunctionNetwork {
-    /** VPC of the subnets (the security group is created in it). Required. */
-    readonly vpcId: pulumi.Input<string>;
-    /** Subnets the function's interfaces are placed in: private ones, in the database's VPC. Required, at least one. */
-    readonly subnetIds: readonly pulumi.Input<string>[];
-    /** @default [5432] - database ports the function connects to */
-    readonly databasePorts?: readonly number[];
-    /** @default [] - security groups of the databases: egress to them, and an ingress rule on each from the function */
-    readonly databaseSecurityGroupIds?: readonly pulumi.Input<string>[];
-    /** @default [] - CIDR blocks of databases outside those groups (e.g. in a peered VPC) */
-    readonly databaseCidrBlocks?: readonly pulumi.Input<string>[];
-    /** @default ["0.0.0.0/0"] - where HTTPS may go: Secrets Manager and S3 through a NAT gateway or interface endpoints */
-    readonly httpsCidrBlocks?: readonly pulumi.Input<string>[];
-    /** @default none - route tables that get an S3 gateway endpoint (create it once per VPC; pass its prefix list to the other functions) */
-    readonly s3GatewayEndpointRouteTableIds?: readonly pulumi.Input<string>[];
-    /** @default none - prefix list of an existing S3 gateway endpoint: HTTPS egress to S3 through it */
-    readonly s3PrefixListId?: pulumi.Input<string>;
-}
+export type { BackupFunctionNetwork };
 
 export interface BackupFunctionArgs {
     /** dump, export or verify: decides the handler and the role's permissions. Required. */
@@ -98,10 +81,7 @@ export interface BackupFunctionArgs {
     readonly tags?: Readonly<Record<string, string>>;
 }
 
-type Resolved = Required<Omit<BackupFunctionArgs, "network">> & {
-    readonly network: Required<Omit<BackupFunctionNetwork, "s3GatewayEndpointRouteTableIds" | "s3PrefixListId">> &
-        Pick<BackupFunctionNetwork, "s3GatewayEndpointRouteTableIds" | "s3PrefixListId">;
-};
+type Resolved = Required<Omit<BackupFunctionArgs, "network">> & { readonly network: ResolvedNetwork };
 
 const DEFAULTS = {
     architecture: "x86_64" as const,
@@ -118,10 +98,6 @@ const DEFAULTS = {
     maxEventAgeSeconds: 3600,
     deadLetterRetentionSeconds: 1_209_600,
     tags: {} as Readonly<Record<string, string>>,
-    databasePorts: [5432] as readonly number[],
-    databaseSecurityGroupIds: [] as readonly pulumi.Input<string>[],
-    databaseCidrBlocks: [] as readonly pulumi.Input<string>[],
-    httpsCidrBlocks: ["0.0.0.0/0"] as readonly pulumi.Input<string>[],
 };
 
 function withDefaults(name: string, args: BackupFunctionArgs): Resolved {
@@ -142,13 +118,7 @@ function withDefaults(name: string, args: BackupFunctionArgs): Resolved {
         maxEventAgeSeconds: args.maxEventAgeSeconds ?? DEFAULTS.maxEventAgeSeconds,
         deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? DEFAULTS.deadLetterRetentionSeconds,
         tags: args.tags ?? DEFAULTS.tags,
-        network: {
-            ...args.network,
-            databasePorts: args.network.databasePorts ?? DEFAULTS.databasePorts,
-            databaseSecurityGroupIds: args.network.databaseSecurityGroupIds ?? DEFAULTS.databaseSecurityGroupIds,
-            databaseCidrBlocks: args.network.databaseCidrBlocks ?? DEFAULTS.databaseCidrBlocks,
-            httpsCidrBlocks: args.network.httpsCidrBlocks ?? DEFAULTS.httpsCidrBlocks,
-        },
+        network: resolveNetwork(args.network),
     };
 }
 
@@ -234,7 +204,7 @@ export class BackupFunction extends pulumi.ComponentResource {
             )),
         }, parent);
 
-        const network = this.network(name, a, region, tags);
+        const network = functionSecurityGroup(this, name, { kind: a.kind, functionName: a.functionName, network: a.network }, region, tags);
 
         const fn = new aws.lambda.Function(`${name}-function`, {
             name: a.functionName,
@@ -313,59 +283,6 @@ export class BackupFunction extends pulumi.ComponentResource {
         });
     }
 
-    /**
-     * The function's security group: no ingress; egress only to the databases' ports and to
-     * HTTPS (S3 through the gateway endpoint, Secrets Manager). Each database security group
-     * gets an ingress rule from this group on the database ports.
-     */
-    private network(name: string, a: Resolved, region: pulumi.Output<string>, tags: Record<string, string>): {
-        securityGroup: aws.ec2.SecurityGroup;
-        s3PrefixListId: pulumi.Output<string> | undefined;
-    } {
-        const parent = { parent: this };
-        const n = a.network;
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
-            vpcId: n.vpcId,
-            description: `${a.kind} function ${a.functionName}: egress to the databases and HTTPS only`,
-            tags,
-        }, parent);
-        const egress = (suffix: string, rule: Omit<aws.vpc.SecurityGroupEgressRuleArgs, "securityGroupId" | "ipProtocol">): void => {
-            new aws.vpc.SecurityGroupEgressRule(`${name}-egress-${suffix}`, { securityGroupId: securityGroup.id, ipProtocol: "tcp", tags, ...rule }, parent);
-        };
-        for (const port of n.databasePorts) {
-            n.databaseSecurityGroupIds.forEach((groupId, i) => {
-                egress(`db${i}-${port}`, { referencedSecurityGroupId: groupId, fromPort: port, toPort: port, description: `PostgreSQL ${port} to database group ${i}` });
-                new aws.vpc.SecurityGroupIngressRule(`${name}-db${i}-ingress-${port}`, {
-                    securityGroupId: groupId,
-                    referencedSecurityGroupId: securityGroup.id,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    description: `PostgreSQL ${port} from the ${a.kind} function ${a.functionName}`,
-                    tags,
-                }, parent);
-            });
-            n.databaseCidrBlocks.forEach((cidr, i) => {
-                egress(`cidr${i}-${port}`, { cidrIpv4: cidr, fromPort: port, toPort: port, description: `PostgreSQL ${port} to database network ${i}` });
-            });
-        }
-        n.httpsCidrBlocks.forEach((cidr, i) => {
-            egress(`https${i}`, { cidrIpv4: cidr, fromPort: 443, toPort: 443, description: "HTTPS to Secrets Manager and S3" });
-        });
-        const prefixList = n.s3GatewayEndpointRouteTableIds === undefined
-            ? n.s3PrefixListId
-            : new aws.ec2.VpcEndpoint(`${name}-s3-endpoint`, {
-                vpcId: n.vpcId,
-                serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
-                vpcEndpointType: "Gateway",
-                routeTableIds: [...n.s3GatewayEndpointRouteTableIds],
-                tags,
-            }, parent).prefixListId;
-        if (prefixList === undefined) return { securityGroup, s3PrefixListId: undefined };
-        egress("s3", { prefixListId: prefixList, fromPort: 443, toPort: 443, description: "HTTPS to S3 through the gateway endpoint" });
-        return { securityGroup, s3PrefixListId: pulumi.output(prefixList) };
-    }
-
     /** Checks every plain argument before anything is created. */
     private validate(a: Resolved): void {
         const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
@@ -414,21 +331,7 @@ export class BackupFunction extends pulumi.ComponentResource {
         }
         const envProblems = environmentProblems(a.environment);
         if (envProblems.length > 0) throw fail(envProblems.join("; "));
-        const n = a.network;
-        if (n.subnetIds.length === 0) throw fail("network.subnetIds: [] is not allowed; expected at least one private subnet in the database's VPC");
-        if (n.databasePorts.length === 0) throw fail("network.databasePorts: [] is not allowed; expected the database port(s), e.g. [5432]");
-        n.databasePorts.forEach((port, i) => checkInt(fail, `network.databasePorts[${i}]`, port, 1, 65535));
-        if (n.databaseSecurityGroupIds.length === 0 && n.databaseCidrBlocks.length === 0) {
-            throw fail("network: neither databaseSecurityGroupIds nor databaseCidrBlocks is given; the function could not reach any database");
-        }
-        for (const [i, cidr] of plainStrings([...n.databaseCidrBlocks]).entries()) checkCidr(fail, `network.databaseCidrBlocks[${i}]`, cidr);
-        for (const [i, cidr] of plainStrings([...n.httpsCidrBlocks]).entries()) checkCidr(fail, `network.httpsCidrBlocks[${i}]`, cidr);
-        if (n.s3GatewayEndpointRouteTableIds !== undefined && n.s3PrefixListId !== undefined) {
-            throw fail("network: s3GatewayEndpointRouteTableIds and s3PrefixListId are both given; create the endpoint here or pass an existing one's prefix list, not both");
-        }
-        if (n.s3GatewayEndpointRouteTableIds !== undefined && n.s3GatewayEndpointRouteTableIds.length === 0) {
-            throw fail("network.s3GatewayEndpointRouteTableIds: [] is not allowed; give the route tables of the function's subnets, or leave it out");
-        }
+        checkNetwork(fail, a.network);
     }
 }
 
@@ -436,12 +339,6 @@ function checkInt(fail: (m: string) => Error, key: string, value: number, min: n
     if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
 }
 
-function checkCidr(fail: (m: string) => Error, key: string, cidr: string): void {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-    if (m === null || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
-        throw fail(`${key}: "${cidr}" is not an IPv4 CIDR block like 10.0.0.0/16`);
-    }
-}
 
 /**
  * The function's `reservedConcurrentExecutions`: 0 means unreserved, which the provider spells -1

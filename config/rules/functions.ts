@@ -1,8 +1,9 @@
 import { Finding, Rule, error, warning } from "../findings";
 import type { ParsedConfig } from "../schema";
-import { ScheduleError, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
+import { ScheduleError, firings, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
 import { pitrMeetsRpo } from "./foundation";
 import { engineMajor } from "../../components/aws/documents/rds";
+import { fargateSizeProblems } from "../../components/aws/documents/fargate";
 
 /** Days of function logs production keeps at least (a year of audit trail). */
 export const PROD_MIN_LOG_RETENTION_DAYS = 365;
@@ -107,17 +108,34 @@ export const partSizeFitsDump: Rule = (c) => {
         `holds at most ${capacityGiB.toFixed(1)} GiB in S3's ${S3_MAX_PARTS} parts, less than ${source}: use at least ${neededMiB}`)];
 };
 
-/** Verify downloads the dump to /tmp for a parallel restore: /tmp must hold the largest dump. */
+/**
+ * Verify downloads the dump to its disk for a parallel restore: that disk must hold the largest
+ * dump. Databases verified by Lambda (on a shared verification server all are) use
+ * functions.verify.ephemeralStorageMb, at most 10240 MB; those verified on their own server by a
+ * Fargate runner use functions.fargate.ephemeralStorageGiB, at most 200 GiB.
+ */
 export const verifyScratchFitsDump: Rule = (c) => {
     const maxGiB = c.functions.maxDumpSizeGiB;
-    if (maxGiB === undefined || !c.aws.databases.some((db) => db.verify)) return [];
+    const verified = c.aws.databases.filter((db) => db.verify);
+    if (maxGiB === undefined || verified.length === 0) return [];
+    const shared = c.functions.verification.credentialsSecretArn !== undefined;
+    const onLambda = shared || verified.some((db) => db.runner === "lambda");
+    const onFargate = !shared && verified.some((db) => db.runner === "fargate");
+    const out: Finding[] = [];
     const neededMb = Math.ceil(maxGiB * 1024);
     const have = c.functions.verify.ephemeralStorageMb;
-    if (have >= neededMb) return [];
-    const fix = neededMb <= 10240
-        ? `use at least ${neededMb}`
-        : "Lambda's /tmp holds at most 10240 MB, so dumps this large cannot be verified by the function: verify them with the CLI on a host with enough disk, or set verify: false on the databases";
-    return [error("functions.verify.ephemeralStorageMb", have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which verify downloads before restoring; ${fix}`)];
+    if (onLambda && have < neededMb) {
+        const fix = neededMb <= 10240
+            ? `use at least ${neededMb}`
+            : `Lambda's /tmp holds at most 10240 MB, so dumps this large cannot be verified by the function: ${shared ? "verify them with the CLI on a host with enough disk, or set verify: false on the databases" : "set runner: fargate on the verified databases (up to 200 GiB of disk), verify them with the CLI on a host with enough disk, or set verify: false"}`;
+        out.push(error("functions.verify.ephemeralStorageMb", have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which verify downloads before restoring; ${fix}`));
+    }
+    const disk = c.functions.fargate.ephemeralStorageGiB;
+    if (onFargate && disk < maxGiB) {
+        out.push(error("functions.fargate.ephemeralStorageGiB", disk,
+            `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB, which the Fargate verify task downloads before restoring; ${maxGiB <= 200 ? `use at least ${Math.ceil(maxGiB)}` : "Fargate gives a task at most 200 GiB: verify these dumps with the CLI on a host with enough disk, or set verify: false"}`));
+    }
+    return out;
 };
 
 /** Minutes a backup may age before it counts as missing: the RPO, or the dump gap when point-in-time recovery carries the RPO. */
@@ -152,6 +170,95 @@ export const verificationServerReachable: Rule = (c) => {
         "is empty, and so is functions.verification.cidrBlocks, while functions.verification.credentialsSecretArn is set: the verify function would have no network path to the verification server; give the server's security groups (sg-...) or its CIDR blocks")];
 };
 
+/**
+ * Megabytes of database one pg_dump stream reads per second on realistic rows: this project's
+ * measurement (`npm run bench`, the "MB/s (database)" column of the dump step, single stream,
+ * gzip level 1), rounded down. Wider rows and fewer indexes go faster, many small rows slower.
+ */
+export const PG_DUMP_MB_PER_SECOND = 25;
+/** Seconds of a Lambda run kept for the cold start, the last part's upload and the manifest. */
+export const LAMBDA_DUMP_MARGIN_SECONDS = 60;
+/** Seconds a dump may take on Lambda: its 15 minutes less the margin. */
+export const LAMBDA_DUMP_BUDGET_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_DUMP_MARGIN_SECONDS;
+/** A dump estimated at more than this share of the budget is warned about: data grows. */
+export const LAMBDA_DUMP_WARN_SHARE = 0.5;
+
+/** Seconds one pg_dump stream takes to read `sizeGb` gigabytes (10^9 bytes). */
+export function dumpSecondsEstimate(sizeGb: number): number {
+    return (sizeGb * 1000) / PG_DUMP_MB_PER_SECOND;
+}
+
+/**
+ * A database dumped by Lambda must be dumped within its 15 minutes. The estimate reads the data
+ * at one stream's measured throughput; the data's size is known to the stack only when storage
+ * autoscaling is on, because RDS grows the allocation only when free space falls below 10 %
+ * ("Managing capacity automatically with Amazon RDS storage autoscaling":
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html), so the
+ * allocation follows the data up to `maxAllocatedStorageGb`, the size the operator plans for.
+ * A fixed allocation is capacity, not data (a 50 GB volume may hold 2 GB), so it is not judged.
+ * Beyond the budget the dump cannot finish on Lambda (error); above half of it, growth will
+ * soon make it so (warning). Fargate has no time limit.
+ */
+export const dumpFitsLambda: Rule = (c) => c.aws.databases.flatMap((db, i) => {
+    const sizeGb = db.instance?.maxAllocatedStorageGb;
+    if (db.runner !== "lambda" || sizeGb === undefined) return [];
+    const seconds = dumpSecondsEstimate(sizeGb);
+    const estimate = `aws.databases[${i}].instance.maxAllocatedStorageGb ${sizeGb} GB read at ${PG_DUMP_MB_PER_SECOND} MB/s (one pg_dump stream, measured) takes about ${Math.round(seconds)} s`;
+    const limit = `Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s less a ${LAMBDA_DUMP_MARGIN_SECONDS} s margin = ${LAMBDA_DUMP_BUDGET_SECONDS} s`;
+    if (seconds > LAMBDA_DUMP_BUDGET_SECONDS) {
+        return [error(`aws.databases[${i}].runner`, db.runner, `cannot dump ${db.name} in time: ${estimate}, more than ${limit}; set runner: fargate (an ECS Fargate task without a time limit, sized by functions.fargate)`)];
+    }
+    if (seconds > LAMBDA_DUMP_BUDGET_SECONDS * LAMBDA_DUMP_WARN_SHARE) {
+        return [warning(`aws.databases[${i}].runner`, db.runner, `leaves little room to dump ${db.name}: ${estimate}, more than half of ${limit}; consider runner: fargate before the data grows`)];
+    }
+    return [];
+});
+
+/** Shortest gap, in minutes, between two dumps over five weeks (Infinity if fewer than two). */
+function shortestGapMinutes(expression: string): number {
+    const times = firings(parseSchedule(expression), new Date(Date.UTC(2027, 0, 1)), 35);
+    let shortest = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < times.length; i++) {
+        shortest = Math.min(shortest, ((times[i]?.getTime() ?? 0) - (times[i - 1]?.getTime() ?? 0)) / 60_000);
+    }
+    return shortest;
+}
+
+/**
+ * Lambda's reserved concurrency keeps dumps from overlapping; nothing stops a scheduled Fargate
+ * task while the previous one still runs. A database whose estimated dump is longer than the
+ * shortest gap between dumps would be dumped by two tasks at once.
+ */
+export const fargateDumpFitsSchedule: Rule = (c) => {
+    let gap: number;
+    try {
+        gap = shortestGapMinutes(c.schedules.dump);
+    } catch (err) {
+        if (err instanceof ScheduleError) return [];
+        throw err;
+    }
+    return c.aws.databases.flatMap((db, i) => {
+        const sizeGb = db.instance?.maxAllocatedStorageGb;
+        if (db.runner !== "fargate" || sizeGb === undefined) return [];
+        const seconds = dumpSecondsEstimate(sizeGb);
+        if (seconds <= gap * 60) return [];
+        return [warning(`aws.databases[${i}].runner`, db.runner,
+            `dumps ${db.name} at its planned ${sizeGb} GB in about ${formatMinutes(seconds / 60)} at ${PG_DUMP_MB_PER_SECOND} MB/s, but schedules.dump fires every ${formatMinutes(gap)} at its shortest: its Fargate dumps would overlap (nothing stops a task while the previous one runs); dump less often, or rely on point-in-time recovery for the RPO`)];
+    });
+};
+
+/** The Fargate tasks' size must be one Fargate offers (checked only when a database uses them). */
+export const fargateSizeValid: Rule = (c) => {
+    if (!c.aws.databases.some((db) => db.runner === "fargate")) return [];
+    const f = c.functions.fargate;
+    return fargateSizeProblems(f.cpu, f.memoryMb, f.ephemeralStorageGiB, "functions.fargate.").map((problem) => {
+        const at = problem.indexOf(": ");
+        const path = problem.slice(0, at);
+        const key = path.slice("functions.fargate.".length) as keyof typeof f;
+        return error(path, f[key], problem.slice(at + 2));
+    });
+};
+
 export const rules: readonly Rule[] = [
     prodLogRetention,
     verifyTimeoutCoversRto,
@@ -162,4 +269,7 @@ export const rules: readonly Rule[] = [
     verifyScratchFitsDump,
     freshnessAlarmFits,
     verificationServerReachable,
+    dumpFitsLambda,
+    fargateSizeValid,
+    fargateDumpFitsSchedule,
 ];

@@ -26,6 +26,16 @@ export const functionsSchema = z.strictObject({
         /** Images kept in the ECR repository; older ones expire. */
         keepImages: z.int().min(1).max(1000).prefault(10),
     }).prefault({}),
+    /**
+     * Size of the Fargate tasks of databases with `runner: fargate`: CPU units (1024 = 1 vCPU) and
+     * memory in MiB, a combination Fargate offers (checked by a rule), and ephemeral storage (the
+     * task's disk, /tmp included) in GiB.
+     */
+    fargate: z.strictObject({
+        cpu: z.int().prefault(1024),
+        memoryMb: z.int().prefault(4096),
+        ephemeralStorageGiB: z.int().min(21).max(200).prefault(50),
+    }).prefault({}),
     /** Retries of a scheduled run: delivery by EventBridge Scheduler and the function's asynchronous invocation. */
     retry: z.strictObject({
         /** 0..2 (Lambda's limit for asynchronous invocations). */

@@ -64,6 +64,12 @@ export const awsDatabaseSchema = z.strictObject({
     exportTables: z.array(exportTableSchema).prefault([]),
     /** Restore-verify this database's dumps. */
     verify: z.boolean().prefault(true),
+    /**
+     * Where this database's dump (and its own verification) runs: `lambda` (15 minutes, 10 GB of
+     * /tmp) or `fargate` (an ECS Fargate task: no time limit, up to 200 GiB of disk; sized by
+     * `functions.fargate`). See docs/runners.md.
+     */
+    runner: z.enum(["lambda", "fargate"]).prefault("lambda"),
 });
 
 /** AWS Backup: plan, vault lock, DR copy and restore testing. */

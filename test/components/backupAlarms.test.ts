@@ -104,6 +104,17 @@ describe("BackupAlarms (under mocks)", () => {
         ]);
     });
 
+    it("a Fargate runner gets its dead-letter alarm only (it has no Lambda errors or duration)", async () => {
+        // given the alarms with a Fargate dump runner for a third database
+        new mod.BackupAlarms("pg-backup-prod", { ...args, runners: [{ label: "dump-big", deadLetterQueueName: pulumi.output("prod-dump-big-dlq") }] });
+        await settle(mocks);
+        // when the alarms named after the runner are read
+        const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string).filter((n) => n.includes("dump-big"));
+        // then there is exactly the dead-letter alarm, on the runner's queue
+        assert.deepStrictEqual(names, ["pg-backup-prod-dump-big-dead-letters"]);
+        assert.deepStrictEqual(mocks.one(METRIC_ALARM, "pg-backup-prod-dump-big-dead-letters").inputs["dimensions"], { QueueName: "prod-dump-big-dlq" });
+    });
+
     it("derives thresholds from the objectives and the resolved names", async () => {
         // given the alarms
         new mod.BackupAlarms("pg-backup-prod", args);
@@ -149,6 +160,7 @@ describe("BackupAlarms (under mocks)", () => {
             ["two functions with one label", { functions: [args.functions[0]!, { ...args.functions[1]!, label: "dump-orders" }] }, /functions\[1\]\.label: "dump-orders" is used twice/],
             ["an instance without its storage size", { databases: [{ name: "orders", instanceIdentifier: "orders-db" }] }, /databases\[0\]: instanceIdentifier and allocatedStorageGb go together/],
             ["nothing to watch", { databases: [], functions: [] }, /both are empty/],
+            ["a runner with a function's label", { runners: [{ label: "verify", deadLetterQueueName: "q" }] }, /runners\[0\]\.label: "verify" is used twice/],
             ["a database listed twice", { databases: [{ name: "orders" }, { name: "orders" }] }, /databases\[1\]\.name: "orders" is listed twice/],
         ];
         for (const [what, change, message] of cases) {

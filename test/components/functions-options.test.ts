@@ -43,7 +43,7 @@ describe("function options for the account and VPC the stack lands in (under moc
             return mocks.ofType("aws:cloudwatch/dashboard:Dashboard").some((d) => String(d.inputs["dashboardBody"]).includes("% of allocated"));
         };
         assert.strictEqual(await line({}), true);
-        assert.strictEqual(await line({ "aws.databases[0].instance.maxAllocatedStorageGb": 100 }), false);
+        assert.strictEqual(await line({ "aws.databases[0].instance.maxAllocatedStorageGb": 100, "aws.databases[0].runner": "fargate" }), false);
     });
 
     it("refuses a reserved concurrency outside 0..1000, naming the key", () => {

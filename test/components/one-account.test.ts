@@ -23,6 +23,9 @@ const ACCOUNT_UNIQUE: Readonly<Record<string, readonly string[]>> = {
     "aws:s3/bucket:Bucket": ["bucket"],
     "aws:lambda/function:Function": ["name"],
     "aws:scheduler/schedule:Schedule": ["name"],
+    "aws:ecs/cluster:Cluster": ["name"],
+    // A second task definition of the same family becomes a new revision of the first.
+    "aws:ecs/taskDefinition:TaskDefinition": ["family"],
     "aws:ecr/repository:Repository": ["name"],
     "aws:ec2/securityGroup:SecurityGroup": ["name"],
     "aws:rds/instance:Instance": ["identifier", "finalSnapshotIdentifier"],

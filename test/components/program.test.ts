@@ -91,23 +91,49 @@ describe("the whole program under mocks", () => {
                 for (const s of selections) assert.strictEqual(s.inputs["planId"], plan === undefined ? undefined : `${plan.name}-id`);
             });
 
-            it("declares a dump function per database, exports where tables are listed, and restore verification", () => {
-                const fns = mocks.ofType("aws:lambda/function:Function");
-                const env = (r: (typeof fns)[number]) => (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>;
-                const dumps = fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump");
-                assert.deepStrictEqual(dumps.map((r) => env(r)["DATABASE_NAME"]).sort(), config.aws.databases.map((d) => d.name).sort());
+            /** Every scheduled run, Lambda function or Fargate task, with its handler's environment. */
+            const runs = (): { kind: "lambda" | "fargate"; name: string; env: Record<string, string> }[] => [
+                ...mocks.ofType("aws:lambda/function:Function").map((r) => ({
+                    kind: "lambda" as const, name: r.name, env: (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>,
+                })),
+                ...mocks.ofType("aws:ecs/taskDefinition:TaskDefinition").map((r) => {
+                    const [container] = JSON.parse(String(r.inputs["containerDefinitions"])) as { environment: { name: string; value: string }[] }[];
+                    return { kind: "fargate" as const, name: r.name, env: Object.fromEntries((container?.environment ?? []).map((e) => [e.name, e.value])) };
+                }),
+            ];
+
+            it("declares a dump per database, on its runner, exports where tables are listed, and restore verification", () => {
+                const all = runs();
+                const dumps = all.filter((r) => r.env["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump");
+                assert.deepStrictEqual(dumps.map((r) => r.env["DATABASE_NAME"]).sort(), config.aws.databases.map((d) => d.name).sort());
+                for (const db of config.aws.databases) {
+                    assert.strictEqual(dumps.find((r) => r.env["DATABASE_NAME"] === db.name)?.kind, db.runner, `${db.name} is dumped by its runner`);
+                }
                 const exported = config.aws.databases.filter((d) => d.exportTables.length > 0 && config.schedules.export !== undefined);
-                assert.strictEqual(fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-export").length, exported.length);
-                const verifiedNames = fns
-                    .filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-verify")
-                    .flatMap((r) => (env(r)["VERIFY_DATABASES"] ?? "").split(","));
+                assert.strictEqual(all.filter((r) => r.env["POWERTOOLS_SERVICE_NAME"] === "pg-backup-export").length, exported.length);
+                const verifiers = all.filter((r) => r.env["POWERTOOLS_SERVICE_NAME"] === "pg-backup-verify");
+                const verifiedNames = verifiers.flatMap((r) => (r.env["VERIFY_DATABASES"] ?? "").split(","));
                 assert.deepStrictEqual(verifiedNames.sort(), config.aws.databases.filter((d) => d.verify).map((d) => d.name).sort());
-                for (const fn of fns) {
-                    assert.ok(!Object.keys(env(fn)).some((k) => /PASSWORD|URL/.test(k)), "no credential in a function's environment");
+                if (config.functions.verification.credentialsSecretArn === undefined) {
+                    for (const v of verifiers) {
+                        const db = config.aws.databases.find((d) => d.name === v.env["VERIFY_DATABASES"]);
+                        assert.strictEqual(v.kind, db?.runner, `${db?.name} is verified by its runner`);
+                    }
+                }
+                for (const run of all) {
+                    assert.ok(!Object.keys(run.env).some((k) => /PASSWORD|URL/.test(k)), "no credential in a run's environment");
                 }
                 const schedules = mocks.ofType("aws:scheduler/schedule:Schedule");
-                assert.strictEqual(schedules.length, fns.length, "every function runs on a schedule");
+                assert.strictEqual(schedules.length, all.length, "every function and task runs on a schedule");
                 assert.ok(schedules.every((sch) => typeof sch.inputs["target"]?.["deadLetterConfig"]?.["arn"] === "string"), "every schedule has a dead-letter queue");
+                const fargate = schedules.filter((sch) => sch.inputs["target"]?.["ecsParameters"] !== undefined);
+                assert.strictEqual(fargate.length, all.filter((r) => r.kind === "fargate").length);
+                assert.ok(fargate.every((sch) => sch.inputs["target"]["ecsParameters"]["launchType"] === "FARGATE" && sch.inputs["target"]["ecsParameters"]["networkConfiguration"]["assignPublicIp"] === false));
+                assert.ok(mocks.ofType("aws:ecs/cluster:Cluster").length <= 1, "one cluster for the stack's tasks");
+                const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => String(a.inputs["name"]));
+                for (const run of all.filter((r) => r.kind === "fargate")) {
+                    assert.ok(alarms.some((name) => name.includes(run.name.replace(/-task$/, "").replace(/^[^-]+-/, "")) && name.includes("dead-letters")), `${run.name}: its dead-letter queue is alarmed`);
+                }
             });
 
             it("gives verification the planned maximum backup age, not the RPO under another name", () => {
@@ -120,16 +146,15 @@ describe("the whole program under mocks", () => {
             });
 
             it("locks every dump for its tier's keep days when the bucket has Object Lock, the replica locked too; no function turns checksums off", () => {
-                const fns = mocks.ofType("aws:lambda/function:Function");
-                const env = (r: (typeof fns)[number]) => (r.inputs["environment"]?.["variables"] ?? {}) as Record<string, string>;
+                const all = runs();
                 const lock = config.storage.objectLock;
-                for (const dump of fns.filter((r) => env(r)["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump")) {
-                    const e = env(dump);
+                for (const dump of all.filter((r) => r.env["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump")) {
+                    const e = dump.env;
                     const expected = lock?.mode === undefined || lock.days === undefined ? [undefined, undefined, undefined, undefined]
                         : [lock.mode, String(config.retention.daily.keepDays), String(config.retention.weekly.keepDays), String(config.retention.monthly.keepDays)];
                     assert.deepStrictEqual([e["OBJECT_LOCK_MODE"], e["RETAIN_DAYS_DAILY"], e["RETAIN_DAYS_WEEKLY"], e["RETAIN_DAYS_MONTHLY"]], expected);
                 }
-                for (const fn of fns) assert.deepStrictEqual(Object.keys(env(fn)).filter((k) => /CHECKSUM/.test(k)), [], "the SDK's checksums stay on");
+                for (const run of all) assert.deepStrictEqual(Object.keys(run.env).filter((k) => /CHECKSUM/.test(k)), [], "the SDK's checksums stay on");
                 if (lock?.mode !== undefined && config.storage.replication) {
                     const buckets = mocks.ofType("aws:s3/bucket:Bucket").filter((b) => b.name === "backups-bucket" || b.name === "backups-dr-bucket");
                     assert.deepStrictEqual(buckets.map((b) => b.inputs["objectLockEnabled"]), [true, true], "Object Lock on the source and on the replica, so replication carries each version's retention");
@@ -161,4 +186,36 @@ describe("the whole program under mocks", () => {
             });
         });
     }
+});
+
+describe("prod's orders database runs on Fargate (under mocks)", () => {
+    let mocks: MockState;
+    before(async () => {
+        ({ mocks } = await deployUnderMocks(path.join(path.resolve(__dirname, "..", ".."), "Pulumi.prod.yaml")));
+    });
+
+    it("declares a Fargate runner, and no Lambda function, for its dump and its verification; its export stays on Lambda", () => {
+        const runners = mocks.ofType("pg-backup-stack:aws:FargateRunner").map((r) => r.name).sort();
+        assert.deepStrictEqual(runners, ["pg-backup-prod-dump-orders", "pg-backup-prod-verify-orders"]);
+        assert.deepStrictEqual(mocks.ofType("aws:lambda/function:Function").map((r) => r.inputs["name"]), ["pg-backup-prod-export-orders"]);
+    });
+
+    it("sizes the tasks from functions.fargate and shares one cluster", () => {
+        const tasks = mocks.ofType("aws:ecs/taskDefinition:TaskDefinition");
+        assert.strictEqual(tasks.length, 2);
+        for (const task of tasks) {
+            assert.deepStrictEqual([task.inputs["cpu"], task.inputs["memory"], task.inputs["ephemeralStorage"]], ["2048", "8192", { sizeInGib: 200 }]);
+        }
+        assert.strictEqual(mocks.ofType("aws:ecs/cluster:Cluster").length, 1);
+        const targets = mocks.ofType("aws:scheduler/schedule:Schedule").filter((s) => s.inputs["target"]?.["ecsParameters"] !== undefined).map((s) => s.inputs["target"]["arn"]);
+        assert.strictEqual(targets.length, 2);
+        assert.strictEqual(new Set(targets).size, 1, "both schedules target the one cluster");
+    });
+
+    it("alarms on both runners' dead-letter queues", () => {
+        const names = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => String(a.inputs["name"]));
+        assert.ok(names.includes("pg-backup-prod-dump-orders-dead-letters"), names.join(", "));
+        assert.ok(names.includes("pg-backup-prod-verify-orders-dead-letters"), names.join(", "));
+        assert.ok(!names.includes("pg-backup-prod-dump-orders-errors"), "no Lambda errors alarm for a task");
+    });
 });

@@ -1,0 +1,198 @@
+import { viaServiceHost } from "./keyPolicy";
+import { FunctionKind, PrincipalPolicyDocument, SQS_SEND_KMS_ACTIONS } from "./functionPolicies";
+import { PolicyDocument, policyDocument } from "./policyDocument";
+
+/**
+ * Documents of the Fargate runner: the valid CPU and memory combinations, the task's container
+ * definition, the trust policy of its roles, the execution role's policy and the scheduler
+ * role's policy. Pure functions of plain values, deterministic JSON.
+ */
+
+/**
+ * Memory (MiB) a Linux Fargate task may have for each CPU value (CPU units, 1024 = 1 vCPU).
+ * Amazon ECS Developer Guide, "Amazon ECS task definition parameters for Fargate", Task size:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+ */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+    256: [512, 1024, 2048],
+    512: steps(1024, 4096, 1024),
+    1024: steps(2048, 8192, 1024),
+    2048: steps(4096, 16384, 1024),
+    4096: steps(8192, 30720, 1024),
+    8192: steps(16384, 61440, 4096),
+    16384: steps(32768, 122880, 8192),
+};
+
+function steps(from: number, to: number, by: number): number[] {
+    const out: number[] = [];
+    for (let v = from; v <= to; v += by) out.push(v);
+    return out;
+}
+
+/**
+ * Ephemeral storage of a Fargate task (platform 1.4.0 or later), in GiB: "The minimum supported
+ * value is 21 GiB and the maximum supported value is 200 GiB" (Amazon ECS API Reference,
+ * EphemeralStorage: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EphemeralStorage.html).
+ */
+export const FARGATE_MIN_EPHEMERAL_GIB = 21;
+export const FARGATE_MAX_EPHEMERAL_GIB = 200;
+
+/**
+ * What is wrong with a Fargate size, each message naming its key (`<keyPrefix>cpu`, ...) and the
+ * allowed values; empty when the size is valid.
+ */
+export function fargateSizeProblems(cpu: number, memoryMb: number, ephemeralStorageGiB: number, keyPrefix = ""): string[] {
+    const problems: string[] = [];
+    const cpus = Object.keys(FARGATE_SIZES).map(Number);
+    const memories = FARGATE_SIZES[cpu];
+    if (memories === undefined) {
+        problems.push(`${keyPrefix}cpu: ${cpu} is not a Fargate CPU value; expected one of ${cpus.join(", ")} (1024 = 1 vCPU)`);
+    } else if (!memories.includes(memoryMb)) {
+        problems.push(`${keyPrefix}memoryMb: ${memoryMb} is not allowed with ${keyPrefix}cpu ${cpu}; expected one of ${memories.join(", ")}`);
+    }
+    if (!Number.isInteger(ephemeralStorageGiB) || ephemeralStorageGiB < FARGATE_MIN_EPHEMERAL_GIB || ephemeralStorageGiB > FARGATE_MAX_EPHEMERAL_GIB) {
+        problems.push(`${keyPrefix}ephemeralStorageGiB: ${ephemeralStorageGiB} is out of range ${FARGATE_MIN_EPHEMERAL_GIB}..${FARGATE_MAX_EPHEMERAL_GIB}`);
+    }
+    return problems;
+}
+
+/** Name of the one container of a runner's task. */
+export const RUNNER_CONTAINER = "runner";
+
+/** Node.js of the Lambda base image (`/var/lang/bin`), and the functions' root (`LAMBDA_TASK_ROOT`). */
+export const IMAGE_NODE = "/var/lang/bin/node";
+export const IMAGE_TASK_ROOT = "/var/task";
+
+/**
+ * The container's command: the image's entry point is the Lambda runtime interface client, which
+ * waits for invocations from a Lambda runtime API that a Fargate task does not have, so the entry
+ * point is replaced by Node running `shared/runOnce.js`, which calls the kind's handler once and
+ * exits 0 on success, 1 on failure.
+ */
+export function runnerCommand(kind: FunctionKind): { readonly entryPoint: readonly string[]; readonly command: readonly string[] } {
+    return { entryPoint: [IMAGE_NODE], command: [`${IMAGE_TASK_ROOT}/shared/runOnce.js`, `${kind}/handler.handler`] };
+}
+
+export interface ContainerDefinitionInput {
+    readonly kind: FunctionKind;
+    readonly imageUri: string;
+    /** The handler's variables (the same as the Lambda function's). */
+    readonly environment: Readonly<Record<string, string>>;
+    readonly logGroupName: string;
+    readonly region: string;
+}
+
+/**
+ * The task's one container: the function image, the kind's handler run once, the handler's
+ * variables plus AWS_REGION (Lambda sets it; the handlers' clients read it), logs to the
+ * runner's log group through the awslogs driver.
+ */
+export function runnerContainerDefinitions(input: ContainerDefinitionInput): string {
+    const { entryPoint, command } = runnerCommand(input.kind);
+    const environment = Object.entries({ ...input.environment, AWS_REGION: input.region })
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value }));
+    return JSON.stringify([{
+        name: RUNNER_CONTAINER,
+        image: input.imageUri,
+        essential: true,
+        entryPoint,
+        command,
+        workingDirectory: IMAGE_TASK_ROOT,
+        environment,
+        logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+                "awslogs-group": input.logGroupName,
+                "awslogs-region": input.region,
+                "awslogs-stream-prefix": input.kind,
+            },
+        },
+    }]);
+}
+
+const ACCOUNT = /^\d{12}$/;
+
+/**
+ * Trust policy of the task role and of the execution role: only ECS tasks of this account assume
+ * them (aws:SourceAccount against the confused deputy; Amazon ECS Developer Guide, "Amazon ECS
+ * task IAM role": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+ */
+export function ecsTasksAssumeRolePolicy(accountId: string): PrincipalPolicyDocument {
+    if (!ACCOUNT.test(accountId)) throw new RangeError(`accountId: "${accountId}" is not allowed; expected a 12-digit AWS account id`);
+    return {
+        Version: "2012-10-17",
+        Statement: [{
+            Sid: "EcsTasksAssumeRole",
+            Effect: "Allow",
+            Principal: { Service: ["ecs-tasks.amazonaws.com"] },
+            Action: ["sts:AssumeRole"],
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        }],
+    };
+}
+
+/** ECR actions of an image pull (GetAuthorizationToken is not resource-scoped). */
+export const IMAGE_PULL_ACTIONS: readonly string[] = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
+/**
+ * The execution role, which ECS (not the handler) uses to start the task: pull the image from its
+ * one repository and write the container's output to the runner's log group. Nothing else: the
+ * handler's own permissions are the task role's (Amazon ECS Developer Guide, "Amazon ECS task
+ * execution IAM role": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html;
+ * Amazon ECR User Guide, "Using Amazon ECR images with Amazon ECS":
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html). No KMS permission: ECR
+ * decrypts a KMS-encrypted repository's layers through the grant it holds on the key (Amazon ECR
+ * User Guide, "Encryption at rest": https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html).
+ */
+export function taskExecutionRolePolicy(input: { readonly repositoryArn: string; readonly logGroupArn: string }): PolicyDocument {
+    return policyDocument([
+        { Sid: "EcrAuthorization", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+        { Sid: "PullTheImage", Effect: "Allow", Action: IMAGE_PULL_ACTIONS, Resource: [input.repositoryArn] },
+        { Sid: "WriteRunnerLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${input.logGroupArn}:*`] },
+    ]);
+}
+
+export interface FargateSchedulerPolicyInput {
+    readonly taskDefinitionArn: string;
+    readonly clusterArn: string;
+    readonly taskRoleArn: string;
+    readonly executionRoleArn: string;
+    readonly deadLetterQueueArn: string;
+    readonly kmsKeyArn: string;
+    readonly region: string;
+    readonly dnsSuffix: string;
+}
+
+/**
+ * The schedule may run this one task definition revision in this one cluster, pass its two roles
+ * to ECS tasks only, and write to its dead-letter queue. Passing the task and execution roles is
+ * what RunTask with them requires (Amazon ECS Developer Guide, "Amazon ECS EventBridge IAM role":
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/CWE_IAM_role.html).
+ */
+export function fargateSchedulerRolePolicy(input: FargateSchedulerPolicyInput): PolicyDocument {
+    return policyDocument([
+        {
+            Sid: "RunTheTask",
+            Effect: "Allow",
+            Action: ["ecs:RunTask"],
+            Resource: [input.taskDefinitionArn],
+            Condition: { ArnEquals: { "ecs:cluster": input.clusterArn } },
+        },
+        {
+            Sid: "PassTheTaskRoles",
+            Effect: "Allow",
+            Action: ["iam:PassRole"],
+            Resource: [input.executionRoleArn, input.taskRoleArn].sort(),
+            Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+        },
+        { Sid: "SendToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [input.deadLetterQueueArn] },
+        {
+            Sid: "EncryptDeadLetterMessages",
+            Effect: "Allow",
+            Action: SQS_SEND_KMS_ACTIONS,
+            Resource: [input.kmsKeyArn],
+            Condition: { StringEquals: { "kms:ViaService": viaServiceHost("sqs", input.region, input.dnsSuffix) } },
+        },
+    ]);
+}

@@ -1,0 +1,354 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { ScheduleError, parseSchedule } from "../../config/schedule";
+import { awsContext, plainStrings, regionOf } from "./context";
+import {
+    FUNCTION_KINDS,
+    FunctionKind,
+    FunctionPolicyInput,
+    WATERMARK_PATTERN,
+    dumpRolePolicy,
+    exportRolePolicy,
+    normalizePrefix,
+    schedulerAssumeRolePolicy,
+    verifyRolePolicy,
+} from "./documents/functionPolicies";
+import {
+    ecsTasksAssumeRolePolicy,
+    fargateSchedulerRolePolicy,
+    fargateSizeProblems,
+    runnerContainerDefinitions,
+    taskExecutionRolePolicy,
+} from "./documents/fargate";
+import { LOG_RETENTION_DAYS } from "./documents/logs";
+import { environmentProblems } from "./functionEnv";
+import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
+
+export interface FargateRunnerArgs {
+    /** dump, export or verify: decides the handler the task runs and the task role's permissions. Required. */
+    readonly kind: FunctionKind;
+    /** Image the task runs, by digest (FunctionImage.imageUri): the same image as the Lambda functions. Required. */
+    readonly imageUri: pulumi.Input<string>;
+    /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
+    readonly imageRepositoryArn: pulumi.Input<string>;
+    /** @default "x86_64" - CPU architecture; must match the image's platform */
+    readonly architecture?: "x86_64" | "arm64";
+    /** ARN of the backup bucket. Required. */
+    readonly bucketArn: pulumi.Input<string>;
+    /** Key prefix the task works under: the dumps' (dump, verify) or the exports' (export). Required. */
+    readonly prefix: string;
+    /** @default WATERMARK_PATTERN - export only: key pattern below the prefix of the objects the task role may read back */
+    readonly watermarkPattern?: string;
+    /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** Secrets the handler reads its connections from. Required, at least one. */
+    readonly secretArns: readonly pulumi.Input<string>[];
+    /** @default [] - customer-managed keys those secrets are encrypted with */
+    readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
+    /** The handler's variables (functionEnv builders), the same as a Lambda function's. Required. */
+    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Subnets, security group rules and the S3 endpoint: the same as a BackupFunction's. Required. */
+    readonly network: BackupFunctionNetwork;
+    /** @default a new cluster of this runner - ECS cluster the task runs in (pass one runner's clusterArn to the others to share it) */
+    readonly clusterArn?: pulumi.Input<string>;
+    /** @default the component name - task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq */
+    readonly runnerName?: string;
+    /** @default 1024 - CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384 */
+    readonly cpu?: number;
+    /** @default 4096 - MiB of memory; must be a Fargate combination with cpu */
+    readonly memoryMb?: number;
+    /** @default 50 - GiB of ephemeral storage (the container's disk, /tmp included), 21..200 */
+    readonly ephemeralStorageGiB?: number;
+    /** @default 86400 - seconds after which the handler's deadline checks stop the run (RUN_TIMEOUT_SECONDS), 60..1209600; Fargate itself has no time limit */
+    readonly timeoutSeconds?: number;
+    /** @default 365 - days the log group keeps the task's logs */
+    readonly logRetentionDays?: number;
+    /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
+    readonly schedule: string;
+    /** @default "UTC" - time zone of a cron expression */
+    readonly scheduleTimezone?: string;
+    /** @default 2 - retries of a run the scheduler could not start (RunTask failed), 0..185 */
+    readonly retryAttempts?: number;
+    /** @default 3600 - seconds a run may wait to be started before it goes to the dead-letter queue, 60..86400 */
+    readonly maxEventAgeSeconds?: number;
+    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
+    readonly deadLetterRetentionSeconds?: number;
+    /** @default {} - tags of every resource */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+type Resolved = Required<Omit<FargateRunnerArgs, "network" | "clusterArn">> & Pick<FargateRunnerArgs, "clusterArn"> & { readonly network: ResolvedNetwork };
+
+const DEFAULTS = {
+    architecture: "x86_64" as const,
+    watermarkPattern: WATERMARK_PATTERN,
+    secretKmsKeyArns: [] as readonly pulumi.Input<string>[],
+    cpu: 1024,
+    memoryMb: 4096,
+    ephemeralStorageGiB: 50,
+    timeoutSeconds: 86_400,
+    logRetentionDays: 365,
+    scheduleTimezone: "UTC",
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+    deadLetterRetentionSeconds: 1_209_600,
+    tags: {} as Readonly<Record<string, string>>,
+};
+
+function withDefaults(name: string, args: FargateRunnerArgs): Resolved {
+    return {
+        ...args,
+        architecture: args.architecture ?? DEFAULTS.architecture,
+        watermarkPattern: args.watermarkPattern ?? DEFAULTS.watermarkPattern,
+        secretKmsKeyArns: args.secretKmsKeyArns ?? DEFAULTS.secretKmsKeyArns,
+        runnerName: args.runnerName ?? name,
+        cpu: args.cpu ?? DEFAULTS.cpu,
+        memoryMb: args.memoryMb ?? DEFAULTS.memoryMb,
+        ephemeralStorageGiB: args.ephemeralStorageGiB ?? DEFAULTS.ephemeralStorageGiB,
+        timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+        logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+        scheduleTimezone: args.scheduleTimezone ?? DEFAULTS.scheduleTimezone,
+        retryAttempts: args.retryAttempts ?? DEFAULTS.retryAttempts,
+        maxEventAgeSeconds: args.maxEventAgeSeconds ?? DEFAULTS.maxEventAgeSeconds,
+        deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? DEFAULTS.deadLetterRetentionSeconds,
+        tags: args.tags ?? DEFAULTS.tags,
+        network: resolveNetwork(args.network),
+    };
+}
+
+/** Names of the runner's IAM roles. */
+export function runnerRoleNames(runnerName: string): { readonly task: string; readonly execution: string; readonly scheduler: string } {
+    return { task: `${runnerName}-task`, execution: `${runnerName}-exec`, scheduler: `${runnerName}-sched` };
+}
+
+/**
+ * One scheduled backup function run as an ECS Fargate task, for databases whose dump or
+ * verification does not fit Lambda's 15 minutes or 10 GB of /tmp: the function image with the
+ * kind's handler run once, a task role with the same least-privilege policy as the Lambda
+ * function's, an execution role that only pulls the image and writes the logs, the same security
+ * group rules, an encrypted log group with retention, and an EventBridge Scheduler schedule that
+ * runs the task (RunTask, Fargate, no public IP) with retries and a KMS-encrypted dead-letter queue.
+ */
+export class FargateRunner extends pulumi.ComponentResource {
+    public readonly kind: FunctionKind;
+    /** Task family, and stem of every name (plain, for alarms). */
+    public readonly runnerName: string;
+    public readonly clusterArn: pulumi.Output<string>;
+    public readonly taskDefinitionArn: pulumi.Output<string>;
+    public readonly taskRoleArn: pulumi.Output<string>;
+    public readonly executionRoleArn: pulumi.Output<string>;
+    public readonly logGroupName: pulumi.Output<string>;
+    public readonly securityGroupId: pulumi.Output<string>;
+    /** Dead-letter queue name (plain, for alarms). */
+    public readonly deadLetterQueueName: string;
+    public readonly deadLetterQueueArn: pulumi.Output<string>;
+    public readonly scheduleArn: pulumi.Output<string>;
+    /** Prefix list of the S3 gateway endpoint this runner created or was given (undefined without one). */
+    public readonly s3PrefixListId: pulumi.Output<string> | undefined;
+
+    constructor(name: string, args: FargateRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:FargateRunner", name, {}, opts);
+        const a = withDefaults(name, args);
+        this.validate(a);
+        const prefix = normalizePrefix(a.prefix);
+        const roleNames = runnerRoleNames(a.runnerName);
+        const tags = { ...a.tags, "pg-backup-stack:function": a.kind, "pg-backup-stack:runner": "fargate" };
+        const parent = { parent: this };
+        const ctx = awsContext(this);
+        const region = regionOf(this);
+
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
+            name: `/ecs/${a.runnerName}`,
+            retentionInDays: a.logRetentionDays,
+            kmsKeyId: a.kmsKeyArn,
+            tags,
+        }, parent);
+
+        const deadLetterQueueName = `${a.runnerName}-dlq`;
+        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
+            name: deadLetterQueueName,
+            kmsMasterKeyId: a.kmsKeyArn,
+            kmsDataKeyReusePeriodSeconds: 300,
+            messageRetentionSeconds: a.deadLetterRetentionSeconds,
+            tags,
+        }, parent);
+
+        const trust = ctx.accountId.apply((accountId) => JSON.stringify(ecsTasksAssumeRolePolicy(accountId)));
+        const taskRole = new aws.iam.Role(`${name}-task-role`, {
+            name: roleNames.task,
+            description: `Task role of the ${a.kind} runner ${a.runnerName}: what the handler may do`,
+            assumeRolePolicy: trust,
+            tags,
+        }, parent);
+        const policyInput = pulumi
+            .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), logGroup.arn, dlq.arn, region, ctx.dnsSuffix])
+            .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, r, dnsSuffix]): FunctionPolicyInput => ({
+                region: r, dnsSuffix, bucketArn, prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn,
+            }));
+        const kind = a.kind;
+        const watermarkPattern = a.watermarkPattern;
+        // The same builder as the Lambda function's role, so that both runners hold the same permissions.
+        const taskPolicy = new aws.iam.RolePolicy(`${name}-task-policy`, {
+            role: taskRole.id,
+            policy: policyInput.apply((input) => JSON.stringify(
+                kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input),
+            )),
+        }, parent);
+
+        const executionRole = new aws.iam.Role(`${name}-exec-role`, {
+            name: roleNames.execution,
+            description: `Execution role of the ${a.kind} runner ${a.runnerName}: image pull and logs only`,
+            assumeRolePolicy: trust,
+            tags,
+        }, parent);
+        const executionPolicy = new aws.iam.RolePolicy(`${name}-exec-policy`, {
+            role: executionRole.id,
+            policy: pulumi.all([a.imageRepositoryArn, logGroup.arn]).apply(([repositoryArn, logGroupArn]) =>
+                JSON.stringify(taskExecutionRolePolicy({ repositoryArn, logGroupArn }))),
+        }, parent);
+
+        const network = functionSecurityGroup(this, name, { kind: a.kind, functionName: a.runnerName, network: a.network }, region, tags);
+
+        const clusterArn = a.clusterArn !== undefined
+            ? pulumi.output(a.clusterArn)
+            : new aws.ecs.Cluster(`${name}-cluster`, { name: a.runnerName, tags }, parent).arn;
+
+        const environment = pulumi.output(a.environment).apply((env) => ({ ...env, RUN_TIMEOUT_SECONDS: String(a.timeoutSeconds) }));
+        const taskDefinition = new aws.ecs.TaskDefinition(`${name}-task`, {
+            family: a.runnerName,
+            requiresCompatibilities: ["FARGATE"],
+            networkMode: "awsvpc",
+            cpu: String(a.cpu),
+            memory: String(a.memoryMb),
+            ephemeralStorage: { sizeInGib: a.ephemeralStorageGiB },
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: a.architecture === "arm64" ? "ARM64" : "X86_64" },
+            taskRoleArn: taskRole.arn,
+            executionRoleArn: executionRole.arn,
+            containerDefinitions: pulumi.all([a.imageUri, environment, logGroup.name, region]).apply(([imageUri, env, logGroupName, r]) =>
+                runnerContainerDefinitions({ kind, imageUri, environment: env, logGroupName, region: r })),
+            tags,
+        }, { parent: this, dependsOn: [taskPolicy, executionPolicy] });
+
+        const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
+            name: roleNames.scheduler,
+            description: `EventBridge Scheduler role of the ${a.kind} runner ${a.runnerName}`,
+            assumeRolePolicy: ctx.accountId.apply((accountId) => JSON.stringify(schedulerAssumeRolePolicy(accountId))),
+            tags,
+        }, parent);
+        const schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler-policy`, {
+            role: schedulerRole.id,
+            policy: pulumi.all([taskDefinition.arn, clusterArn, taskRole.arn, executionRole.arn, dlq.arn, a.kmsKeyArn, region, ctx.dnsSuffix])
+                .apply(([taskDefinitionArn, cluster, taskRoleArn, executionRoleArn, deadLetterQueueArn, kmsKeyArn, r, dnsSuffix]) =>
+                    JSON.stringify(fargateSchedulerRolePolicy({ taskDefinitionArn, clusterArn: cluster, taskRoleArn, executionRoleArn, deadLetterQueueArn, kmsKeyArn, region: r, dnsSuffix }))),
+        }, parent);
+
+        // EventBridge Scheduler's ECS target: the target ARN is the cluster's, EcsParameters name the
+        // task definition, launch type and awsvpc network (EventBridge Scheduler User Guide, "Using
+        // templated targets" / API Reference EcsParameters:
+        // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_EcsParameters.html).
+        const schedule = new aws.scheduler.Schedule(`${name}-schedule`, {
+            name: a.runnerName,
+            description: `Runs the ${a.kind} task ${a.runnerName} on Fargate`,
+            scheduleExpression: a.schedule,
+            scheduleExpressionTimezone: a.scheduleTimezone,
+            flexibleTimeWindow: { mode: "OFF" },
+            state: "ENABLED",
+            target: {
+                arn: clusterArn,
+                roleArn: schedulerRole.arn,
+                ecsParameters: {
+                    taskDefinitionArn: taskDefinition.arn,
+                    launchType: "FARGATE",
+                    platformVersion: "LATEST",
+                    taskCount: 1,
+                    networkConfiguration: {
+                        assignPublicIp: false,
+                        subnets: [...a.network.subnetIds],
+                        securityGroups: [network.securityGroup.id],
+                    },
+                },
+                retryPolicy: { maximumRetryAttempts: a.retryAttempts, maximumEventAgeInSeconds: a.maxEventAgeSeconds },
+                deadLetterConfig: { arn: dlq.arn },
+            },
+        }, { parent: this, dependsOn: [schedulerPolicy] });
+
+        this.kind = a.kind;
+        this.runnerName = a.runnerName;
+        this.clusterArn = clusterArn;
+        this.taskDefinitionArn = taskDefinition.arn;
+        this.taskRoleArn = taskRole.arn;
+        this.executionRoleArn = executionRole.arn;
+        this.logGroupName = logGroup.name;
+        this.securityGroupId = network.securityGroup.id;
+        this.deadLetterQueueName = deadLetterQueueName;
+        this.deadLetterQueueArn = dlq.arn;
+        this.scheduleArn = schedule.arn;
+        this.s3PrefixListId = network.s3PrefixListId;
+        this.registerOutputs({
+            runnerName: this.runnerName,
+            clusterArn: this.clusterArn,
+            taskDefinitionArn: this.taskDefinitionArn,
+            taskRoleArn: this.taskRoleArn,
+            executionRoleArn: this.executionRoleArn,
+            logGroupName: this.logGroupName,
+            securityGroupId: this.securityGroupId,
+            deadLetterQueueArn: this.deadLetterQueueArn,
+            scheduleArn: this.scheduleArn,
+            ...(this.s3PrefixListId === undefined ? {} : { s3PrefixListId: this.s3PrefixListId }),
+        });
+    }
+
+    /** Checks every plain argument before anything is created. */
+    private validate(a: Resolved): void {
+        const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
+        if (!FUNCTION_KINDS.includes(a.kind)) {
+            throw fail(`kind: "${String(a.kind)}" is not allowed; expected one of ${FUNCTION_KINDS.join(", ")}`);
+        }
+        if (!/^[A-Za-z0-9_-]{1,50}$/.test(a.runnerName)) {
+            throw fail(`runnerName: "${a.runnerName}" is not allowed; expected 1-50 letters, digits, "-" or "_" (the roles add "-task", "-exec" and "-sched", the queue "-dlq")`);
+        }
+        if (a.architecture !== "x86_64" && a.architecture !== "arm64") {
+            throw fail(`architecture: "${String(a.architecture)}" is not allowed; expected x86_64 or arm64`);
+        }
+        try {
+            normalizePrefix(a.prefix);
+        } catch (err) {
+            throw fail(err instanceof Error ? err.message : String(err));
+        }
+        const sizeProblems = fargateSizeProblems(a.cpu, a.memoryMb, a.ephemeralStorageGiB);
+        if (sizeProblems.length > 0) throw fail(sizeProblems.join("; "));
+        checkInt(fail, "timeoutSeconds", a.timeoutSeconds, 60, 1_209_600);
+        // EventBridge Scheduler RetryPolicy: MaximumRetryAttempts 0..185, MaximumEventAgeInSeconds 60..86400
+        // (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html).
+        checkInt(fail, "retryAttempts", a.retryAttempts, 0, 185);
+        checkInt(fail, "maxEventAgeSeconds", a.maxEventAgeSeconds, 60, 86_400);
+        checkInt(fail, "deadLetterRetentionSeconds", a.deadLetterRetentionSeconds, 60, 1_209_600);
+        if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
+            throw fail(`logRetentionDays: ${a.logRetentionDays} is not allowed; expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
+        }
+        try {
+            parseSchedule(a.schedule);
+        } catch (err) {
+            if (err instanceof ScheduleError) throw fail(`schedule: "${a.schedule}" ${err.message}`);
+            throw err;
+        }
+        if (a.secretArns.length === 0) {
+            throw fail(`secretArns: [] is not allowed; the ${a.kind} task needs ${a.kind === "verify" ? "the verification server's secret" : "its database's secret"}`);
+        }
+        for (const [i, arn] of plainStrings(a.secretArns).entries()) {
+            if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
+                throw fail(`secretArns[${i}]: "${arn}" is not a Secrets Manager secret ARN`);
+            }
+        }
+        if ("RUN_TIMEOUT_SECONDS" in a.environment || "AWS_REGION" in a.environment) {
+            throw fail("environment: RUN_TIMEOUT_SECONDS and AWS_REGION are set by the runner (timeoutSeconds and the provider's region); leave them out");
+        }
+        const envProblems = environmentProblems(a.environment);
+        if (envProblems.length > 0) throw fail(envProblems.join("; "));
+        checkNetwork(fail, a.network);
+    }
+}
+
+function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
+    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
+}

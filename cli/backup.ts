@@ -68,6 +68,11 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
         }
         const database = required("database", databaseOption("database", o.database), "the stack's logical database name");
         const config = stackConfig(o.stack, cwd);
+        if (config.fargateDatabases.includes(database)) {
+            throw new ArgumentError(
+                `--database: "${database}" is dumped by a Fargate task in stack ${o.stack}, not a Lambda function; start the task with \`aws ecs run-task\` (docs/runners.md)`,
+            );
+        }
         return {
             kind: "stack",
             functionName: dumpFunctionName(stackScope(o.stack), database),
@@ -94,13 +99,17 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
     };
 }
 
-function stackConfig(stack: string, cwd: string): { readonly environment: string; readonly region: string } {
+function stackConfig(stack: string, cwd: string): { readonly environment: string; readonly region: string; readonly fargateDatabases: readonly string[] } {
     try {
         const result = validateConfig(readStackFile(stackFilePath(stack, cwd)));
         if (result.config === undefined) {
             throw new ArgumentError(`--stack: "${stack}" has errors in its stack file; run \`npm run validate -- --stack ${stack}\``);
         }
-        return { environment: result.config.environment, region: result.config.regions.primary };
+        return {
+            environment: result.config.environment,
+            region: result.config.regions.primary,
+            fargateDatabases: result.config.aws.databases.filter((d) => d.runner === "fargate").map((d) => d.name),
+        };
     } catch (err) {
         throw err instanceof StackFileError ? new ArgumentError(`--stack: ${err.message}`) : err;
     }

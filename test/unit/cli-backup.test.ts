@@ -8,9 +8,9 @@ const ROOT = join(__dirname, "..", "..");
 
 describe("CLI backup arguments", () => {
     it("names the stack's dump function and region from its stack file", () => {
-        assert.deepEqual(parseBackupArgs(["--stack", "prod", "--database", "orders", "--reason", "before release"], {}, ROOT), {
+        assert.deepEqual(parseBackupArgs(["--stack", "staging", "--database", "orders", "--reason", "before release"], {}, ROOT), {
             kind: "stack",
-            functionName: "pg-backup-prod-dump-orders",
+            functionName: "pg-backup-staging-dump-orders",
             region: "eu-west-1",
             database: "orders",
             reason: "before release",
@@ -25,6 +25,7 @@ describe("CLI backup arguments", () => {
         ["a bucket with --stack", ["--stack", "prod", "--database", "orders", "--bucket", "b-1"], "--bucket: not allowed with --stack"],
         ["--reason without --stack", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--reason", "x"], "--reason: only with --stack"],
         ["a local run without a bucket", ["--database-url", "postgres://u@h/db"], "--bucket: missing"],
+        ["a database dumped by a Fargate task", ["--stack", "prod", "--database", "orders"], "--database: \"orders\" is dumped by a Fargate task in stack prod"],
     ];
     for (const [what, args, message] of refusals) {
         it(`refuses ${what}`, () => {
@@ -44,21 +45,21 @@ describe("CLI backup arguments", () => {
                         calls.push([name, region, payload]);
                         return { key: "backups/orders/daily/k.dump", manifestKey: "backups/orders/daily/k.dump.manifest.json", tier: "daily", trigger: "on-demand", sizeBytes: 2048, sha256: "ab".repeat(32), durationMs: 1500 };
                     }),
-                ["--stack", "prod", "--database", "orders", "--reason", "before release"],
+                ["--stack", "staging", "--database", "orders", "--reason", "before release"],
             );
             const failed = await runCli(
                 (a) =>
                     backupMain(a, async () => {
-                        throw new Error("pg-backup-prod-dump-orders failed (Unhandled): DatabaseAuthError: password authentication failed");
+                        throw new Error("pg-backup-staging-dump-orders failed (Unhandled): DatabaseAuthError: password authentication failed");
                     }),
-                ["--stack", "prod", "--database", "orders"],
+                ["--stack", "staging", "--database", "orders"],
             );
             // then the payload is an on-demand trigger with the reason, the key is printed, and the failure is named
-            assert.deepEqual(calls, [["pg-backup-prod-dump-orders", "eu-west-1", { trigger: "on-demand", reason: "before release" }]]);
+            assert.deepEqual(calls, [["pg-backup-staging-dump-orders", "eu-west-1", { trigger: "on-demand", reason: "before release" }]]);
             assert.equal(ok.code, 0, ok.err);
             assert.match(ok.out, /backup backups\/orders\/daily\/k\.dump\n {2}manifest backups\/orders\/daily\/k\.dump\.manifest\.json\n {2}daily, 2\.0 KiB/);
             assert.equal(failed.code, 1);
-            assert.match(failed.err, /backup failed: pg-backup-prod-dump-orders failed \(Unhandled\): DatabaseAuthError/);
+            assert.match(failed.err, /backup failed: pg-backup-staging-dump-orders failed \(Unhandled\): DatabaseAuthError/);
         } finally {
             process.chdir(cwd);
         }

@@ -5,13 +5,10 @@
  * invocation counts as failed (function-error alarm, retry policy, DLQ).
  */
 import { S3Client } from "@aws-sdk/client-s3";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { secretsManagerReader } from "../shared/awsClients";
-import { resolveTarget, type SecretReader } from "../shared/credentials";
+import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
+import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
-import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import type { FlexibleServerBackupLister } from "./azure";
 import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
 import { runVerify, type VerifyConfig, type VerifyReport } from "./verify";
@@ -26,42 +23,31 @@ export class VerificationFailedError extends Error {
 
 interface ColdStart {
     readonly env: VerifyFunctionConfig;
-    readonly logger: Logger;
-    readonly metrics: Metrics;
+    readonly runtime: FunctionRuntime;
     readonly s3: S3Client;
-    readonly secrets: SecretReader;
     readonly azure?: FlexibleServerBackupLister;
 }
 
 let coldStart: Promise<ColdStart> | undefined;
 
 async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
-    const logger = new Logger({ serviceName: env.serviceName });
-    const metrics = new Metrics({ namespace: env.metricsNamespace, serviceName: env.serviceName });
-    // Alarms select metrics by Database alone; no implicit "service" dimension.
-    metrics.clearDefaultDimensions();
-    const secrets = secretsManagerReader();
+    const runtime = functionRuntime(env);
     let azure: FlexibleServerBackupLister | undefined;
     if (env.azure !== undefined) {
         const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);
         azure = new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), env.azure.subscriptionId);
     }
     const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
-    return { env, logger, metrics, s3, secrets, ...(azure === undefined ? {} : { azure }) };
+    return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
 }
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
 export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
     coldStart ??= setUp(verifyConfigFromEnv(process.env));
     const cold = await coldStart;
-    const sink = powertoolsMetrics(cold.metrics);
-    return reportingCrashes(
-        sink,
-        (err) => {
-            failedEverywhere(cold.env, sink);
-            cold.logger.error("verification crashed", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-            cold.metrics.publishStoredMetrics();
-        },
+    return withCrashReport(
+        cold.runtime,
+        { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed" },
         (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
     );
 }
@@ -72,7 +58,7 @@ function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
     }
 }
 
-async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
     try {
         const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
         const config: VerifyConfig = {
@@ -90,7 +76,7 @@ async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStar
         };
         const report = await runVerify(config, {
             s3,
-            log: powertoolsLog(logger),
+            log,
             metrics: sink,
             remainingMs: () => context.getRemainingTimeInMillis(),
             signal,
@@ -103,7 +89,7 @@ async function verifyOnce({ env, logger, metrics, s3, secrets, azure }: ColdStar
     } catch (err) {
         if (!(err instanceof VerificationFailedError)) {
             failedEverywhere(env, sink);
-            powertoolsLog(logger).error("verification could not run", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            log.error("verification could not run", { error: errorText(err) });
         }
         throw err;
     } finally {

@@ -28,6 +28,7 @@ interface ColdStart {
     readonly azure?: FlexibleServerBackupLister;
 }
 
+/** Configuration and clients, built by the first invocation of a container and kept for the next ones. */
 let coldStart: Promise<ColdStart> | undefined;
 
 async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {

@@ -9,7 +9,8 @@ import { findPgTool } from "../lambdas/shared/pgTools";
 import type { Log, MetricSink, MetricUnit } from "../lambdas/shared/ports";
 import { dropDatabase, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
-import { DEFAULT_SIZE_BOUNDS, runVerify, type VerifyReport } from "../lambdas/verify/verify";
+import { DEFAULT_SIZE_BOUNDS } from "../lambdas/verify/settings";
+import { runVerify, type VerifyReport } from "../lambdas/verify/verify";
 import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, postgresUrlOption, usage } from "./args";
 import { cliS3Client } from "./clients";
 import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
@@ -237,13 +238,37 @@ export async function main(args: readonly string[]): Promise<number> {
     }
 }
 
+/** What every step of a drill shares: its arguments, its output, what it started and what it found. */
+interface DrillRun {
+    readonly args: DrillArgs;
+    readonly progress: (line: string) => void;
+    /** Starts the next numbered step; throws once the drill is interrupted. */
+    readonly stage: (what: string) => void;
+    readonly resources: Resources;
+    readonly signal: AbortSignal | undefined;
+    readonly log: Log;
+    readonly sink: MetricSink;
+    readonly checks: DrillCheck[];
+    readonly started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string };
+}
+
+/** The database the drill backs up, and what it knows about it. */
+interface DrillSource {
+    readonly source: PgTarget;
+    /** Logical name: key segment and metric dimension. */
+    readonly database: string;
+    /** The throwaway server's client tools; undefined for a given database. */
+    readonly binDir: string | undefined;
+    /** The sample's tables and their updated-at columns; undefined for a given database. */
+    readonly sampleColumns: ReadonlyMap<string, string | undefined> | undefined;
+}
+
 /** The drill itself; failures become a failed summary, never an exception. */
 export async function runDrill(args: DrillArgs, progress: (line: string) => void, resources: Resources, signal?: AbortSignal): Promise<DrillSummary> {
     const checks: DrillCheck[] = [];
     const metrics: DrillSummary["metrics"][number][] = [];
     const sink: MetricSink = { add: (name, unit, value, dimensions = {}) => void metrics.push({ name, unit, value, dimensions }) };
-    const log = coreLog(args.verbose);
-    const started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string } = {};
+    const started: DrillRun["started"] = {};
     let database = SAMPLE_DATABASE;
     let summary: Partial<DrillSummary> = {};
     const total = args.source === undefined ? 6 : 4;
@@ -252,156 +277,18 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
         signal?.throwIfAborted();
         progress(`[${++step}/${total}] ${what}`);
     };
+    const run: DrillRun = { args, progress, stage, resources, signal, log: coreLog(args.verbose), sink, checks, started };
     try {
-        let source: PgTarget;
-        let binDir: string | undefined;
-        let sampleColumns: ReadonlyMap<string, string | undefined> | undefined;
-        if (args.source === undefined) {
-            stage("starting a throwaway PostgreSQL");
-            const pg: EmbeddedPostgres = await startPostgres();
-            started.postgresDir = pg.dataDir;
-            started.postgresUrl = pg.url(SAMPLE_DATABASE);
-            resources.add(`PostgreSQL on port ${pg.port}`, () => pg.stop());
-            progress(`  PostgreSQL on 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
-            binDir = pg.binDir;
-            await adminQuery(parsePostgresUrl(pg.url("postgres"), "embedded"), `CREATE DATABASE ${quoteIdent(SAMPLE_DATABASE)}`);
-            source = parsePostgresUrl(pg.url(SAMPLE_DATABASE), "embedded");
-            stage(`loading the sample database (scale ${args.scale})`);
-            const t0 = performance.now();
-            const sample = await loadSampleData(pg.url(SAMPLE_DATABASE), { scale: args.scale });
-            sampleColumns = new Map(sample.tables.map((t) => [`${t.schema}.${t.name}`, t.updatedAtColumn]));
-            progress(`  ${sample.totalRows.toLocaleString("en-US")} rows in ${sample.tables.length} tables, a large object, a materialized view, a partitioned table, an enum (${seconds(t0)}s)`);
-        } else {
-            source = args.source;
-            database = logicalName(source.database);
-        }
-
-        let s3: S3Client;
-        if (args.s3Endpoint === undefined) {
-            const server: EmbeddedS3 = await startS3();
-            started.s3Dir = server.directory;
-            started.s3Endpoint = server.endpoint;
-            resources.add(`s3rver at ${server.endpoint}`, () => server.stop());
-            s3 = server.client();
-            progress(`  S3: throwaway s3rver at ${server.endpoint}, objects in ${server.directory}`);
-        } else {
-            s3 = cliS3Client(args.s3Endpoint, undefined);
-            progress(`  S3: ${args.s3Endpoint}`);
-        }
-        resources.add("S3 client", async () => s3.destroy());
-        await ensureBucket(s3, args.bucket);
-
-        stage(`dumping ${describeTarget(source)} to s3://${args.bucket}/${PREFIX}/${database}/`);
-        const sourceBytes = await databaseSize(source);
-        let lastShown = performance.now();
-        const manifest: BackupManifest = await runDump(
-            dumpSettings({ database, bucket: args.bucket, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", binDir), trigger: "on-demand" }),
-            {
-                s3,
-                target: source,
-                log,
-                metrics: sink,
-                onProgress: (bytes) => {
-                    if (performance.now() - lastShown > 2000) {
-                        lastShown = performance.now();
-                        progress(`  ${formatBytes(bytes)} dumped so far`);
-                    }
-                },
-            },
-        );
-        const dumpSeconds = manifest.durationMs / 1000;
-        const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-        summary = {
-            key: manifest.key,
-            sizeBytes: manifest.sizeBytes,
-            sourceBytes,
-            sha256: manifest.sha256,
-            dumpSeconds,
-            dumpMiBps: manifest.sizeBytes / 1024 / 1024 / Math.max(dumpSeconds, 0.001),
-            tables: manifest.tables.length,
-            rows,
-        };
-        checks.push({ name: "dump", ok: true, detail: `${formatBytes(manifest.sizeBytes)} in ${dumpSeconds.toFixed(1)}s, manifest written, ${manifest.tables.length} tables counted` });
-        progress(`  ${formatBytes(manifest.sizeBytes)} (database ${formatBytes(sourceBytes)}) in ${dumpSeconds.toFixed(1)}s, sha256 ${manifest.sha256.slice(0, 16)}...`);
-
-        stage(`exporting tables as gzip'd CSV to s3://${args.bucket}/${EXPORT_PREFIX}/${database}/`);
-        const exportTables = await tablesToExport(source, manifest, sampleColumns);
-        const exportStarted = performance.now();
-        const exported: ExportResult = await runExport(exportSettings({ database, bucket: args.bucket, prefix: EXPORT_PREFIX, tables: exportTables.tables }), {
-            s3,
-            target: source,
-            log,
-            metrics: sink,
-        });
-        const exportedRows = exported.tables.reduce((n, t) => n + t.rows, 0);
-        const expectedRows = new Map(manifest.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
-        const exportMismatch = args.source === undefined ? exported.tables.filter((t) => expectedRows.get(`${t.schema}.${t.table}`) !== t.rows) : [];
-        checks.push({
-            name: "export",
-            ok: exportMismatch.length === 0,
-            detail:
-                `${exported.tables.length} table(s), ${exportedRows.toLocaleString("en-US")} rows, ${formatBytes(exported.tables.reduce((n, t) => n + t.bytes, 0))} in ${seconds(exportStarted)}s` +
-                (exportTables.skipped.length > 0 ? `; skipped (names an export key cannot hold): ${exportTables.skipped.join(", ")}` : "") +
-                (exportMismatch.length > 0 ? `; row counts differ from the dump's: ${exportMismatch.map((t) => `${t.schema}.${t.table}`).join(", ")}` : ""),
-        });
-
-        stage("verifying the newest backup: age, checksum, size, scratch restore, row counts, RTO");
-        const maintenance = withDatabase(source, "postgres");
-        const report: VerifyReport = await runVerify(
-            {
-                bucket: args.bucket,
-                prefix: PREFIX,
-                databases: [database],
-                maxBackupAgeSeconds: args.rpoSeconds,
-                rtoSeconds: args.rtoSeconds,
-                size: DEFAULT_SIZE_BOUNDS,
-                verificationServer: maintenance,
-                ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
-                ...(binDir === undefined ? {} : { binDir }),
-            },
-            { s3, log, metrics: sink, ...(signal === undefined ? {} : { signal }) },
-        );
-        for (const c of report.targets[0]?.checks ?? []) {
-            checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
-        }
-
-        const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}_${randomBytes(3).toString("hex")}`;
-        stage(`restoring into a new database ${restoreName}`);
-        const restoreTarget = withDatabase(source, restoreName);
-        // Registered only once the restore has created it: a database of that name that already existed is someone else's.
-        const dropRestored = (): void => resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
-        const restored: RestoreResult = await restoreBackup({
-            s3,
-            bucket: args.bucket,
-            manifest,
-            target: restoreTarget,
-            log,
-            ...(signal === undefined ? {} : { signal }),
-            ...(args.source === undefined ? {} : { onDatabaseCreated: dropRestored }),
-            ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
-            ...(binDir === undefined ? {} : { binDir }),
-        });
-        summary = { ...summary, restoreSeconds: restored.totalSeconds };
-        const mismatched = restored.tables.filter((t) => !t.ok);
-        checks.push({
-            name: "restore.rowCounts",
-            ok: restored.rowCountsMatch,
-            detail: restored.rowCountsMatch
-                ? `${restored.tables.length}/${restored.tables.length} tables match the manifest`
-                : `${mismatched.length} table(s) differ: ${mismatched.map((t) => `${t.schema}.${t.name} ${t.actual ?? "missing"} vs ${t.expected}`).join("; ")}`,
-        });
-        const [before, after] = await Promise.all([contentChecksums(source), contentChecksums(restoreTarget)]);
-        const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
-        checks.push({
-            name: "restore.content",
-            ok: differing.length === 0,
-            detail: differing.length === 0 ? `md5 of every table's rows and of the large objects equals the source (${before.size} checksums)` : `differs from the source: ${differing.join(", ")}`,
-        });
-        checks.push({
-            name: "restore.rto",
-            ok: restored.totalSeconds <= args.rtoSeconds,
-            detail: `download, checks and pg_restore (${restored.jobs} jobs) took ${restored.totalSeconds.toFixed(1)}s; RTO ${args.rtoSeconds / 60} min`,
-        });
+        const source = await prepareSource(run);
+        database = source.database;
+        const s3 = await connectS3(run);
+        const dumped = await dumpStep(run, source, s3);
+        summary = dumped.summary;
+        await exportStep(run, source, s3, dumped.manifest);
+        await verifyStep(run, source, s3);
+        const restored = await restoreStep(run, source, s3, dumped.manifest);
+        summary = { ...summary, restoreSeconds: restored.result.totalSeconds };
+        await compareRestored(run, source.source, restored);
         return finish(true);
     } catch (err) {
         const reason = signal?.aborted === true ? "interrupted" : redactedMessage(err);
@@ -422,6 +309,184 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
             started,
         };
     }
+}
+
+/** The given database, or a throwaway PostgreSQL loaded with the sample database. */
+async function prepareSource({ args, progress, stage, resources, started }: DrillRun): Promise<DrillSource> {
+    if (args.source !== undefined) {
+        return { source: args.source, database: logicalName(args.source.database), binDir: undefined, sampleColumns: undefined };
+    }
+    stage("starting a throwaway PostgreSQL");
+    const pg: EmbeddedPostgres = await startPostgres();
+    started.postgresDir = pg.dataDir;
+    started.postgresUrl = pg.url(SAMPLE_DATABASE);
+    resources.add(`PostgreSQL on port ${pg.port}`, () => pg.stop());
+    progress(`  PostgreSQL on 127.0.0.1:${pg.port}, data in ${pg.dataDir}`);
+    await adminQuery(parsePostgresUrl(pg.url("postgres"), "embedded"), `CREATE DATABASE ${quoteIdent(SAMPLE_DATABASE)}`);
+    const source = parsePostgresUrl(pg.url(SAMPLE_DATABASE), "embedded");
+    stage(`loading the sample database (scale ${args.scale})`);
+    const t0 = performance.now();
+    const sample = await loadSampleData(pg.url(SAMPLE_DATABASE), { scale: args.scale });
+    const sampleColumns = new Map(sample.tables.map((t) => [`${t.schema}.${t.name}`, t.updatedAtColumn]));
+    progress(`  ${sample.totalRows.toLocaleString("en-US")} rows in ${sample.tables.length} tables, a large object, a materialized view, a partitioned table, an enum (${seconds(t0)}s)`);
+    return { source, database: SAMPLE_DATABASE, binDir: pg.binDir, sampleColumns };
+}
+
+/** The given S3 endpoint, or a throwaway s3rver; the bucket is created when missing. */
+async function connectS3({ args, progress, resources, started }: DrillRun): Promise<S3Client> {
+    let s3: S3Client;
+    if (args.s3Endpoint === undefined) {
+        const server: EmbeddedS3 = await startS3();
+        started.s3Dir = server.directory;
+        started.s3Endpoint = server.endpoint;
+        resources.add(`s3rver at ${server.endpoint}`, () => server.stop());
+        s3 = server.client();
+        progress(`  S3: throwaway s3rver at ${server.endpoint}, objects in ${server.directory}`);
+    } else {
+        s3 = cliS3Client(args.s3Endpoint, undefined);
+        progress(`  S3: ${args.s3Endpoint}`);
+    }
+    resources.add("S3 client", async () => s3.destroy());
+    await ensureBucket(s3, args.bucket);
+    return s3;
+}
+
+/** The dump function's core against the source; its manifest and the figures the summary shows. */
+async function dumpStep(
+    { args, progress, stage, log, sink, checks }: DrillRun,
+    { source, database, binDir }: DrillSource,
+    s3: S3Client,
+): Promise<{ readonly manifest: BackupManifest; readonly summary: Partial<DrillSummary> }> {
+    stage(`dumping ${describeTarget(source)} to s3://${args.bucket}/${PREFIX}/${database}/`);
+    const sourceBytes = await databaseSize(source);
+    let lastShown = performance.now();
+    const manifest: BackupManifest = await runDump(
+        dumpSettings({ database, bucket: args.bucket, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", binDir), trigger: "on-demand" }),
+        {
+            s3,
+            target: source,
+            log,
+            metrics: sink,
+            onProgress: (bytes) => {
+                if (performance.now() - lastShown > 2000) {
+                    lastShown = performance.now();
+                    progress(`  ${formatBytes(bytes)} dumped so far`);
+                }
+            },
+        },
+    );
+    const dumpSeconds = manifest.durationMs / 1000;
+    const rows = manifest.tables.reduce((sum, t) => sum + t.rows, 0);
+    const summary = {
+        key: manifest.key,
+        sizeBytes: manifest.sizeBytes,
+        sourceBytes,
+        sha256: manifest.sha256,
+        dumpSeconds,
+        dumpMiBps: manifest.sizeBytes / 1024 / 1024 / Math.max(dumpSeconds, 0.001),
+        tables: manifest.tables.length,
+        rows,
+    };
+    checks.push({ name: "dump", ok: true, detail: `${formatBytes(manifest.sizeBytes)} in ${dumpSeconds.toFixed(1)}s, manifest written, ${manifest.tables.length} tables counted` });
+    progress(`  ${formatBytes(manifest.sizeBytes)} (database ${formatBytes(sourceBytes)}) in ${dumpSeconds.toFixed(1)}s, sha256 ${manifest.sha256.slice(0, 16)}...`);
+    return { manifest, summary };
+}
+
+/** The export function's core against the source; on the sample, its row counts must equal the dump's. */
+async function exportStep({ args, stage, log, sink, checks }: DrillRun, { source, database, sampleColumns }: DrillSource, s3: S3Client, manifest: BackupManifest): Promise<void> {
+    stage(`exporting tables as gzip'd CSV to s3://${args.bucket}/${EXPORT_PREFIX}/${database}/`);
+    const exportTables = await tablesToExport(source, manifest, sampleColumns);
+    const exportStarted = performance.now();
+    const exported: ExportResult = await runExport(exportSettings({ database, bucket: args.bucket, prefix: EXPORT_PREFIX, tables: exportTables.tables }), {
+        s3,
+        target: source,
+        log,
+        metrics: sink,
+    });
+    const exportedRows = exported.tables.reduce((n, t) => n + t.rows, 0);
+    const expectedRows = new Map(manifest.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+    const exportMismatch = args.source === undefined ? exported.tables.filter((t) => expectedRows.get(`${t.schema}.${t.table}`) !== t.rows) : [];
+    checks.push({
+        name: "export",
+        ok: exportMismatch.length === 0,
+        detail:
+            `${exported.tables.length} table(s), ${exportedRows.toLocaleString("en-US")} rows, ${formatBytes(exported.tables.reduce((n, t) => n + t.bytes, 0))} in ${seconds(exportStarted)}s` +
+            (exportTables.skipped.length > 0 ? `; skipped (names an export key cannot hold): ${exportTables.skipped.join(", ")}` : "") +
+            (exportMismatch.length > 0 ? `; row counts differ from the dump's: ${exportMismatch.map((t) => `${t.schema}.${t.table}`).join(", ")}` : ""),
+    });
+}
+
+/** The verify function's core on the newest backup; each of its checks becomes one of the drill's. */
+async function verifyStep({ args, stage, log, sink, checks, signal }: DrillRun, { source, database, binDir }: DrillSource, s3: S3Client): Promise<void> {
+    stage("verifying the newest backup: age, checksum, size, scratch restore, row counts, RTO");
+    const maintenance = withDatabase(source, "postgres");
+    const report: VerifyReport = await runVerify(
+        {
+            bucket: args.bucket,
+            prefix: PREFIX,
+            databases: [database],
+            maxBackupAgeSeconds: args.rpoSeconds,
+            rtoSeconds: args.rtoSeconds,
+            size: DEFAULT_SIZE_BOUNDS,
+            verificationServer: maintenance,
+            ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
+            ...(binDir === undefined ? {} : { binDir }),
+        },
+        { s3, log, metrics: sink, ...(signal === undefined ? {} : { signal }) },
+    );
+    for (const c of report.targets[0]?.checks ?? []) {
+        checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
+    }
+}
+
+/** The restore into a new database under a name of its own. */
+async function restoreStep(
+    { args, stage, log, signal, resources }: DrillRun,
+    { source, binDir }: DrillSource,
+    s3: S3Client,
+    manifest: BackupManifest,
+): Promise<{ readonly result: RestoreResult; readonly target: PgTarget }> {
+    const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}_${randomBytes(3).toString("hex")}`;
+    stage(`restoring into a new database ${restoreName}`);
+    const restoreTarget = withDatabase(source, restoreName);
+    // Registered only once the restore has created it: a database of that name that already existed is someone else's.
+    const dropRestored = (): void => resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
+    const restored: RestoreResult = await restoreBackup({
+        s3,
+        bucket: args.bucket,
+        manifest,
+        target: restoreTarget,
+        log,
+        ...(signal === undefined ? {} : { signal }),
+        ...(args.source === undefined ? {} : { onDatabaseCreated: dropRestored }),
+        ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
+        ...(binDir === undefined ? {} : { binDir }),
+    });
+    return { result: restored, target: restoreTarget };
+}
+
+/** The restored database against the manifest's row counts, the source's content and the RTO. */
+async function compareRestored({ args, checks }: DrillRun, source: PgTarget, { result: restored, target: restoreTarget }: { readonly result: RestoreResult; readonly target: PgTarget }): Promise<void> {
+    const mismatched = restored.tables.filter((t) => !t.ok);
+    checks.push({
+        name: "restore.rowCounts",
+        ok: restored.rowCountsMatch,
+        detail: restored.rowCountsMatch
+            ? `${restored.tables.length}/${restored.tables.length} tables match the manifest`
+            : `${mismatched.length} table(s) differ: ${mismatched.map((t) => `${t.schema}.${t.name} ${t.actual ?? "missing"} vs ${t.expected}`).join("; ")}`,
+    });
+    const [before, after] = await Promise.all([contentChecksums(source), contentChecksums(restoreTarget)]);
+    const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
+    checks.push({
+        name: "restore.content",
+        ok: differing.length === 0,
+        detail: differing.length === 0 ? `md5 of every table's rows and of the large objects equals the source (${before.size} checksums)` : `differs from the source: ${differing.join(", ")}`,
+    });
+    checks.push({
+        name: "restore.rto",
+        ok: restored.totalSeconds <= args.rtoSeconds,
+        detail: `download, checks and pg_restore (${restored.jobs} jobs) took ${restored.totalSeconds.toFixed(1)}s; RTO ${args.rtoSeconds / 60} min`,
+    });
 }
 
 /** The summary printed at the end. */

@@ -2,22 +2,9 @@ import { RDSClient } from "@aws-sdk/client-rds";
 import { AWS_REGIONS } from "../config/regions";
 import { ArgumentError, integerOption, parseOptions, required, usage } from "./args";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
-import {
-    PitrError,
-    formatWindow,
-    planAzurePitr,
-    planRdsPitr,
-    startAzurePitr,
-    startRdsPitr,
-    waitForRdsInstance,
-    type AzurePitrPlan,
-    type AzurePitrRequest,
-    type AzureServersApi,
-    type RdsClientFactory,
-    type RdsPitrPlan,
-    type RdsPitrRequest,
-    type RestorePoint,
-} from "./pitrCore";
+import { planAzurePitr, startAzurePitr, type AzurePitrPlan, type AzurePitrRequest, type AzureServersApi } from "./pitr/azure";
+import { planRdsPitr, startRdsPitr, waitForRdsInstance, type RdsClientFactory, type RdsPitrPlan, type RdsPitrRequest } from "./pitr/rds";
+import { formatWindow, PitrError, type RestorePoint } from "./pitr/shared";
 
 /**
  * `pitr rds ...` / `pitr azure ...`: a point-in-time restore into a NEW instance or server. The

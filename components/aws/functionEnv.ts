@@ -3,7 +3,7 @@ import type { TierName } from "../../lambdas/shared/tiers";
 
 /**
  * The environment variables each function's handler reads (lambdas/dump/config.ts DUMP_ENV,
- * lambdas/export/config.ts EXPORT_ENV, lambdas/verify/handler.ts loadVerifyEnv), built from the
+ * lambdas/export/config.ts EXPORT_ENV, lambdas/verify/config.ts VERIFY_ENV), built from the
  * stack's settings. Values are names,
  * numbers and ARNs only: connection secrets stay in Secrets Manager and are read at run time.
  */
@@ -172,7 +172,7 @@ export interface VerifyEnvironmentInput {
     readonly metricsNamespace: string;
 }
 
-/** Variables of the verify handler (loadVerifyEnv). */
+/** Variables of the verify handler (VERIFY_ENV). */
 export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string, pulumi.Input<string>> {
     if (input.databases.length === 0) {
         throw new RangeError("databases: [] is not allowed; expected at least one database to verify");

@@ -3,27 +3,20 @@
  * bad variable fails the cold start, naming it), clients built once, the core called per event,
  * metrics flushed on every outcome, errors rethrown so the invocation fails visibly.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { s3Client, secretsManagerReader } from "../shared/awsClients";
+import { s3Client } from "../shared/awsClients";
+import { errorText, functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
 import type { TierName } from "../shared/tiers";
 import type { MetricSink } from "../shared/ports";
-import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "../shared/powertools";
 import { loadDumpConfig, parseDumpEvent } from "./config";
 import { runDump } from "./dump";
 
 const config = loadDumpConfig(process.env);
-const logger = new Logger({ serviceName: config.serviceName });
-const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
-// Alarms select metrics by Database alone; no implicit "service" dimension.
-metrics.clearDefaultDimensions();
-const log = powertoolsLog(logger);
-const sink = powertoolsMetrics(metrics);
+const runtime = functionRuntime(config);
+const { logger, metrics, log, secrets } = runtime;
 const s3 = s3Client(config.s3);
-const secrets = secretsManagerReader();
 
 export interface DumpResult {
     readonly key: string;
@@ -36,12 +29,12 @@ export interface DumpResult {
 }
 
 export function handler(event: unknown, context: Context): Promise<DumpResult> {
-    return reportingCrashes(
-        sink,
-        (err) => {
-            sink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
-            log.error("dump crashed", { database: config.settings.database, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-            metrics.publishStoredMetrics();
+    return withCrashReport(
+        runtime,
+        {
+            countFailure: (sink) => sink.add("BackupFailed", "Count", 1, { Database: config.settings.database }),
+            message: "dump crashed",
+            fields: { database: config.settings.database },
         },
         (signal, metricSink) => invoke(event, context, signal, metricSink),
     );
@@ -77,7 +70,7 @@ async function invoke(event: unknown, context: Context, signal: AbortSignal, met
     } catch (err) {
         if (!coreRan) {
             metricSink.add("BackupFailed", "Count", 1, { Database: config.settings.database });
-            log.error("dump request refused", { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+            log.error("dump request refused", { error: errorText(err) });
         }
         throw err;
     } finally {

@@ -3,24 +3,16 @@
  * clients built once, the core called per event, metrics flushed on every outcome, errors
  * rethrown so the invocation fails visibly.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { s3Client, secretsManagerReader } from "../shared/awsClients";
+import { s3Client } from "../shared/awsClients";
+import { functionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
-import { powertoolsLog, powertoolsMetrics } from "../shared/powertools";
 import { loadExportConfig } from "./config";
 import { runExport, type ExportResult } from "./export";
 
 const config = loadExportConfig(process.env);
-const logger = new Logger({ serviceName: config.serviceName });
-const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
-// Alarms select metrics by Database alone; no implicit "service" dimension.
-metrics.clearDefaultDimensions();
-const log = powertoolsLog(logger);
-const sink = powertoolsMetrics(metrics);
+const { logger, metrics, log, sink, secrets } = functionRuntime(config);
 const s3 = s3Client(config.s3);
-const secrets = secretsManagerReader();
 
 export async function handler(_event: unknown, context: Context): Promise<ExportResult> {
     logger.addContext(context);

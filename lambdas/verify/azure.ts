@@ -1,5 +1,6 @@
 import type { CheckResult, TargetVerification } from "./verify";
-import { FUTURE_START_TOLERANCE_SECONDS, VerifyConfigError, formatDuration } from "./verify";
+import { FUTURE_START_TOLERANCE_SECONDS, formatDuration } from "./checks";
+import { VerifyConfigError } from "./errors";
 
 /**
  * The Azure part of verify: are a Flexible Server's automated backups still being taken, and

@@ -1,10 +1,12 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
-import { startTimeOfKey } from "../shared/keys";
 import { checkIdentifier, describeTarget, withDatabase, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink, MetricUnit } from "../shared/ports";
-import { validateAzureServers, verifyAzureServer, type AzureServerTarget, type FlexibleServerBackupLister } from "./azure";
+import { verifyAzureServer, type AzureServerTarget, type FlexibleServerBackupLister } from "./azure";
+import { formatDuration, freshnessCheck, manifestsCheck, sizeCheck } from "./checks";
+import { VerifyConfigError } from "./errors";
+import { validateVerifyConfig, type SizeBounds } from "./settings";
 import {
     ChecksumMismatchError,
     ArchiveHeaderError,
@@ -24,19 +26,8 @@ import {
  * The verify function's core: proves, per database, that the newest backup is recent, intact,
  * plausibly sized, restorable within the RTO, and complete (row counts), and that Azure Flexible
  * Server backups are recent. Every outcome is returned as a check and published as a metric.
+ * The pure checks are in checks.ts, the settings and their validation in settings.ts.
  */
-
-export interface SizeBounds {
-    /** How many previous backups form the baseline (their median size). */
-    readonly window: number;
-    /** The newest backup may not be smaller than this fraction of the median. */
-    readonly minRatio: number;
-    /** ... nor larger than this multiple of it. */
-    readonly maxRatio: number;
-}
-
-/** Size bounds used when the configuration does not give any. */
-export const DEFAULT_SIZE_BOUNDS: SizeBounds = { window: 7, minRatio: 0.5, maxRatio: 3 };
 
 export interface VerifyConfig {
     readonly bucket: string;
@@ -107,54 +98,6 @@ export interface VerifyReport {
     readonly startedAt: string;
     readonly finishedAt: string;
     readonly targets: readonly TargetVerification[];
-}
-
-export class VerifyConfigError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "VerifyConfigError";
-    }
-}
-
-/** Rejects a configuration that cannot be verified against, naming the field, value and what is allowed. */
-export function validateVerifyConfig(config: VerifyConfig): void {
-    const positive = (name: string, value: number): void => {
-        if (!Number.isFinite(value) || value <= 0) {
-            throw new VerifyConfigError(`${name}: ${value} is not allowed; expected a number of seconds > 0`);
-        }
-    };
-    if (config.bucket.trim() === "") {
-        throw new VerifyConfigError(`bucket: "" is not allowed; expected a bucket name`);
-    }
-    positive("maxBackupAgeSeconds", config.maxBackupAgeSeconds);
-    positive("rtoSeconds", config.rtoSeconds);
-    const { window, minRatio, maxRatio } = config.size;
-    if (!Number.isInteger(window) || window < 1 || window > 100) {
-        throw new VerifyConfigError(`size.window: ${window} is out of range; expected an integer 1..100`);
-    }
-    if (!(minRatio > 0 && minRatio <= 1)) {
-        throw new VerifyConfigError(`size.minRatio: ${minRatio} is out of range; expected a number in (0, 1]`);
-    }
-    if (!(maxRatio >= 1 && Number.isFinite(maxRatio))) {
-        throw new VerifyConfigError(`size.maxRatio: ${maxRatio} is out of range; expected a finite number >= 1`);
-    }
-    if (config.databases.length === 0 && (config.azureServers ?? []).length === 0) {
-        throw new VerifyConfigError("databases: empty, and no azureServers either; expected at least one database or Azure server to verify");
-    }
-    const seen = new Set<string>();
-    for (const db of config.databases) {
-        if (!/^[A-Za-z0-9_.-]{1,63}$/.test(db)) {
-            throw new VerifyConfigError(`databases: "${db}" is not allowed; expected 1..63 of A-Z a-z 0-9 _ . -`);
-        }
-        if (seen.has(db)) {
-            throw new VerifyConfigError(`databases: "${db}" is listed twice`);
-        }
-        seen.add(db);
-    }
-    validateAzureServers(config.azureServers ?? []);
-    if (config.jobs !== undefined && (!Number.isInteger(config.jobs) || config.jobs < 1 || config.jobs > 64)) {
-        throw new VerifyConfigError(`jobs: ${config.jobs} is out of range; expected an integer 1..64`);
-    }
 }
 
 /** Verifies every configured database and Azure server; never throws for a failed check, only reports it. */
@@ -345,83 +288,6 @@ async function dropScratch(options: RestoreOptions, scratch: string, log: Log): 
     }
 }
 
-/** How far a backup's start may lie after the verifier's clock (clock skew between hosts) before freshness fails. */
-export const FUTURE_START_TOLERANCE_SECONDS = 5 * 60;
-
-/**
- * The newest backup started within the maximum backup age. A start later than now beyond the clock-skew
- * tolerance fails: such a manifest (a wrong clock or a forged manifest) sorts first in the
- * catalog and would otherwise count as brand new on every run, hiding later failures.
- */
-export function freshnessCheck(key: string, startedAt: string, now: Date, maxBackupAgeSeconds: number): CheckResult {
-    const aheadSeconds = (Date.parse(startedAt) - now.getTime()) / 1000;
-    if (aheadSeconds > FUTURE_START_TOLERANCE_SECONDS) {
-        return {
-            name: "freshness",
-            ok: false,
-            skipped: false,
-            detail:
-                `newest backup ${key} claims to have started at ${startedAt}, ${formatDuration(aheadSeconds)} after now (${now.toISOString()}); ` +
-                `more than the ${formatDuration(FUTURE_START_TOLERANCE_SECONDS)} allowed for clock skew, so its age is unknown`,
-        };
-    }
-    const age = backupAgeSeconds(startedAt, now);
-    return {
-        name: "freshness",
-        ok: age <= maxBackupAgeSeconds,
-        skipped: false,
-        detail: `newest backup ${key} started ${formatDuration(age)} ago; maximum backup age ${formatDuration(maxBackupAgeSeconds)}`,
-        value: age,
-        unit: "Seconds",
-    };
-}
-
-/** Seconds since the backup's snapshot was taken (its start), never negative. */
-export function backupAgeSeconds(startedAt: string, now: Date): number {
-    return Math.max(0, (now.getTime() - Date.parse(startedAt)) / 1000);
-}
-
-export interface SizeVerdict {
-    readonly ok: boolean;
-    /** Newest size divided by the median of the previous ones; undefined without history. */
-    readonly ratio?: number;
-    readonly median?: number;
-    readonly detail: string;
-}
-
-/**
- * The newest backup's size against the median of the previous ones: outside
- * [minRatio, maxRatio] x median fails (a sudden drop usually means missing data).
- * Without previous backups there is nothing to compare with, which passes.
- */
-export function sizeCheck(sizeBytes: number, previousSizes: readonly number[], bounds: SizeBounds): SizeVerdict {
-    const baseline = previousSizes.slice(0, bounds.window);
-    if (baseline.length === 0) {
-        return { ok: true, detail: `${sizeBytes} bytes; no previous backup to compare with` };
-    }
-    const med = median(baseline);
-    if (med === 0) {
-        return { ok: sizeBytes === 0, median: 0, detail: `${sizeBytes} bytes; the previous backups' median is 0 bytes` };
-    }
-    const ratio = sizeBytes / med;
-    const ok = ratio >= bounds.minRatio && ratio <= bounds.maxRatio;
-    return {
-        ok,
-        ratio,
-        median: med,
-        detail: `${sizeBytes} bytes is ${ratio.toFixed(3)}x the median ${med} of the previous ${baseline.length}; allowed ${bounds.minRatio}x..${bounds.maxRatio}x`,
-    };
-}
-
-export function median(values: readonly number[]): number {
-    if (values.length === 0) {
-        throw new RangeError("median of no values");
-    }
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /**
  * `verify_<db>_<YYYYMMDDHHMMSS>_<random>`: unique per run, recognisable as ours, lower case so it
  * needs no quoting in psql, and within PostgreSQL's 63-byte identifier limit.
@@ -432,45 +298,6 @@ export function scratchDatabaseName(database: string, at: Date, random: string):
     const name = `verify_${safe}_${stamp}_${random.toLowerCase().replace(/[^a-z0-9]/g, "")}`;
     checkIdentifier(name, "scratch database");
     return name;
-}
-
-/**
- * A manifest that cannot be used is a failure when it is newer than the newest good backup (the
- * latest run left something broken); older ones are only reported. "Newer" is by start time and
- * then key, as the catalog orders backups: the good backup's manifest says when it started, a
- * broken one's key does (to the millisecond), and a broken key without a start time counts as
- * newest. S3's LastModified (one-second resolution, the time of the write) does not decide it.
- */
-export function manifestsCheck(catalog: Catalog): CheckResult {
-    const good = catalog.backups[0];
-    const isNewer = (problemKey: string): boolean => {
-        if (good === undefined) {
-            return true;
-        }
-        const at = startTimeOfKey(problemKey)?.getTime();
-        const goodAt = Date.parse(good.manifest.startedAt);
-        return at === undefined || at > goodAt || (at === goodAt && problemKey > good.manifestKey);
-    };
-    const blocking = catalog.problems.filter((p) => isNewer(p.key));
-    const older = catalog.problems.length - blocking.length;
-    if (blocking.length > 0) {
-        return {
-            name: "manifests",
-            ok: false,
-            skipped: false,
-            detail: `${blocking.length} unusable manifest(s) newer than the newest good backup: ${blocking.map((p) => p.reason).join("; ")}`,
-            value: catalog.problems.length,
-            unit: "Count",
-        };
-    }
-    return {
-        name: "manifests",
-        ok: true,
-        skipped: false,
-        detail: `${catalog.backups.length} backup(s) with valid manifests` + (older > 0 ? `; ${older} older unusable manifest(s) ignored` : ""),
-        value: catalog.problems.length,
-        unit: "Count",
-    };
 }
 
 /**
@@ -543,18 +370,6 @@ class CheckList {
 
 function finish(database: string, checks: CheckList): TargetVerification {
     return { name: database, kind: "dump", ok: checks.ok(), checks: checks.all() };
-}
-
-/** `1h 02m 03s`, `4m 05s`, `6.2s`. */
-export function formatDuration(seconds: number): string {
-    if (seconds < 60) {
-        return `${seconds.toFixed(1)}s`;
-    }
-    const total = Math.round(seconds);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = total % 60;
-    return h > 0 ? `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s` : `${m}m ${String(s).padStart(2, "0")}s`;
 }
 
 function messageOf(err: unknown): string {

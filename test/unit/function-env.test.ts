@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { DUMP_ENV, loadDumpConfig } from "../../lambdas/dump/config";
 import { EXPORT_ENV, loadExportConfig } from "../../lambdas/export/config";
-import { loadVerifyEnv } from "../../lambdas/verify/handler";
+import { VERIFY_ENV, verifyConfigFromEnv } from "../../lambdas/verify/config";
 import { dumpEnvironment, environmentProblems, exportEnvironment, verifyEnvironment } from "../../components/aws/functionEnv";
 
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1111-2222";
@@ -109,8 +109,9 @@ describe("function environments, read back by the handlers' own loaders", () => 
             sizeBounds: { window: 5, minRatio: 0.6, maxRatio: 2.5 }, restoreJobs: 4, serverSecretArn: SECRET, metricsNamespace: "PgBackupStack",
         }));
         // when the verify handler loads them
-        const loaded = loadVerifyEnv(env);
-        // then each arrives as intended
+        const loaded = verifyConfigFromEnv(env);
+        // then each is in the handler's catalog and arrives as intended
+        assert.deepStrictEqual(Object.keys(env).filter((name) => !(name in VERIFY_ENV)), []);
         assert.deepStrictEqual(loaded.databases, ["orders", "billing"]);
         assert.strictEqual(loaded.maxBackupAgeSeconds, 3600);
         assert.strictEqual(loaded.rtoSeconds, 2700);

@@ -11,16 +11,9 @@ import {
 import type { PostgreSQLManagementFlexibleServerClient, Server } from "@azure/arm-postgresql-flexible";
 import { ArgumentError } from "../../cli/args";
 import { parsePitrArgs, runPitr, type PitrDeps } from "../../cli/pitr";
-import {
-    PitrError,
-    planAzurePitr,
-    planRdsPitr,
-    restoreTimeWithin,
-    waitForRdsInstance,
-    type AzureServerPoller,
-    type AzureServersApi,
-    type RdsApi,
-} from "../../cli/pitrCore";
+import { planAzurePitr, type AzureServerPoller, type AzureServersApi } from "../../cli/pitr/azure";
+import { planRdsPitr, waitForRdsInstance, type RdsApi } from "../../cli/pitr/rds";
+import { PitrError, restoreTimeWithin } from "../../cli/pitr/shared";
 
 /** Compile-time proof that the real Azure SDK's servers client fits what the restore takes. */
 export const azureServersFit = (client: PostgreSQLManagementFlexibleServerClient): AzureServersApi => client.servers;

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { CredentialsError, resolveTarget, targetFromSecret, type SecretReader } from "../../lambdas/shared/credentials";
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString } from "../../lambdas/shared/env";
-import { loadVerifyEnv } from "../../lambdas/verify/handler";
+import { verifyConfigFromEnv } from "../../lambdas/verify/config";
 import { choosePartSize, DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, taggingHeader, uploadParams } from "../../lambdas/shared/upload";
 
 const MiB = 1024 * 1024;
@@ -94,7 +94,7 @@ describe("credentials from a secret", () => {
 describe("credentials from a URL", () => {
     it("applies the configured host, port, database and sslmode over the URL's own", async () => {
         // given a verification server URL and the maintenance database the verify function reads from its environment
-        const env = loadVerifyEnv({
+        const env = verifyConfigFromEnv({
             BACKUP_BUCKET: "prod-backups",
             VERIFY_DATABASES: "orders",
             VERIFY_MAX_BACKUP_AGE_MINUTES: "1440",

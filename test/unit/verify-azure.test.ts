@@ -8,7 +8,7 @@ import {
     type AzureServerStatus,
     type FlexibleServerBackupLister,
 } from "../../lambdas/verify/azure";
-import { VerifyConfigError } from "../../lambdas/verify/verify";
+import { VerifyConfigError } from "../../lambdas/verify/errors";
 
 /** Compile-time proof that the real Azure SDK client fits the interface verify takes (checked by `npm test`'s typecheck). */
 export const azureClientFits = (client: PostgreSQLManagementFlexibleServerClient): FlexibleServerBackupLister => client;

@@ -3,19 +3,10 @@ import fc from "fast-check";
 import type { Catalog } from "../../lambdas/shared/catalog";
 import type { BackupManifest } from "../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
-import {
-    backupAgeSeconds,
-    formatDuration,
-    freshnessCheck,
-    manifestsCheck,
-    median,
-    publish,
-    scratchDatabaseName,
-    sizeCheck,
-    validateVerifyConfig,
-    VerifyConfigError,
-    type VerifyConfig,
-} from "../../lambdas/verify/verify";
+import { backupAgeSeconds, formatDuration, freshnessCheck, manifestsCheck, median, sizeCheck } from "../../lambdas/verify/checks";
+import { VerifyConfigError } from "../../lambdas/verify/errors";
+import { validateVerifyConfig } from "../../lambdas/verify/settings";
+import { publish, scratchDatabaseName, type VerifyConfig } from "../../lambdas/verify/verify";
 import { RecordingMetrics } from "../helpers/recorders";
 
 const BOUNDS = { window: 7, minRatio: 0.5, maxRatio: 3 };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { EnvError } from "../../lambdas/shared/env";
-import { loadVerifyEnv } from "../../lambdas/verify/handler";
+import { VERIFY_ENV, verifyConfigFromEnv } from "../../lambdas/verify/config";
+import type { Env } from "../../lambdas/shared/env";
 
 const MINIMAL = {
     BACKUP_BUCKET: "prod-backups",
@@ -10,11 +11,55 @@ const MINIMAL = {
     VERIFY_DB_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:verify-abc",
 };
 
+/** An environment that records the name of every variable read from it. */
+function recording(values: Record<string, string | undefined>): { readonly env: Env; readonly read: Set<string> } {
+    const read = new Set<string>();
+    const env = new Proxy(values, {
+        get(target, name) {
+            if (typeof name === "string") read.add(name);
+            return target[name as string];
+        },
+    });
+    return { env, read };
+}
+
 describe("verify handler environment", () => {
+    it("reads only variables its catalog VERIFY_ENV describes", () => {
+        // given an environment with every optional variable set, and the minimal one
+        const full = recording({
+            ...MINIMAL,
+            BACKUP_PREFIX: "b",
+            VERIFY_DB_HOST: "verify.internal",
+            VERIFY_DB_PORT: "6432",
+            VERIFY_DB_MAINTENANCE_DATABASE: "maint",
+            VERIFY_DB_SSLMODE: "verify-full",
+            SIZE_WINDOW: "14",
+            SIZE_MIN_PERCENT: "70",
+            SIZE_MAX_PERCENT: "150",
+            RESTORE_JOBS: "4",
+            AZURE_SUBSCRIPTION_ID: "00000000-0000-0000-0000-000000000000",
+            AZURE_SERVERS: '[{"name":"eu","resourceGroup":"rg","serverName":"pg-eu"}]',
+            METRICS_NAMESPACE: "Ns",
+            POWERTOOLS_SERVICE_NAME: "svc",
+            SCRATCH_DIR: "/scratch",
+            S3_ENDPOINT: "http://127.0.0.1:4568",
+            SAFETY_MARGIN_SECONDS: "30",
+        });
+        const minimal = recording({ ...MINIMAL });
+        // when the configuration is read from each
+        verifyConfigFromEnv(full.env);
+        verifyConfigFromEnv(minimal.env);
+        // then every variable read is in the catalog
+        const read = [...full.read, ...minimal.read];
+        assert.deepEqual(read.filter((name) => !(name in VERIFY_ENV)), []);
+        // and every catalog entry but PG_BIN (looked up at each restore) is read at cold start
+        assert.deepEqual(Object.keys(VERIFY_ENV).filter((name) => name !== "PG_BIN" && !read.includes(name)), []);
+    });
+
     it("fills defaults for everything optional", () => {
         // given only the required variables
         // when read
-        const env = loadVerifyEnv(MINIMAL);
+        const env = verifyConfigFromEnv(MINIMAL);
         // then the defaults are those documented
         assert.deepEqual(env, {
             bucket: "prod-backups",
@@ -33,7 +78,7 @@ describe("verify handler environment", () => {
     });
 
     it("reads the Azure servers and every override", () => {
-        const env = loadVerifyEnv({
+        const env = verifyConfigFromEnv({
             ...MINIMAL,
             VERIFY_DB_SECRET_ARN: undefined,
             VERIFY_DB_URL: "postgres://verify@10.0.0.5/postgres",
@@ -71,7 +116,7 @@ describe("verify handler environment", () => {
     for (const [what, change, message] of refusals) {
         it(`refuses ${what}, naming the variable`, () => {
             // given the minimal environment with one change, when read, then the EnvError names the variable
-            assert.throws(() => loadVerifyEnv({ ...MINIMAL, ...change }), (err: unknown) => err instanceof EnvError && message.test(err.message));
+            assert.throws(() => verifyConfigFromEnv({ ...MINIMAL, ...change }), (err: unknown) => err instanceof EnvError && message.test(err.message));
         });
     }
 });

@@ -1,3 +1,8 @@
+/**
+ * Point-in-time restore of an RDS instance into a NEW instance, in its region or, from the
+ * replicated automated backups, in the DR region. The source is only read; a target that
+ * already exists is refused. The RDS client is a parameter, so the tests run against fakes.
+ */
 import {
     DescribeDBInstanceAutomatedBackupsCommand,
     DescribeDBInstancesCommand,
@@ -7,76 +12,13 @@ import {
     type RDSClient,
     type RestoreDBInstanceToPointInTimeCommandInput,
 } from "@aws-sdk/client-rds";
-import type { Server } from "@azure/arm-postgresql-flexible";
-
-/**
- * Point-in-time restore into a NEW RDS instance or Azure Flexible Server. The source is only
- * read; a target that already exists is refused; the restore time must lie in the source's
- * restorable window. The SDK clients are parameters, so the same code runs against AWS/Azure
- * and against fakes in the tests.
- */
-
-/** A refusal: the restore cannot or must not start (window, existing target, missing backups). */
-export class PitrError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "PitrError";
-    }
-}
+import { optional, PitrError, restoreTimeWithin, RESTORED_FROM_TAG, RESTORE_TIME_TAG, type RestorePoint, type RestoreWindow } from "./shared";
 
 /** The RDS calls used: DescribeDBInstances, DescribeDBInstanceAutomatedBackups, RestoreDBInstanceToPointInTime. */
 export type RdsApi = Pick<RDSClient, "send">;
 
 /** An RDS client for a region (the primary, or the DR region with --from-dr). */
 export type RdsClientFactory = (region: string) => RdsApi;
-
-export interface RestoreWindow {
-    readonly earliest: Date;
-    readonly latest: Date;
-}
-
-/** `--latest`, or `--time` as typed (checked against the window here, so that refusals can say it). */
-export type RestorePoint = { readonly latest: true } | { readonly time: string };
-
-/** Tags every restored instance or server carries. */
-export const RESTORED_FROM_TAG = "restored-from";
-export const RESTORE_TIME_TAG = "restore-time";
-
-export function formatWindow(w: RestoreWindow): string {
-    return `${w.earliest.toISOString()} .. ${w.latest.toISOString()}`;
-}
-
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
-const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$/;
-
-/**
- * The restore time of `--time`: an ISO-8601 time with a zone, not in the future, inside the
- * window. Every refusal names --time, the value and the window.
- */
-export function restoreTimeWithin(text: string, window: RestoreWindow, now: Date, what: string): Date {
-    const allowed = `expected an ISO-8601 time with a zone (e.g. ${window.latest.toISOString()}) within the restorable window of ${what}: ${formatWindow(window)}`;
-    if (ISO_WITHOUT_ZONE.test(text)) {
-        throw new PitrError(`--time: "${text}" has no time zone; ${allowed}`);
-    }
-    const t = Date.parse(text);
-    if (!ISO_WITH_ZONE.test(text) || Number.isNaN(t)) {
-        throw new PitrError(`--time: "${text}" is not an ISO-8601 time; ${allowed}`);
-    }
-    const time = new Date(t);
-    if (time.getTime() > now.getTime()) {
-        throw new PitrError(`--time: "${text}" is in the future (now ${now.toISOString()}); ${allowed}`);
-    }
-    if (time.getTime() > window.latest.getTime()) {
-        throw new PitrError(`--time: "${text}" is after the latest restorable time; ${allowed}`);
-    }
-    if (time.getTime() < window.earliest.getTime()) {
-        throw new PitrError(`--time: "${text}" is before the earliest restorable time; ${allowed}`);
-    }
-    return time;
-}
-
-// ---------------------------------------------------------------------------------------------
-// RDS
 
 export interface RdsPitrRequest {
     readonly source: string;
@@ -366,164 +308,6 @@ function arnRegion(arn: string | undefined): string | undefined {
     return arn?.split(":")[3];
 }
 
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-    return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
 function messageOf(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Azure
-
-/** What `client.servers` of `PostgreSQLManagementFlexibleServerClient` offers and the restore uses. */
-export interface AzureServersApi {
-    get(resourceGroupName: string, serverName: string): Promise<Server>;
-    beginCreateOrUpdate(resourceGroupName: string, serverName: string, parameters: Server): Promise<AzureServerPoller>;
-}
-
-export interface AzureServerPoller {
-    pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<Server>;
-}
-
-export interface AzurePitrRequest {
-    readonly subscription: string;
-    readonly resourceGroup: string;
-    readonly source: string;
-    readonly target: string;
-    readonly point: RestorePoint;
-    readonly location?: string;
-    /** Geo-restore from the geo-redundant backups into the paired region. */
-    readonly geo: boolean;
-}
-
-export interface AzurePitrPlan {
-    readonly resourceGroup: string;
-    readonly target: string;
-    readonly window: RestoreWindow;
-    readonly restoreTime: Date;
-    readonly latest: boolean;
-    readonly parameters: Server;
-    readonly notes: readonly string[];
-}
-
-/**
- * Azure region pairs (programmatic names): where geo-redundant Flexible Server backups are kept
- * and a geo-restore goes. Regions without a pair need `--location`.
- */
-export const AZURE_PAIRED_REGIONS: Readonly<Record<string, string>> = {
-    eastus: "westus", westus: "eastus", eastus2: "centralus", centralus: "eastus2",
-    northcentralus: "southcentralus", southcentralus: "northcentralus", westus2: "westcentralus", westcentralus: "westus2",
-    westus3: "eastus", canadacentral: "canadaeast", canadaeast: "canadacentral", brazilsouth: "southcentralus",
-    northeurope: "westeurope", westeurope: "northeurope", uksouth: "ukwest", ukwest: "uksouth",
-    francecentral: "francesouth", germanywestcentral: "germanynorth", switzerlandnorth: "switzerlandwest",
-    norwayeast: "norwaywest", swedencentral: "swedensouth", eastasia: "southeastasia", southeastasia: "eastasia",
-    japaneast: "japanwest", japanwest: "japaneast", koreacentral: "koreasouth", koreasouth: "koreacentral",
-    australiaeast: "australiasoutheast", australiasoutheast: "australiaeast", australiacentral: "australiacentral2",
-    centralindia: "southindia", southindia: "centralindia", westindia: "southindia",
-    uaenorth: "uaecentral", southafricanorth: "southafricawest",
-};
-
-/** Reads the source server, checks the window and the target, and builds the create request. */
-export async function planAzurePitr(req: AzurePitrRequest, servers: AzureServersApi, now: Date): Promise<AzurePitrPlan> {
-    if (req.target === req.source) {
-        throw new PitrError(`--target: "${req.target}" is the source server; a point-in-time restore always creates a NEW server, give a new name`);
-    }
-    const where = `resource group ${req.resourceGroup} (subscription ${req.subscription})`;
-    const source = await getServer(servers, req.resourceGroup, req.source);
-    if (source === undefined) {
-        throw new PitrError(`--source: server "${req.source}" not found in ${where}`);
-    }
-    const earliest = source.backup?.earliestRestoreDate;
-    if (earliest === undefined) {
-        throw new PitrError(`--source: server "${req.source}" reports no earliest restore date (backup.earliestRestoreDate); its first backup may not have completed`);
-    }
-    if (source.id === undefined || source.location === undefined) {
-        throw new PitrError(`--source: server "${req.source}" came back without its id or location`);
-    }
-    const window = { earliest: new Date(earliest), latest: now };
-    const restoreTime = "time" in req.point ? restoreTimeWithin(req.point.time, window, now, `server ${req.source}`) : now;
-    const sourceLocation = normalizeLocation(source.location);
-    const notes: string[] = [];
-    let location: string;
-    if (req.geo) {
-        if (source.backup?.geoRedundantBackup !== "Enabled") {
-            throw new PitrError(`--geo: server "${req.source}" does not keep geo-redundant backups (backup.geoRedundantBackup ${source.backup?.geoRedundantBackup ?? "unset"}); only a point-in-time restore in ${sourceLocation} is possible`);
-        }
-        const paired = AZURE_PAIRED_REGIONS[sourceLocation];
-        const chosen = req.location ?? paired;
-        if (chosen === undefined) {
-            throw new PitrError(`--location: missing; ${sourceLocation} has no known paired region: give the region that holds the geo-redundant backups`);
-        }
-        if (chosen === sourceLocation) {
-            throw new PitrError(`--location: "${chosen}" is the source's own region; a geo-restore goes to the paired region${paired === undefined ? "" : ` (${paired})`}; drop --geo for a restore in ${sourceLocation}`);
-        }
-        if (paired !== undefined && chosen !== paired) {
-            notes.push(`${chosen} is not ${sourceLocation}'s paired region (${paired}); Azure accepts a geo-restore only where the backups are kept`);
-        }
-        if (source.network?.delegatedSubnetResourceId !== undefined) {
-            notes.push(`the source is in a virtual network of ${sourceLocation}; this request sets no network for ${chosen}: if Azure refuses it, geo-restore with a delegated subnet of ${chosen} (az postgres flexible-server geo-restore --subnet ...)`);
-        }
-        location = chosen;
-    } else {
-        if (req.location !== undefined && req.location !== sourceLocation) {
-            throw new PitrError(`--location: "${req.location}" is not allowed without --geo; a point-in-time restore stays in the source's region "${sourceLocation}"`);
-        }
-        location = sourceLocation;
-    }
-    await refuseExistingServer(servers, req.resourceGroup, req.target, where);
-    const sameNetwork = !req.geo && source.network?.delegatedSubnetResourceId !== undefined
-        ? {
-              network: {
-                  delegatedSubnetResourceId: source.network.delegatedSubnetResourceId,
-                  ...optional("privateDnsZoneArmResourceId", source.network.privateDnsZoneArmResourceId),
-              },
-          }
-        : {};
-    const parameters: Server = {
-        location,
-        createMode: req.geo ? "GeoRestore" : "PointInTimeRestore",
-        sourceServerResourceId: source.id,
-        pointInTimeUTC: restoreTime,
-        ...sameNetwork,
-        tags: { [RESTORED_FROM_TAG]: source.id, [RESTORE_TIME_TAG]: restoreTime.toISOString() },
-    };
-    return { resourceGroup: req.resourceGroup, target: req.target, window, restoreTime, latest: !("time" in req.point), parameters, notes };
-}
-
-/** Starts the create; returns its poller (the operation goes on in Azure when nobody waits). */
-export async function startAzurePitr(plan: AzurePitrPlan, servers: AzureServersApi): Promise<AzureServerPoller> {
-    return servers.beginCreateOrUpdate(plan.resourceGroup, plan.target, plan.parameters);
-}
-
-async function getServer(servers: AzureServersApi, resourceGroup: string, name: string): Promise<Server | undefined> {
-    try {
-        return await servers.get(resourceGroup, name);
-    } catch (err) {
-        if (isAzureNotFound(err)) {
-            return undefined;
-        }
-        throw err;
-    }
-}
-
-async function refuseExistingServer(servers: AzureServersApi, resourceGroup: string, target: string, where: string): Promise<void> {
-    const existing = await getServer(servers, resourceGroup, target);
-    if (existing !== undefined) {
-        throw new PitrError(`--target: server "${target}" already exists in ${where} (state ${existing.state ?? "unknown"}); a point-in-time restore never replaces a server: give a new name`);
-    }
-}
-
-export function isAzureNotFound(err: unknown): boolean {
-    if (typeof err !== "object" || err === null) {
-        return false;
-    }
-    const e = err as { statusCode?: unknown; code?: unknown };
-    return e.statusCode === 404 || e.code === "ResourceNotFound";
-}
-
-/** `West Europe` and `westeurope` name the same region. */
-function normalizeLocation(location: string): string {
-    return location.replace(/\s+/g, "").toLowerCase();
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { dumpSettings, runDump, type DumpSettingsInput } from "../../lambdas/dump/dump";
-import { PgDumpFailedError } from "../../lambdas/dump/errors";
+import { DumpUploadError, PgDumpFailedError } from "../../lambdas/dump/errors";
 import { listBackups } from "../../lambdas/shared/catalog";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { filesDigest, type BackupManifest } from "../../lambdas/shared/manifest";
@@ -149,6 +149,46 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.equal(result.rowCountsMatch, true);
         assert.deepEqual(await contentChecksums(pg.url("dir_copy")), await contentChecksums(pg.url("app")));
         assert.deepEqual(await readdir(temp), [], "no temporary dump or download left behind");
+    });
+
+    it("locks every file and the manifest at upload until the tier's keep days from the dump's start", async () => {
+        // given Object Lock with per-tier keep days, and the 1st of the month (a monthly backup)
+        const started = new Date("2026-03-01T02:00:00.000Z");
+        const s = settings("app", { objectLock: { mode: "GOVERNANCE", keepDays: { daily: 14, weekly: 60, monthly: 400 } } });
+        const before = proxy.requests.length;
+        // when a directory-format dump runs
+        const manifest = await runDump(s, { s3: s3.client({ endpoint: proxy.endpoint }), target: parsePostgresUrl(pg.url("app"), "test url"), log: new RecordingLog(), now: () => started });
+        // then every object created (each file, then the manifest) carries the lock and the monthly tag
+        assert.equal(manifest.tier, "monthly");
+        const writes = proxy.requests.slice(before).filter((r) => (r.method === "POST" && r.query.has("uploads")) || (r.method === "PUT" && !r.query.has("partNumber") && !r.query.has("tagging")));
+        assert.equal(writes.length, (manifest.files ?? []).length + 1);
+        const until = new Date(started.getTime() + 400 * 86_400_000).toISOString();
+        for (const w of writes) {
+            assert.equal(w.headers["x-amz-object-lock-mode"], "GOVERNANCE", w.path);
+            assert.equal(new Date(String(w.headers["x-amz-object-lock-retain-until-date"])).toISOString(), until, w.path);
+            assert.equal(w.headers["x-amz-tagging"], "tier=monthly", w.path);
+        }
+    });
+
+    it("stores no backup when a file's upload fails, and removes the files already stored", async () => {
+        // given S3 refusing every write of toc.dat (uploaded after the data files)
+        proxy.setFault({ kind: "status", status: 500, times: "always", match: (r) => r.method === "PUT" && r.path.endsWith("/toc.dat") });
+        const s = settings("app", { uploadConcurrency: 2 });
+        const log = new RecordingLog();
+        try {
+            // when a directory-format dump runs
+            await assert.rejects(
+                runDump(s, { s3: s3.client({ endpoint: proxy.endpoint }), target: parsePostgresUrl(pg.url("app"), "test url"), log, metrics: new RecordingMetrics() }),
+                (err: unknown) => err instanceof DumpUploadError && /toc\.dat/.test(err.message),
+            );
+        } finally {
+            proxy.setFault({ kind: "none" });
+        }
+        // then no manifest was written, the data files stored before the failure were deleted, and no upload is left pending
+        assert.ok(log.entries.some((e) => e.message === "files of the failed dump deleted"), log.text());
+        assert.deepEqual(await listKeys(s3.client(), BUCKET, s.prefix), []);
+        assert.deepEqual((await s3.pendingUploads(BUCKET)).filter((u) => u.key.startsWith(s.prefix)), []);
+        assert.deepEqual(await readdir(temp), []);
     });
 
     it("refuses a backup with a missing file or a corrupted file, naming the file, before restoring anything", async () => {

@@ -107,18 +107,33 @@ export const partSizeFitsDump: Rule = (c) => {
         `holds at most ${capacityGiB.toFixed(1)} GiB in S3's ${S3_MAX_PARTS} parts, less than ${source}: use at least ${neededMiB}`)];
 };
 
-/** Verify downloads the dump to /tmp for a parallel restore: /tmp must hold the largest dump. */
-export const verifyScratchFitsDump: Rule = (c) => {
+/**
+ * One function's /tmp (`functions.<fn>.ephemeralStorageMb`) must hold the largest dump when it
+ * keeps a whole dump there; `why` says what it keeps, `beyond` what to do past Lambda's 10240 MB.
+ */
+function scratchHoldsDump(c: ParsedConfig, fn: "dump" | "verify", why: string, beyond: string): Finding[] {
     const maxGiB = c.functions.maxDumpSizeGiB;
-    if (maxGiB === undefined || !c.aws.databases.some((db) => db.verify)) return [];
+    if (maxGiB === undefined) return [];
     const neededMb = Math.ceil(maxGiB * 1024);
-    const have = c.functions.verify.ephemeralStorageMb;
+    const have = c.functions[fn].ephemeralStorageMb;
     if (have >= neededMb) return [];
-    const fix = neededMb <= 10240
-        ? `use at least ${neededMb}`
-        : "Lambda's /tmp holds at most 10240 MB, so dumps this large cannot be verified by the function: verify them with the CLI on a host with enough disk, or set verify: false on the databases";
-    return [error("functions.verify.ephemeralStorageMb", have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which verify downloads before restoring; ${fix}`)];
-};
+    const fix = neededMb <= 10240 ? `use at least ${neededMb}` : `Lambda's /tmp holds at most 10240 MB, so ${beyond}`;
+    return [error(`functions.${fn}.ephemeralStorageMb`, have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which ${why}; ${fix}`)];
+}
+
+/** Verify downloads the dump to /tmp for a parallel restore: /tmp must hold the largest dump. */
+export const verifyScratchFitsDump: Rule = (c) =>
+    !c.aws.databases.some((db) => db.verify)
+        ? []
+        : scratchHoldsDump(c, "verify", "verify downloads before restoring",
+            "dumps this large cannot be verified by the function: verify them with the CLI on a host with enough disk, or set verify: false on the databases");
+
+/** A directory-format dump is written to the dump function's /tmp before upload: /tmp must hold the largest dump. */
+export const dumpScratchFitsDirectoryDump: Rule = (c) =>
+    !c.aws.databases.some((db) => db.dumpFormat === "directory")
+        ? []
+        : scratchHoldsDump(c, "dump", "a dumpFormat: directory database writes to /tmp before uploading",
+            "dumps this large cannot use dumpFormat: directory in the function: use the custom format (streamed, no local disk)");
 
 /** Minutes a backup may age before it counts as missing: the RPO, or the dump gap when point-in-time recovery carries the RPO. */
 export function backupMaxAgeMinutes(c: ParsedConfig): number {
@@ -160,6 +175,7 @@ export const rules: readonly Rule[] = [
     clientCoversServers,
     partSizeFitsDump,
     verifyScratchFitsDump,
+    dumpScratchFitsDirectoryDump,
     freshnessAlarmFits,
     verificationServerReachable,
 ];

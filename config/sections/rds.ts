@@ -64,6 +64,12 @@ export const awsDatabaseSchema = z.strictObject({
     exportTables: z.array(exportTableSchema).prefault([]),
     /** Restore-verify this database's dumps. */
     verify: z.boolean().prefault(true),
+    /**
+     * `custom`: one archive streamed to S3. `directory`: `pg_dump --format=directory` with
+     * `functions.dumpJobs` workers into the dump function's /tmp (`functions.dump.ephemeralStorageMb`
+     * must hold the whole compressed dump), then one object per file.
+     */
+    dumpFormat: z.enum(["custom", "directory"]).prefault("custom"),
 });
 
 /** AWS Backup: plan, vault lock, DR copy and restore testing. */

@@ -13,6 +13,9 @@ import { BackupFileMissingError, ChecksumMismatchError, restoreBackup, type Rest
 import { runVerify, type VerifyConfig } from "../../lambdas/verify/verify";
 import { createDatabase, loadSampleData, query, startFaultyProxy, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3, type FaultyProxy } from "../helpers/embedded";
 import { getBytes, getTags, listKeys, RecordingLog, RecordingMetrics, sha256Hex } from "../helpers/recorders";
+import { main as listMain } from "../../cli/list";
+import { main as restoreMain } from "../../cli/restore";
+import { runCli } from "../helpers/cli";
 import { contentChecksums, rewriteObject } from "./backupFixture";
 
 const BUCKET = "dump-directory-bucket";
@@ -149,6 +152,30 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.equal(result.rowCountsMatch, true);
         assert.deepEqual(await contentChecksums(pg.url("dir_copy")), await contentChecksums(pg.url("app")));
         assert.deepEqual(await readdir(temp), [], "no temporary dump or download left behind");
+    });
+
+    it("CLI list and restore --latest take a directory backup like any other", async () => {
+        // given a directory backup of the sample database
+        const { manifest, prefix } = await dump("app", "app");
+        const saved = { ...process.env };
+        process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+        process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+        try {
+            // when it is listed and restored with the CLI
+            const listed = await runCli(listMain, ["--bucket", BUCKET, "--prefix", prefix, "--database", "app", "--s3-endpoint", s3.endpoint, "--json"]);
+            const restored = await runCli(restoreMain, [
+                "--bucket", BUCKET, "--prefix", prefix, "--database", "app", "--latest", "--target-url", pg.url("cli_dir_copy"),
+                "--s3-endpoint", s3.endpoint, "--jobs", "2", "--temp-dir", temp,
+            ]);
+            // then it is the one listed and restored, with every table matching and the source's exact contents
+            assert.equal(listed.code, 0, listed.err);
+            assert.deepEqual((JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key), [manifest.key]);
+            assert.equal(restored.code, 0, restored.err);
+            assert.match(restored.out, /all \d+ table\(s\) match the manifest/);
+            assert.deepEqual(await contentChecksums(pg.url("cli_dir_copy")), await contentChecksums(pg.url("app")));
+        } finally {
+            process.env = saved;
+        }
     });
 
     it("locks every file and the manifest at upload until the tier's keep days from the dump's start", async () => {

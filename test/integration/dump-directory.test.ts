@@ -157,6 +157,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
     it("CLI list and restore --latest take a directory backup like any other", async () => {
         // given a directory backup of the sample database
         const { manifest, prefix } = await dump("app", "app");
+        assert.equal(manifest.format, "directory");
         const saved = { ...process.env };
         process.env.AWS_ACCESS_KEY_ID = "S3RVER";
         process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
@@ -329,7 +330,9 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
     it("leaves files of a run whose manifest was never written out of every listing of backups", async () => {
         // given the files of a directory dump whose manifest is then removed (a run that died before writing it)
         const { manifest, prefix } = await dump("app", "app");
+        assert.ok((manifest.files ?? []).length > 1);
         await s3.client().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: manifestKey(manifest.key) }));
+        assert.ok((await listKeys(s3.client(), BUCKET, prefix)).every((k) => k.startsWith(`${manifest.key}/`)), "only the files under the dump's key are left");
         // when the backups are listed
         const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix, database: "app" });
         // then there is no backup, and the dump is reported as one without a manifest

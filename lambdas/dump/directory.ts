@@ -1,14 +1,15 @@
 /**
  * The directory-format dump: `pg_dump --format=directory --jobs=N` into a temporary directory on
- * local disk, then every file uploaded as its own object under `<key>/<name>` (bounded
- * concurrency, SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way.
- * Uploads start once pg_dump has exited successfully: a file pg_dump is still writing is never
- * uploaded, and a failed pg_dump uploads nothing. The caller writes the manifest last.
+ * local disk, every file uploaded as its own object under `<key>/<name>` (bounded concurrency,
+ * SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way. A data file
+ * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
+ * toc.dat and the rest follow pg_dump's successful exit. On any failure the stored files are
+ * deleted. The caller writes the manifest last.
  */
 import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream";
@@ -58,6 +59,9 @@ export interface DirectoryDumpRun {
     readonly fail: (err: Error) => void;
 }
 
+/** How often the dump directory is looked at for files pg_dump has finished. */
+const POLL_MS = 250;
+
 /** Starts the dump; the caller runs the row counts, deadline and session watch next to it and calls `fail` on any of them. */
 export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun {
     let primary: Error | undefined;
@@ -76,14 +80,21 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
         }
     };
     const done = (async (): Promise<readonly DumpFile[]> => {
-        const parent = await mkdtemp(join(req.tempDir ?? tmpdir(), "pg-dump-"));
+        const parent = await realpath(await mkdtemp(join(req.tempDir ?? tmpdir(), "pg-dump-")));
         const dir = join(parent, "dump");
+        const uploader = new FileUploader(req, dir, check);
         try {
             check();
             const child = spawn(req.pgDumpPath, [...req.args, `--file=${dir}`], { env: pgDumpEnv(req.target, process.env), stdio: ["ignore", "ignore", "pipe"], detached: true });
             stopChild = (): void => stopProcessGroup(child);
             req.log.info("pg_dump started", { pid: child.pid, key: req.key, directory: dir });
-            const status = await exitStatus(child);
+            let exited = false;
+            const exit = exitStatus(child).finally(() => {
+                exited = true;
+            });
+            const watching = child.pid === undefined ? Promise.resolve() : uploadClosedFiles(dir, child.pid, uploader, req.log, () => exited || primary !== undefined);
+            const status = await exit;
+            await watching;
             stopChild = undefined;
             check();
             if (status.signal !== null || status.code !== 0) {
@@ -93,13 +104,71 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
             }
             const names = (await readdir(dir)).sort();
             await checkDirectory(dir, names, req.minBytes);
-            req.log.info("pg_dump finished; uploading its files", { key: req.key, files: names.length });
-            return await uploadFiles(req, dir, names, check);
+            const rest = names.filter((n) => !uploader.has(n));
+            req.log.info("pg_dump finished; uploading its remaining files", { key: req.key, files: names.length, remaining: rest.length });
+            rest.forEach((n) => uploader.add(n));
+            return await uploader.finish();
+        } catch (err) {
+            await uploader.abandon();
+            throw err;
         } finally {
             await rm(parent, { recursive: true, force: true });
         }
     })();
     return { done, fail };
+}
+
+/**
+ * While pg_dump runs, hands every file in its directory that no process of pg_dump's process
+ * group holds open any more to the uploader: pg_dump writes each data file (and each large
+ * object's file) in one go and closes it, never to open it again, so a closed file is complete.
+ * toc.dat is written last and waits for pg_dump's exit. Where /proc cannot tell (not Linux),
+ * nothing is uploaded before the exit.
+ */
+async function uploadClosedFiles(dir: string, pgid: number, uploader: FileUploader, log: Log, stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        const candidates = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "toc.dat" && !uploader.has(n));
+        if (stopped() || candidates.length === 0) {
+            continue;
+        }
+        const open = await openFilesOfGroup(pgid);
+        if (open === undefined) {
+            return;
+        }
+        for (const name of candidates) {
+            if (!open.has(join(dir, name)) && !stopped()) {
+                log.debug("uploading a file pg_dump has finished", { file: name });
+                uploader.add(name);
+            }
+        }
+    }
+}
+
+/** Paths some process of process group `pgid` holds open, from /proc; undefined where there is no /proc. */
+async function openFilesOfGroup(pgid: number): Promise<Set<string> | undefined> {
+    let pids: string[];
+    try {
+        pids = (await readdir("/proc")).filter((n) => /^\d+$/.test(n));
+    } catch {
+        return undefined;
+    }
+    const open = new Set<string>();
+    for (const pid of pids) {
+        const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+        // after the command name in parentheses: state, ppid, pgrp, ...
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(fields[2]) !== pgid) {
+            continue;
+        }
+        for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+            const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+            if (target !== undefined) {
+                open.add(target);
+            }
+        }
+    }
+    return open;
 }
 
 /** toc.dat present with a directory-format header, and the files together at least the minimum size. */
@@ -129,36 +198,81 @@ async function checkDirectory(dir: string, names: readonly string[], minBytes: n
 }
 
 /**
- * Uploads the files, `uploadConcurrency` at a time. On the first failure no further file starts;
- * the files already stored are deleted (best effort: without a manifest they are never a backup
- * either way, and the tier's lifecycle rule expires them).
+ * Uploads files as they are added, `uploadConcurrency` at a time. After the first failure (or a
+ * stop) no further file starts; finish() and abandon() wait for the uploads in flight and delete
+ * the files already stored (best effort: without a manifest they are never a backup either way,
+ * and the tier's lifecycle rule expires them).
  */
-async function uploadFiles(req: DirectoryDumpRequest, dir: string, names: readonly string[], check: () => void): Promise<DumpFile[]> {
-    const stored: DumpFile[] = [];
-    let next = 0;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-        while (next < names.length && failure === undefined) {
-            const name = names[next++] as string;
-            try {
-                check();
-                stored.push(await uploadFile(req, dir, name));
-            } catch (err) {
-                failure ??= err;
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(req.uploadConcurrency, names.length) }, worker));
-    if (failure !== undefined) {
-        await deleteQuietly(req, stored);
-        if (failure instanceof DumpError) {
-            throw failure;
-        }
-        throw new DumpUploadError(`upload of the dump's files to s3://${req.bucket}/${req.key}/ failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
-            cause: failure,
-        });
+class FileUploader {
+    private readonly names = new Set<string>();
+    private readonly waiting: string[] = [];
+    private readonly stored: DumpFile[] = [];
+    private readonly running = new Set<Promise<void>>();
+    private failure: unknown;
+
+    constructor(
+        private readonly req: DirectoryDumpRequest,
+        private readonly dir: string,
+        private readonly check: () => void,
+    ) {}
+
+    has(name: string): boolean {
+        return this.names.has(name);
     }
-    return stored.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+    add(name: string): void {
+        this.names.add(name);
+        this.waiting.push(name);
+        this.pump();
+    }
+
+    /** Every added file stored, sorted by name; or the first failure, after deleting what was stored. */
+    async finish(): Promise<DumpFile[]> {
+        await this.settle();
+        if (this.failure !== undefined) {
+            const failure = this.failure;
+            await this.abandon();
+            if (failure instanceof DumpError) {
+                throw failure;
+            }
+            throw new DumpUploadError(`upload of the dump's files to s3://${this.req.bucket}/${this.req.key}/ failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
+                cause: failure,
+            });
+        }
+        return [...this.stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+
+    /** Starts nothing more, waits for the uploads in flight, and deletes every file stored. */
+    async abandon(): Promise<void> {
+        this.failure ??= new Error("abandoned");
+        this.waiting.length = 0;
+        await this.settle();
+        await deleteQuietly(this.req, this.stored.splice(0));
+    }
+
+    private async settle(): Promise<void> {
+        while (this.running.size > 0) {
+            await Promise.allSettled([...this.running]);
+        }
+    }
+
+    private pump(): void {
+        while (this.failure === undefined && this.running.size < this.req.uploadConcurrency && this.waiting.length > 0) {
+            const name = this.waiting.shift() as string;
+            const task = (async (): Promise<void> => {
+                try {
+                    this.check();
+                    this.stored.push(await uploadFile(this.req, this.dir, name));
+                } catch (err) {
+                    this.failure ??= err;
+                }
+            })().finally(() => {
+                this.running.delete(task);
+                this.pump();
+            });
+            this.running.add(task);
+        }
+    }
 }
 
 async function uploadFile(req: DirectoryDumpRequest, dir: string, name: string): Promise<DumpFile> {

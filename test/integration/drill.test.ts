@@ -141,7 +141,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         const summary = lastJson(res.out);
         assert.equal(summary.ok, true, JSON.stringify(summary.checks));
         assert.ok(summary.checks.some((c) => c.name === "restore.content" && c.ok));
-        assert.match(res.out + res.err, /pg_dump finished; uploading its files/);
+        assert.match(res.out + res.err, /pg_dump finished; uploading its remaining files/);
     });
 
     it("on Ctrl-C stops, removes what it started and exits 130", async () => {

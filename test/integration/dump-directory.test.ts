@@ -154,6 +154,27 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.deepEqual(await readdir(temp), [], "no temporary dump or download left behind");
     });
 
+    it("uploads the files pg_dump has finished while it still writes others, and restores to the source's exact contents", async () => {
+        // given a small table and a big one, each dumped by its own worker
+        await createDatabase(pg.url(), "uneven");
+        await query(
+            pg.url("uneven"),
+            "CREATE TABLE small_one AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 50000) g; " +
+                "CREATE TABLE big_one AS SELECT g AS id, md5(g::text) AS v, md5((g + 1)::text) AS w FROM generate_series(1, 700000) g",
+        );
+        await query(pg.url("uneven"), "VACUUM ANALYZE");
+        // when a directory-format dump runs with two workers
+        const { manifest, log } = await dump("uneven", "uneven", { jobs: 2 });
+        // then at least one file was handed to the upload while pg_dump was still running, never toc.dat
+        const early = log.entries.filter((e) => e.message === "uploading a file pg_dump has finished").map((e) => String(e.extra.file));
+        assert.ok(early.length > 0, log.text());
+        assert.ok(!early.includes("toc.dat"));
+        // and the backup restores to the source's exact contents
+        const result = await restoreBackup(restoreOptions(manifest, "uneven_copy"));
+        assert.equal(result.rowCountsMatch, true);
+        assert.deepEqual(await contentChecksums(pg.url("uneven_copy")), await contentChecksums(pg.url("uneven")));
+    });
+
     it("CLI list and restore --latest take a directory backup like any other", async () => {
         // given a directory backup of the sample database
         const { manifest, prefix } = await dump("app", "app");

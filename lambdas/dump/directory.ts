@@ -3,10 +3,10 @@
  * local disk, every file uploaded as its own object under `<key>/<name>` (bounded concurrency,
  * SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way. A data file
  * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
- * toc.dat and the rest follow pg_dump's successful exit. On any failure the stored files are
- * deleted. The caller writes the manifest last.
+ * toc.dat and the rest follow pg_dump's successful exit. On any failure no manifest is written,
+ * so the files stored are never a backup. The caller writes the manifest last.
  */
-import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, stat } from "node:fs/promises";
@@ -199,9 +199,8 @@ async function checkDirectory(dir: string, names: readonly string[], minBytes: n
 
 /**
  * Uploads files as they are added, `uploadConcurrency` at a time. After the first failure (or a
- * stop) no further file starts; finish() and abandon() wait for the uploads in flight and delete
- * the files already stored (best effort: without a manifest they are never a backup either way,
- * and the tier's lifecycle rule expires them).
+ * stop) no further file starts; finish() and abandon() wait for the uploads in flight (an
+ * unfinished multipart upload is aborted) and leave the stored files without a manifest.
  */
 class FileUploader {
     private readonly names = new Set<string>();
@@ -242,12 +241,17 @@ class FileUploader {
         return [...this.stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     }
 
-    /** Starts nothing more, waits for the uploads in flight, and deletes every file stored. */
+    /** Starts nothing more, waits for the uploads in flight, and leaves the stored files without a manifest. */
     async abandon(): Promise<void> {
         this.failure ??= new Error("abandoned");
         this.waiting.length = 0;
         await this.settle();
-        await deleteQuietly(this.req, this.stored.splice(0));
+        const left = this.stored.splice(0);
+        if (left.length > 0) {
+            // The dump role may not delete (s3:Delete* is denied to it); without a manifest these
+            // files are never a backup, and their tier's lifecycle rule expires them.
+            this.req.log.warn("files of the failed dump left without a manifest: not a backup", { key: this.req.key, files: left.length });
+        }
     }
 
     private async settle(): Promise<void> {
@@ -298,21 +302,3 @@ async function uploadFile(req: DirectoryDumpRequest, dir: string, name: string):
     return { name, key, sizeBytes: tap.bytes, sha256: tap.digest() };
 }
 
-async function deleteQuietly(req: DirectoryDumpRequest, stored: readonly DumpFile[]): Promise<void> {
-    if (stored.length === 0) {
-        return;
-    }
-    try {
-        const out = await req.s3.send(new DeleteObjectsCommand({ Bucket: req.bucket, Delete: { Objects: stored.map((f) => ({ Key: f.key })), Quiet: true } }));
-        if ((out.Errors ?? []).length > 0) {
-            throw new Error((out.Errors ?? []).map((e) => `${e.Key ?? "?"}: ${e.Code ?? ""} ${e.Message ?? ""}`).join("; "));
-        }
-        req.log.info("files of the failed dump deleted", { key: req.key, files: stored.length });
-    } catch (err) {
-        req.log.warn("files of the failed dump could not be deleted; without a manifest they are not a backup, and their tier's lifecycle rule expires them", {
-            key: req.key,
-            files: stored.length,
-            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        });
-    }
-}

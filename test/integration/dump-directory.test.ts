@@ -219,7 +219,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         }
     });
 
-    it("stores no backup when a file's upload fails, and removes the files already stored", async () => {
+    it("stores no backup when a file's upload fails: the files already stored stay without a manifest", async () => {
         // given S3 refusing every write of toc.dat (uploaded after the data files)
         proxy.setFault({ kind: "status", status: 500, times: "always", match: (r) => r.method === "PUT" && r.path.endsWith("/toc.dat") });
         const s = settings("app", { uploadConcurrency: 2 });
@@ -233,9 +233,13 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         } finally {
             proxy.setFault({ kind: "none" });
         }
-        // then no manifest was written, the data files stored before the failure were deleted, and no upload is left pending
-        assert.ok(log.entries.some((e) => e.message === "files of the failed dump deleted"), log.text());
-        assert.deepEqual(await listKeys(s3.client(), BUCKET, s.prefix), []);
+        // then no manifest was written, the data files stored before the failure are left without one
+        // (the dump role may not delete), the catalog takes none of it as a backup, and no upload is left pending
+        assert.ok(log.entries.some((e) => e.message === "files of the failed dump left without a manifest: not a backup"), log.text());
+        const keys = await listKeys(s3.client(), BUCKET, s.prefix);
+        assert.ok(keys.length > 0 && keys.every((k) => /\.dump\/[^/]+$/.test(k) && !k.endsWith("/toc.dat")), keys.join(", "));
+        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: s.prefix, database: "app" });
+        assert.deepEqual([catalog.backups, catalog.problems, catalog.withoutManifest.length], [[], [], 1]);
         assert.deepEqual((await s3.pendingUploads(BUCKET)).filter((u) => u.key.startsWith(s.prefix)), []);
         assert.deepEqual(await readdir(temp), []);
     });
@@ -341,10 +345,10 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         // then the run fails with pg_dump's own message
         await assert.rejects(dumping, (err: unknown) => err instanceof PgDumpFailedError && /could not obtain lock on relation/.test(err.message));
         await blocker;
-        // and nothing is stored: no file, no manifest, nothing the catalog could take as a backup
-        assert.deepEqual(await listKeys(s3.client(), BUCKET, s.prefix), []);
+        // and no manifest is stored: whatever files went up before the failure, the catalog takes none of it as a backup
+        assert.ok((await listKeys(s3.client(), BUCKET, s.prefix)).every((k) => !k.endsWith(".manifest.json")));
         const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: s.prefix, database: "busy" });
-        assert.deepEqual([catalog.backups, catalog.problems, catalog.withoutManifest], [[], [], []]);
+        assert.deepEqual([catalog.backups, catalog.problems], [[], []]);
         assert.deepEqual(await readdir(temp), [], "the temporary dump directory is removed");
     });
 

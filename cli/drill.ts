@@ -1,9 +1,9 @@
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
-import { dumpSettings, runDump } from "../lambdas/dump/dump";
+import { dumpSettings, MAX_DUMP_JOBS, runDump } from "../lambdas/dump/dump";
 import { exportSettings, runExport, type ExportResult, type ExportTable } from "../lambdas/export/export";
-import type { BackupManifest } from "../lambdas/shared/manifest";
+import type { BackupManifest, DumpFormat } from "../lambdas/shared/manifest";
 import { clientConfig, describeTarget, parsePostgresUrl, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";
 import { findPgTool } from "../lambdas/shared/pgTools";
 import type { Log, MetricSink, MetricUnit } from "../lambdas/shared/ports";
@@ -33,12 +33,14 @@ const OPTIONS = {
     "rpo-minutes": { type: "string", value: "N", description: "recovery point objective for the freshness check (default 1440)" },
     scale: { type: "string", value: "X", description: "sample data size: 1 is about 340,000 rows, 0.1 about 34,000 (default 1)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
+    "dump-format": { type: "string", value: "FORMAT", description: "custom (one streamed archive) or directory (pg_dump --jobs into a temporary directory, one object per file) (default custom)" },
+    "dump-jobs": { type: "string", value: "N", description: "pg_dump workers with --dump-format directory, 1..16 (default 2)" },
     keep: { type: "boolean", description: "keep the throwaway PostgreSQL and S3 running after the drill, printing how to reach them, until Ctrl-C" },
     verbose: { type: "boolean", description: "show the functions' own log lines" },
     json: { type: "boolean", description: "print one JSON line with the results last" },
 } as const;
 
-const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--keep] [--json]";
+const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--dump-format custom|directory] [--keep] [--json]";
 
 export interface DrillArgs {
     /** The database given with --database-url, its password resolved (URL, PGPASSWORD or password file). */
@@ -49,6 +51,9 @@ export interface DrillArgs {
     readonly rpoSeconds: number;
     readonly scale: number;
     readonly jobs?: number;
+    /** @default "custom" */
+    readonly dumpFormat?: DumpFormat;
+    readonly dumpJobs?: number;
     readonly keep: boolean;
     readonly verbose: boolean;
     readonly json: boolean;
@@ -69,6 +74,11 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         throw new ArgumentError("--keep: nothing to keep with both --database-url and --s3-endpoint; it keeps the throwaway PostgreSQL and S3 the drill starts");
     }
     const jobs = integerOption("jobs", o.jobs, 1, 64);
+    const dumpFormat = o["dump-format"] ?? "custom";
+    if (dumpFormat !== "custom" && dumpFormat !== "directory") {
+        throw new ArgumentError(`--dump-format: "${dumpFormat}" is not allowed; expected custom or directory`);
+    }
+    const dumpJobs = integerOption("dump-jobs", o["dump-jobs"], 1, MAX_DUMP_JOBS);
     return {
         ...(source === undefined ? {} : { source }),
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
@@ -77,6 +87,8 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
         scale: numberOption("scale", o.scale, 0, 100) ?? 1,
         ...(jobs === undefined ? {} : { jobs }),
+        dumpFormat,
+        ...(dumpJobs === undefined ? {} : { dumpJobs }),
         keep: o.keep === true,
         verbose: o.verbose === true,
         json: o.json === true,
@@ -361,7 +373,15 @@ async function dumpStep(
     const sourceBytes = await databaseSize(source);
     let lastShown = performance.now();
     const manifest: BackupManifest = await runDump(
-        dumpSettings({ database, bucket: args.bucket, prefix: PREFIX, pgDumpPath: findPgTool("pg_dump", binDir), trigger: "on-demand" }),
+        dumpSettings({
+            database,
+            bucket: args.bucket,
+            prefix: PREFIX,
+            pgDumpPath: findPgTool("pg_dump", binDir),
+            trigger: "on-demand",
+            format: args.dumpFormat ?? "custom",
+            ...(args.dumpJobs === undefined ? {} : { jobs: args.dumpJobs }),
+        }),
         {
             s3,
             target: source,

@@ -115,6 +115,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                 compression: fc.compression,
                 partSizeMiB: fc.partSizeMiB,
                 ...(fc.maxDumpSizeGiB !== undefined ? { maxDumpSizeGiB: fc.maxDumpSizeGiB } : {}),
+                ...(db.config.dumpFormat === "directory" ? { dumpFormat: "directory" as const, dumpJobs: fc.dumpJobs } : {}),
                 ...(lock?.mode !== undefined && lock.days !== undefined ? { objectLock: { mode: lock.mode, keepDays } } : {}),
                 metricsNamespace: fc.metricsNamespace,
             }),

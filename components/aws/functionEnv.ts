@@ -90,6 +90,10 @@ export interface DumpEnvironmentInput extends DatabaseFunctionInput {
     readonly partSizeMiB: number;
     /** Largest dump expected (GiB); omitted: the handler's default. */
     readonly maxDumpSizeGiB?: number;
+    /** `directory`: pg_dump --format=directory --jobs; omitted: the handler's default (custom). */
+    readonly dumpFormat?: "custom" | "directory";
+    /** pg_dump workers of a directory-format dump; omitted: the handler's default. */
+    readonly dumpJobs?: number;
     /** Lock each dump and manifest in this mode for its tier's keep days; omitted: no per-object lock. */
     readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly keepDays: Readonly<Record<TierName, number>> };
     readonly metricsNamespace: string;
@@ -110,6 +114,8 @@ export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pul
         DUMP_COMPRESSION: input.compression.method === "none" ? "none" : `${input.compression.method}:${input.compression.level}`,
         DUMP_PART_SIZE_MIB: String(input.partSizeMiB),
         ...(input.maxDumpSizeGiB === undefined ? {} : { DUMP_EXPECTED_MAX_GIB: String(Math.ceil(input.maxDumpSizeGiB)) }),
+        ...(input.dumpFormat === undefined ? {} : { DUMP_FORMAT: input.dumpFormat }),
+        ...(input.dumpJobs === undefined ? {} : { DUMP_JOBS: String(input.dumpJobs) }),
         ...(input.objectLock === undefined ? {} : {
             OBJECT_LOCK_MODE: input.objectLock.mode,
             RETAIN_DAYS_DAILY: String(input.objectLock.keepDays.daily),

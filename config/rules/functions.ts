@@ -138,6 +138,39 @@ export const verifyScratchFitsDump: Rule = (c) => {
     return out;
 };
 
+/**
+ * One function's /tmp (`functions.<fn>.ephemeralStorageMb`) must hold the largest dump when it
+ * keeps a whole dump there; `why` says what it keeps, `beyond` what to do past Lambda's 10240 MB.
+ */
+function scratchHoldsDump(c: ParsedConfig, fn: "dump" | "verify", why: string, beyond: string): Finding[] {
+    const maxGiB = c.functions.maxDumpSizeGiB;
+    if (maxGiB === undefined) return [];
+    const neededMb = Math.ceil(maxGiB * 1024);
+    const have = c.functions[fn].ephemeralStorageMb;
+    if (have >= neededMb) return [];
+    const fix = neededMb <= 10240 ? `use at least ${neededMb}` : `Lambda's /tmp holds at most 10240 MB, so ${beyond}`;
+    return [error(`functions.${fn}.ephemeralStorageMb`, have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which ${why}; ${fix}`)];
+}
+
+/**
+ * A directory-format dump is written to local disk before upload: a Lambda dump's /tmp, or a
+ * Fargate task's ephemeral storage, must hold the largest dump.
+ */
+export const dumpScratchFitsDirectoryDump: Rule = (c) => {
+    const directory = c.aws.databases.filter((db) => db.dumpFormat === "directory");
+    const maxGiB = c.functions.maxDumpSizeGiB;
+    const onLambda = directory.some((db) => db.runner === "lambda")
+        ? scratchHoldsDump(c, "dump", "a dumpFormat: directory database writes to /tmp before uploading",
+            "dumps this large cannot use dumpFormat: directory in the function: use the custom format (streamed, no local disk) or runner: fargate")
+        : [];
+    const disk = c.functions.fargate.ephemeralStorageGiB;
+    const onFargate = maxGiB !== undefined && directory.some((db) => db.runner === "fargate") && disk < maxGiB
+        ? [error("functions.fargate.ephemeralStorageGiB", disk,
+            `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB, which a dumpFormat: directory database writes to disk before uploading; ${maxGiB <= 200 ? `use at least ${Math.ceil(maxGiB)}` : "use the custom format (streamed, no local disk)"}`)]
+        : [];
+    return [...onLambda, ...onFargate];
+};
+
 /** Minutes a backup may age before it counts as missing: the RPO, or the dump gap when point-in-time recovery carries the RPO. */
 export function backupMaxAgeMinutes(c: ParsedConfig): number {
     if (!pitrMeetsRpo(c)) return c.objectives.rpoMinutes;
@@ -267,6 +300,7 @@ export const rules: readonly Rule[] = [
     clientCoversServers,
     partSizeFitsDump,
     verifyScratchFitsDump,
+    dumpScratchFitsDirectoryDump,
     freshnessAlarmFits,
     verificationServerReachable,
     dumpFitsLambda,

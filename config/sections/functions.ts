@@ -81,6 +81,8 @@ export const functionsSchema = z.strictObject({
     exportSafetyLagSeconds: z.int().min(0).max(86_400).prefault(300),
     /** Concurrency reserved for each function: 1 keeps runs from overlapping; 0 leaves them unreserved, for accounts whose quota leaves nothing to reserve. */
     reservedConcurrency: z.int().min(0).max(1000).prefault(1),
+    /** Parallel pg_dump workers of a database with `dumpFormat: directory` (each holds one more database connection). */
+    dumpJobs: z.int().min(1).max(16).prefault(2),
     /** Parallel pg_restore jobs of the verification restore. */
     restoreJobs: z.int().min(1).max(16).prefault(2),
     metricsNamespace: z.string().regex(/^[A-Za-z0-9._/#:-]{1,255}$/).prefault("PgBackupStack"),

@@ -70,6 +70,12 @@ export const awsDatabaseSchema = z.strictObject({
      * `functions.fargate`). See docs/runners.md.
      */
     runner: z.enum(["lambda", "fargate"]).prefault("lambda"),
+    /**
+     * How the dump is taken. `custom`: one archive streamed to S3. `directory`: `pg_dump --format=directory` with
+     * `functions.dumpJobs` workers into local disk (the dump function's /tmp, `functions.dump.ephemeralStorageMb`,
+     * or a Fargate task's `functions.fargate.ephemeralStorageGiB`, must hold the whole compressed dump), then one object per file.
+     */
+    dumpFormat: z.enum(["custom", "directory"]).prefault("custom"),
 });
 
 /** AWS Backup: plan, vault lock, DR copy and restore testing. */

@@ -5,6 +5,7 @@
  * pg_dump itself declared failed. At the end it also checks that the bytes are a real
  * custom-format archive (PGDMP header, custom format, at least a minimum size).
  */
+import type { ChildProcess } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { InvalidArchiveError, PgDumpFailedError } from "./errors";
@@ -14,6 +15,21 @@ export interface ExitStatus {
     readonly code: number | null;
     readonly signal: NodeJS.Signals | null;
     readonly stderr: string;
+}
+
+const STDERR_TAIL_BYTES = 8_192;
+
+/** Resolves with how `child` ended, keeping the tail of its stderr. */
+export function exitStatus(child: ChildProcess): Promise<ExitStatus> {
+    let stderr = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (s: string) => {
+        stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
+    });
+    return new Promise((resolve) => {
+        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}` }));
+        child.once("close", (code, signal) => resolve({ code, signal, stderr }));
+    });
 }
 
 /** "PGDMP", then version major/minor/revision, int size, offset size, format (1 = custom). */

@@ -28,6 +28,10 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     RETAIN_DAYS_WEEKLY: "days a weekly dump stays locked, 1..36500: the weekly tier's keep days (required with OBJECT_LOCK_MODE)",
     RETAIN_DAYS_MONTHLY: "days a monthly dump stays locked, 1..36500: the monthly tier's keep days (required with OBJECT_LOCK_MODE)",
     DUMP_COMPRESSION: "gzip[:1-9], lz4[:1-12] or zstd[:1-22] (lz4/zstd need a PostgreSQL 16+ client), or none (default gzip:1)",
+    DUMP_FORMAT:
+        "custom (one archive streamed to S3) or directory (pg_dump --format=directory --jobs=DUMP_JOBS into local temporary storage, then one object per file; needs room in /tmp for the whole compressed dump) (default custom)",
+    DUMP_JOBS: "pg_dump parallel workers with DUMP_FORMAT=directory, 1..16; each holds a database connection (default 2)",
+    DUMP_TEMP_DIR: "where a directory-format dump is written before upload (default: the OS temp dir, /tmp on Lambda)",
     DUMP_EXPECTED_MAX_GIB: "largest dump expected, in GiB; sizes the multipart parts (default 100)",
     DUMP_PART_SIZE_MIB: "multipart part size in MiB, 5..5120 (default: the smallest >= 16 that fits DUMP_EXPECTED_MAX_GIB in 9,000 parts)",
     DUMP_UPLOAD_CONCURRENCY: "parts uploaded in parallel, 1..16; memory is about (this + 2) x part size (default 2)",
@@ -76,6 +80,9 @@ export function loadDumpConfig(env: Env): DumpFunctionConfig {
             safetyMarginMs: integer(env, "DUMP_SAFETY_MARGIN_SECONDS", { min: 0, max: 900, default: 60 }) * 1000,
             pgDumpPath,
             objectLock: objectLockFromEnv(env),
+            format: oneOf(env, "DUMP_FORMAT", ["custom", "directory"] as const, "custom"),
+            jobs: integer(env, "DUMP_JOBS", { min: 1, max: 16, default: 2 }),
+            tempDir: optionalString(env, "DUMP_TEMP_DIR"),
         });
     } catch (err) {
         if (err instanceof DumpConfigError) {
@@ -112,6 +119,8 @@ const VARIABLE_OF_SETTING: Readonly<Record<string, string>> = {
     uploadConcurrency: "DUMP_UPLOAD_CONCURRENCY",
     minArchiveBytes: "DUMP_MIN_BYTES",
     safetyMarginMs: "DUMP_SAFETY_MARGIN_SECONDS",
+    format: "DUMP_FORMAT",
+    jobs: "DUMP_JOBS",
     "part size": "DUMP_PART_SIZE_MIB",
     "expected maximum size": "DUMP_EXPECTED_MAX_GIB",
 };

@@ -5,19 +5,19 @@
  * benchmark and the tests all run exactly this.
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
 import { escapeLiteral, type Client } from "pg";
 import { dumpKey, manifestKey } from "../shared/keys";
-import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Compression, type TableCount } from "../shared/manifest";
+import { filesDigest, MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest, type Compression, type DumpFile, type DumpFormat, type TableCount } from "../shared/manifest";
 import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../shared/tiers";
 import { describeTarget, openSession, pgErrorText, quoteIdent, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
 import { KILL_GRACE_MS, stopProcessGroup } from "../shared/processGroup";
 import { choosePartSize, uploadObject, UploadFailedError, type ObjectLockRetention } from "../shared/upload";
-import { ArchiveStream, type ExitStatus } from "./archive";
+import { ArchiveStream, exitStatus } from "./archive";
 import {
     DatabaseAuthError,
     DatabaseUnreachableError,
@@ -30,7 +30,8 @@ import {
     SessionLostError,
 } from "./errors";
 import { candidateTier, DEFAULT_GFS_POLICY, gfsTier, GfsPolicyError, validateGfsPolicy, type GfsPolicy } from "./gfs";
-import { checkDumpVersion, DEFAULT_COMPRESSION, pgDumpArgs, pgDumpEnv, validateCompression } from "./pgDump";
+import { startDirectoryDump } from "./directory";
+import { checkDumpVersion, DEFAULT_COMPRESSION, pgDumpArgs, pgDumpDirectoryArgs, pgDumpEnv, validateCompression } from "./pgDump";
 
 export type Trigger = BackupManifest["trigger"];
 
@@ -62,6 +63,16 @@ export interface DumpSettings {
     readonly pgDumpPath: string;
     /** Per-object Object Lock of each dump and its manifest. @default none (the bucket's default retention, if any, applies) */
     readonly objectLock: DumpObjectLock | undefined;
+    /**
+     * "custom": one archive streamed to S3. "directory": `pg_dump --format=directory --jobs`
+     * into local temporary storage (room for the whole compressed dump), then one object per file.
+     * @default "custom"
+     */
+    readonly format: DumpFormat;
+    /** pg_dump parallel workers in directory format, 1..16 (each holds a database connection). @default 2 */
+    readonly jobs: number;
+    /** Parent of the directory-format dump's temporary directory. @default the OS temp dir */
+    readonly tempDir: string | undefined;
 }
 
 /** Locks every dump and manifest from the dump's start until its tier's keep days have passed. */
@@ -92,12 +103,13 @@ export function dumpRetention(lock: DumpObjectLock | undefined, tier: TierName, 
 export type DumpSettingsInput = Pick<DumpSettings, "database" | "bucket" | "pgDumpPath"> & Partial<Omit<DumpSettings, "database" | "bucket" | "pgDumpPath">>;
 
 const GiB = 1024 * 1024 * 1024;
+/** Most pg_dump workers a directory-format dump runs. */
+export const MAX_DUMP_JOBS = 16;
 const DATABASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_\-./]{0,199}$/;
 /** How often the deadline is checked while the dump runs. */
 const DEADLINE_CHECK_MS = 500;
-const STDERR_TAIL_BYTES = 8_192;
 
 /** Fills defaults in one place and validates everything before anything runs. */
 export function dumpSettings(input: DumpSettingsInput): DumpSettings {
@@ -117,6 +129,9 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
         safetyMarginMs: input.safetyMarginMs ?? 60_000,
         pgDumpPath: input.pgDumpPath,
         objectLock: input.objectLock,
+        format: input.format ?? "custom",
+        jobs: input.jobs ?? 2,
+        tempDir: input.tempDir,
     };
     if (!DATABASE_NAME.test(s.database)) {
         throw new DumpConfigError(`database: "${s.database}" is not allowed; expected 1..63 letters, digits, "_" or "-", starting with a letter or digit`);
@@ -141,6 +156,12 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
     validateCompression(s.compression);
     if (!Number.isInteger(s.uploadConcurrency) || s.uploadConcurrency < 1 || s.uploadConcurrency > 16) {
         throw new DumpConfigError(`uploadConcurrency: ${s.uploadConcurrency} is out of range 1..16`);
+    }
+    if (s.format !== "custom" && s.format !== "directory") {
+        throw new DumpConfigError(`format: "${String(s.format)}" is not allowed; expected custom or directory`);
+    }
+    if (!Number.isInteger(s.jobs) || s.jobs < 1 || s.jobs > MAX_DUMP_JOBS) {
+        throw new DumpConfigError(`jobs: ${s.jobs} is out of range 1..${MAX_DUMP_JOBS}`);
     }
     if (!Number.isInteger(s.minArchiveBytes) || s.minArchiveBytes < 64) {
         throw new DumpConfigError(`minArchiveBytes: ${s.minArchiveBytes} is below 64; a smaller archive cannot hold a table of contents`);
@@ -259,7 +280,11 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             return c.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         });
         const snapshot = snap.rows[0]?.snapshot ?? "";
-        const { sizeBytes, sha256, tables } = await streamDump(settings, deps, target, session, key, tier, lock, snapshot, pgDumpArgs(snapshot, settings.compression, pgDumpMajor));
+        const run = { settings, deps, target, snapshotSession: session, key, tier, lock, snapshot };
+        const { sizeBytes, sha256, tables, files } =
+            settings.format === "directory"
+                ? await directoryDump({ ...run, args: pgDumpDirectoryArgs(snapshot, settings.compression, pgDumpMajor, settings.jobs) })
+                : await streamDump({ ...run, args: pgDumpArgs(snapshot, settings.compression, pgDumpMajor) });
         await session.use((c) => c.query("COMMIT"));
 
         const finished = new Date(startedAt.getTime() + Math.round(elapsedMs()));
@@ -273,6 +298,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             trigger: settings.trigger,
             sizeBytes,
             sha256,
+            ...(files === undefined ? {} : { format: "directory" as const, files }),
             serverVersion,
             serverVersionNum,
             pgDumpVersion,
@@ -357,10 +383,83 @@ async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Pro
     return gfsTier(settings.gfs, { at, trigger: settings.trigger, promotedToday });
 }
 
+/** One run's dump step: where it reads from and writes to, and pg_dump's arguments. */
+interface DumpRun {
+    readonly settings: DumpSettings;
+    readonly deps: DumpDeps;
+    readonly target: PgTarget;
+    /** The session holding the exported snapshot. */
+    readonly snapshotSession: PgSession;
+    readonly key: string;
+    readonly tier: TierName;
+    readonly lock: ObjectLockRetention | undefined;
+    readonly snapshot: string;
+    readonly args: readonly string[];
+}
+
 interface Streamed {
     readonly sizeBytes: number;
     readonly sha256: string;
     readonly tables: readonly TableCount[];
+    /** The stored files of a directory-format dump. */
+    readonly files?: readonly DumpFile[];
+}
+
+/**
+ * Runs the directory-format dump (./directory.ts) with the same companions as the streamed one:
+ * row counts in the dump's snapshot, the deadline, the abort signal and the snapshot session's
+ * watch. Whatever fails first stops pg_dump (or the uploads) and is thrown.
+ */
+async function directoryDump(run: DumpRun): Promise<Streamed> {
+    const { settings, deps, target, snapshotSession, key, tier, lock, snapshot, args } = run;
+    const dumping = startDirectoryDump({
+        s3: deps.s3,
+        bucket: settings.bucket,
+        key,
+        kmsKeyId: settings.kmsKeyId,
+        tags: dumpTags(tier),
+        lock,
+        partSizeBytes: settings.partSizeBytes,
+        uploadConcurrency: settings.uploadConcurrency,
+        minBytes: settings.minArchiveBytes,
+        pgDumpPath: settings.pgDumpPath,
+        args,
+        target,
+        tempDir: settings.tempDir,
+        log: deps.log,
+    });
+    const onAbort = (): void => dumping.fail(new DumpError(`dump stopped: ${pgErrorText(deps.signal?.reason)}`));
+    deps.signal?.addEventListener("abort", onAbort, { once: true });
+    if (deps.signal?.aborted === true) {
+        onAbort();
+    }
+    const watchdog = setInterval(() => {
+        const left = deps.remainingMs?.();
+        if (left !== undefined && left <= settings.safetyMarginMs) {
+            dumping.fail(new DeadlineExceededError(`dump stopped with ${left} ms left before the deadline (safety margin ${settings.safetyMarginMs} ms)`));
+        }
+    }, DEADLINE_CHECK_MS);
+    void snapshotSession.lost.then((err) => dumping.fail(new SessionLostError(`the database ended the session holding the dump's snapshot: ${pgErrorText(err)}`, { cause: err })));
+    const counting = countInSession(target, snapshot).catch((err: unknown) => {
+        const e = new RowCountError(`row counts in the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
+        dumping.fail(e);
+        throw e;
+    });
+    try {
+        const [dumped, counted] = await Promise.allSettled([dumping.done, counting]);
+        if (dumped.status === "rejected") {
+            throw dumped.reason;
+        }
+        if (counted.status === "rejected") {
+            throw counted.reason;
+        }
+        const files = dumped.value;
+        deps.onProgress?.(files.reduce((sum, f) => sum + f.sizeBytes, 0));
+        return { sizeBytes: files.reduce((sum, f) => sum + f.sizeBytes, 0), sha256: filesDigest(files), tables: counted.value, files };
+    } finally {
+        clearInterval(watchdog);
+        deps.signal?.removeEventListener("abort", onAbort);
+    }
 }
 
 /**
@@ -368,17 +467,8 @@ interface Streamed {
  * counts, the deadline, S3) stops the rest: pg_dump is killed, the body stream fails, the
  * multipart upload is aborted, and that first error is thrown.
  */
-async function streamDump(
-    settings: DumpSettings,
-    deps: DumpDeps,
-    target: PgTarget,
-    snapshotSession: PgSession,
-    key: string,
-    tier: TierName,
-    lock: ObjectLockRetention | undefined,
-    snapshot: string,
-    args: readonly string[],
-): Promise<Streamed> {
+async function streamDump(run: DumpRun): Promise<Streamed> {
+    const { settings, deps, target, snapshotSession, key, tier, lock, snapshot, args } = run;
     const { log } = deps;
     // Own process group, so a stop also reaches anything pg_dump (or a wrapper around it) started.
     const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -466,18 +556,6 @@ async function streamDump(
         stopProcessGroup(child);
         await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
     }
-}
-
-function exitStatus(child: ChildProcess): Promise<ExitStatus> {
-    let stderr = "";
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (s: string) => {
-        stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
-    });
-    return new Promise((resolve) => {
-        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}` }));
-        child.once("close", (code, signal) => resolve({ code, signal, stderr }));
-    });
 }
 
 /**

@@ -76,6 +76,11 @@ export function pgDumpArgs(snapshot: string, compression: Compression, pgDumpMaj
     return ["--format=custom", "--blobs", `--snapshot=${snapshot}`, "--no-password", ...compressionArgs(compression, pgDumpMajor)];
 }
 
+/** Arguments for a directory-format dump with `jobs` parallel workers (the caller adds `--file`). */
+export function pgDumpDirectoryArgs(snapshot: string, compression: Compression, pgDumpMajor: number, jobs: number): string[] {
+    return ["--format=directory", `--jobs=${jobs}`, "--blobs", `--snapshot=${snapshot}`, "--no-password", ...compressionArgs(compression, pgDumpMajor)];
+}
+
 /** Variables passed on from the function's own environment; everything else (AWS credentials included) stays out of the child. */
 const INHERITED = ["PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "HOME", "PGSSLROOTCERT", "NODE_EXTRA_CA_CERTS"];
 

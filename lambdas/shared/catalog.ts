@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { databasePrefix } from "./keys";
-import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from "./manifest";
+import { dumpFileKey, filesDigest, MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from "./manifest";
 import { TIER_NAMES } from "./tiers";
 
 /**
@@ -46,6 +46,8 @@ const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 const MAX_LIST_PAGES = 10_000;
 const MANIFEST_READ_CONCURRENCY = 8;
 const DUMP_SUFFIX = ".dump";
+/** `<key>.dump/<file>`: one file of a directory dump. */
+const DIRECTORY_FILE = /^(.+\.dump)\/[^/]+$/;
 
 export class ManifestError extends Error {
     constructor(
@@ -87,7 +89,45 @@ const manifestSchema = z.object({
         }),
     ),
     source: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), database: z.string().min(1) }).optional(),
+    format: z.enum(["custom", "directory"]).optional(),
+    files: z
+        .array(
+            z.object({
+                name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "expected a plain file name"),
+                key: z.string().min(1),
+                sizeBytes: z.number().int().nonnegative(),
+                sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters"),
+            }),
+        )
+        .optional(),
 });
+
+/** What the schema cannot say: a directory dump lists its files (toc.dat among them) under its key, and their sizes and digests add up. */
+function directoryProblem(m: BackupManifest): string | undefined {
+    if ((m.format ?? "custom") === "custom") {
+        return m.files === undefined ? undefined : "a custom-format dump lists files";
+    }
+    const files = m.files ?? [];
+    if (!files.some((f) => f.name === "toc.dat")) {
+        return "a directory dump without toc.dat among its files";
+    }
+    const names = new Set(files.map((f) => f.name));
+    if (names.size !== files.length) {
+        return "a directory dump lists a file twice";
+    }
+    const misplaced = files.find((f) => f.key !== dumpFileKey(m.key, f.name));
+    if (misplaced !== undefined) {
+        return `file ${misplaced.name} has key "${misplaced.key}", expected "${dumpFileKey(m.key, misplaced.name)}"`;
+    }
+    const total = files.reduce((sum, f) => sum + f.sizeBytes, 0);
+    if (total !== m.sizeBytes) {
+        return `sizeBytes ${m.sizeBytes} is not the total ${total} of its files`;
+    }
+    if (m.sha256 !== filesDigest(files)) {
+        return "sha256 is not the digest of its files' list";
+    }
+    return undefined;
+}
 
 /**
  * Parses and checks one manifest read from `manifestKey`: the schema, that it describes the
@@ -105,6 +145,10 @@ export function parseManifest(text: string, manifestKey: string, database: strin
         throw new ManifestError(manifestKey, `does not match the manifest format: ${z.prettifyError(result.error).replace(/\n/g, "; ")}`);
     }
     const manifest: BackupManifest = result.data;
+    const problem = directoryProblem(manifest);
+    if (problem !== undefined) {
+        throw new ManifestError(manifestKey, `does not match the manifest format: ${problem}`);
+    }
     const expectedKey = manifestKey.endsWith(MANIFEST_SUFFIX) ? manifestKey.slice(0, -MANIFEST_SUFFIX.length) : undefined;
     if (manifest.key !== expectedKey) {
         throw new ManifestError(manifestKey, `names object "${manifest.key}" but sits next to "${expectedKey ?? "(not a manifest key)"}"`);
@@ -119,7 +163,9 @@ export function parseManifest(text: string, manifestKey: string, database: strin
 export async function listBackups(s3: S3Client, options: ListBackupsOptions): Promise<Catalog> {
     const objects = await listObjects(s3, options.bucket, databasePrefix(options.prefix, options.database));
     const manifestKeys = [...objects.keys()].filter((k) => k.endsWith(MANIFEST_SUFFIX));
-    const dumpKeys = [...objects.keys()].filter((k) => k.endsWith(DUMP_SUFFIX));
+    // A directory dump's files sit under `<key>/`: its key counts as a dump object, with or without a manifest.
+    const directoryKeys = [...objects.keys()].map((k) => DIRECTORY_FILE.exec(k)?.[1]).filter((k): k is string => k !== undefined);
+    const dumpKeys = [...new Set([...[...objects.keys()].filter((k) => k.endsWith(DUMP_SUFFIX)), ...directoryKeys])];
     const described = new Set(manifestKeys.map((k) => k.slice(0, -MANIFEST_SUFFIX.length)));
 
     const backups: BackupEntry[] = [];
@@ -131,16 +177,28 @@ export async function listBackups(s3: S3Client, options: ListBackupsOptions): Pr
                 throw new ManifestError(key, `is ${listed.size} bytes, more than a manifest can be (${MAX_MANIFEST_BYTES})`);
             }
             const manifest = parseManifest(await readText(s3, options.bucket, key), key, options.database);
-            const dumpObject = objects.get(manifest.key);
-            if (dumpObject === undefined) {
-                throw new ManifestError(key, `its dump object "${manifest.key}" does not exist`);
+            let objectSizeBytes = 0;
+            if (manifest.files !== undefined) {
+                for (const file of manifest.files) {
+                    const stored = objects.get(file.key);
+                    if (stored === undefined) {
+                        throw new ManifestError(key, `file ${file.name} of its directory dump ("${file.key}") does not exist`);
+                    }
+                    objectSizeBytes += stored.size;
+                }
+            } else {
+                const dumpObject = objects.get(manifest.key);
+                if (dumpObject === undefined) {
+                    throw new ManifestError(key, `its dump object "${manifest.key}" does not exist`);
+                }
+                objectSizeBytes = dumpObject.size;
             }
             return {
                 kind: "backup" as const,
                 entry: {
                     manifest,
                     manifestKey: key,
-                    objectSizeBytes: dumpObject.size,
+                    objectSizeBytes,
                     ...(listed?.lastModified === undefined ? {} : { manifestLastModified: listed.lastModified }),
                 },
             };

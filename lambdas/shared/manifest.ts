@@ -3,6 +3,7 @@
  * An object without a manifest is never a backup: listing, verification and restore
  * all start from manifests.
  */
+import { createHash } from "node:crypto";
 import type { TierName } from "./tiers";
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -23,6 +24,19 @@ export interface Compression {
     readonly level: number;
 }
 
+/** How the dump is stored: one custom-format archive, or a directory-format dump of several files. */
+export type DumpFormat = "custom" | "directory";
+
+/** One file of a directory-format dump, stored as its own object under `<key>/<name>`. */
+export interface DumpFile {
+    /** File name in pg_dump's directory: `toc.dat`, `<dumpId>.dat.gz`, `blobs.toc`, ... */
+    readonly name: string;
+    readonly key: string;
+    readonly sizeBytes: number;
+    /** Lower-case hex SHA-256 of the file. */
+    readonly sha256: string;
+}
+
 export interface BackupManifest {
     readonly formatVersion: typeof MANIFEST_FORMAT_VERSION;
     /** Logical database name from the stack config (also the key's second segment). */
@@ -34,9 +48,14 @@ export interface BackupManifest {
     readonly runId: string;
     /** "schedule" for the EventBridge runs, "on-demand" for a run before a deployment. */
     readonly trigger: "schedule" | "on-demand";
+    /** Size of the dump object; for a directory dump, the total of its files. */
     readonly sizeBytes: number;
-    /** Lower-case hex SHA-256 of the whole object, computed while streaming. */
+    /** Lower-case hex SHA-256 of the whole object, computed while streaming; for a directory dump, filesDigest(files). */
     readonly sha256: string;
+    /** Absent in manifests written before directory dumps existed: custom. */
+    readonly format?: DumpFormat;
+    /** The files of a directory dump (format "directory" only), each with its own size and SHA-256. */
+    readonly files?: readonly DumpFile[];
     /** server_version as reported by the server, e.g. "15.18". */
     readonly serverVersion: string;
     /** server_version_num, e.g. 150018. */
@@ -58,4 +77,23 @@ export interface BackupSource {
     readonly host: string;
     readonly port: number;
     readonly database: string;
+}
+
+/** The format of the dump a manifest describes; older manifests carry none and are custom. */
+export function dumpFormatOf(manifest: Pick<BackupManifest, "format">): DumpFormat {
+    return manifest.format ?? "custom";
+}
+
+/** Key of one file of a directory dump whose manifest names `dumpObjectKey`. */
+export function dumpFileKey(dumpObjectKey: string, name: string): string {
+    return `${dumpObjectKey}/${name}`;
+}
+
+/**
+ * The SHA-256 a directory dump's manifest records as its own: of the lines `<sha256>  <name>`
+ * of its files sorted by name (sha256sum's format), so one value still identifies the whole dump.
+ */
+export function filesDigest(files: readonly Pick<DumpFile, "name" | "sha256">[]): string {
+    const lines = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => `${f.sha256}  ${f.name}\n`);
+    return createHash("sha256").update(lines.join("")).digest("hex");
 }

@@ -2,13 +2,13 @@ import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Client } from "pg";
-import type { BackupManifest } from "./manifest";
+import { dumpFormatOf, filesDigest, type BackupManifest, type DumpFile } from "./manifest";
 import { describeTarget, libpqEnv, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import type { Log } from "./ports";
@@ -48,6 +48,16 @@ export class ChecksumMismatchError extends RestoreError {
                 (expected.sizeBytes !== actual.sizeBytes ? `size ${actual.sizeBytes} bytes, manifest says ${expected.sizeBytes}; ` : "") +
                 `sha256 ${actual.sha256}, manifest says ${expected.sha256}; nothing was restored`,
         );
+    }
+}
+
+/** A file a directory dump's manifest lists is not in the bucket. */
+export class BackupFileMissingError extends RestoreError {
+    constructor(
+        readonly key: string,
+        readonly file: string,
+    ) {
+        super(`file ${file} of backup ${key} is missing from the bucket; nothing was restored`);
     }
 }
 
@@ -242,6 +252,9 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
  */
 export async function downloadBackup(options: Pick<RestoreOptions, "s3" | "bucket" | "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
     const { manifest } = options;
+    if (dumpFormatOf(manifest) === "directory") {
+        return downloadDirectory(options, dir);
+    }
     const started = performance.now();
     const out = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: manifest.key }), { abortSignal: options.signal });
     if (!(out.Body instanceof Readable)) {
@@ -261,6 +274,80 @@ export async function downloadBackup(options: Pick<RestoreOptions, "s3" | "bucke
     }
     options.log.info("backup downloaded and checked", { key: manifest.key, bytes: tap.bytes, sha256, seconds: round(seconds) });
     return { path, sizeBytes: tap.bytes, sha256, seconds };
+}
+
+/** Files of a directory dump downloaded at once. */
+const DOWNLOAD_CONCURRENCY = 4;
+
+/**
+ * Downloads every file of a directory dump into `<dir>/backup.dir`, each checked for size and
+ * SHA-256 against the manifest before anything is restored: a missing or different file fails,
+ * naming it. The whole set is checked too (toc.dat's header, the manifest's digest of the list).
+ */
+async function downloadDirectory(options: Pick<RestoreOptions, "s3" | "bucket" | "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
+    const { manifest } = options;
+    const files = manifest.files ?? [];
+    const started = performance.now();
+    const path = join(dir, "backup.dir");
+    await mkdir(path, { mode: 0o700 });
+    const fetchOne = async (file: DumpFile): Promise<{ sha256: string; bytes: number }> => {
+        let body: unknown;
+        try {
+            body = (await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: file.key }), { abortSignal: options.signal })).Body;
+        } catch (err) {
+            if (err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound")) {
+                throw new BackupFileMissingError(manifest.key, file.name);
+            }
+            throw err;
+        }
+        if (!(body instanceof Readable)) {
+            throw new Error(`s3://${options.bucket}/${file.key}: the response has no readable body`);
+        }
+        const tap = new HashingTap();
+        await pipeline(body, tap, createWriteStream(join(path, file.name), { mode: 0o600 }), { signal: options.signal });
+        const sha256 = tap.digest();
+        if (sha256 !== file.sha256 || tap.bytes !== file.sizeBytes) {
+            throw new ChecksumMismatchError(`${manifest.key} (file ${file.name})`, { sha256: file.sha256, sizeBytes: file.sizeBytes }, { sha256, sizeBytes: tap.bytes });
+        }
+        return { sha256, bytes: tap.bytes };
+    };
+    const checked = await mapLimited(files, DOWNLOAD_CONCURRENCY, fetchOne);
+    const sizeBytes = checked.reduce((sum, c) => sum + c.bytes, 0);
+    const sha256 = filesDigest(files.map((f, i) => ({ name: f.name, sha256: checked[i]?.sha256 ?? "" })));
+    if (sha256 !== manifest.sha256 || sizeBytes !== manifest.sizeBytes) {
+        throw new ChecksumMismatchError(manifest.key, { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes }, { sha256, sizeBytes });
+    }
+    const head = await readHead(join(path, "toc.dat"), ARCHIVE_MAGIC.length);
+    if (!head.equals(ARCHIVE_MAGIC)) {
+        throw new ArchiveHeaderError(`${manifest.key} (file toc.dat)`, head);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    options.log.info("backup downloaded and checked", { key: manifest.key, files: files.length, bytes: sizeBytes, sha256, seconds: round(seconds) });
+    return { path, sizeBytes, sha256, seconds };
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; the first failure rejects (the others still settle). */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array<R>(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+        while (next < items.length && !failed) {
+            const index = next++;
+            try {
+                results[index] = await fn(items[index] as T);
+            } catch (err) {
+                failed = true;
+                throw err;
+            }
+        }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (rejected !== undefined) {
+        throw rejected.reason;
+    }
+    return results;
 }
 
 /**
@@ -450,7 +537,8 @@ function inheritedEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
     return env;
 }
 
-class HashingTap extends Transform {
+/** Passes bytes through, counting them and hashing them with SHA-256. */
+export class HashingTap extends Transform {
     private readonly hash = createHash("sha256");
     bytes = 0;
 

@@ -10,6 +10,7 @@ import { validateVerifyConfig, type SizeBounds } from "./settings";
 import {
     ChecksumMismatchError,
     ArchiveHeaderError,
+    BackupFileMissingError,
     checkRestorePreconditions,
     databaseExistsOn,
     downloadBackup,
@@ -210,11 +211,17 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
                 downloaded = await downloadBackup(options, dir);
             } catch (err) {
                 checks.fail("checksum", messageOf(err));
-                const why = err instanceof ChecksumMismatchError || err instanceof ArchiveHeaderError ? "the checksum check failed" : "the download failed";
+                const why = err instanceof ChecksumMismatchError || err instanceof ArchiveHeaderError || err instanceof BackupFileMissingError ? "the checksum check failed" : "the download failed";
                 checks.skipRest(["restore", "rowCounts", "rto", "cleanup"], why);
                 return;
             }
-            checks.pass("checksum", `sha256 ${downloaded.sha256} and ${downloaded.sizeBytes} bytes match the manifest`);
+            const files = backup.manifest.files;
+            checks.pass(
+                "checksum",
+                files === undefined
+                    ? `sha256 ${downloaded.sha256} and ${downloaded.sizeBytes} bytes match the manifest`
+                    : `all ${files.length} files (${downloaded.sizeBytes} bytes) match the manifest's sizes and SHA-256s`,
+            );
             outcome = { ...outcome, download: { sizeBytes: downloaded.sizeBytes, sha256: downloaded.sha256, seconds: downloaded.seconds } };
             let restored: RestoredDatabase;
             try {

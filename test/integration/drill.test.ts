@@ -128,6 +128,20 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         const res = await runCli(drillMain, ["--rto-minutes", "0"]);
         assert.equal(res.code, 2);
         assert.match(res.err, /--rto-minutes: "0" is not allowed; expected an integer 1\.\.44640/);
+        const format = await runCli(drillMain, ["--dump-format", "tar"]);
+        assert.equal(format.code, 2);
+        assert.match(format.err, /--dump-format: "tar" is not allowed; expected custom or directory/);
+    });
+
+    it("with --dump-format directory dumps in parallel and passes every check", async () => {
+        // given no endpoints; when the drill runs a directory-format dump with two workers
+        const res = await runCli(drillMain, ["--scale", "0.05", "--json", "--verbose", "--dump-format", "directory", "--dump-jobs", "2"]);
+        // then it exits 0 with every check passed, verify and restore included, after uploading pg_dump's files
+        assert.equal(res.code, 0, res.err + res.out);
+        const summary = lastJson(res.out);
+        assert.equal(summary.ok, true, JSON.stringify(summary.checks));
+        assert.ok(summary.checks.some((c) => c.name === "restore.content" && c.ok));
+        assert.match(res.out + res.err, /pg_dump finished; uploading its remaining files/);
     });
 
     it("on Ctrl-C stops, removes what it started and exits 130", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BackupNotFoundError, ManifestError, parseManifest, selectBackup, UnusableNewerBackupError, type BackupEntry, type Catalog } from "../../lambdas/shared/catalog";
 import { dumpKey, manifestKey } from "../../lambdas/shared/keys";
-import type { BackupManifest } from "../../lambdas/shared/manifest";
+import { dumpFileKey, filesDigest, type BackupManifest } from "../../lambdas/shared/manifest";
 
 function manifestAt(startedAt: string, runId = "r1"): BackupManifest {
     const key = dumpKey("backups", "app", "daily", new Date(startedAt), runId);
@@ -49,6 +49,35 @@ describe("catalog: manifest parsing", () => {
         it(`refuses ${what}, saying why`, () => {
             // given a broken manifest, when parsed, then a ManifestError names the problem
             assert.throws(() => parseManifest(text, at, "app"), (err: unknown) => err instanceof ManifestError && err.key === at && message.test(err.message));
+        });
+    }
+});
+
+describe("catalog: directory-format manifests", () => {
+    const base = manifestAt("2026-11-21T01:00:00.000Z");
+    const toc = { name: "toc.dat", key: dumpFileKey(base.key, "toc.dat"), sizeBytes: 1000, sha256: "cd".repeat(32) };
+    const data = { name: "3001.dat.gz", key: dumpFileKey(base.key, "3001.dat.gz"), sizeBytes: 1048, sha256: "ef".repeat(32) };
+    const files = [toc, data];
+    const good: BackupManifest = { ...base, format: "directory", files, sizeBytes: 2048, sha256: filesDigest(files) };
+    const at = manifestKey(good.key);
+
+    it("accepts one whose files sit under its key and add up to its size and digest", () => {
+        // given a directory manifest, when parsed, then it comes back unchanged
+        assert.deepEqual(parseManifest(JSON.stringify(good), at, "app"), good);
+    });
+
+    const refusals: [string, BackupManifest, RegExp][] = [
+        ["no toc.dat", { ...good, files: [data], sizeBytes: 1048, sha256: filesDigest([data]) }, /without toc\.dat/],
+        ["a file outside its key", { ...good, files: [toc, { ...data, key: "elsewhere/3001.dat.gz" }] }, /file 3001\.dat\.gz has key "elsewhere/],
+        ["a total that is not its size", { ...good, sizeBytes: 2047 }, /sizeBytes 2047 is not the total 2048/],
+        ["a digest that is not its files'", { ...good, sha256: "ab".repeat(32) }, /sha256 is not the digest of its files' list/],
+        ["a file name with a path", { ...good, files: [toc, { ...data, name: "../x" }] }, /expected a plain file name/],
+        ["files on a custom-format dump", { ...base, files }, /a custom-format dump lists files/],
+    ];
+    for (const [what, manifest, message] of refusals) {
+        it(`refuses ${what}, saying why`, () => {
+            // given a directory manifest that does not hold together, when parsed, then a ManifestError names the problem
+            assert.throws(() => parseManifest(JSON.stringify(manifest), at, "app"), (err: unknown) => err instanceof ManifestError && message.test(err.message));
         });
     }
 });

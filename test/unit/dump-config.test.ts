@@ -23,6 +23,7 @@ describe("dump function configuration", () => {
         assert.equal(c.settings.partSizeBytes, 16 * 1024 * 1024);
         assert.equal(c.settings.uploadConcurrency, 2);
         assert.equal(c.settings.safetyMarginMs, 60_000);
+        assert.deepEqual([c.settings.format, c.settings.jobs, c.settings.tempDir], ["custom", 2, undefined]);
         assert.deepEqual(c.settings.gfs, { weeklyOn: "sunday", monthlyOnDay: 1 });
         assert.deepEqual(c.s3, { endpoint: undefined, maxAttempts: 5 });
         assert.equal(c.metricsNamespace, "PgBackupStack");
@@ -45,6 +46,9 @@ describe("dump function configuration", () => {
             DUMP_UPLOAD_CONCURRENCY: "4",
             DUMP_MIN_BYTES: "4096",
             DUMP_SAFETY_MARGIN_SECONDS: "120",
+            DUMP_FORMAT: "Directory",
+            DUMP_JOBS: "6",
+            DUMP_TEMP_DIR: "/mnt/scratch",
             S3_ENDPOINT: "http://127.0.0.1:9000",
             S3_MAX_ATTEMPTS: "8",
             METRICS_NAMESPACE: "Backups",
@@ -62,6 +66,7 @@ describe("dump function configuration", () => {
         assert.equal(c.settings.uploadConcurrency, 4);
         assert.equal(c.settings.minArchiveBytes, 4096);
         assert.equal(c.settings.safetyMarginMs, 120_000);
+        assert.deepEqual([c.settings.format, c.settings.jobs, c.settings.tempDir], ["directory", 6, "/mnt/scratch"]);
         assert.deepEqual(c.s3, { endpoint: "http://127.0.0.1:9000", maxAttempts: 8 });
         assert.equal(c.serviceName, "dump-orders");
         for (const name of [...Object.keys(env), "DATABASE_URL"]) {
@@ -105,6 +110,8 @@ describe("dump function configuration", () => {
             [{ DB_PORT: "70000" }, /DB_PORT: 70000 is out of range 1\.\.65535/],
             [{ DB_SSLMODE: "on" }, /DB_SSLMODE: "on" is not allowed/],
             [{ DATABASE_NAME: "orders/../x" }, /^DATABASE_NAME: "orders\/\.\.\/x" is not allowed/],
+            [{ DUMP_FORMAT: "tar" }, /DUMP_FORMAT: "tar" is not allowed; expected one of custom, directory/],
+            [{ DUMP_JOBS: "17" }, /DUMP_JOBS: 17 is out of range 1\.\.16/],
         ];
         for (const [over, message] of cases) {
             // when loaded

@@ -56,6 +56,20 @@ describe("function environments, read back by the handlers' own loaders", () => 
         assert.strictEqual(loadDumpConfig({ ...unlocked, PG_DUMP_PATH: "/usr/bin/pg_dump" }).settings.objectLock, undefined);
     });
 
+    it("dump: the handler reads a database's directory format and the workers it runs", () => {
+        // given a database dumped in directory format with four workers
+        const env = plain(dumpEnvironment({
+            bucketName: "pg-backups-prod", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY,
+            weeklyOn: "SUN", monthlyOnDay: 1, compression: { method: "gzip", level: 1 }, partSizeMiB: 16, metricsNamespace: "PgBackupStack",
+            dumpFormat: "directory", dumpJobs: 4,
+        }));
+        // when the dump handler loads them
+        const config = loadDumpConfig({ ...env, PG_DUMP_PATH: "/usr/bin/pg_dump" });
+        // then the dump runs in directory format with four workers, from variables the handler documents
+        assert.deepStrictEqual(Object.keys(env).filter((name) => !(name in DUMP_ENV)), []);
+        assert.deepStrictEqual([config.settings.format, config.settings.jobs], ["directory", 4]);
+    });
+
     it("no function environment turns the SDK's checksums off, and one that tries is refused", () => {
         // given the environments the stack builds
         const common = { bucketName: "b-prod", prefix: "backups", database: "orders", secretArn: SECRET, kmsKeyArn: KEY, metricsNamespace: "N" };

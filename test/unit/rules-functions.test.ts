@@ -12,6 +12,7 @@ import {
     prodLogRetention,
     rules,
     verifyScratchFitsDump,
+    dumpScratchFitsDirectoryDump,
     verificationServerReachable,
     verifyTimeoutCoversRto,
 } from "../../config/rules/functions";
@@ -111,6 +112,12 @@ const CASES: readonly Case[] = [
         path: "functions.verify.ephemeralStorageMb", severity: "error", message: /holds at most 10240 MB, so dumps this large cannot be verified by the function/,
     },
     {
+        rule: "dumpScratchFitsDirectoryDump",
+        bad: validConfig({ "functions.maxDumpSizeGiB": 4, "aws.databases[0].dumpFormat": "directory" }),
+        good: validConfig({ "functions.maxDumpSizeGiB": 4, "aws.databases[0].dumpFormat": "directory", "functions.dump.ephemeralStorageMb": 4096 }),
+        path: "functions.dump.ephemeralStorageMb", severity: "error", message: /cannot hold the largest dump, functions\.maxDumpSizeGiB 4 GiB = 4096 MB.*dumpFormat: directory.*use at least 4096/,
+    },
+    {
         rule: "freshnessAlarmFits",
         bad: validConfig({ "objectives.rpoMinutes": 15, "schedules.dump": "cron(0 2 ? * SUN *)" }),
         good: validConfig({ "objectives.rpoMinutes": 15, "schedules.dump": "cron(0 2 * * ? *)" }),
@@ -147,7 +154,7 @@ describe("configuration validation: function rules", () => {
         // given the module's rules; when the validator's list is read; then each of them is in it
         const all = [
             prodLogRetention, verifyTimeoutCoversRto, exportScheduleMatchesTables, compressionSupported, clientCoversServers,
-            partSizeFitsDump, verifyScratchFitsDump, freshnessAlarmFits, verificationServerReachable,
+            partSizeFitsDump, verifyScratchFitsDump, dumpScratchFitsDirectoryDump, freshnessAlarmFits, verificationServerReachable,
         ];
         for (const rule of all) {
             assert.ok(rules.includes(rule) && ALL_RULES.includes(rule), rule.name);

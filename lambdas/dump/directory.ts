@@ -1,0 +1,304 @@
+/**
+ * The directory-format dump: `pg_dump --format=directory --jobs=N` into a temporary directory on
+ * local disk, every file uploaded as its own object under `<key>/<name>` (bounded concurrency,
+ * SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way. A data file
+ * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
+ * toc.dat and the rest follow pg_dump's successful exit. On any failure no manifest is written,
+ * so the files stored are never a backup. The caller writes the manifest last.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream";
+import { dumpFileKey, type DumpFile } from "../shared/manifest";
+import type { PgTarget } from "../shared/pgTarget";
+import type { Log } from "../shared/ports";
+import { stopProcessGroup } from "../shared/processGroup";
+import { HashingTap } from "../shared/restore";
+import { uploadObject, type ObjectLockRetention } from "../shared/upload";
+import { exitStatus } from "./archive";
+import { DumpError, DumpUploadError, InvalidArchiveError, PgDumpFailedError } from "./errors";
+import { pgDumpEnv } from "./pgDump";
+
+/**
+ * "PGDMP", version bytes, int size, offset size, then the format. pg_dump writes toc.dat with
+ * the tar format's code (3): a directory dump is laid out like a tar one (pg_backup_directory.c).
+ */
+const MAGIC = Buffer.from("PGDMP", "ascii");
+const FORMAT_OFFSET = 10;
+const FORMAT_DIRECTORY = 3;
+
+export interface DirectoryDumpRequest {
+    readonly s3: S3Client;
+    readonly bucket: string;
+    /** The dump's key; files go to `<key>/<name>`. */
+    readonly key: string;
+    readonly kmsKeyId: string | undefined;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly lock: ObjectLockRetention | undefined;
+    readonly partSizeBytes: number;
+    /** Files uploaded at once. */
+    readonly uploadConcurrency: number;
+    readonly minBytes: number;
+    readonly pgDumpPath: string;
+    /** Full pg_dump argument list except `--file`. */
+    readonly args: readonly string[];
+    readonly target: PgTarget;
+    /** Parent of the temporary dump directory. @default the OS temp dir */
+    readonly tempDir: string | undefined;
+    readonly log: Log;
+}
+
+export interface DirectoryDumpRun {
+    /** Resolves with the stored files once all are uploaded; rejects with the first failure. */
+    readonly done: Promise<readonly DumpFile[]>;
+    /** Stops the run: pg_dump is killed, no further file is uploaded, and `done` rejects with `err`. */
+    readonly fail: (err: Error) => void;
+}
+
+/** How often the dump directory is looked at for files pg_dump has finished. */
+const POLL_MS = 250;
+
+/** Starts the dump; the caller runs the row counts, deadline and session watch next to it and calls `fail` on any of them. */
+export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun {
+    let primary: Error | undefined;
+    let stopChild: (() => void) | undefined;
+    const fail = (err: Error): void => {
+        if (primary !== undefined) {
+            return;
+        }
+        primary = err;
+        req.log.warn("stopping the dump", { error: err.name, reason: err.message });
+        stopChild?.();
+    };
+    const check = (): void => {
+        if (primary !== undefined) {
+            throw primary;
+        }
+    };
+    const done = (async (): Promise<readonly DumpFile[]> => {
+        const parent = await realpath(await mkdtemp(join(req.tempDir ?? tmpdir(), "pg-dump-")));
+        const dir = join(parent, "dump");
+        const uploader = new FileUploader(req, dir, check);
+        try {
+            check();
+            const child = spawn(req.pgDumpPath, [...req.args, `--file=${dir}`], { env: pgDumpEnv(req.target, process.env), stdio: ["ignore", "ignore", "pipe"], detached: true });
+            stopChild = (): void => stopProcessGroup(child);
+            req.log.info("pg_dump started", { pid: child.pid, key: req.key, directory: dir });
+            let exited = false;
+            const exit = exitStatus(child).finally(() => {
+                exited = true;
+            });
+            const watching = child.pid === undefined ? Promise.resolve() : uploadClosedFiles(dir, child.pid, uploader, req.log, () => exited || primary !== undefined);
+            const status = await exit;
+            await watching;
+            stopChild = undefined;
+            check();
+            if (status.signal !== null || status.code !== 0) {
+                const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
+                const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
+                throw new PgDumpFailedError(`pg_dump ${how}${detail}`, status.code, status.signal);
+            }
+            const names = (await readdir(dir)).sort();
+            await checkDirectory(dir, names, req.minBytes);
+            const rest = names.filter((n) => !uploader.has(n));
+            req.log.info("pg_dump finished; uploading its remaining files", { key: req.key, files: names.length, remaining: rest.length });
+            rest.forEach((n) => uploader.add(n));
+            return await uploader.finish();
+        } catch (err) {
+            await uploader.abandon();
+            throw err;
+        } finally {
+            await rm(parent, { recursive: true, force: true });
+        }
+    })();
+    return { done, fail };
+}
+
+/**
+ * While pg_dump runs, hands every file in its directory that no process of pg_dump's process
+ * group holds open any more to the uploader: pg_dump writes each data file (and each large
+ * object's file) in one go and closes it, never to open it again, so a closed file is complete.
+ * toc.dat is written last and waits for pg_dump's exit. Where /proc cannot tell (not Linux),
+ * nothing is uploaded before the exit.
+ */
+async function uploadClosedFiles(dir: string, pgid: number, uploader: FileUploader, log: Log, stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        const candidates = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "toc.dat" && !uploader.has(n));
+        if (stopped() || candidates.length === 0) {
+            continue;
+        }
+        const open = await openFilesOfGroup(pgid);
+        if (open === undefined) {
+            return;
+        }
+        for (const name of candidates) {
+            if (!open.has(join(dir, name)) && !stopped()) {
+                log.debug("uploading a file pg_dump has finished", { file: name });
+                uploader.add(name);
+            }
+        }
+    }
+}
+
+/** Paths some process of process group `pgid` holds open, from /proc; undefined where there is no /proc. */
+async function openFilesOfGroup(pgid: number): Promise<Set<string> | undefined> {
+    let pids: string[];
+    try {
+        pids = (await readdir("/proc")).filter((n) => /^\d+$/.test(n));
+    } catch {
+        return undefined;
+    }
+    const open = new Set<string>();
+    for (const pid of pids) {
+        const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+        // after the command name in parentheses: state, ppid, pgrp, ...
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(fields[2]) !== pgid) {
+            continue;
+        }
+        for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+            const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
+            if (target !== undefined) {
+                open.add(target);
+            }
+        }
+    }
+    return open;
+}
+
+/** toc.dat present with a directory-format header, and the files together at least the minimum size. */
+async function checkDirectory(dir: string, names: readonly string[], minBytes: number): Promise<void> {
+    if (!names.includes("toc.dat")) {
+        throw new InvalidArchiveError(`pg_dump exited 0 but wrote no toc.dat (files: ${names.join(", ") || "none"})`);
+    }
+    const handle = await open(join(dir, "toc.dat"), "r");
+    let head: Buffer;
+    try {
+        const buffer = Buffer.alloc(FORMAT_OFFSET + 1);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        head = buffer.subarray(0, bytesRead);
+    } finally {
+        await handle.close();
+    }
+    if (head.length <= FORMAT_OFFSET || !head.subarray(0, MAGIC.length).equals(MAGIC) || head[FORMAT_OFFSET] !== FORMAT_DIRECTORY) {
+        throw new InvalidArchiveError(`toc.dat is not a directory-format table of contents (first bytes: ${head.toString("hex")})`);
+    }
+    let total = 0;
+    for (const name of names) {
+        total += (await stat(join(dir, name))).size;
+    }
+    if (total < minBytes) {
+        throw new InvalidArchiveError(`pg_dump wrote ${total} bytes, below the minimum of ${minBytes} bytes for a backup; a header-only dump holds no data`);
+    }
+}
+
+/**
+ * Uploads files as they are added, `uploadConcurrency` at a time. After the first failure (or a
+ * stop) no further file starts; finish() and abandon() wait for the uploads in flight (an
+ * unfinished multipart upload is aborted) and leave the stored files without a manifest.
+ */
+class FileUploader {
+    private readonly names = new Set<string>();
+    private readonly waiting: string[] = [];
+    private readonly stored: DumpFile[] = [];
+    private readonly running = new Set<Promise<void>>();
+    private failure: unknown;
+
+    constructor(
+        private readonly req: DirectoryDumpRequest,
+        private readonly dir: string,
+        private readonly check: () => void,
+    ) {}
+
+    has(name: string): boolean {
+        return this.names.has(name);
+    }
+
+    add(name: string): void {
+        this.names.add(name);
+        this.waiting.push(name);
+        this.pump();
+    }
+
+    /** Every added file stored, sorted by name; or the first failure, after deleting what was stored. */
+    async finish(): Promise<DumpFile[]> {
+        await this.settle();
+        if (this.failure !== undefined) {
+            const failure = this.failure;
+            await this.abandon();
+            if (failure instanceof DumpError) {
+                throw failure;
+            }
+            throw new DumpUploadError(`upload of the dump's files to s3://${this.req.bucket}/${this.req.key}/ failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
+                cause: failure,
+            });
+        }
+        return [...this.stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+
+    /** Starts nothing more, waits for the uploads in flight, and leaves the stored files without a manifest. */
+    async abandon(): Promise<void> {
+        this.failure ??= new Error("abandoned");
+        this.waiting.length = 0;
+        await this.settle();
+        const left = this.stored.splice(0);
+        if (left.length > 0) {
+            // The dump role may not delete (s3:Delete* is denied to it); without a manifest these
+            // files are never a backup, and their tier's lifecycle rule expires them.
+            this.req.log.warn("files of the failed dump left without a manifest: not a backup", { key: this.req.key, files: left.length });
+        }
+    }
+
+    private async settle(): Promise<void> {
+        while (this.running.size > 0) {
+            await Promise.allSettled([...this.running]);
+        }
+    }
+
+    private pump(): void {
+        while (this.failure === undefined && this.running.size < this.req.uploadConcurrency && this.waiting.length > 0) {
+            const name = this.waiting.shift() as string;
+            const task = (async (): Promise<void> => {
+                try {
+                    this.check();
+                    this.stored.push(await uploadFile(this.req, this.dir, name));
+                } catch (err) {
+                    this.failure ??= err;
+                }
+            })().finally(() => {
+                this.running.delete(task);
+                this.pump();
+            });
+            this.running.add(task);
+        }
+    }
+}
+
+async function uploadFile(req: DirectoryDumpRequest, dir: string, name: string): Promise<DumpFile> {
+    const key = dumpFileKey(req.key, name);
+    const tap = new HashingTap();
+    const body = tap;
+    pipeline(createReadStream(join(dir, name)), tap, () => undefined);
+    await uploadObject(
+        {
+            client: req.s3,
+            bucket: req.bucket,
+            key,
+            body,
+            contentType: "application/octet-stream",
+            kmsKeyId: req.kmsKeyId,
+            tags: req.tags,
+            ...(req.lock === undefined ? {} : { objectLock: req.lock }),
+            partSizeBytes: req.partSizeBytes,
+            queueSize: 1,
+        },
+        req.log,
+    );
+    return { name, key, sizeBytes: tap.bytes, sha256: tap.digest() };
+}
+

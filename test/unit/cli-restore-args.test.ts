@@ -158,12 +158,12 @@ describe("PostgreSQL versions", () => {
 
 describe("CLI drill arguments", () => {
     it("defaults to a throwaway setup with an RTO of 60 and an RPO of 1440 minutes", () => {
-        assert.deepEqual(parseDrillArgs([]), { bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false });
+        assert.deepEqual(parseDrillArgs([]), { bucket: "pg-backup-drill", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false, dumpFormat: "custom" });
     });
 
     it("takes given endpoints and objectives", () => {
         const parsed = parseDrillArgs(["--database-url", "postgres://u@db:5432/app", "--s3-endpoint", "http://127.0.0.1:9000", "--bucket", "drills", "--rto-minutes", "15", "--json"], {});
-        assert.deepEqual(parsed, { source: { host: "db", port: 5432, user: "u", database: "app" }, s3Endpoint: "http://127.0.0.1:9000", bucket: "drills", rtoSeconds: 900, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: true });
+        assert.deepEqual(parsed, { source: { host: "db", port: 5432, user: "u", database: "app" }, s3Endpoint: "http://127.0.0.1:9000", bucket: "drills", rtoSeconds: 900, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: true, dumpFormat: "custom" });
     });
 
     const refusals: [string, readonly string[], string][] = [

@@ -30,6 +30,7 @@ export { alertTopicPolicy } from "./aws/documents/alerts";
 
 // AWS: the backup functions, their alarms and dashboard
 export { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork, FUNCTION_HANDLERS, functionRoleArn, functionRoleNames } from "./aws/backupFunction";
+export type { ScheduledWorkArgs } from "./aws/scheduledWork";
 export { FargateRunner, FargateRunnerArgs, runnerRoleNames } from "./aws/fargateRunner";
 export { FunctionImage, FunctionImageArgs } from "./aws/functionImage";
 export { BackupAlarms, BackupAlarmsArgs, AlarmedDatabase, AlarmedFunction, AlarmedRunner } from "./aws/backupAlarms";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
@@ -30,29 +31,7 @@ export { LOG_RETENTION_DAYS };
 
 export type { BackupFunctionNetwork };
 
-export interface BackupFunctionArgs {
-    /** dump, export or verify: decides the handler and the role's permissions. Required. */
-    readonly kind: FunctionKind;
-    /** Image the function runs, by digest (FunctionImage.imageUri). Required. */
-    readonly imageUri: pulumi.Input<string>;
-    /** @default "x86_64" - CPU architecture; must match the image's platform */
-    readonly architecture?: "x86_64" | "arm64";
-    /** ARN of the backup bucket. Required. */
-    readonly bucketArn: pulumi.Input<string>;
-    /** Key prefix the function works under: the dumps' (dump, verify) or the exports' (export). Required. */
-    readonly prefix: string;
-    /** @default WATERMARK_PATTERN (`<database>/_watermarks/<file>`, the export function's layout) - export only: key pattern below the prefix of the objects the role may read back */
-    readonly watermarkPattern?: string;
-    /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
-    readonly kmsKeyArn: pulumi.Input<string>;
-    /** Secrets the function reads its connections from (databases, or the verification server). Required, at least one. */
-    readonly secretArns: readonly pulumi.Input<string>[];
-    /** @default [] - customer-managed keys those secrets are encrypted with (an RDS master secret uses the instance's key) */
-    readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
-    /** The handler's variables (functionEnv builders): names, numbers and ARNs, never a credential. Required. */
-    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Subnets, security group rules and the S3 endpoint. Required. */
-    readonly network: BackupFunctionNetwork;
+export interface BackupFunctionArgs extends ScheduledWorkArgs {
     /** @default the component name - Lambda function name; the log group is /aws/lambda/<name>, the roles <name>-fn and <name>-sched */
     readonly functionName?: string;
     /** @default 1024 - MB of memory, 128..10240 */
@@ -65,18 +44,12 @@ export interface BackupFunctionArgs {
     readonly reservedConcurrency?: number;
     /** @default 365 - days the log group keeps the function's logs */
     readonly logRetentionDays?: number;
-    /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
-    readonly schedule: string;
-    /** @default "UTC" - time zone of a cron expression */
-    readonly scheduleTimezone?: string;
     /** @default '{"trigger":"schedule"}' - event the schedule sends */
     readonly scheduleInput?: string;
     /** @default 2 - retries of a run, by the scheduler (delivery) and by Lambda (a failed run), 0..2 */
     readonly retryAttempts?: number;
     /** @default 3600 - seconds a run may wait to be delivered or retried before it goes to the dead-letter queue, 60..21600 */
     readonly maxEventAgeSeconds?: number;
-    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
-    readonly deadLetterRetentionSeconds?: number;
     /** @default {} - tags of every resource */
     readonly tags?: Readonly<Record<string, string>>;
 }

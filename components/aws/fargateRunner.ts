@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
@@ -22,33 +23,11 @@ import {
 } from "./documents/fargate";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
 import { environmentProblems } from "./functionEnv";
-import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
+import { ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
 
-export interface FargateRunnerArgs {
-    /** dump, export or verify: decides the handler the task runs and the task role's permissions. Required. */
-    readonly kind: FunctionKind;
-    /** Image the task runs, by digest (FunctionImage.imageUri): the same image as the Lambda functions. Required. */
-    readonly imageUri: pulumi.Input<string>;
+export interface FargateRunnerArgs extends ScheduledWorkArgs {
     /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
     readonly imageRepositoryArn: pulumi.Input<string>;
-    /** @default "x86_64" - CPU architecture; must match the image's platform */
-    readonly architecture?: "x86_64" | "arm64";
-    /** ARN of the backup bucket. Required. */
-    readonly bucketArn: pulumi.Input<string>;
-    /** Key prefix the task works under: the dumps' (dump, verify) or the exports' (export). Required. */
-    readonly prefix: string;
-    /** @default WATERMARK_PATTERN - export only: key pattern below the prefix of the objects the task role may read back */
-    readonly watermarkPattern?: string;
-    /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
-    readonly kmsKeyArn: pulumi.Input<string>;
-    /** Secrets the handler reads its connections from. Required, at least one. */
-    readonly secretArns: readonly pulumi.Input<string>[];
-    /** @default [] - customer-managed keys those secrets are encrypted with */
-    readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
-    /** The handler's variables (functionEnv builders), the same as a Lambda function's. Required. */
-    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
-    /** Subnets, security group rules and the S3 endpoint: the same as a BackupFunction's. Required. */
-    readonly network: BackupFunctionNetwork;
     /** @default a new cluster of this runner - ECS cluster the task runs in (pass one runner's clusterArn to the others to share it) */
     readonly clusterArn?: pulumi.Input<string>;
     /** @default the component name - task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq */
@@ -63,16 +42,10 @@ export interface FargateRunnerArgs {
     readonly timeoutSeconds?: number;
     /** @default 365 - days the log group keeps the task's logs */
     readonly logRetentionDays?: number;
-    /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
-    readonly schedule: string;
-    /** @default "UTC" - time zone of a cron expression */
-    readonly scheduleTimezone?: string;
     /** @default 2 - retries of a run the scheduler could not start (RunTask failed), 0..185 */
     readonly retryAttempts?: number;
     /** @default 3600 - seconds a run may wait to be started before it goes to the dead-letter queue, 60..86400 */
     readonly maxEventAgeSeconds?: number;
-    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
-    readonly deadLetterRetentionSeconds?: number;
     /** @default {} - tags of every resource */
     readonly tags?: Readonly<Record<string, string>>;
 }

@@ -1,0 +1,37 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { FunctionKind } from "./documents/functionPolicies";
+import type { BackupFunctionNetwork } from "./functionNetwork";
+
+/**
+ * What a scheduled run of the function image needs wherever it runs (a Lambda function or a
+ * Fargate task): the same kind, image, bucket, key, secrets, environment, network and schedule.
+ */
+export interface ScheduledWorkArgs {
+    /** dump, export or verify: decides the handler and the role's permissions. Required. */
+    readonly kind: FunctionKind;
+    /** Image the run uses, by digest (FunctionImage.imageUri). Required. */
+    readonly imageUri: pulumi.Input<string>;
+    /** @default "x86_64" - CPU architecture; must match the image's platform */
+    readonly architecture?: "x86_64" | "arm64";
+    /** ARN of the backup bucket. Required. */
+    readonly bucketArn: pulumi.Input<string>;
+    /** Key prefix the run works under: the dumps' (dump, verify) or the exports' (export). Required. */
+    readonly prefix: string;
+    /** @default WATERMARK_PATTERN (`<database>/_watermarks/<file>`, the export function's layout) - export only: key pattern below the prefix of the objects the role may read back */
+    readonly watermarkPattern?: string;
+    /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** Secrets the handler reads its connections from (databases, or the verification server). Required, at least one. */
+    readonly secretArns: readonly pulumi.Input<string>[];
+    /** @default [] - customer-managed keys those secrets are encrypted with (an RDS master secret uses the instance's key) */
+    readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
+    /** The handler's variables (functionEnv builders): names, numbers and ARNs, never a credential. Required. */
+    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Subnets, security group rules and the S3 endpoint. Required. */
+    readonly network: BackupFunctionNetwork;
+    /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
+    readonly schedule: string;
+    /** @default "UTC" - time zone of a cron expression */
+    readonly scheduleTimezone?: string;
+    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
+    readonly deadLetterRetentionSeconds?: number;}

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ScheduledWorkArgs } from "./scheduledWork";
+import { scheduledWorkDefaults, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
@@ -7,7 +7,6 @@ import {
     FUNCTION_KINDS,
     FunctionKind,
     FunctionPolicyInput,
-    WATERMARK_PATTERN,
     dumpRolePolicy,
     exportRolePolicy,
     lambdaAssumeRolePolicy,
@@ -18,7 +17,7 @@ import {
 } from "./documents/functionPolicies";
 import { environmentProblems } from "./functionEnv";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
-import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
+import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup } from "./functionNetwork";
 
 /** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
 export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
@@ -57,41 +56,31 @@ export interface BackupFunctionArgs extends ScheduledWorkArgs {
 type Resolved = Required<Omit<BackupFunctionArgs, "network">> & { readonly network: ResolvedNetwork };
 
 const DEFAULTS = {
-    architecture: "x86_64" as const,
-    watermarkPattern: WATERMARK_PATTERN,
-    secretKmsKeyArns: [] as readonly pulumi.Input<string>[],
     memoryMb: 1024,
     timeoutSeconds: 900,
     ephemeralStorageMb: 512,
     reservedConcurrency: 1,
     logRetentionDays: 365,
-    scheduleTimezone: "UTC",
     scheduleInput: JSON.stringify({ trigger: "schedule" }),
     retryAttempts: 2,
     maxEventAgeSeconds: 3600,
-    deadLetterRetentionSeconds: 1_209_600,
     tags: {} as Readonly<Record<string, string>>,
 };
 
 function withDefaults(name: string, args: BackupFunctionArgs): Resolved {
     return {
         ...args,
-        architecture: args.architecture ?? DEFAULTS.architecture,
-        watermarkPattern: args.watermarkPattern ?? DEFAULTS.watermarkPattern,
-        secretKmsKeyArns: args.secretKmsKeyArns ?? DEFAULTS.secretKmsKeyArns,
+        ...scheduledWorkDefaults(args),
         functionName: args.functionName ?? name,
         memoryMb: args.memoryMb ?? DEFAULTS.memoryMb,
         timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
         ephemeralStorageMb: args.ephemeralStorageMb ?? DEFAULTS.ephemeralStorageMb,
         reservedConcurrency: args.reservedConcurrency ?? DEFAULTS.reservedConcurrency,
         logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
-        scheduleTimezone: args.scheduleTimezone ?? DEFAULTS.scheduleTimezone,
         scheduleInput: args.scheduleInput ?? DEFAULTS.scheduleInput,
         retryAttempts: args.retryAttempts ?? DEFAULTS.retryAttempts,
         maxEventAgeSeconds: args.maxEventAgeSeconds ?? DEFAULTS.maxEventAgeSeconds,
-        deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? DEFAULTS.deadLetterRetentionSeconds,
         tags: args.tags ?? DEFAULTS.tags,
-        network: resolveNetwork(args.network),
     };
 }
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ScheduledWorkArgs } from "./scheduledWork";
+import { scheduledWorkDefaults, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
@@ -7,7 +7,6 @@ import {
     FUNCTION_KINDS,
     FunctionKind,
     FunctionPolicyInput,
-    WATERMARK_PATTERN,
     dumpRolePolicy,
     exportRolePolicy,
     normalizePrefix,
@@ -23,7 +22,7 @@ import {
 } from "./documents/fargate";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
 import { environmentProblems } from "./functionEnv";
-import { ResolvedNetwork, checkNetwork, functionSecurityGroup, resolveNetwork } from "./functionNetwork";
+import { ResolvedNetwork, checkNetwork, functionSecurityGroup } from "./functionNetwork";
 
 export interface FargateRunnerArgs extends ScheduledWorkArgs {
     /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
@@ -53,39 +52,29 @@ export interface FargateRunnerArgs extends ScheduledWorkArgs {
 type Resolved = Required<Omit<FargateRunnerArgs, "network" | "clusterArn">> & Pick<FargateRunnerArgs, "clusterArn"> & { readonly network: ResolvedNetwork };
 
 const DEFAULTS = {
-    architecture: "x86_64" as const,
-    watermarkPattern: WATERMARK_PATTERN,
-    secretKmsKeyArns: [] as readonly pulumi.Input<string>[],
     cpu: 1024,
     memoryMb: 4096,
     ephemeralStorageGiB: 50,
     timeoutSeconds: 86_400,
     logRetentionDays: 365,
-    scheduleTimezone: "UTC",
     retryAttempts: 2,
     maxEventAgeSeconds: 3600,
-    deadLetterRetentionSeconds: 1_209_600,
     tags: {} as Readonly<Record<string, string>>,
 };
 
 function withDefaults(name: string, args: FargateRunnerArgs): Resolved {
     return {
         ...args,
-        architecture: args.architecture ?? DEFAULTS.architecture,
-        watermarkPattern: args.watermarkPattern ?? DEFAULTS.watermarkPattern,
-        secretKmsKeyArns: args.secretKmsKeyArns ?? DEFAULTS.secretKmsKeyArns,
+        ...scheduledWorkDefaults(args),
         runnerName: args.runnerName ?? name,
         cpu: args.cpu ?? DEFAULTS.cpu,
         memoryMb: args.memoryMb ?? DEFAULTS.memoryMb,
         ephemeralStorageGiB: args.ephemeralStorageGiB ?? DEFAULTS.ephemeralStorageGiB,
         timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
         logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
-        scheduleTimezone: args.scheduleTimezone ?? DEFAULTS.scheduleTimezone,
         retryAttempts: args.retryAttempts ?? DEFAULTS.retryAttempts,
         maxEventAgeSeconds: args.maxEventAgeSeconds ?? DEFAULTS.maxEventAgeSeconds,
-        deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? DEFAULTS.deadLetterRetentionSeconds,
         tags: args.tags ?? DEFAULTS.tags,
-        network: resolveNetwork(args.network),
     };
 }
 

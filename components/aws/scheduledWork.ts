@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { FunctionKind } from "./documents/functionPolicies";
-import type { BackupFunctionNetwork } from "./functionNetwork";
+import { WATERMARK_PATTERN, type FunctionKind } from "./documents/functionPolicies";
+import { resolveNetwork, type BackupFunctionNetwork, type ResolvedNetwork } from "./functionNetwork";
 
 /**
  * What a scheduled run of the function image needs wherever it runs (a Lambda function or a
@@ -35,3 +35,18 @@ export interface ScheduledWorkArgs {
     readonly scheduleTimezone?: string;
     /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
     readonly deadLetterRetentionSeconds?: number;}
+
+/** ScheduledWorkArgs with its defaults filled and its network resolved: the one place those defaults live. */
+export type ResolvedScheduledWork = Required<Omit<ScheduledWorkArgs, "network">> & { readonly network: ResolvedNetwork };
+
+export function scheduledWorkDefaults(args: ScheduledWorkArgs): ResolvedScheduledWork {
+    return {
+        ...args,
+        architecture: args.architecture ?? "x86_64",
+        watermarkPattern: args.watermarkPattern ?? WATERMARK_PATTERN,
+        secretKmsKeyArns: args.secretKmsKeyArns ?? [],
+        scheduleTimezone: args.scheduleTimezone ?? "UTC",
+        deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? 1_209_600,
+        network: resolveNetwork(args.network),
+    };
+}

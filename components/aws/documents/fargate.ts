@@ -1,5 +1,5 @@
 import { viaServiceHost } from "./keyPolicy";
-import { FunctionKind, PrincipalPolicyDocument, SQS_SEND_KMS_ACTIONS } from "./functionPolicies";
+import { FunctionKind, PrincipalPolicyDocument, SQS_SEND_KMS_ACTIONS, serviceAssumeRolePolicy } from "./functionPolicies";
 import { PolicyDocument, policyDocument } from "./policyDocument";
 
 /**
@@ -120,16 +120,7 @@ const ACCOUNT = /^\d{12}$/;
  */
 export function ecsTasksAssumeRolePolicy(accountId: string): PrincipalPolicyDocument {
     if (!ACCOUNT.test(accountId)) throw new RangeError(`accountId: "${accountId}" is not allowed; expected a 12-digit AWS account id`);
-    return {
-        Version: "2012-10-17",
-        Statement: [{
-            Sid: "EcsTasksAssumeRole",
-            Effect: "Allow",
-            Principal: { Service: ["ecs-tasks.amazonaws.com"] },
-            Action: ["sts:AssumeRole"],
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-        }],
-    };
+    return serviceAssumeRolePolicy("EcsTasksAssumeRole", "ecs-tasks.amazonaws.com", accountId);
 }
 
 /** ECR actions of an image pull (GetAuthorizationToken is not resource-scoped). */

@@ -284,12 +284,17 @@ export function lambdaAssumeRolePolicy(): PrincipalPolicyDocument {
  */
 export function schedulerAssumeRolePolicy(accountId: string): PrincipalPolicyDocument {
     check("accountId", accountId, /^\d{12}$/, "a 12-digit AWS account id");
+    return serviceAssumeRolePolicy("SchedulerAssumesRole", "scheduler.amazonaws.com", accountId);
+}
+
+/** Trust policy letting one AWS service assume a role on behalf of this account only (aws:SourceAccount against the confused deputy). */
+export function serviceAssumeRolePolicy(sid: string, service: string, accountId: string): PrincipalPolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [{
-            Sid: "SchedulerAssumesRole",
+            Sid: sid,
             Effect: "Allow",
-            Principal: { Service: ["scheduler.amazonaws.com"] },
+            Principal: { Service: [service] },
             Action: ["sts:AssumeRole"],
             Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         }],

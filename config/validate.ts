@@ -6,10 +6,11 @@ import { rules as foundationRules } from "./rules/foundation";
 import { rules as rdsRules } from "./rules/rds";
 import { rules as awsBackupRules } from "./rules/awsBackup";
 import { rules as azureRules } from "./rules/azure";
+import { rules as azureRunnerRules } from "./rules/azureRunner";
 import { rules as functionRules } from "./rules/functions";
 
 /** Every rule, in the order their findings are listed. */
-export const ALL_RULES: readonly Rule[] = [...foundationRules, ...rdsRules, ...awsBackupRules, ...azureRules, ...functionRules];
+export const ALL_RULES: readonly Rule[] = [...foundationRules, ...rdsRules, ...awsBackupRules, ...azureRules, ...azureRunnerRules, ...functionRules];
 
 /**
  * The validated configuration every component takes its values from: the parsed config with

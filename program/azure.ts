@@ -2,13 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { AzureBackupAlerts } from "../components/azure/azureBackupAlerts";
 import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
+import { ContainerJobs, RunnerTarget } from "../components/azure/containerJobs";
+import { dumpSettings, exportSettings } from "../components/aws/functionEnv";
 import { effectiveServerName } from "../config/rules/azure";
+import { effectiveRunnerMemoryGi, runnerClientMajor } from "../config/rules/azureRunner";
 import type { StackConfig } from "../config/validate";
 
 export interface AzureOutputs {
     readonly servers: Record<string, { readonly fqdn: pulumi.Output<string>; readonly earliestRestoreDate: pulumi.Output<string | undefined> }>;
     readonly storageAccountName?: pulumi.Output<string>;
     readonly actionGroupId: pulumi.Output<string>;
+    /** The Azure runner's jobs, by `<target>-<kind>`, and its identity (when azure.runner is set). */
+    readonly runner?: { readonly jobNames: Readonly<Record<string, string>>; readonly identityClientId: pulumi.Output<string>; readonly registryLoginServer: pulumi.Output<string> };
 }
 
 /** Flexible Servers with their backup policy, geo-redundant file storage and their alerts. */
@@ -56,9 +61,98 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         emails: config.alerts.emails,
         webhookUrls,
     });
+    const runner = azure.runner === undefined || files === undefined ? undefined : deployAzureRunner(config, azure, azure.runner, {
+        servers: servers.map(({ config: s, server }) => ({ name: s.name, fqdn: server.fqdn, serverName: server.serverName })),
+        storage: { accountId: files.accountId, blobEndpoint: files.primaryBlobEndpoint.apply((e) => e ?? ""), containerName: files.backupContainerName },
+        actionGroupId: alerts.actionGroupId,
+    });
     return {
         servers: Object.fromEntries(servers.map(({ config: s, server }) => [s.name, { fqdn: server.fqdn, earliestRestoreDate: server.earliestRestoreDate }])),
         ...(files !== undefined ? { storageAccountName: files.accountName } : {}),
         actionGroupId: alerts.actionGroupId,
+        ...(runner !== undefined ? {
+            runner: { jobNames: runner.jobNames, identityClientId: runner.identityClientId, registryLoginServer: runner.registryLoginServer },
+        } : {}),
     };
+}
+
+/** What the Azure runner takes from the rest of the Azure deployment. */
+interface RunnerDependencies {
+    readonly servers: readonly { readonly name: string; readonly fqdn: pulumi.Output<string>; readonly serverName: pulumi.Output<string> }[];
+    readonly storage: { readonly accountId: pulumi.Output<string>; readonly blobEndpoint: pulumi.Output<string>; readonly containerName: pulumi.Output<string> };
+    readonly actionGroupId: pulumi.Output<string>;
+}
+
+/** `https://<vault>.vault.azure.net` from the vault's ARM id (public cloud). */
+function vaultUri(vaultId: string): string {
+    return `https://${vaultId.split("/").pop() ?? ""}.vault.azure.net`;
+}
+
+/**
+ * The Azure-native runner (azure.runner): dump, export and verify of each target as Container Apps
+ * jobs with the stack's own identity, registry and logs; its alerts go to the servers' action group.
+ */
+function deployAzureRunner(
+    config: StackConfig,
+    azure: NonNullable<StackConfig["azure"]>,
+    runner: NonNullable<NonNullable<StackConfig["azure"]>["runner"]>,
+    deps: RunnerDependencies,
+): ContainerJobs {
+    const fc = config.functions;
+    const lock = config.storage.objectLock;
+    const keepDays = { daily: config.retention.daily.keepDays, weekly: config.retention.weekly.keepDays, monthly: config.retention.monthly.keepDays };
+    const targets = runner.targets.map((t): RunnerTarget => {
+        const server = deps.servers.find((s) => s.name === t.server);
+        if (server === undefined) throw new Error(`azure.runner.targets: server "${t.server}" is not deployed`);
+        return {
+            key: t.server,
+            host: server.fqdn,
+            serverName: server.serverName,
+            databaseName: t.databaseName,
+            credential: t.entraUser !== undefined ? { entraUser: t.entraUser } : { keyVaultSecretName: t.keyVaultSecretName ?? "" },
+            dumpSettings: dumpSettings({
+                weeklyOn: config.retention.weeklyOn,
+                monthlyOnDay: config.retention.monthlyOn,
+                compression: fc.compression,
+                partSizeMiB: fc.partSizeMiB,
+                ...(lock?.mode !== undefined ? { objectLock: { mode: lock.mode, keepDays } } : {}),
+                metricsNamespace: fc.metricsNamespace,
+            }),
+            ...(t.exportTables.length > 0 ? {
+                exportSettings: exportSettings({
+                    prefix: config.storage.exportPrefix,
+                    tables: t.exportTables,
+                    partSizeMiB: fc.partSizeMiB,
+                    safetyLagSeconds: fc.exportSafetyLagSeconds,
+                    metricsNamespace: fc.metricsNamespace,
+                }),
+            } : {}),
+            verifySettings: {
+                VERIFY_DATABASES: t.server,
+                VERIFY_MAX_BACKUP_AGE_MINUTES: String(runner.maxBackupAgeHours * 60),
+                RTO_MINUTES: String(config.objectives.rtoMinutes),
+                RESTORE_JOBS: String(fc.restoreJobs),
+                POWERTOOLS_SERVICE_NAME: "pg-backup-verify",
+            },
+        };
+    });
+    return new ContainerJobs("azure-runner", {
+        resourceGroupName: azure.resourceGroupName,
+        location: azure.location,
+        environment: config.environment,
+        storage: deps.storage,
+        prefix: config.storage.prefix,
+        ...(runner.keyVaultId !== undefined ? { keyVault: { id: runner.keyVaultId, uri: vaultUri(runner.keyVaultId) } } : {}),
+        targets,
+        schedules: runner.schedules,
+        timeoutMinutes: runner.timeoutMinutes,
+        cpu: runner.cpu,
+        memoryGi: effectiveRunnerMemoryGi(runner),
+        retryLimit: runner.retryLimit,
+        logRetentionDays: runner.logRetentionDays,
+        maxBackupAgeHours: runner.maxBackupAgeHours,
+        ...(runner.network.infrastructureSubnetId !== undefined ? { infrastructureSubnetId: runner.network.infrastructureSubnetId } : {}),
+        actionGroupId: deps.actionGroupId,
+        pgMajor: runnerClientMajor(config),
+    });
 }

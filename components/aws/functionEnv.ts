@@ -101,14 +101,25 @@ export interface DumpEnvironmentInput extends DatabaseFunctionInput {
 
 /** Variables of the dump handler (DUMP_ENV). */
 export function dumpEnvironment(input: DumpEnvironmentInput): Record<string, pulumi.Input<string>> {
+    return {
+        BACKUP_BUCKET: input.bucketName,
+        BACKUP_PREFIX: input.prefix,
+        ...databaseVariables(input),
+        ...dumpSettings(input),
+    };
+}
+
+/**
+ * The dump handler's variables that do not depend on where the dumps are stored or how the
+ * database is reached: tier promotion, compression, format, per-object locks. The Azure runner
+ * passes the same ones.
+ */
+export function dumpSettings(input: Omit<DumpEnvironmentInput, keyof DatabaseFunctionInput>): Record<string, string> {
     const weekday = WEEKDAY_NAMES[input.weeklyOn];
     if (weekday === undefined) {
         throw new RangeError(`weeklyOn: "${input.weeklyOn}" is not allowed; expected one of ${Object.keys(WEEKDAY_NAMES).join(", ")}`);
     }
     return {
-        BACKUP_BUCKET: input.bucketName,
-        BACKUP_PREFIX: input.prefix,
-        ...databaseVariables(input),
         WEEKLY_ON: weekday,
         MONTHLY_ON_DAY: String(input.monthlyOnDay),
         DUMP_COMPRESSION: input.compression.method === "none" ? "none" : `${input.compression.method}:${input.compression.level}`,
@@ -139,6 +150,15 @@ export interface ExportEnvironmentInput extends DatabaseFunctionInput {
 
 /** Variables of the export handler (EXPORT_ENV). */
 export function exportEnvironment(input: ExportEnvironmentInput): Record<string, pulumi.Input<string>> {
+    return {
+        EXPORT_BUCKET: input.bucketName,
+        ...databaseVariables(input),
+        ...exportSettings(input),
+    };
+}
+
+/** The export handler's variables that do not depend on the storage or the database's address; the Azure runner passes the same ones. */
+export function exportSettings(input: Omit<ExportEnvironmentInput, Exclude<keyof DatabaseFunctionInput, "prefix">>): Record<string, string> {
     if (input.tables.length === 0) {
         throw new RangeError("tables: [] is not allowed; expected at least one table to export");
     }
@@ -147,9 +167,7 @@ export function exportEnvironment(input: ExportEnvironmentInput): Record<string,
         return { schema, table, ...(t.watermarkColumn === undefined ? {} : { column: t.watermarkColumn }) };
     });
     return {
-        EXPORT_BUCKET: input.bucketName,
         EXPORT_PREFIX: input.prefix,
-        ...databaseVariables(input),
         EXPORT_TABLES: JSON.stringify(tables),
         EXPORT_PART_SIZE_MIB: String(input.partSizeMiB),
         ...(input.safetyLagSeconds === undefined ? {} : { EXPORT_SAFETY_LAG_SECONDS: String(input.safetyLagSeconds) }),

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { logicalName, positiveInt } from "./common";
+import { exportTableSchema } from "./rds";
 import { IPV4, POSTGRES_VERSIONS, SERVER_NAME } from "../../components/azure/documents/flexibleServer";
+import { CONSUMPTION_CPUS, MAX_LOG_ALERT_LOOKBACK_HOURS, cronProblem } from "../../components/azure/documents/jobs";
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
@@ -92,9 +94,78 @@ export const azureStorageSchema = z.strictObject({
     }).prefault({}),
 });
 
+const cron = z.string().superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const keyVaultSecretName = z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, { message: "must be 1-127 letters, digits and '-' (a Key Vault secret name)" });
+
+/** A database the Azure runner dumps, exports and verifies. */
+export const runnerTargetSchema = z.strictObject({
+    /** Logical name of the server in azure.servers: the job runs against its host, and its name is the backups' database name. */
+    server: logicalName,
+    /** PostgreSQL database dumped and exported. */
+    databaseName: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "must be an unquoted PostgreSQL identifier" }).prefault("postgres"),
+    /** Key Vault secret (in azure.runner.keyVaultId) holding {"username","password"}; this or entraUser. */
+    keyVaultSecretName: keyVaultSecretName.optional(),
+    /** PostgreSQL role mapped to the runner's managed identity (the server needs an Entra administrator to create it); this or keyVaultSecretName. */
+    entraUser: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, { message: "must be 1-63 letters, digits, '_' or '-', starting with a letter" }).optional(),
+    /** Tables exported on schedules.export (changed rows since the watermark column's last value). */
+    exportTables: z.array(exportTableSchema).prefault([]),
+});
+
+/** The Azure-native runner: Container Apps jobs in a Consumption workload profile, with a managed identity. */
+export const azureRunnerSchema = z.strictObject({
+    /** Databases the jobs run for; each names a server of azure.servers. */
+    targets: z.array(runnerTargetSchema).min(1),
+    /** Five-field cron expressions, evaluated in UTC. */
+    schedules: z.strictObject({
+        /** @default "0 2 * * *" */
+        dump: cron.prefault("0 2 * * *"),
+        /** Export schedule; omitted: no export jobs. */
+        export: cron.optional(),
+        /** @default "30 4 * * *" */
+        verify: cron.prefault("30 4 * * *"),
+    }).prefault({}),
+    /** Longest run expected per kind, minutes: the job's replica timeout (the handler stops itself 2 minutes earlier). */
+    timeoutMinutes: z.strictObject({
+        /** @default 240 */
+        dump: z.int().min(5).max(1440).prefault(240),
+        /** @default 60 */
+        export: z.int().min(5).max(1440).prefault(60),
+        /** @default 240 */
+        verify: z.int().min(5).max(1440).prefault(240),
+    }).prefault({}),
+    /** vCPU per job on the Consumption profile, 0.25..4 in steps of 0.25. @default 1 */
+    cpu: z.number().min(CONSUMPTION_CPUS[0]!).max(CONSUMPTION_CPUS[CONSUMPTION_CPUS.length - 1]!).prefault(1),
+    /** GiB of memory per job: the Consumption profile allows exactly 2 per vCPU. @default twice cpu */
+    memoryGi: z.number().positive().optional(),
+    /** Retries of a failed replica before the execution fails. @default 1 */
+    retryLimit: z.int().min(0).max(10).prefault(1),
+    /** Days the Log Analytics workspace keeps the jobs' logs (PerGB2018: 30..730). @default 90 */
+    logRetentionDays: z.int().min(30).max(730).prefault(90),
+    /** Hours without a successful dump or verify before "missing backup" fires (a log search alert looks back 48 h at most). @default 26 */
+    maxBackupAgeHours: z.int().min(1).max(MAX_LOG_ALERT_LOOKBACK_HOURS).prefault(26),
+    /** ARM id of the Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultSecretName. */
+    keyVaultId: z.string().regex(/^\/subscriptions\/.+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i, { message: "must be the ARM id of a Key Vault" }).optional(),
+    /** How the jobs reach the servers. */
+    network: z.strictObject({
+        /**
+         * ARM id of the environment's infrastructure subnet (at least /27, delegated to Microsoft.App/environments), in or peered
+         * with the servers' VNet; required for VNet-integrated servers and for a fixed egress address.
+         */
+        infrastructureSubnetId: z.string().regex(/^\/subscriptions\/.+\/subnets\/[^/]+$/i, { message: "must be the ARM id of a subnet" }).optional(),
+        /** Public IPs of the NAT gateway on infrastructureSubnetId: what servers with firewall rules must allow. @default [] */
+        egressIpAddresses: z.array(ipv4).prefault([]),
+    }).prefault({}),
+});
+
 export const azureSchema = z.strictObject({
     location: z.string().min(1),
     resourceGroupName: z.string().regex(/^[-\w._()]{1,90}$/),
     servers: z.array(flexibleServerSchema).prefault([]),
     storage: azureStorageSchema.optional(),
+    /** Run dump, export and verify in Azure as Container Apps jobs; needs azure.storage. Omitted: no Azure runner. */
+    runner: azureRunnerSchema.optional(),
 });

@@ -24,6 +24,9 @@ export interface RecordedResource {
 
 const ACCOUNT = "123456789012";
 
+/** Subscription of calls to the Azure client configuration. */
+export const AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-00000000aaaa";
+
 /** Region of calls made without an explicit provider (the default provider's). */
 const DEFAULT_REGION = "eu-west-1";
 
@@ -38,6 +41,10 @@ const CALLS: Readonly<Record<string, (args: Record<string, unknown>, providerReg
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         authorizationToken: "dGVzdDp0ZXN0", userName: "AWS", password: "test", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`,
     }),
+    "azure-native:authorization:getClientConfig": () => ({
+        clientId: "client", objectId: "object", subscriptionId: AZURE_SUBSCRIPTION, tenantId: "tenant",
+    }),
+    "azure-native:operationalinsights:getSharedKeys": () => ({ primarySharedKey: "workspace-shared-key", secondarySharedKey: "workspace-shared-key-2" }),
 };
 
 export interface MockState {
@@ -142,6 +149,14 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
     }
     if (AUTONAMED.has(args.type) && args.inputs["name"] === undefined) state["name"] = `${args.name}-generated`;
     if (args.type === "random:index/randomId:RandomId") state["hex"] = RANDOM_HEX;
+    if (args.type === "random:index/randomUuid:RandomUuid") state["result"] = `${RANDOM_HEX}-0000-4000-8000-000000000000`;
+    if (args.type === "azure-native:managedidentity:UserAssignedIdentity") {
+        state["clientId"] = `${args.name}-client-id`;
+        state["principalId"] = `${args.name}-principal-id`;
+    }
+    if (args.type === "azure-native:containerregistry:Registry") state["loginServer"] = `${String(args.inputs["registryName"])}.azurecr.io`;
+    if (args.type === "azure-native:operationalinsights:Workspace") state["customerId"] = `${args.name}-customer-id`;
+    if (args.type === "docker-build:index:Image") state["digest"] = "sha256:" + "ab".repeat(32);
     if (args.type === "random:index/randomString:RandomString" || args.type === "random:index/randomPassword:RandomPassword") {
         const length = typeof args.inputs["length"] === "number" ? args.inputs["length"] : 16;
         state["result"] = "r0a1b2c3d4e5f6g7h8i9j".repeat(4).slice(0, length);

@@ -109,7 +109,7 @@ function deployAzureRunner(
             host: server.fqdn,
             serverName: server.serverName,
             databaseName: t.databaseName,
-            credential: t.entraUser !== undefined ? { entraUser: t.entraUser } : { keyVaultSecretName: t.keyVaultSecretName ?? "" },
+            credential: t.entraUser !== undefined ? { entraUser: t.entraUser } : { keyVaultSecretName: t.keyVaultLogin ?? "" },
             dumpSettings: dumpSettings({
                 weeklyOn: config.retention.weeklyOn,
                 monthlyOnDay: config.retention.monthlyOn,

@@ -57,8 +57,8 @@ export const runnerTargetsKnown: Rule = (config) => {
 /** A target authenticates one way: a Key Vault secret, or an Entra role mapped to the runner's identity. */
 export const runnerTargetCredential: Rule = (config) =>
     targets(config).flatMap(({ i, target }) => {
-        const given = [target.keyVaultSecretName, target.entraUser].filter((v) => v !== undefined).length;
-        return given === 1 ? [] : [error(`azure.runner.targets[${i}].keyVaultSecretName`, target.keyVaultSecretName,
+        const given = [target.keyVaultLogin, target.entraUser].filter((v) => v !== undefined).length;
+        return given === 1 ? [] : [error(`azure.runner.targets[${i}].keyVaultLogin`, target.keyVaultLogin,
             given === 0
                 ? "and entraUser are both missing; give one: the Key Vault secret with the login, or the PostgreSQL role mapped to the runner's managed identity"
                 : "and entraUser are both given; give one")];
@@ -68,9 +68,9 @@ export const runnerTargetCredential: Rule = (config) =>
 export const runnerKeyVaultGiven: Rule = (config) => {
     const runner = config.azure?.runner;
     if (runner === undefined || runner.keyVaultId !== undefined) return [];
-    const first = runner.targets.findIndex((t) => t.keyVaultSecretName !== undefined);
+    const first = runner.targets.findIndex((t) => t.keyVaultLogin !== undefined);
     return first < 0 ? [] : [error("azure.runner.keyVaultId", undefined,
-        `is required: azure.runner.targets[${first}].keyVaultSecretName names a secret, and the runner's identity is granted Key Vault Secrets User on it in this vault`)];
+        `is required: azure.runner.targets[${first}].keyVaultLogin names a secret, and the runner's identity is granted Key Vault Secrets User on it in this vault`)];
 };
 
 /**
@@ -82,7 +82,7 @@ export const runnerEntraUserNeedsAdmin: Rule = (config) =>
     targets(config).flatMap(({ i, target, server }) =>
         target.entraUser === undefined || server === undefined || server.authentication.entraAdmin !== undefined ? [] : [
             error(`azure.runner.targets[${i}].entraUser`, target.entraUser,
-                `needs Microsoft Entra authentication on server ${server.name}: set azure.servers[].authentication.entraAdmin, or use keyVaultSecretName`),
+                `needs Microsoft Entra authentication on server ${server.name}: set azure.servers[].authentication.entraAdmin, or use keyVaultLogin`),
         ]);
 
 /** CPU and memory form a pair the Consumption profile offers. */

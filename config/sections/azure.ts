@@ -107,9 +107,9 @@ export const runnerTargetSchema = z.strictObject({
     server: logicalName,
     /** PostgreSQL database dumped and exported. */
     databaseName: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "must be an unquoted PostgreSQL identifier" }).prefault("postgres"),
-    /** Key Vault secret (in azure.runner.keyVaultId) holding {"username","password"}; this or entraUser. */
-    keyVaultSecretName: keyVaultSecretName.optional(),
-    /** PostgreSQL role mapped to the runner's managed identity (the server needs an Entra administrator to create it); this or keyVaultSecretName. */
+    /** Name of the Key Vault secret (in azure.runner.keyVaultId) holding the login, {"username","password"}; this or entraUser. */
+    keyVaultLogin: keyVaultSecretName.optional(),
+    /** PostgreSQL role mapped to the runner's managed identity (the server needs an Entra administrator to create it); this or keyVaultLogin. */
     entraUser: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, { message: "must be 1-63 letters, digits, '_' or '-', starting with a letter" }).optional(),
     /** Tables exported on schedules.export (changed rows since the watermark column's last value). */
     exportTables: z.array(exportTableSchema).prefault([]),
@@ -147,7 +147,7 @@ export const azureRunnerSchema = z.strictObject({
     logRetentionDays: z.int().min(30).max(730).prefault(90),
     /** Hours without a successful dump or verify before "missing backup" fires (a log search alert looks back 48 h at most). @default 26 */
     maxBackupAgeHours: z.int().min(1).max(MAX_LOG_ALERT_LOOKBACK_HOURS).prefault(26),
-    /** ARM id of the Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultSecretName. */
+    /** ARM id of the Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultLogin. */
     keyVaultId: z.string().regex(/^\/subscriptions\/.+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i, { message: "must be the ARM id of a Key Vault" }).optional(),
     /** How the jobs reach the servers. */
     network: z.strictObject({

@@ -44,5 +44,10 @@ export { dashboardBody } from "./aws/documents/dashboard";
 export { FlexibleServerBackup, FlexibleServerBackupArgs } from "./azure/flexibleServerBackup";
 export { GeoRedundantStorage, GeoRedundantStorageArgs } from "./azure/geoRedundantStorage";
 export { AzureBackupAlerts, AzureBackupAlertsArgs, AlertedServer, AlertedStorageAccount } from "./azure/azureBackupAlerts";
+export { ContainerJobs, ContainerJobsArgs, RunnerTarget } from "./azure/containerJobs";
+export {
+    BUILT_IN_ROLES, DatabaseCredential, LogAlertDefinition, backupBlobWriterRole, consumptionSizeProblems, cronProblem, failedExecutionAlert,
+    failedJobAlert, jobEnvironment, missingSuccessAlert, resultLineQuery,
+} from "./azure/documents/jobs";
 export { EntraAdministrator } from "./azure/documents/flexibleServer";
 export { BlobTiers, StorageRedundancy, managementPolicy, lifecycleProblems as blobLifecycleProblems } from "./azure/documents/lifecycle";

@@ -103,38 +103,38 @@ const keyVaultSecretName = z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, { message: 
 
 /** A database the Azure runner dumps, exports and verifies. */
 export const runnerTargetSchema = z.strictObject({
-    /** Logical name of the server in azure.servers: the job runs against its host, and its name is the backups' database name. */
+    /** Logical name of the server in azure.servers: the job runs against its host, and its name is the backups' database name. @default none - required */
     server: logicalName,
-    /** PostgreSQL database dumped and exported. */
+    /** PostgreSQL database dumped and exported. @default "postgres" */
     databaseName: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "must be an unquoted PostgreSQL identifier" }).prefault("postgres"),
     /** Name of the Key Vault secret (in azure.runner.keyVaultId) holding the login, {"username","password"}; this or entraUser. */
     keyVaultLogin: keyVaultSecretName.optional(),
     /** PostgreSQL role mapped to the runner's managed identity (the server needs an Entra administrator to create it); this or keyVaultLogin. */
     entraUser: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, { message: "must be 1-63 letters, digits, '_' or '-', starting with a letter" }).optional(),
-    /** Tables exported on schedules.export (changed rows since the watermark column's last value). */
+    /** Tables exported on schedules.export (changed rows since the watermark column's last value). @default [] */
     exportTables: z.array(exportTableSchema).prefault([]),
 });
 
 /** The Azure-native runner: Container Apps jobs in a Consumption workload profile, with a managed identity. */
 export const azureRunnerSchema = z.strictObject({
-    /** Databases the jobs run for; each names a server of azure.servers. */
+    /** Databases the jobs run for; each names a server of azure.servers. @default none - required, at least one */
     targets: z.array(runnerTargetSchema).min(1),
     /** Five-field cron expressions, evaluated in UTC. */
     schedules: z.strictObject({
-        /** @default "0 2 * * *" */
+        /** When the dump jobs run. @default "0 2 * * *" */
         dump: cron.prefault("0 2 * * *"),
-        /** Export schedule; omitted: no export jobs. */
+        /** When the export jobs run. @default none - no export jobs */
         export: cron.optional(),
-        /** @default "30 4 * * *" */
+        /** When the verify jobs run: after the dump has had time to finish. @default "30 4 * * *" */
         verify: cron.prefault("30 4 * * *"),
     }).prefault({}),
     /** Longest run expected per kind, minutes: the job's replica timeout (the handler stops itself 2 minutes earlier). */
     timeoutMinutes: z.strictObject({
-        /** @default 240 */
+        /** Dump jobs' replica timeout. @default 240 */
         dump: z.int().min(5).max(1440).prefault(240),
-        /** @default 60 */
+        /** Export jobs' replica timeout. @default 60 */
         export: z.int().min(5).max(1440).prefault(60),
-        /** @default 240 */
+        /** Verify jobs' replica timeout (download, restore, checks). @default 240 */
         verify: z.int().min(5).max(1440).prefault(240),
     }).prefault({}),
     /** vCPU per job on the Consumption profile, 0.25..4 in steps of 0.25. @default 1 */

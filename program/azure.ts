@@ -3,7 +3,7 @@ import { AzureBackupAlerts } from "../components/azure/azureBackupAlerts";
 import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
 import { ContainerJobs, RunnerTarget } from "../components/azure/containerJobs";
-import { dumpSettings, exportSettings } from "../components/aws/functionEnv";
+import { dumpSettings, exportSettings, verifySettings } from "../components/aws/functionEnv";
 import { effectiveServerName } from "../config/rules/azure";
 import { effectiveRunnerMemoryGi, runnerClientMajor } from "../config/rules/azureRunner";
 import type { StackConfig } from "../config/validate";
@@ -127,13 +127,14 @@ function deployAzureRunner(
                     metricsNamespace: fc.metricsNamespace,
                 }),
             } : {}),
-            verifySettings: {
-                VERIFY_DATABASES: t.server,
-                VERIFY_MAX_BACKUP_AGE_MINUTES: String(runner.maxBackupAgeHours * 60),
-                RTO_MINUTES: String(config.objectives.rtoMinutes),
-                RESTORE_JOBS: String(fc.restoreJobs),
-                POWERTOOLS_SERVICE_NAME: "pg-backup-verify",
-            },
+            verifySettings: verifySettings({
+                databases: [t.server],
+                maxBackupAgeMinutes: runner.maxBackupAgeHours * 60,
+                rtoMinutes: config.objectives.rtoMinutes,
+                sizeBounds: fc.sizeBounds,
+                restoreJobs: fc.restoreJobs,
+                metricsNamespace: fc.metricsNamespace,
+            }),
         };
     });
     return new ContainerJobs("azure-runner", {

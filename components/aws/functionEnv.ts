@@ -198,12 +198,21 @@ export interface VerifyEnvironmentInput {
 
 /** Variables of the verify handler (VERIFY_ENV). */
 export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string, pulumi.Input<string>> {
+    return {
+        BACKUP_BUCKET: input.bucketName,
+        BACKUP_PREFIX: input.prefix,
+        ...verifySettings(input),
+        VERIFY_DB_SECRET_ARN: input.serverSecretArn,
+        VERIFY_DB_SSLMODE: "require",
+    };
+}
+
+/** The verify handler's variables that do not depend on the storage or the verification server; the Azure runner passes the same ones. */
+export function verifySettings(input: Omit<VerifyEnvironmentInput, "bucketName" | "prefix" | "serverSecretArn">): Record<string, string> {
     if (input.databases.length === 0) {
         throw new RangeError("databases: [] is not allowed; expected at least one database to verify");
     }
     return {
-        BACKUP_BUCKET: input.bucketName,
-        BACKUP_PREFIX: input.prefix,
         VERIFY_DATABASES: [...input.databases].join(","),
         VERIFY_MAX_BACKUP_AGE_MINUTES: String(input.maxBackupAgeMinutes),
         RTO_MINUTES: String(input.rtoMinutes),
@@ -211,8 +220,6 @@ export function verifyEnvironment(input: VerifyEnvironmentInput): Record<string,
         SIZE_MIN_PERCENT: String(Math.round(input.sizeBounds.minRatio * 100)),
         SIZE_MAX_PERCENT: String(Math.round(input.sizeBounds.maxRatio * 100)),
         RESTORE_JOBS: String(input.restoreJobs),
-        VERIFY_DB_SECRET_ARN: input.serverSecretArn,
-        VERIFY_DB_SSLMODE: "require",
         METRICS_NAMESPACE: input.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: "pg-backup-verify",
     };

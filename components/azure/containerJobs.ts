@@ -78,7 +78,7 @@ export interface ContainerJobsArgs {
     readonly retryLimit?: number;
     /** @default 90 - days the Log Analytics workspace keeps the jobs' logs, 30..730 */
     readonly logRetentionDays?: number;
-    /** @default 26 - hours without a successful dump (and verify) before "missing backup" fires, 1..48 */
+    /** @default 30 - hours without a successful dump (and verify) before "missing backup" fires, 1..48 */
     readonly maxBackupAgeHours?: number;
     /** Subnet the environment runs in (workload-profiles environment, at least /27, delegated to Microsoft.App/environments). @default none - the platform's network, public egress */
     readonly infrastructureSubnetId?: pulumi.Input<string>;
@@ -105,7 +105,7 @@ const DEFAULTS = {
     cpu: 1,
     retryLimit: 1,
     logRetentionDays: 90,
-    maxBackupAgeHours: 26,
+    maxBackupAgeHours: 30,
     pgMajor: 15,
     buildOnPreview: false,
 };

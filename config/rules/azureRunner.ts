@@ -1,6 +1,6 @@
 import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
-import { consumptionSizeProblems } from "../../components/azure/documents/jobs";
+import { MAX_LOG_ALERT_LOOKBACK_HOURS, consumptionSizeProblems, cronLongestGapMinutes } from "../../components/azure/documents/jobs";
 import { imageClientMajor } from "./functions";
 import type { ParsedConfig } from "../schema";
 
@@ -155,7 +155,30 @@ export const runnerClientCoversServers: Rule = (config) =>
                 `runs PostgreSQL ${server.version}, newer than the newest client the functions' image packages (${MAX_IMAGE_PG_MAJOR}); pg_dump cannot dump it`),
         ]);
 
+/**
+ * The missing-backup alerts look for a success within azure.runner.maxBackupAgeHours: a run that
+ * starts on schedule and takes up to its timeout must fit, or the alert fires between two good
+ * runs. Checked for dump and verify, whose successes the alerts watch.
+ */
+export const runnerSchedulesWithinBackupAge: Rule = (config) => {
+    const runner = config.azure?.runner;
+    if (runner === undefined) return [];
+    const allowed = runner.maxBackupAgeHours * 60;
+    return (["dump", "verify"] as const).flatMap((kind) => {
+        const needed = cronLongestGapMinutes(runner.schedules[kind]) + runner.timeoutMinutes[kind];
+        if (needed <= allowed) return [];
+        const hours = Math.ceil(needed / 60);
+        return [error("azure.runner.maxBackupAgeHours", runner.maxBackupAgeHours,
+            `is shorter than the longest gap of schedules.${kind} ("${runner.schedules[kind]}") plus timeoutMinutes.${kind}: ` +
+            `${needed} minutes, so "missing backup" would fire between good runs; ` +
+            (hours <= MAX_LOG_ALERT_LOOKBACK_HOURS
+                ? `allowed: ${hours}..${MAX_LOG_ALERT_LOOKBACK_HOURS}`
+                : `a log search alert looks back ${MAX_LOG_ALERT_LOOKBACK_HOURS} hours at most, so run ${kind} more often`))];
+    });
+};
+
 export const rules: readonly Rule[] = [
+    runnerSchedulesWithinBackupAge,
     runnerClientCoversServers,
     runnerNeedsStorage,
     runnerTargetsKnown,

@@ -145,8 +145,11 @@ export const azureRunnerSchema = z.strictObject({
     retryLimit: z.int().min(0).max(10).prefault(1),
     /** Days the Log Analytics workspace keeps the jobs' logs (PerGB2018: 30..730). @default 90 */
     logRetentionDays: z.int().min(30).max(730).prefault(90),
-    /** Hours without a successful dump or verify before "missing backup" fires (a log search alert looks back 48 h at most). @default 26 */
-    maxBackupAgeHours: z.int().min(1).max(MAX_LOG_ALERT_LOOKBACK_HOURS).prefault(26),
+    /**
+     * Hours without a successful dump or verify before "missing backup" fires: at least each schedule's longest gap plus its
+     * timeout (a log search alert looks back 48 h at most). @default 30 - a daily run plus a 4-hour timeout, 2 hours spare
+     */
+    maxBackupAgeHours: z.int().min(1).max(MAX_LOG_ALERT_LOOKBACK_HOURS).prefault(30),
     /** ARM id of the Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultLogin. */
     keyVaultId: z.string().regex(/^\/subscriptions\/.+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i, { message: "must be the ARM id of a Key Vault" }).optional(),
     /** How the jobs reach the servers. */

@@ -8,6 +8,7 @@ import {
     RUN_TIMEOUT_GRACE_SECONDS,
     backupBlobWriterRole,
     consumptionSizeProblems,
+    cronLongestGapMinutes,
     cronProblem,
     failedExecutionAlert,
     failedExecutionQuery,
@@ -137,6 +138,29 @@ describe("Azure runner documents", () => {
         ] as const) {
             it(`refuses "${bad}"`, () => assert.match(cronProblem(bad) ?? "", why));
         }
+    });
+
+    describe("longest gap of a cron schedule", () => {
+        const cases: [string, number][] = [
+            ["0 2 * * *", 1440],
+            ["*/15 * * * *", 15],
+            ["0 0,12 * * *", 720],
+            ["0 9-17 * * *", 16 * 60],
+            ["0 2 * * 1-5", 3 * 1440],
+            ["0 2 * * 0", 7 * 1440],
+            ["5/20 * * * *", 20],
+            ["50/20 * * * *", 60],
+            ["0 3 1 * *", 31 * 1440],
+            ["0 3 1,15 * 0", 7 * 1440],
+        ];
+        for (const [expression, minutes] of cases) {
+            it(`"${expression}": ${minutes} minutes`, () => assert.equal(cronLongestGapMinutes(expression), minutes));
+        }
+        it("a schedule that runs at most once a year has no bounded gap", () => {
+            assert.equal(cronLongestGapMinutes("0 0 29 2 *"), Infinity);
+            assert.equal(cronLongestGapMinutes("0 0 31 2 *"), Infinity);
+        });
+        it("refuses an invalid schedule", () => assert.throws(() => cronLongestGapMinutes("0 2 * *"), /4 fields/));
     });
 
     describe("job names", () => {

@@ -124,6 +124,17 @@ const CASES: readonly Case[] = [
         path: "azure.runner.schedules.export", severity: "warning", message: /no export job is created/,
     },
     {
+        rule: "runnerSchedulesWithinBackupAge (room in the alert window)",
+        bad: staging({ "azure.runner.maxBackupAgeHours": 27, "azure.runner.timeoutMinutes": { verify: 60 } }),
+        good: staging({ "azure.runner.maxBackupAgeHours": 28, "azure.runner.timeoutMinutes": { verify: 60 } }),
+        path: "azure.runner.maxBackupAgeHours", severity: "error", message: /schedules\.dump \("0 2 \* \* \*"\) plus timeoutMinutes\.dump: 1680 minutes.*allowed: 28\.\.48/,
+    },
+    {
+        rule: "runnerSchedulesWithinBackupAge (no room)",
+        bad: staging({ "azure.runner.schedules": { dump: "0 2 * * 0" } }), good: staging({ "azure.runner.schedules": { dump: "0 2 * * *" } }),
+        path: "azure.runner.maxBackupAgeHours", severity: "error", message: /looks back 48 hours at most, so run dump more often/,
+    },
+    {
         rule: "runnerClientCoversServers",
         bad: staging({ "azure.servers[0].version": "18" }), good: staging({ "azure.servers[0].version": "17" }),
         path: "azure.runner.targets[0].server", severity: "error", message: /PostgreSQL 18, newer than the newest client .* \(17\)/,

@@ -75,6 +75,53 @@ export function cronProblem(expression: string): string | undefined {
     return undefined;
 }
 
+/** The values one cron field allows (`*`, numbers, ranges, lists, steps); the expression is assumed valid. */
+function cronFieldValues(field: string, min: number, max: number): Set<number> {
+    const values = new Set<number>();
+    for (const part of field.split(",")) {
+        const m = /^(?:\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+        if (m === null) continue;
+        const from = m[1] === undefined ? min : Number(m[1]);
+        const to = m[2] !== undefined ? Number(m[2]) : m[1] !== undefined && m[3] === undefined ? from : max;
+        for (let v = from; v <= to; v += m[3] === undefined ? 1 : Number(m[3])) values.add(v);
+    }
+    return values;
+}
+
+/**
+ * The longest time between two runs of a five-field cron schedule, in minutes, over the 400 days
+ * from 2028-01-01 UTC (a leap year and a few weeks past it, so that every month and weekday
+ * pattern repeats); a schedule that runs at most once in that time is Infinity. Day of month and
+ * day of week, when both are restricted, match either, as in standard cron.
+ */
+const SIMULATED_DAYS = 400;
+
+export function cronLongestGapMinutes(expression: string): number {
+    const problem = cronProblem(expression);
+    if (problem !== undefined) throw new RangeError(problem);
+    const fields = expression.trim().split(/\s+/);
+    const [minutes, hours, days, months, weekdays] = fields.map((f, i) => cronFieldValues(f, CRON_FIELDS[i]!.min, CRON_FIELDS[i]!.max)) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+    const anyDay = fields[2] === "*";
+    const anyWeekday = fields[4] === "*";
+    const start = Date.UTC(2028, 0, 1);
+    const runs: number[] = [];
+    for (let day = 0; day < SIMULATED_DAYS; day++) {
+        const date = new Date(start + day * 86_400_000);
+        const dayMatches = anyDay && anyWeekday ? true
+            : anyDay ? weekdays.has(date.getUTCDay())
+            : anyWeekday ? days.has(date.getUTCDate())
+            : days.has(date.getUTCDate()) || weekdays.has(date.getUTCDay());
+        if (!months.has(date.getUTCMonth() + 1) || !dayMatches) continue;
+        for (const h of [...hours].sort((a, b) => a - b)) {
+            for (const m of [...minutes].sort((a, b) => a - b)) runs.push(day * 1440 + h * 60 + m);
+        }
+    }
+    if (runs.length < 2) return Infinity;
+    let longest = 0;
+    for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
+    return longest;
+}
+
 /**
  * Job names: lower-case letters, digits and '-', starting with a letter, ending with a letter or
  * digit, no '--', fewer than 32 characters (`az containerapp job`, --name:

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as app from "@pulumi/azure-native/app";
@@ -8,8 +10,8 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { FunctionKind } from "../aws/documents/functionPolicies";
 import { RUNNER_CONTAINER, runnerCommand } from "../aws/documents/fargate";
-import type { ImagePlatform } from "../aws/functionImage";
-import { pushedImage } from "../imageBuild";
+import { DOCKERFILE, type ImagePlatform } from "../aws/functionImage";
+import { imageBuildPlan, pushedImage } from "../imageBuild";
 import {
     BUILT_IN_ROLES,
     DatabaseCredential,
@@ -155,6 +157,8 @@ export class ContainerJobs extends pulumi.ComponentResource {
         super("pg-backup-stack:azure:ContainerJobs", name, {}, opts);
         const a = withDefaults(args);
         this.validate(a);
+        const buildInput = { contextPath: a.contextPath, pgMajor: a.pgMajor, platform: PLATFORM, buildOnPreview: a.buildOnPreview };
+        const build = { ...buildInput, tag: this.attempt(() => imageBuildPlan({ ...buildInput, ...(a.imageTag !== undefined ? { tag: a.imageTag } : {}) }).tag) };
         const parent = { parent: this };
         const base = { resourceGroupName: a.resourceGroupName, location: a.location, tags: a.tags };
         const client = authorization.getClientConfigOutput(parent);
@@ -185,11 +189,7 @@ export class ContainerJobs extends pulumi.ComponentResource {
             anonymousPullEnabled: false,
         }, parent);
         const { image, tag } = pushedImage(`${name}-image`, {
-            contextPath: a.contextPath,
-            pgMajor: a.pgMajor,
-            platform: PLATFORM,
-            buildOnPreview: a.buildOnPreview,
-            ...(a.imageTag !== undefined ? { tag: a.imageTag } : {}),
+            ...build,
             repository: pulumi.interpolate`${registry.loginServer}/pg-backup-functions`,
         }, parent);
         const imageRef = pulumi.interpolate`${registry.loginServer}/pg-backup-functions@${image.digest}`;
@@ -217,8 +217,9 @@ export class ContainerJobs extends pulumi.ComponentResource {
         const blobRoleId = pulumi.all([client.subscriptionId, blobRoleGuid.result]).apply(([subscription, guid]) => roleDefinitionId(subscription, guid));
         const blobAccess = assign("blob-writer", blobRoleId, container);
         const secrets = [...new Set(a.targets.flatMap((t) => ("keyVaultSecretName" in t.credential ? [t.credential.keyVaultSecretName] : [])))].sort();
-        const secretAccess = secrets.map((secret) => assign(`secret-${secret}`, builtIn(BUILT_IN_ROLES.keyVaultSecretsUser),
-            pulumi.output(a.keyVault!.id).apply((vaultId) => secretScope(vaultId, secret))));
+        const vault = a.keyVault;
+        const secretAccess = vault === undefined ? [] : secrets.map((secret) => assign(`secret-${secret}`, builtIn(BUILT_IN_ROLES.keyVaultSecretsUser),
+            pulumi.output(vault.id).apply((vaultId) => secretScope(vaultId, secret))));
 
         const jobs: { key: string; jobName: string; kind: FunctionKind; target: string }[] = [];
         for (const target of a.targets) {
@@ -305,11 +306,26 @@ export class ContainerJobs extends pulumi.ComponentResource {
         });
     }
 
+    /** Runs a builder, turning its error into one that names this component. */
+    private attempt<T>(build: () => T): T {
+        try {
+            return build();
+        } catch (e) {
+            throw new pulumi.ResourceError(e instanceof Error ? e.message : String(e), this);
+        }
+    }
+
     /** Checks every argument before anything is created. */
     private validate(a: Resolved): void {
         const fail = (message: string): never => {
             throw new pulumi.ResourceError(message, this);
         };
+        if (!Number.isInteger(a.pgMajor) || a.pgMajor < 15 || a.pgMajor > 17) {
+            fail(`pgMajor: ${a.pgMajor} is out of range 15..17 (the PostgreSQL clients the functions' image packages)`);
+        }
+        if (!fs.existsSync(path.join(a.contextPath, DOCKERFILE))) {
+            fail(`contextPath: "${a.contextPath}" has no ${DOCKERFILE}; expected the repository root (the Pulumi project directory)`);
+        }
         for (const p of consumptionSizeProblems(a.cpu, a.memoryGi)) fail(`${p.key}: ${p.value} ${p.message}`);
         for (const [kind, expression] of Object.entries(a.schedules)) {
             const problem = expression === undefined ? undefined : cronProblem(expression);

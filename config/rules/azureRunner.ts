@@ -1,7 +1,7 @@
 import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
 import { MAX_LOG_ALERT_LOOKBACK_HOURS, consumptionSizeProblems, cronLongestGapMinutes } from "../../components/azure/documents/jobs";
-import { imageClientMajor } from "./functions";
+import { PROD_MIN_LOG_RETENTION_DAYS, imageClientMajor } from "./functions";
 import type { ParsedConfig } from "../schema";
 
 /** Newest client the functions' image installs (Amazon Linux 2023 packages postgresql15..17; functions.image.pgMajor). */
@@ -177,7 +177,16 @@ export const runnerSchedulesWithinBackupAge: Rule = (config) => {
     });
 };
 
+/** Prod keeps the jobs' logs, the audit trail of every dump and verification, as long as the AWS functions' logs. */
+export const prodRunnerLogsKept: Rule = (config) => {
+    const runner = config.azure?.runner;
+    if (config.environment !== "prod" || runner === undefined || runner.logRetentionDays >= PROD_MIN_LOG_RETENTION_DAYS) return [];
+    return [error("azure.runner.logRetentionDays", runner.logRetentionDays,
+        `is below ${PROD_MIN_LOG_RETENTION_DAYS} days; prod keeps the jobs' logs (the audit trail of every dump and verification) at least a year: allowed ${PROD_MIN_LOG_RETENTION_DAYS}..730`)];
+};
+
 export const rules: readonly Rule[] = [
+    prodRunnerLogsKept,
     runnerSchedulesWithinBackupAge,
     runnerClientCoversServers,
     runnerNeedsStorage,

@@ -226,6 +226,8 @@ describe("ContainerJobs (under mocks)", () => {
             ["a missing-backup window longer than a log alert looks back", { maxBackupAgeHours: 72 }, /maxBackupAgeHours: 72 is out of range 1\.\.48/],
             ["a retention Log Analytics does not offer", { logRetentionDays: 7 }, /logRetentionDays: 7 is out of range 30\.\.730/],
             ["a target named twice", { targets: [target("blog"), target("blog")] }, /targets\[1\]\.key: "blog" is used twice/],
+            ["a client the image does not package", { pgMajor: 18 }, /pgMajor: 18 is out of range 15\.\.17/],
+            ["a build context without the Dockerfile", { contextPath: "/tmp" }, /contextPath: "\/tmp" has no lambdas\/Dockerfile/],
         ];
         for (const [what, overrides, message] of cases) {
             it(what, () => {

@@ -30,6 +30,13 @@ const AZURE = {
     },
 };
 const EMAILS = { "alerts.emails": ["dba@example.com"] };
+/** What the other rules need of a prod stack, so that only the runner's rules speak. */
+const PROD = {
+    "storage.objectLock": { mode: "COMPLIANCE", days: 7 },
+    "azure.storage.immutabilityLocked": true,
+    "azure.servers[0].geoRedundantBackup": true,
+    "azure.storage.redundancy": "Standard_RAGRS",
+};
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 
 interface Case extends RuleCase {
@@ -133,6 +140,12 @@ const CASES: readonly Case[] = [
         rule: "runnerSchedulesWithinBackupAge (no room)",
         bad: staging({ "azure.runner.schedules": { dump: "0 2 * * 0" } }), good: staging({ "azure.runner.schedules": { dump: "0 2 * * *" } }),
         path: "azure.runner.maxBackupAgeHours", severity: "error", message: /looks back 48 hours at most, so run dump more often/,
+    },
+    {
+        rule: "prodRunnerLogsKept",
+        bad: staging({ environment: "prod", "azure.runner.logRetentionDays": 364, ...PROD }),
+        good: staging({ environment: "prod", "azure.runner.logRetentionDays": 365, ...PROD }),
+        path: "azure.runner.logRetentionDays", severity: "error", message: /below 365 days; .* allowed 365\.\.730/,
     },
     {
         rule: "runnerClientCoversServers",

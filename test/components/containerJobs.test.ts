@@ -190,6 +190,7 @@ describe("ContainerJobs (under mocks)", () => {
         const image = mocks.one("docker-build:index:Image", "runner-image");
         assert.deepEqual(image.inputs["tags"], ["pgbackupprod0a1b2c3d.azurecr.io/pg-backup-functions:test"]);
         assert.deepEqual(image.inputs["platforms"], ["linux/amd64"]);
+        assert.equal(image.inputs["registries"], undefined, "the push uses the deployer's login, no registry password in the program");
     });
 
     it("log search alerts on the workspace to the action group: failed runs, missing dump and verify, failed executions", async () => {

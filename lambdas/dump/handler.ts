@@ -15,7 +15,7 @@ import { runDump } from "./dump";
 
 const config = loadDumpConfig(process.env);
 const runtime = functionRuntime(config);
-const { logger, metrics, log, secrets } = runtime;
+const { logger, metrics, log, credentials } = runtime;
 const s3 = s3Client(config.s3);
 
 export interface DumpResult {
@@ -51,7 +51,7 @@ async function invoke(event: unknown, context: Context, signal: AbortSignal, met
             { ...config.settings, trigger },
             {
                 s3,
-                target: () => resolveTarget(config.source, secrets, config.overrides),
+                target: () => resolveTarget(config.source, credentials, config.overrides),
                 log,
                 metrics: metricSink,
                 remainingMs: () => context.getRemainingTimeInMillis(),

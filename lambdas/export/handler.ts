@@ -11,7 +11,7 @@ import { loadExportConfig } from "./config";
 import { runExport, type ExportResult } from "./export";
 
 const config = loadExportConfig(process.env);
-const { logger, metrics, log, sink, secrets } = functionRuntime(config);
+const { logger, metrics, log, sink, credentials } = functionRuntime(config);
 const s3 = s3Client(config.s3);
 
 export async function handler(_event: unknown, context: Context): Promise<ExportResult> {
@@ -19,7 +19,7 @@ export async function handler(_event: unknown, context: Context): Promise<Export
     try {
         return await runExport(config.settings, {
             s3,
-            target: () => resolveTarget(config.connection.source, secrets, config.connection.overrides),
+            target: () => resolveTarget(config.connection.source, credentials, config.connection.overrides),
             log,
             metrics: sink,
             remainingMs: () => context.getRemainingTimeInMillis(),

@@ -1,12 +1,15 @@
 /**
  * What every function handler builds once per cold start from its configuration: the
- * Powertools Logger and Metrics, the ports the cores take, and the Secrets Manager reader; and
+ * Powertools Logger and Metrics, the ports the cores take, and the credential readers (Secrets
+ * Manager, Key Vault, Entra); and
  * the invocation wrapper that reports a crash as a failure and flushes the metrics.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { secretsManagerReader } from "./awsClients";
-import type { SecretReader } from "./credentials";
+import { azureCredentialReaders } from "./azureIdentity";
+import type { CredentialReaders } from "./credentials";
+import type { Env } from "./env";
 import type { Log, MetricSink } from "./ports";
 import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "./powertools";
 
@@ -23,16 +26,16 @@ export interface FunctionRuntime {
     readonly log: Log;
     /** The metrics as the cores' port; `metrics.publishStoredMetrics()` flushes them. */
     readonly sink: MetricSink;
-    readonly secrets: SecretReader;
+    readonly credentials: CredentialReaders;
 }
 
-/** Builds the logger, metrics and secrets reader of a function once, at its cold start. */
-export function functionRuntime(settings: ServiceSettings): FunctionRuntime {
+/** Builds the logger, metrics and credential readers of a function once, at its cold start. */
+export function functionRuntime(settings: ServiceSettings, env: Env = process.env): FunctionRuntime {
     const logger = new Logger({ serviceName: settings.serviceName });
     const metrics = new Metrics({ namespace: settings.metricsNamespace, serviceName: settings.serviceName });
     // Alarms select metrics by Database alone; no implicit "service" dimension.
     metrics.clearDefaultDimensions();
-    return { logger, metrics, log: powertoolsLog(logger), sink: powertoolsMetrics(metrics), secrets: secretsManagerReader() };
+    return { logger, metrics, log: powertoolsLog(logger), sink: powertoolsMetrics(metrics), credentials: { secrets: secretsManagerReader(), ...azureCredentialReaders(env) } };
 }
 
 /** An error as one log field: its class and message. */

@@ -9,7 +9,8 @@ import type { Context } from "aws-lambda";
 import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
-import type { FlexibleServerBackupLister } from "./azure";
+import { azureCredential } from "../shared/azureIdentity";
+import { flexibleServerClient, type FlexibleServerBackupLister } from "./azure";
 import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
 import { runVerify, type VerifyConfig, type VerifyReport } from "./verify";
 
@@ -35,8 +36,7 @@ async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
     const runtime = functionRuntime(env);
     let azure: FlexibleServerBackupLister | undefined;
     if (env.azure !== undefined) {
-        const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);
-        azure = new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), env.azure.subscriptionId);
+        azure = await flexibleServerClient(env.azure.subscriptionId, await azureCredential(process.env));
     }
     const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
     return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
@@ -59,9 +59,9 @@ function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
     }
 }
 
-async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce({ env, runtime: { log, metrics, credentials }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
     try {
-        const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
+        const verificationServer = await resolveTarget(env.server, credentials, env.serverOverrides);
         const config: VerifyConfig = {
             bucket: env.bucket,
             prefix: env.prefix,

@@ -98,6 +98,6 @@ describe("runOnce", () => {
         const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], { cwd: root, env, encoding: "utf8" });
         // then the handler module was found and its configuration error is reported, with a failing exit code
         assert.strictEqual(run.status, 1, run.stderr);
-        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: neither DB_SECRET_ARN nor DATABASE_URL is set/);
+        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set/);
     });
 });

@@ -16,7 +16,6 @@ import type { z } from "zod";
 import { stackConfigSchema } from "../config/schema";
 import { DUMP_ENV } from "../lambdas/dump/config";
 import { EXPORT_ENV } from "../lambdas/export/config";
-import { AZURE_IDENTITY_ENV } from "../lambdas/shared/azureIdentity";
 import { CONNECTION_ENV } from "../lambdas/shared/connectionEnv";
 import { S3_ENV } from "../lambdas/shared/awsClients";
 import { VERIFY_ENV } from "../lambdas/verify/config";
@@ -402,7 +401,6 @@ export function functionsEnvironmentPage(): string {
     const shared = [
         { name: "`CONNECTION_ENV`", catalog: CONNECTION_ENV },
         { name: "`S3_ENV`", catalog: S3_ENV },
-        { name: "`AZURE_IDENTITY_ENV`", catalog: AZURE_IDENTITY_ENV },
     ];
     const lines = [
         "# Functions: environment variables",
@@ -412,8 +410,8 @@ export function functionsEnvironmentPage(): string {
         "The functions read their configuration from environment variables once, at cold start, and fail",
         "fast with the variable's name. The infrastructure code sets them from the stack file (see",
         "[configuration.md](configuration.md)); the tables below are the catalogs the code itself uses.",
-        "Variables marked *shared* come from the connection (`CONNECTION_ENV`), S3 (`S3_ENV`) and Azure",
-        "identity (`AZURE_IDENTITY_ENV`) catalogs in `lambdas/shared`, which the functions spread into their own.",
+        "Variables marked *shared* come from the connection (`CONNECTION_ENV`) and S3 (`S3_ENV`) catalogs",
+        "in `lambdas/shared`, which the dump and export functions spread into their own.",
         "",
         "## Dump (`lambdas/dump`, `DUMP_ENV`)",
         "",

@@ -12,6 +12,7 @@ import type { CredentialReaders } from "./credentials";
 import type { Env } from "./env";
 import type { Log, MetricSink } from "./ports";
 import { powertoolsLog, powertoolsMetrics, reportingCrashes } from "./powertools";
+import type { RunReport } from "./resultLine";
 
 /** The part of a function's configuration the cold start needs. */
 export interface ServiceSettings {
@@ -43,22 +44,26 @@ export function errorText(err: unknown): string {
     return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** How a crash during an invocation is reported: the failure metrics it counts and the line it logs. */
+/** How a crash during an invocation is reported: the failure metrics it counts, the line it logs and the run's result. */
 export interface CrashReport {
-    readonly countFailure: (sink: MetricSink) => void;
+    /** @default none - the crash counts no metric */
+    readonly countFailure?: (sink: MetricSink) => void;
     readonly message: string;
     readonly fields?: Record<string, unknown>;
+    readonly result: RunReport;
 }
 
 /**
- * Runs one invocation under `reportingCrashes`: a crash counts the failure, logs the message
- * with the error and flushes the metrics before the Lambda runtime ends the process.
+ * Runs one invocation under `reportingCrashes`: a crash writes the failed result line, counts
+ * the failure, logs the message with the error and flushes the metrics before the Lambda runtime
+ * ends the process.
  */
 export function withCrashReport<T>(runtime: FunctionRuntime, crash: CrashReport, work: (signal: AbortSignal, sink: MetricSink) => Promise<T>): Promise<T> {
     return reportingCrashes(
         runtime.sink,
         (err) => {
-            crash.countFailure(runtime.sink);
+            crash.result.failed(err);
+            crash.countFailure?.(runtime.sink);
             runtime.log.error(crash.message, { ...crash.fields, error: errorText(err) });
             runtime.metrics.publishStoredMetrics();
         },

@@ -1,14 +1,16 @@
 /**
  * Lambda adapter of the verify function: configuration from the environment (read once, at cold
  * start, failing fast with the variable's name), clients, Powertools Logger and Metrics (EMF,
- * flushed on failure too), the core, and a thrown error when any check failed so that the
- * invocation counts as failed (function-error alarm, retry policy, DLQ).
+ * flushed on failure too), the core, the result line on every outcome, and a thrown error when
+ * any check failed so that the invocation counts as failed (function-error alarm, retry policy,
+ * DLQ).
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
+import { databaseFromEnv, reportingResult, RunReport } from "../shared/resultLine";
 import { azureCredential } from "../shared/azureIdentity";
 import { flexibleServerClient, type FlexibleServerBackupLister } from "./azure";
 import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
@@ -44,12 +46,21 @@ async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
 export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
-    coldStart ??= setUp(verifyConfigFromEnv(process.env));
-    const cold = await coldStart;
-    return withCrashReport(
-        cold.runtime,
-        { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed" },
-        (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+    let cold: ColdStart;
+    try {
+        coldStart ??= setUp(verifyConfigFromEnv(process.env));
+        cold = await coldStart;
+    } catch (err) {
+        new RunReport("verify", databaseFromEnv("verify", process.env)).failed(err);
+        throw err;
+    }
+    const result = new RunReport("verify", [...cold.env.databases, ...(cold.env.azure?.servers ?? []).map((s) => s.name)].join(","));
+    return reportingResult(result, () =>
+        withCrashReport(
+            cold.runtime,
+            { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed", result },
+            (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+        ),
     );
 }
 

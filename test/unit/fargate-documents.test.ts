@@ -6,6 +6,7 @@ import {
     fargateSizeProblems,
     runnerCommand,
 } from "../../components/aws/documents/fargate";
+import { resultLines } from "../helpers/lambda";
 import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../lambdas/shared/runOnce";
 
 describe("Fargate task sizes", () => {
@@ -99,5 +100,9 @@ describe("runOnce", () => {
         // then the handler module was found and its configuration error is reported, with a failing exit code
         assert.strictEqual(run.status, 1, run.stderr);
         assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set/);
+        // and, before it exits, exactly one failed result line for the alerts
+        assert.deepEqual(resultLines(run.stdout.split("\n")), [
+            { kind: "dump", database: "", outcome: "failed", error: "none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set; set exactly one" },
+        ]);
     });
 });

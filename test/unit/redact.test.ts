@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
+import { hideSecret, MIN_HELD_SECRET_LENGTH, redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
 
 /** Printable ASCII, weighted towards the characters that end a URL part early. */
 const passwordChar = fc.oneof(
@@ -64,5 +64,28 @@ describe("redaction of passwords in URLs", () => {
             }),
             { numRuns: 500 },
         );
+    });
+});
+
+describe("redaction of credentials the process holds", () => {
+    it("hides a held password or token wherever it stands, in any text (property)", () => {
+        fc.assert(
+            // A secret made of "*" could be rebuilt from the "***" that stands in for another; real ones never are.
+            fc.property(fc.string({ minLength: MIN_HELD_SECRET_LENGTH, maxLength: 60 }).filter((s) => !s.includes("*")), fc.string(), fc.string(), (secret, before, after) => {
+                // given a secret registered once resolved (a Key Vault password, an Entra token)
+                hideSecret(secret);
+                // when text that quotes it, twice, is redacted
+                const out = redactText(`${before}${secret}${after} and again ${secret}`);
+                // then it is gone
+                assert.ok(!out.includes(secret), `${JSON.stringify(secret)} shown in ${JSON.stringify(out)}`);
+            }),
+            { numRuns: 200 },
+        );
+    });
+
+    it("leaves values shorter than 8 characters alone: they would garble ordinary text", () => {
+        hideSecret("pw");
+        hideSecret("s3cr3t!");
+        assert.equal(redactText("the pw field and s3cr3t! stay"), "the pw field and s3cr3t! stay");
     });
 });

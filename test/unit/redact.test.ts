@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hideSecret, MIN_HELD_SECRET_LENGTH, redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
+import { hideSecret, redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
 
 /** Printable ASCII, weighted towards the characters that end a URL part early. */
 const passwordChar = fc.oneof(
@@ -68,10 +68,13 @@ describe("redaction of passwords in URLs", () => {
 });
 
 describe("redaction of credentials the process holds", () => {
+    let held = 0;
     it("hides a held password or token wherever it stands, in any text (property)", () => {
         fc.assert(
-            // A secret made of "*" could be rebuilt from the "***" that stands in for another; real ones never are.
-            fc.property(fc.string({ minLength: MIN_HELD_SECRET_LENGTH, maxLength: 60 }).filter((s) => !s.includes("*")), fc.string(), fc.string(), (secret, before, after) => {
+            // Held secrets stay held for the whole process: each carries a marker no other test's text has. A secret
+            // with "*" could be rebuilt from the "***" that stands in for another; real ones never have one.
+            fc.property(fc.string({ minLength: 1, maxLength: 60 }).filter((s) => !s.includes("*")), fc.string(), fc.string(), (tail, before, after) => {
+                const secret = `held-${++held}-${tail}`;
                 // given a secret registered once resolved (a Key Vault password, an Entra token)
                 hideSecret(secret);
                 // when text that quotes it, twice, is redacted
@@ -79,7 +82,7 @@ describe("redaction of credentials the process holds", () => {
                 // then it is gone
                 assert.ok(!out.includes(secret), `${JSON.stringify(secret)} shown in ${JSON.stringify(out)}`);
             }),
-            { numRuns: 200 },
+            { numRuns: 100 },
         );
     });
 

@@ -15,7 +15,7 @@ const REDACTED = "***";
 const HELD_SECRETS = new Set<string>();
 
 /** Shorter values are not secrets worth the name, and hiding them would garble ordinary text. */
-export const MIN_HELD_SECRET_LENGTH = 8;
+const MIN_HELD_SECRET_LENGTH = 8;
 
 /** Makes `redactText` replace `value` wherever it appears from now on. */
 export function hideSecret(value: string): void {

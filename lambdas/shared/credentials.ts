@@ -147,7 +147,7 @@ function secretPort(value: unknown, secretId: string): number {
     return n;
 }
 
-const VAULT_HOST = /^([A-Za-z0-9-]{3,24})\.vault\.azure\.net$/i;
+const VAULT_HOST = /^[A-Za-z0-9-]{3,24}\.vault\.azure\.net$/i;
 const SECRET_NAME = /^[A-Za-z0-9-]{1,127}$/;
 const SECRET_VERSION = /^[0-9a-f]{32}$/i;
 
@@ -165,10 +165,9 @@ export function parseKeyVaultSecretUri(uri: string, name: string): KeyVaultSecre
     } catch {
         throw new CredentialsError(`${name}: "${uri}" is not a URL; ${expected}`);
     }
-    const vault = VAULT_HOST.exec(url.hostname);
     const [, type, secretName, version, ...rest] = url.pathname.replace(/\/$/, "").split("/");
     const ok =
-        url.protocol === "https:" && vault !== null && url.port === "" && url.username === "" && url.password === "" && url.search === "" && url.hash === "" &&
+        url.protocol === "https:" && VAULT_HOST.test(url.hostname) && url.port === "" && url.username === "" && url.password === "" && url.search === "" && url.hash === "" &&
         type?.toLowerCase() === "secrets" && secretName !== undefined && SECRET_NAME.test(secretName) && (version === undefined || SECRET_VERSION.test(version)) && rest.length === 0;
     if (!ok || secretName === undefined) {
         throw new CredentialsError(`${name}: "${uri}" is not a Key Vault secret URI; ${expected}`);
@@ -184,8 +183,9 @@ function reasonOf(err: unknown): string {
 /**
  * Resolves the configured source into a connection, reading the secret or fetching the token
  * through the injected readers. The overrides take precedence over a URL's host, port,
- * database and sslmode just as over a secret's fields. Entra tokens expire (about an hour), so
- * a new one is fetched at every call, never kept between runs.
+ * database and sslmode just as over a secret's fields. Entra tokens expire, so one is asked for
+ * at every call (the credential hands out its cached token until shortly before it expires),
+ * never kept in a target between runs.
  */
 export async function resolveTarget(source: CredentialSource, readers: CredentialReaders, overrides: ConnectionOverrides = {}): Promise<PgTarget> {
     const target = await targetOf(source, readers, overrides);
@@ -227,6 +227,12 @@ async function targetOf(source: CredentialSource, readers: CredentialReaders, ov
     return targetFromSecret(value, source.secretId, overrides);
 }
 
+/**
+ * The secret's value, read with the vault's client. Reading a secret's value takes the built-in
+ * role Key Vault Secrets User ("Provide access to Key Vault keys, certificates, and secrets with
+ * Azure role-based access control", https://learn.microsoft.com/azure/key-vault/general/rbac-guide),
+ * which a failed read names.
+ */
 async function readKeyVaultSecret(source: Extract<CredentialSource, { kind: "keyvault" }>, keyVault: CredentialReaders["keyVault"]): Promise<string> {
     const where = `${source.name} ${source.secret.uri}`;
     if (keyVault === undefined) {
@@ -246,7 +252,7 @@ async function readKeyVaultSecret(source: Extract<CredentialSource, { kind: "key
 }
 
 /**
- * The mapped role, the configured host, port and database, and a fresh Entra token as the
+ * The mapped role, the configured host, port and database, and an Entra token as the
  * password, over TLS (connectionEnv refuses an sslmode that does not encrypt).
  */
 async function entraTarget(source: Extract<CredentialSource, { kind: "entra" }>, entra: TokenSource | undefined, overrides: ConnectionOverrides): Promise<PgTarget> {

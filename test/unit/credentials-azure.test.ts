@@ -145,7 +145,7 @@ describe("database credential from Microsoft Entra", () => {
         });
     });
 
-    it("fetches a new token at every resolution, since tokens expire", async () => {
+    it("asks the credential for a token at every resolution, since tokens expire", async () => {
         const credential = standInCredential();
         const { source, overrides } = connectionFromEnv(env);
         const first = await resolveTarget(source, { entra: credential.entra }, overrides);

@@ -99,6 +99,21 @@ describe("verify handler environment", () => {
         assert.deepEqual(env.azure, { subscriptionId: "00000000-0000-0000-0000-000000000000", servers: [{ name: "eu", resourceGroup: "rg", serverName: "pg-eu", maxSnapshotAgeSeconds: 129_600 }] });
     });
 
+    it("reads the verification server's Key Vault secret or Entra role, with sslmode require", () => {
+        // given the verification server configured with a Key Vault secret, and with an Entra role
+        const keyVault = verifyConfigFromEnv({ ...MINIMAL, VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_KEYVAULT_SECRET_URI: "https://kv-verify.vault.azure.net/secrets/verify-db" });
+        const entra = verifyConfigFromEnv({ ...MINIMAL, VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_ENTRA_USER: "pgbs-verify-mi", VERIFY_DB_HOST: "verify.postgres.database.azure.com" });
+        // then each is its source, named by its variable, and the connection is encrypted
+        assert.deepEqual(keyVault.server, {
+            kind: "keyvault",
+            name: "VERIFY_DB_KEYVAULT_SECRET_URI",
+            secret: { uri: "https://kv-verify.vault.azure.net/secrets/verify-db", vaultUrl: "https://kv-verify.vault.azure.net", secretName: "verify-db" },
+        });
+        assert.equal(keyVault.serverOverrides.sslmode, "require");
+        assert.deepEqual(entra.server, { kind: "entra", user: "pgbs-verify-mi", name: "VERIFY_DB_ENTRA_USER" });
+        assert.deepEqual(entra.serverOverrides, { database: "postgres", host: "verify.postgres.database.azure.com", sslmode: "require" });
+    });
+
     const refusals: [string, Record<string, string | undefined>, RegExp][] = [
         ["no bucket", { BACKUP_BUCKET: undefined }, /^BACKUP_BUCKET is not set; it is required$/],
         ["no maximum backup age", { VERIFY_MAX_BACKUP_AGE_MINUTES: undefined }, /^VERIFY_MAX_BACKUP_AGE_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],

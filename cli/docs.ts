@@ -405,7 +405,7 @@ export function functionsEnvironmentPage(): string {
     const lines = [
         "# Functions: environment variables",
         "",
-        GENERATED_NOTE(["lambdas/dump/config.ts", "lambdas/export/config.ts", "lambdas/shared/connectionEnv.ts", "lambdas/shared/awsClients.ts", "lambdas/verify/config.ts"]),
+        GENERATED_NOTE(["lambdas/dump/config.ts", "lambdas/export/config.ts", "lambdas/shared/connectionEnv.ts", "lambdas/shared/awsClients.ts", "lambdas/shared/azureIdentity.ts", "lambdas/verify/config.ts"]),
         "",
         "The functions read their configuration from environment variables once, at cold start, and fail",
         "fast with the variable's name. The infrastructure code sets them from the stack file (see",

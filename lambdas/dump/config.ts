@@ -4,6 +4,7 @@
  * code and docs/functions-environment.md.
  */
 import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients";
+import { AZURE_IDENTITY_ENV } from "../shared/azureIdentity";
 import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";
 import type { ConnectionOverrides, CredentialSource } from "../shared/credentials";
 import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
@@ -39,6 +40,7 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     DUMP_SAFETY_MARGIN_SECONDS: "stop and clean up when less than this is left before the Lambda timeout (default 60)",
     PG_DUMP_PATH: "pg_dump binary (default: PG_BIN/pg_dump, the newest /usr/lib/postgresql/<n>/bin/pg_dump, or pg_dump on PATH)",
     ...S3_ENV,
+    ...AZURE_IDENTITY_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-dump")',
 };

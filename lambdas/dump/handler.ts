@@ -1,7 +1,8 @@
 /**
  * Lambda adapter for the dump: configuration from the environment at cold start (a missing or
  * bad variable fails the cold start, naming it), clients built once, the core called per event,
- * metrics flushed on every outcome, errors rethrown so the invocation fails visibly.
+ * metrics flushed and the result line written on every outcome, errors rethrown so the
+ * invocation fails visibly.
  */
 import type { Context } from "aws-lambda";
 import { s3Client } from "../shared/awsClients";
@@ -10,12 +11,13 @@ import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
 import type { TierName } from "../shared/tiers";
 import type { MetricSink } from "../shared/ports";
+import { reportingResult, RunReport } from "../shared/resultLine";
 import { loadDumpConfig, parseDumpEvent } from "./config";
 import { runDump } from "./dump";
 
 const config = loadDumpConfig(process.env);
 const runtime = functionRuntime(config);
-const { logger, metrics, log, secrets } = runtime;
+const { logger, metrics, log, credentials } = runtime;
 const s3 = s3Client(config.s3);
 
 export interface DumpResult {
@@ -29,14 +31,21 @@ export interface DumpResult {
 }
 
 export function handler(event: unknown, context: Context): Promise<DumpResult> {
-    return withCrashReport(
-        runtime,
-        {
-            countFailure: (sink) => sink.add("BackupFailed", "Count", 1, { Database: config.settings.database }),
-            message: "dump crashed",
-            fields: { database: config.settings.database },
-        },
-        (signal, metricSink) => invoke(event, context, signal, metricSink),
+    const result = new RunReport("dump", config.settings.database);
+    return reportingResult(
+        result,
+        () =>
+            withCrashReport(
+                runtime,
+                {
+                    countFailure: (sink) => sink.add("BackupFailed", "Count", 1, { Database: config.settings.database }),
+                    message: "dump crashed",
+                    fields: { database: config.settings.database },
+                    result,
+                },
+                (signal, metricSink) => invoke(event, context, signal, metricSink),
+            ),
+        (dump) => dump.key,
     );
 }
 
@@ -51,7 +60,7 @@ async function invoke(event: unknown, context: Context, signal: AbortSignal, met
             { ...config.settings, trigger },
             {
                 s3,
-                target: () => resolveTarget(config.source, secrets, config.overrides),
+                target: () => resolveTarget(config.source, credentials, config.overrides),
                 log,
                 metrics: metricSink,
                 remainingMs: () => context.getRemainingTimeInMillis(),

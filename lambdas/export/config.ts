@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients";
+import { AZURE_IDENTITY_ENV } from "../shared/azureIdentity";
 import { CONNECTION_ENV, connectionFromEnv, type ConnectionConfig } from "../shared/connectionEnv";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
 import { DEFAULT_SAFETY_LAG_SECONDS, exportSettings, ExportConfigError, MAX_SAFETY_LAG_SECONDS, type ExportSettings } from "./export";
@@ -22,6 +23,7 @@ export const EXPORT_ENV: Readonly<Record<string, string>> = {
     EXPORT_SAFETY_MARGIN_SECONDS: "no table is started, and a running one is stopped, when less than this is left before the Lambda timeout (default 30)",
     EXPORT_SAFETY_LAG_SECONDS: `date and timestamp watermarks stay this far behind the database's clock, so transactions that commit up to this long after taking their timestamp are exported, 0..${MAX_SAFETY_LAG_SECONDS} (default ${DEFAULT_SAFETY_LAG_SECONDS})`,
     ...S3_ENV,
+    ...AZURE_IDENTITY_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-export")',
 };

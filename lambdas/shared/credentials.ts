@@ -1,20 +1,73 @@
 /**
- * Database credentials for the functions: a Secrets Manager secret (JSON with username,
- * password and, as RDS-managed secrets have, host, port and dbname) or, for local runs, a
- * database URL. The secret's value never leaves the returned PgTarget: no logging, no errors
- * that quote it.
+ * Database credentials for the functions: a Secrets Manager secret or a Key Vault secret (the
+ * same JSON: username, password and, as RDS-managed secrets have, host, port and dbname), a
+ * Microsoft Entra access token for a role mapped to the managed identity, or, for local runs, a
+ * database URL. The secret's value and the token never leave the returned PgTarget: no logging,
+ * no errors that quote them, and `hideSecret` has every redacted line replace them.
  */
 import { checkIdentifier, parsePostgresUrl, type PgTarget, type SslMode } from "./pgTarget";
+import { hideSecret } from "./redact";
 
 /** Reads a secret's string value; the handler adapts Secrets Manager to this. */
 export interface SecretReader {
     getSecretString(secretId: string): Promise<string>;
 }
 
-/** Where the connection comes from. */
+/** The call the functions make on a Key Vault, shaped like @azure/keyvault-secrets' SecretClient. */
+export interface KeyVaultSecretGetter {
+    getSecret(secretName: string, options?: { readonly version?: string }): Promise<{ readonly value?: string | undefined }>;
+}
+
+/** Issues access tokens, shaped like @azure/identity's credentials (ManagedIdentityCredential). */
+export interface TokenSource {
+    getToken(scope: string): Promise<{ readonly token: string } | null>;
+}
+
+/** What reads the credential of each kind of source; a handler gives the ones its environment can build. */
+export interface CredentialReaders {
+    /** Secrets Manager, for a `secret` source. */
+    readonly secrets?: SecretReader;
+    /** A SecretClient for a vault URL, for a `keyvault` source. */
+    readonly keyVault?: (vaultUrl: string) => KeyVaultSecretGetter;
+    /** The managed identity's credential, for an `entra` source. */
+    readonly entra?: TokenSource;
+}
+
+/**
+ * A Key Vault secret's identifier, split. Per "Azure Key Vault keys, secrets, and certificates
+ * overview", object identifiers
+ * (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-and-certificates#object-identifiers)
+ * have the form https://{vault-name}.vault.azure.net/{object-type}/{object-name}/{object-version}
+ * and a secret read without its version is its current version.
+ */
+export interface KeyVaultSecretId {
+    /** The identifier as configured, for messages. */
+    readonly uri: string;
+    /** https://{vault-name}.vault.azure.net */
+    readonly vaultUrl: string;
+    readonly secretName: string;
+    readonly version?: string;
+}
+
+/**
+ * Microsoft Entra authentication for Azure Database for PostgreSQL flexible server: the client
+ * sends an access token for this scope as the role's password, over TLS. "Use Microsoft Entra
+ * ID for authentication with Azure Database for PostgreSQL",
+ * https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-configure-sign-in-azure-ad-authentication
+ * (and "Connect with managed identity",
+ * https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-connect-with-managed-identity).
+ */
+export const ENTRA_POSTGRES_SCOPE = "https://ossrdbms-aad.database.windows.net/.default";
+
+/** sslmodes that encrypt the connection: the only ones a token or a password from a store is sent over. */
+export const ENCRYPTED_SSL_MODES: readonly SslMode[] = ["require", "verify-ca", "verify-full"];
+
+/** Where the connection comes from; `name` is the variable it was configured in, for messages. */
 export type CredentialSource =
     | { readonly kind: "secret"; readonly secretId: string }
-    | { readonly kind: "url"; readonly url: string; readonly name: string };
+    | { readonly kind: "url"; readonly url: string; readonly name: string }
+    | { readonly kind: "keyvault"; readonly secret: KeyVaultSecretId; readonly name: string }
+    | { readonly kind: "entra"; readonly user: string; readonly name: string };
 
 /** Values from configuration that take precedence over the secret's own fields. */
 export interface ConnectionOverrides {
@@ -94,12 +147,61 @@ function secretPort(value: unknown, secretId: string): number {
     return n;
 }
 
+const VAULT_HOST = /^[A-Za-z0-9-]{3,24}\.vault\.azure\.net$/i;
+const SECRET_NAME = /^[A-Za-z0-9-]{1,127}$/;
+const SECRET_VERSION = /^[0-9a-f]{32}$/i;
+
 /**
- * Resolves the configured source into a connection; the secret is read through the injected
- * reader. The overrides take precedence over a URL's host, port, database and sslmode just as
- * over a secret's fields.
+ * Splits https://<vault>.vault.azure.net/secrets/<name>[/<version>], refusing anything else
+ * with a message that names the variable. Vault names are 3..24 letters, digits and hyphens,
+ * secret names 1..127 letters, digits and hyphens, versions 32 hex digits (Key Vault naming,
+ * same page as KeyVaultSecretId).
  */
-export async function resolveTarget(source: CredentialSource, secrets: SecretReader | undefined, overrides: ConnectionOverrides = {}): Promise<PgTarget> {
+export function parseKeyVaultSecretUri(uri: string, name: string): KeyVaultSecretId {
+    const expected = "expected https://<vault>.vault.azure.net/secrets/<name>[/<version>]";
+    let url: URL;
+    try {
+        url = new URL(uri);
+    } catch {
+        throw new CredentialsError(`${name}: "${uri}" is not a URL; ${expected}`);
+    }
+    const [, type, secretName, version, ...rest] = url.pathname.replace(/\/$/, "").split("/");
+    const ok =
+        url.protocol === "https:" && VAULT_HOST.test(url.hostname) && url.port === "" && url.username === "" && url.password === "" && url.search === "" && url.hash === "" &&
+        type?.toLowerCase() === "secrets" && secretName !== undefined && SECRET_NAME.test(secretName) && (version === undefined || SECRET_VERSION.test(version)) && rest.length === 0;
+    if (!ok || secretName === undefined) {
+        throw new CredentialsError(`${name}: "${uri}" is not a Key Vault secret URI; ${expected}`);
+    }
+    return { uri, vaultUrl: `https://${url.hostname.toLowerCase()}`, secretName, ...(version === undefined ? {} : { version }) };
+}
+
+/** "Name: message" of a failed call, without anything the call was given. */
+function reasonOf(err: unknown): string {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * Resolves the configured source into a connection, reading the secret or fetching the token
+ * through the injected readers. The overrides take precedence over a URL's host, port,
+ * database and sslmode just as over a secret's fields. Entra tokens expire, so one is asked for
+ * at every call (the credential hands out its cached token until shortly before it expires),
+ * never kept in a target between runs.
+ */
+export async function resolveTarget(source: CredentialSource, readers: CredentialReaders, overrides: ConnectionOverrides = {}): Promise<PgTarget> {
+    const target = await targetOf(source, readers, overrides);
+    if (source.kind !== "url" && target.password !== undefined) {
+        hideSecret(target.password);
+    }
+    return target;
+}
+
+async function targetOf(source: CredentialSource, readers: CredentialReaders, overrides: ConnectionOverrides): Promise<PgTarget> {
+    if (source.kind === "entra") {
+        return entraTarget(source, readers.entra, overrides);
+    }
+    if (source.kind === "keyvault") {
+        return targetFromSecret(await readKeyVaultSecret(source, readers.keyVault), source.secret.uri, overrides);
+    }
     if (source.kind === "url") {
         const parsed = parsePostgresUrl(source.url, source.name);
         if (overrides.database !== undefined) {
@@ -113,15 +215,62 @@ export async function resolveTarget(source: CredentialSource, secrets: SecretRea
             ...(overrides.sslmode === undefined ? {} : { sslmode: overrides.sslmode }),
         };
     }
-    if (secrets === undefined) {
+    if (readers.secrets === undefined) {
         throw new CredentialsError(`secret ${source.secretId}: no Secrets Manager client to read it with`);
     }
     let value: string;
     try {
-        value = await secrets.getSecretString(source.secretId);
+        value = await readers.secrets.getSecretString(source.secretId);
     } catch (err) {
-        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        throw new CredentialsError(`secret ${source.secretId} could not be read (${reason})`);
+        throw new CredentialsError(`secret ${source.secretId} could not be read (${reasonOf(err)})`);
     }
     return targetFromSecret(value, source.secretId, overrides);
+}
+
+/**
+ * The secret's value, read with the vault's client. Reading a secret's value takes the built-in
+ * role Key Vault Secrets User ("Provide access to Key Vault keys, certificates, and secrets with
+ * Azure role-based access control", https://learn.microsoft.com/azure/key-vault/general/rbac-guide),
+ * which a failed read names.
+ */
+async function readKeyVaultSecret(source: Extract<CredentialSource, { kind: "keyvault" }>, keyVault: CredentialReaders["keyVault"]): Promise<string> {
+    const where = `${source.name} ${source.secret.uri}`;
+    if (keyVault === undefined) {
+        throw new CredentialsError(`${where}: no Key Vault client to read it with`);
+    }
+    let value: string | undefined;
+    try {
+        const version = source.secret.version;
+        value = (await keyVault(source.secret.vaultUrl).getSecret(source.secret.secretName, version === undefined ? {} : { version })).value;
+    } catch (err) {
+        throw new CredentialsError(`${where} could not be read (${reasonOf(err)}); the managed identity (AZURE_CLIENT_ID) needs the Key Vault Secrets User role on the vault`);
+    }
+    if (value === undefined || value === "") {
+        throw new CredentialsError(`${where} has no value`);
+    }
+    return value;
+}
+
+/**
+ * The mapped role, the configured host, port and database, and an Entra token as the
+ * password, over TLS (connectionEnv refuses an sslmode that does not encrypt).
+ */
+async function entraTarget(source: Extract<CredentialSource, { kind: "entra" }>, entra: TokenSource | undefined, overrides: ConnectionOverrides): Promise<PgTarget> {
+    if (overrides.host === undefined || overrides.database === undefined) {
+        throw new CredentialsError(`${source.name}: the host and the database must be configured with it`);
+    }
+    if (entra === undefined) {
+        throw new CredentialsError(`${source.name}: no Azure credential to fetch an Entra token with`);
+    }
+    let token: { readonly token: string } | null;
+    try {
+        token = await entra.getToken(ENTRA_POSTGRES_SCOPE);
+    } catch (err) {
+        throw new CredentialsError(`${source.name}: no Entra token for ${ENTRA_POSTGRES_SCOPE} (${reasonOf(err)})`);
+    }
+    if (token === null || token.token === "") {
+        throw new CredentialsError(`${source.name}: no Entra token for ${ENTRA_POSTGRES_SCOPE} (the credential returned none)`);
+    }
+    checkIdentifier(overrides.database, `${source.name} database`);
+    return { host: overrides.host, port: overrides.port ?? 5432, user: source.user, password: token.token, database: overrides.database, sslmode: overrides.sslmode ?? "require" };
 }

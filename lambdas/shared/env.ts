@@ -69,18 +69,21 @@ export function oneOf<T extends string>(env: Env, name: string, allowed: readonl
     return found;
 }
 
-/** Exactly one of two variables must be set; returns which one and its value. */
-export function exactlyOne<A extends string, B extends string>(env: Env, a: A, b: B): { readonly name: A | B; readonly value: string } {
-    const va = raw(env, a);
-    const vb = raw(env, b);
-    if (va !== undefined && vb !== undefined) {
-        throw new EnvError(`${a} and ${b} are both set; set exactly one`);
+/**
+ * Exactly one of the variables must be set; returns which one and its value. Two set are refused
+ * naming both.
+ */
+export function exactlyOne<N extends string>(env: Env, ...names: [N, N, ...N[]]): { readonly name: N; readonly value: string } {
+    const set = names.flatMap((name) => {
+        const value = raw(env, name);
+        return value === undefined ? [] : [{ name, value }];
+    });
+    const [first, second] = set;
+    if (first !== undefined && second !== undefined) {
+        throw new EnvError(`${first.name} and ${second.name} are both set; set exactly one${names.length > 2 ? ` of ${names.join(", ")}` : ""}`);
     }
-    if (va !== undefined) {
-        return { name: a, value: va };
+    if (first === undefined) {
+        throw new EnvError(names.length === 2 ? `neither ${names[0]} nor ${names[1]} is set; set exactly one` : `none of ${names.join(", ")} is set; set exactly one`);
     }
-    if (vb !== undefined) {
-        return { name: b, value: vb };
-    }
-    throw new EnvError(`neither ${a} nor ${b} is set; set exactly one`);
+    return first;
 }

@@ -7,6 +7,23 @@
 /** What stands in for a password. */
 const REDACTED = "***";
 
+/**
+ * Credentials the process holds that are not in a URL (a password read from a secret store, an
+ * Entra access token): every later redaction replaces them wherever they appear, so an error or
+ * a tool's output that echoes one still prints `***`.
+ */
+const HELD_SECRETS = new Set<string>();
+
+/** Shorter values are not secrets worth the name, and hiding them would garble ordinary text. */
+const MIN_HELD_SECRET_LENGTH = 8;
+
+/** Makes `redactText` replace `value` wherever it appears from now on. */
+export function hideSecret(value: string): void {
+    if (value.length >= MIN_HELD_SECRET_LENGTH) {
+        HELD_SECRETS.add(value);
+    }
+}
+
 /** `scheme://` at the start of the text or after a character that cannot be part of a URL. */
 const SCHEME = /[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
 
@@ -24,10 +41,15 @@ export function redactUrl(url: string): string {
  * line, a URL's userinfo ends at the last `@` before the next URL that starts after whitespace;
  * when no `@` comes before that next URL, the password is taken to run on into it (a password
  * may hold ` x://`), so more is hidden rather than less. A URL already redacted (`user:***@`) is
- * left as it is, so redacting twice changes nothing.
+ * left as it is, so redacting twice changes nothing. Values passed to `hideSecret` are replaced
+ * first, wherever they stand.
  */
 export function redactText(text: string): string {
-    return text
+    let hidden = text;
+    for (const secret of HELD_SECRETS) {
+        hidden = hidden.split(secret).join(REDACTED);
+    }
+    return hidden
         .split("\n")
         .map((line) => redactLine(line))
         .join("\n");

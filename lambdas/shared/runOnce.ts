@@ -4,10 +4,13 @@
  * interface client, needs a Lambda runtime API; this one calls the handler with an empty event
  * (a scheduled run) and a context whose deadline is RUN_TIMEOUT_SECONDS after the start, then
  * exits 0 when the handler resolved and 1 when it failed. The handler publishes its own metrics
- * (EMF on stdout, which the task's log group turns into metrics) on every outcome.
+ * (EMF on stdout, which the task's log group turns into metrics) and its result line
+ * (./resultLine.ts) on every outcome.
  */
 import * as path from "path";
 import type { Context } from "aws-lambda";
+import { redactedMessage } from "./redact";
+import { databaseFromEnv, RunReport, runKindOf, type RunKind } from "./resultLine";
 
 /** The handlers the image holds, by their Lambda handler string. */
 export const RUNNABLE_HANDLERS: readonly string[] = ["dump/handler.handler", "export/handler.handler", "verify/handler.handler"];
@@ -74,20 +77,40 @@ export async function runOnce(
     report: (line: string) => void,
 ): Promise<number> {
     try {
-        if (handler === undefined || !RUNNABLE_HANDLERS.includes(handler)) {
+        const kind = handler === undefined ? undefined : runKindOf(handler);
+        if (handler === undefined || !RUNNABLE_HANDLERS.includes(handler) || kind === undefined) {
             throw new RunOnceError(`handler: ${JSON.stringify(handler)} is not allowed; expected one of ${RUNNABLE_HANDLERS.join(", ")}`);
         }
-        const timeout = runTimeoutSeconds(env);
-        const [dir] = handler.split("/");
-        const mod = await load(path.join(dir ?? "", "handler"));
-        const fn = mod["handler"];
-        if (typeof fn !== "function") throw new RunOnceError(`${handler}: the module exports no handler function`);
-        await (fn as Handler)({}, runContext(handler, timeout, Date.now()));
+        const { timeout, fn } = await prepare(kind, handler, env, load, report);
+        await fn({}, runContext(handler, timeout, Date.now()));
         report(JSON.stringify({ level: "INFO", message: "run finished", handler }));
         return 0;
     } catch (err) {
-        report(JSON.stringify({ level: "ERROR", message: "run failed", handler, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
+        report(JSON.stringify({ level: "ERROR", message: "run failed", handler, error: err instanceof Error ? `${err.name}: ${redactedMessage(err)}` : redactedMessage(err) }));
         return 1;
+    }
+}
+
+/**
+ * The run's timeout and handler function. A handler writes its own result line once called; a
+ * run that fails before (a bad RUN_TIMEOUT_SECONDS, a configuration the handler module refuses
+ * at cold start) gets the failed result line here, so that every run of the image reports one.
+ */
+async function prepare(
+    kind: RunKind,
+    handler: string,
+    env: Readonly<Record<string, string | undefined>>,
+    load: (modulePath: string) => Promise<Record<string, unknown>>,
+    report: (line: string) => void,
+): Promise<{ readonly timeout: number; readonly fn: Handler }> {
+    try {
+        const timeout = runTimeoutSeconds(env);
+        const fn = (await load(path.join(kind, "handler")))["handler"];
+        if (typeof fn !== "function") throw new RunOnceError(`${handler}: the module exports no handler function`);
+        return { timeout, fn: fn as Handler };
+    } catch (err) {
+        new RunReport(kind, databaseFromEnv(kind, env), report).failed(err);
+        throw err;
     }
 }
 

@@ -1,3 +1,4 @@
+import type { TokenCredential } from "@azure/identity";
 import type { CheckResult, TargetVerification } from "./verify";
 import { FUTURE_START_TOLERANCE_SECONDS, formatDuration } from "./checks";
 import { VerifyConfigError } from "./errors";
@@ -59,6 +60,19 @@ export interface FlexibleServerBackupLister {
     readonly servers: {
         get(resourceGroupName: string, serverName: string): Promise<AzureServerStatus>;
     };
+}
+
+/**
+ * The Azure Resource Manager client of the check, authenticated as `credential` (on Azure the
+ * job's managed identity, lambdas/shared/azureIdentity.ts). Both calls are reads of
+ * Microsoft.DBforPostgreSQL/flexibleServers and its backups, which the built-in Reader role
+ * grants ("Azure built-in roles", Reader: `*\/read`,
+ * https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/general#reader);
+ * assigned on each server's resource group, it reaches nothing else.
+ */
+export async function flexibleServerClient(subscriptionId: string, credential: TokenCredential): Promise<FlexibleServerBackupLister> {
+    const { PostgreSQLManagementFlexibleServerClient } = await import("@azure/arm-postgresql-flexible");
+    return new PostgreSQLManagementFlexibleServerClient(credential, subscriptionId);
 }
 
 /** Refuses an Azure server list verify cannot use, naming the field. */

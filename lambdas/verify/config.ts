@@ -3,12 +3,24 @@
  * Every variable is listed in VERIFY_ENV with its meaning and default, for the infrastructure
  * code and docs/functions-environment.md.
  */
+import { AZURE_IDENTITY_ENV } from "../shared/azureIdentity";
+import { credentialCatalog, credentialFromEnv, type CredentialVariables } from "../shared/connectionEnv";
 import type { CredentialSource } from "../shared/credentials";
-import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
+import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
 import type { AzureServerTarget } from "./azure";
 import { DEFAULT_SIZE_BOUNDS } from "./settings";
 import type { VerifyConfig } from "./verify";
+
+/** The verification server's credential variables. */
+const VERIFY_DB_VARIABLES: CredentialVariables = {
+    secretArn: "VERIFY_DB_SECRET_ARN",
+    url: "VERIFY_DB_URL",
+    keyVaultSecretUri: "VERIFY_DB_KEYVAULT_SECRET_URI",
+    entraUser: "VERIFY_DB_ENTRA_USER",
+    host: "VERIFY_DB_HOST",
+    sslmode: "VERIFY_DB_SSLMODE",
+};
 
 /** Every variable the verify handler reads: name -> meaning and default. */
 export const VERIFY_ENV: Readonly<Record<string, string>> = {
@@ -22,15 +34,16 @@ export const VERIFY_ENV: Readonly<Record<string, string>> = {
     SIZE_MIN_PERCENT: "smallest size accepted, in % of the median of the previous dumps, 1..100 (default 50)",
     SIZE_MAX_PERCENT: "largest size accepted, in % of the median of the previous dumps, 100..100000 (default 300)",
     RESTORE_JOBS: "parallel pg_restore jobs, 1..16 (default 2)",
-    VERIFY_DB_SECRET_ARN: "Secrets Manager secret of the verification server, with username, password and optionally host, port, dbname (this or VERIFY_DB_URL)",
-    VERIFY_DB_URL: "postgres://user:password@host:port/db of the verification server, for local runs only (this or VERIFY_DB_SECRET_ARN)",
-    VERIFY_DB_HOST: "verification server host; overrides the secret's host",
+    ...credentialCatalog(VERIFY_DB_VARIABLES, "the verification server"),
+    VERIFY_DB_HOST: "verification server host; overrides the secret's host (required with VERIFY_DB_ENTRA_USER)",
     VERIFY_DB_PORT: "verification server port, 1..65535; overrides the secret's port",
     VERIFY_DB_MAINTENANCE_DATABASE: 'database on the verification server connected to for CREATE and DROP DATABASE (default "postgres")',
-    VERIFY_DB_SSLMODE: "disable, allow, prefer, require, verify-ca or verify-full (default require with a secret; the URL's own with VERIFY_DB_URL)",
+    VERIFY_DB_SSLMODE:
+        "disable, allow, prefer, require, verify-ca or verify-full (default require with a secret or an Entra role, which accepts only require, verify-ca or verify-full; the URL's own with VERIFY_DB_URL)",
     AZURE_SUBSCRIPTION_ID: "Azure subscription of the servers in AZURE_SERVERS (required with AZURE_SERVERS)",
     AZURE_SERVERS:
-        'JSON list of Azure flexible servers whose snapshots are checked: [{"name": ..., "resourceGroup": ..., "serverName": ..., "maxSnapshotAgeHours"?: 24..744, default 30}] (default: unset, no Azure checks)',
+        'JSON list of Azure flexible servers whose snapshots are checked: [{"name": ..., "resourceGroup": ..., "serverName": ..., "maxSnapshotAgeHours"?: 24..744, default 30}]; read through the Azure Resource Manager API as AZURE_CLIENT_ID, which needs the Reader role on each server\'s resource group (default: unset, no Azure checks)',
+    ...AZURE_IDENTITY_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-verify")',
     SCRATCH_DIR: "directory the dumps are downloaded to; size ephemeral storage for the largest dump (default: the system's temporary directory)",
@@ -60,7 +73,6 @@ export interface VerifyFunctionConfig {
     readonly safetyMarginMs: number;
 }
 
-const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 const LOGICAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 /** Reads and validates the whole configuration; throws EnvError naming the variable on the first problem. */
@@ -74,13 +86,10 @@ export function verifyConfigFromEnv(env: Env): VerifyFunctionConfig {
             throw new EnvError(`VERIFY_DATABASES: "${d}" is not allowed; expected comma-separated names of 1..63 letters, digits, "_" or "-"`);
         }
     }
-    const source = exactlyOne(env, "VERIFY_DB_SECRET_ARN", "VERIFY_DB_URL");
-    const server: CredentialSource = source.name === "VERIFY_DB_SECRET_ARN" ? { kind: "secret", secretId: source.value } : { kind: "url", url: source.value, name: "VERIFY_DB_URL" };
+    const { source: server, sslmode } = credentialFromEnv(env, VERIFY_DB_VARIABLES);
     const host = optionalString(env, "VERIFY_DB_HOST");
     const portText = optionalString(env, "VERIFY_DB_PORT");
     const port = portText === undefined ? undefined : integer(env, "VERIFY_DB_PORT", { min: 1, max: 65535 });
-    const sslText = optionalString(env, "VERIFY_DB_SSLMODE");
-    const sslmode = sslText === undefined ? (server.kind === "secret" ? "require" : undefined) : oneOf(env, "VERIFY_DB_SSLMODE", SSL_MODES);
     const minPercent = integer(env, "SIZE_MIN_PERCENT", { min: 1, max: 100, default: Math.round(DEFAULT_SIZE_BOUNDS.minRatio * 100) });
     const maxPercent = integer(env, "SIZE_MAX_PERCENT", { min: 100, max: 100_000, default: Math.round(DEFAULT_SIZE_BOUNDS.maxRatio * 100) });
     const azure = loadAzure(env);

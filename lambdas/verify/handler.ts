@@ -1,15 +1,18 @@
 /**
  * Lambda adapter of the verify function: configuration from the environment (read once, at cold
  * start, failing fast with the variable's name), clients, Powertools Logger and Metrics (EMF,
- * flushed on failure too), the core, and a thrown error when any check failed so that the
- * invocation counts as failed (function-error alarm, retry policy, DLQ).
+ * flushed on failure too), the core, the result line on every outcome, and a thrown error when
+ * any check failed so that the invocation counts as failed (function-error alarm, retry policy,
+ * DLQ).
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
-import type { FlexibleServerBackupLister } from "./azure";
+import { databaseFromEnv, reportingResult, RunReport } from "../shared/resultLine";
+import { azureCredential } from "../shared/azureIdentity";
+import { flexibleServerClient, type FlexibleServerBackupLister } from "./azure";
 import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
 import { runVerify, type VerifyConfig, type VerifyReport } from "./verify";
 
@@ -35,8 +38,7 @@ async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
     const runtime = functionRuntime(env);
     let azure: FlexibleServerBackupLister | undefined;
     if (env.azure !== undefined) {
-        const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);
-        azure = new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), env.azure.subscriptionId);
+        azure = await flexibleServerClient(env.azure.subscriptionId, await azureCredential(process.env));
     }
     const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
     return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
@@ -44,12 +46,21 @@ async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
 export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
-    coldStart ??= setUp(verifyConfigFromEnv(process.env));
-    const cold = await coldStart;
-    return withCrashReport(
-        cold.runtime,
-        { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed" },
-        (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+    let cold: ColdStart;
+    try {
+        coldStart ??= setUp(verifyConfigFromEnv(process.env));
+        cold = await coldStart;
+    } catch (err) {
+        new RunReport("verify", databaseFromEnv("verify", process.env)).failed(err);
+        throw err;
+    }
+    const result = new RunReport("verify", [...cold.env.databases, ...(cold.env.azure?.servers ?? []).map((s) => s.name)].join(","));
+    return reportingResult(result, () =>
+        withCrashReport(
+            cold.runtime,
+            { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed", result },
+            (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+        ),
     );
 }
 
@@ -59,9 +70,9 @@ function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
     }
 }
 
-async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce({ env, runtime: { log, metrics, credentials }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
     try {
-        const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
+        const verificationServer = await resolveTarget(env.server, credentials, env.serverOverrides);
         const config: VerifyConfig = {
             bucket: env.bucket,
             prefix: env.prefix,

@@ -1,5 +1,6 @@
 /** Running a Lambda handler module in tests: cold starts with a given environment, captured output, EMF parsing. */
 import type { Context } from "aws-lambda";
+import { RESULT_FIELD, type RunResult } from "../../lambdas/shared/resultLine";
 
 let savedEnv: NodeJS.ProcessEnv | undefined;
 
@@ -117,4 +118,9 @@ export async function asLambdaRuntime<T>(fn: (crashes: readonly unknown[]) => Pr
         exceptions.forEach((l) => process.on("uncaughtException", l));
         rejections.forEach((l) => process.on("unhandledRejection", l));
     }
+}
+
+/** The result lines (`{"pgBackupStackResult": ...}`) among captured output lines, parsed. */
+export function resultLines(lines: readonly string[]): RunResult[] {
+    return lines.filter((l) => l.includes(`"${RESULT_FIELD}"`)).map((l) => (JSON.parse(l) as Record<string, RunResult>)[RESULT_FIELD] as RunResult);
 }

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import type { Context } from "aws-lambda";
 import type { DumpResult } from "../../lambdas/dump/handler";
 import { manifestKey } from "../../lambdas/shared/keys";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { asLambdaRuntime, captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, coldStart as load, embeddedAwsEnv, emfDocuments, lambdaContext as context, restoreEnv, resultLines } from "../helpers/lambda";
 import { getTags, listKeys } from "../helpers/recorders";
 import { running } from "../helpers/stubbornTool";
 
@@ -78,6 +79,8 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
         assert.equal(typeof doc?.BackupDurationSeconds, "number");
         // and the password is in no log line
         assert.equal(lines.some((l) => l.includes(PASSWORD)), false);
+        // and exactly one result line reports the success with the dump's key
+        assert.deepEqual(resultLines(lines), [{ kind: "dump", database: "shop", outcome: "succeeded", key: result.key }]);
     });
 
     it("publishes BackupFailed and rethrows when the database refuses the password", async () => {
@@ -92,6 +95,10 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
         assert.equal(docs[0]?.BackupFailed, 1);
         assert.equal(docs[0]?.BackupSucceeded, undefined);
         assert.equal(lines.some((l) => l.includes("wrong-pw-value")), false);
+        // and exactly one result line reports the failure with the server's message
+        const results = resultLines(lines);
+        assert.deepEqual(results.map((r) => [r.kind, r.database, r.outcome, r.key]), [["dump", "shop", "failed", undefined]]);
+        assert.match(results[0]?.error ?? "", /password authentication failed for user/);
     });
 
     it("refuses an event with an unknown trigger, counting it as a failed backup", async () => {
@@ -102,6 +109,8 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
         // then it fails naming the field, and BackupFailed is published
         assert.match(error instanceof Error ? error.message : "", /event\.trigger: "nightly" is not allowed; expected "schedule" or "on-demand"/);
         assert.equal(emfDocuments(lines)[0]?.BackupFailed, 1);
+        // and exactly one result line reports the refusal
+        assert.deepEqual(resultLines(lines), [{ kind: "dump", database: "shop", outcome: "failed", error: 'event.trigger: "nightly" is not allowed; expected "schedule" or "on-demand"' }]);
     });
 
     it("reports a crash during a backup as a failed backup: BackupFailed flushed, logged, pg_dump stopped", async () => {
@@ -127,12 +136,42 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
             assert.deepEqual(failedDocs.map((d) => [d.BackupFailed, d.Database]), [[1, "shop"]]);
             assert.equal(emfDocuments(lines).some((d) => d.BackupSucceeded !== undefined), false);
             assert.ok(lines.some((l) => l.includes("dump crashed") && l.includes("boom in a callback")));
+            // and exactly one result line, written by the crash report, says the run failed with the crash
+            assert.deepEqual(resultLines(lines), [{ kind: "dump", database: "shop", outcome: "failed", error: "boom in a callback" }]);
             // and pg_dump is gone, nothing is stored
             const pid = Number(await readFile(`${slow}.pid`, "utf8"));
             await new Promise((r) => setTimeout(r, 200));
             assert.equal(await running(pid), false, "pg_dump (its wrapper) is gone");
             assert.deepEqual(await listKeys(s3.client(), BUCKET, "backups/shop/"), stored);
         });
+    });
+
+    it("as the runner's command (runOnce, a real process), writes exactly one result line before it exits", async () => {
+        // given the image's command for a dump, with the handler's environment
+        const root = join(__dirname, "..", "..");
+        const run = (extra: Record<string, string>) =>
+            new Promise<{ code: number | null; stdout: string }>((resolve) => {
+                const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], {
+                    cwd: root,
+                    env: { ...process.env, ...env, ...extra },
+                    stdio: ["ignore", "pipe", "ignore"],
+                });
+                let stdout = "";
+                child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+                child.on("close", (code) => resolve({ code, stdout }));
+            });
+        // when it runs to success, and against a database that refuses the password
+        const ok = await run({});
+        const refused = await run({ DATABASE_URL: pg.url("shop").replace(PASSWORD, "wrong-pw-value") });
+        // then the process wrote one succeeded line with the key it stored, and one failed line, and exited 0 and 1
+        const stored = await listKeys(s3.client(), BUCKET, "backups/shop/");
+        const [success] = resultLines(ok.stdout.split("\n"));
+        assert.equal(ok.code, 0, ok.stdout);
+        assert.deepEqual(resultLines(ok.stdout.split("\n")).map((r) => [r.kind, r.database, r.outcome]), [["dump", "shop", "succeeded"]]);
+        assert.ok(success?.key !== undefined && stored.includes(success.key), "the key is the stored dump");
+        assert.equal(refused.code, 1);
+        assert.deepEqual(resultLines(refused.stdout.split("\n")).map((r) => [r.kind, r.database, r.outcome]), [["dump", "shop", "failed"]]);
+        assert.equal(refused.stdout.includes("wrong-pw-value"), false);
     });
 
     it("fails the cold start naming a missing variable", () => {

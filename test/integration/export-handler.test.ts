@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { Context } from "aws-lambda";
 import type { ExportResult } from "../../lambdas/export/export";
 import { createDatabase, loadSampleData, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { captureOutput, coldStart, embeddedAwsEnv, emfDocuments, lambdaContext, restoreEnv } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, coldStart, embeddedAwsEnv, emfDocuments, lambdaContext, restoreEnv, resultLines } from "../helpers/lambda";
 import { listKeys } from "../helpers/recorders";
 
 const HANDLER = require.resolve("../../lambdas/export/handler");
@@ -57,6 +57,8 @@ describe("export handler (real PostgreSQL, s3rver, Powertools EMF)", function ()
         assert.equal(doc?.ExportNullRows, 0);
         assert.equal(doc?.ExportFutureRows, 0);
         assert.equal(lines.some((l) => l.includes(PASSWORD)), false);
+        // and exactly one result line reports the success
+        assert.deepEqual(resultLines(lines), [{ kind: "export", database: "shop", outcome: "succeeded" }]);
     });
 
     it("publishes ExportFailed and rethrows when a configured table is missing", async () => {
@@ -67,5 +69,27 @@ describe("export handler (real PostgreSQL, s3rver, Powertools EMF)", function ()
         // then it fails naming the table, and the failure is counted
         assert.match(error instanceof Error ? error.message : "", /table sales\.refunds does not exist/);
         assert.equal(emfDocuments(lines)[0]?.ExportFailed, 1);
+        // and exactly one result line reports the failure, naming the table
+        const results = resultLines(lines);
+        assert.deepEqual(results.map((r) => [r.kind, r.database, r.outcome]), [["export", "shop", "failed"]]);
+        assert.match(results[0]?.error ?? "", /table sales\.refunds does not exist/);
+    });
+
+    it("reports a crash during an export as a failed run, once, and counts no success after it", async () => {
+        // given a cold-started handler and the Lambda runtime's crash listeners in place of the test runner's
+        const handler = coldStart<Handler>(HANDLER, env);
+        await asLambdaRuntime(async (crashes) => {
+            // when a rejection nothing handles happens while the export runs
+            const { lines } = await captureOutput(async () => {
+                const invocation = handler({}, lambdaContext());
+                void Promise.reject(new Error("boom during the export"));
+                return invocation;
+            });
+            // then the runtime sees the crash, and exactly one result line says the run failed with it, whatever the export did after
+            assert.equal(crashes.length, 1);
+            assert.deepEqual(resultLines(lines), [{ kind: "export", database: "shop", outcome: "failed", error: "boom during the export" }]);
+            assert.ok(lines.some((l) => l.includes("export crashed") && l.includes("boom during the export")));
+            assert.equal(emfDocuments(lines).some((d) => d.ExportSucceeded !== undefined && d.ExportSucceeded !== 0), false);
+        });
     });
 });

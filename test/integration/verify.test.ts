@@ -11,7 +11,7 @@ import type { FlexibleServerBackupLister } from "../../lambdas/verify/azure";
 import { runVerify, type CheckName, type CheckResult, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
 import { listBackups, type BackupEntry } from "../../lambdas/shared/catalog";
 import { createDatabase, freePort, loadSampleData, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { asLambdaRuntime, captureOutput, emfDocuments, lambdaContext } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, emfDocuments, lambdaContext, resultLines } from "../helpers/lambda";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
@@ -523,6 +523,11 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(values("VerificationSucceeded"), [0, 1]);
         assert.ok(emf.every((d) => d._aws.CloudWatchMetrics[0]?.Namespace === "PgBackupStackTest"));
         assert.equal(printed.join("").includes("S3RVER"), false);
+        // and each run wrote exactly one result line: the failure naming the check, then the success
+        assert.deepEqual(resultLines(printed.join("").split("\n")), [
+            { kind: "verify", database: "viahandler", outcome: "failed", error: "verification failed for viahandler: freshness" },
+            { kind: "verify", database: "viahandler", outcome: "succeeded" },
+        ]);
     });
 
     it("handler: reports a crash during a verification as a failed one: VerificationFailed flushed once, logged, pg_restore stopped", async () => {
@@ -551,6 +556,8 @@ describe("verify (real PostgreSQL and s3rver)", function () {
                 const failedValues = emfDocuments(lines).filter((d) => d.VerificationFailed !== undefined).map((d) => [d.VerificationFailed, d.Database]);
                 assert.deepEqual(failedValues, [[1, "viahandler"]]);
                 assert.ok(lines.some((l) => l.includes("verification crashed") && l.includes("boom during the restore")));
+                // and exactly one result line, written by the crash report, says the run failed with the crash
+                assert.deepEqual(resultLines(lines), [{ kind: "verify", database: "viahandler", outcome: "failed", error: "boom during the restore" }]);
                 // and pg_restore was stopped and the scratch database dropped
                 for (const pid of await stubborn.pids()) {
                     assert.equal(await running(pid), false, `pid ${pid} stopped`);

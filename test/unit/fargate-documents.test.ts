@@ -6,6 +6,7 @@ import {
     fargateSizeProblems,
     runnerCommand,
 } from "../../components/aws/documents/fargate";
+import { resultLines } from "../helpers/lambda";
 import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../lambdas/shared/runOnce";
 
 describe("Fargate task sizes", () => {
@@ -98,6 +99,10 @@ describe("runOnce", () => {
         const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], { cwd: root, env, encoding: "utf8" });
         // then the handler module was found and its configuration error is reported, with a failing exit code
         assert.strictEqual(run.status, 1, run.stderr);
-        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: neither DB_SECRET_ARN nor DATABASE_URL is set/);
+        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set/);
+        // and, before it exits, exactly one failed result line for the alerts
+        assert.deepEqual(resultLines(run.stdout.split("\n")), [
+            { kind: "dump", database: "", outcome: "failed", error: "none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set; set exactly one" },
+        ]);
     });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
+import { hideSecret, redactFields, redactText, redactUrl } from "../../lambdas/shared/redact";
 
 /** Printable ASCII, weighted towards the characters that end a URL part early. */
 const passwordChar = fc.oneof(
@@ -64,5 +64,31 @@ describe("redaction of passwords in URLs", () => {
             }),
             { numRuns: 500 },
         );
+    });
+});
+
+describe("redaction of credentials the process holds", () => {
+    let held = 0;
+    it("hides a held password or token wherever it stands, in any text (property)", () => {
+        fc.assert(
+            // Held secrets stay held for the whole process: each carries a marker no other test's text has. A secret
+            // with "*" could be rebuilt from the "***" that stands in for another; real ones never have one.
+            fc.property(fc.string({ minLength: 1, maxLength: 60 }).filter((s) => !s.includes("*")), fc.string(), fc.string(), (tail, before, after) => {
+                const secret = `held-${++held}-${tail}`;
+                // given a secret registered once resolved (a Key Vault password, an Entra token)
+                hideSecret(secret);
+                // when text that quotes it, twice, is redacted
+                const out = redactText(`${before}${secret}${after} and again ${secret}`);
+                // then it is gone
+                assert.ok(!out.includes(secret), `${JSON.stringify(secret)} shown in ${JSON.stringify(out)}`);
+            }),
+            { numRuns: 100 },
+        );
+    });
+
+    it("leaves values shorter than 8 characters alone: they would garble ordinary text", () => {
+        hideSecret("pw");
+        hideSecret("s3cr3t!");
+        assert.equal(redactText("the pw field and s3cr3t! stay"), "the pw field and s3cr3t! stay");
     });
 });

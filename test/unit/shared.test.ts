@@ -86,8 +86,8 @@ describe("credentials from a secret", () => {
         };
         // when both are resolved
         // then the good one resolves and the bad one names the secret and the reason
-        assert.equal((await resolveTarget({ kind: "secret", secretId: "good" }, reader)).user, "backup");
-        await assert.rejects(resolveTarget({ kind: "secret", secretId: "bad" }, reader), /secret bad could not be read \(AccessDeniedException: User is not authorized\)/);
+        assert.equal((await resolveTarget({ kind: "secret", secretId: "good" }, { secrets: reader })).user, "backup");
+        await assert.rejects(resolveTarget({ kind: "secret", secretId: "bad" }, { secrets: reader }), /secret bad could not be read \(AccessDeniedException: User is not authorized\)/);
     });
 });
 
@@ -103,8 +103,8 @@ describe("credentials from a URL", () => {
             VERIFY_DB_MAINTENANCE_DATABASE: "maint",
         });
         // when the URL is resolved with those overrides, and with every override given
-        const maintenance = await resolveTarget(env.server, undefined, env.serverOverrides);
-        const all = await resolveTarget({ kind: "url", url: "postgres://u:pw@db.internal/app", name: "DATABASE_URL" }, undefined, {
+        const maintenance = await resolveTarget(env.server, {}, env.serverOverrides);
+        const all = await resolveTarget({ kind: "url", url: "postgres://u:pw@db.internal/app", name: "DATABASE_URL" }, {}, {
             host: "proxy.internal",
             port: 6432,
             database: "other",
@@ -120,8 +120,8 @@ describe("credentials from a URL", () => {
         const source = { kind: "url", url: "postgres://u@db.internal:5433/app?sslmode=require", name: "DATABASE_URL" } as const;
         // when resolved
         // then the URL is used as it is, and the long name is refused naming the source
-        assert.deepEqual(await resolveTarget(source, undefined), { host: "db.internal", port: 5433, user: "u", database: "app", sslmode: "require" });
-        await assert.rejects(resolveTarget(source, undefined, { database: "d".repeat(64) }), /DATABASE_URL database override: "d{64}" is 64 bytes; PostgreSQL identifiers are at most 63/);
+        assert.deepEqual(await resolveTarget(source, {}), { host: "db.internal", port: 5433, user: "u", database: "app", sslmode: "require" });
+        await assert.rejects(resolveTarget(source, {}, { database: "d".repeat(64) }), /DATABASE_URL database override: "d{64}" is 64 bytes; PostgreSQL identifiers are at most 63/);
     });
 });
 

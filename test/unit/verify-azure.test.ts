@@ -3,6 +3,7 @@ import type { PostgreSQLManagementFlexibleServerClient } from "@azure/arm-postgr
 import {
     DEFAULT_MAX_SNAPSHOT_AGE_SECONDS,
     azureBackupCheck,
+    flexibleServerClient,
     validateAzureServers,
     verifyAzureServer,
     type AzureServerStatus,
@@ -135,5 +136,22 @@ describe("verify: Azure Flexible Server backups", () => {
     it("refuses a snapshot-age limit below a day, naming the field", () => {
         assert.throws(() => validateAzureServers([{ name: "x", ...server, maxSnapshotAgeSeconds: 3600 }]),
             (e: unknown) => e instanceof VerifyConfigError && /^azureServers\[0\]\.maxSnapshotAgeSeconds: 3600 is out of range; expected at least 86400/.test(e.message));
+    });
+
+    it("builds the Resource Manager client on the credential it is given, which is asked for a management token", async () => {
+        // given a stand-in credential that records the scopes asked for and refuses, as a managed identity without a role would
+        const scopes: string[] = [];
+        const credential = {
+            async getToken(requested: string | string[]) {
+                scopes.push(...(Array.isArray(requested) ? requested : [requested]));
+                throw Object.assign(new Error("the managed identity has no access"), { name: "CredentialUnavailableError" });
+            },
+        };
+        // when a server is checked through the client built on it
+        const result = await verifyAzureServer({ name: "eu", ...server }, await flexibleServerClient("00000000-0000-0000-0000-000000000000", credential), () => now);
+        // then the credential was asked for Azure Resource Manager, and its refusal is the failed check's detail
+        assert.deepEqual([...new Set(scopes)], ["https://management.azure.com/.default"]);
+        assert.equal(result.ok, false);
+        assert.match(result.checks[0]?.detail ?? "", /^cannot read rg\/srv: .*the managed identity has no access/);
     });
 });

@@ -52,8 +52,9 @@ describe("verify handler environment", () => {
         // then every variable read is in the catalog
         const read = [...full.read, ...minimal.read];
         assert.deepEqual(read.filter((name) => !(name in VERIFY_ENV)), []);
-        // and every catalog entry but PG_BIN (looked up at each restore) is read at cold start
-        assert.deepEqual(Object.keys(VERIFY_ENV).filter((name) => name !== "PG_BIN" && !read.includes(name)), []);
+        // and every catalog entry but PG_BIN (looked up at each restore) and AZURE_CLIENT_ID (read by functionRuntime) is read at cold start
+        const elsewhere = ["PG_BIN", "AZURE_CLIENT_ID"];
+        assert.deepEqual(Object.keys(VERIFY_ENV).filter((name) => !elsewhere.includes(name) && !read.includes(name)), []);
     });
 
     it("fills defaults for everything optional", () => {
@@ -98,13 +99,32 @@ describe("verify handler environment", () => {
         assert.deepEqual(env.azure, { subscriptionId: "00000000-0000-0000-0000-000000000000", servers: [{ name: "eu", resourceGroup: "rg", serverName: "pg-eu", maxSnapshotAgeSeconds: 129_600 }] });
     });
 
+    it("reads the verification server's Key Vault secret or Entra role, with sslmode require", () => {
+        // given the verification server configured with a Key Vault secret, and with an Entra role
+        const keyVault = verifyConfigFromEnv({ ...MINIMAL, VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_KEYVAULT_SECRET_URI: "https://kv-verify.vault.azure.net/secrets/verify-db" });
+        const entra = verifyConfigFromEnv({ ...MINIMAL, VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_ENTRA_USER: "pgbs-verify-mi", VERIFY_DB_HOST: "verify.postgres.database.azure.com" });
+        // then each is its source, named by its variable, and the connection is encrypted
+        assert.deepEqual(keyVault.server, {
+            kind: "keyvault",
+            name: "VERIFY_DB_KEYVAULT_SECRET_URI",
+            secret: { uri: "https://kv-verify.vault.azure.net/secrets/verify-db", vaultUrl: "https://kv-verify.vault.azure.net", secretName: "verify-db" },
+        });
+        assert.equal(keyVault.serverOverrides.sslmode, "require");
+        assert.deepEqual(entra.server, { kind: "entra", user: "pgbs-verify-mi", name: "VERIFY_DB_ENTRA_USER" });
+        assert.deepEqual(entra.serverOverrides, { database: "postgres", host: "verify.postgres.database.azure.com", sslmode: "require" });
+    });
+
     const refusals: [string, Record<string, string | undefined>, RegExp][] = [
         ["no bucket", { BACKUP_BUCKET: undefined }, /^BACKUP_BUCKET is not set; it is required$/],
         ["no maximum backup age", { VERIFY_MAX_BACKUP_AGE_MINUTES: undefined }, /^VERIFY_MAX_BACKUP_AGE_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],
         ["an RPO in place of the maximum backup age", { VERIFY_MAX_BACKUP_AGE_MINUTES: undefined, RPO_MINUTES: "1440" }, /^VERIFY_MAX_BACKUP_AGE_MINUTES is not set; it is required \(an integer in 1\.\.44640\)$/],
         ["an RTO of zero", { RTO_MINUTES: "0" }, /^RTO_MINUTES: 0 is out of range 1\.\.44640$/],
-        ["both server sources", { VERIFY_DB_URL: "postgres://u@h/postgres" }, /^VERIFY_DB_SECRET_ARN and VERIFY_DB_URL are both set; set exactly one$/],
-        ["no server source", { VERIFY_DB_SECRET_ARN: undefined }, /^neither VERIFY_DB_SECRET_ARN nor VERIFY_DB_URL is set/],
+        ["both server sources", { VERIFY_DB_URL: "postgres://u@h/postgres" }, /^VERIFY_DB_SECRET_ARN and VERIFY_DB_URL are both set; set exactly one of VERIFY_DB_SECRET_ARN, VERIFY_DB_URL, VERIFY_DB_KEYVAULT_SECRET_URI, VERIFY_DB_ENTRA_USER$/],
+        ["a secret and an Entra role", { VERIFY_DB_ENTRA_USER: "verify-mi" }, /^VERIFY_DB_SECRET_ARN and VERIFY_DB_ENTRA_USER are both set; set exactly one of /],
+        ["no server source", { VERIFY_DB_SECRET_ARN: undefined }, /^none of VERIFY_DB_SECRET_ARN, VERIFY_DB_URL, VERIFY_DB_KEYVAULT_SECRET_URI, VERIFY_DB_ENTRA_USER is set; set exactly one$/],
+        ["a Key Vault URI of another host", { VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_KEYVAULT_SECRET_URI: "https://kv.example.com/secrets/db" }, /^VERIFY_DB_KEYVAULT_SECRET_URI: "https:\/\/kv\.example\.com\/secrets\/db" is not a Key Vault secret URI; expected https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>\[\/<version>\]$/],
+        ["an Entra role without the server's host", { VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_ENTRA_USER: "verify-mi" }, /^VERIFY_DB_HOST is not set; it is required with VERIFY_DB_ENTRA_USER$/],
+        ["an Entra role over an unencrypted connection", { VERIFY_DB_SECRET_ARN: undefined, VERIFY_DB_ENTRA_USER: "verify-mi", VERIFY_DB_HOST: "h", VERIFY_DB_SSLMODE: "prefer" }, /^VERIFY_DB_SSLMODE: "prefer" is not allowed with VERIFY_DB_ENTRA_USER; expected one of require, verify-ca, verify-full$/],
         ["a bad database name", { VERIFY_DATABASES: "orders,bad name" }, /^VERIFY_DATABASES: "bad name" is not allowed/],
         ["nothing to verify", { VERIFY_DATABASES: " , " }, /^VERIFY_DATABASES is not set and neither is AZURE_SERVERS/],
         ["a lower bound above 100 %", { SIZE_MIN_PERCENT: "120" }, /^SIZE_MIN_PERCENT: 120 is out of range 1\.\.100$/],

@@ -7,14 +7,26 @@ import * as dockerBuild from "@pulumi/docker-build";
 import { awsContext, regionOf } from "./context";
 import { imageLifecyclePolicy, imageRepositoryPolicy } from "./documents/functionPolicies";
 
-/** The Dockerfile of the functions' image, relative to the build context. */
-export const DOCKERFILE = "lambdas/Dockerfile";
+/**
+ * The functions package (lambdas/): the image's build context, holding its Dockerfile, package.json
+ * and package-lock.json. Resolved from this module's own location, never from the working
+ * directory, so that it is found wherever the library runs: in the repository this module is
+ * components/aws/functionImage.ts and the package is ../../lambdas; in the installed library it is
+ * bin/components/aws/functionImage.js and the library ships the package's sources as bin/lambdas.
+ */
+export const FUNCTIONS_PACKAGE_DIR = path.resolve(__dirname, "..", "..", "lambdas");
 
-/** What the image is built from (the /.dockerignore allow-list): the digest, and so the tag, covers exactly these. */
-export const IMAGE_CONTEXT_PATHS: readonly string[] = ["package.json", "package-lock.json", "tsconfig.json", "lambdas"];
+/** The Dockerfile of the functions' image, relative to the functions package. */
+export const DOCKERFILE = "Dockerfile";
 
-/** Files under the context paths that never reach the image. */
-const EXCLUDED = /(\.test\.ts$|(^|\/)node_modules\/)/;
+/** Files of the functions package the image installs and compiles with (the .dockerignore allow-list, with the sources). */
+export const IMAGE_CONTEXT_FILES: readonly string[] = ["package.json", "package-lock.json", "tsconfig.json"];
+
+/** The functions' sources in the context (the .dockerignore allow-list's pattern), less what never reaches the image. */
+const SOURCE = /\.ts$/;
+/** Patterns (.dockerignore syntax) of the sources kept out of the context; EXCLUDED is their test. */
+export const IMAGE_CONTEXT_EXCLUDED: readonly string[] = ["**/*.test.ts", "**/*.d.ts"];
+const EXCLUDED = /(\.test\.ts$|\.d\.ts$|(^|\/)node_modules\/)/;
 
 /** Bounds of the context walk: the functions' sources are a few hundred files. */
 const MAX_CONTEXT_FILES = 10_000;
@@ -28,30 +40,38 @@ export function lambdaArchitecture(platform: ImagePlatform): "x86_64" | "arm64" 
 }
 
 /**
+ * The files of a functions package that the image is built from, as sorted relative paths: the
+ * package files and every source (`*.ts`) except tests, declarations and node_modules.
+ */
+export function imageContextFiles(root: string): string[] {
+    for (const rel of [...IMAGE_CONTEXT_FILES, DOCKERFILE]) {
+        if (!fs.existsSync(path.join(root, rel))) {
+            throw new RangeError(`contextPath: "${root}" has no ${rel}; expected the functions package (lambdas/, or the library's own copy of it)`);
+        }
+    }
+    const files: string[] = [...IMAGE_CONTEXT_FILES];
+    const visit = (rel: string, depth: number): void => {
+        if (depth > MAX_DEPTH) throw new RangeError(`${rel}: nested deeper than ${MAX_DEPTH} directories`);
+        for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+            const child = rel === "" ? entry.name : path.posix.join(rel, entry.name);
+            if (entry.isDirectory() && entry.name !== "node_modules") visit(child, depth + 1);
+            else if (entry.isFile() && SOURCE.test(child) && !EXCLUDED.test(child)) {
+                if (files.length >= MAX_CONTEXT_FILES) throw new RangeError(`${root}: more than ${MAX_CONTEXT_FILES} files in the image context`);
+                files.push(child);
+            }
+        }
+    };
+    visit("", 0);
+    return files.sort();
+}
+
+/**
  * SHA-256 over the build context's files (sorted relative paths and contents), the Dockerfile
  * and the build arguments: the same sources and arguments give the same digest on any machine.
  */
 export function contextDigest(root: string, buildArgs: Readonly<Record<string, string>>): string {
-    const files: string[] = [];
-    const visit = (rel: string, depth: number): void => {
-        if (depth > MAX_DEPTH) throw new RangeError(`${rel}: nested deeper than ${MAX_DEPTH} directories`);
-        const abs = path.join(root, rel);
-        const stat = fs.statSync(abs);
-        if (stat.isDirectory()) {
-            for (const entry of fs.readdirSync(abs).sort()) visit(path.posix.join(rel, entry), depth + 1);
-        } else if (stat.isFile() && !EXCLUDED.test(rel)) {
-            if (files.length >= MAX_CONTEXT_FILES) throw new RangeError(`${root}: more than ${MAX_CONTEXT_FILES} files in the image context`);
-            files.push(rel);
-        }
-    };
-    for (const rel of IMAGE_CONTEXT_PATHS) {
-        if (!fs.existsSync(path.join(root, rel))) {
-            throw new RangeError(`contextPath: "${root}" has no ${rel}; expected the repository root (the Pulumi project directory)`);
-        }
-        visit(rel, 0);
-    }
     const hash = crypto.createHash("sha256");
-    for (const rel of [...new Set(files)].sort()) {
+    for (const rel of [...imageContextFiles(root), DOCKERFILE]) {
         hash.update(rel).update("\0").update(fs.readFileSync(path.join(root, rel))).update("\0");
     }
     hash.update(JSON.stringify(Object.entries(buildArgs).sort(([a], [b]) => a.localeCompare(b))));
@@ -101,7 +121,7 @@ export interface FunctionImageArgs {
     readonly platform?: ImagePlatform;
     /** @default 10 - images the repository keeps; older ones expire */
     readonly keepImages?: number;
-    /** @default the working directory (the Pulumi project directory) - the repository root, build context of lambdas/Dockerfile */
+    /** @default the library's own functions package (FUNCTIONS_PACKAGE_DIR) - build context holding the Dockerfile, package.json, package-lock.json and the functions' sources */
     readonly contextPath?: string;
     /** @default derived from the context's content and the build arguments - image tag (the repository's tags are immutable) */
     readonly tag?: string;
@@ -130,7 +150,7 @@ function withDefaults(args: FunctionImageArgs): Resolved {
         pgMajor: args.pgMajor ?? DEFAULTS.pgMajor,
         platform: args.platform ?? DEFAULTS.platform,
         keepImages: args.keepImages ?? DEFAULTS.keepImages,
-        contextPath: args.contextPath ?? process.cwd(),
+        contextPath: args.contextPath ?? FUNCTIONS_PACKAGE_DIR,
         buildOnPreview: args.buildOnPreview ?? DEFAULTS.buildOnPreview,
         forceDelete: args.forceDelete ?? DEFAULTS.forceDelete,
         tags: args.tags ?? DEFAULTS.tags,
@@ -140,7 +160,7 @@ function withDefaults(args: FunctionImageArgs): Resolved {
 /**
  * The functions' container image: a private ECR repository (scan on push, immutable tags, KMS
  * encryption, a lifecycle keeping the last images, pulls by this account's Lambda functions
- * only) and the image built from lambdas/Dockerfile and pushed to it during `pulumi up`.
+ * only) and the image built from the functions package's Dockerfile and pushed to it during `pulumi up`.
  */
 export class FunctionImage extends pulumi.ComponentResource {
     public readonly repositoryUrl: pulumi.Output<string>;
@@ -221,8 +241,11 @@ export class FunctionImage extends pulumi.ComponentResource {
         if (!Number.isInteger(a.keepImages) || a.keepImages < 1 || a.keepImages > 1000) {
             throw fail(`keepImages: ${a.keepImages} is out of range 1..1000`);
         }
-        if (!fs.existsSync(path.join(a.contextPath, DOCKERFILE))) {
-            throw fail(`contextPath: "${a.contextPath}" has no ${DOCKERFILE}; expected the repository root (the Pulumi project directory)`);
+        let digest: string;
+        try {
+            digest = contextDigest(a.contextPath, buildArgs);
+        } catch (err) {
+            throw fail(err instanceof Error ? err.message : String(err));
         }
         if (a.tag !== undefined) {
             if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(a.tag) || a.tag === "latest") {
@@ -230,10 +253,6 @@ export class FunctionImage extends pulumi.ComponentResource {
             }
             return a.tag;
         }
-        try {
-            return imageTag(a.pgMajor, a.platform, contextDigest(a.contextPath, buildArgs));
-        } catch (err) {
-            throw fail(err instanceof Error ? err.message : String(err));
-        }
+        return imageTag(a.pgMajor, a.platform, digest);
     }
 }

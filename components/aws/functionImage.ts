@@ -19,14 +19,21 @@ export const FUNCTIONS_PACKAGE_DIR = path.resolve(__dirname, "..", "..", "lambda
 /** The Dockerfile of the functions' image, relative to the functions package. */
 export const DOCKERFILE = "Dockerfile";
 
-/** Files of the functions package the image installs and compiles with (the .dockerignore allow-list, with the sources). */
-export const IMAGE_CONTEXT_FILES: readonly string[] = ["package.json", "package-lock.json", "tsconfig.json"];
+/**
+ * What the image is built from, relative to the functions package (the .dockerignore allow-list):
+ * the digest, and so the tag, covers exactly these and the Dockerfile. Directories are listed one
+ * by one because a `**` exception after `*` (all TypeScript files at any depth, say) does not
+ * re-include files below the top level (https://github.com/docker/cli/issues/2919).
+ */
+export const IMAGE_CONTEXT_PATHS: readonly string[] = ["package.json", "package-lock.json", "tsconfig.json", "dump", "export", "shared", "verify"];
 
-/** The functions' sources in the context (the .dockerignore allow-list's pattern), less what never reaches the image. */
-const SOURCE = /\.ts$/;
-/** Patterns (.dockerignore syntax) of the sources kept out of the context; EXCLUDED is their test. */
-export const IMAGE_CONTEXT_EXCLUDED: readonly string[] = ["**/*.test.ts", "**/*.d.ts"];
-const EXCLUDED = /(\.test\.ts$|\.d\.ts$|(^|\/)node_modules\/)/;
+/**
+ * Files under the context paths that never reach the image (.dockerignore patterns; EXCLUDED is
+ * their test): tests, installed packages, and the library's compiled copy of a shared module
+ * (bin/lambdas/shared/*.js, *.d.ts), which is not a source.
+ */
+export const IMAGE_CONTEXT_EXCLUDED: readonly string[] = ["**/*.test.ts", "**/*.d.ts", "**/*.js", "**/node_modules"];
+const EXCLUDED = /(\.test\.ts$|\.d\.ts$|\.js$|(^|\/)node_modules(\/|$))/;
 
 /** Bounds of the context walk: the functions' sources are a few hundred files. */
 const MAX_CONTEXT_FILES = 10_000;
@@ -39,29 +46,27 @@ export function lambdaArchitecture(platform: ImagePlatform): "x86_64" | "arm64" 
     return platform === "linux/arm64" ? "arm64" : "x86_64";
 }
 
-/**
- * The files of a functions package that the image is built from, as sorted relative paths: the
- * package files and every source (`*.ts`) except tests, declarations and node_modules.
- */
+/** The files of a functions package that the image is built from, as sorted relative paths. */
 export function imageContextFiles(root: string): string[] {
-    for (const rel of [...IMAGE_CONTEXT_FILES, DOCKERFILE]) {
+    const files: string[] = [];
+    const visit = (rel: string, depth: number): void => {
+        if (depth > MAX_DEPTH) throw new RangeError(`${rel}: nested deeper than ${MAX_DEPTH} directories`);
+        if (EXCLUDED.test(rel)) return;
+        const abs = path.join(root, rel);
+        const stat = fs.statSync(abs);
+        if (stat.isDirectory()) {
+            for (const entry of fs.readdirSync(abs).sort()) visit(path.posix.join(rel, entry), depth + 1);
+        } else if (stat.isFile()) {
+            if (files.length >= MAX_CONTEXT_FILES) throw new RangeError(`${root}: more than ${MAX_CONTEXT_FILES} files in the image context`);
+            files.push(rel);
+        }
+    };
+    for (const rel of [...IMAGE_CONTEXT_PATHS, DOCKERFILE]) {
         if (!fs.existsSync(path.join(root, rel))) {
             throw new RangeError(`contextPath: "${root}" has no ${rel}; expected the functions package (lambdas/, or the library's own copy of it)`);
         }
     }
-    const files: string[] = [...IMAGE_CONTEXT_FILES];
-    const visit = (rel: string, depth: number): void => {
-        if (depth > MAX_DEPTH) throw new RangeError(`${rel}: nested deeper than ${MAX_DEPTH} directories`);
-        for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-            const child = rel === "" ? entry.name : path.posix.join(rel, entry.name);
-            if (entry.isDirectory() && entry.name !== "node_modules") visit(child, depth + 1);
-            else if (entry.isFile() && SOURCE.test(child) && !EXCLUDED.test(child)) {
-                if (files.length >= MAX_CONTEXT_FILES) throw new RangeError(`${root}: more than ${MAX_CONTEXT_FILES} files in the image context`);
-                files.push(child);
-            }
-        }
-    };
-    visit("", 0);
+    for (const rel of IMAGE_CONTEXT_PATHS) visit(rel, 0);
     return files.sort();
 }
 

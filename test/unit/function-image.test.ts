@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { FUNCTION_HANDLERS } from "../../components/aws/backupFunction";
 import {
-    DOCKERFILE, FUNCTIONS_PACKAGE_DIR, IMAGE_CONTEXT_EXCLUDED, IMAGE_CONTEXT_FILES, contextDigest, imageBuildEnvironmentProblems, imageContextFiles, imageTag, lambdaArchitecture,
+    DOCKERFILE, FUNCTIONS_PACKAGE_DIR, IMAGE_CONTEXT_EXCLUDED, IMAGE_CONTEXT_PATHS, contextDigest, imageBuildEnvironmentProblems, imageContextFiles, imageTag, lambdaArchitecture,
 } from "../../components/aws/functionImage";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -27,11 +27,15 @@ describe("function image", () => {
             "package-lock.json": "{}",
             "tsconfig.json": "{}",
             "Dockerfile": "FROM x",
+            "README.md": "outside the context",
             "dump/handler.ts": "export const a = 1;",
             "dump/dump.test.ts": "test",
-            "shared/tiers.d.ts": "export declare const a: number;",
-            "shared/tiers.js": "exports.a = 1;",
-            "node_modules/pg/index.ts": "installed",
+            "export/handler.ts": "export const b = 1;",
+            "verify/handler.ts": "export const c = 1;",
+            "shared/tiers.ts": "export const d = 1;",
+            "shared/tiers.d.ts": "export declare const d: number;",
+            "shared/tiers.js": "exports.d = 1;",
+            "shared/node_modules/pg/index.ts": "installed",
         };
         let dirs: string[] = [];
         afterEach(() => {
@@ -51,18 +55,21 @@ describe("function image", () => {
             // then the digest changes exactly when the image would
             assert.strictEqual(contextDigest(make(), { PG_MAJOR: "15" }), base, "same content, same digest");
             assert.notStrictEqual(contextDigest(make({ "dump/handler.ts": "export const a = 2;" }), { PG_MAJOR: "15" }), base);
-            assert.notStrictEqual(contextDigest(make({ "verify/new.ts": "export const b = 1;" }), { PG_MAJOR: "15" }), base, "a new source");
+            assert.notStrictEqual(contextDigest(make({ "verify/new.ts": "export const e = 1;" }), { PG_MAJOR: "15" }), base, "a new source");
             assert.notStrictEqual(contextDigest(make({ Dockerfile: "FROM y" }), { PG_MAJOR: "15" }), base);
             assert.notStrictEqual(contextDigest(make({ "package-lock.json": "{\"v\":2}" }), { PG_MAJOR: "15" }), base);
             assert.notStrictEqual(contextDigest(make(), { PG_MAJOR: "16" }), base);
             assert.strictEqual(contextDigest(make({ "dump/dump.test.ts": "changed" }), { PG_MAJOR: "15" }), base, "tests are not in the image");
             assert.strictEqual(contextDigest(make({ "shared/tiers.d.ts": "changed", "shared/tiers.js": "changed" }), { PG_MAJOR: "15" }), base, "the library's compiled copy is not in the image");
-            assert.strictEqual(contextDigest(make({ "node_modules/pg/index.ts": "changed" }), { PG_MAJOR: "15" }), base, "installed packages are not in the image");
+            assert.strictEqual(contextDigest(make({ "shared/node_modules/pg/index.ts": "changed" }), { PG_MAJOR: "15" }), base, "installed packages are not in the image");
+            assert.strictEqual(contextDigest(make({ "README.md": "changed" }), { PG_MAJOR: "15" }), base, "nothing outside the context paths");
         });
 
         it("lists the package files and the sources, without tests, declarations or installed packages", () => {
             // given a functions package; when its context is listed; then it holds exactly what the image compiles
-            assert.deepStrictEqual(imageContextFiles(make()), ["dump/handler.ts", "package-lock.json", "package.json", "tsconfig.json"]);
+            assert.deepStrictEqual(imageContextFiles(make()), [
+                "dump/handler.ts", "export/handler.ts", "package-lock.json", "package.json", "shared/tiers.ts", "tsconfig.json", "verify/handler.ts",
+            ]);
         });
 
         it("refuses a directory that is not a functions package", () => {
@@ -93,10 +100,20 @@ describe("function image", () => {
         it("the .dockerignore allow-list is exactly what the tag digest covers", () => {
             // given the functions package's .dockerignore; when its rules are read
             const ignore = fs.readFileSync(path.join(FUNCTIONS_PACKAGE_DIR, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
-            // then everything is excluded first, the package files and sources are let in, and tests and declarations stay out
+            // then everything is excluded first, the digest's paths are let in, and what never reaches the image stays out
             assert.strictEqual(ignore[0], "*");
-            assert.deepStrictEqual(ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1)), [...IMAGE_CONTEXT_FILES, "**/*.ts"]);
+            assert.deepStrictEqual(ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, "")), [...IMAGE_CONTEXT_PATHS]);
             assert.deepStrictEqual(ignore.slice(1).filter((l) => !l.startsWith("!")), [...IMAGE_CONTEXT_EXCLUDED]);
+        });
+
+        it("takes in every directory of the functions package that holds sources", () => {
+            // given the package's directories with TypeScript in them (a new function would add one)
+            const withSources = fs.readdirSync(FUNCTIONS_PACKAGE_DIR, { withFileTypes: true })
+                .filter((e) => e.isDirectory() && !["node_modules", "dist"].includes(e.name))
+                .filter((e) => fs.readdirSync(path.join(FUNCTIONS_PACKAGE_DIR, e.name), { recursive: true }).some((f) => String(f).endsWith(".ts")))
+                .map((e) => e.name);
+            // then each one is a context path, so the image compiles it and the tag changes with it
+            assert.deepStrictEqual(withSources.filter((d) => !IMAGE_CONTEXT_PATHS.includes(d)), []);
         });
 
         it("compiles the functions from the context alone, so that every handler the components name exists", function () {

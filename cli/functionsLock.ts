@@ -1,6 +1,7 @@
 /**
  * Writes lambdas/package-lock.json, the lock the function image installs from (`npm ci` in its
- * Dockerfile). npm keeps one lock for a workspace, at the root; the image is built from the
+ * Dockerfile). npm keeps one lock for a workspace, at the root (npm, workspaces:
+ * https://docs.npmjs.com/cli/v11/using-npm/workspaces); the image is built from the
  * functions package alone, so it needs its own. It is derived from the root lock (npm keeps every
  * version the root lock already pins), so the image runs the same package versions as the tests.
  * Run after changing lambdas/package.json: `npm run lock:functions`.

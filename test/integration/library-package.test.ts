@@ -6,6 +6,13 @@ import * as path from "path";
 import { DOCKERFILE, FUNCTIONS_PACKAGE_DIR, contextDigest, imageContextFiles } from "../../components/aws/functionImage";
 import { packageImports, readManifest, sourceFiles } from "../helpers/packages";
 
+/*
+ * What the package's guarantees rest on: with "exports" defined, only the listed subpaths can be
+ * imported and any other throws ERR_PACKAGE_PATH_NOT_EXPORTED (Node.js, "Modules: Packages", main
+ * entry point export: https://nodejs.org/api/packages.html#main-entry-point-export); npm installs
+ * peer dependencies the consumer does not declare unless peerDependenciesMeta marks them optional
+ * (npm, package.json, peerDependenciesMeta: https://docs.npmjs.com/cli/v11/configuring-npm/package-json#peerdependenciesmeta).
+ */
 const ROOT = path.resolve(__dirname, "..", "..");
 const LIBRARY = path.join(ROOT, "components");
 const IMAGE = "docker-build:index:Image";

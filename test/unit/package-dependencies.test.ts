@@ -155,6 +155,8 @@ describe("the functions' lock, from which the image installs", () => {
     const rootLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as Lock;
     const manifest = readManifest(FUNCTIONS);
 
+    // npm ci exits with an error when the lock does not match package.json (npm, npm ci:
+    // https://docs.npmjs.com/cli/v11/commands/npm-ci), so a stale lock fails the image build.
     it("matches the functions' package.json (else `npm ci` in the image build fails): run `npm run lock:functions`", () => {
         const top = lock.packages[""];
         assert.deepStrictEqual(top?.dependencies ?? {}, manifest.dependencies ?? {});

@@ -70,6 +70,13 @@ export function declareBackups(): { image: FunctionImage; bucket: BackupBucket; 
 }
 `;
 
+/** A program that takes one cloud's entry point each. */
+const CLOUD_ENTRIES = `import * as aws from "pg-backup-stack/aws";
+import * as azure from "pg-backup-stack/azure";
+
+export const components: [typeof aws.BackupKey, typeof azure.GeoRedundantStorage, typeof azure.blobLifecycleProblems] = [aws.BackupKey, azure.GeoRedundantStorage, azure.blobLifecycleProblems];
+`;
+
 /** Runs the consumer under the project's recording mocks and prints what it declared. */
 const RUNNER = (mocks: string): string => `import { settle, setupMocks } from ${JSON.stringify(mocks)};
 
@@ -161,20 +168,22 @@ describe("the component library as an installed package (npm pack, offline insta
         assert.match(result.tag, /^pg15-x86_64-[0-9a-f]{16}$/);
     });
 
-    it("types a consumer's program with the package's declarations, resolved through its exports", () => {
-        // given the consumer alone in a strict project that resolves packages as Node does (exports)
-        fs.writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({
-            compilerOptions: { strict: true, module: "node16", moduleResolution: "node16", target: "ES2022", skipLibCheck: true, noEmit: true, types: ["node"] },
-            files: ["consumer.ts"],
-        }));
-        // when it is type-checked; then it compiles
-        execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, stdio: "pipe" });
+    it("types a consumer's program with the package's declarations, under Node's resolution (exports) and the older one (main, typesVersions)", () => {
+        // given the consumer, and one that takes each cloud's entry point, alone in a strict project
+        fs.writeFileSync(path.join(app, "entries.ts"), CLOUD_ENTRIES);
+        const tsc = (moduleResolution: "node16" | "node10"): void => {
+            fs.writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({
+                compilerOptions: { strict: true, module: moduleResolution === "node16" ? "node16" : "commonjs", moduleResolution, target: "ES2022", skipLibCheck: true, noEmit: true, types: ["node"] },
+                files: ["consumer.ts", "entries.ts"],
+            }));
+            execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, stdio: "pipe" });
+        };
+        // when it is type-checked with either resolution; then it compiles
+        tsc("node16");
+        tsc("node10");
         // and a misuse of a component's output is refused, so the declarations are real types
-        fs.appendFileSync(path.join(app, "consumer.ts"), "export const misuse: number = new BackupBucket(\"x\", { kmsKeyArn: \"k\", tiers: RetentionTiers.gfs() }).bucketArn;\n");
-        assert.throws(
-            () => execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, stdio: "pipe" }),
-            (err: unknown) => /TS2322/.test(String((err as { stdout?: Buffer }).stdout)),
-        );
+        fs.appendFileSync(path.join(app, "entries.ts"), "export const misuse: number = new aws.BackupBucket(\"x\", { kmsKeyArn: \"k\", tiers: aws.RetentionTiers.gfs() }).bucketArn;\n");
+        assert.throws(() => tsc("node16"), (err: unknown) => /TS2322/.test(String((err as { stdout?: Buffer }).stdout)));
     });
 
     it("loads pg-backup-stack/azure with only the Azure peers installed, and keeps its internals unexported", () => {

@@ -1,11 +1,11 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
-import { DOCKERFILE, type ImagePlatform, contextDigest, imageTag } from "./aws/functionImage";
+import { DOCKERFILE, type ImagePlatform, contextDigest, imageTag } from "./imageContext";
 
 /** Where and how the functions' image is built, whatever registry it goes to. */
 export interface ImageBuildInput {
-    /** The repository root: build context of lambdas/Dockerfile. */
+    /** The functions package (lambdas/): build context of its Dockerfile. */
     readonly contextPath: string;
     readonly pgMajor: number;
     readonly platform: ImagePlatform;
@@ -22,7 +22,7 @@ export function imageBuildPlan(input: ImageBuildInput): { readonly buildArgs: Re
 }
 
 /**
- * The functions' image built from lambdas/Dockerfile and pushed to `<repository>:<tag>`, for any
+ * The functions' image built from the functions package's Dockerfile and pushed to `<repository>:<tag>`, for any
  * registry: the caller gives the repository; the push uses the Docker login of the machine that runs
  * `pulumi up` (for Azure Container Registry, `az acr login --name <registry>` with AcrPush), so no
  * registry password exists in the program or its state.

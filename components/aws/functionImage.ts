@@ -1,96 +1,17 @@
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import { awsContext, regionOf } from "./context";
 import { imageLifecyclePolicy, imageRepositoryPolicy } from "./documents/functionPolicies";
+import {
+    FUNCTIONS_PACKAGE_DIR, DOCKERFILE, type ImagePlatform, contextDigest, imageTag, lambdaArchitecture,
+} from "../imageContext";
 
-/** The Dockerfile of the functions' image, relative to the build context. */
-export const DOCKERFILE = "lambdas/Dockerfile";
-
-/** What the image is built from (the /.dockerignore allow-list): the digest, and so the tag, covers exactly these. */
-export const IMAGE_CONTEXT_PATHS: readonly string[] = ["package.json", "package-lock.json", "tsconfig.json", "lambdas"];
-
-/** Files under the context paths that never reach the image. */
-const EXCLUDED = /(\.test\.ts$|(^|\/)node_modules\/)/;
-
-/** Bounds of the context walk: the functions' sources are a few hundred files. */
-const MAX_CONTEXT_FILES = 10_000;
-const MAX_DEPTH = 20;
-
-export type ImagePlatform = "linux/amd64" | "linux/arm64";
-
-/** Lambda's name for the platform's CPU architecture. */
-export function lambdaArchitecture(platform: ImagePlatform): "x86_64" | "arm64" {
-    return platform === "linux/arm64" ? "arm64" : "x86_64";
-}
-
-/**
- * SHA-256 over the build context's files (sorted relative paths and contents), the Dockerfile
- * and the build arguments: the same sources and arguments give the same digest on any machine.
- */
-export function contextDigest(root: string, buildArgs: Readonly<Record<string, string>>): string {
-    const files: string[] = [];
-    const visit = (rel: string, depth: number): void => {
-        if (depth > MAX_DEPTH) throw new RangeError(`${rel}: nested deeper than ${MAX_DEPTH} directories`);
-        const abs = path.join(root, rel);
-        const stat = fs.statSync(abs);
-        if (stat.isDirectory()) {
-            for (const entry of fs.readdirSync(abs).sort()) visit(path.posix.join(rel, entry), depth + 1);
-        } else if (stat.isFile() && !EXCLUDED.test(rel)) {
-            if (files.length >= MAX_CONTEXT_FILES) throw new RangeError(`${root}: more than ${MAX_CONTEXT_FILES} files in the image context`);
-            files.push(rel);
-        }
-    };
-    for (const rel of IMAGE_CONTEXT_PATHS) {
-        if (!fs.existsSync(path.join(root, rel))) {
-            throw new RangeError(`contextPath: "${root}" has no ${rel}; expected the repository root (the Pulumi project directory)`);
-        }
-        visit(rel, 0);
-    }
-    const hash = crypto.createHash("sha256");
-    for (const rel of [...new Set(files)].sort()) {
-        hash.update(rel).update("\0").update(fs.readFileSync(path.join(root, rel))).update("\0");
-    }
-    hash.update(JSON.stringify(Object.entries(buildArgs).sort(([a], [b]) => a.localeCompare(b))));
-    return hash.digest("hex");
-}
-
-/** `pg15-x86_64-<16 hex>`: readable, and unique per content, as an immutable repository needs. */
-export function imageTag(pgMajor: number, platform: ImagePlatform, digest: string): string {
-    if (!/^[0-9a-f]{16,}$/.test(digest)) throw new RangeError(`digest: "${digest}" is not a hex digest`);
-    return `pg${pgMajor}-${lambdaArchitecture(platform)}-${digest.slice(0, 16)}`;
-}
-
-/**
- * Environment variable that turns off BuildKit's default attestations (Docker docs, "Build
- * attestations": https://docs.docker.com/build/metadata/attestations/ - provenance is added by
- * default and is turned off with `--provenance=false` or BUILDX_NO_DEFAULT_ATTESTATIONS).
- */
-export const NO_DEFAULT_ATTESTATIONS = "BUILDX_NO_DEFAULT_ATTESTATIONS";
-
-/** The values Go's strconv.ParseBool, which buildx reads the variable with, takes for true. */
-const GO_TRUE = ["1", "t", "T", "TRUE", "true", "True"];
-
-/**
- * Problems with the environment an image build runs in. Lambda runs an image whose tag names a
- * single image manifest ("Docker image manifest V2, schema 2" or an OCI image manifest: AWS Lambda
- * Developer Guide, "Create a Lambda function using a container image", requirements,
- * https://docs.aws.amazon.com/lambda/latest/dg/images-create.html). A builder that stores
- * attestations (docker-container driver, containerd image store) adds a provenance attestation by
- * default, and the pushed tag becomes an image index that Lambda refuses. The docker-build provider
- * has no input for attestations, so the build's environment must turn them off.
- */
-export function imageBuildEnvironmentProblems(env: Readonly<Record<string, string | undefined>>): string[] {
-    const value = env[NO_DEFAULT_ATTESTATIONS];
-    if (value !== undefined && GO_TRUE.includes(value)) return [];
-    return [
-        `${NO_DEFAULT_ATTESTATIONS}: ${value === undefined ? "(unset)" : JSON.stringify(value)} must be 1 where \`pulumi up\` runs: ` +
-            "without it a builder that stores attestations pushes an image index, which Lambda refuses (expected a single-platform image manifest)",
-    ];
-}
+export {
+    FUNCTIONS_PACKAGE_DIR, DOCKERFILE, IMAGE_CONTEXT_PATHS, IMAGE_CONTEXT_EXCLUDED, imageContextFiles, contextDigest, imageTag, NO_DEFAULT_ATTESTATIONS, imageBuildEnvironmentProblems, lambdaArchitecture,
+} from "../imageContext";
+export type { ImagePlatform } from "../imageContext";
 
 export interface FunctionImageArgs {
     /** ARN of the KMS key the repository encrypts images with (the backup CMK). Required. */
@@ -101,7 +22,7 @@ export interface FunctionImageArgs {
     readonly platform?: ImagePlatform;
     /** @default 10 - images the repository keeps; older ones expire */
     readonly keepImages?: number;
-    /** @default the working directory (the Pulumi project directory) - the repository root, build context of lambdas/Dockerfile */
+    /** @default the library's own functions package (FUNCTIONS_PACKAGE_DIR) - build context holding the Dockerfile, package.json, package-lock.json and the functions' sources */
     readonly contextPath?: string;
     /** @default derived from the context's content and the build arguments - image tag (the repository's tags are immutable) */
     readonly tag?: string;
@@ -130,7 +51,7 @@ function withDefaults(args: FunctionImageArgs): Resolved {
         pgMajor: args.pgMajor ?? DEFAULTS.pgMajor,
         platform: args.platform ?? DEFAULTS.platform,
         keepImages: args.keepImages ?? DEFAULTS.keepImages,
-        contextPath: args.contextPath ?? process.cwd(),
+        contextPath: args.contextPath ?? FUNCTIONS_PACKAGE_DIR,
         buildOnPreview: args.buildOnPreview ?? DEFAULTS.buildOnPreview,
         forceDelete: args.forceDelete ?? DEFAULTS.forceDelete,
         tags: args.tags ?? DEFAULTS.tags,
@@ -140,7 +61,7 @@ function withDefaults(args: FunctionImageArgs): Resolved {
 /**
  * The functions' container image: a private ECR repository (scan on push, immutable tags, KMS
  * encryption, a lifecycle keeping the last images, pulls by this account's Lambda functions
- * only) and the image built from lambdas/Dockerfile and pushed to it during `pulumi up`.
+ * only) and the image built from the functions package's Dockerfile and pushed to it during `pulumi up`.
  */
 export class FunctionImage extends pulumi.ComponentResource {
     public readonly repositoryUrl: pulumi.Output<string>;
@@ -221,8 +142,11 @@ export class FunctionImage extends pulumi.ComponentResource {
         if (!Number.isInteger(a.keepImages) || a.keepImages < 1 || a.keepImages > 1000) {
             throw fail(`keepImages: ${a.keepImages} is out of range 1..1000`);
         }
-        if (!fs.existsSync(path.join(a.contextPath, DOCKERFILE))) {
-            throw fail(`contextPath: "${a.contextPath}" has no ${DOCKERFILE}; expected the repository root (the Pulumi project directory)`);
+        let digest: string;
+        try {
+            digest = contextDigest(a.contextPath, buildArgs);
+        } catch (err) {
+            throw fail(err instanceof Error ? err.message : String(err));
         }
         if (a.tag !== undefined) {
             if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(a.tag) || a.tag === "latest") {
@@ -230,10 +154,6 @@ export class FunctionImage extends pulumi.ComponentResource {
             }
             return a.tag;
         }
-        try {
-            return imageTag(a.pgMajor, a.platform, contextDigest(a.contextPath, buildArgs));
-        } catch (err) {
-            throw fail(err instanceof Error ? err.message : String(err));
-        }
+        return imageTag(a.pgMajor, a.platform, digest);
     }
 }

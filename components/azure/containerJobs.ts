@@ -10,7 +10,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { FunctionKind } from "../aws/documents/functionPolicies";
 import { RUNNER_CONTAINER, runnerCommand } from "../aws/documents/fargate";
-import { DOCKERFILE, type ImagePlatform } from "../aws/functionImage";
+import { DOCKERFILE, FUNCTIONS_PACKAGE_DIR, type ImagePlatform } from "../imageContext";
 import { imageBuildPlan, pushedImage } from "../imageBuild";
 import {
     BUILT_IN_ROLES,
@@ -88,7 +88,7 @@ export interface ContainerJobsArgs {
     readonly actionGroupId?: pulumi.Input<string>;
     /** @default 15 - PostgreSQL client major in the image, 15..17 */
     readonly pgMajor?: number;
-    /** @default the working directory - the repository root, build context of lambdas/Dockerfile */
+    /** @default the library's own functions package (FUNCTIONS_PACKAGE_DIR) - build context holding the Dockerfile and the functions' sources */
     readonly contextPath?: string;
     /** @default derived from the context's content - image tag */
     readonly imageTag?: string;
@@ -125,7 +125,7 @@ function withDefaults(args: ContainerJobsArgs): Resolved {
         logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
         maxBackupAgeHours: args.maxBackupAgeHours ?? DEFAULTS.maxBackupAgeHours,
         pgMajor: args.pgMajor ?? DEFAULTS.pgMajor,
-        contextPath: args.contextPath ?? process.cwd(),
+        contextPath: args.contextPath ?? FUNCTIONS_PACKAGE_DIR,
         buildOnPreview: args.buildOnPreview ?? DEFAULTS.buildOnPreview,
         tags: args.tags ?? {},
     };
@@ -324,7 +324,7 @@ export class ContainerJobs extends pulumi.ComponentResource {
             fail(`pgMajor: ${a.pgMajor} is out of range 15..17 (the PostgreSQL clients the functions' image packages)`);
         }
         if (!fs.existsSync(path.join(a.contextPath, DOCKERFILE))) {
-            fail(`contextPath: "${a.contextPath}" has no ${DOCKERFILE}; expected the repository root (the Pulumi project directory)`);
+            fail(`contextPath: "${a.contextPath}" has no ${DOCKERFILE}; expected the functions package (lambdas/, holding the Dockerfile)`);
         }
         for (const p of consumptionSizeProblems(a.cpu, a.memoryGi)) fail(`${p.key}: ${p.value} ${p.message}`);
         for (const [kind, expression] of Object.entries(a.schedules)) {

@@ -228,7 +228,7 @@ describe("ContainerJobs (under mocks)", () => {
             ["a retention Log Analytics does not offer", { logRetentionDays: 7 }, /logRetentionDays: 7 is out of range 30\.\.730/],
             ["a target named twice", { targets: [target("blog"), target("blog")] }, /targets\[1\]\.key: "blog" is used twice/],
             ["a client the image does not package", { pgMajor: 18 }, /pgMajor: 18 is out of range 15\.\.17/],
-            ["a build context without the Dockerfile", { contextPath: "/tmp" }, /contextPath: "\/tmp" has no lambdas\/Dockerfile/],
+            ["a build context without the Dockerfile", { contextPath: "/tmp" }, /contextPath: "\/tmp" has no Dockerfile/],
         ];
         for (const [what, overrides, message] of cases) {
             it(what, () => {

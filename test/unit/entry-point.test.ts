@@ -26,7 +26,7 @@ function resolveEntryPoint(projectDir: string): string {
 
 describe("the Pulumi program's entry point", () => {
     it("is the root index.ts, whatever package.json's main names", () => {
-        // given the project as shipped (package.json's main is the component library's build output)
+        // given the project as shipped (the component library, with its own main, is the workspace components/)
         // when the Node.js language host resolves the program
         const entry = resolveEntryPoint(ROOT);
         // then it runs the program, not the library index, which declares nothing

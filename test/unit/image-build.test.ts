@@ -4,12 +4,13 @@ import * as os from "os";
 import * as path from "path";
 import { imageBuildPlan } from "../../components/imageBuild";
 
-/** A build context with the files the digest covers, and one file it skips. */
+/** A functions package with the files the digest covers, and one file it skips. */
 function context(lambdaSource: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-build-"));
     const files: Record<string, string> = {
         "package.json": "{}", "package-lock.json": "{}", "tsconfig.json": "{}",
-        "lambdas/Dockerfile": "FROM scratch\n", "lambdas/dump/handler.ts": lambdaSource, "lambdas/dump/handler.test.ts": "ignored",
+        "Dockerfile": "FROM scratch\n", "dump/handler.ts": lambdaSource, "dump/handler.test.ts": "ignored",
+        "export/handler.ts": "", "shared/env.ts": "", "verify/handler.ts": "",
     };
     for (const [rel, content] of Object.entries(files)) {
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });

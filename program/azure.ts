@@ -3,6 +3,7 @@ import { AzureBackupAlerts } from "../components/azure/azureBackupAlerts";
 import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
 import { effectiveServerName } from "../config/rules/azure";
+import { COMPONENT_NAMES as N, flexibleServerName } from "../config/resourceNames";
 import type { StackConfig } from "../config/validate";
 
 export interface AzureOutputs {
@@ -15,7 +16,7 @@ export interface AzureOutputs {
 export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig["azure"]>, webhookUrls: readonly pulumi.Output<string>[]): AzureOutputs {
     const servers = azure.servers.map((s) => ({
         config: s,
-        server: new FlexibleServerBackup(s.name, {
+        server: new FlexibleServerBackup(flexibleServerName(s.name), {
             resourceGroupName: azure.resourceGroupName,
             location: azure.location,
             serverName: effectiveServerName(config, s),
@@ -35,7 +36,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         }),
     }));
     const st = azure.storage;
-    const files = st === undefined ? undefined : new GeoRedundantStorage("azure-files", {
+    const files = st === undefined ? undefined : new GeoRedundantStorage(N.azureFiles, {
         resourceGroupName: azure.resourceGroupName,
         location: azure.location,
         ...(st.accountName !== undefined ? { accountName: st.accountName } : {}),
@@ -49,7 +50,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         allowSharedKeyAccess: st.allowSharedKeyAccess,
         protect: config.protect,
     });
-    const alerts = new AzureBackupAlerts("azure-alerts", {
+    const alerts = new AzureBackupAlerts(N.azureAlerts, {
         resourceGroupName: azure.resourceGroupName,
         servers: servers.map(({ config: s, server }) => ({ key: s.name, id: server.serverId, storageSizeGb: s.storageSizeGb })),
         ...(files !== undefined && st !== undefined ? { storageAccount: { id: files.accountId, capacityThresholdGb: st.capacityAlertGb } } : {}),

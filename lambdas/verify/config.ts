@@ -6,9 +6,8 @@
 import type { CredentialSource } from "../shared/credentials";
 import { EnvError, exactlyOne, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
-import type { AzureServerTarget } from "./azure";
 import { DEFAULT_SIZE_BOUNDS } from "./settings";
-import type { VerifyConfig } from "./verify";
+import type { AzureServerTarget, VerifyConfig } from "./types";
 
 /** Every variable the verify handler reads: name -> meaning and default. */
 export const VERIFY_ENV: Readonly<Record<string, string>> = {

@@ -1,66 +1,58 @@
 /**
- * Lambda adapter of the verify function: configuration from the environment (read once, at cold
- * start, failing fast with the variable's name), clients, Powertools Logger and Metrics (EMF,
- * flushed on failure too), the core, and a thrown error when any check failed so that the
- * invocation counts as failed (function-error alarm, retry policy, DLQ).
+ * Lambda adapter of the verify function: configuration from the environment at cold start (a
+ * missing or bad variable fails the cold start, naming it, as the dump and export handlers do),
+ * clients, Powertools Logger and Metrics (EMF, flushed on failure too), the core, and a thrown
+ * error when any check failed so that the invocation counts as failed (function-error alarm,
+ * retry policy, DLQ).
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
-import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
+import { errorText, functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
 import type { FlexibleServerBackupLister } from "./azure";
-import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
-import { runVerify, type VerifyConfig, type VerifyReport } from "./verify";
+import { verifyConfigFromEnv } from "./config";
+import { VerificationFailedError } from "./errors";
+import type { VerifyConfig } from "./types";
+import { runVerify, type VerifyReport } from "./verify";
 
-export class VerificationFailedError extends Error {
-    constructor(readonly report: VerifyReport) {
-        const failed = report.targets.filter((t) => !t.ok).map((t) => `${t.name}: ${t.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name).join(", ")}`);
-        super(`verification failed for ${failed.join("; ")}`);
-        this.name = "VerificationFailedError";
-    }
-}
+const env = verifyConfigFromEnv(process.env);
+const runtime = functionRuntime(env);
+const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
 
-interface ColdStart {
-    readonly env: VerifyFunctionConfig;
-    readonly runtime: FunctionRuntime;
-    readonly s3: S3Client;
-    readonly azure?: FlexibleServerBackupLister;
-}
+/** The Azure client, built by the first invocation that needs it (its SDK is loaded only for Azure servers); a failed build is retried by the next. */
+let azureClient: Promise<FlexibleServerBackupLister> | undefined;
 
-/** Configuration and clients, built by the first invocation of a container and kept for the next ones. */
-let coldStart: Promise<ColdStart> | undefined;
-
-async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
-    const runtime = functionRuntime(env);
-    let azure: FlexibleServerBackupLister | undefined;
-    if (env.azure !== undefined) {
-        const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);
-        azure = new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), env.azure.subscriptionId);
-    }
-    const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
-    return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
+function azureLister(subscriptionId: string): Promise<FlexibleServerBackupLister> {
+    azureClient ??= Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]).then(
+        ([{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }]) => new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), subscriptionId),
+        (err: unknown) => {
+            azureClient = undefined;
+            throw err;
+        },
+    );
+    return azureClient;
 }
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
-export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
-    coldStart ??= setUp(verifyConfigFromEnv(process.env));
-    const cold = await coldStart;
+export function handler(_event: unknown, context: Context): Promise<VerifyReport> {
     return withCrashReport(
-        cold.runtime,
-        { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed" },
-        (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+        runtime,
+        { countFailure: failedEverywhere, message: "verification crashed" },
+        (signal, metricSink) => verifyOnce(context, signal, metricSink),
     );
 }
 
-function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
+function failedEverywhere(sink: MetricSink): void {
     for (const name of [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)]) {
         sink.add("VerificationFailed", "Count", 1, { Database: name });
     }
 }
 
-async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce(context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+    const { log, metrics, secrets } = runtime;
     try {
+        const azure = env.azure === undefined ? undefined : await azureLister(env.azure.subscriptionId);
         const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
         const config: VerifyConfig = {
             bucket: env.bucket,
@@ -89,7 +81,7 @@ async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }
         return report;
     } catch (err) {
         if (!(err instanceof VerificationFailedError)) {
-            failedEverywhere(env, sink);
+            failedEverywhere(sink);
             log.error("verification could not run", { error: errorText(err) });
         }
         throw err;

@@ -77,3 +77,10 @@ export interface TargetVerification {
     readonly restore?: RestoredDatabase & { readonly seconds: number };
     readonly download?: Omit<DownloadedBackup, "path">;
 }
+
+export interface VerifyReport {
+    readonly ok: boolean;
+    readonly startedAt: string;
+    readonly finishedAt: string;
+    readonly targets: readonly TargetVerification[];
+}

@@ -7,7 +7,7 @@ import { verifyAzureServer, type FlexibleServerBackupLister } from "./azure";
 import { formatDuration, freshnessCheck, manifestsCheck, sizeCheck } from "./checks";
 import { VerifyConfigError } from "./errors";
 import { validateVerifyConfig } from "./settings";
-import type { CheckName, CheckResult, TargetVerification, VerifyConfig } from "./types";
+import type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
 import {
     ChecksumMismatchError,
     ArchiveHeaderError,
@@ -24,7 +24,7 @@ import {
     type RestoredDatabase,
 } from "../shared/restore";
 
-export type { CheckName, CheckResult, TargetVerification, VerifyConfig } from "./types";
+export type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
 
 /**
  * The verify function's core: proves, per database, that the newest backup is recent, intact,
@@ -44,13 +44,6 @@ export interface VerifyDeps {
     readonly signal?: AbortSignal;
     /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
     readonly remainingMs?: () => number;
-}
-
-export interface VerifyReport {
-    readonly ok: boolean;
-    readonly startedAt: string;
-    readonly finishedAt: string;
-    readonly targets: readonly TargetVerification[];
 }
 
 /** Verifies every configured database and Azure server; never throws for a failed check, only reports it. */

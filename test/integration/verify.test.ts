@@ -6,12 +6,13 @@ import { dumpSettings, runDump } from "../../lambdas/dump/dump";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import { findPgTool } from "../../lambdas/shared/pgTools";
 import { restoreBackup } from "../../lambdas/shared/restore";
-import { handler, VerificationFailedError } from "../../lambdas/verify/handler";
+import { VerificationFailedError } from "../../lambdas/verify/errors";
+import type { handler as verifyHandler } from "../../lambdas/verify/handler";
 import type { FlexibleServerBackupLister } from "../../lambdas/verify/azure";
 import { runVerify, type CheckName, type CheckResult, type TargetVerification, type VerifyConfig } from "../../lambdas/verify/verify";
 import { listBackups, type BackupEntry } from "../../lambdas/shared/catalog";
 import { createDatabase, freePort, loadSampleData, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../helpers/embedded";
-import { asLambdaRuntime, captureOutput, emfDocuments, lambdaContext } from "../helpers/lambda";
+import { asLambdaRuntime, captureOutput, coldStart, emfDocuments, lambdaContext, restoreEnv } from "../helpers/lambda";
 import { RecordingLog, RecordingMetrics } from "../helpers/recorders";
 import { running, stubbornPgRestore } from "../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "./backupFixture";
@@ -469,7 +470,12 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(flags, [{ f: true }]);
     });
 
-    /** The verify handler's environment (read once, at its cold start, by whichever handler test runs first). */
+    /** The verify handler loaded afresh with this environment, as a cold start does (it reads its configuration at load). */
+    function loadHandler(env: Record<string, string>): typeof verifyHandler {
+        return coldStart<typeof verifyHandler>(require.resolve("../../lambdas/verify/handler"), env);
+    }
+
+    /** The verify handler's environment. */
     function handlerEnv(): Record<string, string> {
         return {
             BACKUP_BUCKET: BUCKET,
@@ -489,8 +495,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
 
     it("handler: reads its environment, throws when a check fails, passes later, and always publishes EMF metrics", async () => {
         // given the handler's environment pointing at the embedded server and bucket, and no backup yet
-        const saved = { ...process.env };
-        Object.assign(process.env, handlerEnv());
+        const handler = loadHandler(handlerEnv());
         const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
         const printed: string[] = [];
         const write = process.stdout.write;
@@ -507,7 +512,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
             second = await handler({}, context);
         } finally {
             process.stdout.write = write;
-            process.env = saved;
+            restoreEnv();
         }
         // then the first run throws naming the failed check, the second passes
         assert.ok(first instanceof VerificationFailedError, String(first));
@@ -529,8 +534,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         // given a backup, a pg_restore that hangs, and the Lambda runtime's crash listeners in place of the test runner's
         await backup("viahandler", new Date());
         const stubborn = await stubbornPgRestore(pg.binDir);
-        const saved = { ...process.env };
-        Object.assign(process.env, handlerEnv(), { PG_BIN: stubborn.binDir });
+        const handler = loadHandler({ ...handlerEnv(), PG_BIN: stubborn.binDir });
         try {
             await asLambdaRuntime(async (crashes) => {
                 // when a rejection nothing handles happens while pg_restore runs
@@ -558,7 +562,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
                 assert.deepEqual(await scratchDatabases(), []);
             });
         } finally {
-            process.env = saved;
+            restoreEnv();
             await stubborn.remove();
         }
     });

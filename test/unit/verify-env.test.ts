@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EnvError } from "../../lambdas/shared/env";
 import { VERIFY_ENV, verifyConfigFromEnv } from "../../lambdas/verify/config";
 import type { Env } from "../../lambdas/shared/env";
+import { coldStart, restoreEnv } from "../helpers/lambda";
 
 const MINIMAL = {
     BACKUP_BUCKET: "prod-backups",
@@ -24,6 +25,29 @@ function recording(values: Record<string, string | undefined>): { readonly env: 
 }
 
 describe("verify handler environment", () => {
+    describe("at cold start", () => {
+        const HANDLER = require.resolve("../../lambdas/verify/handler");
+        afterEach(() => {
+            restoreEnv();
+            delete require.cache[HANDLER];
+        });
+
+        it("loading the handler fails naming a bad variable, before any invocation", () => {
+            // given the minimal environment with an RTO that is not a number
+            // when the handler module is loaded, as the Lambda runtime does at cold start
+            // then loading fails and names the variable and its value
+            assert.throws(() => coldStart(HANDLER, { ...MINIMAL, RTO_MINUTES: "soon" }), (err: unknown) => err instanceof EnvError && /RTO_MINUTES/.test(err.message) && /soon/.test(err.message));
+        });
+
+        it("loading the handler fails naming a missing required variable", () => {
+            assert.throws(() => coldStart(HANDLER, MINIMAL, ["VERIFY_DATABASES"]), (err: unknown) => err instanceof EnvError && /VERIFY_DATABASES/.test(err.message));
+        });
+
+        it("a good environment loads the handler without invoking anything", () => {
+            assert.strictEqual(typeof coldStart(HANDLER, MINIMAL), "function");
+        });
+    });
+
     it("reads only variables its catalog VERIFY_ENV describes", () => {
         // given an environment with every optional variable set, and the minimal one
         const full = recording({

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { configurationRows, functionsEnvironmentPage, generatedPages } from "../../cli/docs";
+import { configurationRows, functionsEnvironmentPage, generatedPages, jsDocProblems, main, tagStates } from "../../cli/docs";
 import { VERIFY_ENV } from "../../lambdas/verify/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -17,6 +17,48 @@ describe("generated reference pages", () => {
             const committed = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
             assert.ok(committed === content, `generated page is stale: run npm run docs (${relative})`);
         }
+    });
+
+    it("every key of the schema has its own JSDoc, and a @default tag stating the schema's default where it has one", () => {
+        assert.deepEqual(jsDocProblems(), []);
+    });
+
+    it("a @default tag states the default as a value, or in words that name it", () => {
+        // given tags as written in aws-cdk's style
+        const cases: [string, unknown, boolean][] = [
+            ["30", 30, true],
+            ['"gzip"', "gzip", true],
+            ["{} - every key takes its default", {}, true],
+            ["- 512 for dump and export, 10240 for verify", 512, true],
+            ["- 512 for dump and export, 10240 for verify", 10240, true],
+            ["300", 30, false],
+            ["gzip", "gzip", false],
+            ["- 5120 for verify", 512, false],
+            ["- 1.5 times", 1, false],
+            ["true", false, false],
+        ];
+        // then each is judged against the schema's value
+        for (const [tag, value, states] of cases) assert.equal(tagStates(tag, value), states, `@default ${tag} for ${JSON.stringify(value)}`);
+    });
+
+    it("npm run docs fails, writing nothing, while a key lacks its JSDoc", async () => {
+        // given a check that finds a key without JSDoc
+        const page = path.join(ROOT, "docs", "configuration.md");
+        const before = fs.statSync(page).mtimeMs;
+        const errors: string[] = [];
+        const error = console.error;
+        console.error = (line: string) => errors.push(line);
+        let code: number;
+        try {
+            // when the generator runs
+            code = await main([], () => ["storage.prefix: no JSDoc comment of its own"]);
+        } finally {
+            console.error = error;
+        }
+        // then it fails naming the key, and leaves the pages as they were
+        assert.equal(code, 1);
+        assert.match(errors.join("\n"), /storage\.prefix: no JSDoc comment of its own/);
+        assert.equal(fs.statSync(page).mtimeMs, before);
     });
 
     it("are the same on every run", () => {

@@ -3,6 +3,7 @@ import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames } from "../comp
 import { tierTimeline } from "../components/aws/documents/lifecycle";
 import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/documents/lifecycle";
 import { auditFrameworkInput } from "../config/auditFramework";
+import { drCredentials } from "../config/drCredentials";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
 import { effectiveGeoRedundantBackup } from "../config/rules/azure";
@@ -480,6 +481,10 @@ function geoRedundancy(ctx: Ctx): ReportControl {
             b.gap(`RDS ${db.name}: automated backups are not replicated to ${c.regions.dr}`);
         }
     }
+    drCredentials(c).forEach((credentials, i) => {
+        b.says(credentials.statement);
+        if (credentials.secret === "configured") b.key(`aws.databases[${i}].credentialsSecretArn`, c.aws.databases[i]?.credentialsSecretArn);
+    });
     if (awsBackupActive(c)) {
         b.says(`AWS Backup copies every recovery point to the vault in ${c.regions.dr}.`);
         b.key("aws.backup.enabled", c.aws.backup.enabled);

@@ -4,13 +4,15 @@
  * control lists it, docs/runbook.md explains the steps.
  *
  * - An RDS-managed master secret (`manageMasterUserPassword`, the functions' credentials when no
- *   `credentialsSecretArn` is given) is owned by RDS, and Secrets Manager refuses to replicate a
- *   secret another service manages: ReplicateSecretToRegions fails with InvalidRequestException,
- *   "The secret is managed by another service, and you must use that service to update it"
+ *   `credentialsSecretArn` is given) is owned by RDS, which offers no replica Regions for it
+ *   (ModifyDBInstance sets only ManageMasterUserPassword, MasterUserSecretKmsKeyId and
+ *   RotateMasterUserPassword), and Secrets Manager leaves a secret another service manages to that
+ *   service: ReplicateSecretToRegions lists InvalidRequestException for "The secret is managed by
+ *   another service, and you must use that service to update it"
  *   (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html,
- *   Errors; https://docs.aws.amazon.com/secretsmanager/latest/userguide/service-linked-secrets.html).
- *   RDS offers no replica Regions for it either (ModifyDBInstance sets only ManageMasterUserPassword,
- *   MasterUserSecretKmsKeyId and RotateMasterUserPassword). It is not needed there: a restore in the
+ *   Errors; https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-secret.html:
+ *   "For secrets created by other services, you might need to use the other service to update or
+ *   rotate it"). It is not needed there: a restore in the
  *   DR region asks RDS for a new managed secret in that region, encrypted with the replica key
  *   (RestoreDBInstanceToPointInTime with ManageMasterUserPassword and MasterUserSecretKmsKeyId,
  *   https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html;
@@ -40,7 +42,7 @@ export function drCredentials(c: StackConfig): DrCredentials[] {
                 database: db.name,
                 secret: "rds-managed" as const,
                 statement:
-                    `RDS ${db.name}: its RDS-managed master secret stays in ${c.regions.primary} (Secrets Manager does not replicate a secret RDS manages); ` +
+                    `RDS ${db.name}: its RDS-managed master secret stays in ${c.regions.primary}, not replicated (RDS manages it and offers no replica Regions; Secrets Manager leaves it to RDS); ` +
                     `a restore in ${dr} (\`pitr rds --from-dr\`) gets a new RDS-managed master secret there, encrypted with the replica key, and keeps the source's other roles.`,
             };
         }

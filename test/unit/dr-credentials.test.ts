@@ -27,7 +27,7 @@ describe("credentials in the DR region", () => {
         const [app] = drCredentials(stackConfig(threeDatabases()));
         // then it is not said to be replicated, and the DR restore path is named
         assert.strictEqual(app?.secret, "rds-managed");
-        assert.match(app?.statement ?? "", /^RDS app: its RDS-managed master secret stays in eu-west-1 \(Secrets Manager does not replicate a secret RDS manages\)/);
+        assert.match(app?.statement ?? "", /^RDS app: its RDS-managed master secret stays in eu-west-1, not replicated \(RDS manages it and offers no replica Regions; Secrets Manager leaves it to RDS\)/);
         assert.match(app?.statement ?? "", /a restore in eu-central-1 \(`pitr rds --from-dr`\) gets a new RDS-managed master secret there, encrypted with the replica key/);
     });
 

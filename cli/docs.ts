@@ -8,7 +8,7 @@
  *   EXPORT_ENV, VERIFY_ENV and the shared records they spread).
  *
  * `npm run docs` writes the pages, and refuses while a schema key lacks its own JSDoc or a
- * `@default` tag that states the schema's default; test/unit/docs.test.ts fails when a page is
+ * `@default` tag that states the schema's default; test/unit/cli/docs.test.ts fails when a page is
  * stale or a key's JSDoc falls short.
  */
 import * as fs from "fs";

@@ -16,7 +16,7 @@
  *   DR region asks RDS for a new managed secret in that region, encrypted with the replica key
  *   (RestoreDBInstanceToPointInTime with ManageMasterUserPassword and MasterUserSecretKmsKeyId,
  *   https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html;
- *   `pitr rds --from-dr` does so, test/unit/pitr.test.ts), and the restored instance keeps every
+ *   `pitr rds --from-dr` does so, test/unit/cli/pitr.test.ts), and the restored instance keeps every
  *   other role of the source with its password.
  * - A configured `credentialsSecretArn` is owned outside the stack: the stack neither replicates
  *   it nor can see whether its owner did. Its replica (same ARN but the Region) would still name

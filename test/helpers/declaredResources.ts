@@ -7,7 +7,7 @@ import { ROOT } from "./stackFiles";
 export const UPDATE_VARIABLE = "UPDATE_SNAPSHOTS";
 
 /** Where the snapshot of a shipped stack file lives: one JSON file per stack, named after it. */
-export const SNAPSHOT_DIR = path.join(ROOT, "test", "components", "declared-resources");
+export const SNAPSHOT_DIR = path.join(ROOT, "test", "components", "program", "declared-resources");
 
 /** One declared resource as the snapshot keeps it: what the engine would create, with the options that protect it. */
 export interface DeclaredResource {

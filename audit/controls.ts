@@ -3,12 +3,14 @@ import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames } from "../comp
 import { tierTimeline } from "../components/aws/documents/lifecycle";
 import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/documents/lifecycle";
 import { auditFrameworkInput } from "../config/auditFramework";
+import { drCredentials } from "../config/drCredentials";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
 import { effectiveGeoRedundantBackup } from "../config/rules/azure";
 import { backupMaxAgeMinutes } from "../config/rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
+import { COMPONENT_NAMES as N, flexibleServerName, monitoringName, rdsPostgresName, scheduledRuns, type ScheduledRun } from "../config/resourceNames";
 import { stackScope, type StackScope } from "../config/scope";
 import { formatMinutes } from "../config/schedule";
 import type { StackConfig } from "../config/validate";
@@ -29,12 +31,13 @@ import { retentionPicture } from "./timeline";
 
 /** Builds the report of a valid configuration. Evidence must have passed `checkEvidenceIdentity`. */
 export function buildReport(input: ReportInput): AuditReport {
-    const ctx: Ctx = { c: input.config, raw: input.raw, evidence: input.evidence };
+    const scope = stackScope(input.stack);
+    const ctx: Ctx = { c: input.config, scope, raw: input.raw, evidence: input.evidence };
     const controls = [rpo, rto, retention, encryptionAtRest, encryptionInTransit, immutability, geoRedundancy, pointInTimeRecovery, restoreTesting, verification, alerting, leastPrivilege].map(
         (build) => build(ctx),
     );
     const e = input.evidence;
-    const auditManager = auditManagerSetup(input.config, stackScope(input.stack));
+    const auditManager = auditManagerSetup(input.config, scope);
     return {
         source: input.raw.source,
         environment: input.config.environment,
@@ -71,7 +74,7 @@ function auditManagerSetup(c: StackConfig, scope: StackScope): AuditManagerSetup
         frameworkName: names.framework,
         reportPlanName: names.reportPlan,
         region: c.regions.primary,
-        delivery: `daily control compliance reports (CSV and JSON) to the bucket of AuditFramework "audit" (Pulumi resource audit-reports-bucket), under ${AUDIT_REPORT_PREFIX}/Backup/${c.regions.primary}/<yyyy>/<mm>/<dd>/`,
+        delivery: `daily control compliance reports (CSV and JSON) to the bucket of AuditFramework "${N.auditFramework}" (Pulumi resource ${N.auditFramework}-reports-bucket), under ${AUDIT_REPORT_PREFIX}/Backup/${c.regions.primary}/<yyyy>/<mm>/<dd>/`,
         prerequisite: "The controls are evaluated only where AWS Config records the AWS Backup and RDS resource types in the Region; the stack does not set up AWS Config.",
         controls: auditFrameworkControls(input).map((ctl) => `${ctl.name}${ctl.inputParameters.length === 0 ? "" : ` (${ctl.inputParameters.map((p) => `${p.name}=${p.value}`).join(", ")})`}`),
     };
@@ -137,11 +140,33 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
 
 interface Ctx {
     readonly c: StackConfig;
+    readonly scope: StackScope;
     readonly raw: RawStackConfig;
     readonly evidence: Evidence | undefined;
 }
 
 type Database = StackConfig["aws"]["databases"][number];
+
+/** How the report names a component the program declares: its kind, its logical name (config/resourceNames.ts), then what it contributes. */
+function named(kind: string, name: string, detail?: string): string {
+    return `${kind} "${name}"${detail === undefined ? "" : `: ${detail}`}`;
+}
+
+/** The scheduled runs of the given kinds, named as the program declares them, in one line; none when the stack declares no functions. */
+function runs(ctx: Ctx, kinds: readonly ScheduledRun["kind"][], detail: string): string[] {
+    const selected = scheduledRuns(ctx.c, ctx.scope).filter((r) => kinds.includes(r.kind));
+    return selected.length === 0 ? [] : [`${selected.map((r) => named(r.component, r.name)).join(", ")}: ${detail}`];
+}
+
+/** The stack's BackupAlarms, declared with the functions. */
+function alarms(ctx: Ctx, detail?: string): string[] {
+    return scheduledRuns(ctx.c, ctx.scope).length === 0 ? [] : [named("BackupAlarms", monitoringName(ctx.scope), detail)];
+}
+
+/** The stack's BackupDashboard, declared with the functions. */
+function dashboard(ctx: Ctx): string[] {
+    return scheduledRuns(ctx.c, ctx.scope).length === 0 ? [] : [named("BackupDashboard", monitoringName(ctx.scope))];
+}
 
 /** Collects one control; `gap()` and `flag()` set its status, the worst one wins. */
 class ControlBuilder {
@@ -232,9 +257,9 @@ function rpo(ctx: Ctx): ReportControl {
     b.key("objectives.rpoMinutes", c.objectives.rpoMinutes).key("schedules.dump", c.schedules.dump);
     for (const { i, instance } of managed(c)) b.key(`aws.databases[${i}].instance.backupRetentionDays`, instance.backupRetentionDays);
     (c.azure?.servers ?? []).forEach((s, i) => b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays));
-    b.enforcedBy("BackupFunction (dump): runs pg_dump on the schedule; a dump without its manifest never counts", "BackupAlarms: backup missing and backup age");
-    for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}": automated backups and point-in-time recovery`);
-    for (const s of c.azure?.servers ?? []) b.enforcedBy(`FlexibleServerBackup "${s.name}": continuous backups and point-in-time restore`);
+    b.enforcedBy(...runs(ctx, ["dump"], "runs pg_dump on the schedule; a dump without its manifest never counts"), ...alarms(ctx, "backup missing and backup age"));
+    for (const { db } of managed(c)) b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), "automated backups and point-in-time recovery"));
+    for (const s of c.azure?.servers ?? []) b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name), "continuous backups and point-in-time restore"));
     if (gap !== undefined && gap > c.objectives.rpoMinutes && !viaPitr) {
         b.gap(`dumps can be ${formatMinutes(gap)} apart, longer than the RPO of ${formatMinutes(c.objectives.rpoMinutes)}, and point-in-time recovery does not cover every database`);
     }
@@ -260,7 +285,7 @@ function rto(ctx: Ctx): ReportControl {
         .key("schedules.verify", c.schedules.verify)
         .key("functions.restoreJobs", c.functions.restoreJobs)
         .key("functions.verify.timeoutSeconds", c.functions.verify.timeoutSeconds);
-    b.enforcedBy("BackupFunction (verify): timed scratch restore of the newest dump", "BackupAlarms: restore time over the RTO");
+    b.enforcedBy(...runs(ctx, ["verify"], "timed scratch restore of the newest dump"), ...alarms(ctx, "restore time over the RTO"));
     if (verified.length === 0) b.gap("no database is restore-verified (aws.databases[].verify), so restore times are never measured");
     for (const r of evidence?.restores ?? []) {
         const share = Math.round((r.seconds / rtoSeconds) * 100);
@@ -288,19 +313,19 @@ function retention(ctx: Ctx): ReportControl {
         .key("retention.monthlyOn", c.retention.monthlyOn)
         .key("storage.noncurrentVersionExpireDays", c.storage.noncurrentVersionExpireDays)
         .key("storage.exportKeepDays", c.storage.exportKeepDays);
-    b.enforcedBy(`BackupBucket "backups": one lifecycle rule per tier tag, noncurrent-version expiry, export expiry`, "BackupFunction (dump): tags each dump with its tier");
+    b.enforcedBy(named("BackupBucket", N.backupBucket, "one lifecycle rule per tier tag, noncurrent-version expiry, export expiry"), ...runs(ctx, ["dump"], "tags each dump with its tier"));
     if (awsBackupActive(c)) {
         const cold = c.aws.backup.coldStorageAfterDays;
         b.says(
             `AWS Backup recovery points: ${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} days${cold[t] !== undefined ? ` (cold storage after ${cold[t]})` : ""}`).join(", ")}; the DR copies are kept as long.`,
         );
         for (const t of TIER_NAMES) if (cold[t] !== undefined) b.key(`aws.backup.coldStorageAfterDays.${t}`, cold[t]);
-        b.enforcedBy(`AwsBackupPlan "rds": daily, weekly and monthly rules`);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "daily, weekly and monthly rules"));
     }
     (c.azure?.servers ?? []).forEach((s, i) => {
         b.says(`Azure server ${s.name}: automated backups kept ${s.backupRetentionDays} days.`);
         b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
     });
     const st = c.azure?.storage;
     if (st !== undefined) {
@@ -315,7 +340,7 @@ function retention(ctx: Ctx): ReportControl {
         for (const k of ["coolAfterDays", "coldAfterDays", "archiveAfterDays", "deleteAfterDays"] as const) {
             if (st.lifecycle[k] !== undefined) b.key(`azure.storage.lifecycle.${k}`, st.lifecycle[k]);
         }
-        b.enforcedBy(`GeoRedundantStorage "azure-files": lifecycle management policy`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles, "lifecycle management policy"));
     }
     return b.build();
 }
@@ -328,29 +353,29 @@ function encryptionAtRest(ctx: Ctx): ReportControl {
         "Alert topic, dead-letter queues and function log groups: encrypted with the same key.",
         "No configuration key turns encryption off.",
     );
-    b.enforcedBy(`BackupKey "backups": customer-managed multi-Region key with rotation and a replica key in ${c.regions.dr}`, `BackupBucket "backups": default SSE-KMS and the KMS-only upload policy`, `AlertTopic "alerts"`);
+    b.enforcedBy(named("BackupKey", N.backupKey, `customer-managed multi-Region key with rotation and a replica key in ${c.regions.dr}`), named("BackupBucket", N.backupBucket, "default SSE-KMS and the KMS-only upload policy"), named("AlertTopic", N.alertTopic));
     if (c.storage.replication) {
         b.says(`DR copies in ${c.regions.dr}: re-encrypted with the replica key.`);
-        b.enforcedBy(`ReplicaBucket "backups-dr"`);
+        b.enforcedBy(named("ReplicaBucket", N.replicaBucket));
     }
     if (managed(c).length > 0) {
         b.says("RDS storage, automated backups, snapshots, Performance Insights and the master-user secret: the customer-managed key (replica key for DR backups).");
         b.says("RDS PostgreSQL log groups (/aws/rds/instance/<identifier>/postgresql and /upgrade): declared before the instance, encrypted with the same key and kept for their configured retention.");
-        for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}"`);
+        for (const { db } of managed(c)) b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name)));
     }
     const unmanaged = c.aws.databases.filter((d) => d.instance === undefined);
     if (unmanaged.length > 0) b.says(`Databases not managed by this stack (${unmanaged.map((d) => d.name).join(", ")}): their storage encryption is set outside it.`);
     if (awsBackupActive(c)) {
         b.says("AWS Backup vaults in both regions: encrypted with the customer-managed key and its replica.");
-        b.enforcedBy(`AwsBackupPlan "rds"`);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan));
     }
     for (const s of c.azure?.servers ?? []) {
         b.says(`Azure server ${s.name}: data and backups encrypted by the service (service-managed keys).`);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
     }
     if (c.azure?.storage !== undefined) {
         b.says("Azure storage account: encrypted by the service (Microsoft-managed keys).");
-        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
     }
     return b.build();
 }
@@ -364,19 +389,19 @@ function encryptionInTransit(ctx: Ctx): ReportControl {
         "The functions connect to PostgreSQL with sslmode=require.",
         "No configuration key turns TLS off.",
     );
-    b.enforcedBy(`BackupBucket "backups": TLS-only bucket policy`, `AlertTopic "alerts": TLS-only topic policy`, "BackupFunction: DB_SSLMODE=require");
-    if (c.storage.replication) b.enforcedBy(`ReplicaBucket "backups-dr": TLS-only bucket policy`);
+    b.enforcedBy(named("BackupBucket", N.backupBucket, "TLS-only bucket policy"), named("AlertTopic", N.alertTopic, "TLS-only topic policy"), ...runs(ctx, ["dump", "export", "verify"], "DB_SSLMODE=require"));
+    if (c.storage.replication) b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "TLS-only bucket policy"));
     if (managed(c).length > 0) {
         b.says("RDS instances: a parameter group with rds.force_ssl = 1 refuses unencrypted connections.");
-        for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}": parameter group`);
+        for (const { db } of managed(c)) b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), "parameter group"));
     }
     for (const s of c.azure?.servers ?? []) {
         b.says(`Azure server ${s.name}: TLS required by the service's default (require_secure_transport on; the stack does not change it).`);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
     }
     if (c.azure?.storage !== undefined) {
         b.says("Azure storage account: HTTPS only, TLS 1.2 at least, no public blob access.");
-        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
     }
     return b.build();
 }
@@ -400,8 +425,8 @@ function immutability(ctx: Ctx): ReportControl {
     b.says("The dump role may only set a retention on its own prefix (s3:PutObjectRetention, which cannot shorten or lift a lock) and is denied every delete, governance bypass, legal-hold and bucket-configuration action; the export role is denied every delete, retention, legal-hold and bucket-configuration action; the verify role only reads.");
     b.key("storage.objectLock.mode", lock?.mode).key("storage.objectLock.days", lock?.days).key("storage.noncurrentVersionExpireDays", c.storage.noncurrentVersionExpireDays);
     if (lock?.mode !== undefined) for (const t of TIER_NAMES) b.key(`retention.${t}.keepDays`, c.retention[t].keepDays);
-    b.enforcedBy(`BackupBucket "backups": versioning and Object Lock default retention`, "BackupFunction: write-without-delete and read-only roles");
-    if (c.storage.replication) b.enforcedBy(`ReplicaBucket "backups-dr": versioning and Object Lock`);
+    b.enforcedBy(named("BackupBucket", N.backupBucket, "versioning and Object Lock default retention"), ...runs(ctx, ["dump", "export", "verify"], "write-without-delete and read-only roles"));
+    if (c.storage.replication) b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "versioning and Object Lock"));
     if (awsBackupActive(c)) {
         const v = c.aws.backup.vaultLock;
         const mode = effectiveVaultLockMode(v.mode, c.environment);
@@ -415,7 +440,7 @@ function immutability(ctx: Ctx): ReportControl {
             .key("aws.backup.vaultLock.minRetentionDays", bounds.minRetentionDays)
             .key("aws.backup.vaultLock.maxRetentionDays", bounds.maxRetentionDays)
             .key("aws.backup.vaultLock.changeableForDays", v.changeableForDays);
-        b.enforcedBy(`AwsBackupPlan "rds": vault lock on the primary and DR vaults`);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "vault lock on the primary and DR vaults"));
         if (mode !== "COMPLIANCE") b.gap(`the AWS Backup vault lock is ${mode}: privileged users can remove it (aws.backup.vaultLock.mode)`);
     }
     const st = c.azure?.storage;
@@ -430,7 +455,7 @@ function immutability(ctx: Ctx): ReportControl {
             b.gap("the Azure backups container has no immutability policy (azure.storage.immutabilityDays)");
         }
         b.key("azure.storage.immutabilityDays", st.immutabilityDays).key("azure.storage.softDeleteDays", st.softDeleteDays).key("azure.storage.containerSoftDeleteDays", st.containerSoftDeleteDays);
-        b.enforcedBy(`GeoRedundantStorage "azure-files": immutability policy and soft delete`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles, "immutability policy and soft delete"));
     }
     return b.build();
 }
@@ -441,7 +466,7 @@ function geoRedundancy(ctx: Ctx): ReportControl {
     b.key("regions.primary", c.regions.primary).key("regions.dr", c.regions.dr).key("storage.replication", c.storage.replication);
     if (c.storage.replication) {
         b.says(`Dumps, manifests and exports are replicated from ${c.regions.primary} to a bucket in ${c.regions.dr} (delete markers are not replicated).`);
-        b.enforcedBy(`ReplicaBucket "backups-dr": replication rule and its least-privilege role`);
+        b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication rule and its least-privilege role"));
     } else {
         b.gap(`dumps are kept in ${c.regions.primary} only (storage.replication is off)`);
     }
@@ -451,27 +476,31 @@ function geoRedundancy(ctx: Ctx): ReportControl {
             const days = instance.drBackupRetentionDays ?? instance.backupRetentionDays;
             b.says(`RDS ${db.name}: automated backups replicated to ${c.regions.dr} and kept ${days} days there (restore with \`pitr rds --from-dr\`).`);
             b.key(`aws.databases[${i}].instance.drBackupRetentionDays`, days);
-            b.enforcedBy(`RdsPostgres "${db.name}": automated-backup replication to ${c.regions.dr}`);
+            b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), `automated-backup replication to ${c.regions.dr}`));
         } else {
             b.gap(`RDS ${db.name}: automated backups are not replicated to ${c.regions.dr}`);
         }
     }
+    drCredentials(c).forEach((credentials, i) => {
+        b.says(credentials.statement);
+        if (credentials.secret === "configured") b.key(`aws.databases[${i}].credentialsSecretArn`, c.aws.databases[i]?.credentialsSecretArn);
+    });
     if (awsBackupActive(c)) {
         b.says(`AWS Backup copies every recovery point to the vault in ${c.regions.dr}.`);
         b.key("aws.backup.enabled", c.aws.backup.enabled);
-        b.enforcedBy(`AwsBackupPlan "rds": copy action to the DR vault`);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "copy action to the DR vault"));
     }
     (c.azure?.servers ?? []).forEach((s, i) => {
         const geo = effectiveGeoRedundantBackup(c, s);
         b.key(`azure.servers[${i}].geoRedundantBackup`, geo);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}": geo-redundant backup`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name), "geo-redundant backup"));
         if (geo) b.says(`Azure server ${s.name}: backups also kept in the paired region (restore with \`pitr azure --geo\`).`);
         else b.gap(`Azure server ${s.name}: backups are kept in ${c.azure?.location ?? "its region"} only`);
     });
     const st = c.azure?.storage;
     if (st !== undefined) {
         b.key("azure.storage.redundancy", st.redundancy);
-        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
         if (GEO_REDUNDANCIES.includes(st.redundancy as StorageRedundancy)) b.says(`Azure file backups: ${st.redundancy}, copied to the paired region.`);
         else b.gap(`Azure file backups: ${st.redundancy} keeps no copy outside ${c.azure?.location ?? "the region"}`);
     }
@@ -488,7 +517,7 @@ function pointInTimeRecovery(ctx: Ctx): ReportControl {
         }
         const days = db.instance.backupRetentionDays;
         b.key(`aws.databases[${i}].instance.backupRetentionDays`, days);
-        b.enforcedBy(`RdsPostgres "${db.name}"`);
+        b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name)));
         if (days === 0) {
             b.gap(`${db.name}: RDS automated backups are off, so there is no point-in-time recovery`);
             return;
@@ -499,7 +528,7 @@ function pointInTimeRecovery(ctx: Ctx): ReportControl {
     (c.azure?.servers ?? []).forEach((s, i) => {
         b.says(`${s.name} (Azure Flexible Server): any second of the last ${s.backupRetentionDays} days${effectiveGeoRedundantBackup(c, s) ? "; geo-restore in the paired region" : ""}.`);
         b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
     });
     if (c.aws.databases.length + (c.azure?.servers.length ?? 0) === 0) b.gap("no database is configured");
     b.says("Restores always go into a new instance or server (`pitr` command; docs/runbook.md).");
@@ -522,13 +551,13 @@ function restoreTesting(ctx: Ctx): ReportControl {
                 .key("aws.backup.restoreTesting.selectionWindowDays", rt.selectionWindowDays)
                 .key("aws.backup.restoreTesting.validationWindowHours", rt.validationWindowHours);
             if (rt.dbInstanceClass !== undefined) b.key("aws.backup.restoreTesting.dbInstanceClass", rt.dbInstanceClass);
-            b.enforcedBy(`AwsBackupPlan "rds": restore testing plan and selection`);
+            b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "restore testing plan and selection"));
         } else {
             b.gap("AWS Backup restore testing is off (aws.backup.restoreTesting.enabled)");
         }
     }
     b.key("schedules.verify", c.schedules.verify);
-    b.enforcedBy("BackupFunction (verify): scratch restore of each verified database's newest dump");
+    b.enforcedBy(...runs(ctx, ["verify"], "scratch restore of each verified database's newest dump"));
     b.says("On demand, `npm run drill` runs dump -> export -> verify -> restore end to end; its `--json` output is this report's evidence.");
     if (verified.length === 0 && !(awsBackupActive(c) && rt.enabled)) b.gap("nothing restores backups on a schedule: no database is verified and AWS Backup restore testing is not active");
     if (evidence !== undefined) {
@@ -558,7 +587,7 @@ function verification(ctx: Ctx): ReportControl {
         .key("functions.sizeBounds.window", s.window);
     c.aws.databases.forEach((db, i) => b.key(`aws.databases[${i}].verify`, db.verify));
     if (c.functions.verification.credentialsSecretArn !== undefined) b.key("functions.verification.credentialsSecretArn", c.functions.verification.credentialsSecretArn);
-    b.enforcedBy("BackupFunction (verify): read-only role, scheduled by EventBridge Scheduler", "BackupAlarms: verification failed, size anomaly");
+    b.enforcedBy(...runs(ctx, ["verify"], "read-only role, scheduled by EventBridge Scheduler"), ...alarms(ctx, "verification failed, size anomaly"));
     const unverified = c.aws.databases.filter((d) => !d.verify);
     if (unverified.length > 0) b.gap(`dumps of ${unverified.map((d) => d.name).join(", ")} are not verified (aws.databases[].verify is false)`);
     if (evidence !== undefined) {
@@ -579,14 +608,14 @@ function alerting(ctx: Ctx): ReportControl {
         "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
     );
     b.key("alerts.emails", emails).key("alerts.webhookUrls", `${webhooks} (secret)`);
-    b.enforcedBy(`AlertTopic "alerts": KMS-encrypted SNS topic with the email and webhook subscriptions`, "BackupAlarms", "BackupDashboard");
+    b.enforcedBy(named("AlertTopic", N.alertTopic, "KMS-encrypted SNS topic with the email and webhook subscriptions"), ...alarms(ctx), ...dashboard(ctx));
     if (awsBackupActive(c)) {
         b.says("AWS Backup vault events (backup, copy and restore jobs) go to a second, job topic whose email and webhook subscriptions keep only the jobs that did not complete.");
-        b.enforcedBy(`AwsBackupPlan "rds": vault notifications`);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "vault notifications"));
     }
     if (c.azure !== undefined) {
         b.says("Azure: an action group with the same recipients; alerts on backup storage used, storage percent, server availability and storage account capacity.");
-        b.enforcedBy(`AzureBackupAlerts "azure-alerts"`);
+        b.enforcedBy(named("AzureBackupAlerts", N.azureAlerts));
     }
     if (emails.length + webhooks === 0) b.gap("no recipients: alarms fire but reach nobody (alerts.emails, alerts.webhookUrls)");
     return b.build();
@@ -601,10 +630,10 @@ function leastPrivilege(ctx: Ctx): ReportControl {
         "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
         "Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.",
     );
-    b.enforcedBy("BackupFunction: per-function roles", `BackupBucket "backups": bucket policy`, `BackupKey "backups": key policy`);
+    b.enforcedBy(...runs(ctx, ["dump", "export", "verify"], "per-function roles"), named("BackupBucket", N.backupBucket, "bucket policy"), named("BackupKey", N.backupKey, "key policy"));
     if (c.storage.replication) {
         b.says("The replication role may only read the source objects and replicate them into the DR bucket.");
-        b.enforcedBy(`ReplicaBucket "backups-dr": replication role`);
+        b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication role"));
     }
     c.aws.databases.forEach((db, i) => {
         if (db.credentialsSecretArn !== undefined) b.key(`aws.databases[${i}].credentialsSecretArn`, db.credentialsSecretArn);
@@ -613,13 +642,13 @@ function leastPrivilege(ctx: Ctx): ReportControl {
     const st = c.azure?.storage;
     if (st !== undefined) {
         b.key("azure.storage.allowSharedKeyAccess", st.allowSharedKeyAccess);
-        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
         if (st.allowSharedKeyAccess) b.gap("the Azure storage account accepts account keys and SAS tokens (azure.storage.allowSharedKeyAccess)");
         else b.says("Azure storage: account keys and SAS tokens are off; access only through Microsoft Entra ID.");
     }
     (c.azure?.servers ?? []).forEach((s, i) => {
         b.key(`azure.servers[${i}].authentication.password`, s.authentication.password);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
         b.says(
             s.authentication.password
                 ? `Azure server ${s.name}: password login for ${s.administratorLogin} with a generated password kept as a Pulumi secret${s.authentication.entraAdmin !== undefined ? ", and a Microsoft Entra administrator" : ""}.`

@@ -1,13 +1,15 @@
 export { buildReport } from "./controls";
 export { checkEvidenceIdentity, controlsTouchedBy, parseEvidence, type EvidenceFile } from "./evidence";
 export { renderHtml } from "./html";
-export { mappingOf, type AuditManagerControlName, type ControlMapping, type SecurityHubControl } from "./mappings";
+export { mappingOf } from "./mappings";
 export {
     EvidenceError,
+    type AuditManagerControlName,
     type AuditManagerSetup,
     type AuditReport,
     type ConfigKey,
     type ControlId,
+    type ControlMapping,
     type ControlStatus,
     type Evidence,
     type EvidenceCheck,
@@ -15,6 +17,7 @@ export {
     type Provenance,
     type ReportControl,
     type ReportInput,
+    type SecurityHubControl,
 } from "./model";
 export { renderJson, renderMarkdown, type MarkdownLinks } from "./render";
 export { cadence, scheduleInWords } from "./scheduleWords";

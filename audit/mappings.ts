@@ -1,4 +1,4 @@
-import type { ControlId } from "./model";
+import type { AuditManagerControlName, ControlId, ControlMapping } from "./model";
 
 /**
  * What each report control answers in the vocabularies auditors already use:
@@ -14,28 +14,6 @@ import type { ControlId } from "./model";
  * - The verification checklists of the backup procedures this stack replaces: the restore
  *   checklist, the monthly test restore and the size and checksum checks.
  */
-export interface ControlMapping {
-    readonly auditManager: readonly AuditManagerControlName[];
-    readonly securityHub: readonly SecurityHubControl[];
-    readonly checklist: readonly string[];
-}
-
-export type AuditManagerControlName =
-    | "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
-    | "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK"
-    | "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN"
-    | "BACKUP_RECOVERY_POINT_ENCRYPTED"
-    | "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"
-    | "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK"
-    | "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"
-    | "BACKUP_LAST_RECOVERY_POINT_CREATED"
-    | "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET";
-
-export interface SecurityHubControl {
-    readonly id: string;
-    readonly title: string;
-}
-
 const SH = {
     "Backup.1": "AWS Backup recovery points should be encrypted at rest",
     "KMS.4": "AWS KMS key rotation should be enabled",

@@ -1,7 +1,6 @@
 import type { Finding } from "../config/findings";
 import type { RawStackConfig } from "../config/load";
 import type { StackConfig } from "../config/validate";
-import type { ControlMapping } from "./mappings";
 import type { RetentionPicture } from "./timeline";
 
 /** `in place`: configured as the control asks; `gap`: a part is missing or off; `flagged`: evidence contradicts it. */
@@ -20,6 +19,29 @@ export type ControlId =
     | "verification"
     | "alerting"
     | "least-privilege";
+
+/** What a control answers in AWS Backup Audit Manager, Security Hub and the checklists (the vocabularies are described in mappings.ts). */
+export interface ControlMapping {
+    readonly auditManager: readonly AuditManagerControlName[];
+    readonly securityHub: readonly SecurityHubControl[];
+    readonly checklist: readonly string[];
+}
+
+export type AuditManagerControlName =
+    | "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
+    | "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK"
+    | "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN"
+    | "BACKUP_RECOVERY_POINT_ENCRYPTED"
+    | "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"
+    | "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK"
+    | "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"
+    | "BACKUP_LAST_RECOVERY_POINT_CREATED"
+    | "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET";
+
+export interface SecurityHubControl {
+    readonly id: string;
+    readonly title: string;
+}
 
 /** A configuration key below the `pg-backup-stack:` namespace and the value in effect. */
 export interface ConfigKey {

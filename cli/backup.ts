@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { dumpFunctionName, stackScope } from "../config/scope";
+import { dumpFunctionName } from "../config/resourceNames";
+import { stackScope } from "../config/scope";
 import { readStackFile, StackFileError, stackFilePath } from "../config/load";
 import { validateConfig } from "../config/validate";
 import type { DumpResult } from "../lambdas/dump/handler";

@@ -7,7 +7,9 @@
  * - docs/functions-environment.md from the functions' environment catalogs (DUMP_ENV,
  *   EXPORT_ENV, VERIFY_ENV and the shared records they spread).
  *
- * `npm run docs` writes the pages; test/unit/docs.test.ts fails when a page is stale.
+ * `npm run docs` writes the pages, and refuses while a schema key lacks its own JSDoc or a
+ * `@default` tag that states the schema's default; test/unit/cli/docs.test.ts fails when a page is
+ * stale or a key's JSDoc falls short.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -71,11 +73,21 @@ function declarations(files: readonly ts.SourceFile[]): Declarations {
     return { byName };
 }
 
-function jsDocText(node: ts.Node): string {
+function lastJsDoc(node: ts.Node): ts.JSDoc | undefined {
     const docs = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc);
-    const last = docs[docs.length - 1];
+    return docs[docs.length - 1];
+}
+
+function jsDocText(node: ts.Node): string {
+    const last = lastJsDoc(node);
     if (last === undefined) return "";
     return (ts.getTextOfJSDocComment(last.comment) ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** The text of the `@default` tag of a node's JSDoc (aws-cdk's style: a value, or `- words`), if it has one. */
+function defaultTagText(node: ts.Node): string | undefined {
+    const tag = lastJsDoc(node)?.tags?.find((t) => t.tagName.text === "default");
+    return tag === undefined ? undefined : (ts.getTextOfJSDocComment(tag.comment) ?? "").replace(/\s+/g, " ").trim();
 }
 
 function isZCall(expr: ts.CallExpression, names: readonly string[]): boolean {
@@ -97,6 +109,8 @@ interface Docs {
     readonly keys: Map<string, string>;
     /** Key path -> JSDoc of the named schema the property's value is (e.g. tierSchema), if any. */
     readonly schemas: Map<string, string>;
+    /** Key path -> text of the property's `@default` tag, for the properties that have one. */
+    readonly defaults: Map<string, string>;
 }
 
 /** Walks a schema expression, recording the JSDoc of every object property under its key path. */
@@ -132,6 +146,8 @@ function collectDocs(expr: ts.Node, keyPath: string, decls: Declarations, docs: 
                     if (key === undefined) continue;
                     const child = keyPath === "" ? key : `${keyPath}.${key}`;
                     docs.keys.set(child, jsDocText(prop));
+                    const tag = defaultTagText(prop);
+                    if (tag !== undefined) docs.defaults.set(child, tag);
                     collectDocs(prop.initializer, child, decls, docs, next);
                 }
             }
@@ -162,7 +178,7 @@ function schemaDocs(): Docs {
     if (root === undefined || !ts.isVariableDeclaration(root) || root.initializer === undefined) {
         throw new Error("config/schema.ts no longer declares stackConfigSchema");
     }
-    const docs: Docs = { keys: new Map(), schemas: new Map() };
+    const docs: Docs = { keys: new Map(), schemas: new Map(), defaults: new Map() };
     collectDocs(root.initializer, "", decls, docs);
     return docs;
 }
@@ -183,6 +199,8 @@ interface Row {
     readonly type: string;
     readonly presence: string;
     readonly description: string;
+    /** The value the schema fills in when the key is omitted, if it fills one in. */
+    readonly schemaDefault?: { readonly value: unknown };
 }
 
 function literal(value: unknown): string {
@@ -321,16 +339,23 @@ function collectRows(shape: Record<string, z.ZodType>, prefix: string, docs: Doc
         const u = unwrap(schema);
         const def = defOf(u.inner);
         const description = docs.keys.get(keyPath) || docs.schemas.get(keyPath) || "";
+        const schemaDefault = u.hasDefault ? { schemaDefault: { value: u.defaultValue } } : {};
+        // An optional key's `@default - <words>` says what applies when it is omitted (computed by the program).
+        const computed = docs.defaults.get(keyPath);
+        const presence = (isObject: boolean): string => {
+            const text = presenceText(u, isObject);
+            return !u.hasDefault && u.optional && computed?.startsWith("- ") ? `${text}: ${computed.slice(2)}` : text;
+        };
         if (def.type === "object") {
-            rows.push({ key: keyPath, type: "object", presence: presenceText(u, true), description });
+            rows.push({ key: keyPath, type: "object", presence: presence(true), description, ...schemaDefault });
             collectRows(def.shape, `${keyPath}.`, docs, rows);
         } else if (def.type === "array" && defOf(unwrap(def.element).inner).type === "object") {
             const element = unwrap(def.element).inner;
             const itemDoc = docs.schemas.get(`${keyPath}[]`) ?? "";
-            rows.push({ key: keyPath, type: "list of objects", presence: presenceText(u, false), description: description || itemDoc });
+            rows.push({ key: keyPath, type: "list of objects", presence: presence(false), description: description || itemDoc, ...schemaDefault });
             collectRows(defOf(element).shape, `${keyPath}[].`, docs, rows);
         } else {
-            rows.push({ key: keyPath, type: typeText(u.inner), presence: presenceText(u, false), description });
+            rows.push({ key: keyPath, type: typeText(u.inner), presence: presence(false), description, ...schemaDefault });
         }
     }
 }
@@ -353,6 +378,33 @@ export function keysWithoutJsDoc(): string[] {
     return [...docs.keys.entries()].filter(([, doc]) => doc === "").map(([key]) => key);
 }
 
+/**
+ * Whether a `@default` tag states the schema's default: it starts with the value as JSON
+ * (`@default 30`, `@default "gzip"`, `@default {} - every key takes its default`), or, for a
+ * property whose default differs where its schema is reused, says `- <words>` naming the value.
+ */
+export function tagStates(tag: string, value: unknown): boolean {
+    const json = JSON.stringify(value);
+    if (tag === json || tag.startsWith(`${json} `)) return true;
+    return tag.startsWith("- ") && new RegExp(`(^|[^\\w.])${json.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^\\w.]|$)`).test(tag);
+}
+
+/**
+ * Every way the schema's JSDoc falls short, one line per key: a key without a comment of its
+ * own, a key with a default and no `@default` tag, a `@default` tag that states another value.
+ */
+export function jsDocProblems(): string[] {
+    const docs = schemaDocs();
+    const missing = keysWithoutJsDoc().map((key) => `${key}: no JSDoc comment of its own`);
+    const defaults = configurationRows().flatMap((row) => {
+        if (row.schemaDefault === undefined) return [];
+        const tag = docs.defaults.get(row.key);
+        if (tag === undefined) return [`${row.key}: no @default tag; the schema's default is ${JSON.stringify(row.schemaDefault.value)}`];
+        return tagStates(tag, row.schemaDefault.value) ? [] : [`${row.key}: @default ${tag} does not state the schema's default ${JSON.stringify(row.schemaDefault.value)}`];
+    });
+    return [...missing, ...defaults];
+}
+
 export function configurationPage(): string {
     const rows = configurationRows();
     const sections = new Map<string, Row[]>();
@@ -368,8 +420,9 @@ export function configurationPage(): string {
         "Every key of a stack file (`Pulumi.<stack>.yaml`), under the `pg-backup-stack:` namespace, as the",
         "schema defines it. `[]` marks the items of a list. *Default* is the value the schema fills in when",
         "the key is omitted; *optional* keys have none, and **required** keys must be given (inside their",
-        "parent, when the parent is optional). Descriptions are the schema's own comments; a key without",
-        "one has an empty description. What `npm run validate` and the program add (rules between keys,",
+        "parent, when the parent is optional). Descriptions are the schema's own comments: `npm run docs`",
+        "refuses a key without one, or whose `@default` tag does not state the schema's default. What",
+        "`npm run validate` and the program add (rules between keys,",
         "production rules, defaults computed from other keys) is in",
         "[getting-started.md](getting-started.md#configuration-notes).",
         "",
@@ -437,10 +490,16 @@ export function generatedPages(): Record<string, string> {
     };
 }
 
-export async function main(args: readonly string[]): Promise<number> {
+/** Writes the generated pages; refuses, writing nothing, while `check` (the schema's JSDoc problems) finds any. */
+export async function main(args: readonly string[], check: () => string[] = jsDocProblems): Promise<number> {
     if (args.includes("--missing-jsdoc")) {
         for (const key of keysWithoutJsDoc()) console.log(key);
         return 0;
+    }
+    const problems = check();
+    if (problems.length > 0) {
+        console.error(`every key of the schema needs a JSDoc summary, and a @default tag stating its default (config/schema.ts, config/sections/*.ts):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+        return 1;
     }
     for (const [relative, content] of Object.entries(generatedPages())) {
         fs.writeFileSync(path.join(ROOT, relative), content);

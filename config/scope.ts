@@ -3,7 +3,8 @@
  * testing plans, Lambda functions and their roles, queues and log groups, alarms, dashboards,
  * DB instance identifiers), and of the tag that keeps tag-based selections to this stack's own
  * resources: all derive from the Pulumi stack name, which is unique within the project, so that
- * staging and prod can share an account without touching each other.
+ * staging and prod can share an account without touching each other. The logical names of the
+ * components themselves live in resourceNames.ts.
  */
 
 /** Tag every resource this stack selects by tag carries, with the stack name as its value. */
@@ -35,9 +36,4 @@ export function stackScope(stack: string): StackScope {
 /** The tag that selects resources into the AWS Backup plan: the configured one, else `backup-plan=<stem>`. */
 export function backupSelectionTag(configured: { readonly key: string; readonly value: string } | undefined, scope: StackScope): { readonly key: string; readonly value: string } {
     return configured ?? { key: "backup-plan", value: scope.stem };
-}
-
-/** Name of a database's dump function in a stack: what `pulumi up` creates and `backup --stack` invokes. */
-export function dumpFunctionName(scope: StackScope, database: string): string {
-    return `${scope.stem}-dump-${database}`;
 }

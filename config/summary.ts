@@ -1,5 +1,6 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
+import { drCredentials } from "./drCredentials";
 import { effectiveServerName } from "./rules/azure";
 import { pitrMeetsRpo } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
@@ -44,6 +45,7 @@ export function guarantees(c: StackConfig): Guarantee[] {
                 : "RDS automated backups OFF";
         out.push({ control: `Database ${db.name}`, value: `${pitr}; dumps${db.verify ? " restore-verified" : ""}${db.exportTables.length > 0 ? `; ${db.exportTables.length} table export(s)` : ""}` });
     }
+    for (const credentials of drCredentials(c)) out.push({ control: `Credentials in DR ${credentials.database}`, value: credentials.statement });
     if (c.aws.backup.enabled && c.aws.databases.some((d) => d.instance !== undefined)) {
         const bounds = vaultLockBounds(c.aws.backup.vaultLock, c.retention);
         const mode = effectiveVaultLockMode(c.aws.backup.vaultLock.mode, c.environment);

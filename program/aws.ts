@@ -16,6 +16,7 @@ import { auditFrameworkInput } from "../config/auditFramework";
 import { TIER_NAMES } from "../config/schema";
 import type { StackConfig } from "../config/validate";
 import { backupSelectionTag, type StackScope } from "../config/scope";
+import { COMPONENT_NAMES as N, rdsPostgresName } from "../config/resourceNames";
 
 /** The AWS resources every other part of the stack hangs off. */
 export interface AwsFoundation {
@@ -53,12 +54,12 @@ function keyServicePrincipals(region: string): string[] {
 /** Key, buckets, alert topic, RDS instances and the AWS Backup plan. */
 export function deployAwsFoundation(config: StackConfig, scope: StackScope, webhookUrls: readonly pulumi.Output<string>[]): AwsFoundation {
     const tags = { "pg-backup-stack:environment": config.environment, "managed-by": "pulumi" };
-    const primary = new aws.Provider("primary", { region: config.regions.primary as aws.Region, defaultTags: { tags } });
-    const dr = new aws.Provider("dr", { region: config.regions.dr as aws.Region, defaultTags: { tags } });
+    const primary = new aws.Provider(N.primaryProvider, { region: config.regions.primary as aws.Region, defaultTags: { tags } });
+    const dr = new aws.Provider(N.drProvider, { region: config.regions.dr as aws.Region, defaultTags: { tags } });
     const inPrimary = { provider: primary };
     const protect = { protect: config.protect };
 
-    const key = new BackupKey("backups", {
+    const key = new BackupKey(N.backupKey, {
         aliasName: scope.stem,
         description: `PostgreSQL backups (${config.environment})`,
         viaServices: ["s3", "backup", "rds", "secretsmanager", "sqs", "sns"],
@@ -76,7 +77,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         }];
     }));
     const s = config.storage;
-    const bucket = new BackupBucket("backups", {
+    const bucket = new BackupBucket(N.backupBucket, {
         kmsKeyArn: key.keyArn,
         tiers,
         prefix: s.prefix,
@@ -93,7 +94,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
     // lock, schedules and objectives applied. Content-addressed and kept when superseded
     // (retainOnDelete), outside every lifecycle rule's prefix, under the bucket's default lock.
     const record = stackConfigRecord(config);
-    new aws.s3.BucketObjectv2("stack-config", {
+    new aws.s3.BucketObjectv2(N.stackConfigRecord, {
         bucket: bucket.bucketName,
         key: record.key,
         content: record.json,
@@ -103,21 +104,21 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         checksumAlgorithm: "SHA256",
     }, { ...inPrimary, parent: bucket, retainOnDelete: true });
 
-    const replica = !s.replication || key.replicaKeyArn === undefined ? undefined : new ReplicaBucket("backups-dr", {
+    const replica = !s.replication || key.replicaKeyArn === undefined ? undefined : new ReplicaBucket(N.replicaBucket, {
         source: bucket,
         replicaKmsKeyArn: key.replicaKeyArn,
         drProvider: dr,
         replicateDeleteMarkers: false,
     }, { ...inPrimary, ...protect });
 
-    const topic = new AlertTopic("alerts", {
+    const topic = new AlertTopic(N.alertTopic, {
         kmsKeyArn: key.keyArn,
         emails: config.alerts.emails,
         webhookUrls,
         displayName: `PostgreSQL backups ${config.environment}`,
     }, inPrimary);
     if (config.alerts.slack.length + config.alerts.teams.length > 0) {
-        new ChatChannels("alerts-chat", {
+        new ChatChannels(N.chatChannels, {
             topicArns: [topic.topicArn, topic.jobTopicArn],
             slack: config.alerts.slack,
             teams: config.alerts.teams,
@@ -134,7 +135,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         }
         const i = db.instance;
         const subnetIds = i.subnetIds ?? config.aws.network?.subnetIds ?? [];
-        const instance = new RdsPostgres(db.name, {
+        const instance = new RdsPostgres(rdsPostgresName(db.name), {
             databaseName: db.databaseName,
             kmsKeyArn: key.keyArn,
             subnetIds,
@@ -172,7 +173,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         const cold = b.coldStorageAfterDays[t];
         return [t, { keepDays: config.retention[t].keepDays, ...(cold !== undefined ? { coldStorageAfterDays: cold } : {}) }];
     })) as PlanTiers;
-    const backupPlan = !b.enabled || (managed.length === 0 && b.fileBuckets.length === 0) ? undefined : new AwsBackupPlan("rds", {
+    const backupPlan = !b.enabled || (managed.length === 0 && b.fileBuckets.length === 0) ? undefined : new AwsBackupPlan(N.awsBackupPlan, {
         kmsKeyArn: key.keyArn,
         tiers: planTiers,
         schedule: b.schedule,
@@ -207,7 +208,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         protect: config.protect,
     }, inPrimary);
 
-    const fileBackup = backupPlan === undefined || b.fileBuckets.length === 0 ? undefined : new FileBucketBackup("files", {
+    const fileBackup = backupPlan === undefined || b.fileBuckets.length === 0 ? undefined : new FileBucketBackup(N.fileBucketBackup, {
         planId: backupPlan.planId,
         roleName: backupPlan.roleName,
         roleArn: backupPlan.roleArn,
@@ -215,7 +216,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
     }, inPrimary);
 
     const auditInput = auditFrameworkInput(config, scope);
-    const audit = backupPlan === undefined || auditInput === undefined ? undefined : new AuditFramework("audit", {
+    const audit = backupPlan === undefined || auditInput === undefined ? undefined : new AuditFramework(N.auditFramework, {
         environment: scope.stack,
         controls: auditInput,
         forceDestroy: s.forceDestroy,

@@ -6,6 +6,7 @@ import { ContainerJobs, RunnerTarget } from "../components/azure/containerJobs";
 import { dumpSettings, exportSettings, verifySettings } from "../components/aws/functionEnv";
 import { effectiveServerName } from "../config/rules/azure";
 import { effectiveRunnerMemoryGi, runnerClientMajor } from "../config/rules/azureRunner";
+import { COMPONENT_NAMES as N, flexibleServerName } from "../config/resourceNames";
 import type { StackConfig } from "../config/validate";
 
 export interface AzureOutputs {
@@ -20,7 +21,7 @@ export interface AzureOutputs {
 export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig["azure"]>, webhookUrls: readonly pulumi.Output<string>[]): AzureOutputs {
     const servers = azure.servers.map((s) => ({
         config: s,
-        server: new FlexibleServerBackup(s.name, {
+        server: new FlexibleServerBackup(flexibleServerName(s.name), {
             resourceGroupName: azure.resourceGroupName,
             location: azure.location,
             serverName: effectiveServerName(config, s),
@@ -40,7 +41,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         }),
     }));
     const st = azure.storage;
-    const files = st === undefined ? undefined : new GeoRedundantStorage("azure-files", {
+    const files = st === undefined ? undefined : new GeoRedundantStorage(N.azureFiles, {
         resourceGroupName: azure.resourceGroupName,
         location: azure.location,
         ...(st.accountName !== undefined ? { accountName: st.accountName } : {}),
@@ -54,7 +55,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         allowSharedKeyAccess: st.allowSharedKeyAccess,
         protect: config.protect,
     });
-    const alerts = new AzureBackupAlerts("azure-alerts", {
+    const alerts = new AzureBackupAlerts(N.azureAlerts, {
         resourceGroupName: azure.resourceGroupName,
         servers: servers.map(({ config: s, server }) => ({ key: s.name, id: server.serverId, storageSizeGb: s.storageSizeGb })),
         ...(files !== undefined && st !== undefined ? { storageAccount: { id: files.accountId, capacityThresholdGb: st.capacityAlertGb } } : {}),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dumpFunctionName } from "../config/scope";
+import { dumpFunctionName, exportFunctionName, functionImageName, monitoringName, verifyFunctionName } from "../config/resourceNames";
 import { BackupAlarms } from "../components/aws/backupAlarms";
 import { BackupDashboard } from "../components/aws/backupDashboard";
 import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
@@ -34,7 +34,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     const keepDays = { daily: config.retention.daily.keepDays, weekly: config.retention.weekly.keepDays, monthly: config.retention.monthly.keepDays };
     const stack = f.scope.stem;
     const inPrimary = { provider: f.primary };
-    const image = new FunctionImage(`${stack}-image`, {
+    const image = new FunctionImage(functionImageName(f.scope), {
         kmsKeyArn: f.key.keyArn,
         pgMajor: imageClientMajor(config),
         platform: fc.image.platform,
@@ -131,7 +131,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
             all.push(dump);
         }
         if (db.config.exportTables.length > 0 && config.schedules.export !== undefined) {
-            all.push(new BackupFunction(`${stack}-export-${db.config.name}`, {
+            all.push(new BackupFunction(exportFunctionName(f.scope, db.config.name), {
                 ...shared("export"),
                 secretArns: [db.secretArn],
                 schedule: config.schedules.export,
@@ -160,7 +160,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     };
     const server = fc.verification;
     if (server.credentialsSecretArn !== undefined && verified.length > 0) {
-        all.push(new BackupFunction(`${stack}-verify`, {
+        all.push(new BackupFunction(verifyFunctionName(f.scope), {
             ...shared("verify"),
             secretArns: [server.credentialsSecretArn],
             schedule: config.schedules.verify,
@@ -187,9 +187,9 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                 network: databaseNetwork(db, s3PrefixListId),
             };
             if (db.config.runner === "fargate") {
-                runners.push(new FargateRunner(`${stack}-verify-${db.config.name}`, { ...runnerShared("verify"), ...verifyArgs }, inPrimary));
+                runners.push(new FargateRunner(verifyFunctionName(f.scope, db.config.name), { ...runnerShared("verify"), ...verifyArgs }, inPrimary));
             } else {
-                all.push(new BackupFunction(`${stack}-verify-${db.config.name}`, { ...shared("verify"), ...verifyArgs }, inPrimary));
+                all.push(new BackupFunction(verifyFunctionName(f.scope, db.config.name), { ...shared("verify"), ...verifyArgs }, inPrimary));
             }
         }
     }
@@ -212,7 +212,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
             }
             : {}),
     }));
-    const alarms = new BackupAlarms(stack, {
+    const alarms = new BackupAlarms(monitoringName(f.scope), {
         alertTopicArn: f.topic.topicArn,
         rpoMinutes: config.objectives.rpoMinutes,
         backupMaxAgeMinutes: maxAge,
@@ -226,7 +226,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         sizeBounds: fc.sizeBounds,
         namespace: fc.metricsNamespace,
     }, inPrimary);
-    const dashboard = new BackupDashboard(stack, {
+    const dashboard = new BackupDashboard(monitoringName(f.scope), {
         rpoMinutes: config.objectives.rpoMinutes,
         rtoMinutes: config.objectives.rtoMinutes,
         // With storage autoscaling the allocation grows, so a line at 20 % of the initial one would mislead.

@@ -182,6 +182,10 @@ export class RdsPostgres extends pulumi.ComponentResource {
             dbName: a.databaseName,
             port: a.port,
             username: a.masterUsername,
+            // RDS owns this secret and offers no replica Regions for it; Secrets Manager leaves it to RDS
+            // (ReplicateSecretToRegions: InvalidRequestException "The secret is managed by another service",
+            // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
+            // A restore in the DR region gets its own managed secret there (config/drCredentials.ts).
             manageMasterUserPassword: true,
             masterUserSecretKmsKeyId: a.kmsKeyArn,
             storageType: "gp3",

@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/identity";
-import type { CheckResult, TargetVerification } from "./verify";
+import type { AzureServerTarget, CheckResult, TargetVerification } from "./types";
 import { FUTURE_START_TOLERANCE_SECONDS, formatDuration } from "./checks";
 import { VerifyConfigError } from "./errors";
 
@@ -15,16 +15,6 @@ import { VerifyConfigError } from "./errors";
  * age, carries the 5-minute RPO, and Azure exposes no log backup to check); backups are kept
  * for stopped servers. So the newest snapshot is held to about a day, not to the RPO.
  */
-
-/** One Flexible Server to check. */
-export interface AzureServerTarget {
-    /** Logical name (the Database metric dimension). */
-    readonly name: string;
-    readonly resourceGroup: string;
-    readonly serverName: string;
-    /** Age limit of the newest snapshot backup. @default DEFAULT_MAX_SNAPSHOT_AGE_SECONDS - a day plus 6 hours */
-    readonly maxSnapshotAgeSeconds?: number;
-}
 
 /** A day (Azure's snapshot interval) plus 6 hours of slack for the snapshot's own run time and scheduling. */
 export const DEFAULT_MAX_SNAPSHOT_AGE_SECONDS = 30 * 3600;

@@ -4,8 +4,7 @@
  */
 import type { Catalog } from "../shared/catalog";
 import { startTimeOfKey } from "../shared/keys";
-import type { SizeBounds } from "./settings";
-import type { CheckResult } from "./verify";
+import type { CheckResult, SizeBounds } from "./types";
 
 /** How far a backup's start may lie after the verifier's clock (clock skew between hosts) before freshness fails. */
 export const FUTURE_START_TOLERANCE_SECONDS = 5 * 60;

@@ -8,9 +8,8 @@ import { credentialCatalog, credentialFromEnv, type CredentialVariables } from "
 import type { CredentialSource } from "../shared/credentials";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
-import type { AzureServerTarget } from "./azure";
 import { DEFAULT_SIZE_BOUNDS } from "./settings";
-import type { VerifyConfig } from "./verify";
+import type { AzureServerTarget, VerifyConfig } from "./types";
 
 /** The verification server's credential variables. */
 const VERIFY_DB_VARIABLES: CredentialVariables = {

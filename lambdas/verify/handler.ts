@@ -1,77 +1,64 @@
 /**
- * Lambda adapter of the verify function: configuration from the environment (read once, at cold
- * start, failing fast with the variable's name), clients, Powertools Logger and Metrics (EMF,
- * flushed on failure too), the core, the result line on every outcome, and a thrown error when
- * any check failed so that the invocation counts as failed (function-error alarm, retry policy,
- * DLQ).
+ * Lambda adapter of the verify function: configuration from the environment at cold start (a
+ * missing or bad variable fails the cold start, naming it, as the dump and export handlers do),
+ * clients, Powertools Logger and Metrics (EMF, flushed on failure too), the core, the result line
+ * on every outcome, and a thrown error when any check failed so that the invocation counts as
+ * failed (function-error alarm, retry policy, DLQ).
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
-import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
+import { azureCredential } from "../shared/azureIdentity";
+import { errorText, functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
-import { databaseFromEnv, reportingResult, RunReport } from "../shared/resultLine";
-import { azureCredential } from "../shared/azureIdentity";
+import { reportingResult, RunReport } from "../shared/resultLine";
 import { flexibleServerClient, type FlexibleServerBackupLister } from "./azure";
-import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
-import { runVerify, type VerifyConfig, type VerifyReport } from "./verify";
+import { verifyConfigFromEnv } from "./config";
+import { VerificationFailedError } from "./errors";
+import type { VerifyConfig } from "./types";
+import { runVerify, type VerifyReport } from "./verify";
 
-export class VerificationFailedError extends Error {
-    constructor(readonly report: VerifyReport) {
-        const failed = report.targets.filter((t) => !t.ok).map((t) => `${t.name}: ${t.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name).join(", ")}`);
-        super(`verification failed for ${failed.join("; ")}`);
-        this.name = "VerificationFailedError";
-    }
-}
+const env = verifyConfigFromEnv(process.env);
+const runtime = functionRuntime(env);
+const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+/** Every name a run checks: the databases, then the Azure servers. */
+const checked: readonly string[] = [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)];
 
-interface ColdStart {
-    readonly env: VerifyFunctionConfig;
-    readonly runtime: FunctionRuntime;
-    readonly s3: S3Client;
-    readonly azure?: FlexibleServerBackupLister;
-}
+/** The Azure client, built by the first invocation that needs it (its SDK is loaded only for Azure servers); a failed build is retried by the next. */
+let azureClient: Promise<FlexibleServerBackupLister> | undefined;
 
-/** Configuration and clients, built by the first invocation of a container and kept for the next ones. */
-let coldStart: Promise<ColdStart> | undefined;
-
-async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
-    const runtime = functionRuntime(env);
-    let azure: FlexibleServerBackupLister | undefined;
-    if (env.azure !== undefined) {
-        azure = await flexibleServerClient(env.azure.subscriptionId, await azureCredential(process.env));
-    }
-    const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
-    return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
+function azureLister(subscriptionId: string): Promise<FlexibleServerBackupLister> {
+    azureClient ??= azureCredential(process.env)
+        .then((credential) => flexibleServerClient(subscriptionId, credential))
+        .catch((err: unknown) => {
+            azureClient = undefined;
+            throw err;
+        });
+    return azureClient;
 }
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
-export async function handler(_event: unknown, context: Context): Promise<VerifyReport> {
-    let cold: ColdStart;
-    try {
-        coldStart ??= setUp(verifyConfigFromEnv(process.env));
-        cold = await coldStart;
-    } catch (err) {
-        new RunReport("verify", databaseFromEnv("verify", process.env)).failed(err);
-        throw err;
-    }
-    const result = new RunReport("verify", [...cold.env.databases, ...(cold.env.azure?.servers ?? []).map((s) => s.name)].join(","));
+export function handler(_event: unknown, context: Context): Promise<VerifyReport> {
+    const result = new RunReport("verify", checked.join(","));
     return reportingResult(result, () =>
         withCrashReport(
-            cold.runtime,
-            { countFailure: (sink) => failedEverywhere(cold.env, sink), message: "verification crashed", result },
-            (signal, metricSink) => verifyOnce(cold, context, signal, metricSink),
+            runtime,
+            { countFailure: failedEverywhere, message: "verification crashed", result },
+            (signal, metricSink) => verifyOnce(context, signal, metricSink),
         ),
     );
 }
 
-function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
-    for (const name of [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)]) {
+function failedEverywhere(sink: MetricSink): void {
+    for (const name of checked) {
         sink.add("VerificationFailed", "Count", 1, { Database: name });
     }
 }
 
-async function verifyOnce({ env, runtime: { log, metrics, credentials }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce(context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+    const { log, metrics, credentials } = runtime;
     try {
+        const azure = env.azure === undefined ? undefined : await azureLister(env.azure.subscriptionId);
         const verificationServer = await resolveTarget(env.server, credentials, env.serverOverrides);
         const config: VerifyConfig = {
             bucket: env.bucket,
@@ -100,7 +87,7 @@ async function verifyOnce({ env, runtime: { log, metrics, credentials }, s3, azu
         return report;
     } catch (err) {
         if (!(err instanceof VerificationFailedError)) {
-            failedEverywhere(env, sink);
+            failedEverywhere(sink);
             log.error("verification could not run", { error: errorText(err) });
         }
         throw err;

@@ -4,16 +4,7 @@
  */
 import { validateAzureServers } from "./azure";
 import { VerifyConfigError } from "./errors";
-import type { VerifyConfig } from "./verify";
-
-export interface SizeBounds {
-    /** How many previous backups form the baseline (their median size). */
-    readonly window: number;
-    /** The newest backup may not be smaller than this fraction of the median. */
-    readonly minRatio: number;
-    /** ... nor larger than this multiple of it. */
-    readonly maxRatio: number;
-}
+import type { SizeBounds, VerifyConfig } from "./types";
 
 /** Size bounds used when the configuration does not give any. */
 export const DEFAULT_SIZE_BOUNDS: SizeBounds = { window: 7, minRatio: 0.5, maxRatio: 3 };

@@ -1,12 +1,13 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
-import { checkIdentifier, describeTarget, withDatabase, type PgTarget } from "../shared/pgTarget";
+import { checkIdentifier, describeTarget, withDatabase } from "../shared/pgTarget";
 import type { Log, MetricSink, MetricUnit } from "../shared/ports";
-import { verifyAzureServer, type AzureServerTarget, type FlexibleServerBackupLister } from "./azure";
+import { verifyAzureServer, type FlexibleServerBackupLister } from "./azure";
 import { formatDuration, freshnessCheck, manifestsCheck, sizeCheck } from "./checks";
 import { VerifyConfigError } from "./errors";
-import { validateVerifyConfig, type SizeBounds } from "./settings";
+import { validateVerifyConfig } from "./settings";
+import type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
 import {
     ChecksumMismatchError,
     ArchiveHeaderError,
@@ -23,38 +24,14 @@ import {
     type RestoredDatabase,
 } from "../shared/restore";
 
+export type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
+
 /**
  * The verify function's core: proves, per database, that the newest backup is recent, intact,
  * plausibly sized, restorable within the RTO, and complete (row counts), and that Azure Flexible
  * Server backups are recent. Every outcome is returned as a check and published as a metric.
  * The pure checks are in checks.ts, the settings and their validation in settings.ts.
  */
-
-export interface VerifyConfig {
-    readonly bucket: string;
-    /** Key prefix the dump function writes under. */
-    readonly prefix: string;
-    /** Logical database names (the key's second segment) to verify. */
-    readonly databases: readonly string[];
-    /** Seconds the newest backup may age before freshness fails (the RPO, or the dump interval when point-in-time recovery carries the RPO). */
-    readonly maxBackupAgeSeconds: number;
-    readonly rtoSeconds: number;
-    readonly size: SizeBounds;
-    /** The verification server; its `database` is the one connected to for CREATE/DROP DATABASE. */
-    readonly verificationServer: PgTarget;
-    /** pg_restore parallel jobs. @default min(4, available CPUs) */
-    readonly jobs?: number;
-    /** @default env PG_BIN, else the newest /usr/lib/postgresql/<n>/bin, else PATH */
-    readonly binDir?: string;
-    /** Where the downloaded backup is kept during the restore. @default the OS temp dir */
-    readonly tempDir?: string;
-    /** pg_restore is stopped after this long. @default no limit */
-    readonly restoreTimeoutMs?: number;
-    /** With deps.remainingMs: pg_restore is stopped when this much time is left, so the scratch database can still be dropped. @default 60,000 ms */
-    readonly safetyMarginMs?: number;
-    /** Azure Flexible Servers whose snapshot backups and restore window are checked (./azure.ts). @default none */
-    readonly azureServers?: readonly AzureServerTarget[];
-}
 
 export interface VerifyDeps {
     readonly s3: S3Client;
@@ -67,38 +44,6 @@ export interface VerifyDeps {
     readonly signal?: AbortSignal;
     /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
     readonly remainingMs?: () => number;
-}
-
-export type CheckName = "manifests" | "freshness" | "size" | "checksum" | "restore" | "rowCounts" | "rto" | "cleanup" | "azureFreshness";
-
-export interface CheckResult {
-    readonly name: CheckName;
-    readonly ok: boolean;
-    /** Not run because an earlier check failed or there was nothing to check; never ok. */
-    readonly skipped: boolean;
-    readonly detail: string;
-    readonly value?: number;
-    readonly unit?: MetricUnit;
-}
-
-export interface TargetVerification {
-    /** Logical database name, or the Azure server's logical name. */
-    readonly name: string;
-    readonly kind: "dump" | "azure";
-    readonly ok: boolean;
-    readonly checks: readonly CheckResult[];
-    /** The backup that was verified. */
-    readonly backup?: BackupEntry;
-    readonly scratchDatabase?: string;
-    readonly restore?: RestoredDatabase & { readonly seconds: number };
-    readonly download?: Omit<DownloadedBackup, "path">;
-}
-
-export interface VerifyReport {
-    readonly ok: boolean;
-    readonly startedAt: string;
-    readonly finishedAt: string;
-    readonly targets: readonly TargetVerification[];
 }
 
 /** Verifies every configured database and Azure server; never throws for a failed check, only reports it. */

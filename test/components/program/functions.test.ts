@@ -1,0 +1,57 @@
+import * as assert from "assert";
+import type { StackConfig } from "../../../config/validate";
+import { assertOneFinding, errorsOf, stackConfig, validConfig } from "../../helpers/config";
+import { MockState, settle, setupMocks, unwrap } from "../../helpers/mocks";
+
+const FUNCTION = "aws:lambda/function:Function";
+const ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
+
+/** Declares a stack from overrides of the smallest valid configuration, under mocks. */
+async function deploy(overrides: Record<string, unknown>): Promise<{ mocks: MockState; config: StackConfig }> {
+    const mocks = setupMocks("pg-backup-stack", "staging");
+    const config = stackConfig(validConfig({ "aws.network.routeTableIds": ["rtb-0a"], ...overrides }));
+    const { deployStack } = await import("../../../program/deploy");
+    await unwrap(deployStack(config).backupBucket);
+    await settle(mocks);
+    return { mocks, config };
+}
+
+describe("function options for the account and VPC the stack lands in (under mocks)", () => {
+    it("by default every function reserves one concurrent run and the S3 gateway endpoint is created on the route tables", async () => {
+        const { mocks } = await deploy({});
+        const fns = mocks.ofType(FUNCTION);
+        assert.ok(fns.length > 0);
+        assert.ok(fns.every((f) => f.inputs["reservedConcurrentExecutions"] === 1));
+        assert.deepStrictEqual(mocks.ofType(ENDPOINT).map((e) => e.inputs["routeTableIds"]), [["rtb-0a"]]);
+    });
+
+    it("functions.reservedConcurrency 0 leaves every function unreserved, for an account with a low concurrency quota", async () => {
+        const { mocks } = await deploy({ "functions.reservedConcurrency": 0 });
+        const fns = mocks.ofType(FUNCTION);
+        assert.ok(fns.length > 0 && fns.every((f) => f.inputs["reservedConcurrentExecutions"] === -1));
+    });
+
+    it("aws.network.s3GatewayEndpoint false creates no endpoint, for a VPC that already has one", async () => {
+        const { mocks } = await deploy({ "aws.network.s3GatewayEndpoint": false });
+        assert.deepStrictEqual(mocks.ofType(ENDPOINT), []);
+        assert.ok(mocks.ofType(FUNCTION).length > 0);
+    });
+
+    it("the dashboard draws the 20 % free-storage line only for a fixed allocation", async () => {
+        const line = async (overrides: Record<string, unknown>): Promise<boolean> => {
+            const { mocks } = await deploy(overrides);
+            return mocks.ofType("aws:cloudwatch/dashboard:Dashboard").some((d) => String(d.inputs["dashboardBody"]).includes("% of allocated"));
+        };
+        assert.strictEqual(await line({}), true);
+        assert.strictEqual(await line({ "aws.databases[0].instance.maxAllocatedStorageGb": 100, "aws.databases[0].runner": "fargate" }), false);
+    });
+
+    it("refuses a reserved concurrency outside 0..1000, naming the key", () => {
+        assertOneFinding(errorsOf(validConfig({ "functions.reservedConcurrency": 1001 })), {
+            path: "functions.reservedConcurrency", severity: "error", message: /1000/,
+        });
+        assertOneFinding(errorsOf(validConfig({ "functions.reservedConcurrency": -1 })), {
+            path: "functions.reservedConcurrency", severity: "error", message: /0/,
+        });
+    });
+});

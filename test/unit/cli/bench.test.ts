@@ -1,0 +1,157 @@
+import { strict as assert } from "node:assert";
+import { computeFigures, lambdaHeapFlags, parseBenchArgs, pgbenchScale, renderChart, renderTable, type BenchMeasurements, type BenchOptions } from "../../../cli/bench";
+import { barChartSvg } from "../../../cli/benchChart";
+import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
+
+const MB = 1024 * 1024;
+
+const MEASURED: BenchMeasurements = {
+    databaseBytes: 1000 * MB,
+    ceilingSeconds: 10,
+    bareSeconds: 10.2,
+    plainDumpSeconds: 16,
+    plainUploadSeconds: 4,
+    plainBytes: 120 * MB,
+    oursSeconds: 10.5,
+    oursBytes: 150 * MB,
+    oursPeakRssBytes: 96 * MB,
+    oursBaselineRssBytes: 60 * MB,
+    restoreSerialSeconds: 30,
+    restoreParallelSeconds: 18,
+    jobs: 4,
+    rowCountsMatch: true,
+};
+
+const OPTIONS: BenchOptions = {
+    sizeMb: 1024, jobs: 4, compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
+    dataset: "realistic", tables: 4, memoryMb: 1024, chart: ".bench/bench.svg",
+};
+
+describe("bench arguments", () => {
+    it("default to a 1 GB database, gzip:1, 16 MiB parts and at least two restore jobs", () => {
+        // given no arguments on a one-CPU and an eight-CPU machine
+        // when parsed
+        // then
+        assert.deepEqual(parseBenchArgs([], 1), {
+            sizeMb: 1024, jobs: 2, compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
+            dataset: "realistic", tables: 4, memoryMb: 1024, chart: ".bench/bench.svg",
+        });
+        assert.equal((parseBenchArgs([], 8) as { jobs: number }).jobs, 4);
+    });
+
+    it("read every option in both spellings", () => {
+        // given options as --flag value and --flag=value
+        // when parsed
+        const o = parseBenchArgs(["--size-mb", "3072", "--jobs=6", "--compression", "none", "--part-size-mb=32", "--upload-concurrency", "3", "--repeat", "5"], 2);
+        // then
+        assert.deepEqual(o, { ...OPTIONS, sizeMb: 3072, jobs: 6, compression: { method: "none", level: 0 }, partSizeMb: 32, uploadConcurrency: 3, repeat: 5 });
+        assert.equal(parseBenchArgs(["--help"]), "help");
+    });
+
+    it("name the option and the allowed range on bad input", () => {
+        // given bad arguments
+        const cases: [string[], RegExp][] = [
+            [["--size-mb", "8"], /--size-mb: 8 is out of range 16\.\.102400/],
+            [["--size-mb"], /--size-mb: missing value/],
+            [["--jobs", "two"], /--jobs: "two" is not an integer; expected 1\.\.64/],
+            [["--compression", "brotli"], /--compression: "brotli" is not allowed/],
+            [["--part-size-mb", "4"], /--part-size-mb: 4 is out of range 5\.\.5120/],
+            [["--repeat", "0"], /--repeat: 0 is out of range 1\.\.20/],
+            [["--fast"], /unknown option "--fast"/],
+        ];
+        for (const [args, message] of cases) {
+            // when parsed
+            // then
+            assert.throws(() => parseBenchArgs(args), message, args.join(" "));
+        }
+    });
+
+    it("pick a pgbench scale that grows with the requested size", () => {
+        // given sizes
+        // when converted
+        // then about 15 MB per scale unit above a small base, never below 1
+        assert.equal(pgbenchScale(16), 1);
+        assert.equal(pgbenchScale(1024), 68);
+        assert.equal(pgbenchScale(3072), 204);
+    });
+});
+
+describe("bench figures", () => {
+    it("compute throughput against the database size and the ratios from the measured times", () => {
+        // given measurements of a 1000 MB database
+        // when the figures are computed
+        const f = computeFigures(MEASURED);
+        // then throughputs are database MB per second and the ratios compare times
+        assert.equal(f.databaseMb, 1000);
+        assert.equal(f.ceiling.mbPerSecond, 100);
+        assert.equal(f.ours.mbPerSecond, 95.2);
+        assert.equal(f.oursToCeiling, 0.952);
+        assert.equal(f.plain.seconds, 20);
+        assert.equal(f.plain.mbPerSecond, 50);
+        assert.equal(f.speedupOverPlain, 1.9);
+        assert.equal(f.ours.peakRssMb, 96);
+        assert.deepEqual(f.restore, { serialSeconds: 30, parallelSeconds: 18, jobs: 4, rowCountsMatch: true });
+    });
+
+    it("refuse measurements that cannot give a throughput", () => {
+        // given a zero or negative time
+        // when computed
+        // then the measurement is named
+        assert.throws(() => computeFigures({ ...MEASURED, oursSeconds: 0 }), /oursSeconds: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, plainUploadSeconds: -1 }), /plainUploadSeconds: -1 is not a non-negative number/);
+    });
+
+    it("render one table row per measured step with the key figures", () => {
+        // given figures
+        const f = computeFigures(MEASURED);
+        // when rendered
+        const table = renderTable(f, OPTIONS);
+        // then each step is there with its numbers
+        const lines = table.split("\n");
+        assert.equal(lines.length, 9);
+        assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables\); Lambda heap flags for 1024 MB/);
+        assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
+        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0/);
+        assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream, 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
+        assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
+    });
+});
+
+describe("bench dataset, heap flags and chart", () => {
+    it("read the dataset, tables, database URL, memory and chart options, and refuse bad ones", () => {
+        // given the new options
+        const o = parseBenchArgs(["--dataset", "pgbench", "--tables=8", "--database-url", "postgres://u@db.example.com/app", "--memory-mb", "3008", "--chart", "out/c.svg"], 2);
+        // then they are read
+        assert.deepEqual(o !== "help" && [o.dataset, o.tables, o.databaseUrl, o.memoryMb, o.chart], ["pgbench", 8, "postgres://u@db.example.com/app", 3008, "out/c.svg"]);
+        // and bad ones are named
+        assert.throws(() => parseBenchArgs(["--dataset", "tpch"]), /--dataset: "tpch" is not allowed; expected realistic or pgbench/);
+        assert.throws(() => parseBenchArgs(["--tables", "0"]), /--tables: 0 is out of range 1\.\.64/);
+        assert.throws(() => parseBenchArgs(["--database-url", "mysql://x"]), /--database-url: expected a postgres:\/\/ URL/);
+        assert.throws(() => parseBenchArgs(["--memory-mb", "64"]), /--memory-mb: 64 is out of range 128\.\.10240/);
+    });
+
+    it("give the measured process the Lambda runtime's heap flags for the memory", () => {
+        assert.deepEqual(lambdaHeapFlags(1024), ["--max-old-space-size=922", "--max-semi-space-size=51"]);
+        assert.deepEqual(lambdaHeapFlags(3008), ["--max-old-space-size=2707", "--max-semi-space-size=150"]);
+    });
+
+    it("generate similar tables with a key, an index and every kind of column the rows need", () => {
+        const ddl = realisticTableDdl("orders_01");
+        assert.match(ddl, /id bigint PRIMARY KEY/);
+        assert.match(ddl, /CREATE INDEX orders_01_created_at/);
+        for (const type of ["uuid", "text", "numeric\\(12,2\\)", "timestamptz", "jsonb"]) assert.match(ddl, new RegExp(type));
+        assert.match(realisticInsertSql("orders_01", 1, 50_000), /generate_series\(1, 50000\)/);
+    });
+
+    it("draw one bar per mode, scaled to the fastest, labels escaped", () => {
+        // given figures
+        const svg = renderChart(computeFigures(MEASURED), OPTIONS);
+        // then every mode has a bar, the fastest spans the full width
+        const widths = [...svg.matchAll(/<rect class="bar [a-z]+" x="\d+" y="\d+" width="(\d+)"/g)].map((m) => Number(m[1]));
+        assert.equal(widths.length, 6);
+        assert.equal(Math.max(...widths), 420);
+        assert.match(svg, /our dump pipeline to S3: 95\.2 MB\/s/);
+        assert.match(barChartSvg("a < b", [{ label: "x & y", mbPerSecond: 1, kind: "other" }]), /a &lt; b.*|x &amp; y/s);
+        assert.throws(() => barChartSvg("t", [{ label: "bad", mbPerSecond: Number.NaN, kind: "other" }]), /bad: NaN MB\/s/);
+    });
+});

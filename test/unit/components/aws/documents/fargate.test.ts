@@ -1,0 +1,108 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import {
+    FARGATE_SIZES,
+    fargateSizeProblems,
+    runnerCommand,
+} from "../../../../../components/aws/documents/fargate";
+import { resultLines } from "../../../../helpers/lambda";
+import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../../../../lambdas/shared/runOnce";
+
+describe("Fargate task sizes", () => {
+    it("accepts every documented CPU and memory pair at the storage bounds", () => {
+        // given every pair of the table, at 21 and 200 GiB
+        for (const [cpu, memories] of Object.entries(FARGATE_SIZES)) {
+            for (const memory of memories) {
+                // then none has a problem
+                assert.deepStrictEqual(fargateSizeProblems(Number(cpu), memory, 21), []);
+                assert.deepStrictEqual(fargateSizeProblems(Number(cpu), memory, 200), []);
+            }
+        }
+    });
+
+    it("knows the documented edges: 0.25 vCPU up to 2 GB, 4 vCPU up to 30 GB in 1 GB steps, 16 vCPU 32..120 GB in 8 GB steps", () => {
+        assert.deepStrictEqual(FARGATE_SIZES[256], [512, 1024, 2048]);
+        assert.strictEqual(FARGATE_SIZES[4096]?.at(-1), 30720);
+        assert.strictEqual(FARGATE_SIZES[16384]?.[0], 32768);
+        assert.strictEqual(FARGATE_SIZES[16384]?.at(-1), 122880);
+        assert.ok(!FARGATE_SIZES[16384]?.includes(36864));
+    });
+
+    it("names the key and the allowed values", () => {
+        assert.deepStrictEqual(fargateSizeProblems(1024, 1024, 20, "functions.fargate."), [
+            "functions.fargate.memoryMb: 1024 is not allowed with functions.fargate.cpu 1024; expected one of 2048, 3072, 4096, 5120, 6144, 7168, 8192",
+            "functions.fargate.ephemeralStorageGiB: 20 is out of range 21..200",
+        ]);
+        assert.match(fargateSizeProblems(100, 512, 21)[0] ?? "", /^cpu: 100 is not a Fargate CPU value; expected one of 256, 512/);
+    });
+});
+
+describe("the runner's image documents", () => {
+    it("the command runs the kind's handler through runOnce, one of the handlers runOnce accepts", () => {
+        for (const kind of ["dump", "export", "verify"] as const) {
+            const { entryPoint, command } = runnerCommand(kind);
+            assert.deepStrictEqual(entryPoint, ["/var/lang/bin/node"]);
+            assert.strictEqual(command[0], "/var/task/shared/runOnce.js");
+            assert.ok(RUNNABLE_HANDLERS.includes(command[1] ?? ""));
+        }
+    });
+});
+
+describe("runOnce", () => {
+    it("calls the handler once with an empty event and a context counting down to the run's timeout, and exits 0", async () => {
+        // given a handler that records its call
+        const calls: { event: unknown; remaining: number }[] = [];
+        const lines: string[] = [];
+        const load = async (modulePath: string): Promise<Record<string, unknown>> => {
+            assert.strictEqual(modulePath, "dump/handler");
+            return { handler: async (event: unknown, context: { getRemainingTimeInMillis(): number }) => calls.push({ event, remaining: context.getRemainingTimeInMillis() }) };
+        };
+        // when it is run with a one-hour timeout
+        const code = await runOnce("dump/handler.handler", { RUN_TIMEOUT_SECONDS: "3600" }, load, (l) => lines.push(l));
+        // then it ran once, scheduled, with about an hour left, and succeeded
+        assert.strictEqual(code, 0);
+        assert.strictEqual(calls.length, 1);
+        assert.deepStrictEqual(calls[0]?.event, {});
+        assert.ok((calls[0]?.remaining ?? 0) > 3_590_000 && (calls[0]?.remaining ?? 0) <= 3_600_000);
+    });
+
+    it("exits 1 when the handler fails, and when the handler or the timeout is not allowed", async () => {
+        const lines: string[] = [];
+        const failing = async (): Promise<Record<string, unknown>> => ({ handler: async () => { throw new Error("pg_dump exited 1"); } });
+        assert.strictEqual(await runOnce("verify/handler.handler", {}, failing, (l) => lines.push(l)), 1);
+        assert.match(lines.at(-1) ?? "", /"error":"Error: pg_dump exited 1"/);
+        assert.strictEqual(await runOnce("other/handler.handler", {}, failing, (l) => lines.push(l)), 1);
+        assert.match(lines.at(-1) ?? "", /handler: \\"other\/handler.handler\\" is not allowed/);
+        assert.strictEqual(await runOnce(undefined, {}, failing, (l) => lines.push(l)), 1);
+        assert.strictEqual(await runOnce("dump/handler.handler", { RUN_TIMEOUT_SECONDS: "10" }, failing, (l) => lines.push(l)), 1);
+        assert.match(lines.at(-1) ?? "", /RUN_TIMEOUT_SECONDS: \\"10\\" is not allowed/);
+    });
+
+    it("the timeout defaults to a day; the remaining time never goes below zero", () => {
+        assert.strictEqual(runTimeoutSeconds({}), 86_400);
+        assert.strictEqual(runTimeoutSeconds({ RUN_TIMEOUT_SECONDS: "60" }), 60);
+        let now = 1_000;
+        const context = runContext("dump/handler.handler", 60, 1_000, () => now);
+        assert.strictEqual(context.getRemainingTimeInMillis(), 60_000);
+        now = 1_000 + 61_000;
+        assert.strictEqual(context.getRemainingTimeInMillis(), 0);
+        assert.strictEqual(context.functionName, "dump");
+    });
+
+    it("as the task's command, loads the real handler next to it (the image's layout) and exits 1 when its cold start fails", function () {
+        this.timeout(60_000);
+        // given the real entry and the real dump handler, without the dump's variables
+        const root = path.resolve(__dirname, "..", "..", "..", "..", "..");
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DB_|DATABASE_|BACKUP_|RUN_TIMEOUT)/.test(k)));
+        // when it is run as the container would run it
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], { cwd: root, env, encoding: "utf8" });
+        // then the handler module was found and its configuration error is reported, with a failing exit code
+        assert.strictEqual(run.status, 1, run.stderr);
+        assert.match(run.stdout, /"message":"run failed","handler":"dump\/handler.handler","error":"EnvError: none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set/);
+        // and, before it exits, exactly one failed result line for the alerts
+        assert.deepEqual(resultLines(run.stdout.split("\n")), [
+            { kind: "dump", database: "", outcome: "failed", error: "none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set; set exactly one" },
+        ]);
+    });
+});

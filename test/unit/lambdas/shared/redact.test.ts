@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { hideSecret, redactFields, redactText, redactUrl } from "../../../../lambdas/shared/redact";
+
+/** Printable ASCII, weighted towards the characters that end a URL part early. */
+const passwordChar = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom("/", "?", "#", "@", ":", "%", " ", "\\", "'", '"') },
+    { weight: 5, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) },
+);
+/** A password long enough that finding it in the output cannot be chance. */
+const password = fc.array(passwordChar, { minLength: 6, maxLength: 40 }).map((chars) => chars.join(""));
+const host = fc.constantFrom("db.example.com", "10.0.3.7", "orders.c9akciq32.eu-west-1.rds.amazonaws.com", "[2001:db8::5]");
+
+describe("redaction of passwords in URLs", () => {
+    const examples: [string, string][] = [
+        ["postgres://app:#Pr0dS3cret@db.example.com:5432/", "postgres://app:***@db.example.com:5432/"],
+        ["postgres://app:2024?Spring@db.example.com:5432/orders", "postgres://app:***@db.example.com:5432/orders"],
+        ["postgres://app:a/b/c@db.example.com/orders?sslmode=require", "postgres://app:***@db.example.com/orders?sslmode=require"],
+        ["postgres://admin:pa@ss@word@db.internal:5432/", "postgres://admin:***@db.internal:5432/"],
+        ["postgres://app@myserver:s3cret@myserver.postgres.database.azure.com/db", "postgres://app@myserver:***@myserver.postgres.database.azure.com/db"],
+        ["postgres://app@db.example.com:5432/orders", "postgres://app@db.example.com:5432/orders"],
+        ["http://127.0.0.1:9000", "http://127.0.0.1:9000"],
+    ];
+    for (const [url, expected] of examples) {
+        it(`redacts ${JSON.stringify(url)}`, () => {
+            assert.equal(redactUrl(url), expected);
+        });
+    }
+
+    it("keeps a later URL of the same line apart from the first one", () => {
+        const text = "--target-url: no database name in postgres://app:#x/y?z@db.example.com:5432/; expected postgres://user@host:port/database";
+        assert.equal(redactText(text), "--target-url: no database name in postgres://app:***@db.example.com:5432/; expected postgres://user@host:port/database");
+    });
+
+    it("changes nothing when redacting twice, even with an @ later on the line", () => {
+        const message = `--target-url: "${redactUrl("postgres://app:#x@db.example.com:5432/")}" has a "/" before its last "@"`;
+        assert.equal(message, '--target-url: "postgres://app:***@db.example.com:5432/" has a "/" before its last "@"');
+        assert.equal(redactText(message), message);
+    });
+
+    it("redacts every URL of a multi-line message and nested log fields", () => {
+        const text = "first postgres://a:one@h1/db\nthen postgresql://b:two@h2/db and https://c:three@h3/x";
+        assert.equal(redactText(text), "first postgres://a:***@h1/db\nthen postgresql://b:***@h2/db and https://c:***@h3/x");
+        assert.deepEqual(redactFields({ error: new Error("at postgres://a:one@h1/db"), nested: { urls: ["postgres://a:two@h2/db"] }, n: 3 }), {
+            error: "at postgres://a:***@h1/db",
+            nested: { urls: ["postgres://a:***@h2/db"] },
+            n: 3,
+        });
+    });
+
+    it("never shows a password of any printable characters, and always shows the host (property)", () => {
+        fc.assert(
+            fc.property(password, host, fc.constantFrom("postgres", "postgresql"), (pw, h, scheme) => {
+                // A password holding whitespace then `x://` after an "@" cannot be told apart from a second URL on the line.
+                fc.pre(!/@.*\s[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(pw));
+                // A password starting with "***@" reads as one already redacted.
+                fc.pre(!pw.startsWith("***@"));
+                const url = `${scheme}://app:${pw}@${h}:5432/orders`;
+                for (const text of [url, `--target-url: no host in ${url}; expected postgres://user@host:port/database`, `connect ${url} failed\nretrying`]) {
+                    const out = redactText(text);
+                    assert.ok(!out.includes(pw), `password ${JSON.stringify(pw)} shown in ${JSON.stringify(out)}`);
+                    assert.ok(out.includes(`app:***@${h}:5432/orders`), `host ${h} missing from ${JSON.stringify(out)}`);
+                }
+            }),
+            { numRuns: 500 },
+        );
+    });
+});
+
+describe("redaction of credentials the process holds", () => {
+    let held = 0;
+    it("hides a held password or token wherever it stands, in any text (property)", () => {
+        fc.assert(
+            // Held secrets stay held for the whole process: each carries a marker no other test's text has. A secret
+            // with "*" could be rebuilt from the "***" that stands in for another; real ones never have one.
+            fc.property(fc.string({ minLength: 1, maxLength: 60 }).filter((s) => !s.includes("*")), fc.string(), fc.string(), (tail, before, after) => {
+                const secret = `held-${++held}-${tail}`;
+                // given a secret registered once resolved (a Key Vault password, an Entra token)
+                hideSecret(secret);
+                // when text that quotes it, twice, is redacted
+                const out = redactText(`${before}${secret}${after} and again ${secret}`);
+                // then it is gone
+                assert.ok(!out.includes(secret), `${JSON.stringify(secret)} shown in ${JSON.stringify(out)}`);
+            }),
+            { numRuns: 100 },
+        );
+    });
+
+    it("leaves values shorter than 8 characters alone: they would garble ordinary text", () => {
+        hideSecret("pw");
+        hideSecret("s3cr3t!");
+        assert.equal(redactText("the pw field and s3cr3t! stay"), "the pw field and s3cr3t! stay");
+    });
+});

@@ -6,7 +6,7 @@ import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../co
 import { DatabaseFunctionInput, dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
 import { FargateRunner, FargateRunnerArgs } from "../components/aws/fargateRunner";
 import { FunctionImage } from "../components/aws/functionImage";
-import { backupMaxAgeMinutes, imageClientMajor } from "../config/rules/functions";
+import { backupMaxAgeMinutes, dumpReportSeconds, imageClientMajor } from "../config/rules/functions";
 import { longestGapMinutes, parseSchedule } from "../config/schedule";
 import type { StackConfig } from "../config/validate";
 import type { AwsFoundation, ProtectedDatabase } from "./aws";
@@ -200,8 +200,9 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         timeoutSeconds: fn.timeoutSeconds,
         deadLetterQueueName: fn.deadLetterQueueName,
     }));
-    const alarmedDatabases = f.databases.map((db) => ({
+    const alarmedDatabases = f.databases.map((db, i) => ({
         name: db.config.name,
+        dumpSeconds: dumpReportSeconds(config, db.config, i),
         verified: db.config.verify,
         exported: db.config.exportTables.length > 0 && config.schedules.export !== undefined,
         ...(db.instance !== undefined && db.config.instance !== undefined
@@ -219,7 +220,12 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         rtoMinutes: config.objectives.rtoMinutes,
         databases: alarmedDatabases,
         functions: alarmedFunctions,
-        runners: runners.map((runner) => ({ label: runner.runnerName.slice(stack.length + 1), deadLetterQueueName: runner.deadLetterQueueName })),
+        runners: runners.map((runner) => ({
+            label: runner.runnerName.slice(stack.length + 1),
+            deadLetterQueueName: runner.deadLetterQueueName,
+            taskFailedRuleName: runner.taskFailedRuleName,
+            logGroupName: runner.logGroupName,
+        })),
         dumpTimeoutSeconds: fc.dump.timeoutSeconds,
         verifyIntervalMinutes: Math.ceil(longestGapMinutes(parseSchedule(config.schedules.verify))),
         verifyTimeoutSeconds: fc.verify.timeoutSeconds,

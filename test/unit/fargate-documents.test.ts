@@ -7,6 +7,8 @@ import {
     runnerCommand,
     taskEventsLogPolicy,
     taskFailedEventPattern,
+    taskSucceeded,
+    type StoppedTask,
 } from "../../components/aws/documents/fargate";
 import { matchesPattern } from "../helpers/eventPattern";
 import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../lambdas/shared/runOnce";
@@ -152,6 +154,14 @@ describe("the task-failure rule's event pattern", () => {
             assert.strictEqual(matchesPattern(pattern, event), expected);
         });
     }
+
+    it("matches a stopped task of the runner exactly when taskSucceeded (what `backup --stack` judges by) says it failed", () => {
+        for (const [what, event] of cases) {
+            const detail = event["detail"] as StoppedTask & { lastStatus: string; group: string; clusterArn: string };
+            if (detail.lastStatus !== "STOPPED" || detail.group !== "family:pg-backup-prod-dump-orders" || detail.clusterArn !== CLUSTER) continue;
+            assert.strictEqual(matchesPattern(pattern, event), !taskSucceeded(detail), what);
+        }
+    });
 
     it("the evaluator reads EventBridge's semantics, not whatever passes: a missing field fails anything-but, arrays match by any element", () => {
         assert.strictEqual(matchesPattern({ detail: { stopCode: [{ "anything-but": "X" }] } }, { detail: {} }), false);

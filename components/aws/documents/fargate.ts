@@ -200,6 +200,22 @@ export type EventPattern = { readonly [field: string]: EventPattern | readonly u
 /** The stop code of a task whose essential container exited (by itself; its exit code says how). */
 export const ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited";
 
+/** What a stopped task says of how it ended (the ECS Task's fields, in DescribeTasks and in its events). */
+export interface StoppedTask {
+    readonly stopCode?: string;
+    readonly containers?: readonly { readonly exitCode?: number }[];
+}
+
+/**
+ * Whether a stopped runner task succeeded: its essential container exited by itself, with exit
+ * code 0 (runOnce exits 0 only when the handler resolved). The task-failure rule's pattern
+ * matches exactly the stopped tasks for which this is false.
+ */
+export function taskSucceeded(task: StoppedTask): boolean {
+    const containers = task.containers ?? [];
+    return task.stopCode === ESSENTIAL_CONTAINER_EXITED && containers.length > 0 && containers.every((c) => c.exitCode === 0);
+}
+
 /**
  * Matches the "ECS Task State Change" event of a runner's task that stopped without succeeding:
  * in this cluster, of this task family (ECS puts a task that RunTask starts without a group, as

@@ -81,6 +81,8 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     });
 
     const runners: FargateRunner[] = [];
+    /** The database each Fargate dump runner dumps. */
+    const dumpRunnerDatabase = new Map<FargateRunner, string>();
     /** What a Fargate runner shares with the Lambda functions of its kind, and the stack's one cluster. */
     const runnerShared = (kind: "dump" | "verify"): Pick<FargateRunnerArgs, "kind" | "prefix" | "imageUri" | "imageRepositoryArn" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "cpu" | "memoryMb" | "ephemeralStorageGiB" | "clusterArn"> => ({
         kind,
@@ -125,6 +127,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
             const runner = new FargateRunner(name, { ...runnerShared("dump"), ...dumpArgs }, inPrimary);
             s3PrefixListId ??= runner.s3PrefixListId;
             runners.push(runner);
+            dumpRunnerDatabase.set(runner, db.config.name);
         } else {
             const dump = new BackupFunction(name, { ...shared("dump"), ...dumpArgs }, inPrimary);
             s3PrefixListId ??= dump.s3PrefixListId;
@@ -194,6 +197,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         }
     }
 
+    const runnerLabel = (runner: FargateRunner): string => runner.runnerName.slice(stack.length + 1);
     const alarmedFunctions = all.map((fn) => ({
         label: fn.functionName.slice(stack.length + 1),
         functionName: fn.functionName,
@@ -221,7 +225,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         databases: alarmedDatabases,
         functions: alarmedFunctions,
         runners: runners.map((runner) => ({
-            label: runner.runnerName.slice(stack.length + 1),
+            label: runnerLabel(runner),
             deadLetterQueueName: runner.deadLetterQueueName,
             taskFailedRuleName: runner.taskFailedRuleName,
             logGroupName: runner.logGroupName,
@@ -238,6 +242,16 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         // With storage autoscaling the allocation grows, so a line at 20 % of the initial one would mislead.
         databases: alarmedDatabases.map((db) => ("maxAllocatedStorageGb" in db ? { ...db, allocatedStorageGb: undefined } : db)),
         functions: alarmedFunctions,
+        runners: runners.map((runner) => {
+            const database = dumpRunnerDatabase.get(runner);
+            const expectedSeconds = alarmedDatabases.find((db) => db.name === database)?.dumpSeconds;
+            return {
+                label: runnerLabel(runner),
+                taskFailedRuleName: runner.taskFailedRuleName,
+                deadLetterQueueName: runner.deadLetterQueueName,
+                ...(database !== undefined && expectedSeconds !== undefined ? { dump: { database, expectedSeconds } } : {}),
+            };
+        }),
         alarmArns: alarms.alarmArns,
         namespace: fc.metricsNamespace,
     }, inPrimary);

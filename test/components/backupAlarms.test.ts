@@ -215,6 +215,7 @@ describe("BackupDashboard (under mocks)", () => {
             rtoMinutes: 45,
             databases: [{ name: "orders", instanceIdentifier: pulumi.output("orders-db"), allocatedStorageGb: 200 }],
             functions: [{ label: "verify", functionName: pulumi.output("prod-verify"), timeoutSeconds: 900, deadLetterQueueName: "prod-verify-dlq" }],
+            runners: [{ label: "dump-orders", taskFailedRuleName: pulumi.output("prod-dump-orders-task-failed"), deadLetterQueueName: "prod-dump-orders-dlq", dump: { database: "orders", expectedSeconds: 40_300 } }],
             alarmArns: pulumi.output(["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]),
         });
         await settle(mocks);
@@ -228,7 +229,15 @@ describe("BackupDashboard (under mocks)", () => {
         assert.ok(body.widgets.filter((w) => w.type === "metric").every((w) => w.properties["region"] === "eu-west-1"));
         assert.ok(metrics.some((m) => m[1] === "Duration" && m[3] === "prod-verify"));
         assert.ok(metrics.some((m) => m[1] === "FreeStorageSpace" && m[3] === "orders-db"));
+        assert.ok(metrics.some((m) => m[1] === "TriggeredRules" && m[3] === "prod-dump-orders-task-failed"), "the runner's resolved rule");
         assert.deepStrictEqual(body.widgets[0]?.properties["alarms"], ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]);
+    });
+
+    it("refuses a runner's expected dump duration out of range, naming it", () => {
+        assert.throws(() => new mod.BackupDashboard("bad", {
+            rpoMinutes: 60, rtoMinutes: 60, databases: [{ name: "orders" }], functions: [],
+            runners: [{ label: "dump-orders", taskFailedRuleName: "r", deadLetterQueueName: "q", dump: { database: "orders", expectedSeconds: 0 } }],
+        }), /runners\[0\]\.dump\.expectedSeconds: 0 is out of range 1\.\.1209600/);
     });
 
     it("refuses a dashboard with nothing on it", () => {

@@ -238,6 +238,15 @@ describe("prod's orders database runs on Fargate (under mocks)", () => {
         assert.ok(!names.includes("pg-backup-prod-dump-orders-errors"), "no Lambda errors alarm for a task");
     });
 
+    it("shows both runners on the dashboard, the dump runner with the duration the missing-backup alarm allows", () => {
+        const body = String(mocks.ofType("aws:cloudwatch/dashboard:Dashboard")[0]?.inputs["dashboardBody"]);
+        const widgets = (JSON.parse(body) as { widgets: { properties: Record<string, unknown> }[] }).widgets;
+        const titles = widgets.map((w) => String(w.properties["title"]));
+        assert.ok(titles.includes("dump-orders: Fargate tasks failed, runs not started") && titles.includes("verify-orders: Fargate tasks failed, runs not started"), titles.join(", "));
+        const duration = widgets.find((w) => w.properties["title"] === "dump-orders: dump duration (s) vs expected");
+        assert.deepStrictEqual(duration?.properties["annotations"], { horizontal: [{ label: "expected (missing-backup alarm)", value: dumpReportSeconds(config, config.aws.databases[0]!, 0) }] });
+    });
+
     it("waits for the orders dump's estimate (1000 GB at 25 MB/s plus the start-up margin), not Lambda's 900 s, before counting its backup missing", () => {
         const alarm = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs["name"] === "pg-backup-prod-orders-backup-missing");
         const period = alarm?.inputs["period"] as number;

@@ -188,7 +188,7 @@ export const freshnessAlarmFits: Rule = (c) => {
     const minutes = backupMaxAgeMinutes(c) + reportSeconds / 60;
     if (minutes <= MAX_ALARM_LOOKBACK_MINUTES) return [];
     return [warning("schedules.dump", c.schedules.dump,
-        `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart, and a dump may take ${formatMinutes(reportSeconds / 60)} to report; a CloudWatch alarm looks back at most 7 days, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
+        `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, less than that plus the ${formatMinutes(reportSeconds / 60)} a dump may take to report, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
 };
 
 /**

@@ -121,7 +121,8 @@ function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
  * clears: per database, missing backup (freshness against the RPO, no data counts as missing),
  * failed dump, failed table export, and for verified databases the verified backup age, failed
  * verification, size anomaly and restore time over the RTO; RDS free storage below 20 %; per
- * function, errors, duration near the timeout and a non-empty dead-letter queue.
+ * function, errors, duration near the timeout and a non-empty dead-letter queue; per Fargate
+ * runner, a non-empty dead-letter queue and a task that stopped without succeeding.
  */
 export class BackupAlarms extends pulumi.ComponentResource {
     /** ARNs of every alarm, for the dashboard. */

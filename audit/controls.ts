@@ -7,7 +7,7 @@ import { drCredentials } from "../config/drCredentials";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
 import { effectiveGeoRedundantBackup } from "../config/rules/azure";
-import { backupMaxAgeMinutes } from "../config/rules/functions";
+import { backupMaxAgeMinutes, dumpReportSeconds } from "../config/rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
 import { COMPONENT_NAMES as N, flexibleServerName, monitoringName, rdsPostgresName, scheduledRuns, type ScheduledRun } from "../config/resourceNames";
@@ -254,10 +254,16 @@ function rpo(ctx: Ctx): ReportControl {
     b.says(
         `A database whose newest dump is older than ${formatMinutes(maxAge)}${maxAge === c.objectives.rpoMinutes ? " (the RPO)" : " (the longest gap between dumps, as point-in-time recovery carries the RPO)"}, or that reports no dump at all, raises the backup-age / backup-missing alarm.`,
     );
+    c.aws.databases.forEach((db, i) => {
+        if (db.runner !== "fargate") return;
+        b.says(`${db.name} is dumped by a Fargate task: its backup counts as missing ${formatMinutes(dumpReportSeconds(c, db, i) / 60)} after the allowed age (its dump's estimated duration), and a task that stops without succeeding (failed to start, out of memory, exit code not 0) raises the task-failed alarm at once.`);
+        b.key(`aws.databases[${i}].runner`, db.runner);
+    });
     b.key("objectives.rpoMinutes", c.objectives.rpoMinutes).key("schedules.dump", c.schedules.dump);
     for (const { i, instance } of managed(c)) b.key(`aws.databases[${i}].instance.backupRetentionDays`, instance.backupRetentionDays);
     (c.azure?.servers ?? []).forEach((s, i) => b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays));
     b.enforcedBy(...runs(ctx, ["dump"], "runs pg_dump on the schedule; a dump without its manifest never counts"), ...alarms(ctx, "backup missing and backup age"));
+    if (c.aws.databases.some((db) => db.runner === "fargate")) b.enforcedBy(...alarms(ctx, "task failed: a Fargate dump task that stops without succeeding"));
     for (const { db } of managed(c)) b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), "automated backups and point-in-time recovery"));
     for (const s of c.azure?.servers ?? []) b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name), "continuous backups and point-in-time restore"));
     if (gap !== undefined && gap > c.objectives.rpoMinutes && !viaPitr) {
@@ -607,6 +613,9 @@ function alerting(ctx: Ctx): ReportControl {
     b.says(
         "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
     );
+    if (c.aws.databases.some((db) => db.runner === "fargate")) {
+        b.says("Fargate tasks that stop without succeeding (failed to start, out-of-memory kill, exit code not 0, stopped by hand) raise the task-failed alarm; runs the scheduler could not start raise the dead-letters alarm.");
+    }
     b.key("alerts.emails", emails).key("alerts.webhookUrls", `${webhooks} (secret)`);
     b.enforcedBy(named("AlertTopic", N.alertTopic, "KMS-encrypted SNS topic with the email and webhook subscriptions"), ...alarms(ctx), ...dashboard(ctx));
     if (awsBackupActive(c)) {

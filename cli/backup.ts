@@ -13,18 +13,21 @@ import { ArgumentError, bucketOption, databaseOption, httpUrlOption, parseOption
 import { cliS3Client } from "./clients";
 import { DEFAULT_PREFIX } from "./list";
 import { formatBytes, terminalLog, warnLine } from "./output";
+import { TAG_VALUE, awsFargateBackupClients, runFargateBackup, type FargateBackupClients } from "./fargateBackup";
+import { dumpReportSeconds } from "../config/rules/functions";
 
 /**
  * `backup`: take a backup now, before a deployment, a migration or maintenance. With `--stack`
  * it invokes the deployed dump function (the same code and settings as the scheduled runs,
- * recorded as on-demand); with `--database-url` it runs the dump here, to a bucket on AWS or an
- * S3-compatible endpoint.
+ * recorded as on-demand), or, for a database dumped by a Fargate task, runs that task as its
+ * schedule does and waits for it; with `--database-url` it runs the dump here, to a bucket on AWS
+ * or an S3-compatible endpoint.
  */
 
 const OPTIONS = {
-    stack: { type: "string", value: "NAME", description: "invoke the dump function of this stack (reads Pulumi.<NAME>.yaml for its region)" },
+    stack: { type: "string", value: "NAME", description: "invoke the dump function of this stack, or run its dump task for a Fargate database (reads Pulumi.<NAME>.yaml)" },
     database: { type: "string", value: "NAME", description: "logical database name: the stack's database (with --stack), or the key segment of the backup (default: the URL's database name)" },
-    reason: { type: "string", value: "TEXT", description: 'why, recorded in the function\'s log (e.g. "before release 2026.11.3")' },
+    reason: { type: "string", value: "TEXT", description: 'why, recorded in the function\'s log, or in a Fargate task\'s tags (e.g. "before release 2026.11.3")' },
     "database-url": { type: "string", value: "URL", description: "dump this database here instead (password from the URL, PGPASSWORD or the password file)" },
     bucket: { type: "string", value: "BUCKET", description: "with --database-url: bucket to write to (required)" },
     prefix: { type: "string", value: "PREFIX", description: 'with --database-url: key prefix (default "backups")' },
@@ -40,6 +43,17 @@ export type Invoke = (functionName: string, region: string, payload: unknown) =>
 
 export type BackupArgs =
     | { readonly kind: "stack"; readonly functionName: string; readonly region: string; readonly database: string; readonly reason?: string; readonly json: boolean }
+    | {
+          readonly kind: "fargate";
+          /** The dump runner's name: its schedule's and its task family's. */
+          readonly scheduleName: string;
+          readonly region: string;
+          readonly database: string;
+          readonly reason?: string;
+          /** Seconds the dump may take (dumpReportSeconds): how long the task is followed. */
+          readonly waitSeconds: number;
+          readonly json: boolean;
+      }
     | {
           readonly kind: "local";
           readonly target: PgTarget;
@@ -69,19 +83,15 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
         }
         const database = required("database", databaseOption("database", o.database), "the stack's logical database name");
         const config = stackConfig(o.stack, cwd);
-        if (config.fargateDatabases.includes(database)) {
-            throw new ArgumentError(
-                `--database: "${database}" is dumped by a Fargate task in stack ${o.stack}, not a Lambda function; start the task with \`aws ecs run-task\` (docs/runners.md)`,
-            );
+        // The dump function's name is also a Fargate dump runner's: its schedule's and its task family's.
+        const name = dumpFunctionName(stackScope(o.stack), database);
+        const common = { region: o.region ?? config.region, database, ...(o.reason === undefined ? {} : { reason: o.reason }), json };
+        const waitSeconds = config.fargateDatabases.get(database);
+        if (waitSeconds === undefined) return { kind: "stack", functionName: name, ...common };
+        if (o.reason !== undefined && !TAG_VALUE.test(o.reason)) {
+            throw new ArgumentError(`--reason: "${o.reason}" is not allowed for a Fargate task, which records it as a tag; expected up to 256 letters, digits, spaces and _ . : / = + - @`);
         }
-        return {
-            kind: "stack",
-            functionName: dumpFunctionName(stackScope(o.stack), database),
-            region: o.region ?? config.region,
-            database,
-            ...(o.reason === undefined ? {} : { reason: o.reason }),
-            json,
-        };
+        return { kind: "fargate", scheduleName: name, waitSeconds, ...common };
     }
     if (o.reason !== undefined) {
         throw new ArgumentError("--reason: only with --stack; it is recorded in the deployed function's log");
@@ -100,23 +110,28 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
     };
 }
 
-function stackConfig(stack: string, cwd: string): { readonly environment: string; readonly region: string; readonly fargateDatabases: readonly string[] } {
+function stackConfig(stack: string, cwd: string): { readonly environment: string; readonly region: string; readonly fargateDatabases: ReadonlyMap<string, number> } {
     try {
         const result = validateConfig(readStackFile(stackFilePath(stack, cwd)));
         if (result.config === undefined) {
             throw new ArgumentError(`--stack: "${stack}" has errors in its stack file; run \`npm run validate -- --stack ${stack}\``);
         }
+        const config = result.config;
         return {
-            environment: result.config.environment,
-            region: result.config.regions.primary,
-            fargateDatabases: result.config.aws.databases.filter((d) => d.runner === "fargate").map((d) => d.name),
+            environment: config.environment,
+            region: config.regions.primary,
+            fargateDatabases: new Map(config.aws.databases.flatMap((d, i) => (d.runner === "fargate" ? [[d.name, dumpReportSeconds(config, d, i)] as const] : []))),
         };
     } catch (err) {
         throw err instanceof StackFileError ? new ArgumentError(`--stack: ${err.message}`) : err;
     }
 }
 
-export async function main(args: readonly string[], invoke: Invoke = invokeLambda): Promise<number> {
+export async function main(
+    args: readonly string[],
+    invoke: Invoke = invokeLambda,
+    fargateClients: (region: string) => FargateBackupClients & { readonly destroy: () => void } = awsFargateBackupClients,
+): Promise<number> {
     let parsed: BackupArgs | undefined;
     try {
         parsed = parseBackupArgs(args);
@@ -135,13 +150,24 @@ export async function main(args: readonly string[], invoke: Invoke = invokeLambd
         if (parsed.kind === "stack") {
             console.error(`invoking ${parsed.functionName} in ${parsed.region} (on-demand backup; waits until the manifest is written)`);
             const result = (await invoke(parsed.functionName, parsed.region, { trigger: "on-demand", ...(parsed.reason === undefined ? {} : { reason: parsed.reason }) })) as DumpResult;
-            console.log(`backup ${result.key}`);
-            console.log(`  manifest ${result.manifestKey}`);
-            console.log(`  ${result.tier}, ${formatBytes(result.sizeBytes)}, sha256 ${result.sha256}, ${(result.durationMs / 1000).toFixed(1)}s`);
-            if (parsed.json) {
-                console.log(JSON.stringify(result));
-            }
+            printStored(result, parsed.json);
             return 0;
+        }
+        if (parsed.kind === "fargate") {
+            console.error(`running the dump task ${parsed.scheduleName} in ${parsed.region} as its schedule does (on-demand backup; waits until the task stops)`);
+            const clients = fargateClients(parsed.region);
+            try {
+                const { taskArn, backup } = await runFargateBackup(
+                    { scheduleName: parsed.scheduleName, database: parsed.database, ...(parsed.reason === undefined ? {} : { reason: parsed.reason }), waitSeconds: parsed.waitSeconds },
+                    clients,
+                    (line) => console.error(line),
+                );
+                const m = backup.manifest;
+                printStored({ key: m.key, manifestKey: backup.manifestKey, tier: m.tier, sizeBytes: m.sizeBytes, sha256: m.sha256, durationMs: m.durationMs, taskArn }, parsed.json);
+                return 0;
+            } finally {
+                clients.destroy();
+            }
         }
         const s3 = cliS3Client(parsed.s3Endpoint, parsed.region);
         try {
@@ -162,6 +188,16 @@ export async function main(args: readonly string[], invoke: Invoke = invokeLambd
     } catch (err) {
         console.error(`backup failed: ${redactedMessage(err)}`);
         return 1;
+    }
+}
+
+/** What a `--stack` backup stored: the dump, its manifest, tier, size, checksum and duration. */
+function printStored(result: Pick<DumpResult, "key" | "manifestKey" | "tier" | "sizeBytes" | "sha256" | "durationMs"> & { readonly taskArn?: string }, json: boolean): void {
+    console.log(`backup ${result.key}`);
+    console.log(`  manifest ${result.manifestKey}`);
+    console.log(`  ${result.tier}, ${formatBytes(result.sizeBytes)}, sha256 ${result.sha256}, ${(result.durationMs / 1000).toFixed(1)}s`);
+    if (json) {
+        console.log(JSON.stringify(result));
     }
 }
 

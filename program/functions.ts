@@ -6,7 +6,7 @@ import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../co
 import { DatabaseFunctionInput, dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
 import { FargateRunner, FargateRunnerArgs } from "../components/aws/fargateRunner";
 import { FunctionImage } from "../components/aws/functionImage";
-import { backupMaxAgeMinutes, imageClientMajor } from "../config/rules/functions";
+import { backupMaxAgeMinutes, dumpReportSeconds, imageClientMajor } from "../config/rules/functions";
 import { longestGapMinutes, parseSchedule } from "../config/schedule";
 import type { StackConfig } from "../config/validate";
 import type { AwsFoundation, ProtectedDatabase } from "./aws";
@@ -81,6 +81,8 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     });
 
     const runners: FargateRunner[] = [];
+    /** The database each Fargate dump runner dumps. */
+    const dumpRunnerDatabase = new Map<FargateRunner, string>();
     /** What a Fargate runner shares with the Lambda functions of its kind, and the stack's one cluster. */
     const runnerShared = (kind: "dump" | "verify"): Pick<FargateRunnerArgs, "kind" | "prefix" | "imageUri" | "imageRepositoryArn" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "cpu" | "memoryMb" | "ephemeralStorageGiB" | "clusterArn"> => ({
         kind,
@@ -125,6 +127,7 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
             const runner = new FargateRunner(name, { ...runnerShared("dump"), ...dumpArgs }, inPrimary);
             s3PrefixListId ??= runner.s3PrefixListId;
             runners.push(runner);
+            dumpRunnerDatabase.set(runner, db.config.name);
         } else {
             const dump = new BackupFunction(name, { ...shared("dump"), ...dumpArgs }, inPrimary);
             s3PrefixListId ??= dump.s3PrefixListId;
@@ -194,14 +197,16 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         }
     }
 
+    const runnerLabel = (runner: FargateRunner): string => runner.runnerName.slice(stack.length + 1);
     const alarmedFunctions = all.map((fn) => ({
         label: fn.functionName.slice(stack.length + 1),
         functionName: fn.functionName,
         timeoutSeconds: fn.timeoutSeconds,
         deadLetterQueueName: fn.deadLetterQueueName,
     }));
-    const alarmedDatabases = f.databases.map((db) => ({
+    const alarmedDatabases = f.databases.map((db, i) => ({
         name: db.config.name,
+        dumpSeconds: dumpReportSeconds(config, db.config, i),
         verified: db.config.verify,
         exported: db.config.exportTables.length > 0 && config.schedules.export !== undefined,
         ...(db.instance !== undefined && db.config.instance !== undefined
@@ -219,7 +224,12 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         rtoMinutes: config.objectives.rtoMinutes,
         databases: alarmedDatabases,
         functions: alarmedFunctions,
-        runners: runners.map((runner) => ({ label: runner.runnerName.slice(stack.length + 1), deadLetterQueueName: runner.deadLetterQueueName })),
+        runners: runners.map((runner) => ({
+            label: runnerLabel(runner),
+            deadLetterQueueName: runner.deadLetterQueueName,
+            taskFailedRuleName: runner.taskFailedRuleName,
+            logGroupName: runner.logGroupName,
+        })),
         dumpTimeoutSeconds: fc.dump.timeoutSeconds,
         verifyIntervalMinutes: Math.ceil(longestGapMinutes(parseSchedule(config.schedules.verify))),
         verifyTimeoutSeconds: fc.verify.timeoutSeconds,
@@ -232,6 +242,16 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         // With storage autoscaling the allocation grows, so a line at 20 % of the initial one would mislead.
         databases: alarmedDatabases.map((db) => ("maxAllocatedStorageGb" in db ? { ...db, allocatedStorageGb: undefined } : db)),
         functions: alarmedFunctions,
+        runners: runners.map((runner) => {
+            const database = dumpRunnerDatabase.get(runner);
+            const expectedSeconds = alarmedDatabases.find((db) => db.name === database)?.dumpSeconds;
+            return {
+                label: runnerLabel(runner),
+                taskFailedRuleName: runner.taskFailedRuleName,
+                deadLetterQueueName: runner.deadLetterQueueName,
+                ...(database !== undefined && expectedSeconds !== undefined ? { dump: { database, expectedSeconds } } : {}),
+            };
+        }),
         alarmArns: alarms.alarmArns,
         namespace: fc.metricsNamespace,
     }, inPrimary);

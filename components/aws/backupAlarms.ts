@@ -13,6 +13,7 @@ import {
     functionErrorsAlarm,
     restoreTimeAlarm,
     sizeAnomalyAlarm,
+    taskFailedAlarm,
     verificationFailedAlarm,
 } from "./documents/alarms";
 
@@ -30,6 +31,8 @@ export interface AlarmedDatabase {
     readonly allocatedStorageGb?: number;
     /** @default none (fixed allocation) - storage autoscaling's maximum in GiB: the free-storage alarm then forecasts exhaustion instead */
     readonly maxAllocatedStorageGb?: number;
+    /** @default dumpTimeoutSeconds - seconds a dump of it may take to report, 1..1209600 (a Fargate dump's expected duration, beyond Lambda's 900) */
+    readonly dumpSeconds?: number;
 }
 
 /** A function whose errors, duration and dead-letter queue are watched. */
@@ -42,14 +45,18 @@ export interface AlarmedFunction {
 }
 
 /**
- * A scheduled Fargate task (FargateRunner). It publishes no Lambda metrics, so only its
- * dead-letter queue is watched here; its runs' outcomes reach the per-database alarms through
- * the metrics the handler writes (EMF) to its log group.
+ * A scheduled Fargate task (FargateRunner). It publishes no Lambda metrics: its dead-letter queue
+ * and its task-failure rule (tasks that stopped without succeeding) are watched here; its runs'
+ * outcomes reach the per-database alarms through the metrics the handler writes (EMF) to its log group.
  */
 export interface AlarmedRunner {
     /** Unique short label in alarm names (shared with the functions' labels), e.g. `dump-orders`. Required. */
     readonly label: string;
     readonly deadLetterQueueName: pulumi.Input<string>;
+    /** The runner's task-failure EventBridge rule (FargateRunner.taskFailedRuleName). Required. */
+    readonly taskFailedRuleName: pulumi.Input<string>;
+    /** The runner's log group, named in the alarm's description. Required. */
+    readonly logGroupName: pulumi.Input<string>;
 }
 
 export interface BackupAlarmsArgs {
@@ -114,7 +121,8 @@ function withDefaults(name: string, args: BackupAlarmsArgs): Resolved {
  * clears: per database, missing backup (freshness against the RPO, no data counts as missing),
  * failed dump, failed table export, and for verified databases the verified backup age, failed
  * verification, size anomaly and restore time over the RTO; RDS free storage below 20 %; per
- * function, errors, duration near the timeout and a non-empty dead-letter queue.
+ * function, errors, duration near the timeout and a non-empty dead-letter queue; per Fargate
+ * runner, a non-empty dead-letter queue and a task that stopped without succeeding.
  */
 export class BackupAlarms extends pulumi.ComponentResource {
     /** ARNs of every alarm, for the dashboard. */
@@ -134,8 +142,9 @@ export class BackupAlarms extends pulumi.ComponentResource {
 
         for (const db of a.databases) {
             const base = { prefix, namespace: a.namespace, database: db.name };
-            if (fitsAlarmWindow(a.backupMaxAgeMinutes * 60 + a.dumpTimeoutSeconds)) {
-                add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, maxAgeMinutes: a.backupMaxAgeMinutes, dumpTimeoutSeconds: a.dumpTimeoutSeconds }));
+            const dumpSeconds = db.dumpSeconds ?? a.dumpTimeoutSeconds;
+            if (fitsAlarmWindow(a.backupMaxAgeMinutes * 60 + dumpSeconds)) {
+                add(`${db.name}-backup-missing`, backupMissingAlarm({ ...base, maxAgeMinutes: a.backupMaxAgeMinutes, dumpTimeoutSeconds: dumpSeconds }));
             } else {
                 pulumi.log.warn(`${db.name}: no missing-backup alarm; backups may be ${a.backupMaxAgeMinutes} min apart, longer than the 7 days a CloudWatch alarm looks back`, this);
             }
@@ -165,6 +174,8 @@ export class BackupAlarms extends pulumi.ComponentResource {
         }
         for (const runner of a.runners) {
             add(`${runner.label}-dead-letters`, pulumi.output(runner.deadLetterQueueName).apply((queueName) => deadLetterQueueAlarm({ prefix, label: runner.label, queueName })));
+            add(`${runner.label}-task-failed`, pulumi.all([runner.taskFailedRuleName, runner.logGroupName]).apply(([ruleName, logGroupName]) =>
+                taskFailedAlarm({ prefix, label: runner.label, ruleName, logGroupName })));
         }
 
         this.alarmArns = pulumi.all(alarms.map((alarm) => alarm.arn));
@@ -228,6 +239,7 @@ export class BackupAlarms extends pulumi.ComponentResource {
                 throw fail(`databases[${i}]: instanceIdentifier and allocatedStorageGb go together (the free-storage alarm needs both)`);
             }
             if (db.allocatedStorageGb !== undefined) checkInt(fail, `databases[${i}].allocatedStorageGb`, db.allocatedStorageGb, 20, 65536);
+            if (db.dumpSeconds !== undefined) checkInt(fail, `databases[${i}].dumpSeconds`, db.dumpSeconds, 1, 1_209_600);
         }
         const labels = new Set<string>();
         for (const [i, fn] of a.functions.entries()) {

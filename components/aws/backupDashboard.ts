@@ -24,6 +24,17 @@ export interface DashboardFunctionArgs {
     readonly deadLetterQueueName: pulumi.Input<string>;
 }
 
+/** A Fargate runner shown on the dashboard. */
+export interface DashboardRunnerArgs {
+    /** Short label in the graph titles, e.g. `dump-orders`. Required. */
+    readonly label: string;
+    /** The runner's task-failure rule (FargateRunner.taskFailedRuleName). Required. */
+    readonly taskFailedRuleName: pulumi.Input<string>;
+    readonly deadLetterQueueName: pulumi.Input<string>;
+    /** @default none (a verify runner) - a dump runner's database and the seconds its dump is expected to take at most */
+    readonly dump?: { readonly database: string; readonly expectedSeconds: number };
+}
+
 export interface BackupDashboardArgs {
     /** Recovery point objective in minutes: the line on the backup-age graphs. Required. */
     readonly rpoMinutes: number;
@@ -33,6 +44,8 @@ export interface BackupDashboardArgs {
     readonly databases: readonly DashboardDatabaseArgs[];
     /** Functions, one row of graphs each. Required. */
     readonly functions: readonly DashboardFunctionArgs[];
+    /** @default [] - Fargate runners, one row of graphs each */
+    readonly runners?: readonly DashboardRunnerArgs[];
     /** @default [] - alarms shown in the status widget on top (BackupAlarms.alarmArns) */
     readonly alarmArns?: pulumi.Input<pulumi.Input<string>[]>;
     /** @default "PgBackupStack" - CloudWatch namespace the functions publish to */
@@ -45,6 +58,7 @@ type Resolved = Required<BackupDashboardArgs>;
 
 const DEFAULTS = {
     alarmArns: [] as pulumi.Input<pulumi.Input<string>[]>,
+    runners: [] as readonly DashboardRunnerArgs[],
     namespace: "PgBackupStack",
 };
 
@@ -52,6 +66,7 @@ function withDefaults(name: string, args: BackupDashboardArgs): Resolved {
     return {
         ...args,
         alarmArns: args.alarmArns ?? DEFAULTS.alarmArns,
+        runners: args.runners ?? DEFAULTS.runners,
         namespace: args.namespace ?? DEFAULTS.namespace,
         dashboardName: args.dashboardName ?? name,
     };
@@ -61,7 +76,8 @@ function withDefaults(name: string, args: BackupDashboardArgs): Resolved {
  * The CloudWatch dashboard of the backup functions: alarm states, then per database its
  * backups, verifications, backup age against the RPO, restore time against the RTO, dump size
  * and duration, free storage; per function its invocations, errors, duration against the
- * timeout and dead letters.
+ * timeout and dead letters; per Fargate runner its failed tasks, dead letters and (dump runners)
+ * the dump's duration against the expected one.
  */
 export class BackupDashboard extends pulumi.ComponentResource {
     public readonly dashboardName: string;
@@ -81,13 +97,17 @@ export class BackupDashboard extends pulumi.ComponentResource {
         const functions = pulumi.all(a.functions.map((fn) => pulumi.all([fn.functionName, fn.deadLetterQueueName]).apply(([functionName, deadLetterQueueName]) => ({
             label: fn.label, functionName, timeoutSeconds: fn.timeoutSeconds, deadLetterQueueName,
         }))));
-        const body = pulumi.all([region, databases, functions, pulumi.output(a.alarmArns)]).apply(([r, dbs, fns, alarmArns]) => dashboardBody({
+        const runners = pulumi.all(a.runners.map((runner) => pulumi.all([runner.taskFailedRuleName, runner.deadLetterQueueName]).apply(([taskFailedRuleName, deadLetterQueueName]) => ({
+            label: runner.label, taskFailedRuleName, deadLetterQueueName, ...(runner.dump === undefined ? {} : { dump: runner.dump }),
+        }))));
+        const body = pulumi.all([region, databases, functions, runners, pulumi.output(a.alarmArns)]).apply(([r, dbs, fns, rns, alarmArns]) => dashboardBody({
             region: r,
             namespace: a.namespace,
             rpoMinutes: a.rpoMinutes,
             rtoMinutes: a.rtoMinutes,
             databases: dbs,
             functions: fns,
+            runners: rns,
             alarmArns,
         }));
         const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
@@ -114,6 +134,12 @@ export class BackupDashboard extends pulumi.ComponentResource {
         for (const [i, fn] of a.functions.entries()) {
             if (!Number.isInteger(fn.timeoutSeconds) || fn.timeoutSeconds < 1 || fn.timeoutSeconds > 900) {
                 throw fail(`functions[${i}].timeoutSeconds: ${fn.timeoutSeconds} is out of range 1..900`);
+            }
+        }
+        for (const [i, runner] of a.runners.entries()) {
+            const seconds = runner.dump?.expectedSeconds;
+            if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 1 || seconds > 1_209_600)) {
+                throw fail(`runners[${i}].dump.expectedSeconds: ${seconds} is out of range 1..1209600`);
             }
         }
     }

@@ -14,11 +14,14 @@ import {
     verifyRolePolicy,
 } from "./documents/functionPolicies";
 import {
+    DEFAULT_RUN_TIMEOUT_SECONDS,
     ecsTasksAssumeRolePolicy,
     fargateSchedulerRolePolicy,
     fargateSizeProblems,
     runnerContainerDefinitions,
+    taskEventsLogPolicy,
     taskExecutionRolePolicy,
+    taskFailedEventPattern,
 } from "./documents/fargate";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
 import { environmentProblems } from "./functionEnv";
@@ -29,7 +32,7 @@ export interface FargateRunnerArgs extends ScheduledWorkArgs {
     readonly imageRepositoryArn: pulumi.Input<string>;
     /** @default a new cluster of this runner - ECS cluster the task runs in (pass one runner's clusterArn to the others to share it) */
     readonly clusterArn?: pulumi.Input<string>;
-    /** @default the component name - task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq */
+    /** @default the component name - task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq, the task-failure rule <name>-task-failed and its log policy <name>-task-events */
     readonly runnerName?: string;
     /** @default 1024 - CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384 */
     readonly cpu?: number;
@@ -55,7 +58,7 @@ const DEFAULTS = {
     cpu: 1024,
     memoryMb: 4096,
     ephemeralStorageGiB: 50,
-    timeoutSeconds: 86_400,
+    timeoutSeconds: DEFAULT_RUN_TIMEOUT_SECONDS,
     logRetentionDays: 365,
     retryAttempts: 2,
     maxEventAgeSeconds: 3600,
@@ -89,7 +92,9 @@ export function runnerRoleNames(runnerName: string): { readonly task: string; re
  * kind's handler run once, a task role with the same least-privilege policy as the Lambda
  * function's, an execution role that only pulls the image and writes the logs, the same security
  * group rules, an encrypted log group with retention, and an EventBridge Scheduler schedule that
- * runs the task (RunTask, Fargate, no public IP) with retries and a KMS-encrypted dead-letter queue.
+ * runs the task (RunTask, Fargate, no public IP) with retries and a KMS-encrypted dead-letter queue;
+ * an EventBridge rule matching the runner's tasks that stop without succeeding (their events kept
+ * in the log group; BackupAlarms alarms on the rule's matches).
  */
 export class FargateRunner extends pulumi.ComponentResource {
     public readonly kind: FunctionKind;
@@ -103,6 +108,8 @@ export class FargateRunner extends pulumi.ComponentResource {
     public readonly securityGroupId: pulumi.Output<string>;
     /** Dead-letter queue name (plain, for alarms). */
     public readonly deadLetterQueueName: string;
+    /** Name of the EventBridge rule matching this runner's tasks that stopped without succeeding (plain, for alarms). */
+    public readonly taskFailedRuleName: string;
     public readonly deadLetterQueueArn: pulumi.Output<string>;
     public readonly scheduleArn: pulumi.Output<string>;
     /** Prefix list of the S3 gateway endpoint this runner created or was given (undefined without one). */
@@ -234,8 +241,28 @@ export class FargateRunner extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: [schedulerPolicy] });
 
+        // Tasks that stop without succeeding, caught from ECS's own events: they cover what the
+        // handler cannot report (image pull failure, out-of-memory kill). The rule writes each such
+        // event to the runner's log group, where the on-call finds its stopCode and stoppedReason.
+        const taskFailedRuleName = `${a.runnerName}-task-failed`;
+        const rule = new aws.cloudwatch.EventRule(`${name}-task-failed`, {
+            name: taskFailedRuleName,
+            description: `Tasks of the ${a.kind} runner ${a.runnerName} that stopped without succeeding`,
+            eventPattern: clusterArn.apply((cluster) => JSON.stringify(taskFailedEventPattern({ clusterArn: cluster, family: a.runnerName }))),
+            tags,
+        }, parent);
+        const eventsLogPolicy = new aws.cloudwatch.LogResourcePolicy(`${name}-task-events`, {
+            policyName: `${a.runnerName}-task-events`,
+            policyDocument: logGroup.arn.apply((logGroupArn) => JSON.stringify(taskEventsLogPolicy({ logGroupArn }))),
+        }, parent);
+        new aws.cloudwatch.EventTarget(`${name}-task-failed-log`, {
+            rule: rule.name,
+            arn: logGroup.arn,
+        }, { parent: this, dependsOn: [eventsLogPolicy] });
+
         this.kind = a.kind;
         this.runnerName = a.runnerName;
+        this.taskFailedRuleName = taskFailedRuleName;
         this.clusterArn = clusterArn;
         this.taskDefinitionArn = taskDefinition.arn;
         this.taskRoleArn = taskRole.arn;
@@ -256,6 +283,7 @@ export class FargateRunner extends pulumi.ComponentResource {
             securityGroupId: this.securityGroupId,
             deadLetterQueueArn: this.deadLetterQueueArn,
             scheduleArn: this.scheduleArn,
+            taskFailedRuleName: this.taskFailedRuleName,
             ...(this.s3PrefixListId === undefined ? {} : { s3PrefixListId: this.s3PrefixListId }),
         });
     }

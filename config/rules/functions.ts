@@ -3,7 +3,7 @@ import type { ParsedConfig } from "../schema";
 import { ScheduleError, firings, formatMinutes, longestGapMinutes, parseSchedule } from "../schedule";
 import { pitrMeetsRpo } from "./foundation";
 import { engineMajor } from "../../components/aws/documents/rds";
-import { fargateSizeProblems } from "../../components/aws/documents/fargate";
+import { DEFAULT_RUN_TIMEOUT_SECONDS, fargateSizeProblems } from "../../components/aws/documents/fargate";
 
 /** Days of function logs production keeps at least (a year of audit trail). */
 export const PROD_MIN_LOG_RETENTION_DAYS = 365;
@@ -182,12 +182,13 @@ export function backupMaxAgeMinutes(c: ParsedConfig): number {
     }
 }
 
-/** The missing-backup alarm looks back over the allowed age plus the dump timeout: CloudWatch allows 7 days. */
+/** The missing-backup alarm looks back over the allowed age plus the longest a dump may take to report: CloudWatch allows 7 days. */
 export const freshnessAlarmFits: Rule = (c) => {
-    const minutes = backupMaxAgeMinutes(c) + c.functions.dump.timeoutSeconds / 60;
+    const reportSeconds = Math.max(c.functions.dump.timeoutSeconds, ...c.aws.databases.map((db, i) => dumpReportSeconds(c, db, i)));
+    const minutes = backupMaxAgeMinutes(c) + reportSeconds / 60;
     if (minutes <= MAX_ALARM_LOOKBACK_MINUTES) return [];
     return [warning("schedules.dump", c.schedules.dump,
-        `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
+        `lets backups be ${formatMinutes(backupMaxAgeMinutes(c))} apart; a CloudWatch alarm looks back at most 7 days, less than that plus the ${formatMinutes(reportSeconds / 60)} a dump may take to report, so no missing-backup alarm is created and only verification (schedules.verify) notices a dump that stopped`)];
 };
 
 /**
@@ -221,31 +222,87 @@ export function dumpSecondsEstimate(sizeGb: number): number {
     return (sizeGb * 1000) / PG_DUMP_MB_PER_SECOND;
 }
 
+type Database = ParsedConfig["aws"]["databases"][number];
+
+/** How much data a database's dump reads at most, and the key that says so. */
+export interface DumpSizeBasis {
+    readonly sizeGb: number;
+    /** The key the size comes from, e.g. `aws.databases[0].instance.maxAllocatedStorageGb`. */
+    readonly key: string;
+    /**
+     * `planned`: storage autoscaling's maximum, the size the data is planned to reach (RDS grows
+     * the allocation only when free space falls below 10 %, so the allocation follows the data);
+     * `capacity`: a fixed allocation, the most data the volume holds (it may hold far less).
+     */
+    readonly kind: "planned" | "capacity";
+}
+
+/**
+ * The size a database's dump is estimated from: autoscaling's maximum when storage autoscaling is
+ * on, else the fixed allocation; none for a database the stack does not create. RDS grows an
+ * autoscaled allocation only when free space falls below 10 % ("Managing capacity automatically
+ * with Amazon RDS storage autoscaling":
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html).
+ */
+export function dumpSizeBasis(db: Database, i: number): DumpSizeBasis | undefined {
+    const instance = db.instance;
+    if (instance === undefined) return undefined;
+    if (instance.maxAllocatedStorageGb !== undefined) {
+        return { sizeGb: instance.maxAllocatedStorageGb, key: `aws.databases[${i}].instance.maxAllocatedStorageGb`, kind: "planned" };
+    }
+    return { sizeGb: instance.allocatedStorageGb, key: `aws.databases[${i}].instance.allocatedStorageGb`, kind: "capacity" };
+}
+
 /**
  * A database dumped by Lambda must be dumped within its 15 minutes. The estimate reads the data
- * at one stream's measured throughput; the data's size is known to the stack only when storage
- * autoscaling is on, because RDS grows the allocation only when free space falls below 10 %
- * ("Managing capacity automatically with Amazon RDS storage autoscaling":
- * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html), so the
- * allocation follows the data up to `maxAllocatedStorageGb`, the size the operator plans for.
- * A fixed allocation is capacity, not data (a 50 GB volume may hold 2 GB), so it is not judged.
- * Beyond the budget the dump cannot finish on Lambda (error); above half of it, growth will
- * soon make it so (warning). Fargate has no time limit.
+ * at one stream's measured throughput. With storage autoscaling the data is planned to reach
+ * `maxAllocatedStorageGb`: beyond the budget the dump cannot finish on Lambda (error); above half
+ * of it, growth will soon make it so (warning). A fixed allocation bounds the data from above
+ * only (a 50 GB volume may hold 2 GB): a full one that cannot be dumped in the budget is warned
+ * about, never refused; it does not grow by itself, so the half-budget warning does not apply.
+ * Fargate has no time limit.
  */
 export const dumpFitsLambda: Rule = (c) => c.aws.databases.flatMap((db, i) => {
-    const sizeGb = db.instance?.maxAllocatedStorageGb;
-    if (db.runner !== "lambda" || sizeGb === undefined) return [];
-    const seconds = dumpSecondsEstimate(sizeGb);
-    const estimate = `aws.databases[${i}].instance.maxAllocatedStorageGb ${sizeGb} GB read at ${PG_DUMP_MB_PER_SECOND} MB/s (one pg_dump stream, measured) takes about ${Math.round(seconds)} s`;
+    const basis = dumpSizeBasis(db, i);
+    if (db.runner !== "lambda" || basis === undefined) return [];
+    const seconds = dumpSecondsEstimate(basis.sizeGb);
+    const estimate = `${basis.key} ${basis.sizeGb} GB read at ${PG_DUMP_MB_PER_SECOND} MB/s (one pg_dump stream, measured) takes about ${Math.round(seconds)} s`;
     const limit = `Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s less a ${LAMBDA_DUMP_MARGIN_SECONDS} s margin = ${LAMBDA_DUMP_BUDGET_SECONDS} s`;
+    const path = `aws.databases[${i}].runner`;
+    if (basis.kind === "capacity") {
+        if (seconds <= LAMBDA_DUMP_BUDGET_SECONDS) return [];
+        const fitsGb = (LAMBDA_DUMP_BUDGET_SECONDS * PG_DUMP_MB_PER_SECOND) / 1000;
+        return [warning(path, db.runner, `may not dump ${db.name} in time as its data grows: ${estimate} when the fixed allocation is full, more than ${limit}, so dumps fail beyond about ${fitsGb} GB of data; measure the dump (npm run drill, the BackupDurationSeconds metric) and set runner: fargate before the data gets there`)];
+    }
     if (seconds > LAMBDA_DUMP_BUDGET_SECONDS) {
-        return [error(`aws.databases[${i}].runner`, db.runner, `cannot dump ${db.name} in time: ${estimate}, more than ${limit}; set runner: fargate (an ECS Fargate task without a time limit, sized by functions.fargate)`)];
+        return [error(path, db.runner, `cannot dump ${db.name} in time: ${estimate}, more than ${limit}; set runner: fargate (an ECS Fargate task without a time limit, sized by functions.fargate)`)];
     }
     if (seconds > LAMBDA_DUMP_BUDGET_SECONDS * LAMBDA_DUMP_WARN_SHARE) {
-        return [warning(`aws.databases[${i}].runner`, db.runner, `leaves little room to dump ${db.name}: ${estimate}, more than half of ${limit}; consider runner: fargate before the data grows`)];
+        return [warning(path, db.runner, `leaves little room to dump ${db.name}: ${estimate}, more than half of ${limit}; consider runner: fargate before the data grows`)];
     }
     return [];
 });
+
+/**
+ * Seconds a Fargate dump is given beyond its estimate: the task's start (about a minute to place
+ * it, attach its network interface and pull the image; more for a cold image), the last part's
+ * upload and the manifest.
+ */
+export const FARGATE_DUMP_MARGIN_SECONDS = 300;
+
+/**
+ * Seconds after its scheduled start within which a dump of the database reports: Lambda's dump
+ * timeout (`functions.dump.timeoutSeconds`); for a Fargate task, the estimate of its largest data
+ * (dumpSizeBasis) plus FARGATE_DUMP_MARGIN_SECONDS, at most the run's own timeout
+ * (RUN_TIMEOUT_SECONDS, after which the handler stops and reports the failure), and that timeout
+ * when nothing bounds the data. The missing-backup alarm waits this long past the allowed age.
+ */
+export function dumpReportSeconds(c: ParsedConfig, db: Database, i: number): number {
+    if (db.runner !== "fargate") return c.functions.dump.timeoutSeconds;
+    const basis = dumpSizeBasis(db, i);
+    if (basis === undefined) return DEFAULT_RUN_TIMEOUT_SECONDS;
+    return Math.min(Math.ceil(dumpSecondsEstimate(basis.sizeGb)) + FARGATE_DUMP_MARGIN_SECONDS, DEFAULT_RUN_TIMEOUT_SECONDS);
+}
 
 /** Shortest gap, in minutes, between two dumps over five weeks (Infinity if fewer than two). */
 function shortestGapMinutes(expression: string): number {
@@ -271,12 +328,13 @@ export const fargateDumpFitsSchedule: Rule = (c) => {
         throw err;
     }
     return c.aws.databases.flatMap((db, i) => {
-        const sizeGb = db.instance?.maxAllocatedStorageGb;
-        if (db.runner !== "fargate" || sizeGb === undefined) return [];
-        const seconds = dumpSecondsEstimate(sizeGb);
+        const basis = dumpSizeBasis(db, i);
+        if (db.runner !== "fargate" || basis === undefined) return [];
+        const seconds = dumpSecondsEstimate(basis.sizeGb);
         if (seconds <= gap * 60) return [];
+        const size = basis.kind === "planned" ? `its planned ${basis.sizeGb} GB (${basis.key})` : `a full ${basis.sizeGb} GB (${basis.key}, a fixed allocation)`;
         return [warning(`aws.databases[${i}].runner`, db.runner,
-            `dumps ${db.name} at its planned ${sizeGb} GB in about ${formatMinutes(seconds / 60)} at ${PG_DUMP_MB_PER_SECOND} MB/s, but schedules.dump fires every ${formatMinutes(gap)} at its shortest: its Fargate dumps would overlap (nothing stops a task while the previous one runs); dump less often, or rely on point-in-time recovery for the RPO`)];
+            `dumps ${db.name} at ${size} in about ${formatMinutes(seconds / 60)} at ${PG_DUMP_MB_PER_SECOND} MB/s, but schedules.dump fires every ${formatMinutes(gap)} at its shortest: its Fargate dumps would overlap (nothing stops a task while the previous one runs); dump less often, or rely on point-in-time recovery for the RPO`)];
     });
 };
 

@@ -8,7 +8,8 @@ type Json = unknown;
 
 /**
  * The smallest valid raw configuration (as a stack file would hold it, namespace stripped):
- * a staging stack with one RDS database. Tests change one thing and expect one finding.
+ * a staging stack with one RDS database, whose 20 GB volume a Lambda dump reads in time even
+ * when full. Tests change one thing and expect one finding.
  */
 export function baseConfig(): Record<string, Json> {
     return {
@@ -23,7 +24,7 @@ export function baseConfig(): Record<string, Json> {
         schedules: { dump: "rate(1 hour)" },
         aws: {
             network: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a", "subnet-0b"] },
-            databases: [{ name: "app", databaseName: "app", instance: {} }],
+            databases: [{ name: "app", databaseName: "app", instance: { allocatedStorageGb: 20 } }],
         },
     };
 }

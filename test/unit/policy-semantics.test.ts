@@ -14,6 +14,7 @@ import {
     schedulerRolePolicy,
     verifyRolePolicy,
 } from "../../components/aws/documents/functionPolicies";
+import { taskEventsLogPolicy } from "../../components/aws/documents/fargate";
 import { backupKeyPolicy } from "../../components/aws/documents/keyPolicy";
 import { replicationAssumeRolePolicy, replicationRolePolicy } from "../../components/aws/documents/replication";
 import { ACCOUNT, OTHER_ACCOUNT, REGION, SimRequest, allows, decide, unknownActions } from "../helpers/iamSimulator";
@@ -168,6 +169,26 @@ describe("policy semantics (IAM policy simulator)", function () {
             const req = { ...onBucket(principal, policy, action, object), identityPolicies: [policy, extra] };
             assert.equal(await decide(req), "ExplicitlyDenied", `${principal} ${action} ${object}`);
         }), { numRuns: 60 });
+    });
+
+    describe("a Fargate runner's task-failure events: EventBridge writes them to that runner's log group only", () => {
+        const group = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/prod-dump-orders`;
+        const policy = taskEventsLogPolicy({ logGroupArn: group });
+        const write = (principal: string, action: string, resource: string, identityPolicies: readonly unknown[] = []): SimRequest =>
+            ({ principal, action, resource, resourcePolicy: policy, identityPolicies });
+
+        it("EventBridge creates a stream in the runner's log group and puts the events there", async () => {
+            for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+                assert.ok(await allows(write("events.amazonaws.com", action, `${group}:log-stream:3317b2af`)), action);
+            }
+        });
+
+        it("nothing else: not another log group, not reading, not a role of another account", async () => {
+            assert.equal(await allows(write("events.amazonaws.com", "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/prod-verify-orders:log-stream:x`)), false);
+            assert.equal(await allows(write("events.amazonaws.com", "logs:GetLogEvents", `${group}:log-stream:3317b2af`)), false);
+            const everything = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:*"], Resource: ["*"] }] };
+            assert.equal(await allows({ ...write(role("attacker", OTHER_ACCOUNT), "logs:PutLogEvents", `${group}:log-stream:x`, [everything]) }), false);
+        });
     });
 
     describe("key policy: the services that use the key themselves, only for this account", () => {

@@ -412,3 +412,31 @@ export function deadLetterQueueAlarm(input: { readonly prefix: string; readonly 
         treatMissingData: "notBreaching",
     };
 }
+
+/**
+ * A Fargate runner's task stopped without succeeding, whether or not its handler could report:
+ * an image pull or network failure (TaskFailedToStart), an out-of-memory kill, a failed run, a
+ * stopped task. The runner's EventBridge rule matches those "ECS Task State Change" events, and
+ * EventBridge counts each rule's matches as TriggeredRules in AWS/Events with the dimension
+ * RuleName, for rules of the default event bus (Amazon EventBridge User Guide, "Monitoring Amazon
+ * EventBridge": https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+ * The metric exists only once the rule has matched, so no data is not a breach.
+ */
+export function taskFailedAlarm(input: { readonly prefix: string; readonly label: string; readonly ruleName: string; readonly logGroupName: string }): AlarmDefinition {
+    named("prefix", input.prefix);
+    named("ruleName", input.ruleName);
+    named("logGroupName", input.logGroupName);
+    return {
+        name: `${input.prefix}-${input.label}-task-failed`,
+        description: `A ${input.label} Fargate task stopped without succeeding in the last hour (failed to start, out of memory, exit code not 0, or stopped). ` +
+            `Its stop event, with stopCode and stoppedReason, and the run's output are in the log group ${input.logGroupName}; see the runbook.`,
+        namespace: "AWS/Events",
+        metricName: "TriggeredRules",
+        dimensions: { RuleName: input.ruleName },
+        statistic: "Sum",
+        ...ONE_HOUR,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+    };
+}

@@ -26,6 +26,24 @@ export interface DashboardFunction {
     readonly deadLetterQueueName: string;
 }
 
+/**
+ * A scheduled Fargate task (FargateRunner). Without Container Insights (a paid cluster setting)
+ * ECS publishes no CPU or memory metric for tasks that belong to no service (Amazon ECS Developer
+ * Guide, "Amazon ECS CloudWatch metrics": cluster and service metrics only,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html), so a
+ * runner's row shows its failed tasks (its rule's matches, AWS/Events TriggeredRules), its dead
+ * letters, and, for a dump runner, its database's dump duration (the handler's own
+ * BackupDurationSeconds) against the duration the missing-backup alarm allows.
+ */
+export interface DashboardRunner {
+    /** Short label in the graph titles, e.g. `dump-orders`. */
+    readonly label: string;
+    readonly taskFailedRuleName: string;
+    readonly deadLetterQueueName: string;
+    /** A dump runner's database and the seconds its dump is expected to take at most. */
+    readonly dump?: { readonly database: string; readonly expectedSeconds: number };
+}
+
 export interface DashboardInput {
     readonly region: string;
     readonly namespace: string;
@@ -33,6 +51,8 @@ export interface DashboardInput {
     readonly rtoMinutes: number;
     readonly databases: readonly DashboardDatabase[];
     readonly functions: readonly DashboardFunction[];
+    /** Fargate runners, one row each (none when omitted). */
+    readonly runners?: readonly DashboardRunner[];
     /** Alarms shown in the status widget (CloudWatch shows at most 100). */
     readonly alarmArns: readonly string[];
 }
@@ -73,6 +93,7 @@ export function dashboardBody(input: DashboardInput): string {
     }
     for (const db of input.databases) rows.push(databaseRow(input, db));
     for (const fn of input.functions) rows.push(functionRow(input, fn));
+    for (const runner of input.runners ?? []) rows.push(runnerRow(input, runner));
     return JSON.stringify({ widgets: layout(rows) });
 }
 
@@ -168,4 +189,19 @@ function functionRow(input: DashboardInput, fn: DashboardFunction): Omit<Widget,
             period: 300,
         }),
     ];
+}
+
+function runnerRow(input: DashboardInput, runner: DashboardRunner): Omit<Widget, "x" | "y">[] {
+    const row = [
+        graph(input, `${runner.label}: Fargate tasks failed, runs not started`, [
+            ["AWS/Events", "TriggeredRules", "RuleName", runner.taskFailedRuleName, { stat: "Sum", label: "tasks stopped without succeeding" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", runner.deadLetterQueueName, { stat: "Maximum", label: "dead letters (runs not started)", yAxis: "right" }],
+        ]),
+    ];
+    if (runner.dump !== undefined) {
+        row.push(graph(input, `${runner.label}: dump duration (s) vs expected`, [
+            [input.namespace, FUNCTION_METRICS.backupDurationSeconds, DATABASE_DIMENSION, runner.dump.database, { stat: "Maximum", label: "duration" }],
+        ], { annotations: horizontal("expected (missing-backup alarm)", runner.dump.expectedSeconds) }));
+    }
+    return row;
 }

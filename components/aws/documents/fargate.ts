@@ -9,6 +9,12 @@ import { PolicyDocument, policyDocument } from "./policyDocument";
  */
 
 /**
+ * Seconds after which a Fargate run stops itself (the handler's deadline checks, RUN_TIMEOUT_SECONDS)
+ * unless told otherwise: Fargate itself has no time limit.
+ */
+export const DEFAULT_RUN_TIMEOUT_SECONDS = 86_400;
+
+/**
  * Memory (MiB) a Linux Fargate task may have for each CPU value (CPU units, 1024 = 1 vCPU).
  * Amazon ECS Developer Guide, "Amazon ECS task definition parameters for Fargate", Task size:
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
@@ -186,4 +192,85 @@ export function fargateSchedulerRolePolicy(input: FargateSchedulerPolicyInput): 
             Condition: { StringEquals: { "kms:ViaService": viaServiceHost("sqs", input.region, input.dnsSuffix) } },
         },
     ]);
+}
+
+/** An EventBridge event pattern, in the JSON shape EventBridge reads. */
+export type EventPattern = { readonly [field: string]: EventPattern | readonly unknown[] | readonly EventPattern[] };
+
+/** The stop code of a task whose essential container exited (by itself; its exit code says how). */
+export const ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited";
+
+/** What a stopped task says of how it ended (the ECS Task's fields, in DescribeTasks and in its events). */
+export interface StoppedTask {
+    readonly stopCode?: string;
+    readonly containers?: readonly { readonly exitCode?: number }[];
+}
+
+/**
+ * Whether a stopped runner task succeeded: its essential container exited by itself, with exit
+ * code 0 (runOnce exits 0 only when the handler resolved). The task-failure rule's pattern
+ * matches exactly the stopped tasks for which this is false.
+ */
+export function taskSucceeded(task: StoppedTask): boolean {
+    const containers = task.containers ?? [];
+    return task.stopCode === ESSENTIAL_CONTAINER_EXITED && containers.length > 0 && containers.every((c) => c.exitCode === 0);
+}
+
+/**
+ * Matches the "ECS Task State Change" event of a runner's task that stopped without succeeding:
+ * in this cluster, of this task family (ECS puts a task that RunTask starts without a group, as
+ * the scheduler and `backup --stack` do, in the group `family:<family>`), `lastStatus` STOPPED,
+ * and either a stop code other than EssentialContainerExited (TaskFailedToStart for an image pull
+ * or network failure, UserInitiated for a stopped task, SpotInterruption, ...) or a container exit
+ * code other than 0 (1 for a failed run, 137 for an out-of-memory kill). A task that never ran
+ * its container has no exit code, and its stop code is not EssentialContainerExited.
+ * Amazon ECS Developer Guide, "Amazon ECS task state change events" (the event's `detail` is the
+ * DescribeTasks Task: clusterArn, group, lastStatus, stopCode, stoppedReason, containers[].exitCode):
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html, and "Amazon ECS
+ * stopped tasks error codes": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html;
+ * the operators (anything-but, $or, a pattern on an array matching any element) from the Amazon
+ * EventBridge User Guide, "Content filtering in Amazon EventBridge event patterns" and "Arrays in
+ * Amazon EventBridge event patterns":
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html.
+ */
+export function taskFailedEventPattern(input: { readonly clusterArn: string; readonly family: string }): EventPattern {
+    if (!input.clusterArn.startsWith("arn:")) {
+        throw new RangeError(`clusterArn: "${input.clusterArn}" is not allowed; expected an ECS cluster ARN`);
+    }
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(input.family)) {
+        throw new RangeError(`family: "${input.family}" is not allowed; expected a task definition family (letters, digits, "-", "_")`);
+    }
+    return {
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+            clusterArn: [input.clusterArn],
+            group: [`family:${input.family}`],
+            lastStatus: ["STOPPED"],
+            $or: [
+                { stopCode: [{ "anything-but": ESSENTIAL_CONTAINER_EXITED }] },
+                { containers: { exitCode: [{ "anything-but": 0 }] } },
+            ],
+        },
+    };
+}
+
+/**
+ * CloudWatch Logs resource policy letting EventBridge write the events of the task-failure rule
+ * to the runner's log group, and nothing else: EventBridge writes to a log group target through
+ * the account's CloudWatch Logs resource policies, not through a role (Amazon EventBridge User
+ * Guide, "Using resource-based policies for Amazon EventBridge", CloudWatch Logs permissions:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+ */
+export function taskEventsLogPolicy(input: { readonly logGroupArn: string }): PolicyDocument {
+    if (!input.logGroupArn.startsWith("arn:") || input.logGroupArn.endsWith(":*")) {
+        throw new RangeError(`logGroupArn: "${input.logGroupArn}" is not allowed; expected a log group ARN without ":*"`);
+    }
+    return policyDocument([{
+        Sid: "EventBridgeWritesTaskEvents",
+        Effect: "Allow",
+        Principal: { Service: ["delivery.logs.amazonaws.com", "events.amazonaws.com"] },
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${input.logGroupArn}:*`],
+    }]);
 }

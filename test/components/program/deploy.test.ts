@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { backupMaxAgeMinutes } from "../../../config/rules/functions";
+import { backupMaxAgeMinutes, dumpReportSeconds } from "../../../config/rules/functions";
 import { StackConfig } from "../../../config/validate";
 import { MockState } from "../../helpers/mocks";
 import { deployUnderMocks } from "../../helpers/program";
@@ -169,6 +169,19 @@ describe("the whole program under mocks", () => {
                 assert.strictEqual(mocks.ofType("aws:cloudwatch/dashboard:Dashboard").length, 1);
             });
 
+            it("counts a backup missing after the allowed age plus that database's own dump time (Lambda's timeout, or a Fargate dump's estimate)", () => {
+                config.aws.databases.forEach((db, i) => {
+                    const alarm = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs["name"] === `pg-backup-${path.basename(file).replace(/^Pulumi\.|\.yaml$/g, "")}-${db.name}-backup-missing`);
+                    const expected = backupMaxAgeMinutes(config) * 60 + dumpReportSeconds(config, db, i);
+                    if (expected > 7 * 86_400) return assert.strictEqual(alarm, undefined, `${db.name}: no alarm beyond CloudWatch's 7 days`);
+                    assert.ok(alarm, `${db.name}: missing-backup alarm`);
+                    const window = (alarm.inputs["period"] as number) * (alarm.inputs["evaluationPeriods"] as number);
+                    // the window is the expected wait rounded up to the alarm's period, never shorter
+                    assert.ok(window >= expected && window - expected < (alarm.inputs["period"] as number), `${db.name}: window ${window} s for an expected ${expected} s`);
+                    if (db.runner === "lambda") assert.strictEqual(dumpReportSeconds(config, db, i), config.functions.dump.timeoutSeconds);
+                });
+            });
+
             it("declares the Azure servers and storage of the azure section", () => {
                 const servers = mocks.ofType("azure-native:dbforpostgresql:Server");
                 assert.strictEqual(servers.length, config.azure?.servers.length ?? 0);
@@ -190,8 +203,9 @@ describe("the whole program under mocks", () => {
 
 describe("prod's orders database runs on Fargate (under mocks)", () => {
     let mocks: MockState;
+    let config: StackConfig;
     before(async () => {
-        ({ mocks } = await deployUnderMocks(path.join(path.resolve(__dirname, "..", "..", ".."), "Pulumi.prod.yaml")));
+        ({ mocks, config } = await deployUnderMocks(path.join(path.resolve(__dirname, "..", "..", ".."), "Pulumi.prod.yaml")));
     });
 
     it("declares a Fargate runner, and no Lambda function, for its dump and its verification; its export stays on Lambda", () => {
@@ -212,10 +226,32 @@ describe("prod's orders database runs on Fargate (under mocks)", () => {
         assert.strictEqual(new Set(targets).size, 1, "both schedules target the one cluster");
     });
 
-    it("alarms on both runners' dead-letter queues", () => {
-        const names = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => String(a.inputs["name"]));
-        assert.ok(names.includes("pg-backup-prod-dump-orders-dead-letters"), names.join(", "));
-        assert.ok(names.includes("pg-backup-prod-verify-orders-dead-letters"), names.join(", "));
+    it("alarms on both runners' dead-letter queues and on their tasks that stop without succeeding", () => {
+        const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+        const names = alarms.map((a) => String(a.inputs["name"]));
+        for (const runner of ["dump-orders", "verify-orders"]) {
+            assert.ok(names.includes(`pg-backup-prod-${runner}-dead-letters`), names.join(", "));
+            const failed = alarms.find((a) => a.inputs["name"] === `pg-backup-prod-${runner}-task-failed`);
+            assert.deepStrictEqual(failed?.inputs["dimensions"], { RuleName: `pg-backup-prod-${runner}-task-failed` });
+        }
+        assert.deepStrictEqual(mocks.ofType("aws:cloudwatch/eventRule:EventRule").map((r) => r.inputs["name"]).sort(), ["pg-backup-prod-dump-orders-task-failed", "pg-backup-prod-verify-orders-task-failed"]);
         assert.ok(!names.includes("pg-backup-prod-dump-orders-errors"), "no Lambda errors alarm for a task");
+    });
+
+    it("shows both runners on the dashboard, the dump runner with the duration the missing-backup alarm allows", () => {
+        const body = String(mocks.ofType("aws:cloudwatch/dashboard:Dashboard")[0]?.inputs["dashboardBody"]);
+        const widgets = (JSON.parse(body) as { widgets: { properties: Record<string, unknown> }[] }).widgets;
+        const titles = widgets.map((w) => String(w.properties["title"]));
+        assert.ok(titles.includes("dump-orders: Fargate tasks failed, runs not started") && titles.includes("verify-orders: Fargate tasks failed, runs not started"), titles.join(", "));
+        const duration = widgets.find((w) => w.properties["title"] === "dump-orders: dump duration (s) vs expected");
+        assert.deepStrictEqual(duration?.properties["annotations"], { horizontal: [{ label: "expected (missing-backup alarm)", value: dumpReportSeconds(config, config.aws.databases[0]!, 0) }] });
+    });
+
+    it("waits for the orders dump's estimate (1000 GB at 25 MB/s plus the start-up margin), not Lambda's 900 s, before counting its backup missing", () => {
+        const alarm = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs["name"] === "pg-backup-prod-orders-backup-missing");
+        const period = alarm?.inputs["period"] as number;
+        const beyondAge = period * (alarm?.inputs["evaluationPeriods"] as number) - backupMaxAgeMinutes(config) * 60;
+        assert.ok(beyondAge >= 40_300 && beyondAge < 40_300 + period, `${beyondAge} s beyond the allowed age`);
+        assert.match(String(alarm?.inputs["alarmDescription"]), /allowed age plus the dump/);
     });
 });

@@ -130,6 +130,10 @@ describe("audit report: controls and keys", () => {
         // and what the values mean
         assert.match(md, /monthly: kept 400 days; storage classes Standard day 0 -> Standard-IA day 30 -> Glacier Flexible Retrieval day 60 -> Deep Archive day 150 -> expire day 400\./);
         assert.match(md, /A database whose newest dump is older than 1 h \(the RPO\), or that reports no dump at all, raises/);
+        // and prod's Fargate dump: the missing-backup alarm waits its estimate (1000 GB at 25 MB/s plus 300 s), and failed tasks alarm
+        assert.match(md, /orders is dumped by a Fargate task: its backup counts as missing 11 h 12 min after the allowed age \(its dump's estimated duration\)/);
+        assert.match(md, /Fargate tasks that stop without succeeding \(failed to start, out-of-memory kill, exit code not 0, stopped by hand\) raise the task-failed alarm/);
+        assert.equal(keys.get("rpo aws.databases[0].runner"), "fargate (set)");
         assert.match(md, /orders \(RDS\): any second of the last 14 days, up to about 5 min ago; in eu-central-1: the last 7 days\./);
         assert.ok(control(report, "immutability").resources.some((r) => /^BackupBucket "backups": versioning and Object Lock/.test(r)));
         assert.ok(control(report, "point-in-time-recovery").resources.includes(`RdsPostgres "orders"`));

@@ -104,15 +104,39 @@ describe("BackupAlarms (under mocks)", () => {
         ]);
     });
 
-    it("a Fargate runner gets its dead-letter alarm only (it has no Lambda errors or duration)", async () => {
+    it("a Fargate runner gets its dead-letter and task-failure alarms (it has no Lambda errors or duration)", async () => {
         // given the alarms with a Fargate dump runner for a third database
-        new mod.BackupAlarms("pg-backup-prod", { ...args, runners: [{ label: "dump-big", deadLetterQueueName: pulumi.output("prod-dump-big-dlq") }] });
+        new mod.BackupAlarms("pg-backup-prod", {
+            ...args,
+            runners: [{ label: "dump-big", deadLetterQueueName: pulumi.output("prod-dump-big-dlq"), taskFailedRuleName: pulumi.output("prod-dump-big-task-failed"), logGroupName: "/ecs/prod-dump-big" }],
+        });
         await settle(mocks);
         // when the alarms named after the runner are read
         const names = mocks.ofType(METRIC_ALARM).map((r) => r.inputs["name"] as string).filter((n) => n.includes("dump-big"));
-        // then there is exactly the dead-letter alarm, on the runner's queue
-        assert.deepStrictEqual(names, ["pg-backup-prod-dump-big-dead-letters"]);
+        const failed = mocks.one(METRIC_ALARM, "pg-backup-prod-dump-big-task-failed").inputs;
+        // then there are the dead-letter alarm, on the runner's queue, and the task-failure alarm, on its rule's matches
+        assert.deepStrictEqual(names, ["pg-backup-prod-dump-big-dead-letters", "pg-backup-prod-dump-big-task-failed"]);
         assert.deepStrictEqual(mocks.one(METRIC_ALARM, "pg-backup-prod-dump-big-dead-letters").inputs["dimensions"], { QueueName: "prod-dump-big-dlq" });
+        assert.deepStrictEqual(
+            [failed["namespace"], failed["metricName"], failed["dimensions"], failed["statistic"], failed["threshold"], failed["comparisonOperator"], failed["treatMissingData"]],
+            ["AWS/Events", "TriggeredRules", { RuleName: "prod-dump-big-task-failed" }, "Sum", 1, "GreaterThanOrEqualToThreshold", "notBreaching"],
+        );
+        assert.match(failed["alarmDescription"] as string, /log group \/ecs\/prod-dump-big/);
+        assert.deepStrictEqual(failed["alarmActions"], [TOPIC]);
+    });
+
+    it("a database dumped by a Fargate task waits its own dump duration, not the Lambda timeout, before counting the backup missing", async () => {
+        // given one database whose dump reports within 40,300 s and one on the Lambda default
+        new mod.BackupAlarms("pg-backup-prod", { ...args, databases: [{ name: "orders", dumpSeconds: 40_300 }, { name: "billing" }] });
+        await settle(mocks);
+        // when the missing-backup alarms are read
+        const window = (db: string): number => {
+            const alarm = mocks.one(METRIC_ALARM, `pg-backup-prod-${db}-backup-missing`).inputs;
+            return (alarm["period"] as number) * (alarm["evaluationPeriods"] as number);
+        };
+        // then each window is the allowed age (60 min) plus that database's own dump time, in whole minutes
+        assert.strictEqual(window("orders"), 43_920);
+        assert.strictEqual(window("billing"), 60 * 60 + 600);
     });
 
     it("derives thresholds from the objectives and the resolved names", async () => {
@@ -160,7 +184,8 @@ describe("BackupAlarms (under mocks)", () => {
             ["two functions with one label", { functions: [args.functions[0]!, { ...args.functions[1]!, label: "dump-orders" }] }, /functions\[1\]\.label: "dump-orders" is used twice/],
             ["an instance without its storage size", { databases: [{ name: "orders", instanceIdentifier: "orders-db" }] }, /databases\[0\]: instanceIdentifier and allocatedStorageGb go together/],
             ["nothing to watch", { databases: [], functions: [] }, /both are empty/],
-            ["a runner with a function's label", { runners: [{ label: "verify", deadLetterQueueName: "q" }] }, /runners\[0\]\.label: "verify" is used twice/],
+            ["a runner with a function's label", { runners: [{ label: "verify", deadLetterQueueName: "q", taskFailedRuleName: "r", logGroupName: "/ecs/v" }] }, /runners\[0\]\.label: "verify" is used twice/],
+            ["a dump duration beyond 14 days", { databases: [{ name: "orders", dumpSeconds: 1_209_601 }] }, /databases\[0\]\.dumpSeconds: 1209601 is out of range 1\.\.1209600/],
             ["a database listed twice", { databases: [{ name: "orders" }, { name: "orders" }] }, /databases\[1\]\.name: "orders" is listed twice/],
         ];
         for (const [what, change, message] of cases) {
@@ -190,6 +215,7 @@ describe("BackupDashboard (under mocks)", () => {
             rtoMinutes: 45,
             databases: [{ name: "orders", instanceIdentifier: pulumi.output("orders-db"), allocatedStorageGb: 200 }],
             functions: [{ label: "verify", functionName: pulumi.output("prod-verify"), timeoutSeconds: 900, deadLetterQueueName: "prod-verify-dlq" }],
+            runners: [{ label: "dump-orders", taskFailedRuleName: pulumi.output("prod-dump-orders-task-failed"), deadLetterQueueName: "prod-dump-orders-dlq", dump: { database: "orders", expectedSeconds: 40_300 } }],
             alarmArns: pulumi.output(["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]),
         });
         await settle(mocks);
@@ -203,7 +229,15 @@ describe("BackupDashboard (under mocks)", () => {
         assert.ok(body.widgets.filter((w) => w.type === "metric").every((w) => w.properties["region"] === "eu-west-1"));
         assert.ok(metrics.some((m) => m[1] === "Duration" && m[3] === "prod-verify"));
         assert.ok(metrics.some((m) => m[1] === "FreeStorageSpace" && m[3] === "orders-db"));
+        assert.ok(metrics.some((m) => m[1] === "TriggeredRules" && m[3] === "prod-dump-orders-task-failed"), "the runner's resolved rule");
         assert.deepStrictEqual(body.widgets[0]?.properties["alarms"], ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"]);
+    });
+
+    it("refuses a runner's expected dump duration out of range, naming it", () => {
+        assert.throws(() => new mod.BackupDashboard("bad", {
+            rpoMinutes: 60, rtoMinutes: 60, databases: [{ name: "orders" }], functions: [],
+            runners: [{ label: "dump-orders", taskFailedRuleName: "r", deadLetterQueueName: "q", dump: { database: "orders", expectedSeconds: 0 } }],
+        }), /runners\[0\]\.dump\.expectedSeconds: 0 is out of range 1\.\.1209600/);
     });
 
     it("refuses a dashboard with nothing on it", () => {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { childrenOf, MockState, RecordedResource, settle, setupMocks } from "../../../helpers/mocks";
 import type { BackupFunctionArgs } from "../../../../components/aws/backupFunction";
 import type { FargateRunnerArgs } from "../../../../components/aws/fargateRunner";
+import { taskFailedEventPattern } from "../../../../components/aws/documents/fargate";
 
 const COMPONENT = "pg-backup-stack:aws:FargateRunner";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
@@ -13,6 +14,9 @@ const QUEUE = "aws:sqs/queue:Queue";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const RULE = "aws:cloudwatch/eventRule:EventRule";
+const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+const LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy";
 
 const ACCOUNT = "123456789012";
 const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/backup`;
@@ -211,6 +215,28 @@ describe("FargateRunner (under mocks)", () => {
         // then it creates no cluster and targets that one
         assert.deepStrictEqual(mocks.ofType(CLUSTER), []);
         assert.strictEqual((mocks.one(SCHEDULE, "prod-verify-orders-schedule").inputs["target"] as Record<string, unknown>)["arn"], cluster);
+    });
+
+    it("task failures: a rule on this cluster's tasks of this family that stopped without succeeding, its events kept in the runner's log group", async () => {
+        // given a runner in a shared cluster
+        const cluster = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/shared`;
+        const runner = new mod.FargateRunner("prod-dump-orders", { ...base("dump"), clusterArn: cluster });
+        await settle(mocks);
+        // when the rule, its target and the log policy are read
+        const rule = mocks.one(RULE, "prod-dump-orders-task-failed").inputs;
+        const target = mocks.one(TARGET, "prod-dump-orders-task-failed-log").inputs;
+        const logPolicy = mocks.one(LOG_POLICY, "prod-dump-orders-task-events").inputs;
+        // then the rule's pattern is the task-failure pattern of that cluster and family, and the alarms know its name
+        assert.strictEqual(rule["name"], "prod-dump-orders-task-failed");
+        assert.strictEqual(runner.taskFailedRuleName, "prod-dump-orders-task-failed");
+        assert.deepStrictEqual(JSON.parse(rule["eventPattern"] as string), taskFailedEventPattern({ clusterArn: cluster, family: "prod-dump-orders" }));
+        // and its events go to the runner's log group, which only EventBridge and log delivery may write to this way
+        const logGroupArn = `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:prod-dump-orders-logs`;
+        assert.strictEqual(target["arn"], logGroupArn);
+        assert.strictEqual(target["rule"], "prod-dump-orders-task-failed");
+        assert.strictEqual(target["roleArn"], undefined, "a log group target is written through the resource policy, never a role");
+        assert.strictEqual(logPolicy["policyName"], "prod-dump-orders-task-events");
+        assert.deepStrictEqual(JSON.parse(logPolicy["policyDocument"] as string).Statement[0].Resource, [`${logGroupArn}:*`]);
     });
 
     it("parents every child to the component", async () => {

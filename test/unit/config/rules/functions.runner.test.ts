@@ -3,16 +3,24 @@ import { ALL_RULES } from "../../../../config/validate";
 import {
     LAMBDA_DUMP_BUDGET_SECONDS,
     PG_DUMP_MB_PER_SECOND,
+    FARGATE_DUMP_MARGIN_SECONDS,
     dumpFitsLambda,
+    dumpReportSeconds,
     dumpSecondsEstimate,
+    dumpSizeBasis,
     fargateDumpFitsSchedule,
     fargateSizeValid,
     rules,
     verifyScratchFitsDump,
 } from "../../../../config/rules/functions";
-import { findingsAt, showFindings as show, validConfig, validate } from "../../../helpers/config";
+import { DEFAULT_RUN_TIMEOUT_SECONDS } from "../../../../components/aws/documents/fargate";
+import type { StackConfig } from "../../../../config/validate";
+import { findingsAt, showFindings as show, stackConfig, validConfig, validate } from "../../../helpers/config";
 
 const RUNNER = "aws.databases[0].runner";
+
+/** The resolved configuration of the base stack with overrides. */
+const validParsed = (overrides: Record<string, unknown> = {}): StackConfig => stackConfig(validConfig(overrides));
 const VERIFY_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:verify-server-AbC";
 
 /** The base database with storage autoscaling up to `maxGb` (from 20 GB). */
@@ -52,10 +60,32 @@ describe("configuration validation: where a database's functions run", () => {
         }
     });
 
-    it("accepts fargate at any size, and a fixed allocation (capacity, not data)", () => {
+    it("accepts fargate at any size, and a database the stack does not create (nothing bounds its data)", () => {
         assert.deepStrictEqual(findingsAt(validate(autoscaled(1000, { [RUNNER]: "fargate", "schedules.dump": "rate(1 day)" })), RUNNER), []);
-        assert.deepStrictEqual(findingsAt(validate(validConfig({ "aws.databases[0].instance.allocatedStorageGb": 4000 })), RUNNER), []);
-        assert.deepStrictEqual(findingsAt(validate(validConfig({})), RUNNER), []);
+        assert.deepStrictEqual(findingsAt(validate(validConfig({ [RUNNER]: "fargate", "aws.databases[0].instance.allocatedStorageGb": 4000, "schedules.dump": "rate(7 days)" })), RUNNER), []);
+        assert.deepStrictEqual(dumpSizeBasis({ ...validParsed().aws.databases[0]!, instance: undefined }, 0), undefined);
+    });
+
+    describe("a fixed allocation (the most data the volume holds)", () => {
+        const fixed = (gb: number): Record<string, unknown> => validConfig({ "aws.databases[0].instance.allocatedStorageGb": gb });
+
+        it("is accepted on Lambda while even a full volume dumps within the budget: 20 and 21 GB (840 s, the budget itself)", () => {
+            for (const gb of [20, 21]) assert.deepStrictEqual(findingsAt(validate(fixed(gb)), RUNNER), [], `${gb} GB`);
+        });
+
+        it("is warned about, never refused, from 22 GB (880 s when full), naming the key, the estimate, the limit and the data size where dumps fail", () => {
+            for (const gb of [22, 4000]) {
+                const findings = findingsAt(validate(fixed(gb)), RUNNER);
+                assert.deepStrictEqual(findings.map((f) => f.severity), ["warning"], show(findings));
+                assert.match(findings[0]?.message ?? "",
+                    new RegExp(`aws\\.databases\\[0\\]\\.instance\\.allocatedStorageGb ${gb} GB read at 25 MB/s .* takes about ${gb * 40} s when the fixed allocation is full, more than Lambda's 900 s less a 60 s margin = 840 s, so dumps fail beyond about 21 GB of data; .*set runner: fargate`));
+            }
+        });
+
+        it("the planned size wins over the allocation when storage autoscaling is on", () => {
+            assert.deepStrictEqual(dumpSizeBasis(validParsed({ [RUNNER]: "fargate", "schedules.dump": "rate(1 day)", "aws.databases[0].instance.allocatedStorageGb": 400, "aws.databases[0].instance.maxAllocatedStorageGb": 1000 }).aws.databases[0]!, 0),
+                { sizeGb: 1000, key: "aws.databases[0].instance.maxAllocatedStorageGb", kind: "planned" });
+        });
     });
 
     it("refuses a runner that is neither lambda nor fargate", () => {
@@ -117,12 +147,37 @@ describe("configuration validation: where a database's functions run", () => {
             const findings = findingsAt(validate(autoscaled(100, { [RUNNER]: "fargate", "schedules.dump": "rate(1 hour)" })), RUNNER);
             // then a warning at the runner names the database, the estimate and the gap
             assert.deepStrictEqual(findings.map((f) => f.severity), ["warning"], show(findings));
-            assert.match(findings[0]?.message ?? "", /dumps app at its planned 100 GB in about 1 h 7 min at 25 MB\/s, but schedules\.dump fires every 1 h at its shortest: its Fargate dumps would overlap/);
+            assert.match(findings[0]?.message ?? "", /dumps app at its planned 100 GB \(aws\.databases\[0\]\.instance\.maxAllocatedStorageGb\) in about 1 h 7 min at 25 MB\/s, but schedules\.dump fires every 1 h at its shortest: its Fargate dumps would overlap/);
         });
 
         it("accepts a gap at least as long as the estimate: 90 GB (exactly an hour) hourly, 100 GB every two hours", () => {
             assert.deepStrictEqual(findingsAt(validate(autoscaled(90, { [RUNNER]: "fargate", "schedules.dump": "rate(1 hour)" })), RUNNER), []);
             assert.deepStrictEqual(findingsAt(validate(autoscaled(100, { [RUNNER]: "fargate", "schedules.dump": "rate(2 hours)" })), RUNNER), []);
+        });
+
+        it("judges a fixed allocation by a full volume: 100 GB fixed, hourly", () => {
+            const findings = findingsAt(validate(validConfig({ [RUNNER]: "fargate", "aws.databases[0].instance.allocatedStorageGb": 100, "schedules.dump": "rate(1 hour)" })), RUNNER);
+            assert.match(findings[0]?.message ?? "", /dumps app at a full 100 GB \(aws\.databases\[0\]\.instance\.allocatedStorageGb, a fixed allocation\) in about 1 h 7 min/);
+        });
+    });
+
+    describe("how long a dump may take to report (the missing-backup alarm's wait)", () => {
+        it("Lambda: the dump function's timeout", () => {
+            const c = validParsed({ "functions.dump": { timeoutSeconds: 600 } });
+            assert.strictEqual(dumpReportSeconds(c, c.aws.databases[0]!, 0), 600);
+        });
+
+        it("Fargate: the estimate of the largest data plus the start-up margin, at most the run's timeout", () => {
+            // given Fargate databases planned to 1000 GB, fixed at 100 GB, and planned to 5000 GB (200,000 s, beyond the 24 h run)
+            const at = (extra: Record<string, unknown>): number => {
+                const c = validParsed({ [RUNNER]: "fargate", "schedules.dump": "rate(7 days)", ...extra });
+                return dumpReportSeconds(c, c.aws.databases[0]!, 0);
+            };
+            // then 40,000 + 300 s, 4,000 + 300 s, and the 86,400 s run timeout
+            assert.strictEqual(FARGATE_DUMP_MARGIN_SECONDS, 300);
+            assert.strictEqual(at({ "aws.databases[0].instance.allocatedStorageGb": 200, "aws.databases[0].instance.maxAllocatedStorageGb": 1000 }), 40_300);
+            assert.strictEqual(at({ "aws.databases[0].instance.allocatedStorageGb": 100 }), 4_300);
+            assert.strictEqual(at({ "aws.databases[0].instance.allocatedStorageGb": 200, "aws.databases[0].instance.maxAllocatedStorageGb": 5000 }), DEFAULT_RUN_TIMEOUT_SECONDS);
         });
     });
 });

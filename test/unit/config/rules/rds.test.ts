@@ -118,8 +118,8 @@ const CASES: readonly Case[] = [
     {
         name: "storage autoscaling maximum at least 10 % above the allocation",
         // On Fargate, so that the Lambda-fit estimate of a 55 GB database says nothing here.
-        bad: { [`${INSTANCE}.maxAllocatedStorageGb`]: 54, [`${DB}.runner`]: "fargate" },
-        good: { [`${INSTANCE}.maxAllocatedStorageGb`]: 55, [`${DB}.runner`]: "fargate" },
+        bad: { [`${INSTANCE}.allocatedStorageGb`]: 50, [`${INSTANCE}.maxAllocatedStorageGb`]: 54, [`${DB}.runner`]: "fargate" },
+        good: { [`${INSTANCE}.allocatedStorageGb`]: 50, [`${INSTANCE}.maxAllocatedStorageGb`]: 55, [`${DB}.runner`]: "fargate" },
         severity: "error", path: `${INSTANCE}.maxAllocatedStorageGb`, message: /must be at least 55 \(10 % above allocatedStorageGb 50\)/,
     },
     {

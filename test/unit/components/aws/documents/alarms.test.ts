@@ -235,6 +235,31 @@ describe("dashboard body", () => {
         }
     });
 
+    it("gives each Fargate runner a row: failed tasks and dead letters, and a dump runner its database's dump duration against the expected one", () => {
+        // given a dump and a verify runner of prod's orders database
+        const runners = [
+            { label: "dump-orders", taskFailedRuleName: "prod-dump-orders-task-failed", deadLetterQueueName: "prod-dump-orders-dlq", dump: { database: "orders", expectedSeconds: 40_300 } },
+            { label: "verify-orders", taskFailedRuleName: "prod-verify-orders-task-failed", deadLetterQueueName: "prod-verify-orders-dlq" },
+        ];
+        const body = widgets(dashboardBody({ ...input, runners }));
+        const titled = (title: string): Widget | undefined => body.find((w) => w.properties["title"] === title);
+        // then each runner's failures graph counts its rule's matches and its queue's messages
+        for (const runner of runners) {
+            const failures = titled(`${runner.label}: Fargate tasks failed, runs not started`);
+            assert.deepStrictEqual((failures?.properties["metrics"] as unknown[][]).map((m) => m.slice(0, 4)), [
+                ["AWS/Events", "TriggeredRules", "RuleName", runner.taskFailedRuleName],
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", runner.deadLetterQueueName],
+            ]);
+        }
+        // and only the dump runner graphs the handler's dump duration, with the missing-backup alarm's expected duration
+        const duration = titled("dump-orders: dump duration (s) vs expected");
+        assert.deepStrictEqual((duration?.properties["metrics"] as unknown[][])[0]?.slice(0, 4), ["PgBackupStack", "BackupDurationSeconds", "Database", "orders"]);
+        assert.deepStrictEqual(duration?.properties["annotations"], { horizontal: [{ label: "expected (missing-backup alarm)", value: 40_300 }] });
+        assert.strictEqual(titled("verify-orders: dump duration (s) vs expected"), undefined);
+        // and no CPU or memory metric is drawn that ECS does not publish for tasks outside a service
+        assert.ok(!body.some((w) => JSON.stringify(w.properties["metrics"] ?? []).includes("AWS/ECS")));
+    });
+
     it("is deterministic, and refuses what CloudWatch would", () => {
         // given the same input twice, and bad inputs; when built
         // then the JSON is identical, and the bad ones throw naming the field

@@ -5,9 +5,14 @@ import {
     FARGATE_SIZES,
     fargateSizeProblems,
     runnerCommand,
+    taskEventsLogPolicy,
+    taskFailedEventPattern,
+    taskSucceeded,
+    type StoppedTask,
 } from "../../../../../components/aws/documents/fargate";
-import { resultLines } from "../../../../helpers/lambda";
+import { matchesPattern } from "../../../../helpers/eventPattern";
 import { RUNNABLE_HANDLERS, runContext, runOnce, runTimeoutSeconds } from "../../../../../lambdas/shared/runOnce";
+import { resultLines } from "../../../../helpers/lambda";
 
 describe("Fargate task sizes", () => {
     it("accepts every documented CPU and memory pair at the storage bounds", () => {
@@ -104,5 +109,86 @@ describe("runOnce", () => {
         assert.deepEqual(resultLines(run.stdout.split("\n")), [
             { kind: "dump", database: "", outcome: "failed", error: "none of DB_SECRET_ARN, DATABASE_URL, DB_KEYVAULT_SECRET_URI, DB_ENTRA_USER is set; set exactly one" },
         ]);
+    });
+});
+
+describe("the task-failure rule's event pattern", () => {
+    const ACCOUNT = "111122223333";
+    const CLUSTER = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/pg-backup-prod-dump-orders`;
+    const pattern = taskFailedEventPattern({ clusterArn: CLUSTER, family: "pg-backup-prod-dump-orders" });
+
+    /** An "ECS Task State Change" event in the shape of the ECS Developer Guide's example, for a task of the runner. */
+    function taskEvent(detail: Record<string, unknown>, container: Record<string, unknown> = {}): Record<string, unknown> {
+        return {
+            version: "0",
+            id: "3317b2af-7005-947d-b652-f55e762e571a",
+            "detail-type": "ECS Task State Change",
+            source: "aws.ecs",
+            account: ACCOUNT,
+            region: "eu-west-1",
+            resources: [`arn:aws:ecs:eu-west-1:${ACCOUNT}:task/pg-backup-prod-dump-orders/c13b4cb4`],
+            detail: {
+                clusterArn: CLUSTER,
+                containers: [{ name: "backup", lastStatus: "STOPPED", taskArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/pg-backup-prod-dump-orders/c13b4cb4`, ...container }],
+                desiredStatus: "STOPPED",
+                group: "family:pg-backup-prod-dump-orders",
+                launchType: "FARGATE",
+                lastStatus: "STOPPED",
+                taskDefinitionArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/pg-backup-prod-dump-orders:7`,
+                version: 5,
+                ...detail,
+            },
+        };
+    }
+    const exited = (exitCode: number, reason?: string): Record<string, unknown> =>
+        taskEvent({ stopCode: "EssentialContainerExited", stoppedReason: "Essential container in task exited" }, { exitCode, ...(reason === undefined ? {} : { reason }) });
+
+    const cases: [string, Record<string, unknown>, boolean][] = [
+        ["a failed run (exit code 1)", exited(1), true],
+        ["an out-of-memory kill (exit code 137)", exited(137, "OutOfMemoryError: Container killed due to memory usage"), true],
+        ["an image that could not be pulled (TaskFailedToStart, no exit code)",
+            taskEvent({ stopCode: "TaskFailedToStart", stoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s)" }), true],
+        ["a task stopped by hand while it ran", taskEvent({ stopCode: "UserInitiated", stoppedReason: "Task stopped by user" }, { exitCode: 143 }), true],
+        ["a successful run (exit code 0)", exited(0), false],
+        ["the same task still running", taskEvent({ lastStatus: "RUNNING", desiredStatus: "RUNNING" }, { lastStatus: "RUNNING" }), false],
+        ["a failed task of another family in the cluster", taskEvent({ stopCode: "EssentialContainerExited", group: "family:pg-backup-prod-verify-orders" }, { exitCode: 1 }), false],
+        ["a failed task of the family in another cluster", taskEvent({ stopCode: "TaskFailedToStart", clusterArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/other` }), false],
+    ];
+    for (const [what, event, expected] of cases) {
+        it(`${expected ? "matches" : "does not match"} ${what}`, () => {
+            assert.strictEqual(matchesPattern(pattern, event), expected);
+        });
+    }
+
+    it("matches a stopped task of the runner exactly when taskSucceeded (what `backup --stack` judges by) says it failed", () => {
+        for (const [what, event] of cases) {
+            const detail = event["detail"] as StoppedTask & { lastStatus: string; group: string; clusterArn: string };
+            if (detail.lastStatus !== "STOPPED" || detail.group !== "family:pg-backup-prod-dump-orders" || detail.clusterArn !== CLUSTER) continue;
+            assert.strictEqual(matchesPattern(pattern, event), !taskSucceeded(detail), what);
+        }
+    });
+
+    it("the evaluator reads EventBridge's semantics, not whatever passes: a missing field fails anything-but, arrays match by any element", () => {
+        assert.strictEqual(matchesPattern({ detail: { stopCode: [{ "anything-but": "X" }] } }, { detail: {} }), false);
+        assert.strictEqual(matchesPattern({ detail: { stopCode: [{ exists: false }] } }, { detail: {} }), true);
+        assert.strictEqual(matchesPattern({ c: { e: [{ "anything-but": 0 }] } }, { c: [{ e: 0 }, { e: 2 }] }), true);
+        assert.strictEqual(matchesPattern({ c: { e: [{ "anything-but": 0 }] } }, { c: [{ e: 0 }] }), false);
+        assert.throws(() => matchesPattern({ a: [{ wildcard: "*" }] }, { a: "x" }), /not known to this evaluator/);
+    });
+
+    it("refuses a family that is not a task family", () => {
+        assert.throws(() => taskFailedEventPattern({ clusterArn: CLUSTER, family: "a b" }), /family: "a b" is not allowed/);
+    });
+
+    it("the rule's events go to the runner's own log group only, from EventBridge", () => {
+        const logGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/pg-backup-prod-dump-orders`;
+        assert.deepStrictEqual(taskEventsLogPolicy({ logGroupArn }).Statement, [{
+            Sid: "EventBridgeWritesTaskEvents",
+            Effect: "Allow",
+            Principal: { Service: ["delivery.logs.amazonaws.com", "events.amazonaws.com"] },
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [`${logGroupArn}:*`],
+        }]);
+        assert.throws(() => taskEventsLogPolicy({ logGroupArn: `${logGroupArn}:*` }), /logGroupArn: .* expected a log group ARN without ":\*"/);
     });
 });

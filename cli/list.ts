@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { listBackups, type Catalog } from "../lambdas/shared/catalog";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, parseOptions, required, usage } from "./args";
+import { s3Storage } from "../lambdas/shared/storage/s3";
 import { cliS3Client } from "./clients";
 import { formatBytes, renderTable } from "./output";
 
@@ -65,7 +66,7 @@ export async function main(args: readonly string[]): Promise<number> {
         throw err;
     }
     try {
-        const catalog = await listBackups(s3, { bucket: parsed.bucket, prefix: parsed.prefix, database: parsed.database });
+        const catalog = await listBackups(s3Storage({ client: s3, bucket: parsed.bucket, kmsKeyId: undefined }), { prefix: parsed.prefix, database: parsed.database });
         if (parsed.json) {
             console.log(JSON.stringify(catalogJson(catalog)));
         } else {

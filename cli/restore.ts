@@ -6,6 +6,7 @@ import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
 import { databaseExistsOn, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, postgresUrlOption, required, timeOption, usage } from "./args";
+import { s3Storage } from "../lambdas/shared/storage/s3";
 import { cliS3Client } from "./clients";
 import { DEFAULT_PREFIX } from "./list";
 import { isSameDatabase } from "./sourceGuard";
@@ -134,7 +135,7 @@ export async function main(args: readonly string[]): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-        const catalog = await listBackups(s3, { bucket: parsed.bucket, prefix: parsed.prefix, database: parsed.database });
+        const catalog = await listBackups(s3Storage({ client: s3, bucket: parsed.bucket, kmsKeyId: undefined }), { prefix: parsed.prefix, database: parsed.database });
         const backup = selectBackup(catalog, parsed.selector, {
             skipUnusableNewer: parsed.skipUnusableNewer,
             onSkipped: (skipped) => skipped.forEach((p) => warnLine(`skipping a newer, unusable backup (--skip-unusable-newer): ${p.reason}`)),

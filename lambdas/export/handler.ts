@@ -5,6 +5,7 @@
  */
 import type { Context } from "aws-lambda";
 import { s3Client } from "../shared/awsClients";
+import { functionStorage } from "../shared/storage/env";
 import { functionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import { loadExportConfig } from "./config";
@@ -12,13 +13,13 @@ import { runExport, type ExportResult } from "./export";
 
 const config = loadExportConfig(process.env);
 const { logger, metrics, log, sink, secrets } = functionRuntime(config);
-const s3 = s3Client(config.s3);
+const storage = functionStorage(config.storage, () => s3Client(config.s3), config.settings.kmsKeyId);
 
 export async function handler(_event: unknown, context: Context): Promise<ExportResult> {
     logger.addContext(context);
     try {
         return await runExport(config.settings, {
-            s3,
+            storage,
             target: () => resolveTarget(config.connection.source, secrets, config.connection.overrides),
             log,
             metrics: sink,

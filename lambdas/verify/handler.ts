@@ -8,6 +8,8 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { errorText, functionRuntime, withCrashReport, type FunctionRuntime } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
+import { functionStorage } from "../shared/storage/env";
+import type { BackupStorage } from "../shared/storage/port";
 import type { MetricSink } from "../shared/ports";
 import type { FlexibleServerBackupLister } from "./azure";
 import { verifyConfigFromEnv, type VerifyFunctionConfig } from "./config";
@@ -24,7 +26,7 @@ export class VerificationFailedError extends Error {
 interface ColdStart {
     readonly env: VerifyFunctionConfig;
     readonly runtime: FunctionRuntime;
-    readonly s3: S3Client;
+    readonly storage: BackupStorage;
     readonly azure?: FlexibleServerBackupLister;
 }
 
@@ -38,8 +40,12 @@ async function setUp(env: VerifyFunctionConfig): Promise<ColdStart> {
         const [{ PostgreSQLManagementFlexibleServerClient }, { DefaultAzureCredential }] = await Promise.all([import("@azure/arm-postgresql-flexible"), import("@azure/identity")]);
         azure = new PostgreSQLManagementFlexibleServerClient(new DefaultAzureCredential(), env.azure.subscriptionId);
     }
-    const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
-    return { env, runtime, s3, ...(azure === undefined ? {} : { azure }) };
+    const storage = functionStorage(
+        env.storage,
+        () => new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }),
+        undefined,
+    );
+    return { env, runtime, storage, ...(azure === undefined ? {} : { azure }) };
 }
 
 /** Lambda entry point: resolves with the report when every check passed, throws otherwise. */
@@ -59,7 +65,7 @@ function failedEverywhere(env: VerifyFunctionConfig, sink: MetricSink): void {
     }
 }
 
-async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
+async function verifyOnce({ env, runtime: { log, metrics, secrets }, storage, azure }: ColdStart, context: Context, signal: AbortSignal, sink: MetricSink): Promise<VerifyReport> {
     try {
         const verificationServer = await resolveTarget(env.server, secrets, env.serverOverrides);
         const config: VerifyConfig = {
@@ -76,7 +82,7 @@ async function verifyOnce({ env, runtime: { log, metrics, secrets }, s3, azure }
             ...(env.azure === undefined ? {} : { azureServers: env.azure.servers }),
         };
         const report = await runVerify(config, {
-            s3,
+            storage,
             log,
             metrics: sink,
             remainingMs: () => context.getRemainingTimeInMillis(),

@@ -7,6 +7,7 @@ import { listBackups } from "../../lambdas/shared/catalog";
 import { parsePostgresUrl } from "../../lambdas/shared/pgTarget";
 import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../helpers/embedded";
 import { runCli } from "../helpers/cli";
+import { s3Storage } from "../../lambdas/shared/storage/s3";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -64,7 +65,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
             const summary = lastJson(res.out);
             assert.equal(summary.database, "appdb");
             assert.deepEqual(summary.started, {});
-            const catalog = await listBackups(s3, { bucket: "given-bucket", prefix: "backups", database: "appdb" });
+            const catalog = await listBackups(s3Storage({ client: s3, bucket: "given-bucket", kmsKeyId: undefined }), { prefix: "backups", database: "appdb" });
             assert.deepEqual(catalog.backups.map((b) => b.manifest.key), [summary.key]);
             const leftovers = await query<{ datname: string }>(pg.url(), "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%' OR datname LIKE 'drill\\_%'");
             assert.deepEqual(leftovers, []);

@@ -17,6 +17,7 @@ import { main as listMain } from "../../cli/list";
 import { main as restoreMain } from "../../cli/restore";
 import { runCli } from "../helpers/cli";
 import { contentChecksums, rewriteObject } from "./backupFixture";
+import { hourlyVerifyConfig } from "../helpers/verifyConfig";
 import { s3Storage } from "../../lambdas/shared/storage/s3";
 
 const BUCKET = "dump-directory-bucket";
@@ -94,18 +95,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
     }
 
     function verifyConfig(prefix: string, database: string): VerifyConfig {
-        return {
-            bucket: BUCKET,
-            prefix,
-            databases: [database],
-            maxBackupAgeSeconds: 3600,
-            rtoSeconds: 3600,
-            size: { window: 7, minRatio: 0.5, maxRatio: 3 },
-            verificationServer: parsePostgresUrl(pg.url("postgres"), "verificationServer"),
-            jobs: 2,
-            binDir: pg.binDir,
-            tempDir: temp,
-        };
+        return { ...hourlyVerifyConfig(pg, BUCKET, prefix, database), tempDir: temp };
     }
 
     async function databaseExists(name: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * (STORAGE_PROVIDER=s3, the default: BACKUP_BUCKET as before) or Azure Blob Storage
  * (STORAGE_PROVIDER=azure-blob: AZURE_BLOB_ENDPOINT, BACKUP_CONTAINER, AZURE_CLIENT_ID).
  */
-import { ManagedIdentityCredential } from "@azure/identity";
+import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../env";
@@ -28,8 +28,15 @@ export const STORAGE_ENV: Readonly<Record<string, string>> = {
 export interface AzureBlobSettings {
     readonly endpoint: string;
     readonly container: string;
-    /** How the client signs in: the managed identity, or (Azurite on loopback only) the account key. */
-    readonly credential: { readonly kind: "managed-identity"; readonly clientId: string } | { readonly kind: "local-account-key"; readonly accountKey: string };
+    /**
+     * How the client signs in: the functions' managed identity; an operator's own sign-in
+     * (DefaultAzureCredential: az login, environment, workload identity), for the CLI only; or
+     * (Azurite on loopback only) the account key.
+     */
+    readonly credential:
+        | { readonly kind: "managed-identity"; readonly clientId: string }
+        | { readonly kind: "operator" }
+        | { readonly kind: "local-account-key"; readonly accountKey: string };
     readonly maxTries: number;
 }
 
@@ -50,10 +57,14 @@ export function storageFromEnv(env: Env, bucketVariable: string): StorageSetting
         }
         return { provider, bucket: requireString(env, bucketVariable) };
     }
-    return { provider, ...azureBlobFromEnv(env) };
+    return { provider, ...azureBlobFromEnv(env, "managed-identity") };
 }
 
-function azureBlobFromEnv(env: Env): AzureBlobSettings {
+/**
+ * AZURE_BLOB_ENDPOINT, BACKUP_CONTAINER and the credential. `signIn` "operator" (the CLI) takes
+ * the operator's own sign-in when neither AZURE_CLIENT_ID nor the local account key is set.
+ */
+export function azureBlobFromEnv(env: Env, signIn: "managed-identity" | "operator"): AzureBlobSettings {
     const endpointText = requireString(env, "AZURE_BLOB_ENDPOINT");
     let endpoint: URL;
     try {
@@ -80,10 +91,12 @@ function azureBlobFromEnv(env: Env): AzureBlobSettings {
             throw new EnvError(`AZURE_BLOB_LOCAL_ACCOUNT_KEY: refused with AZURE_BLOB_ENDPOINT ${endpoint.origin}; the account key is for the Azurite emulator on a loopback address only, Azure uses the managed identity (AZURE_CLIENT_ID)`);
         }
         credential = { kind: "local-account-key", accountKey };
-    } else if (clientId === undefined) {
-        throw new EnvError("AZURE_CLIENT_ID is not set; it is required with STORAGE_PROVIDER=azure-blob (the client ID of the function's user-assigned managed identity)");
-    } else {
+    } else if (clientId !== undefined) {
         credential = { kind: "managed-identity", clientId };
+    } else if (signIn === "operator") {
+        credential = { kind: "operator" };
+    } else {
+        throw new EnvError("AZURE_CLIENT_ID is not set; it is required with STORAGE_PROVIDER=azure-blob (the client ID of the function's user-assigned managed identity)");
     }
     return { endpoint: endpointText.replace(/\/+$/, ""), container, credential, maxTries: integer(env, "AZURE_BLOB_MAX_TRIES", { min: 1, max: 10, default: 5 }) };
 }
@@ -97,7 +110,9 @@ export function azureContainerClient(settings: AzureBlobSettings, retryDelayMs?:
     const credential =
         settings.credential.kind === "managed-identity"
             ? new ManagedIdentityCredential({ clientId: settings.credential.clientId })
-            : new StorageSharedKeyCredential(new URL(settings.endpoint).pathname.split("/").filter((s) => s !== "")[0] ?? "", settings.credential.accountKey);
+            : settings.credential.kind === "operator"
+              ? new DefaultAzureCredential()
+              : new StorageSharedKeyCredential(new URL(settings.endpoint).pathname.split("/").filter((s) => s !== "")[0] ?? "", settings.credential.accountKey);
     const service = new BlobServiceClient(settings.endpoint, credential, {
         retryOptions: { maxTries: settings.maxTries, ...(retryDelayMs === undefined ? {} : { retryDelayInMs: retryDelayMs, maxRetryDelayInMs: retryDelayMs * 4 }) },
     });

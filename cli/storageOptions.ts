@@ -6,6 +6,7 @@
  * machine, not as the functions' managed identity (AZURE_CLIENT_ID, when set, picks a managed identity). Against the Azurite emulator on loopback,
  * AZURE_BLOB_LOCAL_ACCOUNT_KEY gives the emulator's account key instead.
  */
+import type { ContainerClient } from "@azure/storage-blob";
 import { EnvError } from "../lambdas/shared/env";
 import { azureBlobStorage } from "../lambdas/shared/storage/azureBlob";
 import { azureBlobFromEnv, azureContainerClient, type AzureBlobSettings } from "../lambdas/shared/storage/env";
@@ -72,14 +73,18 @@ function blobSettings(location: AzureLocation, env: NodeJS.ProcessEnv): AzureBlo
     }
 }
 
+/** The Blob container at `location`, signed in as blobSettings says. */
+export function cliBlobContainer(location: AzureLocation, env: NodeJS.ProcessEnv = process.env): ContainerClient {
+    return azureContainerClient(blobSettings(location, env));
+}
+
 /** The storage a command reads: S3 (`bucket`, `s3Endpoint`, `region`) or, with `blobEndpoint`, the Blob container `bucket`. `close` releases the S3 client. */
 export function cliStorage(
     where: { readonly bucket: string; readonly s3Endpoint?: string; readonly region?: string; readonly blobEndpoint?: string },
     env: NodeJS.ProcessEnv = process.env,
 ): { readonly storage: BackupStorage; readonly close: () => void } {
     if (where.blobEndpoint !== undefined) {
-        const container = azureContainerClient(blobSettings({ blobEndpoint: where.blobEndpoint, container: where.bucket }, env));
-        return { storage: azureBlobStorage({ container }), close: () => undefined };
+        return { storage: azureBlobStorage({ container: cliBlobContainer({ blobEndpoint: where.blobEndpoint, container: where.bucket }, env) }), close: () => undefined };
     }
     const client = cliS3Client(where.s3Endpoint, where.region, env);
     return { storage: s3Storage({ client, bucket: where.bucket, kmsKeyId: undefined }), close: () => client.destroy() };

@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import { loadDumpConfig } from "../../lambdas/dump/config";
+import { loadExportConfig } from "../../lambdas/export/config";
 import { EnvError } from "../../lambdas/shared/env";
 import { blockId, immutabilityPolicy } from "../../lambdas/shared/storage/azureBlob";
 import { kmsKeyFromEnv, storageFromEnv } from "../../lambdas/shared/storage/env";
@@ -71,5 +73,28 @@ describe("storage environment", () => {
         const lengths = new Set([0, 9, 10, 12_345, 49_999].map((i) => blockId(i).length));
         assert.equal(lengths.size, 1);
         assert.notEqual(blockId(1), blockId(10));
+    });
+});
+
+describe("the functions' configuration on Azure Blob", () => {
+    const DB = { DATABASE_NAME: "orders", DB_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db", PG_DUMP_PATH: "/usr/bin/pg_dump" };
+
+    it("writes dumps to the container, without SSE-KMS", () => {
+        const config = loadDumpConfig({ ...DB, ...BLOB });
+        assert.equal(config.settings.bucket, "pg-backups");
+        assert.equal(config.settings.kmsKeyId, undefined);
+        assert.equal(config.storage.provider, "azure-blob");
+        assert.throws(() => loadDumpConfig({ ...DB, ...BLOB, KMS_KEY_ID: "alias/k" }), /KMS_KEY_ID is set but STORAGE_PROVIDER is azure-blob/);
+    });
+
+    it("writes exports to the same container, EXPORT_BUCKET unused", () => {
+        const config = loadExportConfig({ ...DB, ...BLOB, EXPORT_TABLES: '[{"schema":"public","table":"t"}]' });
+        assert.equal(config.settings.bucket, "pg-backups");
+        assert.equal(config.settings.kmsKeyId, undefined);
+    });
+
+    it("keeps S3 exactly as before when STORAGE_PROVIDER is unset", () => {
+        const config = loadDumpConfig({ ...DB, BACKUP_BUCKET: "prod-backups", KMS_KEY_ID: "alias/k" });
+        assert.deepEqual([config.settings.bucket, config.settings.kmsKeyId, config.storage], ["prod-backups", "alias/k", { provider: "s3", bucket: "prod-backups" }]);
     });
 });

@@ -94,7 +94,8 @@ export function azureBlobStorage(options: AzureBlobStorageOptions): BackupStorag
                 await Promise.allSettled([...inFlight]);
                 const cause = failure ?? err;
                 const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-                // Staged blocks that are never committed are not a blob; the service discards them after a week.
+                // Staged blocks that are never committed are not a blob; the service discards them after a
+                // week. Azure Storage REST API, "Put Block" (remarks): https://learn.microsoft.com/en-us/rest/api/storageservices/put-block
                 log.info("blob upload failed before its block list was committed: no blob was created", { key: req.key, blocksStaged: ids.length });
                 throw new UploadFailedError(`upload of ${describe(req.key)} failed (${reason})`, false, { cause });
             }

@@ -1,7 +1,7 @@
 /**
  * The directory-format dump: `pg_dump --format=directory --jobs=N` into a temporary directory on
- * local disk, every file uploaded as its own object under `<key>/<name>` (bounded concurrency,
- * SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way. A data file
+ * local disk, every file uploaded through the storage port as its own object under `<key>/<name>`
+ * (bounded concurrency, the dump's tier tags and lock), each hashed on the way. A data file
  * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
  * toc.dat and the rest follow pg_dump's successful exit. On any failure no manifest is written,
  * so the files stored are never a backup. The caller writes the manifest last.

@@ -40,10 +40,11 @@ export type Trigger = BackupManifest["trigger"];
 export interface DumpSettings {
     /** Logical database name: the key's second segment and the metric dimension. */
     readonly database: string;
+    /** The bucket or Blob container of the dumps (the storage's, recorded in the manifest). */
     readonly bucket: string;
     /** Key prefix of all dumps. @default "backups" */
     readonly prefix: string;
-    /** KMS key id, ARN or alias for SSE-KMS; undefined sends no encryption headers (bucket default applies). */
+    /** With an S3 client as the storage: KMS key id, ARN or alias for SSE-KMS; undefined sends no encryption headers (bucket default applies). */
     readonly kmsKeyId: string | undefined;
     /** @default "schedule" */
     readonly trigger: Trigger;

@@ -22,7 +22,7 @@ import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
 import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { loadSampleData } from "./embedded/sampleData";
 import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
-import { CLOUDS, cliBlobContainer, type Cloud } from "./storageOptions";
+import { CLOUDS, cliBlobContainer, containerOption, type Cloud } from "./storageOptions";
 
 /**
  * `drill`: dump -> export -> verify -> restore end to end with the functions' own code, against a
@@ -109,7 +109,7 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
         ...(cloud === "azure" ? { cloud } : {}),
         ...(blobEndpoint === undefined ? {} : { blobEndpoint }),
-        bucket: bucketOption(cloud === "aws" ? "bucket" : "container", cloud === "aws" ? o.bucket : o.container) ?? "pg-backup-drill",
+        bucket: (cloud === "aws" ? bucketOption("bucket", o.bucket) : containerOption(o.container)) ?? "pg-backup-drill",
         rtoSeconds: (integerOption("rto-minutes", o["rto-minutes"], 1, 44640) ?? 60) * 60,
         rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
         scale: numberOption("scale", o.scale, 0, 100) ?? 1,

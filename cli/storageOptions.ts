@@ -9,7 +9,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { EnvError } from "../lambdas/shared/env";
 import { azureBlobStorage } from "../lambdas/shared/storage/azureBlob";
-import { azureBlobFromEnv, azureContainerClient, type AzureBlobSettings } from "../lambdas/shared/storage/env";
+import { azureBlobFromEnv, azureContainerClient, containerNameProblem, type AzureBlobSettings } from "../lambdas/shared/storage/env";
 import type { BackupStorage } from "../lambdas/shared/storage/port";
 import { s3Storage } from "../lambdas/shared/storage/s3";
 import { ArgumentError } from "./args";
@@ -56,6 +56,15 @@ export function parseCloud(o: { readonly cloud?: string | undefined; readonly "b
     const location = { blobEndpoint: o["blob-endpoint"], container: o.container };
     blobSettings(location, {});
     return location;
+}
+
+/** `--container`, checked as Azure names containers. */
+export function containerOption(value: string | undefined): string | undefined {
+    const problem = value === undefined ? undefined : containerNameProblem(value);
+    if (problem !== undefined) {
+        throw new ArgumentError(`--container: ${problem}`);
+    }
+    return value;
 }
 
 /** The functions' rules for the endpoint, container and local key, with the CLI's names in the messages. */

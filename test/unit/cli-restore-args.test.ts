@@ -207,6 +207,7 @@ describe("CLI drill arguments", () => {
         it("runs the drill on Blob only when asked, and refuses S3 options with it", () => {
             assert.equal(parseDrillArgs([])?.cloud, undefined);
             assert.deepEqual(parseDrillArgs(["--cloud", "azure", "--container", "drills"]), { cloud: "azure", bucket: "drills", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false, dumpFormat: "custom" });
+            assert.throws(() => parseDrillArgs(["--cloud", "azure", "--container", "drills.v2"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith('--container: "drills.v2" is not a valid container name'));
             assert.throws(() => parseDrillArgs(["--cloud", "azure", "--bucket", "drills"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith("--bucket: not allowed with --cloud azure"));
             assert.throws(() => parseDrillArgs(["--blob-endpoint", "http://127.0.0.1:10000/devstoreaccount1"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith("--blob-endpoint: not allowed with --cloud aws"));
         });

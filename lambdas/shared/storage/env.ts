@@ -46,6 +46,11 @@ export type StorageSettings = { readonly provider: "s3"; readonly bucket: string
 const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+/** Why `name` is not a valid Blob container name, or undefined when it is. */
+export function containerNameProblem(name: string): string | undefined {
+    return CONTAINER_NAME.test(name) ? undefined : `"${name}" is not a valid container name; expected 3..63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit`;
+}
+
 /** Reads the storage settings; `bucketVariable` names the S3 bucket's variable (BACKUP_BUCKET, EXPORT_BUCKET). */
 export function storageFromEnv(env: Env, bucketVariable: string): StorageSettings {
     const provider = oneOf(env, "STORAGE_PROVIDER", STORAGE_PROVIDERS, "s3");
@@ -80,8 +85,9 @@ export function azureBlobFromEnv(env: Env, signIn: "managed-identity" | "operato
         throw new EnvError("AZURE_BLOB_ENDPOINT: must not carry a query, fragment or credentials (no SAS token in settings); expected https://<account>.blob.core.windows.net");
     }
     const container = requireString(env, "BACKUP_CONTAINER");
-    if (!CONTAINER_NAME.test(container)) {
-        throw new EnvError(`BACKUP_CONTAINER: "${container}" is not a valid container name; expected 3..63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit`);
+    const problem = containerNameProblem(container);
+    if (problem !== undefined) {
+        throw new EnvError(`BACKUP_CONTAINER: ${problem}`);
     }
     const accountKey = optionalString(env, "AZURE_BLOB_LOCAL_ACCOUNT_KEY");
     const clientId = optionalString(env, "AZURE_CLIENT_ID");

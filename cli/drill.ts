@@ -11,16 +11,22 @@ import { dropDatabase, restoreBackup, type RestoreResult } from "../lambdas/shar
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { DEFAULT_SIZE_BOUNDS } from "../lambdas/verify/settings";
 import { runVerify, type VerifyReport } from "../lambdas/verify/verify";
+import { azureBlobStorage } from "../lambdas/shared/storage/azureBlob";
+import { azureContainerClient } from "../lambdas/shared/storage/env";
+import type { BackupStorage } from "../lambdas/shared/storage/port";
+import { s3Storage } from "../lambdas/shared/storage/s3";
 import { ArgumentError, bucketOption, httpUrlOption, integerOption, numberOption, parseOptions, postgresUrlOption, usage } from "./args";
 import { cliS3Client } from "./clients";
+import { AZURITE_ACCOUNT_KEY, startAzurite, type EmbeddedAzurite } from "./embedded/azurite";
 import { startPostgres, type EmbeddedPostgres } from "./embedded/postgres";
 import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { loadSampleData } from "./embedded/sampleData";
 import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
+import { CLOUDS, cliBlobContainer, containerOption, type Cloud } from "./storageOptions";
 
 /**
  * `drill`: dump -> export -> verify -> restore end to end with the functions' own code, against a
- * throwaway PostgreSQL and s3rver (or the given endpoints), ending with a summary of what was
+ * throwaway PostgreSQL and s3rver, or Azurite with `--cloud azure` (or the given endpoints), ending with a summary of what was
  * measured and a pass/fail per check. Everything it started is stopped and removed again, also
  * on failure and on Ctrl-C.
  */
@@ -29,6 +35,9 @@ const OPTIONS = {
     "database-url": { type: "string", value: "URL", description: "dump this database instead of a throwaway one with sample data; scratch and restored databases are created (and dropped) on its server; password from the URL, PGPASSWORD or the password file" },
     "s3-endpoint": { type: "string", value: "URL", description: "S3-compatible endpoint to use instead of a throwaway s3rver (credentials from the AWS environment)" },
     bucket: { type: "string", value: "BUCKET", description: 'bucket for the drill\'s backups, created if missing (default "pg-backup-drill")' },
+    cloud: { type: "string", value: "aws|azure", description: "aws: S3 (s3rver, or --s3-endpoint); azure: Blob Storage (Azurite, or --blob-endpoint) (default aws)" },
+    "blob-endpoint": { type: "string", value: "URL", description: "with --cloud azure: blob endpoint to use instead of a throwaway Azurite (sign-in: AZURE_BLOB_LOCAL_ACCOUNT_KEY on loopback, else DefaultAzureCredential)" },
+    container: { type: "string", value: "NAME", description: 'with --cloud azure: container for the drill\'s backups, created if missing (default "pg-backup-drill")' },
     "rto-minutes": { type: "string", value: "N", description: "recovery time objective the measured restore is held to (default 60)" },
     "rpo-minutes": { type: "string", value: "N", description: "recovery point objective for the freshness check (default 1440)" },
     scale: { type: "string", value: "X", description: "sample data size: 1 is about 340,000 rows, 0.1 about 34,000 (default 1)" },
@@ -40,12 +49,17 @@ const OPTIONS = {
     json: { type: "boolean", description: "print one JSON line with the results last" },
 } as const;
 
-const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B] [--rto-minutes N] [--scale X] [--dump-format custom|directory] [--keep] [--json]";
+const SYNOPSIS = "[--database-url URL] [--s3-endpoint URL] [--bucket B | --cloud azure [--blob-endpoint URL] [--container C]] [--rto-minutes N] [--scale X] [--dump-format custom|directory] [--keep] [--json]";
 
 export interface DrillArgs {
     /** The database given with --database-url, its password resolved (URL, PGPASSWORD or password file). */
     readonly source?: PgTarget;
     readonly s3Endpoint?: string;
+    /** @default "aws" */
+    readonly cloud?: Cloud;
+    /** With cloud azure: the given blob endpoint (else a throwaway Azurite). */
+    readonly blobEndpoint?: string;
+    /** The bucket, or with cloud azure the container. */
     readonly bucket: string;
     readonly rtoSeconds: number;
     readonly rpoSeconds: number;
@@ -70,8 +84,19 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         throw new ArgumentError(`--scale: "${o.scale}" is not allowed with --database-url; the sample data is only loaded into the throwaway database`);
     }
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
-    if (o.keep === true && source !== undefined && s3Endpoint !== undefined) {
-        throw new ArgumentError("--keep: nothing to keep with both --database-url and --s3-endpoint; it keeps the throwaway PostgreSQL and S3 the drill starts");
+    const cloud = o.cloud ?? "aws";
+    if (cloud !== "aws" && cloud !== "azure") {
+        throw new ArgumentError(`--cloud: "${cloud}" is not allowed; expected ${CLOUDS.join(" or ")}`);
+    }
+    const refused = cloud === "aws" ? { "blob-endpoint": o["blob-endpoint"], container: o.container } : { "s3-endpoint": o["s3-endpoint"], bucket: o.bucket };
+    for (const [name, value] of Object.entries(refused)) {
+        if (value !== undefined) {
+            throw new ArgumentError(`--${name}: not allowed with --cloud ${cloud}`);
+        }
+    }
+    const blobEndpoint = httpUrlOption("blob-endpoint", o["blob-endpoint"]);
+    if (o.keep === true && source !== undefined && (s3Endpoint ?? blobEndpoint) !== undefined) {
+        throw new ArgumentError(`--keep: nothing to keep with both --database-url and --${cloud === "aws" ? "s3-endpoint" : "blob-endpoint"}; it keeps the throwaway PostgreSQL and storage the drill starts`);
     }
     const jobs = integerOption("jobs", o.jobs, 1, 64);
     const dumpFormat = o["dump-format"] ?? "custom";
@@ -82,7 +107,9 @@ export function parseDrillArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     return {
         ...(source === undefined ? {} : { source }),
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
-        bucket: bucketOption("bucket", o.bucket) ?? "pg-backup-drill",
+        ...(cloud === "azure" ? { cloud } : {}),
+        ...(blobEndpoint === undefined ? {} : { blobEndpoint }),
+        bucket: (cloud === "aws" ? bucketOption("bucket", o.bucket) : containerOption(o.container)) ?? "pg-backup-drill",
         rtoSeconds: (integerOption("rto-minutes", o["rto-minutes"], 1, 44640) ?? 60) * 60,
         rpoSeconds: (integerOption("rpo-minutes", o["rpo-minutes"], 1, 44640) ?? 1440) * 60,
         scale: numberOption("scale", o.scale, 0, 100) ?? 1,
@@ -105,6 +132,8 @@ export interface DrillSummary {
     readonly ok: boolean;
     readonly database: string;
     readonly bucket: string;
+    /** Where the backups went: `s3://bucket` or the container's URL. */
+    readonly location?: string;
     readonly key?: string;
     readonly sizeBytes?: number;
     readonly sourceBytes?: number;
@@ -119,7 +148,7 @@ export interface DrillSummary {
     readonly checks: readonly DrillCheck[];
     readonly metrics: readonly { readonly name: string; readonly unit: MetricUnit; readonly value: number; readonly dimensions: Record<string, string> }[];
     /** What the drill started and removed again. */
-    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string; readonly postgresUrl?: string; readonly s3Endpoint?: string };
+    readonly started: { readonly postgresDir?: string; readonly s3Dir?: string; readonly postgresUrl?: string; readonly s3Endpoint?: string; readonly blobEndpoint?: string };
     readonly error?: string;
 }
 
@@ -234,7 +263,7 @@ export async function main(args: readonly string[]): Promise<number> {
         if (parsed.json) {
             console.log(JSON.stringify(summary));
         }
-        if (parsed.keep && (summary.started.postgresUrl !== undefined || summary.started.s3Endpoint !== undefined)) {
+        if (parsed.keep && (summary.started.postgresUrl !== undefined || summary.started.s3Endpoint !== undefined || summary.started.blobEndpoint !== undefined)) {
             console.log(renderKept(summary));
             await new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true }));
             await resources.cleanup(progress);
@@ -261,7 +290,7 @@ interface DrillRun {
     readonly log: Log;
     readonly sink: MetricSink;
     readonly checks: DrillCheck[];
-    readonly started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string };
+    readonly started: { postgresDir?: string; s3Dir?: string; postgresUrl?: string; s3Endpoint?: string; blobEndpoint?: string };
 }
 
 /** The database the drill backs up, and what it knows about it. */
@@ -293,12 +322,13 @@ export async function runDrill(args: DrillArgs, progress: (line: string) => void
     try {
         const source = await prepareSource(run);
         database = source.database;
-        const s3 = await connectS3(run);
-        const dumped = await dumpStep(run, source, s3);
-        summary = dumped.summary;
-        await exportStep(run, source, s3, dumped.manifest);
-        await verifyStep(run, source, s3);
-        const restored = await restoreStep(run, source, s3, dumped.manifest);
+        const storage = args.cloud === "azure" ? await connectBlob(run) : await connectS3(run);
+        summary = { location: storage.location };
+        const dumped = await dumpStep(run, source, storage);
+        summary = { ...summary, ...dumped.summary };
+        await exportStep(run, source, storage, dumped.manifest);
+        await verifyStep(run, source, storage);
+        const restored = await restoreStep(run, source, storage, dumped.manifest);
         summary = { ...summary, restoreSeconds: restored.result.totalSeconds };
         await compareRestored(run, source.source, restored);
         return finish(true);
@@ -345,7 +375,7 @@ async function prepareSource({ args, progress, stage, resources, started }: Dril
 }
 
 /** The given S3 endpoint, or a throwaway s3rver; the bucket is created when missing. */
-async function connectS3({ args, progress, resources, started }: DrillRun): Promise<S3Client> {
+async function connectS3({ args, progress, resources, started }: DrillRun): Promise<BackupStorage> {
     let s3: S3Client;
     if (args.s3Endpoint === undefined) {
         const server: EmbeddedS3 = await startS3();
@@ -360,16 +390,32 @@ async function connectS3({ args, progress, resources, started }: DrillRun): Prom
     }
     resources.add("S3 client", async () => s3.destroy());
     await ensureBucket(s3, args.bucket);
-    return s3;
+    return s3Storage({ client: s3, bucket: args.bucket, kmsKeyId: undefined });
+}
+
+/** The given blob endpoint, or a throwaway Azurite; the container is created when missing. */
+async function connectBlob({ args, progress, resources, started }: DrillRun): Promise<BackupStorage> {
+    if (args.blobEndpoint !== undefined) {
+        const container = cliBlobContainer({ blobEndpoint: args.blobEndpoint, container: args.bucket });
+        progress(`  Blob: ${container.url}`);
+        await container.createIfNotExists();
+        return azureBlobStorage({ container });
+    }
+    const azurite: EmbeddedAzurite = await startAzurite();
+    started.blobEndpoint = azurite.endpoint;
+    resources.add(`Azurite at ${azurite.endpoint}`, () => azurite.stop());
+    progress(`  Blob: throwaway Azurite at ${azurite.endpoint}`);
+    await azurite.createContainer(args.bucket);
+    return azureBlobStorage({ container: azureContainerClient(azurite.settings(args.bucket)) });
 }
 
 /** The dump function's core against the source; its manifest and the figures the summary shows. */
 async function dumpStep(
     { args, progress, stage, log, sink, checks }: DrillRun,
     { source, database, binDir }: DrillSource,
-    s3: S3Client,
+    storage: BackupStorage,
 ): Promise<{ readonly manifest: BackupManifest; readonly summary: Partial<DrillSummary> }> {
-    stage(`dumping ${describeTarget(source)} to s3://${args.bucket}/${PREFIX}/${database}/`);
+    stage(`dumping ${describeTarget(source)} to ${storage.describe(`${PREFIX}/${database}/`)}`);
     const sourceBytes = await databaseSize(source);
     let lastShown = performance.now();
     const manifest: BackupManifest = await runDump(
@@ -383,7 +429,7 @@ async function dumpStep(
             ...(args.dumpJobs === undefined ? {} : { jobs: args.dumpJobs }),
         }),
         {
-            s3,
+            storage,
             target: source,
             log,
             metrics: sink,
@@ -413,12 +459,12 @@ async function dumpStep(
 }
 
 /** The export function's core against the source; on the sample, its row counts must equal the dump's. */
-async function exportStep({ args, stage, log, sink, checks }: DrillRun, { source, database, sampleColumns }: DrillSource, s3: S3Client, manifest: BackupManifest): Promise<void> {
-    stage(`exporting tables as gzip'd CSV to s3://${args.bucket}/${EXPORT_PREFIX}/${database}/`);
+async function exportStep({ args, stage, log, sink, checks }: DrillRun, { source, database, sampleColumns }: DrillSource, storage: BackupStorage, manifest: BackupManifest): Promise<void> {
+    stage(`exporting tables as gzip'd CSV to ${storage.describe(`${EXPORT_PREFIX}/${database}/`)}`);
     const exportTables = await tablesToExport(source, manifest, sampleColumns);
     const exportStarted = performance.now();
     const exported: ExportResult = await runExport(exportSettings({ database, bucket: args.bucket, prefix: EXPORT_PREFIX, tables: exportTables.tables }), {
-        s3,
+        storage,
         target: source,
         log,
         metrics: sink,
@@ -437,7 +483,7 @@ async function exportStep({ args, stage, log, sink, checks }: DrillRun, { source
 }
 
 /** The verify function's core on the newest backup; each of its checks becomes one of the drill's. */
-async function verifyStep({ args, stage, log, sink, checks, signal }: DrillRun, { source, database, binDir }: DrillSource, s3: S3Client): Promise<void> {
+async function verifyStep({ args, stage, log, sink, checks, signal }: DrillRun, { source, database, binDir }: DrillSource, storage: BackupStorage): Promise<void> {
     stage("verifying the newest backup: age, checksum, size, scratch restore, row counts, RTO");
     const maintenance = withDatabase(source, "postgres");
     const report: VerifyReport = await runVerify(
@@ -452,7 +498,7 @@ async function verifyStep({ args, stage, log, sink, checks, signal }: DrillRun, 
             ...(args.jobs === undefined ? {} : { jobs: args.jobs }),
             ...(binDir === undefined ? {} : { binDir }),
         },
-        { s3, log, metrics: sink, ...(signal === undefined ? {} : { signal }) },
+        { storage, log, metrics: sink, ...(signal === undefined ? {} : { signal }) },
     );
     for (const c of report.targets[0]?.checks ?? []) {
         checks.push({ name: `verify.${c.name}`, ok: c.ok, detail: c.detail });
@@ -463,7 +509,7 @@ async function verifyStep({ args, stage, log, sink, checks, signal }: DrillRun, 
 async function restoreStep(
     { args, stage, log, signal, resources }: DrillRun,
     { source, binDir }: DrillSource,
-    s3: S3Client,
+    storage: BackupStorage,
     manifest: BackupManifest,
 ): Promise<{ readonly result: RestoreResult; readonly target: PgTarget }> {
     const restoreName = `drill_restore_${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}_${randomBytes(3).toString("hex")}`;
@@ -472,8 +518,7 @@ async function restoreStep(
     // Registered only once the restore has created it: a database of that name that already existed is someone else's.
     const dropRestored = (): void => resources.add(`restored database ${restoreName}`, () => dropDatabase({ target: restoreTarget }, restoreName));
     const restored: RestoreResult = await restoreBackup({
-        s3,
-        bucket: args.bucket,
+        storage,
         manifest,
         target: restoreTarget,
         log,
@@ -513,7 +558,7 @@ async function compareRestored({ args, checks }: DrillRun, source: PgTarget, { r
 export function renderSummary(s: DrillSummary): string {
     const lines = ["", "drill summary"];
     if (s.key !== undefined) {
-        lines.push(`  backup    s3://${s.bucket}/${s.key}`);
+        lines.push(`  backup    ${s.location ?? `s3://${s.bucket}`}/${s.key}`);
         lines.push(`  size      ${formatBytes(s.sizeBytes ?? 0)} from a ${formatBytes(s.sourceBytes ?? 0)} database; sha256 ${s.sha256 ?? ""}`);
         const dumpSeconds = Math.max(s.dumpSeconds ?? 0, 0.001);
         lines.push(`  dump      ${dumpSeconds.toFixed(1)}s: ${(s.dumpMiBps ?? 0).toFixed(1)} MiB/s of archive written, ${((s.sourceBytes ?? 0) / 1024 / 1024 / dumpSeconds).toFixed(1)} MiB/s of database read`);
@@ -529,7 +574,7 @@ export function renderSummary(s: DrillSummary): string {
 
 /** With --keep: what still runs, and how to try `list` and `restore` against it. */
 function renderKept(s: DrillSummary): string {
-    const { postgresUrl, s3Endpoint } = s.started;
+    const { postgresUrl, s3Endpoint, blobEndpoint } = s.started;
     const lines = ["", "kept running until Ctrl-C (then stopped and removed):"];
     if (postgresUrl !== undefined) {
         lines.push(`  PostgreSQL  ${postgresUrl}  (no password: trust authentication on 127.0.0.1)`);
@@ -538,6 +583,15 @@ function renderKept(s: DrillSummary): string {
         lines.push(`  S3          ${s3Endpoint}  bucket ${s.bucket}  (s3rver's fixed credentials: AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER)`);
         const env = "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER";
         const where = `--bucket ${s.bucket} --database ${s.database} --s3-endpoint ${s3Endpoint}`;
+        lines.push("", "try, in another terminal:", `  ${env} npm run cli -- list ${where}`);
+        if (postgresUrl !== undefined) {
+            lines.push(`  ${env} npm run cli -- restore ${where} --latest --target-url ${postgresUrl.replace(/\/[^/]*$/, `/${s.database}_copy`)}`);
+        }
+    }
+    if (blobEndpoint !== undefined) {
+        lines.push(`  Blob        ${blobEndpoint}  container ${s.bucket}  (Azurite's published development account key)`);
+        const env = `AZURE_BLOB_LOCAL_ACCOUNT_KEY=${AZURITE_ACCOUNT_KEY}`;
+        const where = `--cloud azure --blob-endpoint ${blobEndpoint} --container ${s.bucket} --database ${s.database}`;
         lines.push("", "try, in another terminal:", `  ${env} npm run cli -- list ${where}`);
         if (postgresUrl !== undefined) {
             lines.push(`  ${env} npm run cli -- restore ${where} --latest --target-url ${postgresUrl.replace(/\/[^/]*$/, `/${s.database}_copy`)}`);

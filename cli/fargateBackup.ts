@@ -5,6 +5,7 @@ import type { GetScheduleCommandOutput } from "@aws-sdk/client-scheduler";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { taskSucceeded } from "../components/aws/documents/fargate";
 import { formatMinutes } from "../config/schedule";
+import { s3Storage } from "../lambdas/shared/storage/s3";
 import { listBackups, type BackupEntry } from "../lambdas/shared/catalog";
 import { cliS3Client } from "./clients";
 
@@ -107,7 +108,7 @@ export async function runFargateBackup(request: FargateBackupRequest, clients: F
         throw new FargateBackupError(`task ${taskArn} stopped without a backup: ${describeStop(task)}; a dump without a manifest is not a backup (its log stream is in the runner's log group)`);
     }
     const since = task.createdAt?.getTime() ?? 0;
-    const catalog = await listBackups(clients.s3, { bucket, prefix, database: request.database });
+    const catalog = await listBackups(s3Storage({ client: clients.s3, bucket, kmsKeyId: undefined }), { prefix, database: request.database });
     const backup = catalog.backups.find((b) => Date.parse(b.manifest.startedAt) >= since);
     if (backup === undefined) {
         throw new FargateBackupError(`task ${taskArn} exited 0, but s3://${bucket}/${prefix}/${request.database}/ holds no manifest of a dump started after it; run \`pg-backup-stack list\` and read the task's log stream`);

@@ -1,4 +1,3 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import { listBackups, selectBackup, type BackupSelector } from "../lambdas/shared/catalog";
 import { describeTarget, quoteIdent, type PgTarget } from "../lambdas/shared/pgTarget";
 import type { BackupManifest } from "../lambdas/shared/manifest";
@@ -6,7 +5,8 @@ import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
 import { databaseExistsOn, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, postgresUrlOption, required, timeOption, usage } from "./args";
-import { cliS3Client } from "./clients";
+import type { BackupStorage } from "../lambdas/shared/storage/port";
+import { AZURE_STORAGE_OPTIONS, cliStorage, parseCloud } from "./storageOptions";
 import { DEFAULT_PREFIX } from "./list";
 import { isSameDatabase } from "./sourceGuard";
 import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
@@ -14,7 +14,7 @@ import { formatBytes, renderTable, terminalLog, warnLine } from "./output";
 /** `restore`: one backup into a new database, with the row counts compared against the manifest. */
 
 const OPTIONS = {
-    bucket: { type: "string", value: "BUCKET", description: "backup bucket (required)" },
+    bucket: { type: "string", value: "BUCKET", description: "backup bucket (required with --cloud aws)" },
     database: { type: "string", value: "NAME", description: "logical database name the backup belongs to (required)" },
     key: { type: "string", value: "KEY", description: "restore this backup (a key from `list`)" },
     latest: { type: "boolean", description: "restore the newest backup" },
@@ -29,14 +29,18 @@ const OPTIONS = {
     prefix: { type: "string", value: "PREFIX", description: 'key prefix of the dumps (default "backups")' },
     "s3-endpoint": { type: "string", value: "URL", description: "S3-compatible endpoint, path-style (default: AWS)" },
     region: { type: "string", value: "REGION", description: "AWS region (default: AWS_REGION; us-east-1 with --s3-endpoint)" },
+    ...AZURE_STORAGE_OPTIONS,
     "temp-dir": { type: "string", value: "DIR", description: "where the backup is downloaded to (default: the OS temp dir)" },
     json: { type: "boolean", description: "print one JSON line with the result last" },
 } as const;
 
-const SYNOPSIS = "--bucket B --database D (--key K | --latest | --before ISO-TIME) --target-url postgres://.../newdb [--overwrite] [--jobs N] [--s3-endpoint URL]";
+const SYNOPSIS = "(--bucket B | --cloud azure --blob-endpoint URL --container C) --database D (--key K | --latest | --before ISO-TIME) --target-url postgres://.../newdb [--overwrite] [--jobs N] [--s3-endpoint URL]";
 
 export interface RestoreArgs {
+    /** The bucket, or with `blobEndpoint` the container. */
     readonly bucket: string;
+    /** Set with `--cloud azure`: the storage account's blob endpoint. */
+    readonly blobEndpoint?: string;
     readonly database: string;
     readonly selector: BackupSelector;
     readonly skipUnusableNewer: boolean;
@@ -59,7 +63,8 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
     if (o === undefined) {
         return undefined;
     }
-    const bucket = required("bucket", bucketOption("bucket", o.bucket), "an S3 bucket name");
+    const azure = parseCloud(o, { bucket: o.bucket, "s3-endpoint": o["s3-endpoint"], region: o.region });
+    const bucket = azure?.container ?? required("bucket", bucketOption("bucket", o.bucket), "an S3 bucket name");
     const database = required("database", databaseOption("database", o.database), "a logical database name");
     const chosen = [o.key !== undefined ? "--key" : undefined, o.latest === true ? "--latest" : undefined, o.before !== undefined ? "--before" : undefined].filter(
         (s): s is string => s !== undefined,
@@ -82,6 +87,7 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
     return {
         bucket,
+        ...(azure === undefined ? {} : { blobEndpoint: azure.blobEndpoint }),
         database,
         selector,
         skipUnusableNewer: o["skip-unusable-newer"] === true,
@@ -101,14 +107,15 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
 
 export async function main(args: readonly string[]): Promise<number> {
     let parsed: RestoreArgs | undefined;
-    let s3: S3Client;
+    let storage: BackupStorage;
+    let close: () => void;
     try {
         parsed = parseRestoreArgs(args);
         if (parsed === undefined) {
             console.log(usage("restore", SYNOPSIS, OPTIONS));
             return 0;
         }
-        s3 = cliS3Client(parsed.s3Endpoint, parsed.region);
+        ({ storage, close } = cliStorage(parsed));
     } catch (err) {
         if (err instanceof ArgumentError) {
             console.error(`${redactText(err.message)}\n\n${usage("restore", SYNOPSIS, OPTIONS)}`);
@@ -134,7 +141,7 @@ export async function main(args: readonly string[]): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-        const catalog = await listBackups(s3, { bucket: parsed.bucket, prefix: parsed.prefix, database: parsed.database });
+        const catalog = await listBackups(storage, { prefix: parsed.prefix, database: parsed.database });
         const backup = selectBackup(catalog, parsed.selector, {
             skipUnusableNewer: parsed.skipUnusableNewer,
             onSkipped: (skipped) => skipped.forEach((p) => warnLine(`skipping a newer, unusable backup (--skip-unusable-newer): ${p.reason}`)),
@@ -143,12 +150,11 @@ export async function main(args: readonly string[]): Promise<number> {
         if (parsed.overwrite && !parsed.overwriteSource) {
             await refuseOverwritingSource(parsed.target, m);
         }
-        console.log(`restoring s3://${parsed.bucket}/${m.key}`);
+        console.log(`restoring ${storage.describe(m.key)}`);
         console.log(`  taken ${m.startedAt} (${m.tier}), ${formatBytes(m.sizeBytes)}, sha256 ${m.sha256}, ${m.serverVersion} via ${m.pgDumpVersion}`);
         console.log(`  into ${describeTarget(parsed.target)}${parsed.overwrite ? " (overwrite: an existing database is dropped first; its sessions are named, then ended)" : ""}`);
         const result = await restoreBackup({
-            s3,
-            bucket: parsed.bucket,
+            storage,
             manifest: m,
             target: parsed.target,
             overwrite: parsed.overwrite,
@@ -184,7 +190,7 @@ export async function main(args: readonly string[]): Promise<number> {
             process.removeListener("SIGINT", onSignal);
             process.removeListener("SIGTERM", onSignal);
         }
-        s3.destroy();
+        close();
     }
 }
 

@@ -9,6 +9,7 @@ import { CONNECTION_ENV, connectionFromEnv } from "../shared/connectionEnv";
 import type { ConnectionOverrides, CredentialSource } from "../shared/credentials";
 import { EnvError, integer, oneOf, optionalString, requireString, type Env } from "../shared/env";
 import { findPgTool } from "../shared/pgTools";
+import { kmsKeyFromEnv, STORAGE_ENV, storageFromEnv, storageName, type StorageSettings } from "../shared/storage/env";
 import { TIER_NAMES, type TierName } from "../shared/tiers";
 import { dumpSettings, type DumpObjectLock, type DumpSettings } from "./dump";
 import { DumpConfigError } from "./errors";
@@ -17,11 +18,11 @@ import { parseCompression } from "./pgDump";
 
 /** Every variable the dump handler reads: name -> meaning and default. */
 export const DUMP_ENV: Readonly<Record<string, string>> = {
-    BACKUP_BUCKET: "bucket the dumps go to (required)",
+    BACKUP_BUCKET: "bucket the dumps go to (required with STORAGE_PROVIDER=s3)",
     BACKUP_PREFIX: 'key prefix of all dumps (default "backups")',
     DATABASE_NAME: "logical database name: key segment and metric dimension (required)",
     ...CONNECTION_ENV,
-    KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required)",
+    KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required with STORAGE_PROVIDER=s3, refused with azure-blob)",
     WEEKLY_ON: "UTC weekday whose first scheduled backup is kept as weekly (default sunday)",
     MONTHLY_ON_DAY: "UTC day of the month, 1..28, whose first scheduled backup is kept as monthly (default 1)",
     OBJECT_LOCK_MODE: "GOVERNANCE or COMPLIANCE: every dump and manifest is locked in this mode from its upload until RETAIN_DAYS_<TIER> days after the dump's start (default: unset, no per-object lock; the bucket's default retention applies)",
@@ -41,6 +42,7 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     PG_DUMP_PATH: "pg_dump binary (default: PG_BIN/pg_dump, the newest /usr/lib/postgresql/<n>/bin/pg_dump, or pg_dump on PATH)",
     ...S3_ENV,
     ...AZURE_IDENTITY_ENV,
+    ...STORAGE_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-dump")',
 };
@@ -54,6 +56,7 @@ export interface DumpFunctionConfig {
     readonly source: CredentialSource;
     readonly overrides: ConnectionOverrides;
     readonly s3: S3Settings;
+    readonly storage: StorageSettings;
     readonly metricsNamespace: string;
     readonly serviceName: string;
 }
@@ -61,15 +64,16 @@ export interface DumpFunctionConfig {
 /** Reads and validates the whole configuration; throws EnvError naming the variable on the first problem. */
 export function loadDumpConfig(env: Env): DumpFunctionConfig {
     const connection = connectionFromEnv(env);
+    const storage = storageFromEnv(env, "BACKUP_BUCKET");
     const partMiB = optionalString(env, "DUMP_PART_SIZE_MIB") === undefined ? undefined : integer(env, "DUMP_PART_SIZE_MIB", { min: 5, max: 5120 });
     const pgDumpPath = optionalString(env, "PG_DUMP_PATH") ?? findPgTool("pg_dump", undefined, { ...env });
     let settings: DumpSettings;
     try {
         settings = dumpSettings({
             database: requireString(env, "DATABASE_NAME"),
-            bucket: requireString(env, "BACKUP_BUCKET"),
+            bucket: storageName(storage),
             prefix: optionalString(env, "BACKUP_PREFIX") ?? "backups",
-            kmsKeyId: requireString(env, "KMS_KEY_ID"),
+            kmsKeyId: kmsKeyFromEnv(env, storage),
             gfs: {
                 weeklyOn: oneOf(env, "WEEKLY_ON", WEEKDAYS, "sunday"),
                 monthlyOnDay: integer(env, "MONTHLY_ON_DAY", { min: 1, max: 28, default: 1 }),
@@ -98,6 +102,7 @@ export function loadDumpConfig(env: Env): DumpFunctionConfig {
         source: connection.source,
         overrides: connection.overrides,
         s3: s3SettingsFromEnv(env),
+        storage,
         metricsNamespace: optionalString(env, "METRICS_NAMESPACE") ?? "PgBackupStack",
         serviceName: optionalString(env, "POWERTOOLS_SERVICE_NAME") ?? "pg-backup-dump",
     };

@@ -1,12 +1,11 @@
 /**
  * The directory-format dump: `pg_dump --format=directory --jobs=N` into a temporary directory on
- * local disk, every file uploaded as its own object under `<key>/<name>` (bounded concurrency,
- * SSE-KMS, the dump's tier tags and Object Lock retention), each hashed on the way. A data file
+ * local disk, every file uploaded through the storage port as its own object under `<key>/<name>`
+ * (bounded concurrency, the dump's tier tags and lock), each hashed on the way. A data file
  * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
  * toc.dat and the rest follow pg_dump's successful exit. On any failure no manifest is written,
  * so the files stored are never a backup. The caller writes the manifest last.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, stat } from "node:fs/promises";
@@ -18,7 +17,7 @@ import type { PgTarget } from "../shared/pgTarget";
 import type { Log } from "../shared/ports";
 import { stopProcessGroup } from "../shared/processGroup";
 import { HashingTap } from "../shared/restore";
-import { uploadObject, type ObjectLockRetention } from "../shared/upload";
+import type { BackupStorage, ObjectLockRetention } from "../shared/storage/port";
 import { exitStatus } from "./archive";
 import { DumpError, DumpUploadError, InvalidArchiveError, PgDumpFailedError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
@@ -32,11 +31,9 @@ const FORMAT_OFFSET = 10;
 const FORMAT_DIRECTORY = 3;
 
 export interface DirectoryDumpRequest {
-    readonly s3: S3Client;
-    readonly bucket: string;
+    readonly storage: BackupStorage;
     /** The dump's key; files go to `<key>/<name>`. */
     readonly key: string;
-    readonly kmsKeyId: string | undefined;
     readonly tags: Readonly<Record<string, string>>;
     readonly lock: ObjectLockRetention | undefined;
     readonly partSizeBytes: number;
@@ -234,7 +231,7 @@ class FileUploader {
             if (failure instanceof DumpError) {
                 throw failure;
             }
-            throw new DumpUploadError(`upload of the dump's files to s3://${this.req.bucket}/${this.req.key}/ failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
+            throw new DumpUploadError(`upload of the dump's files to ${this.req.storage.describe(`${this.req.key}/`)} failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
                 cause: failure,
             });
         }
@@ -284,18 +281,15 @@ async function uploadFile(req: DirectoryDumpRequest, dir: string, name: string):
     const tap = new HashingTap();
     const body = tap;
     pipeline(createReadStream(join(dir, name)), tap, () => undefined);
-    await uploadObject(
+    await req.storage.put(
         {
-            client: req.s3,
-            bucket: req.bucket,
             key,
             body,
             contentType: "application/octet-stream",
-            kmsKeyId: req.kmsKeyId,
             tags: req.tags,
-            ...(req.lock === undefined ? {} : { objectLock: req.lock }),
+            ...(req.lock === undefined ? {} : { lock: req.lock }),
             partSizeBytes: req.partSizeBytes,
-            queueSize: 1,
+            concurrency: 1,
         },
         req.log,
     );

@@ -1,10 +1,10 @@
 /**
- * The dump core: pg_dump (custom format, large objects) streamed through SHA-256 into an S3
- * multipart upload with SSE-KMS, row counts from the same snapshot, and a manifest written last.
+ * The dump core: pg_dump (custom format, large objects) streamed through SHA-256 into the backup
+ * storage (an S3 multipart upload with SSE-KMS, or Blob blocks committed at the end), row counts
+ * from the same snapshot, and a manifest written last.
  * Plain async code that takes its clients, settings and logger, so Lambda, the drill, the
  * benchmark and the tests all run exactly this.
  */
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
@@ -16,7 +16,9 @@ import { describeTarget, openSession, pgErrorText, quoteIdent, type PgSession, t
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log, MetricSink } from "../shared/ports";
 import { KILL_GRACE_MS, stopProcessGroup } from "../shared/processGroup";
-import { choosePartSize, uploadObject, UploadFailedError, type ObjectLockRetention } from "../shared/upload";
+import type { BackupStorage } from "../shared/storage/port";
+import { storageOf, type StorageDep } from "../shared/storage/s3";
+import { choosePartSize, UploadFailedError, type ObjectLockRetention } from "../shared/upload";
 import { ArchiveStream, exitStatus } from "./archive";
 import {
     DatabaseAuthError,
@@ -38,10 +40,11 @@ export type Trigger = BackupManifest["trigger"];
 export interface DumpSettings {
     /** Logical database name: the key's second segment and the metric dimension. */
     readonly database: string;
+    /** The bucket or Blob container of the dumps (the storage's, recorded in the manifest). */
     readonly bucket: string;
     /** Key prefix of all dumps. @default "backups" */
     readonly prefix: string;
-    /** KMS key id, ARN or alias for SSE-KMS; undefined sends no encryption headers (bucket default applies). */
+    /** With an S3 client as the storage: KMS key id, ARN or alias for SSE-KMS; undefined sends no encryption headers (bucket default applies). */
     readonly kmsKeyId: string | undefined;
     /** @default "schedule" */
     readonly trigger: Trigger;
@@ -189,8 +192,10 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
     return { ...s, partSizeBytes };
 }
 
-export interface DumpDeps {
-    readonly s3: S3Client;
+/** The backup storage (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
+export type DumpDeps = StorageDep & DumpServices;
+
+export interface DumpServices {
     /** The database, or how to get it (e.g. reading a secret); a failure there counts as a failed backup. */
     readonly target: PgTarget | (() => Promise<PgTarget>);
     readonly log: Log;
@@ -242,6 +247,10 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
     const { log } = deps;
     const runId = (deps.newRunId ?? ((): string => randomBytes(6).toString("hex")))();
     checkTime(settings, deps, "before start");
+    const storage = storageOf(deps, settings.bucket, settings.kmsKeyId);
+    if (storage.container !== settings.bucket) {
+        throw new DumpConfigError(`bucket: "${settings.bucket}" is not the storage's bucket or container "${storage.container}"`);
+    }
 
     const pgDumpVersion = await toolVersion(settings.pgDumpPath).catch((err: unknown) => {
         throw new DumpConfigError(`pg_dump at ${settings.pgDumpPath} could not be run: ${err instanceof Error ? err.message : String(err)}`);
@@ -257,7 +266,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         const serverVersion = server.rows[0]?.server_version ?? "";
         const serverVersionNum = Number(server.rows[0]?.server_version_num);
         checkDumpVersion(pgDumpMajor, majorOfVersionNum(serverVersionNum), pgDumpVersion, serverVersion);
-        const tier = await decideTier(settings, deps, startedAt);
+        const tier = await decideTier(settings, storage, deps.log, startedAt);
         const key = dumpKey(settings.prefix, settings.database, tier, startedAt, runId);
         const lock = dumpRetention(settings.objectLock, tier, startedAt);
         log.info("backup starting", {
@@ -280,7 +289,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             return c.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         });
         const snapshot = snap.rows[0]?.snapshot ?? "";
-        const run = { settings, deps, target, snapshotSession: session, key, tier, lock, snapshot };
+        const run = { settings, deps, storage, target, snapshotSession: session, key, tier, lock, snapshot };
         const { sizeBytes, sha256, tables, files } =
             settings.format === "directory"
                 ? await directoryDump({ ...run, args: pgDumpDirectoryArgs(snapshot, settings.compression, pgDumpMajor, settings.jobs) })
@@ -311,24 +320,21 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         };
         checkTime(settings, deps, "before writing the manifest");
         try {
-            await uploadObject(
+            await storage.put(
                 {
-                    client: deps.s3,
-                    bucket: settings.bucket,
                     key: manifestKey(key),
                     body: Buffer.from(JSON.stringify(manifest, null, 2)),
                     contentType: "application/json",
-                    kmsKeyId: settings.kmsKeyId,
                     tags: dumpTags(tier),
-                    ...(lock === undefined ? {} : { objectLock: lock }),
+                    ...(lock === undefined ? {} : { lock }),
                     partSizeBytes: settings.partSizeBytes,
-                    queueSize: 1,
+                    concurrency: 1,
                 },
                 log,
             );
         } catch (err) {
             throw new ManifestWriteError(
-                `dump object s3://${settings.bucket}/${key} is complete but its manifest could not be written, so it is not a backup: ${err instanceof Error ? err.message : String(err)}`,
+                `dump object ${storage.describe(key)} is complete but its manifest could not be written, so it is not a backup: ${err instanceof Error ? err.message : String(err)}`,
                 { cause: err },
             );
         }
@@ -359,7 +365,7 @@ export function classifyConnectError(err: unknown, where: string): DumpError {
     return new DatabaseUnreachableError(`database ${where} is unreachable: ${message}${code === "" ? "" : ` (${code})`}`, { cause: err });
 }
 
-async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Promise<TierName> {
+async function decideTier(settings: DumpSettings, storage: BackupStorage, log: Log, at: Date): Promise<TierName> {
     const candidate = candidateTier(settings.gfs, at);
     if (candidate === "daily" || settings.trigger === "on-demand") {
         return gfsTier(settings.gfs, { at, trigger: settings.trigger, promotedToday: false });
@@ -369,12 +375,11 @@ async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Pro
         const sample = dumpKey(settings.prefix, settings.database, tier, at, "x");
         const dayPrefix = sample.slice(0, sample.lastIndexOf("/") + 1);
         try {
-            const listed = await deps.s3.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: dayPrefix, MaxKeys: 1000 }));
-            if ((listed.Contents ?? []).some((o) => o.Key?.endsWith(MANIFEST_SUFFIX) === true)) {
+            if ((await storage.list(dayPrefix)).some((o) => o.key.endsWith(MANIFEST_SUFFIX))) {
                 promotedToday = true;
             }
         } catch (err) {
-            deps.log.warn("could not list today's promoted backups; promoting this run", {
+            log.warn("could not list today's promoted backups; promoting this run", {
                 prefix: dayPrefix,
                 error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
             });
@@ -387,6 +392,7 @@ async function decideTier(settings: DumpSettings, deps: DumpDeps, at: Date): Pro
 interface DumpRun {
     readonly settings: DumpSettings;
     readonly deps: DumpDeps;
+    readonly storage: BackupStorage;
     readonly target: PgTarget;
     /** The session holding the exported snapshot. */
     readonly snapshotSession: PgSession;
@@ -411,12 +417,10 @@ interface Streamed {
  * watch. Whatever fails first stops pg_dump (or the uploads) and is thrown.
  */
 async function directoryDump(run: DumpRun): Promise<Streamed> {
-    const { settings, deps, target, snapshotSession, key, tier, lock, snapshot, args } = run;
+    const { settings, deps, storage, target, snapshotSession, key, tier, lock, snapshot, args } = run;
     const dumping = startDirectoryDump({
-        s3: deps.s3,
-        bucket: settings.bucket,
+        storage,
         key,
-        kmsKeyId: settings.kmsKeyId,
         tags: dumpTags(tier),
         lock,
         partSizeBytes: settings.partSizeBytes,
@@ -468,7 +472,7 @@ async function directoryDump(run: DumpRun): Promise<Streamed> {
  * multipart upload is aborted, and that first error is thrown.
  */
 async function streamDump(run: DumpRun): Promise<Streamed> {
-    const { settings, deps, target, snapshotSession, key, tier, lock, snapshot, args } = run;
+    const { settings, deps, storage, target, snapshotSession, key, tier, lock, snapshot, args } = run;
     const { log } = deps;
     // Own process group, so a stop also reaches anything pg_dump (or a wrapper around it) started.
     const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -519,18 +523,15 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
         fail(e);
         throw e;
     });
-    const uploading = uploadObject(
+    const uploading = storage.put(
         {
-            client: deps.s3,
-            bucket: settings.bucket,
             key,
             body: archive,
             contentType: "application/octet-stream",
-            kmsKeyId: settings.kmsKeyId,
             tags: dumpTags(tier),
-            ...(lock === undefined ? {} : { objectLock: lock }),
+            ...(lock === undefined ? {} : { lock }),
             partSizeBytes: settings.partSizeBytes,
-            queueSize: settings.uploadConcurrency,
+            concurrency: settings.uploadConcurrency,
         },
         log,
     );
@@ -542,7 +543,7 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
         if (uploaded.status === "rejected") {
             const reason = uploaded.reason instanceof Error ? uploaded.reason.message : String(uploaded.reason);
             throw new DumpUploadError(
-                `dump upload to s3://${settings.bucket}/${key} failed${uploaded.reason instanceof UploadFailedError && uploaded.reason.abortFailed ? " and could not be aborted" : ""}: ${reason}`,
+                `dump upload to ${storage.describe(key)} failed${uploaded.reason instanceof UploadFailedError && uploaded.reason.abortFailed ? " and could not be aborted" : ""}: ${reason}`,
                 { cause: uploaded.reason },
             );
         }

@@ -6,6 +6,7 @@
  */
 import type { Context } from "aws-lambda";
 import { s3Client } from "../shared/awsClients";
+import { functionStorage } from "../shared/storage/env";
 import { errorText, functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import { manifestKey } from "../shared/keys";
@@ -18,7 +19,7 @@ import { runDump } from "./dump";
 const config = loadDumpConfig(process.env);
 const runtime = functionRuntime(config);
 const { logger, metrics, log, credentials } = runtime;
-const s3 = s3Client(config.s3);
+const storage = functionStorage(config.storage, () => s3Client(config.s3), config.settings.kmsKeyId);
 
 export interface DumpResult {
     readonly key: string;
@@ -59,7 +60,7 @@ async function invoke(event: unknown, context: Context, signal: AbortSignal, met
         const manifest = await runDump(
             { ...config.settings, trigger },
             {
-                s3,
+                storage,
                 target: () => resolveTarget(config.source, credentials, config.overrides),
                 log,
                 metrics: metricSink,

@@ -7,14 +7,15 @@ import { S3_ENV, s3SettingsFromEnv, type S3Settings } from "../shared/awsClients
 import { AZURE_IDENTITY_ENV } from "../shared/azureIdentity";
 import { CONNECTION_ENV, connectionFromEnv, type ConnectionConfig } from "../shared/connectionEnv";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
+import { kmsKeyFromEnv, STORAGE_ENV, storageFromEnv, storageName, type StorageSettings } from "../shared/storage/env";
 import { DEFAULT_SAFETY_LAG_SECONDS, exportSettings, ExportConfigError, MAX_SAFETY_LAG_SECONDS, type ExportSettings } from "./export";
 
 export const EXPORT_ENV: Readonly<Record<string, string>> = {
-    EXPORT_BUCKET: "bucket the exports go to (required)",
+    EXPORT_BUCKET: "bucket the exports go to (required with STORAGE_PROVIDER=s3; with azure-blob the exports go to BACKUP_CONTAINER)",
     EXPORT_PREFIX: 'key prefix of all exports (default "exports")',
     DATABASE_NAME: "logical database name: key segment and metric dimension (required)",
     ...CONNECTION_ENV,
-    KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required)",
+    KMS_KEY_ID: "KMS key id, ARN or alias for SSE-KMS on every object (required with STORAGE_PROVIDER=s3, refused with azure-blob)",
     EXPORT_TABLES:
         'JSON list of tables: [{"schema": "sales", "table": "orders", "column": "updated_at"}, ...]; without "column" the whole table is exported every run (required)',
     EXPORT_GZIP_LEVEL: "gzip level 1..9 (default 6)",
@@ -24,6 +25,7 @@ export const EXPORT_ENV: Readonly<Record<string, string>> = {
     EXPORT_SAFETY_LAG_SECONDS: `date and timestamp watermarks stay this far behind the database's clock, so transactions that commit up to this long after taking their timestamp are exported, 0..${MAX_SAFETY_LAG_SECONDS} (default ${DEFAULT_SAFETY_LAG_SECONDS})`,
     ...S3_ENV,
     ...AZURE_IDENTITY_ENV,
+    ...STORAGE_ENV,
     METRICS_NAMESPACE: 'CloudWatch namespace of the metrics (default "PgBackupStack")',
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-export")',
 };
@@ -40,6 +42,7 @@ export interface ExportFunctionConfig {
     readonly settings: ExportSettings;
     readonly connection: ConnectionConfig;
     readonly s3: S3Settings;
+    readonly storage: StorageSettings;
     readonly metricsNamespace: string;
     readonly serviceName: string;
 }
@@ -63,14 +66,15 @@ export function parseExportTables(text: string): z.infer<typeof TABLES> {
 
 export function loadExportConfig(env: Env): ExportFunctionConfig {
     const connection = connectionFromEnv(env);
+    const storage = storageFromEnv(env, "EXPORT_BUCKET");
     const tables = parseExportTables(requireString(env, "EXPORT_TABLES"));
     let settings: ExportSettings;
     try {
         settings = exportSettings({
             database: requireString(env, "DATABASE_NAME"),
-            bucket: requireString(env, "EXPORT_BUCKET"),
+            bucket: storageName(storage),
             prefix: optionalString(env, "EXPORT_PREFIX") ?? "exports",
-            kmsKeyId: requireString(env, "KMS_KEY_ID"),
+            kmsKeyId: kmsKeyFromEnv(env, storage),
             tables: tables.map((t) => (t.column === undefined ? { schema: t.schema, table: t.table } : { schema: t.schema, table: t.table, column: t.column })),
             gzipLevel: integer(env, "EXPORT_GZIP_LEVEL", { min: 1, max: 9, default: 6 }),
             partSizeBytes: integer(env, "EXPORT_PART_SIZE_MIB", { min: 5, max: 5120, default: 16 }) * 1024 * 1024,
@@ -88,6 +92,7 @@ export function loadExportConfig(env: Env): ExportFunctionConfig {
         settings,
         connection,
         s3: s3SettingsFromEnv(env),
+        storage,
         metricsNamespace: optionalString(env, "METRICS_NAMESPACE") ?? "PgBackupStack",
         serviceName: optionalString(env, "POWERTOOLS_SERVICE_NAME") ?? "pg-backup-export",
     };

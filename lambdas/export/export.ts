@@ -15,7 +15,6 @@
  *   watermark: those rows are exported every run, counted and warned about;
  * - the watermark is stored only after the export object is complete.
  */
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
@@ -25,7 +24,9 @@ import { compactTimestamp } from "../shared/keys";
 import { describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
 import type { Log, MetricSink } from "../shared/ports";
 import { openSession } from "../shared/sessionSettings";
-import { choosePartSize, uploadObject } from "../shared/upload";
+import { ObjectNotFoundError, readText, type BackupStorage } from "../shared/storage/port";
+import { storageOf, type StorageDep } from "../shared/storage/s3";
+import { choosePartSize } from "../shared/upload";
 
 export interface ExportTable {
     readonly schema: string;
@@ -60,8 +61,10 @@ export interface ExportSettings {
 
 export type ExportSettingsInput = Pick<ExportSettings, "database" | "bucket" | "tables"> & Partial<Omit<ExportSettings, "database" | "bucket" | "tables">>;
 
-export interface ExportDeps {
-    readonly s3: S3Client;
+/** The storage of the exports (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
+export type ExportDeps = StorageDep & ExportServices;
+
+export interface ExportServices {
     readonly target: PgTarget | (() => Promise<PgTarget>);
     readonly log: Log;
     readonly metrics?: MetricSink;
@@ -276,6 +279,7 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
     const runId = (deps.newRunId ?? ((): string => randomBytes(6).toString("hex")))();
     const dimensions = { Database: settings.database };
     const { log } = deps;
+    const storage = storageOf(deps, settings.bucket, settings.kmsKeyId);
     let target: PgTarget;
     let columns: ReadonlyMap<ExportTable, WatermarkColumn>;
     try {
@@ -294,7 +298,7 @@ export async function runExport(settings: ExportSettings, deps: ExportDeps): Pro
             if (left !== undefined && left <= settings.safetyMarginMs) {
                 throw new Error(`not started: ${left} ms left before the deadline, within the safety margin of ${settings.safetyMarginMs} ms`);
             }
-            const result = await exportTable(settings, deps, target, t, columns.get(t), now(), runId);
+            const result = await exportTable(settings, deps, storage, target, t, columns.get(t), now(), runId);
             exported.push(result);
             log.info("table exported", { ...result });
         } catch (err) {
@@ -369,13 +373,12 @@ async function checkTables(target: PgTarget, tables: readonly ExportTable[], log
     }
 }
 
-async function readWatermark(s3: S3Client, bucket: string, key: string, t: ExportTable): Promise<Watermark | undefined> {
+async function readWatermark(storage: BackupStorage, key: string, t: ExportTable): Promise<Watermark | undefined> {
     let text: string;
     try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        text = (await out.Body?.transformToString("utf8")) ?? "";
+        text = await readText(storage, key);
     } catch (err) {
-        if (err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound")) {
+        if (err instanceof ObjectNotFoundError) {
             return undefined;
         }
         throw err;
@@ -384,14 +387,14 @@ async function readWatermark(s3: S3Client, bucket: string, key: string, t: Expor
     try {
         parsed = JSON.parse(text);
     } catch (err) {
-        throw new Error(`watermark s3://${bucket}/${key} is not JSON (${err instanceof Error ? err.message : String(err)}); remove it to start over with a full export`);
+        throw new Error(`watermark ${storage.describe(key)} is not JSON (${err instanceof Error ? err.message : String(err)}); remove it to start over with a full export`);
     }
     const doc = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Partial<Watermark>;
     if (doc.formatVersion !== 1 || doc.schema !== t.schema || doc.table !== t.table || typeof doc.value !== "string") {
-        throw new Error(`watermark s3://${bucket}/${key} does not belong to ${t.schema}.${t.table} or is not a watermark`);
+        throw new Error(`watermark ${storage.describe(key)} does not belong to ${t.schema}.${t.table} or is not a watermark`);
     }
     if (doc.column !== t.column) {
-        throw new Error(`watermark s3://${bucket}/${key} is for column ${String(doc.column)}, but ${t.column ?? "no column"} is configured; remove it to start over with a full export`);
+        throw new Error(`watermark ${storage.describe(key)} is for column ${String(doc.column)}, but ${t.column ?? "no column"} is configured; remove it to start over with a full export`);
     }
     return doc as Watermark;
 }
@@ -399,6 +402,7 @@ async function readWatermark(s3: S3Client, bucket: string, key: string, t: Expor
 async function exportTable(
     settings: ExportSettings,
     deps: ExportDeps,
+    storage: BackupStorage,
     target: PgTarget,
     t: ExportTable,
     /** Undefined for a full export. */
@@ -408,7 +412,7 @@ async function exportTable(
 ): Promise<TableExport> {
     const name = `${t.schema}.${t.table}`;
     const wmKey = watermarkKey(settings.prefix, settings.database, t);
-    const previous = column === undefined ? undefined : await readWatermark(deps.s3, settings.bucket, wmKey, t);
+    const previous = column === undefined ? undefined : await readWatermark(storage, wmKey, t);
     const from = previous?.value;
     const session = await openSession(target, APPLICATION_NAME, (err) => deps.log.error(err.message, { table: name }));
     const { client } = session;
@@ -458,17 +462,14 @@ async function exportTable(
             }
         }, DEADLINE_CHECK_MS);
         try {
-            await uploadObject(
+            await storage.put(
                 {
-                    client: deps.s3,
-                    bucket: settings.bucket,
                     key,
                     body: gzip,
                     contentType: "text/csv",
-                    kmsKeyId: settings.kmsKeyId,
                     tags: { kind: "export" },
                     partSizeBytes: settings.partSizeBytes,
-                    queueSize: settings.uploadConcurrency,
+                    concurrency: settings.uploadConcurrency,
                 },
                 deps.log,
             );
@@ -495,17 +496,14 @@ async function exportTable(
                 runId,
                 exportedAt: at.toISOString(),
             };
-            await uploadObject(
+            await storage.put(
                 {
-                    client: deps.s3,
-                    bucket: settings.bucket,
                     key: wmKey,
                     body: Buffer.from(JSON.stringify(watermark, null, 2)),
                     contentType: "application/json",
-                    kmsKeyId: settings.kmsKeyId,
                     tags: { kind: "export-watermark" },
                     partSizeBytes: settings.partSizeBytes,
-                    queueSize: 1,
+                    concurrency: 1,
                 },
                 deps.log,
             );

@@ -5,6 +5,7 @@
  */
 import type { Context } from "aws-lambda";
 import { s3Client } from "../shared/awsClients";
+import { functionStorage } from "../shared/storage/env";
 import { functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
 import type { MetricSink } from "../shared/ports";
@@ -15,7 +16,7 @@ import { runExport, type ExportResult } from "./export";
 const config = loadExportConfig(process.env);
 const runtime = functionRuntime(config);
 const { logger, metrics, log, credentials } = runtime;
-const s3 = s3Client(config.s3);
+const storage = functionStorage(config.storage, () => s3Client(config.s3), config.settings.kmsKeyId);
 
 export function handler(_event: unknown, context: Context): Promise<ExportResult> {
     const result = new RunReport("export", config.settings.database);
@@ -28,7 +29,7 @@ async function invoke(context: Context, metricSink: MetricSink): Promise<ExportR
     logger.addContext(context);
     try {
         return await runExport(config.settings, {
-            s3,
+            storage,
             target: () => resolveTarget(config.connection.source, credentials, config.connection.overrides),
             log,
             metrics: metricSink,

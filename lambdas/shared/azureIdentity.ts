@@ -12,7 +12,7 @@ import { optionalString, type Env } from "./env";
 
 export const AZURE_IDENTITY_ENV: Readonly<Record<string, string>> = {
     AZURE_CLIENT_ID:
-        "client ID of the user-assigned managed identity the function authenticates to Azure with (ManagedIdentityCredential); unset outside Azure: DefaultAzureCredential (environment, Azure CLI login)",
+        "client ID of the user-assigned managed identity the function authenticates to Azure with (ManagedIdentityCredential): Blob Storage, Key Vault, Entra logins and the servers' own backups; required with STORAGE_PROVIDER=azure-blob; unset outside Azure: DefaultAzureCredential (environment, Azure CLI login)",
 };
 
 /** The credential AZURE_CLIENT_ID selects; @azure/identity is loaded only when a function needs Azure. */

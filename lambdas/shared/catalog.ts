@@ -1,18 +1,18 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 import { databasePrefix } from "./keys";
 import { dumpFileKey, filesDigest, MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from "./manifest";
+import { readText, type BackupStorage } from "./storage/port";
 import { TIER_NAMES } from "./tiers";
 
 /**
- * The backups of one database, read from S3. Only a dump object that has a manifest is a
+ * The backups of one database, read from the backup storage. Only a dump object that has a manifest is a
  * backup; a manifest that does not parse, names another object or database, or whose dump
  * object is gone is reported as a problem and never used.
  */
 export interface BackupEntry {
     readonly manifest: BackupManifest;
     readonly manifestKey: string;
-    /** Size of the dump object as S3 lists it (compared with the manifest on download). */
+    /** Size of the dump object as the storage lists it (compared with the manifest on download). */
     readonly objectSizeBytes: number;
     readonly manifestLastModified?: Date;
 }
@@ -24,7 +24,10 @@ export interface CatalogProblem {
 }
 
 export interface Catalog {
+    /** The bucket or container. */
     readonly bucket: string;
+    /** Where the backups live, for messages: `s3://bucket` or the container's URL. */
+    readonly location: string;
     readonly database: string;
     /** Newest first (by the manifest's start time, then key). */
     readonly backups: readonly BackupEntry[];
@@ -34,7 +37,6 @@ export interface Catalog {
 }
 
 export interface ListBackupsOptions {
-    readonly bucket: string;
     /** Key prefix the dump function writes under (the `<prefix>` of the key layout). */
     readonly prefix: string;
     /** Logical database name (the key's second segment). */
@@ -43,7 +45,6 @@ export interface ListBackupsOptions {
 
 /** Manifests are small JSON documents; anything bigger is not one of ours. */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
-const MAX_LIST_PAGES = 10_000;
 const MANIFEST_READ_CONCURRENCY = 8;
 const DUMP_SUFFIX = ".dump";
 /** `<key>.dump/<file>`: one file of a directory dump. */
@@ -160,8 +161,8 @@ export function parseManifest(text: string, manifestKey: string, database: strin
 }
 
 /** Lists the backups of `database`, newest first, with every problem found on the way. */
-export async function listBackups(s3: S3Client, options: ListBackupsOptions): Promise<Catalog> {
-    const objects = await listObjects(s3, options.bucket, databasePrefix(options.prefix, options.database));
+export async function listBackups(storage: BackupStorage, options: ListBackupsOptions): Promise<Catalog> {
+    const objects = new Map((await storage.list(databasePrefix(options.prefix, options.database))).map((o) => [o.key, o]));
     const manifestKeys = [...objects.keys()].filter((k) => k.endsWith(MANIFEST_SUFFIX));
     // A directory dump's files sit under `<key>/`: its key counts as a dump object, with or without a manifest.
     const directoryKeys = [...objects.keys()].map((k) => DIRECTORY_FILE.exec(k)?.[1]).filter((k): k is string => k !== undefined);
@@ -173,10 +174,10 @@ export async function listBackups(s3: S3Client, options: ListBackupsOptions): Pr
     const outcomes = await mapLimited(manifestKeys, MANIFEST_READ_CONCURRENCY, async (key) => {
         const listed = objects.get(key);
         try {
-            if (listed !== undefined && listed.size > MAX_MANIFEST_BYTES) {
-                throw new ManifestError(key, `is ${listed.size} bytes, more than a manifest can be (${MAX_MANIFEST_BYTES})`);
+            if (listed !== undefined && listed.sizeBytes > MAX_MANIFEST_BYTES) {
+                throw new ManifestError(key, `is ${listed.sizeBytes} bytes, more than a manifest can be (${MAX_MANIFEST_BYTES})`);
             }
-            const manifest = parseManifest(await readText(s3, options.bucket, key), key, options.database);
+            const manifest = parseManifest(await readText(storage, key), key, options.database);
             let objectSizeBytes = 0;
             if (manifest.files !== undefined) {
                 for (const file of manifest.files) {
@@ -184,14 +185,14 @@ export async function listBackups(s3: S3Client, options: ListBackupsOptions): Pr
                     if (stored === undefined) {
                         throw new ManifestError(key, `file ${file.name} of its directory dump ("${file.key}") does not exist`);
                     }
-                    objectSizeBytes += stored.size;
+                    objectSizeBytes += stored.sizeBytes;
                 }
             } else {
                 const dumpObject = objects.get(manifest.key);
                 if (dumpObject === undefined) {
                     throw new ManifestError(key, `its dump object "${manifest.key}" does not exist`);
                 }
-                objectSizeBytes = dumpObject.size;
+                objectSizeBytes = dumpObject.sizeBytes;
             }
             return {
                 kind: "backup" as const,
@@ -226,7 +227,8 @@ export async function listBackups(s3: S3Client, options: ListBackupsOptions): Pr
     backups.sort(newestFirst);
     problems.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
     return {
-        bucket: options.bucket,
+        bucket: storage.container,
+        location: storage.location,
         database: options.database,
         backups,
         problems,
@@ -276,7 +278,7 @@ export class UnusableNewerBackupError extends BackupNotFoundError {
  * silently restoring older data than asked for is worse than stopping.
  */
 export function selectBackup(catalog: Catalog, selector: BackupSelector, options: SelectOptions = {}): BackupEntry {
-    const where = `s3://${catalog.bucket} for database "${catalog.database}"`;
+    const where = `${catalog.location} for database "${catalog.database}"`;
     if ("key" in selector) {
         const found = catalog.backups.find((b) => b.manifest.key === selector.key);
         if (found === undefined) {
@@ -304,7 +306,7 @@ export function selectBackup(catalog: Catalog, selector: BackupSelector, options
 
 /**
  * The unusable backups newer than `chosen` (all of them when nothing was chosen) and started at
- * or before `limit` (epoch ms). A problem's time is the start time in its key, else the time S3
+ * or before `limit` (epoch ms). A problem's time is the start time in its key, else the time the storage
  * last modified the manifest; one with neither counts as newer.
  */
 function unusableNewer(catalog: Catalog, chosen: BackupEntry | undefined, limit: number): CatalogProblem[] {
@@ -336,37 +338,6 @@ function newestFirst(a: BackupEntry, b: BackupEntry): number {
         return byTime;
     }
     return a.manifest.key < b.manifest.key ? 1 : a.manifest.key > b.manifest.key ? -1 : 0;
-}
-
-interface ListedObject {
-    readonly size: number;
-    readonly lastModified?: Date;
-}
-
-async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, ListedObject>> {
-    const objects = new Map<string, ListedObject>();
-    let token: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-        const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of out.Contents ?? []) {
-            if (o.Key !== undefined) {
-                objects.set(o.Key, { size: o.Size ?? 0, ...(o.LastModified === undefined ? {} : { lastModified: o.LastModified }) });
-            }
-        }
-        if (out.IsTruncated !== true || out.NextContinuationToken === undefined) {
-            return objects;
-        }
-        token = out.NextContinuationToken;
-    }
-    throw new Error(`listing s3://${bucket}/${prefix} did not end after ${MAX_LIST_PAGES} pages`);
-}
-
-async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (out.Body === undefined) {
-        throw new ManifestError(key, "has no body");
-    }
-    return out.Body.transformToString("utf8");
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -14,6 +14,8 @@ import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "
 import type { Log } from "./ports";
 import { stopProcessGroup } from "./processGroup";
 import { describeSession, sessionsOn } from "./sessions";
+import { ObjectNotFoundError, type BackupStorage } from "./storage/port";
+import { s3Storage } from "./storage/s3";
 
 /**
  * Restoring one backup into a new database: download to a seekable temp file while hashing,
@@ -98,10 +100,15 @@ export class RestoreArgumentError extends RestoreError {
     }
 }
 
-export interface RestoreOptions {
-    readonly s3: S3Client;
-    /** Bucket to read from (may be the DR replica, so not necessarily manifest.bucket). */
-    readonly bucket: string;
+/**
+ * Where the backup is read from: a storage adapter, or an S3 client and the bucket (which may be
+ * the DR replica, so not necessarily manifest.bucket).
+ */
+export type RestoreSource = { readonly storage: BackupStorage } | { readonly s3: S3Client; readonly bucket: string };
+
+export type RestoreOptions = RestoreSource & RestoreSettings;
+
+export interface RestoreSettings {
     readonly manifest: BackupManifest;
     /** Server, credentials and the name of the database to create. */
     readonly target: PgTarget;
@@ -250,19 +257,16 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
  * Downloads the backup object into `dir`, hashing on the way, and checks size, SHA-256 and the
  * archive header against the manifest. The file is seekable, so pg_restore can run jobs in parallel.
  */
-export async function downloadBackup(options: Pick<RestoreOptions, "s3" | "bucket" | "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
+export async function downloadBackup(options: RestoreSource & Pick<RestoreSettings, "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
     const { manifest } = options;
     if (dumpFormatOf(manifest) === "directory") {
         return downloadDirectory(options, dir);
     }
     const started = performance.now();
-    const out = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: manifest.key }), { abortSignal: options.signal });
-    if (!(out.Body instanceof Readable)) {
-        throw new Error(`s3://${options.bucket}/${manifest.key}: the response has no readable body`);
-    }
+    const body = await sourceStorage(options).get(manifest.key, options.signal);
     const path = join(dir, "backup.dump");
     const tap = new HashingTap();
-    await pipeline(out.Body, tap, createWriteStream(path, { mode: 0o600 }), { signal: options.signal });
+    await pipeline(body, tap, createWriteStream(path, { mode: 0o600 }), { signal: options.signal });
     const sha256 = tap.digest();
     const seconds = (performance.now() - started) / 1000;
     if (sha256 !== manifest.sha256 || tap.bytes !== manifest.sizeBytes) {
@@ -276,6 +280,10 @@ export async function downloadBackup(options: Pick<RestoreOptions, "s3" | "bucke
     return { path, sizeBytes: tap.bytes, sha256, seconds };
 }
 
+function sourceStorage(source: RestoreSource): BackupStorage {
+    return "storage" in source ? source.storage : s3Storage({ client: source.s3, bucket: source.bucket, kmsKeyId: undefined });
+}
+
 /** Files of a directory dump downloaded at once. */
 const DOWNLOAD_CONCURRENCY = 4;
 
@@ -284,24 +292,22 @@ const DOWNLOAD_CONCURRENCY = 4;
  * SHA-256 against the manifest before anything is restored: a missing or different file fails,
  * naming it. The whole set is checked too (toc.dat's header, the manifest's digest of the list).
  */
-async function downloadDirectory(options: Pick<RestoreOptions, "s3" | "bucket" | "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
+async function downloadDirectory(options: RestoreSource & Pick<RestoreSettings, "manifest" | "signal" | "log">, dir: string): Promise<DownloadedBackup> {
     const { manifest } = options;
     const files = manifest.files ?? [];
     const started = performance.now();
     const path = join(dir, "backup.dir");
     await mkdir(path, { mode: 0o700 });
+    const storage = sourceStorage(options);
     const fetchOne = async (file: DumpFile): Promise<{ sha256: string; bytes: number }> => {
-        let body: unknown;
+        let body: Readable;
         try {
-            body = (await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: file.key }), { abortSignal: options.signal })).Body;
+            body = await storage.get(file.key, options.signal);
         } catch (err) {
-            if (err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound")) {
+            if (err instanceof ObjectNotFoundError) {
                 throw new BackupFileMissingError(manifest.key, file.name);
             }
             throw err;
-        }
-        if (!(body instanceof Readable)) {
-            throw new Error(`s3://${options.bucket}/${file.key}: the response has no readable body`);
         }
         const tap = new HashingTap();
         await pipeline(body, tap, createWriteStream(join(path, file.name), { mode: 0o600 }), { signal: options.signal });

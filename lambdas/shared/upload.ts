@@ -7,6 +7,9 @@ import { AbortMultipartUploadCommand, type S3Client, type Tag } from "@aws-sdk/c
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
 import type { Log } from "./ports";
+import type { ObjectLockRetention } from "./storage/port";
+
+export type { ObjectLockRetention } from "./storage/port";
 
 const MiB = 1024 * 1024;
 /** S3's limits for multipart uploads. */
@@ -81,12 +84,6 @@ export function taggingHeader(tags: Readonly<Record<string, string>>): string {
     return Object.entries(tags)
         .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
         .join("&");
-}
-
-/** Object Lock retention set on an object at its creation. */
-export interface ObjectLockRetention {
-    readonly mode: "GOVERNANCE" | "COMPLIANCE";
-    readonly retainUntil: Date;
 }
 
 export interface UploadRequest {

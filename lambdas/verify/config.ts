@@ -8,6 +8,7 @@ import { credentialCatalog, credentialFromEnv, type CredentialVariables } from "
 import type { CredentialSource } from "../shared/credentials";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
 import type { SslMode } from "../shared/pgTarget";
+import { STORAGE_ENV, storageFromEnv, storageName, type StorageSettings } from "../shared/storage/env";
 import { DEFAULT_SIZE_BOUNDS } from "./settings";
 import type { AzureServerTarget, VerifyConfig } from "./types";
 
@@ -23,7 +24,7 @@ const VERIFY_DB_VARIABLES: CredentialVariables = {
 
 /** Every variable the verify handler reads: name -> meaning and default. */
 export const VERIFY_ENV: Readonly<Record<string, string>> = {
-    BACKUP_BUCKET: "bucket of the dumps (required)",
+    BACKUP_BUCKET: "bucket of the dumps (required with STORAGE_PROVIDER=s3)",
     BACKUP_PREFIX: 'key prefix of the dumps (default "backups")',
     VERIFY_DATABASES: 'comma-separated logical database names of 1..63 letters, digits, "_" or "-" whose newest dump is restored and checked (required unless AZURE_SERVERS is set)',
     VERIFY_MAX_BACKUP_AGE_MINUTES:
@@ -47,13 +48,16 @@ export const VERIFY_ENV: Readonly<Record<string, string>> = {
     POWERTOOLS_SERVICE_NAME: 'service name in the structured logs (default "pg-backup-verify")',
     SCRATCH_DIR: "directory the dumps are downloaded to; size ephemeral storage for the largest dump (default: the system's temporary directory)",
     S3_ENDPOINT: "S3 endpoint for S3-compatible servers, path-style, for local runs (default: AWS)",
+    ...STORAGE_ENV,
     SAFETY_MARGIN_SECONDS: "time kept before the Lambda timeout when pg_restore is stopped, so the scratch database can still be dropped, 0..600 (default 60)",
     PG_BIN: "directory of pg_restore, looked up at each restore (default: the newest /usr/lib/postgresql/<n>/bin, else PATH)",
 };
 
 /** The verify function's configuration, as read from VERIFY_ENV. */
 export interface VerifyFunctionConfig {
+    /** The bucket or container of the dumps. */
     readonly bucket: string;
+    readonly storage: StorageSettings;
     readonly prefix: string;
     readonly databases: readonly string[];
     readonly maxBackupAgeSeconds: number;
@@ -97,8 +101,10 @@ export function verifyConfigFromEnv(env: Env): VerifyFunctionConfig {
     }
     const tempDir = optionalString(env, "SCRATCH_DIR");
     const s3Endpoint = optionalString(env, "S3_ENDPOINT");
+    const storage = storageFromEnv(env, "BACKUP_BUCKET");
     return {
-        bucket: requireString(env, "BACKUP_BUCKET"),
+        bucket: storageName(storage),
+        storage,
         prefix: optionalString(env, "BACKUP_PREFIX") ?? "backups",
         databases,
         maxBackupAgeSeconds: integer(env, "VERIFY_MAX_BACKUP_AGE_MINUTES", { min: 1, max: 44640 }) * 60,

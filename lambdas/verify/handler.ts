@@ -10,6 +10,7 @@ import type { Context } from "aws-lambda";
 import { azureCredential } from "../shared/azureIdentity";
 import { errorText, functionRuntime, withCrashReport } from "../shared/coldStart";
 import { resolveTarget } from "../shared/credentials";
+import { functionStorage } from "../shared/storage/env";
 import type { MetricSink } from "../shared/ports";
 import { reportingResult, RunReport } from "../shared/resultLine";
 import { flexibleServerClient, type FlexibleServerBackupLister } from "./azure";
@@ -20,7 +21,11 @@ import { runVerify, type VerifyReport } from "./verify";
 
 const env = verifyConfigFromEnv(process.env);
 const runtime = functionRuntime(env);
-const s3 = new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+const storage = functionStorage(
+    env.storage,
+    () => new S3Client(env.s3Endpoint === undefined ? {} : { endpoint: env.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" }),
+    undefined,
+);
 /** Every name a run checks: the databases, then the Azure servers. */
 const checked: readonly string[] = [...env.databases, ...(env.azure?.servers ?? []).map((s) => s.name)];
 
@@ -74,7 +79,7 @@ async function verifyOnce(context: Context, signal: AbortSignal, sink: MetricSin
             ...(env.azure === undefined ? {} : { azureServers: env.azure.servers }),
         };
         const report = await runVerify(config, {
-            s3,
+            storage,
             log,
             metrics: sink,
             remainingMs: () => context.getRemainingTimeInMillis(),

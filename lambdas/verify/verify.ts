@@ -1,8 +1,8 @@
-import type { S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { listBackups, type BackupEntry, type Catalog } from "../shared/catalog";
 import { checkIdentifier, describeTarget, withDatabase } from "../shared/pgTarget";
 import type { Log, MetricSink, MetricUnit } from "../shared/ports";
+import { storageOf, type StorageDep } from "../shared/storage/s3";
 import { verifyAzureServer, type FlexibleServerBackupLister } from "./azure";
 import { formatDuration, freshnessCheck, manifestsCheck, sizeCheck } from "./checks";
 import { VerifyConfigError } from "./errors";
@@ -33,8 +33,10 @@ export type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyRe
  * The pure checks are in checks.ts, the settings and their validation in settings.ts.
  */
 
-export interface VerifyDeps {
-    readonly s3: S3Client;
+/** The backup storage (or an S3 client for config.bucket) and the rest of what the checks use. */
+export type VerifyDeps = StorageDep & VerifyServices;
+
+export interface VerifyServices {
     readonly log: Log;
     readonly metrics: MetricSink;
     /** Needed when azureServers are configured. */
@@ -83,11 +85,12 @@ export async function runVerify(config: VerifyConfig, deps: VerifyDeps): Promise
 async function verifyDatabase(config: VerifyConfig, deps: VerifyDeps, database: string, now: () => Date): Promise<TargetVerification> {
     const { log } = deps;
     const checks = new CheckList();
+    const storage = storageOf(deps, config.bucket, undefined);
     let catalog: Catalog;
     try {
-        catalog = await listBackups(deps.s3, { bucket: config.bucket, prefix: config.prefix, database });
+        catalog = await listBackups(storage, { prefix: config.prefix, database });
     } catch (err) {
-        checks.fail("manifests", `cannot list s3://${config.bucket}: ${messageOf(err)}`);
+        checks.fail("manifests", `cannot list ${storage.location}: ${messageOf(err)}`);
         checks.skipRest(["freshness", "size", "checksum", "restore", "rowCounts", "rto", "cleanup"], "the bucket could not be listed");
         return finish(database, checks);
     }
@@ -99,7 +102,7 @@ async function verifyDatabase(config: VerifyConfig, deps: VerifyDeps, database: 
 
     const newest = catalog.backups[0];
     if (newest === undefined) {
-        checks.fail("freshness", `no backup with a manifest under s3://${config.bucket}/${config.prefix}/${database}/`);
+        checks.fail("freshness", `no backup with a manifest under ${storage.describe(`${config.prefix}/${database}/`)}`);
         checks.skipRest(["size", "checksum", "restore", "rowCounts", "rto", "cleanup"], "there is no backup");
         return finish(database, checks);
     }
@@ -130,8 +133,7 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
         return {};
     }
     const options: RestoreOptions = {
-        s3: deps.s3,
-        bucket: config.bucket,
+        storage: storageOf(deps, config.bucket, undefined),
         manifest: backup.manifest,
         target: withDatabase(config.verificationServer, scratch),
         maintenanceDatabase: config.verificationServer.database,

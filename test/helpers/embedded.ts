@@ -7,3 +7,5 @@ export { startFaultyProxy, uploadPartRequests, putRequests } from "../../cli/emb
 export type { FaultyProxy, Fault, RecordedRequest, RequestMatcher } from "../../cli/embedded/faultyProxy";
 export { loadSampleData } from "../../cli/embedded/sampleData";
 export type { SampleDataOptions, SampleDataSummary, SampleTable } from "../../cli/embedded/sampleData";
+export { startAzurite, AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY } from "../../cli/embedded/azurite";
+export type { EmbeddedAzurite } from "../../cli/embedded/azurite";

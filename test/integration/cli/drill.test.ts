@@ -2,17 +2,33 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { main as drillMain, Resources, runDrill, type DrillSummary } from "../../../cli/drill";
+import { main as listMain } from "../../../cli/list";
+import { main as restoreMain } from "../../../cli/restore";
 import { listBackups } from "../../../lambdas/shared/catalog";
 import { parsePostgresUrl } from "../../../lambdas/shared/pgTarget";
-import { createDatabase, freePort, loadSampleData, query, startPostgres, startS3 } from "../../helpers/embedded";
+import { AZURITE_ACCOUNT_KEY, createDatabase, freePort, loadSampleData, query, startAzurite, startPostgres, startS3 } from "../../helpers/embedded";
 import { runCli } from "../../helpers/cli";
+import { s3Storage } from "../../../lambdas/shared/storage/s3";
 
 const ROOT = join(__dirname, "..", "..", "..");
 
 function lastJson(out: string): DrillSummary {
     const line = out.trim().split("\n").pop() ?? "";
     return JSON.parse(line) as DrillSummary;
+}
+
+/** The drill exited 0 and its JSON summary holds every step's checks, all passed. */
+function passedEveryStep(res: { readonly code: number; readonly out: string; readonly err: string }): DrillSummary {
+    assert.equal(res.code, 0, res.err + res.out);
+    const summary = lastJson(res.out);
+    assert.equal(summary.ok, true);
+    const names = summary.checks.map((c) => c.name);
+    for (const expected of ["dump", "export", "verify.freshness", "verify.checksum", "verify.size", "verify.restore", "verify.rowCounts", "verify.rto", "verify.cleanup", "restore.rowCounts", "restore.content", "restore.rto"]) {
+        assert.ok(names.includes(expected), `missing check ${expected} in ${names.join(", ")}`);
+    }
+    return summary;
 }
 
 describe("drill (end to end, real PostgreSQL and s3rver)", function () {
@@ -28,13 +44,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         // when it runs on a small sample with --json
         const res = await runCli(drillMain, ["--scale", "0.05", "--json", "--rto-minutes", "30"]);
         // then it exits 0, every check passed, and the last line is the JSON summary
-        assert.equal(res.code, 0, res.err + res.out);
-        const summary = lastJson(res.out);
-        assert.equal(summary.ok, true);
-        const names = summary.checks.map((c) => c.name);
-        for (const expected of ["dump", "export", "verify.freshness", "verify.checksum", "verify.size", "verify.restore", "verify.rowCounts", "verify.rto", "verify.cleanup", "restore.rowCounts", "restore.content", "restore.rto"]) {
-            assert.ok(names.includes(expected), `missing check ${expected} in ${names.join(", ")}`);
-        }
+        const summary = passedEveryStep(res);
         assert.ok(summary.checks.every((c) => c.ok));
         assert.equal(summary.rtoSeconds, 1800);
         assert.ok((summary.sizeBytes ?? 0) > 100_000 && /^[0-9a-f]{64}$/.test(summary.sha256 ?? ""));
@@ -64,7 +74,7 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
             const summary = lastJson(res.out);
             assert.equal(summary.database, "appdb");
             assert.deepEqual(summary.started, {});
-            const catalog = await listBackups(s3, { bucket: "given-bucket", prefix: "backups", database: "appdb" });
+            const catalog = await listBackups(s3Storage({ client: s3, bucket: "given-bucket", kmsKeyId: undefined }), { prefix: "backups", database: "appdb" });
             assert.deepEqual(catalog.backups.map((b) => b.manifest.key), [summary.key]);
             const leftovers = await query<{ datname: string }>(pg.url(), "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%' OR datname LIKE 'drill\\_%'");
             assert.deepEqual(leftovers, []);
@@ -122,6 +132,53 @@ describe("drill (end to end, real PostgreSQL and s3rver)", function () {
         assert.match(res.out, /drill FAILED \(drill\)/);
         assert.ok(summary.started.postgresDir !== undefined);
         assert.equal(existsSync(summary.started.postgresDir), false);
+    });
+
+    it("with --cloud azure runs the same steps and checks on Azurite, and list and restore read the container", async () => {
+        // given no endpoints, so the drill starts its own PostgreSQL and Azurite, kept running to try list and restore
+        const pg = await startPostgres();
+        const azurite = await startAzurite();
+        try {
+            await createDatabase(pg.url(), "appdb");
+            await loadSampleData(pg.url("appdb"), { scale: 0.02 });
+            Object.assign(process.env, { AZURE_BLOB_LOCAL_ACCOUNT_KEY: AZURITE_ACCOUNT_KEY });
+            // when the drill runs against the given database and Azurite
+            const res = await runCli(drillMain, ["--cloud", "azure", "--database-url", pg.url("appdb"), "--blob-endpoint", azurite.endpoint, "--container", "drills", "--json"]);
+            // then every check of the S3 drill ran and passed, and the backup went to the container
+            const summary = passedEveryStep(res);
+            assert.equal(summary.location, `${azurite.endpoint}/drills`);
+            assert.match(res.out, new RegExp(`backup +${azurite.endpoint}/drills/backups/appdb/`));
+            // and list finds that backup in the container
+            const listed = await runCli(listMain, ["--cloud", "azure", "--blob-endpoint", azurite.endpoint, "--container", "drills", "--database", "appdb", "--json"]);
+            assert.equal(listed.code, 0, listed.err);
+            const catalog = JSON.parse(listed.out) as { backups: { key: string }[] };
+            assert.deepEqual(catalog.backups.map((b) => b.key), [summary.key]);
+            // and restore brings it back into a new database
+            const restored = await runCli(restoreMain, ["--cloud", "azure", "--blob-endpoint", azurite.endpoint, "--container", "drills", "--database", "appdb", "--latest", "--target-url", pg.url("appdb_from_blob")]);
+            assert.equal(restored.code, 0, restored.err + restored.out);
+            assert.match(restored.out, new RegExp(`restoring ${azurite.endpoint}/drills/backups/appdb/`));
+        } finally {
+            await azurite.stop();
+            await pg.stop();
+        }
+    });
+
+    it("with --cloud azure and no endpoint starts a throwaway Azurite and stops it again", async () => {
+        const res = await runCli(drillMain, ["--cloud", "azure", "--scale", "0.02", "--json"]);
+        assert.equal(res.code, 0, res.err + res.out);
+        const summary = lastJson(res.out);
+        assert.ok(summary.checks.every((c) => c.ok));
+        const port = Number(new URL(summary.started.blobEndpoint ?? "http://x").port);
+        assert.ok(port > 0);
+        await assert.rejects(
+            new Promise<void>((resolve, reject) => {
+                const socket = connect(port, "127.0.0.1", () => {
+                    socket.destroy();
+                    resolve();
+                });
+                socket.once("error", reject);
+            }),
+        );
     });
 
     it("refuses bad arguments with exit code 2", async () => {

@@ -28,6 +28,7 @@ import { createDatabase, loadSampleData, query, startPostgres, startS3, type Emb
 import { captureOutput, coldStart, embeddedAwsEnv, lambdaContext, restoreEnv } from "../../helpers/lambda";
 import { running, stubbornPgRestore } from "../../helpers/stubbornTool";
 import { putFixtureBackup, rewriteObject } from "../backupFixture";
+import { s3Storage } from "../../../lambdas/shared/storage/s3";
 
 const BUCKET = "cli-safety";
 const PREFIX = "backups";
@@ -250,7 +251,7 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             const last = await fixture("paged", "2026-04-02T00:00:00Z");
             // when list runs and the catalog is read
             const listed = await runCli(listMain, [...s3Args(), "--database", "paged", "--json"]);
-            const catalog = await listBackups(s3, { bucket: BUCKET, prefix: PREFIX, database: "paged" });
+            const catalog = await listBackups(s3Storage({ client: s3, bucket: BUCKET, kmsKeyId: undefined }), { prefix: PREFIX, database: "paged" });
             // then both backups are found, the newest first
             assert.equal(listed.code, 0, listed.err);
             const keys = (JSON.parse(listed.out) as { backups: { key: string }[] }).backups.map((b) => b.key);

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ArgumentError } from "../../../cli/args";
@@ -133,7 +134,7 @@ describe("CLI backup of a database dumped by a Fargate task", () => {
                         return { Contents: [...objects.keys()].filter((k) => k.startsWith(String(input["Prefix"]))).map((Key) => ({ Key, Size: objects.get(Key)?.length ?? 0 })), IsTruncated: false };
                     }
                     const body = objects.get(String(input["Key"]));
-                    return { Body: { transformToString: async () => body } };
+                    return { Body: Readable.from([Buffer.from(body)]) };
                 },
             } as unknown as S3Client,
             sleep: async (ms: number) => {

@@ -177,4 +177,39 @@ describe("CLI drill arguments", () => {
             assert.throws(() => parseDrillArgs(args), (err: unknown) => err instanceof ArgumentError && err.message.startsWith(message));
         });
     }
+
+    describe("--cloud azure", () => {
+        const AZURE = ["--cloud", "azure", "--blob-endpoint", "https://acct.blob.core.windows.net", "--container", "pg-backups", "--database", "orders"];
+
+        it("reads the container and endpoint for list and restore", () => {
+            const listed = parseListArgs(AZURE);
+            assert.equal(listed?.bucket, "pg-backups");
+            assert.equal(listed?.blobEndpoint, "https://acct.blob.core.windows.net");
+            const restore = parseRestoreArgs([...AZURE, "--latest", "--target-url", "postgres://admin@db.internal:5433/orders_copy"], {});
+            assert.equal(restore?.bucket, "pg-backups");
+            assert.equal(restore?.blobEndpoint, "https://acct.blob.core.windows.net");
+        });
+
+        it("refuses S3 options with --cloud azure, Azure options without it, and bad values, naming the option", () => {
+            for (const [args, message] of [
+                [[...AZURE, "--bucket", "b-b-b"], "--bucket: not allowed with --cloud azure"],
+                [[...AZURE, "--s3-endpoint", "http://127.0.0.1:9000"], "--s3-endpoint: not allowed with --cloud azure"],
+                [["--container", "pg-backups", "--bucket", "b-b-b", "--database", "orders"], "--container: only with --cloud azure"],
+                [["--cloud", "gcp", "--bucket", "b-b-b", "--database", "orders"], '--cloud: "gcp" is not allowed; expected aws or azure'],
+                [["--cloud", "azure", "--container", "pg-backups", "--database", "orders"], "--blob-endpoint: missing; required with --cloud azure"],
+                [["--cloud", "azure", "--blob-endpoint", "https://acct.blob.core.windows.net", "--container", "PG", "--database", "orders"], '--container: "PG" is not a valid container name'],
+                [["--cloud", "azure", "--blob-endpoint", "http://acct.blob.core.windows.net", "--container", "pg-backups", "--database", "orders"], '--blob-endpoint: "http://acct.blob.core.windows.net" is not allowed'],
+            ] as const) {
+                assert.throws(() => parseListArgs(args), (err: unknown) => err instanceof ArgumentError && err.message.startsWith(message), message);
+            }
+        });
+
+        it("runs the drill on Blob only when asked, and refuses S3 options with it", () => {
+            assert.equal(parseDrillArgs([])?.cloud, undefined);
+            assert.deepEqual(parseDrillArgs(["--cloud", "azure", "--container", "drills"]), { cloud: "azure", bucket: "drills", rtoSeconds: 3600, rpoSeconds: 86_400, scale: 1, keep: false, verbose: false, json: false, dumpFormat: "custom" });
+            assert.throws(() => parseDrillArgs(["--cloud", "azure", "--container", "drills.v2"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith('--container: "drills.v2" is not a valid container name'));
+            assert.throws(() => parseDrillArgs(["--cloud", "azure", "--bucket", "drills"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith("--bucket: not allowed with --cloud azure"));
+            assert.throws(() => parseDrillArgs(["--blob-endpoint", "http://127.0.0.1:10000/devstoreaccount1"]), (err: unknown) => err instanceof ArgumentError && err.message.startsWith("--blob-endpoint: not allowed with --cloud aws"));
+        });
+    });
 });

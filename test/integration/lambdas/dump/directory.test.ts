@@ -17,6 +17,8 @@ import { main as listMain } from "../../../../cli/list";
 import { main as restoreMain } from "../../../../cli/restore";
 import { runCli } from "../../../helpers/cli";
 import { contentChecksums, rewriteObject } from "../../backupFixture";
+import { hourlyVerifyConfig } from "../../../helpers/verifyConfig";
+import { s3Storage } from "../../../../lambdas/shared/storage/s3";
 
 const BUCKET = "dump-directory-bucket";
 const MiB = 1024 * 1024;
@@ -93,18 +95,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
     }
 
     function verifyConfig(prefix: string, database: string): VerifyConfig {
-        return {
-            bucket: BUCKET,
-            prefix,
-            databases: [database],
-            maxBackupAgeSeconds: 3600,
-            rtoSeconds: 3600,
-            size: { window: 7, minRatio: 0.5, maxRatio: 3 },
-            verificationServer: parsePostgresUrl(pg.url("postgres"), "verificationServer"),
-            jobs: 2,
-            binDir: pg.binDir,
-            tempDir: temp,
-        };
+        return { ...hourlyVerifyConfig(pg, BUCKET, prefix, database), tempDir: temp };
     }
 
     async function databaseExists(name: string): Promise<boolean> {
@@ -138,7 +129,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
             assert.equal(w.headers["x-amz-tagging"], "tier=daily");
         }
         // and the catalog takes it as a backup, verify passes every check, covering every file
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix, database: "app" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix, database: "app" });
         assert.equal(catalog.backups[0]?.manifest.key, manifest.key);
         assert.equal(catalog.backups[0]?.objectSizeBytes, manifest.sizeBytes);
         assert.deepEqual(catalog.problems, []);
@@ -238,7 +229,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.ok(log.entries.some((e) => e.message === "files of the failed dump left without a manifest: not a backup"), log.text());
         const keys = await listKeys(s3.client(), BUCKET, s.prefix);
         assert.ok(keys.length > 0 && keys.every((k) => /\.dump\/[^/]+$/.test(k) && !k.endsWith("/toc.dat")), keys.join(", "));
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: s.prefix, database: "app" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix: s.prefix, database: "app" });
         assert.deepEqual([catalog.backups, catalog.problems, catalog.withoutManifest.length], [[], [], 1]);
         assert.deepEqual((await s3.pendingUploads(BUCKET)).filter((u) => u.key.startsWith(s.prefix)), []);
         assert.deepEqual(await readdir(temp), []);
@@ -267,7 +258,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.equal(await databaseExists("dir_corrupt"), false);
         assert.deepEqual(await readdir(temp), []);
         // and the catalog reports the incomplete one as unusable, naming the file
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: missing.prefix, database: "app" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix: missing.prefix, database: "app" });
         assert.deepEqual(catalog.backups, []);
         assert.match(catalog.problems[0]?.reason ?? "", new RegExp(`file ${gone.name.replace(/\./g, "\\.")} of its directory dump`));
         // and verify fails the corrupted one's checksum check, naming the file, without restoring it
@@ -304,7 +295,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         );
         // then nothing is stored: no file, no manifest, nothing the catalog could take as a backup
         assert.deepEqual(await listKeys(s3.client(), BUCKET, s.prefix), []);
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: s.prefix, database: "guarded" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix: s.prefix, database: "guarded" });
         assert.deepEqual([catalog.backups, catalog.problems, catalog.withoutManifest], [[], [], []]);
         assert.deepEqual(await readdir(temp), [], "the temporary dump directory is removed");
     });
@@ -347,7 +338,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         await blocker;
         // and no manifest is stored: whatever files went up before the failure, the catalog takes none of it as a backup
         assert.ok((await listKeys(s3.client(), BUCKET, s.prefix)).every((k) => !k.endsWith(".manifest.json")));
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix: s.prefix, database: "busy" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix: s.prefix, database: "busy" });
         assert.deepEqual([catalog.backups, catalog.problems], [[], []]);
         assert.deepEqual(await readdir(temp), [], "the temporary dump directory is removed");
     });
@@ -359,7 +350,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         await s3.client().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: manifestKey(manifest.key) }));
         assert.ok((await listKeys(s3.client(), BUCKET, prefix)).every((k) => k.startsWith(`${manifest.key}/`)), "only the files under the dump's key are left");
         // when the backups are listed
-        const catalog = await listBackups(s3.client(), { bucket: BUCKET, prefix, database: "app" });
+        const catalog = await listBackups(s3Storage({ client: s3.client(), bucket: BUCKET, kmsKeyId: undefined }), { prefix, database: "app" });
         // then there is no backup, and the dump is reported as one without a manifest
         assert.deepEqual(catalog.backups, []);
         assert.deepEqual(catalog.withoutManifest, [manifest.key]);

@@ -21,6 +21,7 @@ import { createDatabase, loadSampleData, query, startPostgres, startS3, type Emb
 import { contentChecksums, putFixtureBackup, rewriteObject, type FixtureBackup } from "../../backupFixture";
 import { runCli } from "../../../helpers/cli";
 import { running, stubbornPgRestore } from "../../../helpers/stubbornTool";
+import { s3Storage } from "../../../../lambdas/shared/storage/s3";
 
 const BUCKET = "restore-tests";
 const PREFIX = "backups";
@@ -287,7 +288,7 @@ describe("restore (real PostgreSQL and s3rver)", function () {
 
     it("CLI restore --before picks the newest backup started at or before the time", async () => {
         // given the two listed backups of "listed" (2026-01-01 and 2026-01-02)
-        const catalog = await listBackups(s3, { bucket: BUCKET, prefix: PREFIX, database: "listed" });
+        const catalog = await listBackups(s3Storage({ client: s3, bucket: BUCKET, kmsKeyId: undefined }), { prefix: PREFIX, database: "listed" });
         const expected = selectBackup(catalog, { before: new Date("2026-01-01T12:00:00Z") });
         // when restore runs with --before between them
         const res = await runCli(restoreMain, ["--bucket", BUCKET, "--database", "listed", "--before", "2026-01-01T12:00:00Z", "--target-url", pg.url("before_copy"), "--s3-endpoint", s3server.endpoint, "--json"]);

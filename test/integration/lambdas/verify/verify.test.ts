@@ -16,6 +16,7 @@ import { asLambdaRuntime, captureOutput, coldStart, emfDocuments, lambdaContext,
 import { RecordingLog, RecordingMetrics } from "../../../helpers/recorders";
 import { running, stubbornPgRestore } from "../../../helpers/stubbornTool";
 import { contentChecksums, countTables, putFixtureBackup, rewriteObject } from "../../backupFixture";
+import { s3Storage } from "../../../../lambdas/shared/storage/s3";
 
 const BUCKET = "verify-tests";
 const PREFIX = "backups";
@@ -448,7 +449,7 @@ describe("verify (real PostgreSQL and s3rver)", function () {
         const asVerifier = { ...parsePostgresUrl(pg.url("postgres"), "verificationServer"), user: "verifier" };
         // when verify runs as that user, and the same backup is restored by it into a kept database
         const { report, target } = await verify(config("rls", { verificationServer: asVerifier }));
-        const list = await listBackups(s3, { bucket: BUCKET, prefix: PREFIX, database: "rls" });
+        const list = await listBackups(s3Storage({ client: s3, bucket: BUCKET, kmsKeyId: undefined }), { prefix: PREFIX, database: "rls" });
         const restored = await restoreBackup({
             s3,
             bucket: BUCKET,

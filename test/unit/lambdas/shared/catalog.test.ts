@@ -90,6 +90,7 @@ describe("catalog: choosing a backup", () => {
     const orphan = dumpKey("backups", "app", "daily", new Date("2026-11-21T04:00:00Z"), "zz");
     const catalog: Catalog = {
         bucket: "bucket",
+        location: "s3://bucket",
         database: "app",
         backups: [newest, middle, oldest],
         problems: [{ key: manifestKey("backups/app/daily/broken.dump"), reason: "manifest backups/app/daily/broken.dump.manifest.json: not JSON", lastModified: new Date("2026-11-20T00:00:00Z") }],

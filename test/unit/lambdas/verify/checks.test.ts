@@ -158,6 +158,7 @@ describe("verify: manifests check", () => {
     const good = { manifest: manifest(goodKey), manifestKey: `${goodKey}.manifest.json`, objectSizeBytes: 1, manifestLastModified: new Date("2026-11-21T00:00:02Z") };
     const problemAt = (key: string, lastModified: string): Catalog => ({
         bucket: "b",
+        location: "s3://b",
         database: "app",
         backups: [good],
         problems: [{ key, reason: `manifest ${key}: not JSON`, lastModified: new Date(lastModified) }],

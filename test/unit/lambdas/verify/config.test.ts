@@ -70,11 +70,21 @@ describe("verify handler environment", () => {
             SAFETY_MARGIN_SECONDS: "30",
         });
         const minimal = recording({ ...MINIMAL });
+        const blob = recording({
+            ...MINIMAL,
+            BACKUP_BUCKET: undefined,
+            STORAGE_PROVIDER: "azure-blob",
+            AZURE_BLOB_ENDPOINT: "https://acct.blob.core.windows.net",
+            BACKUP_CONTAINER: "backups",
+            AZURE_CLIENT_ID: "11111111-1111-1111-1111-111111111111",
+            AZURE_BLOB_MAX_TRIES: "3",
+        });
         // when the configuration is read from each
         verifyConfigFromEnv(full.env);
         verifyConfigFromEnv(minimal.env);
+        verifyConfigFromEnv(blob.env);
         // then every variable read is in the catalog
-        const read = [...full.read, ...minimal.read];
+        const read = [...full.read, ...minimal.read, ...blob.read];
         assert.deepEqual(read.filter((name) => !(name in VERIFY_ENV)), []);
         // and every catalog entry but PG_BIN (looked up at each restore) and AZURE_CLIENT_ID (read by functionRuntime) is read at cold start
         const elsewhere = ["PG_BIN", "AZURE_CLIENT_ID"];
@@ -88,6 +98,7 @@ describe("verify handler environment", () => {
         // then the defaults are those documented
         assert.deepEqual(env, {
             bucket: "prod-backups",
+            storage: { provider: "s3", bucket: "prod-backups" },
             prefix: "backups",
             databases: ["orders", "billing"],
             maxBackupAgeSeconds: 86_400,

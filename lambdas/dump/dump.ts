@@ -560,40 +560,56 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
 export interface TableName {
     readonly schema: string;
     readonly name: string;
+    /**
+     * Its inheritance descendants holding rows (ordinary or foreign tables), whose rows count(*)
+     * on it includes, while pg_dump stores each table's own rows apart. @default none
+     */
+    readonly descendants?: readonly { readonly schema: string; readonly name: string }[];
 }
 
 /**
  * Ordinary tables and leaf partitions outside the system schemas and extensions, as the client's
- * current transaction sees them: the tables the manifest counts. It reads the catalog only, so it
- * locks no table.
+ * current transaction sees them: the tables the manifest counts, each with its inheritance
+ * descendants. It reads the catalog only, so it locks no table.
  */
 export async function listTables(client: Client): Promise<TableName[]> {
-    const result = await client.query<{ schema: string; name: string }>(`
-        SELECT n.nspname AS schema, c.relname AS name
+    const result = await client.query<{ schema: string; name: string; descendants: { schema: string; name: string }[] | null }>(`
+        SELECT n.nspname AS schema, c.relname AS name,
+          CASE WHEN c.relhassubclass THEN (
+            WITH RECURSIVE d(oid) AS (
+              SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = c.oid
+              UNION SELECT i.inhrelid FROM pg_inherits i JOIN d ON i.inhparent = d.oid)
+            SELECT json_agg(json_build_object('schema', dn.nspname, 'name', dc.relname) ORDER BY dn.nspname, dc.relname)
+            FROM d JOIN pg_class dc ON dc.oid = d.oid JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+            WHERE dc.relkind IN ('r', 'f'))
+          END AS descendants
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r'
           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname !~ '^pg_(toast|temp_)'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
         ORDER BY 1, 2`);
-    return result.rows;
+    return result.rows.map((r) => ({ schema: r.schema, name: r.name, ...(r.descendants === null ? {} : { descendants: r.descendants }) }));
 }
 
 /**
- * The manifest's counts: one for every listed table, taken from the dump's own data. pg_dump
- * also stores the data of extension configuration tables, which the list leaves out (the
- * extension's script recreates part of their rows on restore). A listed table without data in
- * the dump means the counts cannot be trusted, and fails the run.
+ * The manifest's counts: for every listed table, the rows count(*) sees (its own and its
+ * inheritance descendants'), taken from the dump's own data. pg_dump also stores the data of
+ * extension configuration tables, which the list leaves out (the extension's script recreates
+ * part of their rows on restore). A table without data in the dump (a foreign table among the
+ * descendants, say) means the count cannot be trusted, and fails the run.
  */
 export function countsForTables(listed: readonly TableName[], dumped: readonly TableCount[]): TableCount[] {
     const rows = new Map(dumped.map((t) => [`${t.schema}\u0000${t.name}`, t.rows]));
-    return listed.map((t) => {
+    const own = (t: { readonly schema: string; readonly name: string }, of: TableName): number => {
         const n = rows.get(`${t.schema}\u0000${t.name}`);
         if (n === undefined) {
-            throw new RowCountError(`table ${quoteIdent(t.schema)}.${quoteIdent(t.name)} has no data in the dump, so its rows could not be counted`);
+            const whose = t === of ? "" : ` (an inheritance descendant of ${quoteIdent(of.schema)}.${quoteIdent(of.name)})`;
+            throw new RowCountError(`table ${quoteIdent(t.schema)}.${quoteIdent(t.name)}${whose} has no data in the dump, so its rows could not be counted`);
         }
-        return { schema: t.schema, name: t.name, rows: n };
-    });
+        return n;
+    };
+    return listed.map((t) => ({ schema: t.schema, name: t.name, rows: (t.descendants ?? []).reduce((sum, d) => sum + own(d, t), own(t, t)) }));
 }
 
 /** lz4 is the one compression whose data the row counter cannot decompress (Node.js has no lz4 codec); its counts come from count(*) in the snapshot. */

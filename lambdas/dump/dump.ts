@@ -1,6 +1,7 @@
 /**
  * The dump core: pg_dump (custom format, large objects) streamed through SHA-256 into an S3
- * multipart upload with SSE-KMS, row counts from the same snapshot, and a manifest written last.
+ * multipart upload with SSE-KMS, row counts read from the dump's own data as it passes (for the
+ * tables listed in the same snapshot), and a manifest written last.
  * Plain async code that takes its clients, settings and logger, so Lambda, the drill, the
  * benchmark and the tests all run exactly this.
  */

@@ -2,6 +2,8 @@ import { strict as assert } from "node:assert";
 import { deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
 import fc from "fast-check";
 import { ArchiveRowReader } from "../../lambdas/dump/archiveRows";
+import { countsForTables } from "../../lambdas/dump/dump";
+import { RowCountError } from "../../lambdas/dump/errors";
 import { dataFileEncoding, RowCountingTap, rowsOf } from "../../lambdas/dump/copyRows";
 import { readToc } from "../../lambdas/dump/tocReader";
 import type { TableCount } from "../../lambdas/shared/manifest";
@@ -229,6 +231,38 @@ describe("row counts from a custom-format archive", () => {
         await assert.rejects(countArchive(archive(unfriendly, { minor: 17 })), /archive version 1\.17/);
         await assert.rejects(countArchive(archive(unfriendly, { format: 3 })), /archive format 3, expected 1 \(custom\)/);
         await assert.rejects(countArchive(archive(unfriendly, { method: "lz4" })), /lz4-compressed/);
+    });
+});
+
+describe("the manifest's counts", () => {
+    it("gives every listed table its own rows plus its inheritance descendants', leaving unlisted tables out", () => {
+        // given the rows pg_dump stored per table, an extension's configuration table among them
+        const dumped = [
+            { schema: "public", name: "parent", rows: 10 },
+            { schema: "public", name: "child", rows: 20 },
+            { schema: "other", name: "grandchild", rows: 40 },
+            { schema: "ext", name: "config", rows: 3 },
+        ];
+        // when the listed tables are counted
+        const counts = countsForTables(
+            [
+                { schema: "public", name: "parent", descendants: [{ schema: "public", name: "child" }, { schema: "other", name: "grandchild" }] },
+                { schema: "public", name: "child", descendants: [{ schema: "other", name: "grandchild" }] },
+                { schema: "other", name: "grandchild" },
+            ],
+            dumped,
+        );
+        // then each count is what count(*) on the table sees
+        assert.deepEqual(counts.map((t) => t.rows), [70, 60, 40]);
+    });
+
+    it("fails when a listed table or one of its descendants has no data in the dump", () => {
+        const dumped = [{ schema: "public", name: "parent", rows: 10 }];
+        assert.throws(() => countsForTables([{ schema: "public", name: "gone" }], dumped), (e: unknown) => e instanceof RowCountError && /gone" has no data in the dump/.test(e.message));
+        assert.throws(
+            () => countsForTables([{ schema: "public", name: "parent", descendants: [{ schema: "public", name: "remote" }] }], dumped),
+            /"remote" \(an inheritance descendant of "public"\."parent"\) has no data in the dump/,
+        );
     });
 });
 

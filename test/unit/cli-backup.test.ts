@@ -18,6 +18,21 @@ describe("CLI backup arguments", () => {
         });
     });
 
+    it("dumps here in directory format with the jobs asked for, and in the custom format by default", () => {
+        const local = ["--database-url", "postgres://u@h/db", "--bucket", "b-1"];
+        assert.deepEqual({ ...parseBackupArgs([...local, "--dump-format", "directory", "--dump-jobs", "3"], {}, ROOT), target: "the URL's" }, {
+            kind: "local",
+            target: "the URL's",
+            database: "db",
+            bucket: "b-1",
+            prefix: "backups",
+            format: "directory",
+            jobs: 3,
+            json: false,
+        });
+        assert.equal((parseBackupArgs(local, {}, ROOT) as { format: string }).format, "custom");
+    });
+
     const refusals: [string, readonly string[], string][] = [
         ["neither mode", ["--database", "orders"], "--stack, --database-url: missing; expected exactly one"],
         ["both modes", ["--stack", "prod", "--database-url", "postgres://u@h/db"], "--stack, --database-url: given together"],
@@ -26,6 +41,10 @@ describe("CLI backup arguments", () => {
         ["--reason without --stack", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--reason", "x"], "--reason: only with --stack"],
         ["a local run without a bucket", ["--database-url", "postgres://u@h/db"], "--bucket: missing"],
         ["a database dumped by a Fargate task", ["--stack", "prod", "--database", "orders"], "--database: \"orders\" is dumped by a Fargate task in stack prod"],
+        ["an unknown dump format", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-format", "tar"], '--dump-format: "tar" is not allowed; expected custom or directory'],
+        ["dump jobs for a custom-format dump", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-jobs", "2"], "--dump-jobs: only with --dump-format directory"],
+        ["too many dump jobs", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-format", "directory", "--dump-jobs", "17"], '--dump-jobs: "17" is not allowed; expected an integer 1..16'],
+        ["a dump format with --stack", ["--stack", "prod", "--database", "orders", "--dump-format", "directory"], "--dump-format: not allowed with --stack"],
     ];
     for (const [what, args, message] of refusals) {
         it(`refuses ${what}`, () => {

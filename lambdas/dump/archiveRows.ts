@@ -42,6 +42,8 @@ export class ArchiveRowReader {
     private readonly counts = new Map<number, Promise<number>>();
     private problem: string | undefined;
     private bytes = 0;
+    /** The current table's data from this push, written to its counter in one go (each write is a round trip to the decompressor's thread). */
+    private pieces: Buffer[] = [];
 
     /** Feeds the next bytes; returns a promise to wait for before the next push when a decompressor is busy. */
     push(chunk: Buffer): Promise<void> | undefined {
@@ -97,18 +99,24 @@ export class ArchiveRowReader {
                     if (s.left === 0) {
                         this.state = { at: "chunkLength" };
                     }
-                    const wait = this.block?.counter?.write(piece);
-                    if (wait !== undefined) {
-                        const next = p;
-                        return wait.then(() => this.run(buf, next));
+                    if (this.block?.counter !== undefined) {
+                        this.pieces.push(piece);
                     }
                     continue;
                 }
                 const c = new Cursor(buf);
                 c.pos = p;
-                this.step(c);
+                const ending = this.step(c);
                 this.bytes += c.pos - p;
                 p = c.pos;
+                if (ending !== undefined) {
+                    const wait = this.writePieces(ending.counter);
+                    this.endTable(ending);
+                    if (wait !== undefined) {
+                        const next = p;
+                        return wait.then(() => this.run(buf, next));
+                    }
+                }
             }
         } catch (err) {
             if (!(err instanceof NeedMoreBytes)) {
@@ -117,11 +125,24 @@ export class ArchiveRowReader {
             }
             this.pending = Buffer.from(buf.subarray(p));
         }
-        return undefined;
+        return this.writePieces(this.block?.counter);
     }
 
-    /** Reads one unit (header, count, entry, block start, oid, chunk length) or throws NeedMoreBytes without moving. */
-    private step(c: Cursor): void {
+    private writePieces(counter: TableRowCounter | undefined): Promise<void> | undefined {
+        if (this.pieces.length === 0 || counter === undefined) {
+            this.pieces = [];
+            return undefined;
+        }
+        const data = this.pieces.length === 1 ? (this.pieces[0] as Buffer) : Buffer.concat(this.pieces);
+        this.pieces = [];
+        return counter.write(data);
+    }
+
+    /**
+     * Reads one unit (header, count, entry, block start, oid, chunk length) or throws NeedMoreBytes
+     * without moving; returns the block whose table data has just ended.
+     */
+    private step(c: Cursor): Block | undefined {
         const s = this.state;
         switch (s.at) {
             case "header": {
@@ -177,32 +198,38 @@ export class ArchiveRowReader {
                 }
                 if (n > 0) {
                     this.state = { at: "chunk", left: n };
-                    return;
+                    return undefined;
                 }
-                this.endChunks();
-                return;
+                return this.endChunks();
             }
             case "chunk":
-                return;
+                return undefined;
         }
+        return undefined;
     }
 
-    private endChunks(): void {
+    private endChunks(): Block | undefined {
         const block = this.block as Block;
         if (block.blobs) {
             this.state = { at: "blobOid" };
-            return;
-        }
-        if (block.counter !== undefined) {
-            const entry = block.entry;
-            const rows = block.counter.end().catch((err: unknown) => {
-                throw new Error(`the data of ${describe(entry)}: ${err instanceof Error ? err.message : String(err)}`);
-            });
-            rows.catch(() => undefined);
-            this.counts.set(entry.dumpId, rows);
+            return undefined;
         }
         this.block = undefined;
         this.state = { at: "block" };
+        return block;
+    }
+
+    /** Ends a block's counting, after its last bytes were written. */
+    private endTable(block: Block): void {
+        if (block.counter === undefined) {
+            return;
+        }
+        const entry = block.entry;
+        const rows = block.counter.end().catch((err: unknown) => {
+            throw new Error(`the data of ${describe(entry)}: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        rows.catch(() => undefined);
+        this.counts.set(entry.dumpId, rows);
     }
 
     private nextEntryOrBlocks(): void {

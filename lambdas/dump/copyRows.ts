@@ -16,6 +16,7 @@ const NEWLINE = 0x0a;
 /** The end-of-data line and the empty lines pg_dump writes after it, longest first. */
 const END_MARKERS = [Buffer.from("\\.\n\n\n"), Buffer.from("\\.\n")];
 const TAIL_BYTES = 8;
+const DECODER_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The rows of one table's data: `write` the stored bytes in order, then `end`. */
 export class TableRowCounter {
@@ -27,7 +28,11 @@ export class TableRowCounter {
     private readonly ended: Promise<void>;
 
     constructor(encoding: DataEncoding) {
-        this.decoder = encoding === "none" ? undefined : encoding === "zlib" ? createInflate() : encoding === "gzip" ? createGunzip() : createZstdDecompress();
+        // A deep input buffer: each write is a round trip to the decompressor's thread, and the
+        // archive stream waits for it only when this buffer is full.
+        // (zlib passes highWaterMark on to its stream; larger output chunks mean fewer callbacks.)
+        const options = { highWaterMark: DECODER_BUFFER_BYTES, chunkSize: 64 * 1024 };
+        this.decoder = encoding === "none" ? undefined : encoding === "zlib" ? createInflate(options) : encoding === "gzip" ? createGunzip(options) : createZstdDecompress(options);
         const decoder = this.decoder;
         if (decoder === undefined) {
             this.ended = Promise.resolve();

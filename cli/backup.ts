@@ -4,8 +4,8 @@ import { stackScope } from "../config/scope";
 import { readStackFile, StackFileError, stackFilePath } from "../config/load";
 import { validateConfig } from "../config/validate";
 import type { DumpResult } from "../lambdas/dump/handler";
-import { dumpSettings, runDump } from "../lambdas/dump/dump";
-import type { BackupManifest } from "../lambdas/shared/manifest";
+import { dumpSettings, MAX_DUMP_JOBS, runDump } from "../lambdas/dump/dump";
+import type { BackupManifest, DumpFormat } from "../lambdas/shared/manifest";
 import { describeTarget, type PgTarget } from "../lambdas/shared/pgTarget";
 import { findPgTool } from "../lambdas/shared/pgTools";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
@@ -33,10 +33,12 @@ const OPTIONS = {
     prefix: { type: "string", value: "PREFIX", description: 'with --database-url: key prefix (default "backups")' },
     "s3-endpoint": { type: "string", value: "URL", description: "with --database-url: S3-compatible endpoint, path-style (default: AWS)" },
     region: { type: "string", value: "REGION", description: "AWS region (default: the stack's primary region; AWS_REGION with --database-url)" },
+    "dump-format": { type: "string", value: "FORMAT", description: "with --database-url: custom (one archive streamed to S3) or directory (pg_dump --jobs into the OS temp dir, one object per file) (default custom)" },
+    "dump-jobs": { type: "string", value: "N", description: `with --database-url --dump-format directory: pg_dump workers, 1..${MAX_DUMP_JOBS} (default 2)` },
     json: { type: "boolean", description: "print one JSON line with the result last" },
 } as const;
 
-const SYNOPSIS = "(--stack S --database D [--reason TEXT] | --database-url URL --bucket B [--database D] [--s3-endpoint URL]) [--json]";
+const SYNOPSIS = "(--stack S --database D [--reason TEXT] | --database-url URL --bucket B [--database D] [--s3-endpoint URL] [--dump-format custom|directory [--dump-jobs N]]) [--json]";
 
 /** Invokes a function synchronously and returns its response payload; a function error is thrown. */
 export type Invoke = (functionName: string, region: string, payload: unknown) => Promise<unknown>;
@@ -62,6 +64,9 @@ export type BackupArgs =
           readonly prefix: string;
           readonly s3Endpoint?: string;
           readonly region?: string;
+          readonly format: DumpFormat;
+          /** pg_dump workers of a directory-format dump. */
+          readonly jobs?: number;
           readonly json: boolean;
       };
 
@@ -76,7 +81,7 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
         throw new ArgumentError(`--stack, --database-url: ${o.stack === undefined ? "missing" : "given together"}; expected exactly one: --stack to invoke the deployed dump function, --database-url to dump here`);
     }
     if (o.stack !== undefined) {
-        for (const local of ["bucket", "prefix", "s3-endpoint"] as const) {
+        for (const local of ["bucket", "prefix", "s3-endpoint", "dump-format", "dump-jobs"] as const) {
             if (o[local] !== undefined) {
                 throw new ArgumentError(`--${local}: not allowed with --stack; the deployed function writes to the stack's own bucket`);
             }
@@ -98,6 +103,18 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
     }
     const target = required("database-url", postgresUrlOption("database-url", o["database-url"], env, warnLine), "postgres://user@host:port/database");
     const s3Endpoint = httpUrlOption("s3-endpoint", o["s3-endpoint"]);
+    const format = o["dump-format"] ?? "custom";
+    if (format !== "custom" && format !== "directory") {
+        throw new ArgumentError(`--dump-format: "${format}" is not allowed; expected custom or directory`);
+    }
+    const jobsText = o["dump-jobs"];
+    if (jobsText !== undefined && format !== "directory") {
+        throw new ArgumentError("--dump-jobs: only with --dump-format directory; a custom-format dump is one pg_dump stream");
+    }
+    const jobs = jobsText === undefined ? undefined : Number(jobsText);
+    if (jobs !== undefined && (!/^\d+$/.test(jobsText ?? "") || jobs < 1 || jobs > MAX_DUMP_JOBS)) {
+        throw new ArgumentError(`--dump-jobs: "${jobsText ?? ""}" is not allowed; expected an integer 1..${MAX_DUMP_JOBS}`);
+    }
     return {
         kind: "local",
         target,
@@ -106,6 +123,8 @@ export function parseBackupArgs(args: readonly string[], env: NodeJS.ProcessEnv 
         prefix: o.prefix ?? DEFAULT_PREFIX,
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
         ...(o.region === undefined ? {} : { region: o.region }),
+        format,
+        ...(jobs === undefined ? {} : { jobs }),
         json,
     };
 }
@@ -173,7 +192,15 @@ export async function main(
         try {
             console.error(`dumping ${describeTarget(parsed.target)} to s3://${parsed.bucket}/${parsed.prefix}/${parsed.database}/`);
             const manifest: BackupManifest = await runDump(
-                dumpSettings({ database: parsed.database, bucket: parsed.bucket, prefix: parsed.prefix, pgDumpPath: findPgTool("pg_dump"), trigger: "on-demand" }),
+                dumpSettings({
+                    database: parsed.database,
+                    bucket: parsed.bucket,
+                    prefix: parsed.prefix,
+                    pgDumpPath: findPgTool("pg_dump"),
+                    trigger: "on-demand",
+                    format: parsed.format,
+                    ...(parsed.jobs === undefined ? {} : { jobs: parsed.jobs }),
+                }),
                 { s3, target: parsed.target, log: terminalLog() },
             );
             console.log(`backup ${manifest.key}`);

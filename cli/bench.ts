@@ -6,9 +6,12 @@
  *   ceiling when the S3 server shares the machine);
  * - the plain pipeline: pg_dump (plain SQL) | gzip to a file, then the file uploaded;
  * - our dump pipeline (the real dump core, compiled to JavaScript, in its own process with the
- *   Lambda runtime's heap flags for the configured memory) to S3;
+ *   Lambda runtime's heap flags for the configured memory) to S3, single-stream (custom format)
+ *   and in directory format with 1..N pg_dump jobs;
  * - pg_restore of our dump with one job and with N jobs.
- * Prints a table, then one JSON line with the figures, and writes an SVG chart.
+ * For each dump it also counts the database's blocks read and hit (pg_stat_database) against the
+ * tables' pages, to show each table is read once. Prints a table, then one JSON line with the
+ * figures, and writes an SVG chart.
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
@@ -17,10 +20,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
-import { dumpTags } from "../lambdas/dump/dump";
+import { dumpTags, MAX_DUMP_JOBS } from "../lambdas/dump/dump";
 import { compressionArgs, DEFAULT_COMPRESSION, parseCompression } from "../lambdas/dump/pgDump";
 import { manifestKey } from "../lambdas/shared/keys";
-import type { BackupManifest, Compression } from "../lambdas/shared/manifest";
+import type { BackupManifest, Compression, DumpFormat } from "../lambdas/shared/manifest";
 import { libpqEnv, parsePostgresUrl, type PgTarget } from "../lambdas/shared/pgTarget";
 import type { Log } from "../lambdas/shared/ports";
 import { majorOfToolVersion, toolVersion } from "../lambdas/shared/pgTools";
@@ -42,8 +45,12 @@ const BASE_DATABASE_MB = 8;
 export interface BenchOptions {
     /** Approximate size of the generated database. @default 1024 */
     readonly sizeMb: number;
-    /** pg_restore jobs for the parallel restore. @default min(4, CPUs) but at least 2 */
+    /** pg_restore jobs for the parallel restore. @default the CPU count, at least 2 */
     readonly jobs: number;
+    /** Our directory-format dump runs with 1..this many pg_dump jobs. @default `jobs`, at most 16 */
+    readonly dumpJobs: number;
+    /** Which of our dumps the restores restore: the single-stream one or the directory one with `dumpJobs` jobs. @default custom */
+    readonly dumpFormat: DumpFormat;
     /** Compression for the ceiling and our pipeline. @default gzip:1 */
     readonly compression: Compression;
     /** Multipart part size. @default 16 */
@@ -75,7 +82,9 @@ export const BENCH_USAGE = [
     "usage: npm run bench -- [options]",
     "",
     "  --size-mb N              approximate database size to generate (default 1024; 16..102400)",
-    "  --jobs N                 pg_restore jobs for the parallel restore (default min(4, CPUs), at least 2)",
+    "  --jobs N                 pg_restore jobs for the parallel restore (default the CPU count, at least 2)",
+    `  --dump-jobs N            our directory-format dump runs with 1..N pg_dump jobs (default --jobs, at most ${MAX_DUMP_JOBS})`,
+    "  --dump-format FORMAT     custom or directory: which of our dumps the restores restore (default custom)",
     "  --compression SPEC       gzip[:1-9], lz4[:1-12], zstd[:1-22] or none, for the ceiling and our pipeline (default gzip:1)",
     "  --part-size-mb N         multipart part size (default 16; 5..5120)",
     "  --upload-concurrency N   parts uploaded in parallel (default 2; 1..16)",
@@ -102,7 +111,9 @@ function intArg(name: string, value: string | undefined, min: number, max: numbe
 /** Parses the command line; "help" when help was asked for. Accepts `--flag value` and `--flag=value`. */
 export function parseBenchArgs(args: readonly string[], cpus: number = availableParallelism()): BenchOptions | "help" {
     let sizeMb = 1024;
-    let jobs = Math.max(2, Math.min(4, cpus));
+    let jobs = Math.max(2, cpus);
+    let dumpJobs: number | undefined;
+    let dumpFormat: DumpFormat = "custom";
     let compression = DEFAULT_COMPRESSION;
     let partSizeMb = 16;
     let uploadConcurrency = 2;
@@ -127,6 +138,15 @@ export function parseBenchArgs(args: readonly string[], cpus: number = available
             case "--jobs":
                 jobs = intArg(flag, value(), 1, 64);
                 break;
+            case "--dump-jobs":
+                dumpJobs = intArg(flag, value(), 1, MAX_DUMP_JOBS);
+                break;
+            case "--dump-format": {
+                const v = value();
+                if (v !== "custom" && v !== "directory") throw new BenchArgsError(`--dump-format: ${v === undefined ? "missing value" : `"${v}" is not allowed`}; expected custom or directory`);
+                dumpFormat = v;
+                break;
+            }
             case "--compression": {
                 const spec = value();
                 if (spec === undefined) {
@@ -176,7 +196,7 @@ export function parseBenchArgs(args: readonly string[], cpus: number = available
                 throw new BenchArgsError(`unknown option "${arg}"; see --help`);
         }
     }
-    return { sizeMb, jobs, compression, partSizeMb, uploadConcurrency, repeat, dataset, tables, ...(databaseUrl !== undefined ? { databaseUrl } : {}), memoryMb, chart };
+    return { sizeMb, jobs, dumpJobs: dumpJobs ?? Math.min(jobs, MAX_DUMP_JOBS), dumpFormat, compression, partSizeMb, uploadConcurrency, repeat, dataset, tables, ...(databaseUrl !== undefined ? { databaseUrl } : {}), memoryMb, chart };
 }
 
 /**
@@ -208,6 +228,34 @@ export interface BenchMeasurements {
     readonly restoreParallelSeconds: number;
     readonly jobs: number;
     readonly rowCountsMatch: boolean;
+    /** Pages of the tables' data (heap and TOAST main forks): what pg_dump must read once. */
+    readonly tablePages: number;
+    /** Blocks read + hit in the database during each dump (pg_stat_database deltas). */
+    readonly ceilingBlocks: number;
+    readonly oursBlocks: number;
+    /** Our directory-format dump with 1..N jobs. */
+    readonly directory: readonly DirectoryMeasurement[];
+}
+
+export interface DirectoryMeasurement {
+    readonly jobs: number;
+    readonly seconds: number;
+    readonly bytes: number;
+    readonly peakRssBytes: number;
+    readonly blocks: number;
+}
+
+export interface DirectoryFigures {
+    readonly jobs: number;
+    readonly seconds: number;
+    readonly mbPerSecond: number;
+    readonly sizeMb: number;
+    /** Peak RSS of the dump process with this many jobs. */
+    readonly peakRssMb: number;
+    /** Its throughput over our single-stream dump's (above 1 = faster). */
+    readonly toSingleStream: number;
+    /** Blocks read + hit over the tables' pages (1.0 = every page once). */
+    readonly blocksPerPage: number;
 }
 
 export interface BenchFigures {
@@ -225,6 +273,9 @@ export interface BenchFigures {
     /** The plain pipeline's total time over ours (above 1 = ours is faster). */
     readonly speedupOverPlain: number;
     readonly restore: { readonly serialSeconds: number; readonly parallelSeconds: number; readonly jobs: number; readonly rowCountsMatch: boolean };
+    readonly directory: readonly DirectoryFigures[];
+    /** Blocks read + hit per table page during the ceiling's dump and ours (1.0 = every page once). */
+    readonly blocks: { readonly tablePages: number; readonly ceilingPerPage: number; readonly oursPerPage: number };
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -241,6 +292,12 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             throw new Error(`measurement ${name}: 0 s cannot give a throughput`);
         }
     }
+    for (const d of m.directory) {
+        if (!Number.isFinite(d.seconds) || d.seconds <= 0) {
+            throw new Error(`measurement directory with ${d.jobs} jobs: ${d.seconds} s cannot give a throughput`);
+        }
+    }
+    const perPage = (blocks: number): number => (m.tablePages === 0 ? 0 : round(blocks / m.tablePages, 3));
     const databaseMb = m.databaseBytes / MB;
     const plainSeconds = m.plainDumpSeconds + m.plainUploadSeconds;
     return {
@@ -266,14 +323,26 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
         databaseToArchive: m.oursBytes === 0 ? 0 : round(m.databaseBytes / m.oursBytes, 2),
         speedupOverPlain: round(plainSeconds / m.oursSeconds, 2),
         restore: { serialSeconds: round(m.restoreSerialSeconds), parallelSeconds: round(m.restoreParallelSeconds), jobs: m.jobs, rowCountsMatch: m.rowCountsMatch },
+        directory: m.directory.map((d) => ({
+            jobs: d.jobs,
+            seconds: round(d.seconds),
+            mbPerSecond: round(databaseMb / d.seconds, 1),
+            sizeMb: round(d.bytes / MB, 1),
+            peakRssMb: round(d.peakRssBytes / MB, 1),
+            toSingleStream: round(m.oursSeconds / d.seconds, 3),
+            blocksPerPage: perPage(d.blocks),
+        })),
+        blocks: { tablePages: m.tablePages, ceilingPerPage: perPage(m.ceilingBlocks), oursPerPage: perPage(m.oursBlocks) },
     };
 }
+
+const jobsLabel = (n: number): string => `${n} job${n === 1 ? "" : "s"}`;
 
 export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const compression = o.compression.method === "none" ? "none" : `${o.compression.method}:${o.compression.level}`;
     const rows: [string, string, string, string][] = [
         ["step", "seconds", "MB/s (database)", "notes"],
-        ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}`],
+        ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}, ${f.blocks.ceilingPerPage.toFixed(3)} blocks read+hit per table page`],
         ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), "the same archive, nothing else"],
         [
             "pg_dump | gzip > file, then upload",
@@ -285,8 +354,14 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
+        ...f.directory.map((d): [string, string, string, string] => [
+            `our dump, directory format, ${jobsLabel(d.jobs)}`,
+            d.seconds.toFixed(2),
+            d.mbPerSecond.toFixed(1),
+            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
+        ]),
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
     ];
@@ -294,7 +369,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const line = (r: readonly string[]): string => r.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ").trimEnd();
     const [header, ...body] = rows;
     const source = o.databaseUrl !== undefined ? "your database" : `${o.dataset} dataset, requested ${o.sizeMb} MB${o.dataset === "realistic" ? ` in ${o.tables} tables` : ""}`;
-    return [`database ${f.databaseMb.toFixed(1)} MB (${source}); Lambda heap flags for ${o.memoryMb} MB; fastest of ${o.repeat} run${o.repeat === 1 ? "" : "s"} per pipeline, peak RSS the highest`, line(header ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+    return [`database ${f.databaseMb.toFixed(1)} MB (${source}, ${f.blocks.tablePages} table pages); Lambda heap flags for ${o.memoryMb} MB; fastest of ${o.repeat} run${o.repeat === 1 ? "" : "s"} per pipeline, peak RSS the highest; restores of our ${o.dumpFormat === "custom" ? "single-stream" : `directory-format (${jobsLabel(o.dumpJobs)})`} dump`, line(header ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
 /** The chart of throughput per mode, in database MB per second of wall time. */
@@ -304,6 +379,7 @@ export function renderChart(f: BenchFigures, o: BenchOptions): string {
         { label: "pg_dump -Fc > /dev/null (ceiling)", mbPerSecond: f.ceiling.mbPerSecond, kind: "ceiling" },
         { label: "pg_dump -Fc | S3 upload (bare stream)", mbPerSecond: f.bare.mbPerSecond, kind: "ceiling" },
         { label: "our dump pipeline to S3", mbPerSecond: f.ours.mbPerSecond, kind: "ours" },
+        ...f.directory.map((d) => ({ label: `ours, directory format, ${jobsLabel(d.jobs)}`, mbPerSecond: d.mbPerSecond, kind: "ours" as const })),
         { label: "pg_dump | gzip > file, then upload", mbPerSecond: f.plain.mbPerSecond, kind: "other" },
         { label: "pg_restore, 1 job", mbPerSecond: f.databaseMb / Math.max(f.restore.serialSeconds, 0.001), kind: "restore" },
         { label: `pg_restore, ${f.restore.jobs} jobs`, mbPerSecond: f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001), kind: "restore" },
@@ -395,6 +471,35 @@ async function generateDatabase(pg: EmbeddedPostgres, o: BenchOptions): Promise<
     return Number(rows[0]?.size);
 }
 
+/** Main-fork pages of the ordinary tables and their TOAST tables outside the system schemas: what a dump reads once. */
+async function tablePages(url: string): Promise<number> {
+    const rows = await query<{ pages: string }>(
+        url,
+        `SELECT COALESCE(sum(pg_relation_size(c.oid) + CASE WHEN c.reltoastrelid = 0 THEN 0 ELSE pg_relation_size(c.reltoastrelid) END), 0)
+                / current_setting('block_size')::int AS pages
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'`,
+    );
+    return Number(rows[0]?.pages ?? 0);
+}
+
+/** How long a backend's statistics may take to reach pg_stat_database after its session ends. */
+const STATS_SETTLE_MS = 1_000;
+
+/** Blocks read + hit in the database (every session's, flushed at the latest when a session ends). */
+async function blocksTouched(url: string): Promise<number> {
+    const rows = await query<{ n: string }>(url, "SELECT blks_read + blks_hit AS n FROM pg_stat_database WHERE datname = current_database()");
+    return Number(rows[0]?.n ?? 0);
+}
+
+/** Runs `fn` and returns its value with the database's blocks read + hit meanwhile. */
+async function withBlocks<T>(url: string, fn: () => Promise<T>): Promise<{ value: T; blocks: number }> {
+    const before = await blocksTouched(url);
+    const value = await fn();
+    await new Promise((r) => setTimeout(r, STATS_SETTLE_MS));
+    return { value, blocks: (await blocksTouched(url)) - before };
+}
+
 /** Size of the database to measure: the generated one, or the user's. */
 async function databaseSize(url: string): Promise<number> {
     const rows = await query<{ size: string }>(url, "SELECT pg_database_size(current_database()) AS size");
@@ -424,7 +529,9 @@ export async function main(args: readonly string[]): Promise<number> {
         const s3 = (started.s3 = await startS3());
         await s3.createBucket(BUCKET);
         const databaseBytes = o.databaseUrl !== undefined ? await databaseSize(o.databaseUrl) : await generateDatabase(pg, o);
-        const target = parsePostgresUrl(o.databaseUrl ?? pg.url("bench"), o.databaseUrl !== undefined ? "--database-url" : "bench database");
+        const databaseUrl = o.databaseUrl ?? pg.url("bench");
+        const target = parsePostgresUrl(databaseUrl, o.databaseUrl !== undefined ? "--database-url" : "bench database");
+        const pages = await tablePages(databaseUrl);
         const pgDump = join(pg.binDir, "pg_dump");
         const childEnv = { PATH: process.env.PATH ?? "", ...libpqEnv(target) };
         const measured = await buildMeasuredProcess(repo, join(work, "build"));
@@ -444,23 +551,42 @@ export async function main(args: readonly string[]): Promise<number> {
             target,
             s3Endpoint: s3.endpoint,
         };
-        /** One run of the measured process, with the Lambda runtime's heap flags for the configured memory. */
-        const measure = async (mode: BenchDumpRequest["mode"]): Promise<BenchDumpReport> => {
-            const out = await run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
-                JSON.stringify({ ...request, mode } satisfies BenchDumpRequest));
-            return JSON.parse(out.trim().split("\n").pop() ?? "{}") as BenchDumpReport;
+        /** One run of the measured process, with the Lambda runtime's heap flags for the configured memory; `jobs` makes it a directory-format dump. */
+        const measure = async (mode: BenchDumpRequest["mode"], jobs?: number): Promise<BenchDumpReport & { blocks: number }> => {
+            const settings = jobs === undefined ? request.settings : { ...request.settings, format: "directory" as const, jobs, tempDir: work };
+            const { value, blocks } = await withBlocks(databaseUrl, () =>
+                run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
+                    JSON.stringify({ ...request, settings, mode } satisfies BenchDumpRequest)),
+            );
+            return { ...(JSON.parse(value.trim().split("\n").pop() ?? "{}") as BenchDumpReport), blocks };
         };
+        const dumpJobs = Array.from({ length: o.dumpJobs }, (_, i) => i + 1);
         const plainFile = join(work, "plain.sql.gz");
-        const runs: { ceiling: number; bare: number; ours: BenchDumpReport; plainDump: number; plainUpload: number; plainBytes: number }[] = [];
+        const runs: {
+            ceiling: number;
+            ceilingBlocks: number;
+            bare: number;
+            ours: BenchDumpReport & { blocks: number };
+            directory: (BenchDumpReport & { blocks: number; jobs: number })[];
+            plainDump: number;
+            plainUpload: number;
+            plainBytes: number;
+        }[] = [];
         for (let r = 1; r <= o.repeat; r++) {
             progress(`run ${r}/${o.repeat}: ceiling, pg_dump -Fc > /dev/null`);
             const devNull = openSync("/dev/null", "w");
-            const ceiling = await timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() =>
-                closeSync(devNull),
+            const ceiling = await withBlocks(databaseUrl, () =>
+                timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() => closeSync(devNull)),
             );
 
             progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
             const ours = await measure("ours");
+
+            const directory: (BenchDumpReport & { blocks: number; jobs: number })[] = [];
+            for (const jobs of dumpJobs) {
+                progress(`run ${r}/${o.repeat}: our pipeline, directory format with ${jobs} pg_dump job${jobs === 1 ? "" : "s"}`);
+                directory.push({ ...(await measure("ours", jobs)), jobs });
+            }
 
             progress(`run ${r}/${o.repeat}: bare stream, pg_dump -Fc piped into the S3 upload`);
             const bare = await measure("bare");
@@ -485,15 +611,30 @@ export async function main(args: readonly string[]): Promise<number> {
                 ),
             );
             await rm(plainFile, { force: true });
-            runs.push({ ceiling: ceiling.seconds, bare: bare.durationMs / 1000, ours, plainDump: plainDump.seconds, plainUpload: plainUpload.seconds, plainBytes });
+            runs.push({
+                ceiling: ceiling.value.seconds,
+                ceilingBlocks: ceiling.blocks,
+                bare: bare.durationMs / 1000,
+                ours,
+                directory,
+                plainDump: plainDump.seconds,
+                plainUpload: plainUpload.seconds,
+                plainBytes,
+            });
         }
         const fastest = <T>(pick: (x: (typeof runs)[number]) => number, value: (x: (typeof runs)[number]) => T): T =>
             value(runs.reduce((best, x) => (pick(x) < pick(best) ? x : best)));
         const ours = fastest((x) => x.ours.durationMs, (x) => x.ours);
         const plain = fastest((x) => x.plainDump + x.plainUpload, (x) => x);
+        const directory = dumpJobs.map((jobs) => {
+            const all = runs.map((x) => x.directory[jobs - 1] as BenchDumpReport & { blocks: number; jobs: number });
+            const best = all.reduce((b, x) => (x.durationMs < b.durationMs ? x : b));
+            return { jobs, best, seconds: best.durationMs / 1000, bytes: best.sizeBytes, peakRssBytes: Math.max(...all.map((x) => x.peakRssBytes)), blocks: Math.min(...all.map((x) => x.blocks)) };
+        });
+        const restored = o.dumpFormat === "custom" ? ours : (directory[o.dumpJobs - 1]?.best ?? ours);
 
         const manifest = JSON.parse(
-            (await (await s3.client().send(new GetObjectCommand({ Bucket: BUCKET, Key: manifestKey(ours.key) }))).Body?.transformToString("utf8")) ?? "{}",
+            (await (await s3.client().send(new GetObjectCommand({ Bucket: BUCKET, Key: manifestKey(restored.key) }))).Body?.transformToString("utf8")) ?? "{}",
         ) as BackupManifest;
         const restoreInto = async (database: string, jobs: number): Promise<{ seconds: number; match: boolean }> => {
             progress(`pg_restore with ${jobs} job${jobs === 1 ? "" : "s"}`);
@@ -507,6 +648,10 @@ export async function main(args: readonly string[]): Promise<number> {
         const figures = computeFigures({
             databaseBytes,
             ceilingSeconds: Math.min(...runs.map((x) => x.ceiling)),
+            ceilingBlocks: Math.min(...runs.map((x) => x.ceilingBlocks)),
+            oursBlocks: Math.min(...runs.map((x) => x.ours.blocks)),
+            tablePages: pages,
+            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks }) => ({ jobs, seconds, bytes, peakRssBytes, blocks })),
             bareSeconds: Math.min(...runs.map((x) => x.bare)),
             plainDumpSeconds: plain.plainDump,
             plainUploadSeconds: plain.plainUpload,
@@ -533,7 +678,16 @@ export async function main(args: readonly string[]): Promise<number> {
                 repeat: o.repeat,
                 dataset: o.databaseUrl !== undefined ? "database-url" : o.dataset,
                 memoryMb: o.memoryMb,
-                runs: runs.map((x) => ({ ceilingSeconds: round(x.ceiling), bareSeconds: round(x.bare), oursSeconds: round(x.ours.durationMs / 1000), plainSeconds: round(x.plainDump + x.plainUpload), oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1) })),
+                dumpJobs: o.dumpJobs,
+                restoredFormat: o.dumpFormat,
+                runs: runs.map((x) => ({
+                    ceilingSeconds: round(x.ceiling),
+                    bareSeconds: round(x.bare),
+                    oursSeconds: round(x.ours.durationMs / 1000),
+                    plainSeconds: round(x.plainDump + x.plainUpload),
+                    oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1),
+                    directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1) })),
+                })),
                 ...figures,
             }),
         );

@@ -154,7 +154,9 @@ function scratchHoldsDump(c: ParsedConfig, fn: "dump" | "verify", why: string, b
 
 /**
  * A directory-format dump is written to local disk before upload: a Lambda dump's /tmp, or a
- * Fargate task's ephemeral storage, must hold the largest dump.
+ * Fargate task's ephemeral storage, must hold the largest dump. Each file is deleted once stored,
+ * but pg_dump is not paced by the uploads: when S3 is slower than pg_dump (or without /proc, where
+ * nothing goes up before pg_dump exits) the whole compressed dump can be on disk at once.
  */
 export const dumpScratchFitsDirectoryDump: Rule = (c) => {
     const directory = c.aws.databases.filter((db) => db.dumpFormat === "directory");

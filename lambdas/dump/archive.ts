@@ -3,11 +3,15 @@
  * does not end until pg_dump's exit status is known: stdout can close before the process
  * reports its status, and an upload that completed on stdout's end would store a dump that
  * pg_dump itself declared failed. At the end it also checks that the bytes are a real
- * custom-format archive (PGDMP header, custom format, at least a minimum size).
+ * custom-format archive (PGDMP header, custom format, at least a minimum size) and, when given a
+ * row reader, that the archive's rows could all be counted as they passed.
  */
 import type { ChildProcess } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
+import type { TableCount } from "../shared/manifest";
+import type { ArchiveRowReader } from "./archiveRows";
+import { passOn } from "./copyRows";
 import { InvalidArchiveError, PgDumpFailedError } from "./errors";
 
 /** How pg_dump ended: exit code, or the signal that killed it; stderr's tail for the message. */
@@ -62,6 +66,8 @@ export interface ArchiveStreamOptions {
     /** Smallest archive accepted as a backup, in bytes. */
     readonly minBytes: number;
     readonly onProgress?: (bytes: number) => void;
+    /** Counts each table's rows from the bytes passing through; the stream fails when it cannot. @default no counting */
+    readonly rows?: ArchiveRowReader;
 }
 
 export class ArchiveStream extends Transform {
@@ -70,6 +76,7 @@ export class ArchiveStream extends Transform {
     private headLength = 0;
     private count = 0;
     private digest: string | undefined;
+    private counted: readonly TableCount[] | undefined;
 
     constructor(private readonly opts: ArchiveStreamOptions) {
         super();
@@ -88,6 +95,14 @@ export class ArchiveStream extends Transform {
         return this.digest;
     }
 
+    /** Rows of every table whose data the archive holds; only after the stream has ended successfully with a row reader. */
+    get tables(): readonly TableCount[] {
+        if (this.counted === undefined) {
+            throw new Error("the archive stream has not ended successfully with a row reader; no row counts");
+        }
+        return this.counted;
+    }
+
     override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
         this.hash.update(chunk);
         this.count += chunk.length;
@@ -96,12 +111,28 @@ export class ArchiveStream extends Transform {
             this.headLength += Math.min(chunk.length, HEADER_BYTES - this.headLength);
         }
         this.opts.onProgress?.(this.count);
-        callback(null, chunk);
+        passOn(this, chunk, this.opts.rows?.push(chunk), callback);
     }
 
     override _flush(callback: TransformCallback): void {
         this.opts.exit.then(
-            (status) => callback(this.problem(status) ?? null),
+            async (status) => {
+                const problem = this.problem(status);
+                if (problem !== undefined) {
+                    callback(problem);
+                    return;
+                }
+                if (this.opts.rows !== undefined) {
+                    try {
+                        this.counted = await this.opts.rows.finish();
+                    } catch (err) {
+                        callback(new InvalidArchiveError(`the archive's rows could not be counted: ${err instanceof Error ? err.message : String(err)}`));
+                        return;
+                    }
+                }
+                this.digest = this.hash.digest("hex");
+                callback(null);
+            },
             (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
         );
     }
@@ -121,7 +152,6 @@ export class ArchiveStream extends Transform {
                 `pg_dump output is ${this.count} bytes, below the minimum of ${this.opts.minBytes} bytes for a backup; a header-only archive holds no data`,
             );
         }
-        this.digest = this.hash.digest("hex");
         return undefined;
     }
 }

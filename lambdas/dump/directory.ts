@@ -3,32 +3,33 @@
  * local disk, every file uploaded through the storage port as its own object under `<key>/<name>`
  * (bounded concurrency, the dump's tier tags and lock), each hashed on the way. A data file
  * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
- * toc.dat and the rest follow pg_dump's successful exit. On any failure no manifest is written,
- * so the files stored are never a backup. The caller writes the manifest last.
+ * toc.dat and the rest follow pg_dump's successful exit. Each table data file's rows are counted
+ * on its way up, and each local file is deleted once stored, so the temporary storage holds the
+ * files pg_dump is writing and those being uploaded, not the whole dump. A stop (deadline, abort,
+ * any failure) interrupts the uploads in flight. On any failure no manifest is written, so the
+ * files stored are never a backup. The caller writes the manifest last.
  */
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, readlink, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream";
-import { dumpFileKey, type DumpFile } from "../shared/manifest";
+import { dumpFileKey, type DumpFile, type TableCount } from "../shared/manifest";
 import type { PgTarget } from "../shared/pgTarget";
 import type { Log } from "../shared/ports";
 import { stopProcessGroup } from "../shared/processGroup";
 import { HashingTap } from "../shared/restore";
 import type { BackupStorage, ObjectLockRetention } from "../shared/storage/port";
 import { exitStatus } from "./archive";
+import { dataFileEncoding, RowCountingTap } from "./copyRows";
 import { DumpError, DumpUploadError, InvalidArchiveError, PgDumpFailedError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
+import { FORMAT_TOC_FILE, readToc, tableDataEntries } from "./tocReader";
 
-/**
- * "PGDMP", version bytes, int size, offset size, then the format. pg_dump writes toc.dat with
- * the tar format's code (3): a directory dump is laid out like a tar one (pg_backup_directory.c).
- */
+/** "PGDMP", version bytes, int size, offset size, then the format (./tocReader.ts). */
 const MAGIC = Buffer.from("PGDMP", "ascii");
 const FORMAT_OFFSET = 10;
-const FORMAT_DIRECTORY = 3;
 
 export interface DirectoryDumpRequest {
     readonly storage: BackupStorage;
@@ -46,12 +47,21 @@ export interface DirectoryDumpRequest {
     readonly target: PgTarget;
     /** Parent of the temporary dump directory. @default the OS temp dir */
     readonly tempDir: string | undefined;
+    /** Count the rows of each table data file as it is uploaded (not possible for lz4). */
+    readonly countRows: boolean;
     readonly log: Log;
 }
 
+export interface DirectoryDump {
+    /** The stored files, sorted by name. */
+    readonly files: readonly DumpFile[];
+    /** Rows of every table whose data the dump holds (empty when not counted). */
+    readonly tables: readonly TableCount[];
+}
+
 export interface DirectoryDumpRun {
-    /** Resolves with the stored files once all are uploaded; rejects with the first failure. */
-    readonly done: Promise<readonly DumpFile[]>;
+    /** Resolves with the stored files and their row counts once all are uploaded; rejects with the first failure. */
+    readonly done: Promise<DirectoryDump>;
     /** Stops the run: pg_dump is killed, no further file is uploaded, and `done` rejects with `err`. */
     readonly fail: (err: Error) => void;
 }
@@ -63,6 +73,7 @@ const POLL_MS = 250;
 export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun {
     let primary: Error | undefined;
     let stopChild: (() => void) | undefined;
+    let uploader: FileUploader | undefined;
     const fail = (err: Error): void => {
         if (primary !== undefined) {
             return;
@@ -70,16 +81,18 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
         primary = err;
         req.log.warn("stopping the dump", { error: err.name, reason: err.message });
         stopChild?.();
+        uploader?.interrupt(err);
     };
     const check = (): void => {
         if (primary !== undefined) {
             throw primary;
         }
     };
-    const done = (async (): Promise<readonly DumpFile[]> => {
+    const done = (async (): Promise<DirectoryDump> => {
         const parent = await realpath(await mkdtemp(join(req.tempDir ?? tmpdir(), "pg-dump-")));
         const dir = join(parent, "dump");
-        const uploader = new FileUploader(req, dir, check);
+        const files = new FileUploader(req, dir, check);
+        uploader = files;
         try {
             check();
             const child = spawn(req.pgDumpPath, [...req.args, `--file=${dir}`], { env: pgDumpEnv(req.target, process.env), stdio: ["ignore", "ignore", "pipe"], detached: true });
@@ -89,7 +102,7 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
             const exit = exitStatus(child).finally(() => {
                 exited = true;
             });
-            const watching = child.pid === undefined ? Promise.resolve() : uploadClosedFiles(dir, child.pid, uploader, req.log, () => exited || primary !== undefined);
+            const watching = child.pid === undefined ? Promise.resolve() : uploadClosedFiles(dir, child.pid, files, req.log, () => exited || primary !== undefined);
             const status = await exit;
             await watching;
             stopChild = undefined;
@@ -100,13 +113,19 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
                 throw new PgDumpFailedError(`pg_dump ${how}${detail}`, status.code, status.signal);
             }
             const names = (await readdir(dir)).sort();
-            await checkDirectory(dir, names, req.minBytes);
-            const rest = names.filter((n) => !uploader.has(n));
+            await checkTocFile(dir, names);
+            const toc = await readFile(join(dir, "toc.dat"));
+            const rest = names.filter((n) => !files.has(n));
             req.log.info("pg_dump finished; uploading its remaining files", { key: req.key, files: names.length, remaining: rest.length });
-            rest.forEach((n) => uploader.add(n));
-            return await uploader.finish();
+            rest.forEach((n) => files.add(n));
+            const stored = await files.finish();
+            const total = stored.reduce((sum, f) => sum + f.sizeBytes, 0);
+            if (total < req.minBytes) {
+                throw new InvalidArchiveError(`pg_dump wrote ${total} bytes, below the minimum of ${req.minBytes} bytes for a backup; a header-only dump holds no data`);
+            }
+            return { files: stored, tables: req.countRows ? tableCounts(toc, files.rows) : [] };
         } catch (err) {
-            await uploader.abandon();
+            await files.abandon();
             throw err;
         } finally {
             await rm(parent, { recursive: true, force: true });
@@ -168,8 +187,8 @@ async function openFilesOfGroup(pgid: number): Promise<Set<string> | undefined> 
     return open;
 }
 
-/** toc.dat present with a directory-format header, and the files together at least the minimum size. */
-async function checkDirectory(dir: string, names: readonly string[], minBytes: number): Promise<void> {
+/** toc.dat present with a directory-format header. */
+async function checkTocFile(dir: string, names: readonly string[]): Promise<void> {
     if (!names.includes("toc.dat")) {
         throw new InvalidArchiveError(`pg_dump exited 0 but wrote no toc.dat (files: ${names.join(", ") || "none"})`);
     }
@@ -182,16 +201,28 @@ async function checkDirectory(dir: string, names: readonly string[], minBytes: n
     } finally {
         await handle.close();
     }
-    if (head.length <= FORMAT_OFFSET || !head.subarray(0, MAGIC.length).equals(MAGIC) || head[FORMAT_OFFSET] !== FORMAT_DIRECTORY) {
+    if (head.length <= FORMAT_OFFSET || !head.subarray(0, MAGIC.length).equals(MAGIC) || head[FORMAT_OFFSET] !== FORMAT_TOC_FILE) {
         throw new InvalidArchiveError(`toc.dat is not a directory-format table of contents (first bytes: ${head.toString("hex")})`);
     }
-    let total = 0;
-    for (const name of names) {
-        total += (await stat(join(dir, name))).size;
+}
+
+/** Each TABLE DATA entry of toc.dat with the rows counted in its data file; a table whose file was not counted fails. */
+function tableCounts(toc: Buffer, rows: ReadonlyMap<string, number>): TableCount[] {
+    let entries;
+    try {
+        entries = tableDataEntries(readToc(toc).entries);
+    } catch (err) {
+        throw new InvalidArchiveError(`toc.dat cannot be read: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (total < minBytes) {
-        throw new InvalidArchiveError(`pg_dump wrote ${total} bytes, below the minimum of ${minBytes} bytes for a backup; a header-only dump holds no data`);
-    }
+    return entries
+        .filter((e) => e.hasData)
+        .map((e) => {
+            const n = e.fileName === undefined ? undefined : rows.get(e.fileName);
+            if (n === undefined) {
+                throw new InvalidArchiveError(`the rows of ${e.namespace ?? ""}.${e.tag} were not counted: its data file ${e.fileName ?? "(none)"} was not among the files uploaded`);
+            }
+            return { schema: e.namespace ?? "", name: e.tag, rows: n };
+        });
 }
 
 /**
@@ -204,6 +235,9 @@ class FileUploader {
     private readonly waiting: string[] = [];
     private readonly stored: DumpFile[] = [];
     private readonly running = new Set<Promise<void>>();
+    private readonly bodies = new Set<RowCountingTap | HashingTap>();
+    /** Rows counted per data file, by the file name toc.dat gives. */
+    readonly rows = new Map<string, number>();
     private failure: unknown;
 
     constructor(
@@ -238,6 +272,15 @@ class FileUploader {
         return [...this.stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     }
 
+    /** Fails the uploads in flight with `err` at once (each aborts its multipart upload) and starts no other. */
+    interrupt(err: Error): void {
+        this.failure ??= err;
+        this.waiting.length = 0;
+        for (const body of this.bodies) {
+            body.destroy(err);
+        }
+    }
+
     /** Starts nothing more, waits for the uploads in flight, and leaves the stored files without a manifest. */
     async abandon(): Promise<void> {
         this.failure ??= new Error("abandoned");
@@ -263,9 +306,14 @@ class FileUploader {
             const task = (async (): Promise<void> => {
                 try {
                     this.check();
-                    this.stored.push(await uploadFile(this.req, this.dir, name));
+                    this.stored.push(await this.upload(name));
                 } catch (err) {
-                    this.failure ??= err;
+                    try {
+                        this.check();
+                        this.failure ??= err;
+                    } catch (stop) {
+                        this.failure ??= stop;
+                    }
                 }
             })().finally(() => {
                 this.running.delete(task);
@@ -274,13 +322,32 @@ class FileUploader {
             this.running.add(task);
         }
     }
+
+    /** Uploads one file (counting its rows if it is table data), then deletes it from local storage. */
+    private async upload(name: string): Promise<DumpFile> {
+        const data = this.req.countRows ? dataFileEncoding(name) : undefined;
+        const counter = data === undefined ? undefined : new RowCountingTap(data.encoding);
+        const tap = new HashingTap();
+        const path = join(this.dir, name);
+        const stages = counter === undefined ? [tap] : [counter, tap];
+        stages.forEach((b) => this.bodies.add(b));
+        try {
+            pipeline([createReadStream(path), ...stages], () => undefined);
+            const file = await uploadFile(this.req, name, tap);
+            if (counter !== undefined && data !== undefined) {
+                this.rows.set(data.tocName, counter.rows);
+            }
+            await rm(path, { force: true });
+            return file;
+        } finally {
+            stages.forEach((b) => this.bodies.delete(b));
+        }
+    }
 }
 
-async function uploadFile(req: DirectoryDumpRequest, dir: string, name: string): Promise<DumpFile> {
+async function uploadFile(req: DirectoryDumpRequest, name: string, tap: HashingTap): Promise<DumpFile> {
     const key = dumpFileKey(req.key, name);
-    const tap = new HashingTap();
     const body = tap;
-    pipeline(createReadStream(join(dir, name)), tap, () => undefined);
     await req.storage.put(
         {
             key,

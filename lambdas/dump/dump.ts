@@ -1,7 +1,8 @@
 /**
  * The dump core: pg_dump (custom format, large objects) streamed through SHA-256 into the backup
  * storage (an S3 multipart upload with SSE-KMS, or Blob blocks committed at the end), row counts
- * from the same snapshot, and a manifest written last.
+ * read from the dump's own data as it passes (for the tables listed in the same snapshot), and a
+ * manifest written last.
  * Plain async code that takes its clients, settings and logger, so Lambda, the drill, the
  * benchmark and the tests all run exactly this.
  */
@@ -20,6 +21,7 @@ import type { BackupStorage } from "../shared/storage/port";
 import { storageOf, type StorageDep } from "../shared/storage/s3";
 import { choosePartSize, UploadFailedError, type ObjectLockRetention } from "../shared/upload";
 import { ArchiveStream, exitStatus } from "./archive";
+import { ArchiveRowReader } from "./archiveRows";
 import {
     DatabaseAuthError,
     DatabaseUnreachableError,
@@ -289,7 +291,8 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             return c.query<{ snapshot: string }>("SELECT pg_export_snapshot() AS snapshot");
         });
         const snapshot = snap.rows[0]?.snapshot ?? "";
-        const run = { settings, deps, storage, target, snapshotSession: session, key, tier, lock, snapshot };
+        const listed = await session.use((c) => listTables(c));
+        const run = { settings, deps, storage, target, snapshotSession: session, key, tier, lock, snapshot, listed };
         const { sizeBytes, sha256, tables, files } =
             settings.format === "directory"
                 ? await directoryDump({ ...run, args: pgDumpDirectoryArgs(snapshot, settings.compression, pgDumpMajor, settings.jobs) })
@@ -400,6 +403,8 @@ interface DumpRun {
     readonly tier: TierName;
     readonly lock: ObjectLockRetention | undefined;
     readonly snapshot: string;
+    /** The tables to count, listed in the snapshot. */
+    readonly listed: readonly TableName[];
     readonly args: readonly string[];
 }
 
@@ -430,6 +435,7 @@ async function directoryDump(run: DumpRun): Promise<Streamed> {
         args,
         target,
         tempDir: settings.tempDir,
+        countRows: countsFromDump(settings.compression),
         log: deps.log,
     });
     const onAbort = (): void => dumping.fail(new DumpError(`dump stopped: ${pgErrorText(deps.signal?.reason)}`));
@@ -444,11 +450,7 @@ async function directoryDump(run: DumpRun): Promise<Streamed> {
         }
     }, DEADLINE_CHECK_MS);
     void snapshotSession.lost.then((err) => dumping.fail(new SessionLostError(`the database ended the session holding the dump's snapshot: ${pgErrorText(err)}`, { cause: err })));
-    const counting = countInSession(target, snapshot).catch((err: unknown) => {
-        const e = new RowCountError(`row counts in the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
-        dumping.fail(e);
-        throw e;
-    });
+    const counting = countsFromDump(settings.compression) ? undefined : countInSnapshot(target, snapshot, dumping.fail);
     try {
         const [dumped, counted] = await Promise.allSettled([dumping.done, counting]);
         if (dumped.status === "rejected") {
@@ -457,9 +459,9 @@ async function directoryDump(run: DumpRun): Promise<Streamed> {
         if (counted.status === "rejected") {
             throw counted.reason;
         }
-        const files = dumped.value;
+        const { files, tables } = dumped.value;
         deps.onProgress?.(files.reduce((sum, f) => sum + f.sizeBytes, 0));
-        return { sizeBytes: files.reduce((sum, f) => sum + f.sizeBytes, 0), sha256: filesDigest(files), tables: counted.value, files };
+        return { sizeBytes: files.reduce((sum, f) => sum + f.sizeBytes, 0), sha256: filesDigest(files), tables: counted.value ?? countsForTables(run.listed, tables), files };
     } finally {
         clearInterval(watchdog);
         deps.signal?.removeEventListener("abort", onAbort);
@@ -478,7 +480,8 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
     const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
     log.info("pg_dump started", { pid: child.pid, key });
     const exit = exitStatus(child);
-    const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+    const rows = countsFromDump(settings.compression) ? new ArchiveRowReader() : undefined;
+    const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(rows ? { rows } : {}) });
 
     let primary: Error | undefined;
     const fail = (err: Error): void => {
@@ -518,11 +521,7 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
     // The snapshot holder sits idle in its transaction while pg_dump runs: if the server ends that
     // session (an administrator, a failover), the run fails at once with the server's message.
     void snapshotSession.lost.then((err) => fail(new SessionLostError(`the database ended the session holding the dump's snapshot: ${pgErrorText(err)}`, { cause: err })));
-    const counting = countInSession(target, snapshot).catch((err: unknown) => {
-        const e = new RowCountError(`row counts in the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
-        fail(e);
-        throw e;
-    });
+    const counting = rows === undefined ? countInSnapshot(target, snapshot, fail) : undefined;
     const uploading = storage.put(
         {
             key,
@@ -550,13 +549,74 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
         if (counted.status === "rejected") {
             throw counted.reason;
         }
-        return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value };
+        return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value ?? countsForTables(run.listed, archive.tables) };
     } finally {
         clearInterval(watchdog);
         deps.signal?.removeEventListener("abort", onAbort);
         stopProcessGroup(child);
         await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
     }
+}
+
+/** A table the manifest gives a row count for. */
+export interface TableName {
+    readonly schema: string;
+    readonly name: string;
+    /**
+     * Its inheritance descendants holding rows (ordinary or foreign tables), whose rows count(*)
+     * on it includes, while pg_dump stores each table's own rows apart. @default none
+     */
+    readonly descendants?: readonly { readonly schema: string; readonly name: string }[];
+}
+
+/**
+ * Ordinary tables and leaf partitions outside the system schemas and extensions, as the client's
+ * current transaction sees them: the tables the manifest counts, each with its inheritance
+ * descendants. It reads the catalog only, so it locks no table.
+ */
+export async function listTables(client: Client): Promise<TableName[]> {
+    const result = await client.query<{ schema: string; name: string; descendants: { schema: string; name: string }[] | null }>(`
+        SELECT n.nspname AS schema, c.relname AS name,
+          CASE WHEN c.relhassubclass THEN (
+            WITH RECURSIVE d(oid) AS (
+              SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = c.oid
+              UNION SELECT i.inhrelid FROM pg_inherits i JOIN d ON i.inhparent = d.oid)
+            SELECT json_agg(json_build_object('schema', dn.nspname, 'name', dc.relname) ORDER BY dn.nspname, dc.relname)
+            FROM d JOIN pg_class dc ON dc.oid = d.oid JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+            WHERE dc.relkind IN ('r', 'f'))
+          END AS descendants
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname !~ '^pg_(toast|temp_)'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1, 2`);
+    return result.rows.map((r) => ({ schema: r.schema, name: r.name, ...(r.descendants === null ? {} : { descendants: r.descendants }) }));
+}
+
+/**
+ * The manifest's counts: for every listed table, the rows count(*) sees (its own and its
+ * inheritance descendants'), taken from the dump's own data. pg_dump also stores the data of
+ * extension configuration tables, which the list leaves out (the extension's script recreates
+ * part of their rows on restore). A table without data in the dump (a foreign table among the
+ * descendants, say) means the count cannot be trusted, and fails the run.
+ */
+export function countsForTables(listed: readonly TableName[], dumped: readonly TableCount[]): TableCount[] {
+    const rows = new Map(dumped.map((t) => [`${t.schema}\u0000${t.name}`, t.rows]));
+    const own = (t: { readonly schema: string; readonly name: string }, of: TableName): number => {
+        const n = rows.get(`${t.schema}\u0000${t.name}`);
+        if (n === undefined) {
+            const whose = t === of ? "" : ` (an inheritance descendant of ${quoteIdent(of.schema)}.${quoteIdent(of.name)})`;
+            throw new RowCountError(`table ${quoteIdent(t.schema)}.${quoteIdent(t.name)}${whose} has no data in the dump, so its rows could not be counted`);
+        }
+        return n;
+    };
+    return listed.map((t) => ({ schema: t.schema, name: t.name, rows: (t.descendants ?? []).reduce((sum, d) => sum + own(d, t), own(t, t)) }));
+}
+
+/** lz4 is the one compression whose data the row counter cannot decompress (Node.js has no lz4 codec); its counts come from count(*) in the snapshot. */
+export function countsFromDump(compression: Compression): boolean {
+    return compression.method !== "lz4";
 }
 
 /**
@@ -566,12 +626,19 @@ async function streamDump(run: DumpRun): Promise<Streamed> {
  */
 export const COUNT_BATCH_TABLES = 20;
 
-async function countInSession(target: PgTarget, snapshot: string): Promise<TableCount[]> {
-    const session = await openSession(target, APPLICATION_NAME);
+/** count(*) in the snapshot, in a session of its own; a failure stops the dump through `fail`. */
+async function countInSnapshot(target: PgTarget, snapshot: string, fail: (err: Error) => void): Promise<TableCount[]> {
     try {
-        return await session.use((client) => countRows(client, snapshot));
-    } finally {
-        await session.end();
+        const session = await openSession(target, APPLICATION_NAME);
+        try {
+            return await session.use((client) => countRows(client, snapshot));
+        } finally {
+            await session.end();
+        }
+    } catch (err) {
+        const e = new RowCountError(`row counts in the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
+        fail(e);
+        throw e;
     }
 }
 
@@ -600,18 +667,7 @@ export async function countRows(client: Client, snapshot: string, batchTables: n
             throw err;
         }
     };
-    const tables = await inSnapshot(async () =>
-        (
-            await client.query<{ schema: string; name: string }>(`
-        SELECT n.nspname AS schema, c.relname AS name
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r'
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname !~ '^pg_(toast|temp_)'
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1, 2`)
-        ).rows,
-    );
+    const tables = await inSnapshot(() => listTables(client));
     const out: TableCount[] = [];
     for (let start = 0; start < tables.length; start += batchTables) {
         const batch = tables.slice(start, start + batchTables);

@@ -23,6 +23,21 @@ describe("CLI backup arguments", () => {
         });
     });
 
+    it("dumps here in directory format with the jobs asked for, and in the custom format by default", () => {
+        const local = ["--database-url", "postgres://u@h/db", "--bucket", "b-1"];
+        assert.deepEqual({ ...parseBackupArgs([...local, "--dump-format", "directory", "--dump-jobs", "3"], {}, ROOT), target: "the URL's" }, {
+            kind: "local",
+            target: "the URL's",
+            database: "db",
+            bucket: "b-1",
+            prefix: "backups",
+            format: "directory",
+            jobs: 3,
+            json: false,
+        });
+        assert.equal((parseBackupArgs(local, {}, ROOT) as { format: string }).format, "custom");
+    });
+
     const refusals: [string, readonly string[], string][] = [
         ["neither mode", ["--database", "orders"], "--stack, --database-url: missing; expected exactly one"],
         ["both modes", ["--stack", "prod", "--database-url", "postgres://u@h/db"], "--stack, --database-url: given together"],
@@ -30,6 +45,10 @@ describe("CLI backup arguments", () => {
         ["a bucket with --stack", ["--stack", "prod", "--database", "orders", "--bucket", "b-1"], "--bucket: not allowed with --stack"],
         ["--reason without --stack", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--reason", "x"], "--reason: only with --stack"],
         ["a local run without a bucket", ["--database-url", "postgres://u@h/db"], "--bucket: missing"],
+        ["an unknown dump format", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-format", "tar"], '--dump-format: "tar" is not allowed; expected custom or directory'],
+        ["dump jobs for a custom-format dump", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-jobs", "2"], "--dump-jobs: only with --dump-format directory"],
+        ["too many dump jobs", ["--database-url", "postgres://u@h/db", "--bucket", "b-1", "--dump-format", "directory", "--dump-jobs", "17"], '--dump-jobs: "17" is not allowed; expected an integer 1..16'],
+        ["a dump format with --stack", ["--stack", "prod", "--database", "orders", "--dump-format", "directory"], "--dump-format: not allowed with --stack"],
         ["a reason a Fargate task cannot carry as a tag", ["--stack", "prod", "--database", "orders", "--reason", "release #12"], '--reason: "release #12" is not allowed for a Fargate task'],
     ];
     for (const [what, args, message] of refusals) {
@@ -134,6 +153,9 @@ describe("CLI backup of a database dumped by a Fargate task", () => {
                         return { Contents: [...objects.keys()].filter((k) => k.startsWith(String(input["Prefix"]))).map((Key) => ({ Key, Size: objects.get(Key)?.length ?? 0 })), IsTruncated: false };
                     }
                     const body = objects.get(String(input["Key"]));
+                    if (body === undefined) {
+                        throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" });
+                    }
                     return { Body: Readable.from([Buffer.from(body)]) };
                 },
             } as unknown as S3Client,

@@ -20,23 +20,31 @@ const MEASURED: BenchMeasurements = {
     restoreParallelSeconds: 18,
     jobs: 4,
     rowCountsMatch: true,
+    tablePages: 128_000,
+    ceilingBlocks: 131_000,
+    oursBlocks: 133_120,
+    directory: [
+        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000 },
+        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400 },
+    ],
 };
 
 const OPTIONS: BenchOptions = {
-    sizeMb: 1024, jobs: 4, compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
+    sizeMb: 1024, jobs: 4, dumpJobs: 4, dumpFormat: "custom", compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
     dataset: "realistic", tables: 4, memoryMb: 1024, chart: ".bench/bench.svg",
 };
 
 describe("bench arguments", () => {
-    it("default to a 1 GB database, gzip:1, 16 MiB parts and at least two restore jobs", () => {
+    it("default to a 1 GB database, gzip:1, 16 MiB parts, and as many jobs as CPUs (at least two)", () => {
         // given no arguments on a one-CPU and an eight-CPU machine
         // when parsed
         // then
         assert.deepEqual(parseBenchArgs([], 1), {
-            sizeMb: 1024, jobs: 2, compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
+            sizeMb: 1024, jobs: 2, dumpJobs: 2, dumpFormat: "custom", compression: { method: "gzip", level: 1 }, partSizeMb: 16, uploadConcurrency: 2, repeat: 3,
             dataset: "realistic", tables: 4, memoryMb: 1024, chart: ".bench/bench.svg",
         });
-        assert.equal((parseBenchArgs([], 8) as { jobs: number }).jobs, 4);
+        assert.deepEqual([(parseBenchArgs([], 8) as BenchOptions).jobs, (parseBenchArgs([], 8) as BenchOptions).dumpJobs], [8, 8]);
+        assert.equal((parseBenchArgs([], 32) as BenchOptions).dumpJobs, 16, "pg_dump jobs stop at the dump's own limit");
     });
 
     it("read every option in both spellings", () => {
@@ -44,7 +52,11 @@ describe("bench arguments", () => {
         // when parsed
         const o = parseBenchArgs(["--size-mb", "3072", "--jobs=6", "--compression", "none", "--part-size-mb=32", "--upload-concurrency", "3", "--repeat", "5"], 2);
         // then
-        assert.deepEqual(o, { ...OPTIONS, sizeMb: 3072, jobs: 6, compression: { method: "none", level: 0 }, partSizeMb: 32, uploadConcurrency: 3, repeat: 5 });
+        assert.deepEqual(o, { ...OPTIONS, sizeMb: 3072, jobs: 6, dumpJobs: 6, compression: { method: "none", level: 0 }, partSizeMb: 32, uploadConcurrency: 3, repeat: 5 });
+        assert.deepEqual(
+            (({ dumpJobs, dumpFormat }): unknown => [dumpJobs, dumpFormat])(parseBenchArgs(["--dump-jobs", "3", "--dump-format=directory"], 2) as BenchOptions),
+            [3, "directory"],
+        );
         assert.equal(parseBenchArgs(["--help"]), "help");
     });
 
@@ -57,6 +69,8 @@ describe("bench arguments", () => {
             [["--compression", "brotli"], /--compression: "brotli" is not allowed/],
             [["--part-size-mb", "4"], /--part-size-mb: 4 is out of range 5\.\.5120/],
             [["--repeat", "0"], /--repeat: 0 is out of range 1\.\.20/],
+            [["--dump-jobs", "17"], /--dump-jobs: 17 is out of range 1\.\.16/],
+            [["--dump-format", "tar"], /--dump-format: "tar" is not allowed; expected custom or directory/],
             [["--fast"], /unknown option "--fast"/],
         ];
         for (const [args, message] of cases) {
@@ -93,6 +107,18 @@ describe("bench figures", () => {
         assert.deepEqual(f.restore, { serialSeconds: 30, parallelSeconds: 18, jobs: 4, rowCountsMatch: true });
     });
 
+    it("compare the directory-format rows with our single stream, and blocks with the tables' pages", () => {
+        // given a single stream of 10.5 s and directory dumps of 10.5 s (1 job) and 7 s (2 jobs)
+        const f = computeFigures(MEASURED);
+        // then each jobs count has its throughput, speed-up, peak RSS and blocks per page
+        assert.deepEqual(f.directory, [
+            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039 },
+            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05 },
+        ]);
+        assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+    });
+
     it("refuse measurements that cannot give a throughput", () => {
         // given a zero or negative time
         // when computed
@@ -108,12 +134,16 @@ describe("bench figures", () => {
         const table = renderTable(f, OPTIONS);
         // then each step is there with its numbers
         const lines = table.split("\n");
-        assert.equal(lines.length, 9);
-        assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables\); Lambda heap flags for 1024 MB/);
+        assert.equal(lines.length, 11);
+        assert.match(lines[0] ?? "", /128000 table pages/);
+        assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
         assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0/);
         assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream, 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
         assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
+        assert.match(table, /peak RSS 96\.0 MB, 1\.040 blocks per table page/);
+        assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream, peak RSS 110\.0 MB, 1\.050 blocks per table page/);
+        assert.match(table, /our dump, directory format, 1 job\s+10\.50/);
     });
 });
 
@@ -148,7 +178,8 @@ describe("bench dataset, heap flags and chart", () => {
         const svg = renderChart(computeFigures(MEASURED), OPTIONS);
         // then every mode has a bar, the fastest spans the full width
         const widths = [...svg.matchAll(/<rect class="bar [a-z]+" x="\d+" y="\d+" width="(\d+)"/g)].map((m) => Number(m[1]));
-        assert.equal(widths.length, 6);
+        assert.equal(widths.length, 8);
+        assert.match(svg, /ours, directory format, 2 jobs: 142\.9 MB\/s/);
         assert.equal(Math.max(...widths), 420);
         assert.match(svg, /our dump pipeline to S3: 95\.2 MB\/s/);
         assert.match(barChartSvg("a < b", [{ label: "x & y", mbPerSecond: 1, kind: "other" }]), /a &lt; b.*|x &amp; y/s);

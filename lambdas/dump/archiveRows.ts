@@ -1,0 +1,252 @@
+/**
+ * Row counts read from a custom-format archive as it streams past, without holding it: the
+ * header and table of contents (./tocReader.ts), then the data blocks as
+ * src/bin/pg_dump/pg_backup_custom.c writes them (_StartData, _CustomWriteFunc, _EndData and the
+ * large-object variants): a block type byte, the entry's dump id, then length-prefixed chunks
+ * ended by a zero length (a large-objects block holds such a run per object, ended by oid 0).
+ * Each TABLE DATA block is decompressed and its COPY rows counted (./copyRows.ts). Anything
+ * unexpected (a cut-short archive, an unknown block, a table whose data never came, data that
+ * does not decompress) makes `finish` reject: a count is exact or there is none.
+ */
+import type { TableCount } from "../shared/manifest";
+import { TableRowCounter, type DataEncoding } from "./copyRows";
+import { Cursor, dataEncoding, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader, type TocEntry } from "./tocReader";
+
+const BLK_DATA = 1;
+const BLK_BLOBS = 3;
+
+type State =
+    | { readonly at: "header" }
+    | { readonly at: "count"; readonly header: ArchiveHeader }
+    | { readonly at: "entries"; readonly header: ArchiveHeader; left: number }
+    | { readonly at: "block" }
+    | { readonly at: "blobOid" }
+    | { readonly at: "chunkLength" }
+    | { readonly at: "chunk"; left: number };
+
+interface Block {
+    readonly entry: TocEntry;
+    readonly counter: TableRowCounter | undefined;
+    readonly blobs: boolean;
+}
+
+/** Feed it the archive's bytes in order with `push`, then call `finish` for the counts of every table. */
+export class ArchiveRowReader {
+    private state: State = { at: "header" };
+    private pending: Buffer = Buffer.alloc(0);
+    private header: ArchiveHeader | undefined;
+    private encoding: DataEncoding = "none";
+    private readonly entries = new Map<number, TocEntry>();
+    private readonly seen = new Set<number>();
+    private block: Block | undefined;
+    private readonly counts = new Map<number, Promise<number>>();
+    private problem: string | undefined;
+    private bytes = 0;
+    /** The current table's data from this push, written to its counter in one go (each write is a round trip to the decompressor's thread). */
+    private pieces: Buffer[] = [];
+
+    /** Feeds the next bytes; returns a promise to wait for before the next push when a decompressor is busy. */
+    push(chunk: Buffer): Promise<void> | undefined {
+        if (this.problem !== undefined) {
+            return undefined;
+        }
+        const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+        this.pending = Buffer.alloc(0);
+        return this.run(buf, 0);
+    }
+
+    /** The row count of every table whose data the archive holds, sorted by schema and name. */
+    async finish(): Promise<TableCount[]> {
+        if (this.problem === undefined && (this.state.at !== "block" || this.pending.length > 0)) {
+            this.fail(`the archive ends inside ${this.state.at === "chunk" || this.state.at === "chunkLength" ? "a data block" : `its ${this.state.at}`}`);
+        }
+        if (this.problem === undefined) {
+            const missing = [...this.entries.values()].filter((e) => e.desc === "TABLE DATA" && e.hasData && !this.seen.has(e.dumpId));
+            if (missing.length > 0) {
+                this.fail(`the data of ${missing.length} table(s) never came, e.g. ${describe(missing[0] as TocEntry)}`);
+            }
+        }
+        const settled = await Promise.allSettled([...this.counts.entries()].map(async ([id, rows]) => ({ id, rows: await rows })));
+        if (this.problem !== undefined) {
+            throw new Error(this.problem);
+        }
+        const out: TableCount[] = [];
+        for (const s of settled) {
+            if (s.status === "rejected") {
+                throw s.reason instanceof Error ? s.reason : new Error(String(s.reason));
+            }
+            const e = this.entries.get(s.value.id) as TocEntry;
+            out.push({ schema: e.namespace ?? "", name: e.tag, rows: s.value.rows });
+        }
+        return out.sort((a, b) => (a.schema === b.schema ? compare(a.name, b.name) : compare(a.schema, b.schema)));
+    }
+
+    private fail(problem: string): void {
+        this.problem ??= `${problem} (at archive byte ${this.bytes})`;
+    }
+
+    private run(buf: Buffer, from: number): Promise<void> | undefined {
+        let p = from;
+        try {
+            while (p < buf.length && this.problem === undefined) {
+                const s = this.state;
+                if (s.at === "chunk") {
+                    const take = Math.min(s.left, buf.length - p);
+                    const piece = buf.subarray(p, p + take);
+                    p += take;
+                    this.bytes += take;
+                    s.left -= take;
+                    if (s.left === 0) {
+                        this.state = { at: "chunkLength" };
+                    }
+                    if (this.block?.counter !== undefined) {
+                        this.pieces.push(piece);
+                    }
+                    continue;
+                }
+                const c = new Cursor(buf);
+                c.pos = p;
+                const ending = this.step(c);
+                this.bytes += c.pos - p;
+                p = c.pos;
+                if (ending !== undefined) {
+                    const wait = this.writePieces(ending.counter);
+                    this.endTable(ending);
+                    if (wait !== undefined) {
+                        const next = p;
+                        return wait.then(() => this.run(buf, next));
+                    }
+                }
+            }
+        } catch (err) {
+            if (!(err instanceof NeedMoreBytes)) {
+                this.fail(err instanceof Error ? err.message : String(err));
+                return undefined;
+            }
+            this.pending = Buffer.from(buf.subarray(p));
+        }
+        return this.writePieces(this.block?.counter);
+    }
+
+    private writePieces(counter: TableRowCounter | undefined): Promise<void> | undefined {
+        if (this.pieces.length === 0 || counter === undefined) {
+            this.pieces = [];
+            return undefined;
+        }
+        const data = this.pieces.length === 1 ? (this.pieces[0] as Buffer) : Buffer.concat(this.pieces);
+        this.pieces = [];
+        return counter.write(data);
+    }
+
+    /**
+     * Reads one unit (header, count, entry, block start, oid, chunk length) or throws NeedMoreBytes
+     * without moving; returns the block whose table data has just ended.
+     */
+    private step(c: Cursor): Block | undefined {
+        const s = this.state;
+        switch (s.at) {
+            case "header": {
+                const header = readHeader(c);
+                if (header.format !== FORMAT_CUSTOM) {
+                    throw new Error(`archive format ${header.format}, expected ${FORMAT_CUSTOM} (custom)`);
+                }
+                this.header = header;
+                this.encoding = dataEncoding(header.compression, "zlib");
+                this.state = { at: "count", header };
+                return;
+            }
+            case "count":
+                this.state = { at: "entries", header: s.header, left: readTocCount(c, s.header) };
+                this.nextEntryOrBlocks();
+                return;
+            case "entries": {
+                const e = readTocEntry(c, s.header);
+                if (this.entries.has(e.dumpId)) {
+                    throw new Error(`entry id ${e.dumpId} appears twice in the table of contents`);
+                }
+                this.entries.set(e.dumpId, e);
+                s.left--;
+                this.nextEntryOrBlocks();
+                return;
+            }
+            case "block": {
+                const type = c.byte();
+                const id = c.int(this.intSize());
+                if (type !== BLK_DATA && type !== BLK_BLOBS) {
+                    throw new Error(`unknown data block type ${type}`);
+                }
+                const entry = this.entries.get(id);
+                if (entry === undefined) {
+                    throw new Error(`a data block for entry ${id}, which the table of contents does not have`);
+                }
+                if (this.seen.has(id)) {
+                    throw new Error(`a second data block for ${describe(entry)}`);
+                }
+                this.seen.add(id);
+                const counter = type === BLK_DATA && entry.desc === "TABLE DATA" ? new TableRowCounter(this.encoding) : undefined;
+                this.block = { entry, counter, blobs: type === BLK_BLOBS };
+                this.state = type === BLK_BLOBS ? { at: "blobOid" } : { at: "chunkLength" };
+                return;
+            }
+            case "blobOid":
+                this.state = c.int(this.intSize()) === 0 ? { at: "block" } : { at: "chunkLength" };
+                return;
+            case "chunkLength": {
+                const n = c.int(this.intSize());
+                if (n < 0) {
+                    throw new Error(`negative chunk length ${n}`);
+                }
+                if (n > 0) {
+                    this.state = { at: "chunk", left: n };
+                    return undefined;
+                }
+                return this.endChunks();
+            }
+            case "chunk":
+                return undefined;
+        }
+        return undefined;
+    }
+
+    private endChunks(): Block | undefined {
+        const block = this.block as Block;
+        if (block.blobs) {
+            this.state = { at: "blobOid" };
+            return undefined;
+        }
+        this.block = undefined;
+        this.state = { at: "block" };
+        return block;
+    }
+
+    /** Ends a block's counting, after its last bytes were written. */
+    private endTable(block: Block): void {
+        if (block.counter === undefined) {
+            return;
+        }
+        const entry = block.entry;
+        const rows = block.counter.end().catch((err: unknown) => {
+            throw new Error(`the data of ${describe(entry)}: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        rows.catch(() => undefined);
+        this.counts.set(entry.dumpId, rows);
+    }
+
+    private nextEntryOrBlocks(): void {
+        if (this.state.at === "entries" && this.state.left === 0) {
+            this.state = { at: "block" };
+        }
+    }
+
+    private intSize(): number {
+        return (this.header as ArchiveHeader).intSize;
+    }
+}
+
+function describe(e: TocEntry): string {
+    return `${e.desc} ${e.namespace === undefined ? "" : `${e.namespace}.`}${e.tag} (entry ${e.dumpId})`;
+}
+
+function compare(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,224 @@
+/**
+ * Reads the header and table of contents of a pg_dump archive (the custom format's stream, or a
+ * directory-format dump's toc.dat), as PostgreSQL's src/bin/pg_dump/pg_backup_archiver.c writes
+ * them (WriteHead, WriteToc) for archive versions 1.14 (pg_dump 13..15), 1.15 (16) and 1.16
+ * (17, 18). Only what the row counts need is kept: each entry's dump id, type, schema and name,
+ * and where its data is. An unknown version or compression is refused, never guessed at.
+ */
+import type { DataEncoding } from "./copyRows";
+
+/** The archive versions read here, as [major, minor]. */
+export const ARCHIVE_VERSIONS: readonly (readonly [number, number])[] = [
+    [1, 14],
+    [1, 15],
+    [1, 16],
+];
+
+/**
+ * Archive format codes in the header (pg_backup.h ArchiveFormat): a custom archive says 1; a
+ * directory dump's toc.dat says 3, the tar format's code, as it is laid out like a tar member
+ * (pg_backup_directory.c).
+ */
+export const FORMAT_CUSTOM = 1;
+export const FORMAT_TOC_FILE = 3;
+
+/** Compression algorithms in a 1.15+ header (pg_compress_algorithm). */
+const ALGORITHMS = ["none", "gzip", "lz4", "zstd"] as const;
+export type ArchiveCompression = (typeof ALGORITHMS)[number];
+
+export interface ArchiveHeader {
+    readonly major: number;
+    readonly minor: number;
+    readonly intSize: number;
+    readonly offSize: number;
+    readonly format: number;
+    readonly compression: ArchiveCompression;
+}
+
+export interface TocEntry {
+    readonly dumpId: number;
+    readonly desc: string;
+    readonly namespace: string | undefined;
+    readonly tag: string;
+    /** Custom format: the entry has a data block in the archive. Directory format: the data file's base name. */
+    readonly hasData: boolean;
+    readonly fileName: string | undefined;
+}
+
+/** Thrown when the bytes run out in the middle of a unit; the caller waits for more and tries again. */
+export class NeedMoreBytes extends Error {
+    constructor() {
+        super("need more bytes");
+        this.name = "NeedMoreBytes";
+    }
+}
+
+/** A reader over a buffer that throws NeedMoreBytes when it would read past its end. */
+export class Cursor {
+    pos = 0;
+    constructor(readonly buf: Buffer) {}
+
+    byte(): number {
+        if (this.pos >= this.buf.length) {
+            throw new NeedMoreBytes();
+        }
+        return this.buf[this.pos++] as number;
+    }
+
+    bytes(n: number): Buffer {
+        if (this.pos + n > this.buf.length) {
+            throw new NeedMoreBytes();
+        }
+        const b = this.buf.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        return b;
+    }
+
+    /** WriteInt: a sign byte, then `intSize` bytes, least significant first. */
+    int(intSize: number): number {
+        const sign = this.byte();
+        const b = this.bytes(intSize);
+        let value = 0;
+        for (let i = intSize - 1; i >= 0; i--) {
+            value = value * 256 + (b[i] as number);
+        }
+        return sign === 0 ? value : -value;
+    }
+
+    /** WriteStr: a length (-1 for NULL), then the bytes. */
+    str(intSize: number): string | undefined {
+        const n = this.int(intSize);
+        if (n < 0) {
+            return undefined;
+        }
+        return this.bytes(n).toString("utf8");
+    }
+
+    skipStr(intSize: number): void {
+        const n = this.int(intSize);
+        if (n > 0) {
+            this.bytes(n);
+        }
+    }
+}
+
+const MAGIC = Buffer.from("PGDMP", "ascii");
+
+/** The header (ReadHead); throws an Error naming what is wrong, or NeedMoreBytes. */
+export function readHeader(c: Cursor): ArchiveHeader {
+    const magic = c.bytes(MAGIC.length);
+    if (!magic.equals(MAGIC)) {
+        throw new Error(`no "PGDMP" magic (first bytes: ${magic.toString("hex")})`);
+    }
+    const major = c.byte();
+    const minor = c.byte();
+    c.byte();
+    if (!ARCHIVE_VERSIONS.some(([a, b]) => a === major && b === minor)) {
+        throw new Error(`archive version ${major}.${minor} is not one whose rows can be counted (${ARCHIVE_VERSIONS.map(([a, b]) => `${a}.${b}`).join(", ")}: pg_dump 13 to 18)`);
+    }
+    const intSize = c.byte();
+    const offSize = c.byte();
+    if (intSize < 1 || intSize > 8 || offSize < 1 || offSize > 8) {
+        throw new Error(`integer size ${intSize} or offset size ${offSize} is out of range 1..8`);
+    }
+    const format = c.byte();
+    let compression: ArchiveCompression;
+    if (minor >= 15) {
+        const code = c.byte();
+        const algorithm = ALGORITHMS[code];
+        if (algorithm === undefined) {
+            throw new Error(`compression algorithm ${code} is unknown (expected 0..3: ${ALGORITHMS.join(", ")})`);
+        }
+        compression = algorithm;
+    } else {
+        // 1.14 stores the gzip level: 0 is none, -1 is zlib's default level.
+        compression = c.int(intSize) === 0 ? "none" : "gzip";
+    }
+    for (let i = 0; i < 7; i++) {
+        c.int(intSize);
+    }
+    c.skipStr(intSize);
+    c.skipStr(intSize);
+    c.skipStr(intSize);
+    return { major, minor, intSize, offSize, format, compression };
+}
+
+/** K_OFFSET_NO_DATA: the custom format's marker of an entry without a data block. */
+const OFFSET_NO_DATA = 3;
+
+/** One TOC entry (ReadToc and the format's ReadExtraToc). */
+export function readTocEntry(c: Cursor, h: ArchiveHeader): TocEntry {
+    const i = h.intSize;
+    const dumpId = c.int(i);
+    if (dumpId <= 0) {
+        throw new Error(`entry id ${dumpId} is out of range`);
+    }
+    c.int(i);
+    c.skipStr(i);
+    c.skipStr(i);
+    const tag = c.str(i) ?? "";
+    const desc = c.str(i) ?? "";
+    c.int(i);
+    c.skipStr(i);
+    c.skipStr(i);
+    c.skipStr(i);
+    const namespace = c.str(i);
+    c.skipStr(i);
+    c.skipStr(i);
+    if (h.minor >= 16) {
+        c.int(i);
+    }
+    c.skipStr(i);
+    c.skipStr(i);
+    while (c.str(i) !== undefined) {
+        // dependencies, ended by a NULL
+    }
+    if (h.format === FORMAT_CUSTOM) {
+        const flag = c.byte();
+        c.bytes(h.offSize);
+        return { dumpId, desc, namespace, tag, hasData: flag !== OFFSET_NO_DATA, fileName: undefined };
+    }
+    const fileName = c.str(i);
+    return { dumpId, desc, namespace, tag, hasData: fileName !== undefined && fileName !== "", fileName: fileName === "" ? undefined : fileName };
+}
+
+/** Reads the entry count that follows the header. */
+export function readTocCount(c: Cursor, h: ArchiveHeader): number {
+    const n = c.int(h.intSize);
+    if (n < 0) {
+        throw new Error(`entry count ${n} is negative`);
+    }
+    return n;
+}
+
+/** A whole table of contents held in memory (a directory dump's toc.dat). */
+export function readToc(buf: Buffer): { readonly header: ArchiveHeader; readonly entries: readonly TocEntry[] } {
+    const c = new Cursor(buf);
+    try {
+        const header = readHeader(c);
+        const n = readTocCount(c, header);
+        const entries: TocEntry[] = [];
+        for (let k = 0; k < n; k++) {
+            entries.push(readTocEntry(c, header));
+        }
+        return { header, entries };
+    } catch (err) {
+        if (err instanceof NeedMoreBytes) {
+            throw new Error(`the table of contents is cut short at byte ${buf.length}`);
+        }
+        throw err;
+    }
+}
+
+/** How a table's data is stored for the archive's compression; lz4 cannot be read here. */
+export function dataEncoding(compression: ArchiveCompression, container: "zlib" | "gzip"): DataEncoding {
+    if (compression === "lz4") {
+        throw new Error("the archive is lz4-compressed, which the row counter cannot decompress");
+    }
+    return compression === "gzip" ? container : compression;
+}
+
+/** The TABLE DATA entries, as "dumpId" keyed schema and name. */
+export function tableDataEntries(entries: readonly TocEntry[]): TocEntry[] {
+    return entries.filter((e) => e.desc === "TABLE DATA");
+}

@@ -1,0 +1,188 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ArchiveRowReader } from "../../../../lambdas/dump/archiveRows";
+import { dumpSettings, runDump, type DumpSettingsInput } from "../../../../lambdas/dump/dump";
+import { InvalidArchiveError } from "../../../../lambdas/dump/errors";
+import type { BackupManifest, TableCount } from "../../../../lambdas/shared/manifest";
+import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
+import { createDatabase, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";
+import { listKeys, RecordingLog, RecordingMetrics } from "../../../helpers/recorders";
+
+const execFileAsync = promisify(execFile);
+const BUCKET = "rowcount-test-bucket";
+const MiB = 1024 * 1024;
+const ODD_SCHEMA = 'Odd "Schema" ü';
+const ODD_TABLE = "tab\tand\nnewline";
+
+/** Tables whose COPY text is hard to count: escapes, binary, huge rows, no columns, partitions, inheritance. */
+const UNFRIENDLY = `
+    CREATE SCHEMA "Odd ""Schema"" ü";
+    CREATE TABLE "Odd ""Schema"" ü"."tab	and
+newline" (id int, v text);
+    INSERT INTO "Odd ""Schema"" ü"."tab	and
+newline" VALUES (1, E'a\\nb'), (2, E'c\\td'), (3, E'\\\\'), (4, E'\\\\.'), (5, '\\.'), (6, NULL), (7, E'\\r\\n'), (8, '');
+    CREATE TABLE empty_one (id int);
+    CREATE TABLE no_columns ();
+    INSERT INTO no_columns SELECT FROM generate_series(1, 5);
+    CREATE TABLE bin (id int, b bytea);
+    INSERT INTO bin SELECT g, decode(string_agg(lpad(to_hex((random() * 255)::int), 2, '0'), ''), 'hex')
+      FROM generate_series(1, 200) g, generate_series(1, 300) x GROUP BY g;
+    INSERT INTO bin VALUES (0, E'\\\\x0a5c0d092e'::bytea);
+    CREATE TABLE big_rows (id int, v text);
+    INSERT INTO big_rows SELECT g, repeat(E'line\\n\\\\', 3 * 1024 * 1024 / 7) FROM generate_series(1, 3) g;
+    CREATE TABLE many_chunks AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 60000) g;
+    CREATE TABLE parts (id int, k int) PARTITION BY RANGE (k);
+    CREATE TABLE parts_low PARTITION OF parts FOR VALUES FROM (0) TO (10);
+    CREATE TABLE parts_high PARTITION OF parts FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (k);
+    CREATE TABLE parts_high_a PARTITION OF parts_high FOR VALUES FROM (10) TO (15);
+    CREATE TABLE parts_high_b PARTITION OF parts_high FOR VALUES FROM (15) TO (20);
+    CREATE TABLE parts_other PARTITION OF parts DEFAULT;
+    INSERT INTO parts SELECT g, g % 30 FROM generate_series(1, 1000) g;
+    CREATE TABLE parent (id int);
+    CREATE TABLE child () INHERITS (parent);
+    CREATE TABLE grandchild () INHERITS (child);
+    INSERT INTO parent SELECT generate_series(1, 10);
+    INSERT INTO child SELECT generate_series(1, 20);
+    INSERT INTO grandchild SELECT generate_series(1, 40);
+    CREATE UNLOGGED TABLE scratch AS SELECT generate_series(1, 77) AS id;
+    CREATE MATERIALIZED VIEW mv AS SELECT * FROM many_chunks;
+`;
+
+describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", function () {
+    this.timeout(120_000);
+
+    let pg: EmbeddedPostgres;
+    let s3: EmbeddedS3;
+    let temp: string;
+    let live: TableCount[];
+    let prefixes = 0;
+
+    before(async function () {
+        this.timeout(180_000);
+        [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+        await s3.createBucket(BUCKET);
+        await createDatabase(pg.url(), "unfriendly");
+        await query(pg.url("unfriendly"), UNFRIENDLY);
+        temp = await mkdtemp(join(tmpdir(), "rowcount-"));
+        live = await liveCounts();
+    });
+
+    after(async () => {
+        await Promise.all([pg?.stop(), s3?.stop()]);
+        if (temp !== undefined) {
+            await rm(temp, { recursive: true, force: true });
+        }
+    });
+
+    /** count(*) of every ordinary table and leaf partition, as verify counts them after a restore. */
+    async function liveCounts(): Promise<TableCount[]> {
+        const tables = await query<{ schema: string; name: string }>(
+            pg.url("unfriendly"),
+            `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_' ORDER BY 1, 2`,
+        );
+        const out: TableCount[] = [];
+        for (const t of tables) {
+            const q = `SELECT count(*)::int AS n FROM "${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
+            out.push({ schema: t.schema, name: t.name, rows: (await query<{ n: number }>(pg.url("unfriendly"), q))[0]?.n ?? -1 });
+        }
+        return out;
+    }
+
+    function sorted(t: readonly TableCount[]): TableCount[] {
+        return [...t].sort((a, b) => (a.schema === b.schema ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.schema < b.schema ? -1 : 1));
+    }
+
+    async function dump(over: Partial<DumpSettingsInput> = {}): Promise<{ manifest: Promise<BackupManifest>; prefix: string }> {
+        const prefix = `rc${++prefixes}`;
+        const s = dumpSettings({
+            database: "unfriendly",
+            bucket: BUCKET,
+            prefix,
+            pgDumpPath: join(pg.binDir, "pg_dump"),
+            kmsKeyId: undefined,
+            partSizeBytes: 5 * MiB,
+            expectedMaxBytes: 10 * 1024 * MiB,
+            tempDir: temp,
+            ...over,
+        });
+        const manifest = runDump(s, { s3: s3.client(), target: parsePostgresUrl(pg.url("unfriendly"), "test url"), log: new RecordingLog(), metrics: new RecordingMetrics() });
+        return { manifest, prefix };
+    }
+
+    async function fakePgDump(name: string, body: string): Promise<string> {
+        const path = join(temp, name);
+        const real = join(pg.binDir, "pg_dump");
+        await writeFile(path, `#!/bin/sh\nREAL="${real}"\nif [ "$1" = "--version" ]; then exec "$REAL" --version; fi\n${body}\n`);
+        await chmod(path, 0o755);
+        return path;
+    }
+
+    it("has the unfriendly tables the other tests rely on", () => {
+        // the odd names, the inheritance parent counting its descendants, leaf partitions only, no materialized view
+        const byName = new Map(live.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+        assert.equal(byName.get(`${ODD_SCHEMA}.${ODD_TABLE}`), 8);
+        assert.equal(byName.get("public.parent"), 70);
+        assert.equal(byName.get("public.child"), 60);
+        assert.equal(byName.get("public.no_columns"), 5);
+        assert.equal(byName.has("public.parts"), false);
+        assert.equal(byName.has("public.parts_high"), false);
+        assert.equal(byName.has("public.mv"), false);
+    });
+
+    for (const level of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+        it(`counts from a custom-format archive compressed at gzip level ${level} exactly as count(*) does`, async () => {
+            // given the unfriendly database
+            // when it is dumped at this level
+            const { manifest } = await dump({ compression: level === 0 ? { method: "none", level: 0 } : { method: "gzip", level } });
+            // then the manifest's counts are count(*)'s, table by table
+            assert.deepEqual(sorted((await manifest).tables), sorted(live));
+        });
+    }
+
+    it("counts from a directory-format dump's data files exactly as count(*) does, compressed or not", async () => {
+        for (const compression of [{ method: "gzip", level: 1 } as const, { method: "none", level: 0 } as const]) {
+            // when it is dumped in directory format with two jobs
+            const { manifest } = await dump({ format: "directory", jobs: 2, compression });
+            // then the counts are count(*)'s
+            assert.deepEqual(sorted((await manifest).tables), sorted(live), compression.method);
+        }
+    });
+
+    it("counts the same from pg_dump's archive streamed in any piece sizes", async () => {
+        // given a real archive
+        const { stdout } = await execFileAsync(join(pg.binDir, "pg_dump"), ["--format=custom", "-Z", "1", pg.url("unfriendly")], { encoding: "buffer", maxBuffer: 256 * MiB });
+        for (const piece of [1000, 65536, 1_000_000]) {
+            // when it is read in pieces of this size
+            const reader = new ArchiveRowReader();
+            for (let i = 0; i < stdout.length; i += piece) {
+                await reader.push(stdout.subarray(i, i + piece));
+            }
+            // then the leaf tables' own rows are there (the inheritance parent holds its own 10)
+            const own = new Map((await reader.finish()).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+            assert.equal(own.get("public.parent"), 10);
+            assert.equal(own.get("public.big_rows"), 3);
+            assert.equal(own.get("public.many_chunks"), 60000);
+            assert.equal(own.has("public.mv"), false, "a materialized view's data is a REFRESH entry, not TABLE DATA");
+        }
+    });
+
+    it("stores no backup when the archive is cut short or corrupted, though pg_dump exits 0", async () => {
+        const cut = await fakePgDump("cut", `"$REAL" "$@" > "${temp}/whole.dump" || exit 1\nhead -c 200000 "${temp}/whole.dump"\nexit 0`);
+        const flipped = await fakePgDump(
+            "flipped",
+            `"$REAL" "$@" > "${temp}/flip.dump" || exit 1\nprintf '\\377\\377\\377\\377' | dd of="${temp}/flip.dump" bs=1 seek=150000 conv=notrunc 2>/dev/null\ncat "${temp}/flip.dump"\nexit 0`,
+        );
+        for (const pgDumpPath of [cut, flipped]) {
+            // when a dump runs on bytes that are not the whole, intact archive
+            const { manifest, prefix } = await dump({ pgDumpPath, compression: { method: "gzip", level: 1 } });
+            // then it fails as an invalid archive, and nothing is stored
+            await assert.rejects(manifest, (e: unknown) => e instanceof InvalidArchiveError && /rows could not be counted/.test(e.message));
+            assert.deepEqual(await listKeys(s3.client(), BUCKET, prefix), [], pgDumpPath);
+        }
+    });
+});

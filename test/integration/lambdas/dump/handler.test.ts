@@ -148,7 +148,7 @@ describe("dump handler (real PostgreSQL, s3rver, Powertools EMF)", function () {
 
     it("as the runner's command (runOnce, a real process), writes exactly one result line before it exits", async () => {
         // given the image's command for a dump, with the handler's environment
-        const root = join(__dirname, "..", "..");
+        const root = join(__dirname, "..", "..", "..", "..");
         const run = (extra: Record<string, string>) =>
             new Promise<{ code: number | null; stdout: string }>((resolve) => {
                 const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(root, "lambdas", "shared", "runOnce.ts"), "dump/handler.handler"], {

@@ -65,7 +65,7 @@ export function buildReport(input: ReportInput): AuditReport {
 
 function auditManagerSetup(c: StackConfig, scope: StackScope): AuditManagerSetup | undefined {
     const input = auditFrameworkInput(c, scope);
-    if (input === undefined) return undefined;
+    if (input === undefined || c.regions === undefined) return undefined;
     const names = auditNames(scope.stack);
     return {
         frameworkName: names.framework,
@@ -114,8 +114,10 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
         {
             question: "Copies",
             answer: [
-                c.storage.replication ? `dumps in ${c.regions.primary} and ${c.regions.dr}` : `dumps in ${c.regions.primary} only`,
-                ...(awsBackupActive(c) ? [`AWS Backup recovery points copied to ${c.regions.dr}`] : []),
+                ...(c.regions === undefined ? [] : [c.storage.replication ? `dumps in ${c.regions.primary} and ${c.regions.dr}` : `dumps in ${c.regions.primary} only`]),
+                ...(c.regions !== undefined && awsBackupActive(c) ? [`AWS Backup recovery points copied to ${c.regions.dr}`] : []),
+                ...(c.azure?.storage !== undefined ? [`Azure dumps ${c.azure.storage.redundancy}`] : []),
+                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault ${c.azure.backupVault.redundancy}`] : []),
                 ...(c.azure?.servers ?? []).map((s) => `${s.name}: ${effectiveGeoRedundantBackup(c, s) ? "geo-redundant backups" : "local backups only"}`),
             ].join("; "),
             status: status("geo-redundancy"),
@@ -323,14 +325,41 @@ function retention(ctx: Ctx): ReportControl {
 function encryptionAtRest(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "encryption-at-rest", "Encryption at rest");
+    const regions = c.regions;
+    if (regions !== undefined) awsEncryptionAtRest(b, c, regions);
+    b.says("No configuration key turns encryption off.");
+    for (const s of c.azure?.servers ?? []) {
+        b.says(`Azure server ${s.name}: data and backups encrypted by the service (service-managed keys).`);
+        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
+    }
+    const kv = c.azure?.keyVault;
+    if (c.azure?.storage !== undefined && kv === undefined) {
+        b.says("Azure storage account: encrypted by the service (Microsoft-managed keys).");
+        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
+    }
+    if (c.azure?.storage !== undefined && kv !== undefined) {
+        b.says(
+            `Azure storage account: encrypted with a customer-managed RSA ${kv.keySize} key in Key Vault, rotated every ${kv.rotateAfterDays} days (each version expires after ${kv.keyExpiryDays}); the account follows each new key version.`,
+            `The Key Vault has purge protection and soft delete (${kv.softDeleteDays} days) and RBAC authorization: only the storage account's own identity may use the key (Key Vault Crypto Service Encryption User on the key).`,
+        );
+        b.key("azure.keyVault.keySize", kv.keySize).key("azure.keyVault.rotateAfterDays", kv.rotateAfterDays).key("azure.keyVault.keyExpiryDays", kv.keyExpiryDays).key("azure.keyVault.softDeleteDays", kv.softDeleteDays);
+        b.enforcedBy(`BackupKeyVault "azure-keys": vault, key, rotation policy and the key's role assignment`, `GeoRedundantStorage "azure-files": customer-managed key`);
+    }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault: recovery points encrypted by the service.");
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault"`);
+    }
+    return b.build();
+}
+
+function awsEncryptionAtRest(b: ControlBuilder, c: StackConfig, regions: NonNullable<StackConfig["regions"]>): void {
     b.says(
         "Dumps, manifests and exports: SSE-KMS with a customer-managed key (automatic yearly rotation), bucket key on; the bucket policy refuses uploads not encrypted with that key.",
         "Alert topic, dead-letter queues and function log groups: encrypted with the same key.",
-        "No configuration key turns encryption off.",
     );
-    b.enforcedBy(`BackupKey "backups": customer-managed multi-Region key with rotation and a replica key in ${c.regions.dr}`, `BackupBucket "backups": default SSE-KMS and the KMS-only upload policy`, `AlertTopic "alerts"`);
+    b.enforcedBy(`BackupKey "backups": customer-managed multi-Region key with rotation and a replica key in ${regions.dr}`, `BackupBucket "backups": default SSE-KMS and the KMS-only upload policy`, `AlertTopic "alerts"`);
     if (c.storage.replication) {
-        b.says(`DR copies in ${c.regions.dr}: re-encrypted with the replica key.`);
+        b.says(`DR copies in ${regions.dr}: re-encrypted with the replica key.`);
         b.enforcedBy(`ReplicaBucket "backups-dr"`);
     }
     if (managed(c).length > 0) {
@@ -344,15 +373,6 @@ function encryptionAtRest(ctx: Ctx): ReportControl {
         b.says("AWS Backup vaults in both regions: encrypted with the customer-managed key and its replica.");
         b.enforcedBy(`AwsBackupPlan "rds"`);
     }
-    for (const s of c.azure?.servers ?? []) {
-        b.says(`Azure server ${s.name}: data and backups encrypted by the service (service-managed keys).`);
-        b.enforcedBy(`FlexibleServerBackup "${s.name}"`);
-    }
-    if (c.azure?.storage !== undefined) {
-        b.says("Azure storage account: encrypted by the service (Microsoft-managed keys).");
-        b.enforcedBy(`GeoRedundantStorage "azure-files"`);
-    }
-    return b.build();
 }
 
 function encryptionInTransit(ctx: Ctx): ReportControl {
@@ -438,29 +458,8 @@ function immutability(ctx: Ctx): ReportControl {
 function geoRedundancy(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "geo-redundancy", "Geo-redundancy");
-    b.key("regions.primary", c.regions.primary).key("regions.dr", c.regions.dr).key("storage.replication", c.storage.replication);
-    if (c.storage.replication) {
-        b.says(`Dumps, manifests and exports are replicated from ${c.regions.primary} to a bucket in ${c.regions.dr} (delete markers are not replicated).`);
-        b.enforcedBy(`ReplicaBucket "backups-dr": replication rule and its least-privilege role`);
-    } else {
-        b.gap(`dumps are kept in ${c.regions.primary} only (storage.replication is off)`);
-    }
-    for (const { db, i, instance } of managed(c)) {
-        b.key(`aws.databases[${i}].instance.replicateBackupsToDr`, instance.replicateBackupsToDr);
-        if (instance.backupRetentionDays > 0 && instance.replicateBackupsToDr) {
-            const days = instance.drBackupRetentionDays ?? instance.backupRetentionDays;
-            b.says(`RDS ${db.name}: automated backups replicated to ${c.regions.dr} and kept ${days} days there (restore with \`pitr rds --from-dr\`).`);
-            b.key(`aws.databases[${i}].instance.drBackupRetentionDays`, days);
-            b.enforcedBy(`RdsPostgres "${db.name}": automated-backup replication to ${c.regions.dr}`);
-        } else {
-            b.gap(`RDS ${db.name}: automated backups are not replicated to ${c.regions.dr}`);
-        }
-    }
-    if (awsBackupActive(c)) {
-        b.says(`AWS Backup copies every recovery point to the vault in ${c.regions.dr}.`);
-        b.key("aws.backup.enabled", c.aws.backup.enabled);
-        b.enforcedBy(`AwsBackupPlan "rds": copy action to the DR vault`);
-    }
+    const regions = c.regions;
+    if (regions !== undefined) awsGeoRedundancy(b, c, regions);
     (c.azure?.servers ?? []).forEach((s, i) => {
         const geo = effectiveGeoRedundantBackup(c, s);
         b.key(`azure.servers[${i}].geoRedundantBackup`, geo);
@@ -475,7 +474,40 @@ function geoRedundancy(ctx: Ctx): ReportControl {
         if (GEO_REDUNDANCIES.includes(st.redundancy as StorageRedundancy)) b.says(`Azure file backups: ${st.redundancy}, copied to the paired region.`);
         else b.gap(`Azure file backups: ${st.redundancy} keeps no copy outside ${c.azure?.location ?? "the region"}`);
     }
+    const v = c.azure?.backupVault;
+    if (v !== undefined) {
+        b.key("azure.backupVault.redundancy", v.redundancy);
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault"`);
+        if (v.redundancy === "GeoRedundant") b.says("Azure Backup vault: geo-redundant, with cross-region restore from the paired region.");
+        else b.gap(`Azure Backup vault: ${v.redundancy} keeps no copy outside ${c.azure?.location ?? "the region"}`);
+    }
     return b.build();
+}
+
+function awsGeoRedundancy(b: ControlBuilder, c: StackConfig, regions: NonNullable<StackConfig["regions"]>): void {
+    b.key("regions.primary", regions.primary).key("regions.dr", regions.dr).key("storage.replication", c.storage.replication);
+    if (c.storage.replication) {
+        b.says(`Dumps, manifests and exports are replicated from ${regions.primary} to a bucket in ${regions.dr} (delete markers are not replicated).`);
+        b.enforcedBy(`ReplicaBucket "backups-dr": replication rule and its least-privilege role`);
+    } else {
+        b.gap(`dumps are kept in ${regions.primary} only (storage.replication is off)`);
+    }
+    for (const { db, i, instance } of managed(c)) {
+        b.key(`aws.databases[${i}].instance.replicateBackupsToDr`, instance.replicateBackupsToDr);
+        if (instance.backupRetentionDays > 0 && instance.replicateBackupsToDr) {
+            const days = instance.drBackupRetentionDays ?? instance.backupRetentionDays;
+            b.says(`RDS ${db.name}: automated backups replicated to ${regions.dr} and kept ${days} days there (restore with \`pitr rds --from-dr\`).`);
+            b.key(`aws.databases[${i}].instance.drBackupRetentionDays`, days);
+            b.enforcedBy(`RdsPostgres "${db.name}": automated-backup replication to ${regions.dr}`);
+        } else {
+            b.gap(`RDS ${db.name}: automated backups are not replicated to ${regions.dr}`);
+        }
+    }
+    if (awsBackupActive(c)) {
+        b.says(`AWS Backup copies every recovery point to the vault in ${regions.dr}.`);
+        b.key("aws.backup.enabled", c.aws.backup.enabled);
+        b.enforcedBy(`AwsBackupPlan "rds": copy action to the DR vault`);
+    }
 }
 
 function pointInTimeRecovery(ctx: Ctx): ReportControl {
@@ -493,7 +525,7 @@ function pointInTimeRecovery(ctx: Ctx): ReportControl {
             b.gap(`${db.name}: RDS automated backups are off, so there is no point-in-time recovery`);
             return;
         }
-        const dr = db.instance.replicateBackupsToDr ? `; in ${c.regions.dr}: the last ${db.instance.drBackupRetentionDays ?? days} days` : "";
+        const dr = db.instance.replicateBackupsToDr && c.regions !== undefined ? `; in ${c.regions.dr}: the last ${db.instance.drBackupRetentionDays ?? days} days` : "";
         b.says(`${db.name} (RDS): any second of the last ${days} days, up to about ${PITR_RPO_MINUTES} min ago${dr}.`);
     });
     (c.azure?.servers ?? []).forEach((s, i) => {

@@ -35,7 +35,9 @@ export function retentionPicture(c: StackConfig): RetentionPicture {
             ...(t.deepArchiveAfterDays !== undefined ? [{ storageClass: "Deep Archive", day: t.deepArchiveAfterDays }] : []),
         ];
         const storageClasses = steps.map((s, i) => ({ storageClass: s.storageClass, fromDay: s.day, toDay: steps[i + 1]?.day ?? t.keepDays }));
-        const copies = [`backup bucket in ${c.regions.primary}`, ...(c.storage.replication ? [`replica bucket in ${c.regions.dr}`] : [])];
+        const copies = c.regions !== undefined
+            ? [`backup bucket in ${c.regions.primary}`, ...(c.storage.replication ? [`replica bucket in ${c.regions.dr}`] : [])]
+            : [`backups container in ${c.azure?.location ?? "the Azure region"} (${c.azure?.storage?.redundancy ?? "no storage account"})`];
         return { tier, keepDays: t.keepDays, storageClasses, ...(mode !== undefined ? { lock: { mode, days: t.keepDays } } : {}), copies };
     });
     const pointInTime = [

@@ -105,6 +105,9 @@ function stackConfig(stack: string, cwd: string): { readonly environment: string
         if (result.config === undefined) {
             throw new ArgumentError(`--stack: "${stack}" has errors in its stack file; run \`npm run validate -- --stack ${stack}\``);
         }
+        if (result.config.regions === undefined) {
+            throw new ArgumentError(`--stack: "${stack}" is Azure-only: its dumps run as Container Apps jobs, not Lambda functions (docs/azure.md)`);
+        }
         return {
             environment: result.config.environment,
             region: result.config.regions.primary,

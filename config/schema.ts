@@ -34,10 +34,11 @@ export const stackConfigSchema = z.strictObject({
         /** Recovery time objective: the longest a restore may take, in minutes. */
         rtoMinutes: z.int().min(1).max(44640),
     }),
+    /** AWS regions of the stack; omitted: an Azure-only stack, which declares no AWS resource (needs `azure`). */
     regions: z.strictObject({
         primary: z.string(),
         dr: z.string(),
-    }),
+    }).optional(),
     retention: z.strictObject({
         daily: tierSchema,
         weekly: tierSchema,

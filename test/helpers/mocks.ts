@@ -34,6 +34,10 @@ const CALLS: Readonly<Record<string, (args: Record<string, unknown>, providerReg
         const region = (args["region"] as string | undefined) ?? (args["name"] as string | undefined) ?? providerRegion ?? DEFAULT_REGION;
         return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
     },
+    "azure-native:authorization:getClientConfig": () => ({
+        clientId: "00000000-0000-0000-0000-0000000000c1", objectId: "00000000-0000-0000-0000-0000000000b1",
+        subscriptionId: "00000000-0000-0000-0000-0000000000a1", tenantId: "00000000-0000-0000-0000-0000000000d1",
+    }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         authorizationToken: "dGVzdDp0ZXN0", userName: "AWS", password: "test", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`,

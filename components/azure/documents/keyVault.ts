@@ -77,18 +77,18 @@ export function vaultUri(vaultName: string): string {
     return `https://${vaultName}.vault.azure.net/`;
 }
 
-/** The database credential a job reads: the same JSON as the Secrets Manager secret on AWS. */
+/** The database credential a job reads: the same JSON as the Secrets Manager secret on AWS (dbname optional there too). */
 export interface DatabaseCredential {
     readonly username: string;
     readonly password: string;
     readonly host: string;
     readonly port: number;
-    readonly dbname: string;
+    readonly dbname?: string;
 }
 
 /** The secret's value; keys in a fixed order so that the state does not churn. */
 export function databaseSecretValue(c: DatabaseCredential): string {
-    return JSON.stringify({ username: c.username, password: c.password, host: c.host, port: c.port, dbname: c.dbname });
+    return JSON.stringify({ username: c.username, password: c.password, host: c.host, port: c.port, ...(c.dbname !== undefined ? { dbname: c.dbname } : {}) });
 }
 
 /** Name of the secret holding a server's dump credential: `<server logical name>-dump`. */

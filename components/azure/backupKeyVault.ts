@@ -101,9 +101,11 @@ export class BackupKeyVault extends pulumi.ComponentResource {
             ...(a.tags !== undefined ? { tags: a.tags } : {}),
         }, { parent: this, protect: a.protect });
 
+        // The name given, once the vault exists (Azure keeps the name it was created with).
+        const createdVaultName = pulumi.all([vaultName, vault.id]).apply(([n]) => n);
         const key = new keyvault.Key(`${name}-key`, {
             resourceGroupName: a.resourceGroupName,
-            vaultName: vault.name,
+            vaultName: createdVaultName,
             keyName: a.keyName,
             properties: {
                 kty: "RSA",
@@ -129,17 +131,17 @@ export class BackupKeyVault extends pulumi.ComponentResource {
         for (const [secretName, value] of Object.entries(a.secrets).sort(([x], [y]) => x.localeCompare(y))) {
             const secret = new keyvault.Secret(`${name}-secret-${secretName}`, {
                 resourceGroupName: a.resourceGroupName,
-                vaultName: vault.name,
+                vaultName: createdVaultName,
                 secretName,
                 properties: { value: pulumi.secret(value), contentType: "application/json" },
             }, { parent: this });
-            uris[secretName] = pulumi.all([vault.name, secret.id]).apply(([v]) => secretUri(v, secretName));
+            uris[secretName] = pulumi.all([createdVaultName, secret.id]).apply(([v]) => secretUri(v, secretName));
         }
 
         this.vaultId = vault.id;
-        this.vaultName = vault.name;
-        this.vaultUri = vault.name.apply(vaultUri);
-        this.keyName = key.name;
+        this.vaultName = createdVaultName;
+        this.vaultUri = createdVaultName.apply(vaultUri);
+        this.keyName = key.id.apply(() => a.keyName);
         this.keyId = key.id;
         // Resolved only once the identity holds its role on the key: an account encrypted with it
         // before that would fail to read the key.

@@ -1,11 +1,11 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames } from "../components/aws/documents/auditFramework";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
-import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/documents/lifecycle";
+import { GEO_REDUNDANCIES, type BlobTiers, type StorageRedundancy } from "../components/azure/documents/lifecycle";
 import { auditFrameworkInput } from "../config/auditFramework";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
-import { effectiveGeoRedundantBackup } from "../config/rules/azure";
+import { effectiveGeoRedundantBackup, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
 import { backupMaxAgeMinutes } from "../config/rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
@@ -103,11 +103,14 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
         {
             question: "Immutability",
             answer: [
-                lock?.mode !== undefined && lock.days !== undefined
+                ...(c.regions === undefined ? [] : [lock?.mode !== undefined && lock.days !== undefined
                     ? `S3 Object Lock ${lock.mode} on each dump for its tier's days (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} d`).join(", ")}), ${lock.days} d for other objects`
-                    : "no S3 Object Lock",
+                    : "no S3 Object Lock"]),
                 ...(awsBackupActive(c) ? [`AWS Backup vault lock ${effectiveVaultLockMode(c.aws.backup.vaultLock.mode, c.environment)}`] : []),
-                ...(st !== undefined ? [st.immutabilityDays !== undefined ? `Azure container immutability ${st.immutabilityDays} d, unlocked` : "no Azure immutability"] : []),
+                ...(st !== undefined ? [st.versionLevelImmutability
+                    ? `Azure ${lock?.mode === "COMPLIANCE" ? "locked" : "unlocked"} policy on each dump for its tier's days`
+                    : st.immutabilityDays !== undefined ? `Azure container immutability ${st.immutabilityDays} d, unlocked` : "no Azure immutability"] : []),
+                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault immutability ${c.azure.backupVault.immutability}`] : []),
             ].join("; "),
             status: status("immutability"),
         },
@@ -276,9 +279,11 @@ function rto(ctx: Ctx): ReportControl {
 function retention(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "retention", "Retention per tier");
+    const tierLifecycles = tierBlobLifecycles(c);
     for (const tier of TIER_NAMES) {
         const t = c.retention[tier];
-        b.says(`${tier}: kept ${t.keepDays} days; storage classes ${tierTimeline(t)}.`);
+        const azureTier = tierLifecycles?.[tier];
+        b.says(`${tier}: kept ${t.keepDays} days${c.regions !== undefined ? `; storage classes ${tierTimeline(t)}` : ""}${azureTier !== undefined ? `; Azure access tiers ${azureTierTimeline(azureTier)}` : ""}.`);
         b.key(`retention.${tier}.keepDays`, t.keepDays);
         if (t.standardIaAfterDays !== undefined) b.key(`retention.${tier}.standardIaAfterDays`, t.standardIaAfterDays);
         if (t.glacierAfterDays !== undefined) b.key(`retention.${tier}.glacierAfterDays`, t.glacierAfterDays);
@@ -290,7 +295,15 @@ function retention(ctx: Ctx): ReportControl {
         .key("retention.monthlyOn", c.retention.monthlyOn)
         .key("storage.noncurrentVersionExpireDays", c.storage.noncurrentVersionExpireDays)
         .key("storage.exportKeepDays", c.storage.exportKeepDays);
-    b.enforcedBy(`BackupBucket "backups": one lifecycle rule per tier tag, noncurrent-version expiry, export expiry`, "BackupFunction (dump): tags each dump with its tier");
+    if (c.regions !== undefined) b.enforcedBy(`BackupBucket "backups": one lifecycle rule per tier tag, noncurrent-version expiry, export expiry`, "BackupFunction (dump): tags each dump with its tier");
+    if (tierLifecycles !== undefined) b.enforcedBy(`GeoRedundantStorage "azure-files": one lifecycle rule per tier, matched by the blob index tag tier`);
+    const vault = c.azure?.backupVault;
+    if (vault !== undefined) {
+        const r = vaultRetention(c, vault);
+        b.says(`Azure Backup vault: a full backup of each server every ${c.retention.weeklyOn} at ${vault.time} UTC, kept ${r.weeklyKeepDays} days; the first of each month ${r.monthlyKeepDays} days${r.yearlyKeepDays !== undefined ? `; the first of each year ${r.yearlyKeepDays} days` : ""}.`);
+        if (vault.yearlyKeepDays !== undefined) b.key("azure.backupVault.yearlyKeepDays", vault.yearlyKeepDays);
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault": backup policy and one backup instance per server`);
+    }
     if (awsBackupActive(c)) {
         const cold = c.aws.backup.coldStorageAfterDays;
         b.says(
@@ -306,20 +319,24 @@ function retention(ctx: Ctx): ReportControl {
     });
     const st = c.azure?.storage;
     if (st !== undefined) {
-        const steps = [
-            "Hot day 0",
-            ...(st.lifecycle.coolAfterDays !== undefined ? [`Cool day ${st.lifecycle.coolAfterDays}`] : []),
-            ...(st.lifecycle.coldAfterDays !== undefined ? [`Cold day ${st.lifecycle.coldAfterDays}`] : []),
-            ...(st.lifecycle.archiveAfterDays !== undefined ? [`Archive day ${st.lifecycle.archiveAfterDays}`] : []),
-            `delete day ${st.lifecycle.deleteAfterDays}`,
-        ];
-        b.says(`Azure file backups: ${steps.join(" -> ")}.`);
+        b.says(`Azure file backups${tierLifecycles !== undefined ? " (exports)" : ""}: ${azureTierTimeline(st.lifecycle)}.`);
         for (const k of ["coolAfterDays", "coldAfterDays", "archiveAfterDays", "deleteAfterDays"] as const) {
             if (st.lifecycle[k] !== undefined) b.key(`azure.storage.lifecycle.${k}`, st.lifecycle[k]);
         }
         b.enforcedBy(`GeoRedundantStorage "azure-files": lifecycle management policy`);
     }
     return b.build();
+}
+
+/** Azure access tiers of one retention tier, in words: `Hot day 0 -> Cool day 30 -> delete day 90`. */
+function azureTierTimeline(t: BlobTiers): string {
+    return [
+        "Hot day 0",
+        ...(t.coolAfterDays !== undefined ? [`Cool day ${t.coolAfterDays}`] : []),
+        ...(t.coldAfterDays !== undefined ? [`Cold day ${t.coldAfterDays}`] : []),
+        ...(t.archiveAfterDays !== undefined ? [`Archive day ${t.archiveAfterDays}`] : []),
+        `delete day ${t.deleteAfterDays}`,
+    ].join(" -> ");
 }
 
 function encryptionAtRest(ctx: Ctx): ReportControl {
@@ -378,14 +395,16 @@ function awsEncryptionAtRest(b: ControlBuilder, c: StackConfig, regions: NonNull
 function encryptionInTransit(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "encryption-in-transit", "Encryption in transit");
-    b.says(
-        "Backup and log buckets: the bucket policy denies every request not made over TLS (aws:SecureTransport).",
-        "Alert topic: publishing without TLS is denied.",
-        "The functions connect to PostgreSQL with sslmode=require.",
-        "No configuration key turns TLS off.",
-    );
-    b.enforcedBy(`BackupBucket "backups": TLS-only bucket policy`, `AlertTopic "alerts": TLS-only topic policy`, "BackupFunction: DB_SSLMODE=require");
-    if (c.storage.replication) b.enforcedBy(`ReplicaBucket "backups-dr": TLS-only bucket policy`);
+    b.says("No configuration key turns TLS off.");
+    if (c.regions !== undefined) {
+        b.says(
+            "Backup and log buckets: the bucket policy denies every request not made over TLS (aws:SecureTransport).",
+            "Alert topic: publishing without TLS is denied.",
+            "The functions connect to PostgreSQL with sslmode=require.",
+        );
+        b.enforcedBy(`BackupBucket "backups": TLS-only bucket policy`, `AlertTopic "alerts": TLS-only topic policy`, "BackupFunction: DB_SSLMODE=require");
+        if (c.storage.replication) b.enforcedBy(`ReplicaBucket "backups-dr": TLS-only bucket policy`);
+    }
     if (managed(c).length > 0) {
         b.says("RDS instances: a parameter group with rds.force_ssl = 1 refuses unencrypted connections.");
         for (const { db } of managed(c)) b.enforcedBy(`RdsPostgres "${db.name}": parameter group`);
@@ -404,6 +423,44 @@ function encryptionInTransit(ctx: Ctx): ReportControl {
 function immutability(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "immutability", "Immutability");
+    if (c.regions !== undefined) awsImmutability(b, c);
+    const st = c.azure?.storage;
+    if (st !== undefined) {
+        b.says(`Azure blobs: deleted blobs recoverable for ${st.softDeleteDays} days, deleted containers for ${st.containerSoftDeleteDays} days.`);
+        if (st.immutabilityDays !== undefined) {
+            b.says(
+                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (docs/components.md, "Locking the Azure immutability policy"), and until then an account administrator can shorten or delete the policy.`,
+            );
+            b.gap(`the Azure immutability policy is unlocked: blobs are not immutable until it is locked (azure.storage.immutabilityDays, manual lock step)`);
+        } else if (!st.versionLevelImmutability) {
+            b.gap("the Azure backups container has no immutability policy (azure.storage.immutabilityDays or azure.storage.versionLevelImmutability)");
+        }
+        if (st.versionLevelImmutability) {
+            const locked = c.storage.objectLock?.mode === "COMPLIANCE";
+            b.says(
+                `Azure backups container: version-level immutability; each dump and its manifest carry their own ${locked ? "locked" : "unlocked"} retention policy until the dump's start + its tier's keepDays (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} days`).join(", ")}); ${
+                    locked ? "a locked policy can be extended but not shortened or removed, by anyone" : "an unlocked policy can be shortened or removed by a principal allowed to"
+                }.`,
+            );
+            if (!locked) b.gap("the Azure per-blob immutability policies are unlocked (storage.objectLock.mode GOVERNANCE); COMPLIANCE locks them");
+            b.key("azure.storage.versionLevelImmutability", true).key("storage.objectLock.mode", c.storage.objectLock?.mode);
+            for (const t of TIER_NAMES) b.key(`retention.${t}.keepDays`, c.retention[t].keepDays);
+        }
+        b.key("azure.storage.immutabilityDays", st.immutabilityDays).key("azure.storage.softDeleteDays", st.softDeleteDays).key("azure.storage.containerSoftDeleteDays", st.containerSoftDeleteDays);
+        b.enforcedBy(`GeoRedundantStorage "azure-files": immutability and soft delete`);
+    }
+    const v = c.azure?.backupVault;
+    if (v !== undefined) {
+        b.says(`Azure Backup vault: immutability ${v.immutability}, soft delete ${v.softDelete} (${v.softDeleteDays} days).`);
+        if (v.immutability !== "Locked") b.gap(`the Azure Backup vault's immutability is ${v.immutability}: it can be turned off (azure.backupVault.immutability Locked cannot)`);
+        if (v.softDelete === "Off") b.gap("the Azure Backup vault has no soft delete (azure.backupVault.softDelete)");
+        b.key("azure.backupVault.immutability", v.immutability).key("azure.backupVault.softDelete", v.softDelete).key("azure.backupVault.softDeleteDays", v.softDeleteDays);
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault": immutability and soft delete settings`);
+    }
+    return b.build();
+}
+
+function awsImmutability(b: ControlBuilder, c: StackConfig): void {
     const lock = c.storage.objectLock;
     b.says(`Versioning is on; a replaced or deleted version stays recoverable for ${c.storage.noncurrentVersionExpireDays} days.`);
     if (lock?.mode !== undefined && lock.days !== undefined) {
@@ -438,21 +495,6 @@ function immutability(ctx: Ctx): ReportControl {
         b.enforcedBy(`AwsBackupPlan "rds": vault lock on the primary and DR vaults`);
         if (mode !== "COMPLIANCE") b.gap(`the AWS Backup vault lock is ${mode}: privileged users can remove it (aws.backup.vaultLock.mode)`);
     }
-    const st = c.azure?.storage;
-    if (st !== undefined) {
-        b.says(`Azure blobs: deleted blobs recoverable for ${st.softDeleteDays} days, deleted containers for ${st.containerSoftDeleteDays} days.`);
-        if (st.immutabilityDays !== undefined) {
-            b.says(
-                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (docs/components.md, "Locking the Azure immutability policy"), and until then an account administrator can shorten or delete the policy.`,
-            );
-            b.gap(`the Azure immutability policy is unlocked: blobs are not immutable until it is locked (azure.storage.immutabilityDays, manual lock step)`);
-        } else {
-            b.gap("the Azure backups container has no immutability policy (azure.storage.immutabilityDays)");
-        }
-        b.key("azure.storage.immutabilityDays", st.immutabilityDays).key("azure.storage.softDeleteDays", st.softDeleteDays).key("azure.storage.containerSoftDeleteDays", st.containerSoftDeleteDays);
-        b.enforcedBy(`GeoRedundantStorage "azure-files": immutability policy and soft delete`);
-    }
-    return b.build();
 }
 
 function geoRedundancy(ctx: Ctx): ReportControl {
@@ -607,11 +649,13 @@ function alerting(ctx: Ctx): ReportControl {
     const emails = c.alerts.emails;
     const webhooks = c.alerts.webhookUrls.length;
     b.says(`${emails.length} email recipient(s)${emails.length > 0 ? `: ${emails.join(", ")}` : ""}; ${webhooks} webhook(s) (their addresses are secrets and not shown).`);
-    b.says(
-        "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
-    );
     b.key("alerts.emails", emails).key("alerts.webhookUrls", `${webhooks} (secret)`);
-    b.enforcedBy(`AlertTopic "alerts": KMS-encrypted SNS topic with the email and webhook subscriptions`, "BackupAlarms", "BackupDashboard");
+    if (c.regions !== undefined) {
+        b.says(
+            "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
+        );
+        b.enforcedBy(`AlertTopic "alerts": KMS-encrypted SNS topic with the email and webhook subscriptions`, "BackupAlarms", "BackupDashboard");
+    }
     if (awsBackupActive(c)) {
         b.says("AWS Backup vault events (backup, copy and restore jobs) go to a second, job topic whose email and webhook subscriptions keep only the jobs that did not complete.");
         b.enforcedBy(`AwsBackupPlan "rds": vault notifications`);
@@ -620,6 +664,10 @@ function alerting(ctx: Ctx): ReportControl {
         b.says("Azure: an action group with the same recipients; alerts on backup storage used, storage percent, server availability and storage account capacity.");
         b.enforcedBy(`AzureBackupAlerts "azure-alerts"`);
     }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault: every failed backup or restore job raises an Azure Monitor alert (built-in alerts for all job failures).");
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault": monitoring settings`);
+    }
     if (emails.length + webhooks === 0) b.gap("no recipients: alarms fire but reach nobody (alerts.emails, alerts.webhookUrls)");
     return b.build();
 }
@@ -627,16 +675,26 @@ function alerting(ctx: Ctx): ReportControl {
 function leastPrivilege(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "least-privilege", "Least privilege");
-    b.says(
-        "One role per function: dump may write objects under its prefix and set a retention there (s3:PutObjectRetention, which cannot shorten or lift a lock), and is denied every delete, governance bypass, legal-hold and bucket-configuration action; export may write under its prefix and is denied every delete, retention, legal-hold and bucket-configuration action; verify may only read.",
-        "The bucket policy refuses requests without TLS and uploads not encrypted with the backup key; the key policy lets this account's IAM policies grant use of the key and lets the named AWS services use it only for this account's topics and log groups.",
-        "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
-        "Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.",
-    );
-    b.enforcedBy("BackupFunction: per-function roles", `BackupBucket "backups": bucket policy`, `BackupKey "backups": key policy`);
-    if (c.storage.replication) {
-        b.says("The replication role may only read the source objects and replicate them into the DR bucket.");
-        b.enforcedBy(`ReplicaBucket "backups-dr": replication role`);
+    b.says("Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.");
+    if (c.regions !== undefined) {
+        b.says(
+            "One role per function: dump may write objects under its prefix and set a retention there (s3:PutObjectRetention, which cannot shorten or lift a lock), and is denied every delete, governance bypass, legal-hold and bucket-configuration action; export may write under its prefix and is denied every delete, retention, legal-hold and bucket-configuration action; verify may only read.",
+            "The bucket policy refuses requests without TLS and uploads not encrypted with the backup key; the key policy lets this account's IAM policies grant use of the key and lets the named AWS services use it only for this account's topics and log groups.",
+            "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
+        );
+        b.enforcedBy("BackupFunction: per-function roles", `BackupBucket "backups": bucket policy`, `BackupKey "backups": key policy`);
+        if (c.storage.replication) {
+            b.says("The replication role may only read the source objects and replicate them into the DR bucket.");
+            b.enforcedBy(`ReplicaBucket "backups-dr": replication role`);
+        }
+    }
+    if (c.azure?.keyVault !== undefined) {
+        b.says("Azure Key Vault: RBAC authorization only; the storage account's identity may only wrap and unwrap with its key; the database credentials are Key Vault secrets, never in configuration or outputs (only their URIs are).");
+        b.enforcedBy(`BackupKeyVault "azure-keys"`);
+    }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault identity: PostgreSQL Flexible Server Long Term Retention Backup Role on each server and Reader on its resource group, nothing else.");
+        b.enforcedBy(`FlexibleServerVaultBackup "azure-vault": role assignments`);
     }
     c.aws.databases.forEach((db, i) => {
         if (db.credentialsSecretArn !== undefined) b.key(`aws.databases[${i}].credentialsSecretArn`, db.credentialsSecretArn);

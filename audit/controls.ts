@@ -5,7 +5,7 @@ import { GEO_REDUNDANCIES, type BlobTiers, type StorageRedundancy } from "../com
 import { auditFrameworkInput } from "../config/auditFramework";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
-import { effectiveGeoRedundantBackup, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
+import { effectiveGeoRedundantBackup, effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
 import { backupMaxAgeMinutes } from "../config/rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
@@ -110,7 +110,7 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
                 ...(st !== undefined ? [st.versionLevelImmutability
                     ? `Azure ${lock?.mode === "COMPLIANCE" ? "locked" : "unlocked"} policy on each dump for its tier's days`
                     : st.immutabilityDays !== undefined ? `Azure container immutability ${st.immutabilityDays} d, unlocked` : "no Azure immutability"] : []),
-                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault immutability ${c.azure.backupVault.immutability}`] : []),
+                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault immutability ${effectiveVaultImmutability(c, c.azure.backupVault)}`] : []),
             ].join("; "),
             status: status("immutability"),
         },
@@ -451,10 +451,11 @@ function immutability(ctx: Ctx): ReportControl {
     }
     const v = c.azure?.backupVault;
     if (v !== undefined) {
-        b.says(`Azure Backup vault: immutability ${v.immutability}, soft delete ${v.softDelete} (${v.softDeleteDays} days).`);
-        if (v.immutability !== "Locked") b.gap(`the Azure Backup vault's immutability is ${v.immutability}: it can be turned off (azure.backupVault.immutability Locked cannot)`);
+        const state = effectiveVaultImmutability(c, v);
+        b.says(`Azure Backup vault: immutability ${state}, soft delete ${v.softDelete} (${v.softDeleteDays} days).`);
+        if (state !== "Locked") b.gap(`the Azure Backup vault's immutability is ${state}: it can be turned off (azure.backupVault.immutability Locked cannot)`);
         if (v.softDelete === "Off") b.gap("the Azure Backup vault has no soft delete (azure.backupVault.softDelete)");
-        b.key("azure.backupVault.immutability", v.immutability).key("azure.backupVault.softDelete", v.softDelete).key("azure.backupVault.softDeleteDays", v.softDeleteDays);
+        b.key("azure.backupVault.immutability", state).key("azure.backupVault.softDelete", v.softDelete).key("azure.backupVault.softDeleteDays", v.softDeleteDays);
         b.enforcedBy(`FlexibleServerVaultBackup "azure-vault": immutability and soft delete settings`);
     }
     return b.build();

@@ -1,6 +1,6 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
-import { effectiveServerName } from "./rules/azure";
+import { effectiveServerName, effectiveVaultImmutability } from "./rules/azure";
 import { pitrMeetsRpo } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -88,7 +88,7 @@ function azureGuarantees(c: StackConfig): Guarantee[] {
     if (v !== undefined) {
         out.push({
             control: "Azure Backup vault",
-            value: `${v.redundancy}, immutability ${v.immutability}, soft delete ${v.softDelete} ${v.softDeleteDays} days; weekly backups kept ${c.retention.weekly.keepDays} days, ` +
+            value: `${v.redundancy}, immutability ${effectiveVaultImmutability(c, v)}, soft delete ${v.softDelete} ${v.softDeleteDays} days; weekly backups kept ${c.retention.weekly.keepDays} days, ` +
                 `monthly ${c.retention.monthly.keepDays}${v.yearlyKeepDays !== undefined ? `, yearly ${v.yearlyKeepDays}` : ""}`,
         });
     }

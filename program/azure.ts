@@ -6,7 +6,7 @@ import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
 import { FlexibleServerVaultBackup } from "../components/azure/flexibleServerVaultBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
 import { databaseSecretName, databaseSecretValue } from "../components/azure/documents/keyVault";
-import { effectiveServerName, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
+import { effectiveServerName, effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
 import type { StackConfig } from "../config/validate";
 
 /** PostgreSQL's port on a Flexible Server. */
@@ -94,7 +94,7 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         location: azure.location,
         serverResourceGroupId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/resourceGroups/${azure.resourceGroupName}`,
         servers: servers.map(({ config: s, server }) => ({ key: s.name, serverId: server.serverId, serverName: server.serverName })),
-        settings: { redundancy: bv.redundancy, immutability: bv.immutability, softDelete: bv.softDelete, softDeleteDays: bv.softDeleteDays },
+        settings: { redundancy: bv.redundancy, immutability: effectiveVaultImmutability(config, bv), softDelete: bv.softDelete, softDeleteDays: bv.softDeleteDays },
         retention: vaultRetention(config, bv),
         schedule: { weekday: config.retention.weeklyOn, time: bv.time },
         protect: config.protect,

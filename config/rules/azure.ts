@@ -19,7 +19,7 @@ import {
     storageSizeProblem,
 } from "../../components/azure/documents/flexibleServer";
 import { keyRotationProblem } from "../../components/azure/documents/keyVault";
-import { VaultRetention, VaultRetentionKey, vaultRetentionProblems } from "../../components/azure/documents/backupVault";
+import { VaultImmutability, VaultRetention, VaultRetentionKey, vaultRetentionProblems } from "../../components/azure/documents/backupVault";
 import { TIER_NAMES, type TierName } from "../../lambdas/shared/tiers";
 import { regionsOffering, serverRegionCapabilities } from "../../components/azure/documents/serverRegions";
 import type { ParsedConfig } from "../schema";
@@ -299,10 +299,17 @@ export const prodBackupVaultProtected: Rule = (config) => {
     if (!isProd(config) || v === undefined) return [];
     return [
         ...(v.redundancy !== "GeoRedundant" ? [error("azure.backupVault.redundancy", v.redundancy, 'must be "GeoRedundant" in prod: the vault then keeps a copy in the paired region and allows cross-region restore')] : []),
-        ...(v.immutability === "Disabled" ? [error("azure.backupVault.immutability", v.immutability, 'must be "Unlocked" or "Locked" in prod: an immutable vault refuses operations that would lose recovery points')] : []),
+        ...(effectiveVaultImmutability(config, v) !== "Locked" ? [error("azure.backupVault.immutability", v.immutability,
+            'must be "Locked" in prod (the default there): a locked immutable vault refuses every operation that would lose recovery points, ' +
+            "and nobody can turn it off; remove the key or set Locked")] : []),
         ...(v.softDelete === "Off" ? [error("azure.backupVault.softDelete", v.softDelete, 'must be "On" or "AlwaysOn" in prod: deleted recovery points then stay recoverable for softDeleteDays')] : []),
     ];
 };
+
+/** What the vault's immutability will be: the explicit value, else Locked in prod and Unlocked elsewhere. */
+export function effectiveVaultImmutability(config: ParsedConfig, v: NonNullable<AzureConfig["backupVault"]>): VaultImmutability {
+    return v.immutability ?? (isProd(config) ? "Locked" : "Unlocked");
+}
 
 /** The vault keeps the weekly and monthly tiers as long as the dumps, within Azure Backup's 10 years. */
 export const vaultRetentionValid: Rule = (config) => {

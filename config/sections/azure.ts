@@ -147,8 +147,8 @@ export const azureKeyVaultSchema = z.strictObject({
 export const azureBackupVaultSchema = z.strictObject({
     /** Redundancy of the vault store; prod needs GeoRedundant. @default "GeoRedundant" */
     redundancy: z.enum(VAULT_REDUNDANCIES).prefault("GeoRedundant"),
-    /** Immutable vault: Unlocked can be turned off, Locked cannot; prod needs one of them. @default "Unlocked" */
-    immutability: z.enum(VAULT_IMMUTABILITY_STATES).prefault("Unlocked"),
+    /** Immutable vault: Unlocked can be turned off, Locked cannot; prod needs Locked. @default "Locked" in prod, "Unlocked" elsewhere */
+    immutability: z.enum(VAULT_IMMUTABILITY_STATES).optional(),
     /** Soft delete of recovery points: AlwaysOn cannot be turned off again; prod needs On or AlwaysOn. @default "On" */
     softDelete: z.enum(VAULT_SOFT_DELETE_STATES).prefault("On"),
     /** Days a soft-deleted recovery point stays recoverable. @default 14 */

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { readStackFile } from "../../config/load";
-import { tierBlobLifecycles, vaultRetention } from "../../config/rules/azure";
+import { effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../../config/rules/azure";
 import { TIER_NAMES } from "../../config/schema";
 import { pitrMeetsRpo } from "../../config/rules/foundation";
 import { longestGapMinutes, parseSchedule, firings } from "../../config/schedule";
@@ -52,7 +52,7 @@ describe("example stacks keep the promises of their strategies", () => {
         const c = load("Pulumi.azure-flexible-geo.yaml");
         const v = c.azure?.backupVault;
         assert.ok(v);
-        assert.deepStrictEqual([v.redundancy, v.immutability, v.softDelete], ["GeoRedundant", "Locked", "AlwaysOn"]);
+        assert.deepStrictEqual([v.redundancy, effectiveVaultImmutability(c, v), v.softDelete], ["GeoRedundant", "Locked", "AlwaysOn"]);
         assert.deepStrictEqual(vaultRetention(c, v), { weeklyKeepDays: 90, monthlyKeepDays: 365, yearlyKeepDays: 3650 });
     });
 

@@ -271,8 +271,8 @@ const CASES: readonly Case[] = [
     },
     {
         rule: "prodBackupVaultProtected (immutability)",
-        bad: azureOnlyProd({ "azure.backupVault": { immutability: "Disabled" } }), good: azureOnlyProd({ "azure.backupVault": { immutability: "Unlocked" } }),
-        path: "azure.backupVault.immutability", severity: "error", message: /must be "Unlocked" or "Locked" in prod/,
+        bad: azureOnlyProd({ "azure.backupVault": { immutability: "Unlocked" } }), good: azureOnlyProd({ "azure.backupVault": { immutability: "Locked" } }),
+        path: "azure.backupVault.immutability", severity: "error", message: /must be "Locked" in prod \(the default there\)/,
     },
     {
         rule: "prodBackupVaultProtected (soft delete)",

@@ -42,7 +42,12 @@ export { dashboardBody } from "./aws/documents/dashboard";
 
 // Azure
 export { FlexibleServerBackup, FlexibleServerBackupArgs } from "./azure/flexibleServerBackup";
-export { GeoRedundantStorage, GeoRedundantStorageArgs } from "./azure/geoRedundantStorage";
+export { GeoRedundantStorage, GeoRedundantStorageArgs, CustomerManagedKey } from "./azure/geoRedundantStorage";
+export { BackupKeyVault, BackupKeyVaultArgs } from "./azure/backupKeyVault";
+export { FlexibleServerVaultBackup, FlexibleServerVaultBackupArgs, VaultedServer } from "./azure/flexibleServerVaultBackup";
+export { KeyRotation, keyRotationPolicy } from "./azure/documents/keyVault";
+export { VaultRetention, VaultSettings, flexibleServerBackupPolicy } from "./azure/documents/backupVault";
+export { BUILT_IN_ROLES, builtInRoleDefinitionId } from "./azure/documents/roles";
 export { AzureBackupAlerts, AzureBackupAlertsArgs, AlertedServer, AlertedStorageAccount } from "./azure/azureBackupAlerts";
 export { EntraAdministrator } from "./azure/documents/flexibleServer";
-export { BlobTiers, StorageRedundancy, managementPolicy, lifecycleProblems as blobLifecycleProblems } from "./azure/documents/lifecycle";
+export { BlobTiers, StorageRedundancy, managementPolicy, tieredManagementPolicy, lifecycleProblems as blobLifecycleProblems } from "./azure/documents/lifecycle";

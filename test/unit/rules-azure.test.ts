@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { formatFinding } from "../../config/findings";
 import { stackConfigSchema } from "../../config/schema";
-import { effectiveGeoRedundantBackup, rules } from "../../config/rules/azure";
+import { effectiveGeoRedundantBackup, effectiveVaultImmutability, rules } from "../../config/rules/azure";
+import { validateConfig } from "../../config/validate";
 import { AZURE_LOCATIONS } from "../../config/regions";
 import { assertOneFinding, RuleCase, validConfig, validate } from "../helpers/config";
 
@@ -304,6 +305,16 @@ const CASES: readonly Case[] = [
 ];
 
 describe("configuration validation: Azure rules", () => {
+    it("locks the Backup vault by default in prod only", () => {
+        // given a Backup vault without an immutability key, in prod and in staging; when resolved
+        const inProd = validateConfig({ source: "t", origin: "program", values: azureOnlyProd({}), foreign: {} }).config;
+        const inStaging = validateConfig({ source: "t", origin: "program", values: staging({ "azure.backupVault": {} }), foreign: {} }).config;
+        // then prod's vault is Locked and staging's Unlocked
+        assert.ok(inProd?.azure?.backupVault !== undefined && inStaging?.azure?.backupVault !== undefined);
+        assert.equal(effectiveVaultImmutability(inProd, inProd.azure.backupVault), "Locked");
+        assert.equal(effectiveVaultImmutability(inStaging, inStaging.azure.backupVault), "Unlocked");
+    });
+
     it("the Azure baseline is valid in staging and in prod, without warnings", () => {
         // given the baseline Azure section; when validated in both environments; then nothing is found
         assert.deepEqual(validate(staging({})).map(formatFinding), []);

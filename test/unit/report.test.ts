@@ -207,6 +207,12 @@ describe("audit report: controls and keys", () => {
         assert.ok(ret.guarantees.some((g) => /^monthly: kept 365 days; Azure access tiers Hot day 0 -> Cool day 30 -> Cold day 60 -> Archive day 150 -> delete day 365\.$/.test(g)), ret.guarantees.join("\n"));
         assert.ok(ret.guarantees.some((g) => /Azure Backup vault: a full backup of each server every SUN at 02:00 UTC, kept 90 days; the first of each month 365 days; the first of each year 3650 days/.test(g)));
         assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog-db \(Azure Flexible Server\): any second of the last 30 days; geo-restore/.test(g)));
+        // and the timeline shows Blob access tiers, the per-blob lock and the one container, no S3 class or bucket
+        const monthly = report.retention.tiers.find((t) => t.tier === "monthly");
+        assert.deepEqual(monthly?.storageClasses.map((x) => [x.storageClass, x.fromDay, x.toDay]), [["Hot", 0, 30], ["Cool", 30, 60], ["Cold", 60, 150], ["Archive", 150, 365]]);
+        assert.deepEqual(monthly?.lock, { mode: "COMPLIANCE", days: 365 });
+        assert.deepEqual(monthly?.copies, ["backups container in eastus (Standard_RAGRS)"]);
+        assert.equal(report.retention.bucketLockDays, undefined);
         // and the mappings name the Azure Policy definitions and benchmark controls
         assert.deepEqual(imm.mapping.azurePolicy.map((p) => p.id), ["2514263b-bc0d-4b06-ac3e-f262c0979018", "9798d31d-6028-4dee-8643-46102185c016"]);
         assert.deepEqual(enc.mapping.cloudSecurityBenchmark.map((p) => p.id), ["DP-5", "DP-6"]);

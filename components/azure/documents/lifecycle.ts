@@ -42,7 +42,12 @@ export interface BlobTiers {
 }
 export type BlobTierKey = keyof BlobTiers;
 
-/** Minimum days a blob is billed for in each tier: leaving earlier costs an early-deletion charge. */
+/**
+ * Minimum days a blob is billed for in each tier: leaving earlier costs an early-deletion charge
+ * ("Access tiers for blob data", https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview:
+ * Cool 30, Cold 90, Archive 180 days; Cold is an online tier of general-purpose v2 accounts, and
+ * lifecycle management can move blobs to it with `tierToCold`).
+ */
 export const TIER_MINIMUM_DAYS = { coolAfterDays: 30, coldAfterDays: 90, archiveAfterDays: 180 } as const;
 
 const TIER_LABEL: Readonly<Record<BlobTierKey, string>> = {

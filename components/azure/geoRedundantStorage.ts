@@ -136,8 +136,10 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 /**
  * A StorageV2 account for file backups and table exports: geo-redundant, TLS 1.2, no public
  * blob access, HTTPS only, blob versioning, blob and container soft delete, a change feed, a
- * `backups` container with a time-based immutability policy, an `exports` container, and a
- * lifecycle (Cool -> Cold -> Archive -> delete) whose order is checked before anything is created.
+ * `backups` container with a time-based immutability policy and/or version-level immutability, an
+ * `exports` container, encryption with a customer-managed key when given, and a lifecycle (Cool ->
+ * Cold -> Archive -> delete, per retention tier when `tierLifecycle` is given) whose order is
+ * checked before anything is created.
  */
 export class GeoRedundantStorage extends pulumi.ComponentResource {
     public readonly accountId: pulumi.Output<string>;

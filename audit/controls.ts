@@ -1,12 +1,12 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { AUDIT_REPORT_PREFIX, auditFrameworkControls, auditNames } from "../components/aws/documents/auditFramework";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
-import { GEO_REDUNDANCIES, type StorageRedundancy } from "../components/azure/documents/lifecycle";
+import { GEO_REDUNDANCIES, type BlobTiers, type StorageRedundancy } from "../components/azure/documents/lifecycle";
 import { auditFrameworkInput } from "../config/auditFramework";
 import { drCredentials } from "../config/drCredentials";
 import { formatFinding } from "../config/findings";
 import { isRecord, type RawStackConfig } from "../config/load";
-import { effectiveGeoRedundantBackup } from "../config/rules/azure";
+import { effectiveGeoRedundantBackup, effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
 import { backupMaxAgeMinutes, dumpReportSeconds } from "../config/rules/functions";
 import { PITR_RPO_MINUTES, pitrMeetsRpo } from "../config/rules/foundation";
 import { CONFIG_NAMESPACE, TIER_NAMES } from "../config/schema";
@@ -68,7 +68,7 @@ export function buildReport(input: ReportInput): AuditReport {
 
 function auditManagerSetup(c: StackConfig, scope: StackScope): AuditManagerSetup | undefined {
     const input = auditFrameworkInput(c, scope);
-    if (input === undefined) return undefined;
+    if (input === undefined || c.regions === undefined) return undefined;
     const names = auditNames(scope.stack);
     return {
         frameworkName: names.framework,
@@ -106,19 +106,24 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
         {
             question: "Immutability",
             answer: [
-                lock?.mode !== undefined && lock.days !== undefined
+                ...(c.regions === undefined ? [] : [lock?.mode !== undefined && lock.days !== undefined
                     ? `S3 Object Lock ${lock.mode} on each dump for its tier's days (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} d`).join(", ")}), ${lock.days} d for other objects`
-                    : "no S3 Object Lock",
+                    : "no S3 Object Lock"]),
                 ...(awsBackupActive(c) ? [`AWS Backup vault lock ${effectiveVaultLockMode(c.aws.backup.vaultLock.mode, c.environment)}`] : []),
-                ...(st !== undefined ? [st.immutabilityDays !== undefined ? `Azure container immutability ${st.immutabilityDays} d, unlocked` : "no Azure immutability"] : []),
+                ...(st !== undefined ? [st.versionLevelImmutability
+                    ? `Azure ${lock?.mode === "COMPLIANCE" ? "locked" : "unlocked"} policy on each dump for its tier's days`
+                    : st.immutabilityDays !== undefined ? `Azure container immutability ${st.immutabilityDays} d, unlocked` : "no Azure immutability"] : []),
+                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault immutability ${effectiveVaultImmutability(c, c.azure.backupVault)}`] : []),
             ].join("; "),
             status: status("immutability"),
         },
         {
             question: "Copies",
             answer: [
-                c.storage.replication ? `dumps in ${c.regions.primary} and ${c.regions.dr}` : `dumps in ${c.regions.primary} only`,
-                ...(awsBackupActive(c) ? [`AWS Backup recovery points copied to ${c.regions.dr}`] : []),
+                ...(c.regions === undefined ? [] : [c.storage.replication ? `dumps in ${c.regions.primary} and ${c.regions.dr}` : `dumps in ${c.regions.primary} only`]),
+                ...(c.regions !== undefined && awsBackupActive(c) ? [`AWS Backup recovery points copied to ${c.regions.dr}`] : []),
+                ...(c.azure?.storage !== undefined ? [`Azure dumps ${c.azure.storage.redundancy}`] : []),
+                ...(c.azure?.backupVault !== undefined ? [`Azure Backup vault ${c.azure.backupVault.redundancy}`] : []),
                 ...(c.azure?.servers ?? []).map((s) => `${s.name}: ${effectiveGeoRedundantBackup(c, s) ? "geo-redundant backups" : "local backups only"}`),
             ].join("; "),
             status: status("geo-redundancy"),
@@ -305,9 +310,11 @@ function rto(ctx: Ctx): ReportControl {
 function retention(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "retention", "Retention per tier");
+    const tierLifecycles = tierBlobLifecycles(c);
     for (const tier of TIER_NAMES) {
         const t = c.retention[tier];
-        b.says(`${tier}: kept ${t.keepDays} days; storage classes ${tierTimeline(t)}.`);
+        const azureTier = tierLifecycles?.[tier];
+        b.says(`${tier}: kept ${t.keepDays} days${c.regions !== undefined ? `; storage classes ${tierTimeline(t)}` : ""}${azureTier !== undefined ? `; Azure access tiers ${azureTierTimeline(azureTier)}` : ""}.`);
         b.key(`retention.${tier}.keepDays`, t.keepDays);
         if (t.standardIaAfterDays !== undefined) b.key(`retention.${tier}.standardIaAfterDays`, t.standardIaAfterDays);
         if (t.glacierAfterDays !== undefined) b.key(`retention.${tier}.glacierAfterDays`, t.glacierAfterDays);
@@ -319,7 +326,15 @@ function retention(ctx: Ctx): ReportControl {
         .key("retention.monthlyOn", c.retention.monthlyOn)
         .key("storage.noncurrentVersionExpireDays", c.storage.noncurrentVersionExpireDays)
         .key("storage.exportKeepDays", c.storage.exportKeepDays);
-    b.enforcedBy(named("BackupBucket", N.backupBucket, "one lifecycle rule per tier tag, noncurrent-version expiry, export expiry"), ...runs(ctx, ["dump"], "tags each dump with its tier"));
+    if (c.regions !== undefined) b.enforcedBy(named("BackupBucket", N.backupBucket, "one lifecycle rule per tier tag, noncurrent-version expiry, export expiry"), ...runs(ctx, ["dump"], "tags each dump with its tier"));
+    if (tierLifecycles !== undefined) b.enforcedBy(named("GeoRedundantStorage", N.azureFiles, "one lifecycle rule per tier, matched by the blob index tag tier"));
+    const vault = c.azure?.backupVault;
+    if (vault !== undefined) {
+        const r = vaultRetention(c, vault);
+        b.says(`Azure Backup vault: a full backup of each server every ${c.retention.weeklyOn} at ${vault.time} UTC, kept ${r.weeklyKeepDays} days; the first of each month ${r.monthlyKeepDays} days${r.yearlyKeepDays !== undefined ? `; the first of each year ${r.yearlyKeepDays} days` : ""}.`);
+        if (vault.yearlyKeepDays !== undefined) b.key("azure.backupVault.yearlyKeepDays", vault.yearlyKeepDays);
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault, "backup policy and one backup instance per server"));
+    }
     if (awsBackupActive(c)) {
         const cold = c.aws.backup.coldStorageAfterDays;
         b.says(
@@ -335,14 +350,7 @@ function retention(ctx: Ctx): ReportControl {
     });
     const st = c.azure?.storage;
     if (st !== undefined) {
-        const steps = [
-            "Hot day 0",
-            ...(st.lifecycle.coolAfterDays !== undefined ? [`Cool day ${st.lifecycle.coolAfterDays}`] : []),
-            ...(st.lifecycle.coldAfterDays !== undefined ? [`Cold day ${st.lifecycle.coldAfterDays}`] : []),
-            ...(st.lifecycle.archiveAfterDays !== undefined ? [`Archive day ${st.lifecycle.archiveAfterDays}`] : []),
-            `delete day ${st.lifecycle.deleteAfterDays}`,
-        ];
-        b.says(`Azure file backups: ${steps.join(" -> ")}.`);
+        b.says(`Azure file backups${tierLifecycles !== undefined ? " (exports)" : ""}: ${azureTierTimeline(st.lifecycle)}.`);
         for (const k of ["coolAfterDays", "coldAfterDays", "archiveAfterDays", "deleteAfterDays"] as const) {
             if (st.lifecycle[k] !== undefined) b.key(`azure.storage.lifecycle.${k}`, st.lifecycle[k]);
         }
@@ -351,17 +359,55 @@ function retention(ctx: Ctx): ReportControl {
     return b.build();
 }
 
+/** Azure access tiers of one retention tier, in words: `Hot day 0 -> Cool day 30 -> delete day 90`. */
+function azureTierTimeline(t: BlobTiers): string {
+    return [
+        "Hot day 0",
+        ...(t.coolAfterDays !== undefined ? [`Cool day ${t.coolAfterDays}`] : []),
+        ...(t.coldAfterDays !== undefined ? [`Cold day ${t.coldAfterDays}`] : []),
+        ...(t.archiveAfterDays !== undefined ? [`Archive day ${t.archiveAfterDays}`] : []),
+        `delete day ${t.deleteAfterDays}`,
+    ].join(" -> ");
+}
+
 function encryptionAtRest(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "encryption-at-rest", "Encryption at rest");
+    const regions = c.regions;
+    if (regions !== undefined) awsEncryptionAtRest(b, c, regions);
+    b.says("No configuration key turns encryption off.");
+    for (const s of c.azure?.servers ?? []) {
+        b.says(`Azure server ${s.name}: data and backups encrypted by the service (service-managed keys).`);
+        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
+    }
+    const kv = c.azure?.keyVault;
+    if (c.azure?.storage !== undefined && kv === undefined) {
+        b.says("Azure storage account: encrypted by the service (Microsoft-managed keys).");
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
+    }
+    if (c.azure?.storage !== undefined && kv !== undefined) {
+        b.says(
+            `Azure storage account: encrypted with a customer-managed RSA ${kv.keySize} key in Key Vault, rotated every ${kv.rotateAfterDays} days (each version expires after ${kv.keyExpiryDays}); the account follows each new key version.`,
+            `The Key Vault has purge protection and soft delete (${kv.softDeleteDays} days) and RBAC authorization: only the storage account's own identity may use the key (Key Vault Crypto Service Encryption User on the key).`,
+        );
+        b.key("azure.keyVault.keySize", kv.keySize).key("azure.keyVault.rotateAfterDays", kv.rotateAfterDays).key("azure.keyVault.keyExpiryDays", kv.keyExpiryDays).key("azure.keyVault.softDeleteDays", kv.softDeleteDays);
+        b.enforcedBy(named("BackupKeyVault", N.azureKeys, "vault, key, rotation policy and the key's role assignment"), named("GeoRedundantStorage", N.azureFiles, "customer-managed key"));
+    }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault: recovery points encrypted by the service.");
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault));
+    }
+    return b.build();
+}
+
+function awsEncryptionAtRest(b: ControlBuilder, c: StackConfig, regions: NonNullable<StackConfig["regions"]>): void {
     b.says(
         "Dumps, manifests and exports: SSE-KMS with a customer-managed key (automatic yearly rotation), bucket key on; the bucket policy refuses uploads not encrypted with that key.",
         "Alert topic, dead-letter queues and function log groups: encrypted with the same key.",
-        "No configuration key turns encryption off.",
     );
-    b.enforcedBy(named("BackupKey", N.backupKey, `customer-managed multi-Region key with rotation and a replica key in ${c.regions.dr}`), named("BackupBucket", N.backupBucket, "default SSE-KMS and the KMS-only upload policy"), named("AlertTopic", N.alertTopic));
+    b.enforcedBy(named("BackupKey", N.backupKey, `customer-managed multi-Region key with rotation and a replica key in ${regions.dr}`), named("BackupBucket", N.backupBucket, "default SSE-KMS and the KMS-only upload policy"), named("AlertTopic", N.alertTopic));
     if (c.storage.replication) {
-        b.says(`DR copies in ${c.regions.dr}: re-encrypted with the replica key.`);
+        b.says(`DR copies in ${regions.dr}: re-encrypted with the replica key.`);
         b.enforcedBy(named("ReplicaBucket", N.replicaBucket));
     }
     if (managed(c).length > 0) {
@@ -375,28 +421,21 @@ function encryptionAtRest(ctx: Ctx): ReportControl {
         b.says("AWS Backup vaults in both regions: encrypted with the customer-managed key and its replica.");
         b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan));
     }
-    for (const s of c.azure?.servers ?? []) {
-        b.says(`Azure server ${s.name}: data and backups encrypted by the service (service-managed keys).`);
-        b.enforcedBy(named("FlexibleServerBackup", flexibleServerName(s.name)));
-    }
-    if (c.azure?.storage !== undefined) {
-        b.says("Azure storage account: encrypted by the service (Microsoft-managed keys).");
-        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles));
-    }
-    return b.build();
 }
 
 function encryptionInTransit(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "encryption-in-transit", "Encryption in transit");
-    b.says(
-        "Backup and log buckets: the bucket policy denies every request not made over TLS (aws:SecureTransport).",
-        "Alert topic: publishing without TLS is denied.",
-        "The functions connect to PostgreSQL with sslmode=require.",
-        "No configuration key turns TLS off.",
-    );
-    b.enforcedBy(named("BackupBucket", N.backupBucket, "TLS-only bucket policy"), named("AlertTopic", N.alertTopic, "TLS-only topic policy"), ...runs(ctx, ["dump", "export", "verify"], "DB_SSLMODE=require"));
-    if (c.storage.replication) b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "TLS-only bucket policy"));
+    b.says("No configuration key turns TLS off.");
+    if (c.regions !== undefined) {
+        b.says(
+            "Backup and log buckets: the bucket policy denies every request not made over TLS (aws:SecureTransport).",
+            "Alert topic: publishing without TLS is denied.",
+            "The functions connect to PostgreSQL with sslmode=require.",
+        );
+        b.enforcedBy(named("BackupBucket", N.backupBucket, "TLS-only bucket policy"), named("AlertTopic", N.alertTopic, "TLS-only topic policy"), ...runs(ctx, ["dump", "export", "verify"], "DB_SSLMODE=require"));
+        if (c.storage.replication) b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "TLS-only bucket policy"));
+    }
     if (managed(c).length > 0) {
         b.says("RDS instances: a parameter group with rds.force_ssl = 1 refuses unencrypted connections.");
         for (const { db } of managed(c)) b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), "parameter group"));
@@ -415,6 +454,46 @@ function encryptionInTransit(ctx: Ctx): ReportControl {
 function immutability(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "immutability", "Immutability");
+    if (c.regions !== undefined) awsImmutability(b, ctx);
+    const st = c.azure?.storage;
+    if (st !== undefined) {
+        b.says(`Azure blobs: deleted blobs recoverable for ${st.softDeleteDays} days, deleted containers for ${st.containerSoftDeleteDays} days.`);
+        if (st.immutabilityDays !== undefined) {
+            b.says(
+                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (docs/components.md, "Locking the Azure immutability policy"), and until then an account administrator can shorten or delete the policy.`,
+            );
+            b.gap(`the Azure immutability policy is unlocked: blobs are not immutable until it is locked (azure.storage.immutabilityDays, manual lock step)`);
+        } else if (!st.versionLevelImmutability) {
+            b.gap("the Azure backups container has no immutability policy (azure.storage.immutabilityDays or azure.storage.versionLevelImmutability)");
+        }
+        if (st.versionLevelImmutability) {
+            const locked = c.storage.objectLock?.mode === "COMPLIANCE";
+            b.says(
+                `Azure backups container: version-level immutability; each dump and its manifest carry their own ${locked ? "locked" : "unlocked"} retention policy until the dump's start + its tier's keepDays (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays} days`).join(", ")}); ${
+                    locked ? "a locked policy can be extended but not shortened or removed, by anyone" : "an unlocked policy can be shortened or removed by a principal allowed to"
+                }.`,
+            );
+            if (!locked) b.gap("the Azure per-blob immutability policies are unlocked (storage.objectLock.mode GOVERNANCE); COMPLIANCE locks them");
+            b.key("azure.storage.versionLevelImmutability", true).key("storage.objectLock.mode", c.storage.objectLock?.mode);
+            for (const t of TIER_NAMES) b.key(`retention.${t}.keepDays`, c.retention[t].keepDays);
+        }
+        b.key("azure.storage.immutabilityDays", st.immutabilityDays).key("azure.storage.softDeleteDays", st.softDeleteDays).key("azure.storage.containerSoftDeleteDays", st.containerSoftDeleteDays);
+        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles, "immutability and soft delete"));
+    }
+    const v = c.azure?.backupVault;
+    if (v !== undefined) {
+        const state = effectiveVaultImmutability(c, v);
+        b.says(`Azure Backup vault: immutability ${state}, soft delete ${v.softDelete} (${v.softDeleteDays} days).`);
+        if (state !== "Locked") b.gap(`the Azure Backup vault's immutability is ${state}: it can be turned off (azure.backupVault.immutability Locked cannot)`);
+        if (v.softDelete === "Off") b.gap("the Azure Backup vault has no soft delete (azure.backupVault.softDelete)");
+        b.key("azure.backupVault.immutability", state).key("azure.backupVault.softDelete", v.softDelete).key("azure.backupVault.softDeleteDays", v.softDeleteDays);
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault, "immutability and soft delete settings"));
+    }
+    return b.build();
+}
+
+function awsImmutability(b: ControlBuilder, ctx: Ctx): void {
+    const { c } = ctx;
     const lock = c.storage.objectLock;
     b.says(`Versioning is on; a replaced or deleted version stays recoverable for ${c.storage.noncurrentVersionExpireDays} days.`);
     if (lock?.mode !== undefined && lock.days !== undefined) {
@@ -449,53 +528,13 @@ function immutability(ctx: Ctx): ReportControl {
         b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "vault lock on the primary and DR vaults"));
         if (mode !== "COMPLIANCE") b.gap(`the AWS Backup vault lock is ${mode}: privileged users can remove it (aws.backup.vaultLock.mode)`);
     }
-    const st = c.azure?.storage;
-    if (st !== undefined) {
-        b.says(`Azure blobs: deleted blobs recoverable for ${st.softDeleteDays} days, deleted containers for ${st.containerSoftDeleteDays} days.`);
-        if (st.immutabilityDays !== undefined) {
-            b.says(
-                `Azure backups container: a time-based immutability policy of ${st.immutabilityDays} days, created unlocked by the stack; locking it is a documented manual step (docs/components.md, "Locking the Azure immutability policy"), and until then an account administrator can shorten or delete the policy.`,
-            );
-            b.gap(`the Azure immutability policy is unlocked: blobs are not immutable until it is locked (azure.storage.immutabilityDays, manual lock step)`);
-        } else {
-            b.gap("the Azure backups container has no immutability policy (azure.storage.immutabilityDays)");
-        }
-        b.key("azure.storage.immutabilityDays", st.immutabilityDays).key("azure.storage.softDeleteDays", st.softDeleteDays).key("azure.storage.containerSoftDeleteDays", st.containerSoftDeleteDays);
-        b.enforcedBy(named("GeoRedundantStorage", N.azureFiles, "immutability policy and soft delete"));
-    }
-    return b.build();
 }
 
 function geoRedundancy(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "geo-redundancy", "Geo-redundancy");
-    b.key("regions.primary", c.regions.primary).key("regions.dr", c.regions.dr).key("storage.replication", c.storage.replication);
-    if (c.storage.replication) {
-        b.says(`Dumps, manifests and exports are replicated from ${c.regions.primary} to a bucket in ${c.regions.dr} (delete markers are not replicated).`);
-        b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication rule and its least-privilege role"));
-    } else {
-        b.gap(`dumps are kept in ${c.regions.primary} only (storage.replication is off)`);
-    }
-    for (const { db, i, instance } of managed(c)) {
-        b.key(`aws.databases[${i}].instance.replicateBackupsToDr`, instance.replicateBackupsToDr);
-        if (instance.backupRetentionDays > 0 && instance.replicateBackupsToDr) {
-            const days = instance.drBackupRetentionDays ?? instance.backupRetentionDays;
-            b.says(`RDS ${db.name}: automated backups replicated to ${c.regions.dr} and kept ${days} days there (restore with \`pitr rds --from-dr\`).`);
-            b.key(`aws.databases[${i}].instance.drBackupRetentionDays`, days);
-            b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), `automated-backup replication to ${c.regions.dr}`));
-        } else {
-            b.gap(`RDS ${db.name}: automated backups are not replicated to ${c.regions.dr}`);
-        }
-    }
-    drCredentials(c).forEach((credentials, i) => {
-        b.says(credentials.statement);
-        if (credentials.secret === "configured") b.key(`aws.databases[${i}].credentialsSecretArn`, c.aws.databases[i]?.credentialsSecretArn);
-    });
-    if (awsBackupActive(c)) {
-        b.says(`AWS Backup copies every recovery point to the vault in ${c.regions.dr}.`);
-        b.key("aws.backup.enabled", c.aws.backup.enabled);
-        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "copy action to the DR vault"));
-    }
+    const regions = c.regions;
+    if (regions !== undefined) awsGeoRedundancy(b, c, regions);
     (c.azure?.servers ?? []).forEach((s, i) => {
         const geo = effectiveGeoRedundantBackup(c, s);
         b.key(`azure.servers[${i}].geoRedundantBackup`, geo);
@@ -510,7 +549,44 @@ function geoRedundancy(ctx: Ctx): ReportControl {
         if (GEO_REDUNDANCIES.includes(st.redundancy as StorageRedundancy)) b.says(`Azure file backups: ${st.redundancy}, copied to the paired region.`);
         else b.gap(`Azure file backups: ${st.redundancy} keeps no copy outside ${c.azure?.location ?? "the region"}`);
     }
+    const v = c.azure?.backupVault;
+    if (v !== undefined) {
+        b.key("azure.backupVault.redundancy", v.redundancy);
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault));
+        if (v.redundancy === "GeoRedundant") b.says("Azure Backup vault: geo-redundant, with cross-region restore from the paired region.");
+        else b.gap(`Azure Backup vault: ${v.redundancy} keeps no copy outside ${c.azure?.location ?? "the region"}`);
+    }
     return b.build();
+}
+
+function awsGeoRedundancy(b: ControlBuilder, c: StackConfig, regions: NonNullable<StackConfig["regions"]>): void {
+    b.key("regions.primary", regions.primary).key("regions.dr", regions.dr).key("storage.replication", c.storage.replication);
+    if (c.storage.replication) {
+        b.says(`Dumps, manifests and exports are replicated from ${regions.primary} to a bucket in ${regions.dr} (delete markers are not replicated).`);
+        b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication rule and its least-privilege role"));
+    } else {
+        b.gap(`dumps are kept in ${regions.primary} only (storage.replication is off)`);
+    }
+    for (const { db, i, instance } of managed(c)) {
+        b.key(`aws.databases[${i}].instance.replicateBackupsToDr`, instance.replicateBackupsToDr);
+        if (instance.backupRetentionDays > 0 && instance.replicateBackupsToDr) {
+            const days = instance.drBackupRetentionDays ?? instance.backupRetentionDays;
+            b.says(`RDS ${db.name}: automated backups replicated to ${regions.dr} and kept ${days} days there (restore with \`pitr rds --from-dr\`).`);
+            b.key(`aws.databases[${i}].instance.drBackupRetentionDays`, days);
+            b.enforcedBy(named("RdsPostgres", rdsPostgresName(db.name), `automated-backup replication to ${regions.dr}`));
+        } else {
+            b.gap(`RDS ${db.name}: automated backups are not replicated to ${regions.dr}`);
+        }
+    }
+    drCredentials(c).forEach((credentials, i) => {
+        b.says(credentials.statement);
+        if (credentials.secret === "configured") b.key(`aws.databases[${i}].credentialsSecretArn`, c.aws.databases[i]?.credentialsSecretArn);
+    });
+    if (awsBackupActive(c)) {
+        b.says(`AWS Backup copies every recovery point to the vault in ${regions.dr}.`);
+        b.key("aws.backup.enabled", c.aws.backup.enabled);
+        b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "copy action to the DR vault"));
+    }
 }
 
 function pointInTimeRecovery(ctx: Ctx): ReportControl {
@@ -528,7 +604,7 @@ function pointInTimeRecovery(ctx: Ctx): ReportControl {
             b.gap(`${db.name}: RDS automated backups are off, so there is no point-in-time recovery`);
             return;
         }
-        const dr = db.instance.replicateBackupsToDr ? `; in ${c.regions.dr}: the last ${db.instance.drBackupRetentionDays ?? days} days` : "";
+        const dr = db.instance.replicateBackupsToDr && c.regions !== undefined ? `; in ${c.regions.dr}: the last ${db.instance.drBackupRetentionDays ?? days} days` : "";
         b.says(`${db.name} (RDS): any second of the last ${days} days, up to about ${PITR_RPO_MINUTES} min ago${dr}.`);
     });
     (c.azure?.servers ?? []).forEach((s, i) => {
@@ -610,14 +686,16 @@ function alerting(ctx: Ctx): ReportControl {
     const emails = c.alerts.emails;
     const webhooks = c.alerts.webhookUrls.length;
     b.says(`${emails.length} email recipient(s)${emails.length > 0 ? `: ${emails.join(", ")}` : ""}; ${webhooks} webhook(s) (their addresses are secrets and not shown).`);
-    b.says(
-        "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
-    );
-    if (c.aws.databases.some((db) => db.runner === "fargate")) {
-        b.says("Fargate tasks that stop without succeeding (failed to start, out-of-memory kill, exit code not 0, stopped by hand) raise the task-failed alarm; runs the scheduler could not start raise the dead-letters alarm.");
-    }
     b.key("alerts.emails", emails).key("alerts.webhookUrls", `${webhooks} (secret)`);
-    b.enforcedBy(named("AlertTopic", N.alertTopic, "KMS-encrypted SNS topic with the email and webhook subscriptions"), ...alarms(ctx), ...dashboard(ctx));
+    if (c.regions !== undefined) {
+        b.says(
+            "Alarms notify on ALARM and on OK: backup missing or too old (RPO), dump failed, export failed, verification failed, size anomaly, restore over the RTO, RDS free storage (below 20 % of a fixed allocation; with storage autoscaling, forecast to run out within 24 h at the rate it shrank over 3 hours, since the current allocation is not a CloudWatch metric), function errors, duration near the timeout, dead letters.",
+        );
+        if (c.aws.databases.some((db) => db.runner === "fargate")) {
+            b.says("Fargate tasks that stop without succeeding (failed to start, out-of-memory kill, exit code not 0, stopped by hand) raise the task-failed alarm; runs the scheduler could not start raise the dead-letters alarm.");
+        }
+        b.enforcedBy(named("AlertTopic", N.alertTopic, "KMS-encrypted SNS topic with the email and webhook subscriptions"), ...alarms(ctx), ...dashboard(ctx));
+    }
     if (awsBackupActive(c)) {
         b.says("AWS Backup vault events (backup, copy and restore jobs) go to a second, job topic whose email and webhook subscriptions keep only the jobs that did not complete.");
         b.enforcedBy(named("AwsBackupPlan", N.awsBackupPlan, "vault notifications"));
@@ -626,6 +704,10 @@ function alerting(ctx: Ctx): ReportControl {
         b.says("Azure: an action group with the same recipients; alerts on backup storage used, storage percent, server availability and storage account capacity.");
         b.enforcedBy(named("AzureBackupAlerts", N.azureAlerts));
     }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault: every failed backup or restore job raises an Azure Monitor alert (built-in alerts for all job failures).");
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault, "monitoring settings"));
+    }
     if (emails.length + webhooks === 0) b.gap("no recipients: alarms fire but reach nobody (alerts.emails, alerts.webhookUrls)");
     return b.build();
 }
@@ -633,16 +715,26 @@ function alerting(ctx: Ctx): ReportControl {
 function leastPrivilege(ctx: Ctx): ReportControl {
     const { c } = ctx;
     const b = new ControlBuilder(ctx, "least-privilege", "Least privilege");
-    b.says(
-        "One role per function: dump may write objects under its prefix and set a retention there (s3:PutObjectRetention, which cannot shorten or lift a lock), and is denied every delete, governance bypass, legal-hold and bucket-configuration action; export may write under its prefix and is denied every delete, retention, legal-hold and bucket-configuration action; verify may only read.",
-        "The bucket policy refuses requests without TLS and uploads not encrypted with the backup key; the key policy lets this account's IAM policies grant use of the key and lets the named AWS services use it only for this account's topics and log groups.",
-        "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
-        "Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.",
-    );
-    b.enforcedBy(...runs(ctx, ["dump", "export", "verify"], "per-function roles"), named("BackupBucket", N.backupBucket, "bucket policy"), named("BackupKey", N.backupKey, "key policy"));
-    if (c.storage.replication) {
-        b.says("The replication role may only read the source objects and replicate them into the DR bucket.");
-        b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication role"));
+    b.says("Secrets in the stack file (webhook URLs) must be Pulumi secrets; validation refuses plain text.");
+    if (c.regions !== undefined) {
+        b.says(
+            "One role per function: dump may write objects under its prefix and set a retention there (s3:PutObjectRetention, which cannot shorten or lift a lock), and is denied every delete, governance bypass, legal-hold and bucket-configuration action; export may write under its prefix and is denied every delete, retention, legal-hold and bucket-configuration action; verify may only read.",
+            "The bucket policy refuses requests without TLS and uploads not encrypted with the backup key; the key policy lets this account's IAM policies grant use of the key and lets the named AWS services use it only for this account's topics and log groups.",
+            "Credentials are read from Secrets Manager at run time; the RDS master password is generated and kept by RDS in Secrets Manager, never in configuration or outputs.",
+        );
+        b.enforcedBy(...runs(ctx, ["dump", "export", "verify"], "per-function roles"), named("BackupBucket", N.backupBucket, "bucket policy"), named("BackupKey", N.backupKey, "key policy"));
+        if (c.storage.replication) {
+            b.says("The replication role may only read the source objects and replicate them into the DR bucket.");
+            b.enforcedBy(named("ReplicaBucket", N.replicaBucket, "replication role"));
+        }
+    }
+    if (c.azure?.keyVault !== undefined) {
+        b.says("Azure Key Vault: RBAC authorization only; the storage account's identity may only wrap and unwrap with its key; the database credentials are Key Vault secrets, never in configuration or outputs (only their URIs are).");
+        b.enforcedBy(named("BackupKeyVault", N.azureKeys));
+    }
+    if (c.azure?.backupVault !== undefined) {
+        b.says("Azure Backup vault identity: PostgreSQL Flexible Server Long Term Retention Backup Role on each server and Reader on its resource group, nothing else.");
+        b.enforcedBy(named("FlexibleServerVaultBackup", N.azureVault, "role assignments"));
     }
     c.aws.databases.forEach((db, i) => {
         if (db.credentialsSecretArn !== undefined) b.key(`aws.databases[${i}].credentialsSecretArn`, db.credentialsSecretArn);

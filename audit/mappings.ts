@@ -11,6 +11,11 @@ import type { AuditManagerControlName, ControlId, ControlMapping } from "./model
  * - AWS Security Hub CSPM control IDs (Security Hub User Guide, control reference:
  *   https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html, rds-controls.html,
  *   backup-controls.html, kms-controls.html).
+ * - Azure Policy built-in definitions, by their definition GUIDs (Azure Policy built-in
+ *   definitions, https://learn.microsoft.com/azure/governance/policy/samples/built-in-policies:
+ *   Key Vault, Storage, Backup), and the Microsoft cloud security benchmark v1 controls they sit
+ *   under (https://learn.microsoft.com/security/benchmark/azure/mcsb-backup-recovery,
+ *   mcsb-data-protection; the Backup vault policies are mapped to BR-2 there).
  * - The verification checklists of the backup procedures this stack replaces: the restore
  *   checklist, the monthly test restore and the size and checksum checks.
  */
@@ -28,6 +33,44 @@ const SH = {
 } as const;
 
 type SecurityHubId = keyof typeof SH;
+
+const AZURE_POLICY = {
+    "0b60c0b2-2dc2-4e1c-b5c9-abbed971de53": "Key vaults should have deletion protection enabled",
+    "12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5": "Azure Key Vault should use RBAC permission model",
+    "6fac406b-40ca-413b-bf8e-0bf964659c25": "Storage accounts should use customer-managed key for encryption",
+    "bf045164-79ba-4215-8f95-f8048dc1780b": "Geo-redundant storage should be enabled for Storage Accounts",
+    "2514263b-bc0d-4b06-ac3e-f262c0979018": "[Preview]: Immutability must be enabled for backup vaults",
+    "9798d31d-6028-4dee-8643-46102185c016": "[Preview]: Soft delete should be enabled for Backup Vaults",
+} as const;
+type AzurePolicyId = keyof typeof AZURE_POLICY;
+
+const MCSB = {
+    "BR-1": "Ensure regular automated backups",
+    "BR-2": "Protect backup and recovery data",
+    "BR-3": "Monitor backups",
+    "BR-4": "Regularly test backup",
+    "DP-3": "Encrypt sensitive data in transit",
+    "DP-5": "Use customer-managed key option in data at rest encryption when required",
+    "DP-6": "Use a secure key management process",
+    "PA-7": "Follow just enough administration (least privilege) principle",
+} as const;
+type BenchmarkId = keyof typeof MCSB;
+
+/** Azure Policy definitions and benchmark controls per report control. */
+const AZURE_MAP: Readonly<Record<ControlId, { ap: readonly AzurePolicyId[]; mcsb: readonly BenchmarkId[] }>> = {
+    rpo: { ap: [], mcsb: ["BR-1"] },
+    rto: { ap: [], mcsb: ["BR-4"] },
+    retention: { ap: [], mcsb: ["BR-1"] },
+    "encryption-at-rest": { ap: ["6fac406b-40ca-413b-bf8e-0bf964659c25", "0b60c0b2-2dc2-4e1c-b5c9-abbed971de53", "12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5"], mcsb: ["DP-5", "DP-6"] },
+    "encryption-in-transit": { ap: [], mcsb: ["DP-3"] },
+    immutability: { ap: ["2514263b-bc0d-4b06-ac3e-f262c0979018", "9798d31d-6028-4dee-8643-46102185c016"], mcsb: ["BR-2"] },
+    "geo-redundancy": { ap: ["bf045164-79ba-4215-8f95-f8048dc1780b"], mcsb: ["BR-1"] },
+    "point-in-time-recovery": { ap: [], mcsb: ["BR-1"] },
+    "restore-testing": { ap: [], mcsb: ["BR-4"] },
+    verification: { ap: [], mcsb: ["BR-3", "BR-4"] },
+    alerting: { ap: [], mcsb: ["BR-3"] },
+    "least-privilege": { ap: [], mcsb: ["PA-7"] },
+};
 
 /** Items of the seed procedures' checklists, worded as there. */
 const CHECKLIST = {
@@ -66,6 +109,8 @@ export function mappingOf(id: ControlId): ControlMapping {
     return {
         auditManager: m.am,
         securityHub: m.sh.map((shId) => ({ id: shId, title: SH[shId] })),
+        azurePolicy: AZURE_MAP[id].ap.map((apId) => ({ id: apId, title: AZURE_POLICY[apId] })),
+        cloudSecurityBenchmark: AZURE_MAP[id].mcsb.map((bId) => ({ id: bId, title: MCSB[bId] })),
         checklist: m.cl.map((item) => CHECKLIST[item]),
     };
 }

@@ -24,6 +24,10 @@ export type ControlId =
 export interface ControlMapping {
     readonly auditManager: readonly AuditManagerControlName[];
     readonly securityHub: readonly SecurityHubControl[];
+    /** Azure Policy built-in definitions (id: the definition's GUID). */
+    readonly azurePolicy: readonly SecurityHubControl[];
+    /** Microsoft cloud security benchmark v1 controls. */
+    readonly cloudSecurityBenchmark: readonly SecurityHubControl[];
     readonly checklist: readonly string[];
 }
 

@@ -83,12 +83,14 @@ function controlSection(c: ReportControl): string[] {
     return lines;
 }
 
-/** The control's mapping as lines: Audit Manager controls, Security Hub controls, checklist items. */
+/** The control's mapping as lines: Audit Manager, Security Hub, Azure Policy and benchmark controls, checklist items. */
 export function mappingLines(c: ReportControl): string[] {
     const m = c.mapping;
     return [
         `AWS Backup Audit Manager: ${m.auditManager.join(", ") || "none"}`,
         `Security Hub: ${m.securityHub.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
+        `Azure Policy: ${m.azurePolicy.map((s) => `${s.title} (${s.id})`).join("; ") || "none"}`,
+        `Microsoft cloud security benchmark: ${m.cloudSecurityBenchmark.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
         `Checklist: ${m.checklist.join("; ") || "none"}`,
     ];
 }

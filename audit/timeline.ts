@@ -1,5 +1,6 @@
 import { TIER_NAMES, type TierName } from "../config/schema";
 import type { StackConfig } from "../config/validate";
+import { tierBlobLifecycles } from "../config/rules/azure";
 
 /**
  * The retention timeline: per tier, the storage classes a dump passes through over its days,
@@ -26,17 +27,30 @@ export interface TierPicture {
 export function retentionPicture(c: StackConfig): RetentionPicture {
     const lock = c.storage.objectLock;
     const mode = lock?.mode;
+    const azureTiers = c.regions === undefined ? tierBlobLifecycles(c) : undefined;
     const tiers = TIER_NAMES.map((tier): TierPicture => {
         const t = c.retention[tier];
-        const steps: { storageClass: string; day: number }[] = [
-            { storageClass: "Standard", day: 0 },
-            ...(t.standardIaAfterDays !== undefined ? [{ storageClass: "Standard-IA", day: t.standardIaAfterDays }] : []),
-            ...(t.glacierAfterDays !== undefined ? [{ storageClass: "Glacier Flexible Retrieval", day: t.glacierAfterDays }] : []),
-            ...(t.deepArchiveAfterDays !== undefined ? [{ storageClass: "Deep Archive", day: t.deepArchiveAfterDays }] : []),
-        ];
+        const a = azureTiers?.[tier];
+        // An Azure-only stack keeps its dumps in Blob access tiers; the others in S3 storage classes.
+        const steps: { storageClass: string; day: number }[] = a !== undefined
+            ? [
+                { storageClass: "Hot", day: 0 },
+                ...(a.coolAfterDays !== undefined ? [{ storageClass: "Cool", day: a.coolAfterDays }] : []),
+                ...(a.coldAfterDays !== undefined ? [{ storageClass: "Cold", day: a.coldAfterDays }] : []),
+                ...(a.archiveAfterDays !== undefined ? [{ storageClass: "Archive", day: a.archiveAfterDays }] : []),
+            ]
+            : [
+                { storageClass: "Standard", day: 0 },
+                ...(t.standardIaAfterDays !== undefined ? [{ storageClass: "Standard-IA", day: t.standardIaAfterDays }] : []),
+                ...(t.glacierAfterDays !== undefined ? [{ storageClass: "Glacier Flexible Retrieval", day: t.glacierAfterDays }] : []),
+                ...(t.deepArchiveAfterDays !== undefined ? [{ storageClass: "Deep Archive", day: t.deepArchiveAfterDays }] : []),
+            ];
         const storageClasses = steps.map((s, i) => ({ storageClass: s.storageClass, fromDay: s.day, toDay: steps[i + 1]?.day ?? t.keepDays }));
-        const copies = [`backup bucket in ${c.regions.primary}`, ...(c.storage.replication ? [`replica bucket in ${c.regions.dr}`] : [])];
-        return { tier, keepDays: t.keepDays, storageClasses, ...(mode !== undefined ? { lock: { mode, days: t.keepDays } } : {}), copies };
+        const copies = c.regions !== undefined
+            ? [`backup bucket in ${c.regions.primary}`, ...(c.storage.replication ? [`replica bucket in ${c.regions.dr}`] : [])]
+            : [`backups container in ${c.azure?.location ?? "the Azure region"} (${c.azure?.storage?.redundancy ?? "no storage account"})`];
+        const locked = c.regions !== undefined || c.azure?.storage?.versionLevelImmutability === true;
+        return { tier, keepDays: t.keepDays, storageClasses, ...(mode !== undefined && locked ? { lock: { mode, days: t.keepDays } } : {}), copies };
     });
     const pointInTime = [
         ...c.aws.databases.flatMap((db) => {
@@ -47,7 +61,7 @@ export function retentionPicture(c: StackConfig): RetentionPicture {
         }),
         ...(c.azure?.servers ?? []).map((s) => ({ database: s.name, days: s.backupRetentionDays })),
     ];
-    return { tiers, ...(lock?.days !== undefined && mode !== undefined ? { bucketLockDays: lock.days } : {}), pointInTime };
+    return { tiers, ...(lock?.days !== undefined && mode !== undefined && c.regions !== undefined ? { bucketLockDays: lock.days } : {}), pointInTime };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -58,6 +72,10 @@ const COLOURS: Readonly<Record<string, string>> = {
     "Standard-IA": "#4299e1",
     "Glacier Flexible Retrieval": "#805ad5",
     "Deep Archive": "#44337a",
+    Hot: "#2b6cb0",
+    Cool: "#4299e1",
+    Cold: "#805ad5",
+    Archive: "#44337a",
 };
 const WIDTH = 960;
 const LEFT = 110;
@@ -118,7 +136,10 @@ export function retentionSvg(p: RetentionPicture): string {
     const legendY = height - 24;
     let lx = LEFT;
     out.push(`<g class="legend">`);
-    for (const [name, colour] of [...Object.entries(COLOURS), ["Object Lock", "#c53030"], ["point-in-time window", "#2f855a"]] as const) {
+    // The legend names the classes the picture shows: S3 classes for AWS stacks, Blob access tiers for Azure-only ones.
+    const shown = new Set(p.tiers.flatMap((t) => t.storageClasses.map((c) => c.storageClass)));
+    const classes = Object.entries(COLOURS).filter(([name]) => shown.has(name));
+    for (const [name, colour] of [...classes, ["Object Lock", "#c53030"], ["point-in-time window", "#2f855a"]] as const) {
         out.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${colour}"/><text x="${lx + 16}" y="${legendY + 10}" class="note">${esc(name)}</text>`);
         lx += 28 + name.length * 6;
     }

@@ -136,9 +136,13 @@ function stackConfig(stack: string, cwd: string): { readonly environment: string
             throw new ArgumentError(`--stack: "${stack}" has errors in its stack file; run \`npm run validate -- --stack ${stack}\``);
         }
         const config = result.config;
+        const regions = config.regions;
+        if (regions === undefined) {
+            throw new ArgumentError(`--stack: "${stack}" is Azure-only: its dumps run as Container Apps jobs, not Lambda functions (docs/azure.md)`);
+        }
         return {
             environment: config.environment,
-            region: config.regions.primary,
+            region: regions.primary,
             fargateDatabases: new Map(config.aws.databases.flatMap((d, i) => (d.runner === "fargate" ? [[d.name, dumpReportSeconds(config, d, i)] as const] : []))),
         };
     } catch (err) {

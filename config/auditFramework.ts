@@ -12,13 +12,14 @@ import type { StackConfig } from "./validate";
  */
 export function auditFrameworkInput(c: StackConfig, scope: StackScope): AuditControlsInput | undefined {
     const b = c.aws.backup;
-    if (!b.enabled || !c.aws.databases.some((d) => d.instance !== undefined)) return undefined;
+    const regions = c.regions;
+    if (regions === undefined || !b.enabled || !c.aws.databases.some((d) => d.instance !== undefined)) return undefined;
     const keeps = Object.fromEntries(TIER_NAMES.map((t) => [t, { keepDays: c.retention[t].keepDays }])) as Parameters<typeof vaultLockBounds>[1];
     return {
         planIntervalMinutes: intervalMinutes(b.schedule),
         minRetentionDays: Math.min(...TIER_NAMES.map((t) => c.retention[t].keepDays)),
         vaultLock: vaultLockBounds(b.vaultLock, keeps),
-        drRegion: c.regions.dr,
+        drRegion: regions.dr,
         ...(b.restoreTesting.enabled ? { restoreTimeTargetMinutes: c.objectives.rtoMinutes } : {}),
         selectionTag: backupSelectionTag(b.selectionTag, scope),
     };

@@ -35,14 +35,15 @@ export interface DrCredentials {
 
 /** The DR credentials of every AWS database of a stack, in the configuration's order. */
 export function drCredentials(c: StackConfig): DrCredentials[] {
-    const dr = c.regions.dr;
+    if (c.regions === undefined) return [];
+    const { primary, dr } = c.regions;
     return c.aws.databases.map((db) => {
         if (db.credentialsSecretArn === undefined) {
             return {
                 database: db.name,
                 secret: "rds-managed" as const,
                 statement:
-                    `RDS ${db.name}: its RDS-managed master secret stays in ${c.regions.primary}, not replicated (RDS manages it and offers no replica Regions; Secrets Manager leaves it to RDS); ` +
+                    `RDS ${db.name}: its RDS-managed master secret stays in ${primary}, not replicated (RDS manages it and offers no replica Regions; Secrets Manager leaves it to RDS); ` +
                     `a restore in ${dr} (\`pitr rds --from-dr\`) gets a new RDS-managed master secret there, encrypted with the replica key, and keeps the source's other roles.`,
             };
         }

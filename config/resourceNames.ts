@@ -22,6 +22,9 @@ export const COMPONENT_NAMES = {
     auditFramework: "audit",
     azureFiles: "azure-files",
     azureAlerts: "azure-alerts",
+    azureKeys: "azure-keys",
+    azureVault: "azure-vault",
+    azureRunner: "azure-runner",
 } as const;
 
 /** Logical name of the RdsPostgres a database's instance is declared as: the database's configured name. */

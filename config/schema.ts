@@ -51,13 +51,13 @@ export const stackConfigSchema = z.strictObject({
         /** Recovery time objective: the longest a restore may take, in minutes. */
         rtoMinutes: z.int().min(1).max(44640),
     }),
-    /** AWS regions of the stack. */
+    /** AWS regions of the stack; omitted: an Azure-only stack, which declares no AWS resource (needs `azure`). */
     regions: z.strictObject({
         /** Region of the databases, the backup bucket, the key, the functions and the alarms. */
         primary: z.string(),
         /** Disaster-recovery region: replica key, replica bucket, DR backup vault and replicated automated backups. */
         dr: z.string(),
-    }),
+    }).optional(),
     /** How long dumps are kept, per retention tier, and which dumps are promoted to the weekly and monthly tiers. */
     retention: z.strictObject({
         /** Every dump that is not promoted to the weekly or monthly tier. */

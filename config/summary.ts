@@ -1,7 +1,7 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
 import { drCredentials } from "./drCredentials";
-import { effectiveServerName } from "./rules/azure";
+import { effectiveServerName, effectiveVaultImmutability } from "./rules/azure";
 import { pitrMeetsRpo } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -23,12 +23,26 @@ export function guarantees(c: StackConfig): Guarantee[] {
             value: `${formatMinutes(c.objectives.rpoMinutes)}; ${pitrMeetsRpo(c) ? "met by point-in-time recovery; " : ""}dumps ${c.schedules.dump}, at most ${formatMinutes(dumpGap)} apart`,
         },
         { control: "RTO", value: `${formatMinutes(c.objectives.rtoMinutes)}; restore time measured by every verification` },
-        { control: "Regions", value: `primary ${c.regions.primary}, DR ${c.regions.dr}${c.storage.replication ? " (dumps replicated)" : " (no replication)"}` },
+        {
+            control: "Regions",
+            value: c.regions !== undefined
+                ? `primary ${c.regions.primary}, DR ${c.regions.dr}${c.storage.replication ? " (dumps replicated)" : " (no replication)"}`
+                : `Azure only: ${c.azure?.location ?? "no location"} (no AWS resource)`,
+        },
     ];
     for (const tier of TIER_NAMES) {
         out.push({ control: `Retention ${tier}`, value: `${c.retention[tier].keepDays} days: ${tierTimeline(c.retention[tier])}` });
     }
     out.push({ control: "Promotion", value: `weekly: first dump of ${c.retention.weeklyOn}; monthly: first dump of day ${c.retention.monthlyOn} (UTC)` });
+    const regions = c.regions;
+    if (regions !== undefined) out.push(...awsGuarantees(c, regions));
+    out.push(...azureGuarantees(c));
+    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s), ${c.alerts.slack.length} Slack and ${c.alerts.teams.length} Teams channel(s)` });
+    return out;
+}
+
+function awsGuarantees(c: StackConfig, regions: NonNullable<StackConfig["regions"]>): Guarantee[] {
+    const out: Guarantee[] = [];
     const lock = c.storage.objectLock;
     out.push({
         control: "Immutability",
@@ -41,7 +55,7 @@ export function guarantees(c: StackConfig): Guarantee[] {
         const pitr = db.instance === undefined
             ? "instance not managed by this stack"
             : db.instance.backupRetentionDays > 0
-                ? `RDS point-in-time recovery ${db.instance.backupRetentionDays} days${db.instance.replicateBackupsToDr ? `, replicated to ${c.regions.dr}` : ""}`
+                ? `RDS point-in-time recovery ${db.instance.backupRetentionDays} days${db.instance.replicateBackupsToDr ? `, replicated to ${regions.dr}` : ""}`
                 : "RDS automated backups OFF";
         out.push({ control: `Database ${db.name}`, value: `${pitr}; dumps${db.verify ? " restore-verified" : ""}${db.exportTables.length > 0 ? `; ${db.exportTables.length} table export(s)` : ""}` });
     }
@@ -49,21 +63,37 @@ export function guarantees(c: StackConfig): Guarantee[] {
     if (c.aws.backup.enabled && c.aws.databases.some((d) => d.instance !== undefined)) {
         const bounds = vaultLockBounds(c.aws.backup.vaultLock, c.retention);
         const mode = effectiveVaultLockMode(c.aws.backup.vaultLock.mode, c.environment);
-        out.push({ control: "AWS Backup", value: `plan ${c.aws.backup.schedule}, vault lock ${mode} ${bounds.minRetentionDays}..${bounds.maxRetentionDays} days, copy to ${c.regions.dr}` });
+        out.push({ control: "AWS Backup", value: `plan ${c.aws.backup.schedule}, vault lock ${mode} ${bounds.minRetentionDays}..${bounds.maxRetentionDays} days, copy to ${regions.dr}` });
     }
+    return out;
+}
+
+function azureGuarantees(c: StackConfig): Guarantee[] {
+    const out: Guarantee[] = [];
     for (const s of c.azure?.servers ?? []) {
         out.push({
             control: `Azure server ${s.name}`,
             value: `${effectiveServerName(c, s)}, backup retention ${s.backupRetentionDays} days, geo-redundant backup ${(s.geoRedundantBackup ?? c.isProd) ? "on" : "off"}, ` +
-                `HA ${s.highAvailability}, ${networkPath(s.network)}; its automated backups are not checked by this stack's verify function (no Azure credential reaches it)`,
+                `HA ${s.highAvailability}, ${networkPath(s.network)}`,
         });
     }
     if (c.azure?.storage !== undefined) {
         const st = c.azure.storage;
         const immutable = st.immutabilityDays !== undefined ? `, immutable ${st.immutabilityDays} days (${st.immutabilityLocked ? "policy locked" : "policy unlocked"})` : "";
-        out.push({ control: "Azure storage", value: `${st.redundancy}, soft delete ${st.softDeleteDays} days${immutable}` });
+        const perBlob = st.versionLevelImmutability
+            ? `, each dump immutable for its tier's keep days (${TIER_NAMES.map((t) => `${t} ${c.retention[t].keepDays}`).join(", ")}; ${c.storage.objectLock?.mode === "COMPLIANCE" ? "locked" : "unlocked"} policies)`
+            : "";
+        const key = c.azure.keyVault !== undefined ? ", customer-managed key (Key Vault, purge protection, rotation)" : ", Microsoft-managed keys";
+        out.push({ control: "Azure storage", value: `${st.redundancy}, soft delete ${st.softDeleteDays} days${immutable}${perBlob}${key}` });
     }
-    out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s), ${c.alerts.slack.length} Slack and ${c.alerts.teams.length} Teams channel(s)` });
+    const v = c.azure?.backupVault;
+    if (v !== undefined) {
+        out.push({
+            control: "Azure Backup vault",
+            value: `${v.redundancy}, immutability ${effectiveVaultImmutability(c, v)}, soft delete ${v.softDelete} ${v.softDeleteDays} days; weekly backups kept ${c.retention.weekly.keepDays} days, ` +
+                `monthly ${c.retention.monthly.keepDays}${v.yearlyKeepDays !== undefined ? `, yearly ${v.yearlyKeepDays}` : ""}`,
+        });
+    }
     return out;
 }
 

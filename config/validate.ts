@@ -62,7 +62,8 @@ function sortFindings(findings: Finding[]): Finding[] {
 /** `aws:region`, when set, must be the primary region: the program's default provider runs there. */
 function regionCrossCheck(config: ParsedConfig, raw: RawStackConfig): Finding[] {
     const awsRegion = raw.foreign["aws:region"];
-    if (awsRegion === undefined || awsRegion === config.regions.primary) return [];
+    if (awsRegion === undefined || awsRegion === config.regions?.primary) return [];
+    if (config.regions === undefined) return [error("aws:region", awsRegion, "is set, but the stack has no regions (Azure-only): remove it, or give regions")];
     return [error("aws:region", awsRegion, `differs from regions.primary "${config.regions.primary}"; set both to the same region`)];
 }
 

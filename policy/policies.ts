@@ -19,7 +19,11 @@ import {
     validateResourceOfType,
 } from "@pulumi/policy";
 import {
+    azureBackupContainerImmutable,
+    azureBackupPolicyRetention,
     azureBackupVaultImmutable,
+    azureKeyVaultProtected,
+    azureStorageCustomerManagedKey,
     azurePostgresBackupRetention,
     azurePostgresGeoRedundantBackup,
     backupPlanCopies,
@@ -415,6 +419,26 @@ export const policies: PackPolicy[] = [
         configSchema: environmentSchema,
         validateResource: configured([TYPES.azureBackupVault], (args) => azureBackupVaultImmutable(isProduction(environmentConfig(args)))),
     },
+    {
+        name: "azure-key-vault-purge-protection",
+        description: "Azure Key Vaults have purge protection and soft delete on, and RBAC authorization.",
+        enforcementLevel: "mandatory",
+        validateResource: ofTypes([TYPES.azureKeyVault], azureKeyVaultProtected),
+    },
+    ...productionPair("azure-storage-customer-managed-key", "Azure storage accounts are encrypted with a customer-managed key in Key Vault.", {},
+        { validateResource: ofTypes([TYPES.azureStorageAccount], azureStorageCustomerManagedKey) }),
+    {
+        name: "azure-backup-container-immutable",
+        description: "Azure blob containers that hold backups have version-level immutability enabled.",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { backupContainerNames: { type: "array" as const, items: { type: "string" as const }, default: [...DEFAULTS.backupContainerNames], description: "Names of the containers that hold backups" } } },
+        validateResource: configured([TYPES.azureBlobContainer], (args) => {
+            const names = args.getConfig<Record<string, unknown>>()["backupContainerNames"];
+            return azureBackupContainerImmutable(Array.isArray(names) ? names.filter((n): n is string => typeof n === "string") : DEFAULTS.backupContainerNames);
+        }),
+    },
+    minimumDays("azure-backup-policy-retention", "Azure Backup policies keep recovery points at least minVaultRetentionDays days.",
+        [TYPES.azureBackupPolicy], "minVaultRetentionDays", DEFAULTS.minVaultRetentionDays, "Shortest allowed retention of a vaulted backup, days", azureBackupPolicyRetention),
     {
         name: "azure-storage-minimum-tls",
         description: "Azure storage accounts accept TLS 1.2 or newer only.",

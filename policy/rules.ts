@@ -43,6 +43,9 @@ export const TYPES = {
     azureBackupVault: "azure-native:dataprotection:BackupVault",
     azurePostgresServer: "azure-native:dbforpostgresql:Server",
     azureStorageAccount: "azure-native:storage:StorageAccount",
+    azureBlobContainer: "azure-native:storage:BlobContainer",
+    azureKeyVault: "azure-native:keyvault:Vault",
+    azureBackupPolicy: "azure-native:dataprotection:BackupPolicy",
 } as const;
 
 const BUCKET_TYPES: readonly string[] = [TYPES.bucket, TYPES.bucketV2];
@@ -58,6 +61,10 @@ export const DEFAULTS = {
     minRdsRetentionDays: 7,
     minLogRetentionDays: 365,
     minAzureRetentionDays: 7,
+    /** Shortest retention of a vaulted Flexible Server backup: a weekly backup kept less than a week leaves weeks with none. */
+    minVaultRetentionDays: 7,
+    /** Containers that hold backups and must carry version-level immutability. */
+    backupContainerNames: ["backups"],
     minRecoveryPointRetentionDays: 7,
     maxBackupIntervalHours: 24,
     minVaultLockRetentionDays: 7,
@@ -465,6 +472,63 @@ export function azureBackupVaultImmutable(locked: boolean): ResourceRule {
         const softDelete = record(security["softDeleteSettings"])["state"];
         if (softDelete === "Off") out.push(`properties.securitySettings.softDeleteSettings.state: "Off" must be "On" or "AlwaysOn"`);
         return out;
+    };
+}
+
+/**
+ * A Key Vault that can hold backup keys: purge protection and soft delete (Azure Storage refuses a
+ * customer-managed key in a vault without them, "Customer-managed keys for Azure Storage
+ * encryption"), and RBAC authorization rather than access policies (Azure Policy
+ * 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53 and 12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5).
+ */
+export const azureKeyVaultProtected: ResourceRule = (type, props) => {
+    if (type !== TYPES.azureKeyVault) return [];
+    const p = record(props["properties"]);
+    return [
+        ...(p["enablePurgeProtection"] === true ? [] : [`properties.enablePurgeProtection: ${show(p["enablePurgeProtection"])} must be true (once on, it cannot be turned off)`]),
+        ...(p["enableSoftDelete"] === false ? ["properties.enableSoftDelete: false must be true (or unset)"] : []),
+        ...(p["enableRbacAuthorization"] === true ? [] : [`properties.enableRbacAuthorization: ${show(p["enableRbacAuthorization"])} must be true`]),
+    ];
+};
+
+/** The account is encrypted with a customer-managed key from Key Vault (Azure Policy 6fac406b-40ca-413b-bf8e-0bf964659c25). */
+export const azureStorageCustomerManagedKey: ResourceRule = (type, props) => {
+    if (type !== TYPES.azureStorageAccount) return [];
+    const source = record(props["encryption"])["keySource"];
+    return source === "Microsoft.Keyvault" ? [] : [`encryption.keySource: ${show(source)} must be "Microsoft.Keyvault" (a customer-managed key)`];
+};
+
+/** A backup container carries version-level immutability, so each blob keeps its own retention. */
+export function azureBackupContainerImmutable(backupContainers: readonly string[]): ResourceRule {
+    return (type, props) => {
+        if (type !== TYPES.azureBlobContainer || !backupContainers.includes(props["containerName"] as string)) return [];
+        const enabled = record(props["immutableStorageWithVersioning"])["enabled"];
+        return enabled === true ? [] : [`immutableStorageWithVersioning.enabled: ${show(enabled)} must be true on backup container ${show(props["containerName"])}`];
+    };
+}
+
+/** Days of an ISO 8601 duration of whole days, weeks, months or years (months 30, years 365 days: the shorter reading). */
+function durationDays(duration: unknown): number | undefined {
+    const m = typeof duration === "string" ? /^P(\d+)([DWMY])$/.exec(duration) : null;
+    if (m === null) return undefined;
+    return Number(m[1]) * { D: 1, W: 7, M: 30, Y: 365 }[m[2] as "D" | "W" | "M" | "Y"];
+}
+
+/** Every retention rule of a Data Protection backup policy keeps recovery points at least `minDays` days. */
+export function azureBackupPolicyRetention(minDays: number = DEFAULTS.minVaultRetentionDays): ResourceRule {
+    return (type, props) => {
+        if (type !== TYPES.azureBackupPolicy) return [];
+        const rules = record(props["properties"])["policyRules"];
+        return (Array.isArray(rules) ? rules : []).flatMap((rule: unknown, i) => {
+            const r = record(rule);
+            if (r["objectType"] !== "AzureRetentionRule") return [];
+            const lifecycles = r["lifecycles"];
+            return (Array.isArray(lifecycles) ? lifecycles : []).flatMap((lc: unknown, j) => {
+                const duration = record(record(lc)["deleteAfter"])["duration"];
+                const days = durationDays(duration);
+                return days !== undefined && days >= minDays ? [] : [`properties.policyRules[${i}].lifecycles[${j}].deleteAfter.duration: ${show(duration)} must be at least ${minDays} days (P${minDays}D)`];
+            });
+        });
     };
 }
 

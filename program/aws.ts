@@ -52,10 +52,15 @@ function keyServicePrincipals(region: string): string[] {
 }
 
 /** Key, buckets, alert topic, RDS instances and the AWS Backup plan. */
-export function deployAwsFoundation(config: StackConfig, scope: StackScope, webhookUrls: readonly pulumi.Output<string>[]): AwsFoundation {
+export function deployAwsFoundation(
+    config: StackConfig,
+    regions: NonNullable<StackConfig["regions"]>,
+    scope: StackScope,
+    webhookUrls: readonly pulumi.Output<string>[],
+): AwsFoundation {
     const tags = { "pg-backup-stack:environment": config.environment, "managed-by": "pulumi" };
-    const primary = new aws.Provider(N.primaryProvider, { region: config.regions.primary as aws.Region, defaultTags: { tags } });
-    const dr = new aws.Provider(N.drProvider, { region: config.regions.dr as aws.Region, defaultTags: { tags } });
+    const primary = new aws.Provider(N.primaryProvider, { region: regions.primary as aws.Region, defaultTags: { tags } });
+    const dr = new aws.Provider(N.drProvider, { region: regions.dr as aws.Region, defaultTags: { tags } });
     const inPrimary = { provider: primary };
     const protect = { protect: config.protect };
 
@@ -63,7 +68,7 @@ export function deployAwsFoundation(config: StackConfig, scope: StackScope, webh
         aliasName: scope.stem,
         description: `PostgreSQL backups (${config.environment})`,
         viaServices: ["s3", "backup", "rds", "secretsmanager", "sqs", "sns"],
-        servicePrincipals: keyServicePrincipals(config.regions.primary),
+        servicePrincipals: keyServicePrincipals(regions.primary),
         drProvider: dr,
     }, { ...inPrimary, ...protect });
 

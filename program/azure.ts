@@ -1,20 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
 import { AzureBackupAlerts } from "../components/azure/azureBackupAlerts";
+import { BackupKeyVault } from "../components/azure/backupKeyVault";
 import { FlexibleServerBackup } from "../components/azure/flexibleServerBackup";
+import { FlexibleServerVaultBackup } from "../components/azure/flexibleServerVaultBackup";
 import { GeoRedundantStorage } from "../components/azure/geoRedundantStorage";
 import { ContainerJobs, RunnerTarget } from "../components/azure/containerJobs";
 import { dumpSettings, exportSettings, verifySettings } from "../components/aws/functionEnv";
-import { effectiveServerName } from "../config/rules/azure";
 import { effectiveRunnerMemoryGi, runnerClientMajor } from "../config/rules/azureRunner";
 import { COMPONENT_NAMES as N, flexibleServerName } from "../config/resourceNames";
+import { databaseSecretName, databaseSecretValue } from "../components/azure/documents/keyVault";
+import { effectiveServerName, effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../config/rules/azure";
 import type { StackConfig } from "../config/validate";
+
+/** PostgreSQL's port on a Flexible Server. */
+const SERVER_PORT = 5432;
 
 export interface AzureOutputs {
     readonly servers: Record<string, { readonly fqdn: pulumi.Output<string>; readonly earliestRestoreDate: pulumi.Output<string | undefined> }>;
     readonly storageAccountName?: pulumi.Output<string>;
+    /** AZURE_BLOB_ENDPOINT of the jobs: `https://<account>.blob.core.windows.net/`. */
+    readonly blobEndpoint?: pulumi.Output<string | undefined>;
+    /** BACKUP_CONTAINER of the jobs. */
+    readonly backupContainer?: pulumi.Output<string>;
     readonly actionGroupId: pulumi.Output<string>;
     /** The Azure runner's jobs, by `<target>-<kind>`, and its identity (when azure.runner is set). */
     readonly runner?: { readonly jobNames: Readonly<Record<string, string>>; readonly identityClientId: pulumi.Output<string>; readonly registryLoginServer: pulumi.Output<string> };
+    /** ARM ID of the Key Vault (the jobs' identity gets "Key Vault Secrets User" on it). */
+    readonly keyVaultId?: pulumi.Output<string>;
+    /** DB_KEYVAULT_SECRET_URI per server (password-authenticated servers only). */
+    readonly databaseSecretUris?: pulumi.Output<Record<string, string>>;
+    readonly backupVaultName?: pulumi.Output<string>;
 }
 
 /** Flexible Servers with their backup policy, geo-redundant file storage and their alerts. */
@@ -40,7 +56,27 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
             protect: config.protect,
         }),
     }));
+    const client = authorization.getClientConfigOutput();
+    const kv = azure.keyVault;
+    const keys = kv === undefined ? undefined : new BackupKeyVault(N.azureKeys, {
+        resourceGroupName: azure.resourceGroupName,
+        location: azure.location,
+        tenantId: client.tenantId,
+        ...(kv.vaultName !== undefined ? { vaultName: kv.vaultName } : {}),
+        softDeleteDays: kv.softDeleteDays,
+        keySize: kv.keySize,
+        rotation: { rotateAfterDays: kv.rotateAfterDays, expiryDays: kv.keyExpiryDays },
+        secrets: Object.fromEntries(servers.filter(({ config: s }) => s.authentication.password).map(({ config: s, server }) => [
+            databaseSecretName(s.name),
+            pulumi.all([server.administratorLogin, server.administratorPassword, server.fqdn]).apply(([username, password, host]) => {
+                if (username === undefined || password === undefined) throw new Error(`azure.servers ${s.name}: password authentication without a generated password`);
+                return databaseSecretValue({ username, password, host, port: SERVER_PORT });
+            }),
+        ])),
+        protect: config.protect,
+    });
     const st = azure.storage;
+    const tierLifecycle = tierBlobLifecycles(config);
     const files = st === undefined ? undefined : new GeoRedundantStorage(N.azureFiles, {
         resourceGroupName: azure.resourceGroupName,
         location: azure.location,
@@ -52,7 +88,21 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         ...(st.immutabilityDays !== undefined ? { immutabilityDays: st.immutabilityDays } : {}),
         immutabilityLocked: st.immutabilityLocked,
         lifecycle: st.lifecycle,
+        ...(tierLifecycle !== undefined ? { tierLifecycle } : {}),
+        versionLevelImmutability: st.versionLevelImmutability,
+        ...(keys !== undefined ? { customerManagedKey: { keyVaultUri: keys.vaultUri, keyName: keys.keyName, identityId: keys.encryptionIdentityId } } : {}),
         allowSharedKeyAccess: st.allowSharedKeyAccess,
+        protect: config.protect,
+    });
+    const bv = azure.backupVault;
+    const vault = bv === undefined || servers.length === 0 ? undefined : new FlexibleServerVaultBackup(N.azureVault, {
+        resourceGroupName: azure.resourceGroupName,
+        location: azure.location,
+        serverResourceGroupId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/resourceGroups/${azure.resourceGroupName}`,
+        servers: servers.map(({ config: s, server }) => ({ key: s.name, serverId: server.serverId, serverName: server.serverName })),
+        settings: { redundancy: bv.redundancy, immutability: effectiveVaultImmutability(config, bv), softDelete: bv.softDelete, softDeleteDays: bv.softDeleteDays },
+        retention: vaultRetention(config, bv),
+        schedule: { weekday: config.retention.weeklyOn, time: bv.time },
         protect: config.protect,
     });
     const alerts = new AzureBackupAlerts(N.azureAlerts, {
@@ -66,14 +116,17 @@ export function deployAzure(config: StackConfig, azure: NonNullable<StackConfig[
         servers: servers.map(({ config: s, server }) => ({ name: s.name, fqdn: server.fqdn, serverName: server.serverName })),
         storage: { accountId: files.accountId, blobEndpoint: files.primaryBlobEndpoint.apply((e) => e ?? ""), containerName: files.backupContainerName },
         actionGroupId: alerts.actionGroupId,
+        ...(keys !== undefined ? { keyVault: { id: keys.vaultId, uri: keys.vaultUri } } : {}),
     });
     return {
         servers: Object.fromEntries(servers.map(({ config: s, server }) => [s.name, { fqdn: server.fqdn, earliestRestoreDate: server.earliestRestoreDate }])),
-        ...(files !== undefined ? { storageAccountName: files.accountName } : {}),
+        ...(files !== undefined ? { storageAccountName: files.accountName, blobEndpoint: files.primaryBlobEndpoint, backupContainer: files.backupContainerName } : {}),
         actionGroupId: alerts.actionGroupId,
         ...(runner !== undefined ? {
             runner: { jobNames: runner.jobNames, identityClientId: runner.identityClientId, registryLoginServer: runner.registryLoginServer },
         } : {}),
+        ...(keys !== undefined ? { keyVaultId: keys.vaultId, databaseSecretUris: keys.secretUris } : {}),
+        ...(vault !== undefined ? { backupVaultName: vault.vaultName } : {}),
     };
 }
 
@@ -82,6 +135,8 @@ interface RunnerDependencies {
     readonly servers: readonly { readonly name: string; readonly fqdn: pulumi.Output<string>; readonly serverName: pulumi.Output<string> }[];
     readonly storage: { readonly accountId: pulumi.Output<string>; readonly blobEndpoint: pulumi.Output<string>; readonly containerName: pulumi.Output<string> };
     readonly actionGroupId: pulumi.Output<string>;
+    /** The stack's own Key Vault (azure.keyVault), holding the servers' login secrets; else azure.runner.keyVaultId. */
+    readonly keyVault?: { readonly id: pulumi.Output<string>; readonly uri: pulumi.Output<string> };
 }
 
 /** `https://<vault>.vault.azure.net` from the vault's ARM id (public cloud). */
@@ -138,13 +193,15 @@ function deployAzureRunner(
             }),
         };
     });
-    return new ContainerJobs("azure-runner", {
+    return new ContainerJobs(N.azureRunner, {
         resourceGroupName: azure.resourceGroupName,
         location: azure.location,
         environment: config.environment,
         storage: deps.storage,
         prefix: config.storage.prefix,
-        ...(runner.keyVaultId !== undefined ? { keyVault: { id: runner.keyVaultId, uri: vaultUri(runner.keyVaultId) } } : {}),
+        ...(deps.keyVault !== undefined
+            ? { keyVault: deps.keyVault }
+            : runner.keyVaultId !== undefined ? { keyVault: { id: runner.keyVaultId, uri: vaultUri(runner.keyVaultId) } } : {}),
         targets,
         schedules: runner.schedules,
         timeoutMinutes: runner.timeoutMinutes,

@@ -5,9 +5,8 @@ import { deployAzure } from "./azure";
 import { deployFunctions } from "./functions";
 import { stackScope } from "../config/scope";
 
-/** What `pulumi stack output` shows: names and ARNs, never a secret in clear. */
-export interface StackOutputs {
-    readonly environment: string;
+/** The AWS side of a stack's outputs: absent for an Azure-only stack. */
+export interface AwsStackOutputs {
     readonly backupBucket: pulumi.Output<string>;
     readonly backupBucketArn: pulumi.Output<string>;
     readonly accessLogBucket: pulumi.Output<string>;
@@ -27,6 +26,11 @@ export interface StackOutputs {
     /** ARNs of the application buckets AWS Backup protects under the plan. */
     readonly fileBuckets?: pulumi.Output<string[]>;
     readonly functions?: ReturnType<typeof deployFunctions>;
+}
+
+/** What `pulumi stack output` shows: names and ARNs, never a secret in clear. */
+export interface StackOutputs extends Partial<AwsStackOutputs> {
+    readonly environment: string;
     readonly azure?: ReturnType<typeof deployAzure>;
 }
 
@@ -38,12 +42,20 @@ export function deployStack(config: StackConfig): StackOutputs {
         }
         return pulumi.secret(u);
     });
-    const foundation = deployAwsFoundation(config, stackScope(pulumi.getStack()), webhookUrls);
-    const network = config.aws.network;
-    const functions = network === undefined ? undefined : deployFunctions(config, network, foundation);
     const azure = config.azure === undefined ? undefined : deployAzure(config, config.azure, webhookUrls);
     return {
         environment: config.environment,
+        ...(config.regions !== undefined ? deployAws(config, config.regions, webhookUrls) : {}),
+        ...(azure !== undefined ? { azure } : {}),
+    };
+}
+
+/** The AWS side: key, buckets, topics, databases, AWS Backup and the functions. */
+function deployAws(config: StackConfig, regions: NonNullable<StackConfig["regions"]>, webhookUrls: readonly pulumi.Output<string>[]): AwsStackOutputs {
+    const foundation = deployAwsFoundation(config, regions, stackScope(pulumi.getStack()), webhookUrls);
+    const network = config.aws.network;
+    const functions = network === undefined ? undefined : deployFunctions(config, network, foundation);
+    return {
         backupBucket: foundation.bucket.bucketName,
         backupBucketArn: foundation.bucket.bucketArn,
         accessLogBucket: foundation.bucket.logBucketName,
@@ -59,6 +71,5 @@ export function deployStack(config: StackConfig): StackOutputs {
         stackConfigKey: foundation.stackConfigKey,
         ...(foundation.fileBackup !== undefined ? { fileBuckets: foundation.fileBackup.bucketArns } : {}),
         ...(functions !== undefined ? { functions } : {}),
-        ...(azure !== undefined ? { azure } : {}),
     };
 }

@@ -12,8 +12,8 @@ import type { FunctionKind } from "../aws/documents/functionPolicies";
 import { RUNNER_CONTAINER, runnerCommand } from "../aws/documents/fargate";
 import { DOCKERFILE, FUNCTIONS_PACKAGE_DIR, type ImagePlatform } from "../imageContext";
 import { imageBuildPlan, pushedImage } from "../imageBuild";
+import { BUILT_IN_ROLES } from "./documents/roles";
 import {
-    BUILT_IN_ROLES,
     DatabaseCredential,
     LogAlertDefinition,
     MAX_LOG_ALERT_LOOKBACK_HOURS,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as storage from "@pulumi/azure-native/storage";
 import type * as outputs from "@pulumi/azure-native/types/output";
+import type { TierName } from "../../lambdas/shared/tiers";
 import {
     BlobTiers,
     STORAGE_REDUNDANCIES,
@@ -9,8 +10,20 @@ import {
     lifecycleProblems,
     managementPolicy,
     pointInTimeRestoreProblem,
+    immutabilityProblem,
     redundancyProblems,
+    tieredManagementPolicy,
 } from "./documents/lifecycle";
+
+/** A customer-managed key in Key Vault and the user-assigned identity that may use it. */
+export interface CustomerManagedKey {
+    /** `https://<vault>.vault.azure.net/`. */
+    readonly keyVaultUri: pulumi.Input<string>;
+    /** The key's name; no version, so the account follows the key's rotations. */
+    readonly keyName: pulumi.Input<string>;
+    /** ARM ID of the user-assigned identity holding "Key Vault Crypto Service Encryption User" on the key. */
+    readonly identityId: pulumi.Input<string>;
+}
 
 export interface GeoRedundantStorageArgs {
     /** Resource group of the account. @default none - required */
@@ -37,6 +50,12 @@ export interface GeoRedundantStorageArgs {
     readonly backupContainerName?: string;
     /** Container of the table exports. @default "exports" */
     readonly exportContainerName?: string;
+    /** Blob lifecycle of the backup container per retention tier, matched by the blob index tag `tier`; `lifecycle` then applies to the export container only. Every tier the dump writes must be given. @default none - `lifecycle` applies to both containers */
+    readonly tierLifecycle?: Readonly<Partial<Record<TierName, BlobTiers>>>;
+    /** Version-level immutability on the backup container, so that each dump and manifest carries its own retention (set by the dump). @default false */
+    readonly versionLevelImmutability?: boolean;
+    /** Encryption at rest with a customer-managed key through a user-assigned identity. @default none - Microsoft-managed keys */
+    readonly customerManagedKey?: CustomerManagedKey;
     /** Account keys and SAS tokens; false means Microsoft Entra authorization only. @default false */
     readonly allowSharedKeyAccess?: boolean;
     /** Days the change feed (the log of every blob write and delete) is kept. @default lifecycle.deleteAfterDays + softDeleteDays - as long as any blob it records may exist */
@@ -47,8 +66,8 @@ export interface GeoRedundantStorageArgs {
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-type ResolvedArgs = Required<Omit<GeoRedundantStorageArgs, "accountName" | "immutabilityDays" | "tags">> &
-    Pick<GeoRedundantStorageArgs, "accountName" | "immutabilityDays" | "tags">;
+type Optional = "accountName" | "immutabilityDays" | "tags" | "tierLifecycle" | "customerManagedKey";
+type ResolvedArgs = Required<Omit<GeoRedundantStorageArgs, Optional>> & Pick<GeoRedundantStorageArgs, Optional>;
 
 /** Every default of {@link GeoRedundantStorageArgs}, filled in one place. */
 function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
@@ -65,9 +84,44 @@ function withDefaults(args: GeoRedundantStorageArgs): ResolvedArgs {
         exportContainerName: args.exportContainerName ?? "exports",
         allowSharedKeyAccess: args.allowSharedKeyAccess ?? false,
         immutabilityLocked: args.immutabilityLocked ?? false,
+        versionLevelImmutability: args.versionLevelImmutability ?? false,
         changeFeedRetentionDays: args.changeFeedRetentionDays ?? lifecycle.deleteAfterDays + softDeleteDays,
         protect: args.protect ?? false,
     };
+}
+
+/**
+ * Account settings for encryption at rest with a customer-managed key read through a
+ * user-assigned identity. The key is named without a version, so Azure Storage moves to each
+ * new key version on its own ("Configure customer-managed keys in the same tenant for an existing
+ * storage account", automatic updating of the key version,
+ * https://learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-existing-account).
+ */
+export function customerManagedKeySettings(k: CustomerManagedKey): Pick<storage.StorageAccountArgs, "identity" | "encryption"> {
+    return {
+        identity: { type: "UserAssigned", userAssignedIdentities: [k.identityId] },
+        encryption: {
+            keySource: "Microsoft.Keyvault",
+            keyVaultProperties: { keyVaultUri: k.keyVaultUri, keyName: k.keyName },
+            encryptionIdentity: { encryptionUserAssignedIdentity: k.identityId },
+            services: { blob: { enabled: true, keyType: "Account" }, file: { enabled: true, keyType: "Account" } },
+        },
+    };
+}
+
+/** When the backup container's blobs are deleted: per tier when tiered, else by `lifecycle`. */
+function backupDeletions(a: ResolvedArgs): { key: string; deleteAfterDays: number }[] {
+    return a.tierLifecycle === undefined
+        ? [{ key: "lifecycle.deleteAfterDays", deleteAfterDays: a.lifecycle.deleteAfterDays }]
+        : Object.entries(a.tierLifecycle).map(([tier, t]) => ({ key: `tierLifecycle.${tier}.deleteAfterDays`, deleteAfterDays: t.deleteAfterDays }));
+}
+
+/**
+ * Eight random lower-case letters and digits, kept in the state: the unique part of a globally
+ * unique Azure name (storage account, Key Vault) derived from a component's name.
+ */
+export function randomNameSuffix(name: string, parent: pulumi.Resource): pulumi.Output<string> {
+    return new random.RandomString(name, { length: 8, upper: false, special: false, numeric: true, lower: true }, { parent }).result;
 }
 
 /** Letters and digits of a component name, cut to 16: the stem of a generated account name. */
@@ -82,8 +136,10 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 /**
  * A StorageV2 account for file backups and table exports: geo-redundant, TLS 1.2, no public
  * blob access, HTTPS only, blob versioning, blob and container soft delete, a change feed, a
- * `backups` container with a time-based immutability policy, an `exports` container, and a
- * lifecycle (Cool -> Cold -> Archive -> delete) whose order is checked before anything is created.
+ * `backups` container with a time-based immutability policy and/or version-level immutability, an
+ * `exports` container, encryption with a customer-managed key when given, and a lifecycle (Cool ->
+ * Cold -> Archive -> delete, per retention tier when `tierLifecycle` is given) whose order is
+ * checked before anything is created.
  */
 export class GeoRedundantStorage extends pulumi.ComponentResource {
     public readonly accountId: pulumi.Output<string>;
@@ -101,13 +157,7 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
         const a = withDefaults(args);
         this.validate(name, a);
 
-        const accountName = pulumi.output(a.accountName ?? new random.RandomString(`${name}-account-suffix`, {
-            length: 8,
-            upper: false,
-            special: false,
-            numeric: true,
-            lower: true,
-        }, { parent: this }).result.apply((suffix) => `${accountNameStem(name)}${suffix}`));
+        const accountName = pulumi.output(a.accountName ?? randomNameSuffix(`${name}-account-suffix`, this).apply((suffix) => `${accountNameStem(name)}${suffix}`));
 
         const account = new storage.StorageAccount(`${name}-account`, {
             resourceGroupName: a.resourceGroupName,
@@ -122,6 +172,7 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             allowSharedKeyAccess: a.allowSharedKeyAccess,
             defaultToOAuthAuthentication: !a.allowSharedKeyAccess,
             allowCrossTenantReplication: false,
+            ...(a.customerManagedKey !== undefined ? customerManagedKeySettings(a.customerManagedKey) : {}),
             ...(a.tags !== undefined ? { tags: a.tags } : {}),
         }, { parent: this, protect: a.protect });
 
@@ -140,15 +191,20 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             restorePolicy: a.pointInTimeRestoreDays > 0 ? { enabled: true, days: a.pointInTimeRestoreDays } : { enabled: false },
         }, { parent: this, dependsOn: [account] });
 
-        const container = (suffix: string, containerName: string, protect: boolean): storage.BlobContainer =>
+        const container = (suffix: string, containerName: string, protect: boolean, versionLevelImmutability: boolean): storage.BlobContainer =>
             new storage.BlobContainer(`${name}-${suffix}`, {
                 resourceGroupName: a.resourceGroupName,
                 accountName,
                 containerName,
                 publicAccess: "None",
+                // Version-level immutability lets each blob version carry its own retention
+                // (Set Blob Immutability Policy); it needs versioning on the account, which is on
+                // ("Configure immutability policies for blob versions",
+                // https://learn.microsoft.com/azure/storage/blobs/immutable-policy-configure-version-scope).
+                ...(versionLevelImmutability ? { immutableStorageWithVersioning: { enabled: true } } : {}),
             }, { parent: this, protect, dependsOn: [blobService] });
-        const backupsContainer = container("backups", a.backupContainerName, a.protect);
-        const exportsContainer = container("exports", a.exportContainerName, false);
+        const backupsContainer = container("backups", a.backupContainerName, a.protect, a.versionLevelImmutability);
+        const exportsContainer = container("exports", a.exportContainerName, false, false);
 
         if (a.immutabilityDays !== undefined) {
             new storage.BlobContainerImmutabilityPolicy(`${name}-backups-immutability`, {
@@ -174,7 +230,9 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             resourceGroupName: a.resourceGroupName,
             accountName,
             managementPolicyName: "default",
-            policy: managementPolicy(a.lifecycle, [a.backupContainerName, a.exportContainerName]),
+            policy: a.tierLifecycle === undefined
+                ? managementPolicy(a.lifecycle, [a.backupContainerName, a.exportContainerName])
+                : tieredManagementPolicy(a.tierLifecycle, a.backupContainerName, { tiers: a.lifecycle, containers: [a.exportContainerName] }),
         }, { parent: this, dependsOn: [backupsContainer, exportsContainer] });
 
         this.accountId = account.id;
@@ -213,23 +271,23 @@ export class GeoRedundantStorage extends pulumi.ComponentResource {
             fail(`pointInTimeRestoreDays: ${restoreDays} ${pointInTimeRestoreProblem(a.softDeleteDays)}`);
         }
         days("changeFeedRetentionDays", a.changeFeedRetentionDays, 146000);
-        const problems = [...lifecycleProblems(a.lifecycle), ...redundancyProblems(a.redundancy, a.lifecycle)];
-        for (const p of problems.filter((x) => x.severity === "error")) fail(`lifecycle.${p.key}: ${p.value} ${p.message}`);
-        for (const p of problems.filter((x) => x.severity === "warning")) {
-            pulumi.log.warn(`lifecycle.${p.key}: ${p.value} ${p.message}`, this);
+        const lifecycles: [string, BlobTiers][] = [
+            ["lifecycle", a.lifecycle],
+            ...Object.entries(a.tierLifecycle ?? {}).map(([tier, t]): [string, BlobTiers] => [`tierLifecycle.${tier}`, t]),
+        ];
+        if (a.tierLifecycle !== undefined && lifecycles.length === 1) fail("tierLifecycle: {} must give at least one tier");
+        for (const [key, tiers] of lifecycles) {
+            const problems = [...lifecycleProblems(tiers), ...redundancyProblems(a.redundancy, tiers)];
+            for (const p of problems.filter((x) => x.severity === "error")) fail(`${key}.${p.key}: ${p.value} ${p.message}`);
+            for (const p of problems.filter((x) => x.severity === "warning")) pulumi.log.warn(`${key}.${p.key}: ${p.value} ${p.message}`, this);
         }
         if (a.immutabilityLocked && a.immutabilityDays === undefined) {
             fail("immutabilityLocked: true needs immutabilityDays: there is no immutability policy to be locked");
         }
         if (a.immutabilityDays !== undefined) {
             days("immutabilityDays", a.immutabilityDays, 146000);
-            if (a.immutabilityDays > a.lifecycle.deleteAfterDays) {
-                fail(
-                    `immutabilityDays: ${a.immutabilityDays} is longer than lifecycle.deleteAfterDays (${a.lifecycle.deleteAfterDays}): ` +
-                    `the lifecycle cannot delete a blob that is still immutable, so backups would outlive their retention; ` +
-                    `allowed: at most ${a.lifecycle.deleteAfterDays}`,
-                );
-            }
+            const problem = immutabilityProblem(a.immutabilityDays, backupDeletions(a));
+            if (problem !== undefined) fail(`immutabilityDays: ${a.immutabilityDays} ${problem}`);
         }
         for (const [key, value] of [["backupContainerName", a.backupContainerName], ["exportContainerName", a.exportContainerName]] as const) {
             if (!CONTAINER_NAME.test(value)) {

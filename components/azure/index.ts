@@ -5,12 +5,17 @@
  */
 
 export { FlexibleServerBackup, FlexibleServerBackupArgs } from "./flexibleServerBackup";
-export { GeoRedundantStorage, GeoRedundantStorageArgs } from "./geoRedundantStorage";
+export { GeoRedundantStorage, GeoRedundantStorageArgs, CustomerManagedKey } from "./geoRedundantStorage";
+export { BackupKeyVault, BackupKeyVaultArgs } from "./backupKeyVault";
+export { FlexibleServerVaultBackup, FlexibleServerVaultBackupArgs, VaultedServer } from "./flexibleServerVaultBackup";
+export { KeyRotation, keyRotationPolicy } from "./documents/keyVault";
+export { VaultRetention, VaultSettings, flexibleServerBackupPolicy } from "./documents/backupVault";
+export { BUILT_IN_ROLES, builtInRoleDefinitionId } from "./documents/roles";
 export { AzureBackupAlerts, AzureBackupAlertsArgs, AlertedServer, AlertedStorageAccount } from "./azureBackupAlerts";
 export { ContainerJobs, ContainerJobsArgs, RunnerTarget } from "./containerJobs";
 export {
-    BUILT_IN_ROLES, DatabaseCredential, LogAlertDefinition, backupBlobWriterRole, consumptionSizeProblems, cronProblem, failedExecutionAlert,
+    DatabaseCredential, LogAlertDefinition, backupBlobWriterRole, consumptionSizeProblems, cronProblem, failedExecutionAlert,
     failedJobAlert, jobEnvironment, missingSuccessAlert, resultLineQuery,
 } from "./documents/jobs";
 export { EntraAdministrator } from "./documents/flexibleServer";
-export { BlobTiers, StorageRedundancy, managementPolicy, lifecycleProblems as blobLifecycleProblems } from "./documents/lifecycle";
+export { BlobTiers, StorageRedundancy, managementPolicy, tieredManagementPolicy, lifecycleProblems as blobLifecycleProblems } from "./documents/lifecycle";

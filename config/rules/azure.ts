@@ -2,8 +2,10 @@ import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
 import { AZURE_LOCATIONS } from "../regions";
 import {
+    BlobTiers,
     GEO_REDUNDANCIES,
     READ_ACCESS_GEO_REDUNDANCIES,
+    immutabilityProblem,
     lifecycleProblems,
     pointInTimeRestoreProblem,
     redundancyProblems,
@@ -12,11 +14,13 @@ import {
     SERVER_NAME,
     defaultGeoRedundantBackup,
     geoRedundancyChange,
-    hasNetworkPath,
+    SERVER_HOST_SUFFIX,
     networkProblems,
-    serverHostName,
     storageSizeProblem,
 } from "../../components/azure/documents/flexibleServer";
+import { keyRotationProblem } from "../../components/azure/documents/keyVault";
+import { VaultImmutability, VaultRetention, VaultRetentionKey, vaultRetentionProblems } from "../../components/azure/documents/backupVault";
+import { TIER_NAMES, type TierName } from "../../lambdas/shared/tiers";
 import { regionsOffering, serverRegionCapabilities } from "../../components/azure/documents/serverRegions";
 import type { ParsedConfig } from "../schema";
 
@@ -72,10 +76,10 @@ export const prodStorageGeoRedundant: Rule = (config) => {
 /** Prod backup blobs cannot be deleted or overwritten before their retention ends. */
 export const prodStorageImmutable: Rule = (config) => {
     const storage = config.azure?.storage;
-    if (!isProd(config) || storage === undefined || storage.immutabilityDays !== undefined) return [];
+    if (!isProd(config) || storage === undefined || storage.immutabilityDays !== undefined || storage.versionLevelImmutability) return [];
     return [error("azure.storage.immutabilityDays", undefined,
-        "is required in prod: without a time-based immutability policy, anyone with write access can delete the backups; " +
-        `allowed: 1..${storage.lifecycle.deleteAfterDays} (at most lifecycle.deleteAfterDays)`)];
+        "is required in prod unless azure.storage.versionLevelImmutability is true: without an immutability policy, anyone with write " +
+        `access can delete the backups; allowed: 1..${storage.lifecycle.deleteAfterDays} (at most lifecycle.deleteAfterDays)`)];
 };
 
 /**
@@ -129,14 +133,16 @@ export const lifecycleOrder: Rule = (config) => {
         (p.severity === "error" ? error : warning)(`azure.storage.lifecycle.${p.key}`, p.value, p.message));
 };
 
-/** The lifecycle cannot delete a blob that is still immutable. */
+/** The lifecycle cannot delete a blob that is still immutable: the container's period ends before the shortest deletion. */
 export const immutabilityWithinRetention: Rule = (config) => {
     const storage = config.azure?.storage;
-    if (storage?.immutabilityDays === undefined || storage.immutabilityDays <= storage.lifecycle.deleteAfterDays) return [];
-    return [error("azure.storage.immutabilityDays", storage.immutabilityDays,
-        `is longer than lifecycle.deleteAfterDays (${storage.lifecycle.deleteAfterDays}): an immutable blob cannot be ` +
-        `deleted, so the lifecycle would fail to delete backups until their immutability ends and they would outlive ` +
-        `their retention; allowed: at most ${storage.lifecycle.deleteAfterDays}`)];
+    if (storage?.immutabilityDays === undefined) return [];
+    const tiers = tierBlobLifecycles(config);
+    const deletions = tiers === undefined
+        ? [{ key: "lifecycle.deleteAfterDays", deleteAfterDays: storage.lifecycle.deleteAfterDays }]
+        : TIER_NAMES.map((t) => ({ key: `retention.${t}.keepDays`, deleteAfterDays: config.retention[t].keepDays }));
+    const problem = immutabilityProblem(storage.immutabilityDays, deletions);
+    return problem === undefined ? [] : [error("azure.storage.immutabilityDays", storage.immutabilityDays, problem)];
 };
 
 /** A geo-redundant backup setting different from the server's creation replaces the server. */
@@ -229,28 +235,138 @@ export const serverNetworkValid: Rule = (config) =>
         networkProblems(server.network).map((p) => error(`azure.servers[${i}].network.${p.key}`, p.value, p.message)));
 
 /**
- * A function that connects to an Azure server needs the server's real host name and a network
- * path to it: the functions run outside Azure, so without a firewall rule for their egress
- * addresses (or a private route into a VNet-integrated server) every dump fails to connect.
+ * An Azure server cannot be backed up by AWS functions: Lambda and Fargate get no Azure
+ * credential, so the verify cannot list the server's backups, the dumps cannot reach the Blob
+ * container, and the database credential cannot come from Key Vault. Its jobs run on the Azure
+ * runner instead.
  */
-export const functionsReachAzureServers: Rule = (config) => {
-    const servers = config.azure?.servers ?? [];
-    if (servers.length === 0) return [];
-    const hosts = servers.map((server) => serverHostName(effectiveServerName(config, server)));
-    return config.aws.databases.flatMap((db, j) => {
-        if (db.host === undefined || !db.host.endsWith(".postgres.database.azure.com")) return [];
-        const i = hosts.indexOf(db.host);
-        const server = servers[i];
-        if (server === undefined) {
-            return [error(`aws.databases[${j}].host`, db.host, `names no server of azure.servers; allowed: ${hosts.join(", ")}`)];
-        }
-        return hasNetworkPath(server.network) ? [] : [
-            error(`azure.servers[${i}].network`, {},
-                `declares no network path, but aws.databases[${j}] (${db.name}) connects to ${db.host}: give firewallRules for ` +
-                `the functions' egress addresses (the NAT gateway's public IPs of aws.network), or delegatedSubnetId and ` +
-                `privateDnsZoneId with a private route from the functions' VPC`),
-        ];
+export const noAwsFunctionsForAzureServers: Rule = (config) =>
+    config.aws.databases.flatMap((db, j) => db.host === undefined || !db.host.endsWith(SERVER_HOST_SUFFIX) ? [] : [
+        error(`aws.databases[${j}].host`, db.host,
+            `is an Azure Database for PostgreSQL server, but aws.databases run as AWS Lambda functions or Fargate tasks, which no ` +
+            `Azure credential reaches (no managed identity, no Key Vault, no Blob access): remove ${db.name} from aws.databases, ` +
+            `declare the server under azure.servers and run its dump, export and verify with the Azure runner (azure.runner; docs/azure.md)`),
+    ]);
+
+/** A stack without `regions` is Azure-only: it must declare Azure, and nothing that only AWS can run. */
+export const azureOnlyStackComplete: Rule = (config) => {
+    if (config.regions !== undefined) return [];
+    if (config.azure === undefined) {
+        return [error("regions", undefined, "is required (primary and dr AWS regions) unless the stack is Azure-only, which needs azure")];
+    }
+    const declared = [
+        ...(config.aws.databases.length > 0 ? ["aws.databases"] : []),
+        ...(config.aws.network !== undefined ? ["aws.network"] : []),
+        ...(config.aws.backup.fileBuckets.length > 0 ? ["aws.backup.fileBuckets"] : []),
+        ...(config.alerts.slack.length > 0 ? ["alerts.slack"] : []),
+        ...(config.alerts.teams.length > 0 ? ["alerts.teams"] : []),
+    ];
+    return declared.length === 0 ? [] : [error("regions", undefined,
+        `is required: ${declared.join(", ")} declare${declared.length === 1 ? "s" : ""} AWS resources (Slack and Teams are reached through AWS Chatbot); ` +
+        "without regions the stack is Azure-only: remove them, or give regions")];
+};
+
+/** Key Vault refuses a rotation too close to the key's expiry. */
+export const keyRotationValid: Rule = (config) => {
+    const kv = config.azure?.keyVault;
+    if (kv === undefined) return [];
+    const problem = keyRotationProblem({ rotateAfterDays: kv.rotateAfterDays, expiryDays: kv.keyExpiryDays });
+    if (problem === undefined) return [];
+    return [error(`azure.keyVault.${problem.key === "expiryDays" ? "keyExpiryDays" : "rotateAfterDays"}`, problem.value, problem.message)];
+};
+
+/** Prod file backups are encrypted with the stack's own key, in a vault with purge protection. */
+export const prodStorageCustomerManagedKey: Rule = (config) => {
+    const azure = config.azure;
+    if (!isProd(config) || azure?.storage === undefined || azure.keyVault !== undefined) return [];
+    return [error("azure.keyVault", undefined,
+        "is required in prod with azure.storage: the storage account is encrypted with a customer-managed key kept in a Key Vault " +
+        "with purge protection, so that nobody can destroy or swap the key the backups depend on; give {} for the defaults")];
+};
+
+/** A prod Azure-only stack keeps long-term vaulted backups of its servers (the AWS Backup plan's counterpart). */
+export const prodAzureOnlyBackupVault: Rule = (config) => {
+    const azure = config.azure;
+    if (!isProd(config) || config.regions !== undefined || azure === undefined || azure.servers.length === 0 || azure.backupVault !== undefined) return [];
+    return [error("azure.backupVault", undefined,
+        "is required in prod for an Azure-only stack with servers: Azure Backup keeps weekly, monthly (and yearly) backups of each server " +
+        "outside it, immutable and soft-deleted, for up to 10 years; give {} for the defaults")];
+};
+
+/** Prod vaulted backups survive the region and cannot be deleted at once. */
+export const prodBackupVaultProtected: Rule = (config) => {
+    const v = config.azure?.backupVault;
+    if (!isProd(config) || v === undefined) return [];
+    return [
+        ...(v.redundancy !== "GeoRedundant" ? [error("azure.backupVault.redundancy", v.redundancy, 'must be "GeoRedundant" in prod: the vault then keeps a copy in the paired region and allows cross-region restore')] : []),
+        ...(effectiveVaultImmutability(config, v) !== "Locked" ? [error("azure.backupVault.immutability", v.immutability,
+            'must be "Locked" in prod (the default there): a locked immutable vault refuses every operation that would lose recovery points, ' +
+            "and nobody can turn it off; remove the key or set Locked")] : []),
+        ...(v.softDelete === "Off" ? [error("azure.backupVault.softDelete", v.softDelete, 'must be "On" or "AlwaysOn" in prod: deleted recovery points then stay recoverable for softDeleteDays')] : []),
+    ];
+};
+
+/** What the vault's immutability will be: the explicit value, else Locked in prod and Unlocked elsewhere. */
+export function effectiveVaultImmutability(config: ParsedConfig, v: NonNullable<AzureConfig["backupVault"]>): VaultImmutability {
+    return v.immutability ?? (isProd(config) ? "Locked" : "Unlocked");
+}
+
+/** The vault keeps the weekly and monthly tiers as long as the dumps, within Azure Backup's 10 years. */
+export const vaultRetentionValid: Rule = (config) => {
+    const v = config.azure?.backupVault;
+    if (v === undefined) return [];
+    const keys: Record<VaultRetentionKey, string> = {
+        weeklyKeepDays: "retention.weekly.keepDays",
+        monthlyKeepDays: "retention.monthly.keepDays",
+        yearlyKeepDays: "azure.backupVault.yearlyKeepDays",
+    };
+    return vaultRetentionProblems(vaultRetention(config, v)).map((p) => error(keys[p.key], p.value, `${p.message} (Azure Backup vault)`));
+};
+
+/** What the vault keeps, from the tiers: every weekly backup as long as the weekly tier, the first of the month as long as the monthly one. */
+export function vaultRetention(config: ParsedConfig, v: NonNullable<AzureConfig["backupVault"]>): VaultRetention {
+    return {
+        weeklyKeepDays: config.retention.weekly.keepDays,
+        monthlyKeepDays: config.retention.monthly.keepDays,
+        ...(v.yearlyKeepDays !== undefined ? { yearlyKeepDays: v.yearlyKeepDays } : {}),
+    };
+}
+
+/** Each tier's blob lifecycle: its steps from `azure.storage.tierLifecycle.<tier>`, its deletion after `retention.<tier>.keepDays`. */
+export function tierBlobLifecycles(config: ParsedConfig): Partial<Record<TierName, BlobTiers>> | undefined {
+    const tiers = config.azure?.storage?.tierLifecycle;
+    if (tiers === undefined) return undefined;
+    return Object.fromEntries(TIER_NAMES.map((t) => [t, { ...tiers[t], deleteAfterDays: config.retention[t].keepDays }]));
+}
+
+/** Per-tier lifecycles follow the same order, early-deletion and redundancy checks as the untagged one. */
+export const tierLifecycleValid: Rule = (config) => {
+    const storage = config.azure?.storage;
+    const tiers = tierBlobLifecycles(config);
+    if (storage === undefined || tiers === undefined) return [];
+    return TIER_NAMES.flatMap((tier) => {
+        const t = tiers[tier];
+        if (t === undefined) return [];
+        return [...lifecycleProblems(t), ...redundancyProblems(storage.redundancy, t)].map((p) =>
+            (p.severity === "error" ? error : warning)(
+                p.key === "deleteAfterDays" ? `retention.${tier}.keepDays` : `azure.storage.tierLifecycle.${tier}.${p.key}`, p.value, p.message));
     });
+};
+
+/**
+ * Per-blob locks last the tier's keepDays, so blobs must be deleted per tier: with a single
+ * lifecycle, a deletion before the longest tier's lock ends fails, and one after it keeps the short tiers too long.
+ */
+export const versionLevelImmutabilityComplete: Rule = (config) => {
+    const storage = config.azure?.storage;
+    if (storage === undefined || !storage.versionLevelImmutability) return [];
+    return [
+        ...(storage.tierLifecycle === undefined ? [error("azure.storage.versionLevelImmutability", true,
+            "needs azure.storage.tierLifecycle: each dump is locked for its tier's keepDays, so the lifecycle must delete per tier " +
+            "(a single azure.storage.lifecycle.deleteAfterDays would fail on monthly dumps still locked, or keep daily ones too long); give tierLifecycle: {} at least")] : []),
+        ...(config.storage.objectLock?.mode === undefined ? [error("azure.storage.versionLevelImmutability", true,
+            "needs storage.objectLock.mode: it chooses the per-blob policy the dump sets (GOVERNANCE: unlocked, COMPLIANCE: locked)")] : []),
+    ];
 };
 
 /** Azure alerts need somebody to notify: an error in prod, a warning elsewhere. */
@@ -283,5 +399,13 @@ export const rules: readonly Rule[] = [
     regionOffersZoneRedundantHa,
     derivedServerNameValid,
     serverNetworkValid,
-    functionsReachAzureServers,
+    noAwsFunctionsForAzureServers,
+    azureOnlyStackComplete,
+    keyRotationValid,
+    prodStorageCustomerManagedKey,
+    prodAzureOnlyBackupVault,
+    prodBackupVaultProtected,
+    vaultRetentionValid,
+    tierLifecycleValid,
+    versionLevelImmutabilityComplete,
 ];

@@ -1,3 +1,4 @@
+import { databaseSecretName } from "../../components/azure/documents/keyVault";
 import type { Finding, Rule } from "../findings";
 import { error, warning } from "../findings";
 import { MAX_LOG_ALERT_LOOKBACK_HOURS, consumptionSizeProblems, cronLongestGapMinutes } from "../../components/azure/documents/jobs";
@@ -64,13 +65,18 @@ export const runnerTargetCredential: Rule = (config) =>
                 : "and entraUser are both given; give one")];
     });
 
-/** A Key Vault secret needs the vault. */
+/** A Key Vault secret needs the vault: the stack's own (azure.keyVault) or one named by azure.runner.keyVaultId. */
 export const runnerKeyVaultGiven: Rule = (config) => {
     const runner = config.azure?.runner;
     if (runner === undefined || runner.keyVaultId !== undefined) return [];
+    if (config.azure?.keyVault !== undefined) {
+        // The stack's vault holds exactly one login secret per password-authenticated server.
+        return runner.targets.flatMap((t, i) => (t.keyVaultLogin === undefined || t.keyVaultLogin === databaseSecretName(t.server) ? [] : [error(`azure.runner.targets[${i}].keyVaultLogin`, t.keyVaultLogin,
+            `is not a secret of the stack's Key Vault (azure.keyVault): it holds server ${t.server}'s login as "${databaseSecretName(t.server)}"; name that, or set azure.runner.keyVaultId to your own vault`)]));
+    }
     const first = runner.targets.findIndex((t) => t.keyVaultLogin !== undefined);
     return first < 0 ? [] : [error("azure.runner.keyVaultId", undefined,
-        `is required: azure.runner.targets[${first}].keyVaultLogin names a secret, and the runner's identity is granted Key Vault Secrets User on it in this vault`)];
+        `is required without azure.keyVault: azure.runner.targets[${first}].keyVaultLogin names a secret, and the runner's identity is granted Key Vault Secrets User on it in this vault`)];
 };
 
 /**

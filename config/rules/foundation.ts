@@ -6,14 +6,16 @@ import { tierProblems } from "../../components/aws/documents/lifecycle";
 import { dailyOverlapsWeekly, parseDailyWindow, parseWeeklyWindow } from "../windows";
 
 export const regionsKnownAndDistinct: Rule = (c) => {
+    const regions = c.regions;
+    if (regions === undefined) return [];
     const out: Finding[] = [];
     for (const key of ["primary", "dr"] as const) {
-        if (!AWS_REGIONS.includes(c.regions[key])) {
-            out.push(error(`regions.${key}`, c.regions[key], `is not a known AWS region (e.g. ${AWS_REGIONS.slice(0, 4).join(", ")}, ...)`));
+        if (!AWS_REGIONS.includes(regions[key])) {
+            out.push(error(`regions.${key}`, regions[key], `is not a known AWS region (e.g. ${AWS_REGIONS.slice(0, 4).join(", ")}, ...)`));
         }
     }
-    if (c.regions.dr === c.regions.primary) {
-        out.push(error("regions.dr", c.regions.dr, "must differ from regions.primary: a DR copy in the same region does not survive a regional outage"));
+    if (regions.dr === regions.primary) {
+        out.push(error("regions.dr", regions.dr, "must differ from regions.primary: a DR copy in the same region does not survive a regional outage"));
     }
     return out;
 };

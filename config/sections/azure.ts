@@ -3,6 +3,15 @@ import { logicalName, positiveInt } from "./common";
 import { exportTableSchema } from "./rds";
 import { IPV4, POSTGRES_VERSIONS, SERVER_NAME } from "../../components/azure/documents/flexibleServer";
 import { CONSUMPTION_CPUS, MAX_LOG_ALERT_LOOKBACK_HOURS, cronProblem } from "../../components/azure/documents/jobs";
+import { KEY_VAULT_NAME, ROTATION_LIMITS, SOFT_DELETE_RANGE } from "../../components/azure/documents/keyVault";
+import {
+    MAX_VAULT_RETENTION_DAYS,
+    MIN_WEEKLY_RETENTION_DAYS,
+    VAULT_IMMUTABILITY_STATES,
+    VAULT_REDUNDANCIES,
+    VAULT_SOFT_DELETE_RANGE,
+    VAULT_SOFT_DELETE_STATES,
+} from "../../components/azure/documents/backupVault";
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
@@ -111,6 +120,16 @@ export const flexibleServerSchema = z.strictObject({
     }).prefault({}),
 });
 
+/** When a tier's blobs move to colder access tiers, in days after they were written; they are deleted after the tier's `retention.<tier>.keepDays`. */
+const blobTierSchema = z.strictObject({
+    /** Days in Hot before Cool (Cool bills at least 30 days). @default none - no Cool step */
+    coolAfterDays: positiveInt.optional(),
+    /** Days before Cold (Cold bills at least 90 days). @default none - no Cold step */
+    coldAfterDays: positiveInt.optional(),
+    /** Days before Archive (Archive bills at least 180 days; not on ZRS, GZRS or RA-GZRS accounts). @default none - no Archive step */
+    archiveAfterDays: positiveInt.optional(),
+});
+
 /** Storage account for file backups and exports. */
 export const azureStorageSchema = z.strictObject({
     /** Azure name of the account (globally unique); omitted: generated from the stack's names with a random suffix. */
@@ -176,6 +195,57 @@ export const azureStorageSchema = z.strictObject({
          */
         deleteAfterDays: positiveInt.prefault(30),
     }).prefault({}),
+    /**
+     * Lifecycle of the dumps per retention tier, matched by their blob index tag `tier`: each tier's
+     * blobs are deleted after its `retention.<tier>.keepDays`, and `lifecycle` then applies to the
+     * exports only. @default none - `lifecycle` applies to dumps and exports alike
+     */
+    tierLifecycle: z.strictObject({
+        /** Access-tier moves of daily dumps and their manifests. @default {} - they stay in the account's default (hot) tier */
+        daily: blobTierSchema.prefault({}),
+        /** Access-tier moves of weekly dumps and their manifests. @default {} - they stay in the account's default (hot) tier */
+        weekly: blobTierSchema.prefault({}),
+        /** Access-tier moves of monthly dumps and their manifests. @default {} - they stay in the account's default (hot) tier */
+        monthly: blobTierSchema.prefault({}),
+    }).optional(),
+    /**
+     * Version-level immutability on the backups container: each dump and manifest is locked until
+     * its start + its tier's keepDays (`storage.objectLock.mode` COMPLIANCE: a locked policy;
+     * GOVERNANCE: an unlocked one). Needs `tierLifecycle`. @default false
+     */
+    versionLevelImmutability: z.boolean().prefault(false),
+});
+
+/** Key Vault of the stack: the storage account's customer-managed key and the jobs' database credentials. */
+export const azureKeyVaultSchema = z.strictObject({
+    /** Azure name of the vault (globally unique). @default "kv-<letters of the stack>-<8 random characters>" */
+    vaultName: z.string().regex(KEY_VAULT_NAME, {
+        message: "must be 3-24 letters, digits and single '-', starting with a letter and ending with a letter or digit",
+    }).optional(),
+    /** Days a deleted vault, key or secret stays recoverable; purge protection is always on. @default 90 */
+    softDeleteDays: z.int().min(SOFT_DELETE_RANGE.min).max(SOFT_DELETE_RANGE.max).prefault(SOFT_DELETE_RANGE.max),
+    /** RSA key size of the customer-managed key, bits. @default 3072 */
+    keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).prefault(3072),
+    /** Days after creation at which Key Vault rotates the key. @default 365 */
+    rotateAfterDays: z.int().min(ROTATION_LIMITS.minRotateAfterDays).max(3650).prefault(365),
+    /** Days after creation at which a key version expires (at least 7 after the rotation). @default 730 */
+    keyExpiryDays: z.int().min(ROTATION_LIMITS.minExpiryDays).max(3650).prefault(730),
+});
+
+/** Azure Backup vault keeping weekly, monthly and yearly backups of every Flexible Server (long-term retention). */
+export const azureBackupVaultSchema = z.strictObject({
+    /** Redundancy of the vault store; prod needs GeoRedundant. @default "GeoRedundant" */
+    redundancy: z.enum(VAULT_REDUNDANCIES).prefault("GeoRedundant"),
+    /** Immutable vault: Unlocked can be turned off, Locked cannot; prod needs Locked. @default "Locked" in prod, "Unlocked" elsewhere */
+    immutability: z.enum(VAULT_IMMUTABILITY_STATES).optional(),
+    /** Soft delete of recovery points: AlwaysOn cannot be turned off again; prod needs On or AlwaysOn. @default "On" */
+    softDelete: z.enum(VAULT_SOFT_DELETE_STATES).prefault("On"),
+    /** Days a soft-deleted recovery point stays recoverable. @default 14 */
+    softDeleteDays: z.int().min(VAULT_SOFT_DELETE_RANGE.min).max(VAULT_SOFT_DELETE_RANGE.max).prefault(VAULT_SOFT_DELETE_RANGE.min),
+    /** UTC time of the weekly backup (on `retention.weeklyOn`), hh:mm. @default "02:00" */
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "must be hh:mm (UTC)" }).prefault("02:00"),
+    /** Days the first backup of each year is kept; weekly and monthly backups are kept `retention.weekly.keepDays` and `retention.monthly.keepDays`. @default none - no yearly rule */
+    yearlyKeepDays: z.int().min(MIN_WEEKLY_RETENTION_DAYS).max(MAX_VAULT_RETENTION_DAYS).optional(),
 });
 
 const cron = z.string().superRefine((value, ctx) => {
@@ -234,7 +304,7 @@ export const azureRunnerSchema = z.strictObject({
      * timeout (a log search alert looks back 48 h at most). @default 30 - a daily run plus a 4-hour timeout, 2 hours spare
      */
     maxBackupAgeHours: z.int().min(1).max(MAX_LOG_ALERT_LOOKBACK_HOURS).prefault(30),
-    /** ARM id of the Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultLogin. */
+    /** ARM id of your own Key Vault holding the targets' secrets (RBAC authorization); required when a target uses keyVaultLogin and the stack declares no azure.keyVault. @default none - the stack's azure.keyVault */
     keyVaultId: z.string().regex(/^\/subscriptions\/.+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i, { message: "must be the ARM id of a Key Vault" }).optional(),
     /** How the jobs reach the servers. @default {} - no subnet and no egress addresses */
     network: z.strictObject({
@@ -263,6 +333,10 @@ export const azureSchema = z.strictObject({
      * @default - no storage account
      */
     storage: azureStorageSchema.optional(),
+    /** Customer-managed key of the storage account and the jobs' secrets; required in prod with `storage`. @default none - Microsoft-managed keys */
+    keyVault: azureKeyVaultSchema.optional(),
+    /** Vaulted long-term backups of the servers; required in prod for an Azure-only stack with servers. @default none - no Azure Backup */
+    backupVault: azureBackupVaultSchema.optional(),
     /** Run dump, export and verify in Azure as Container Apps jobs; needs azure.storage. Omitted: no Azure runner. */
     runner: azureRunnerSchema.optional(),
 });

@@ -13,7 +13,7 @@ export async function deployUnderMocks(file: string): Promise<{ mocks: MockState
     assert.ok(result.config, `${file}: ${result.findings.map((f) => `${f.path}: ${f.message}`).join("; ")}`);
     const { deployStack } = await import("../../program/deploy");
     const outputs = deployStack(result.config);
-    await unwrap(outputs.backupBucket);
+    await unwrap(outputs.backupBucket ?? outputs.environment);
     await settle(mocks);
     return { mocks, config: result.config, outputs };
 }

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import { readStackFile } from "../../config/load";
-import { effectiveServerName } from "../../config/rules/azure";
+import { effectiveVaultImmutability, tierBlobLifecycles, vaultRetention } from "../../config/rules/azure";
+import { TIER_NAMES } from "../../config/schema";
 import { pitrMeetsRpo } from "../../config/rules/foundation";
 import { longestGapMinutes, parseSchedule, firings } from "../../config/schedule";
 import { StackConfig, validateConfig } from "../../config/validate";
@@ -22,18 +23,40 @@ const gap = (expression: string | undefined): number => longestGapMinutes(parseS
 
 /** Each example states what its strategy promises; these tests hold the file to it. */
 describe("example stacks keep the promises of their strategies", () => {
-    it("Azure Flexible Server: 30-day backups, geo-redundant, RA-GRS storage, reachable by the dump, RPO 5 min, RTO 1 h", () => {
-        const c = load("Pulumi.azure-flexible-geo.yaml", ["azure.storage.immutabilityLocked"]);
+    it("Azure only: 30-day geo-redundant server backups, RPO 5 min, RTO 1 h, and no AWS resource", () => {
+        const c = load("Pulumi.azure-flexible-geo.yaml");
         const server = c.azure?.servers[0];
         assert.ok(server);
+        assert.strictEqual(c.regions, undefined, "no AWS regions: the stack declares no AWS resource");
+        assert.deepStrictEqual(c.aws.databases, [], "no Lambda function dumps the Azure server");
         assert.strictEqual(server.backupRetentionDays, 30);
         assert.strictEqual(server.geoRedundantBackup, true);
-        assert.strictEqual(c.azure?.storage?.redundancy, "Standard_RAGRS", "the disaster runbook reads files from the secondary");
-        assert.strictEqual(c.aws.databases[0]?.host, `${effectiveServerName(c, server)}.postgres.database.azure.com`, "the dump connects to the server the stack names");
-        assert.ok(server.network.firewallRules.length > 0, "the dump has a network path to the server");
+        assert.ok(server.network.firewallRules.length > 0, "the jobs have a network path to the server");
         assert.strictEqual(c.objectives.rpoMinutes, 5);
         assert.strictEqual(c.objectives.rtoMinutes, 60);
         assert.ok(pitrMeetsRpo(c), "continuous backup carries the 5-minute RPO");
+    });
+
+    it("Azure only: dumps in RA-GRS storage under the stack's rotated key, each locked for its tier and tiered Cool -> Cold -> Archive", () => {
+        const c = load("Pulumi.azure-flexible-geo.yaml");
+        const st = c.azure?.storage;
+        assert.ok(st);
+        assert.strictEqual(st.redundancy, "Standard_RAGRS", "the disaster runbook reads files from the secondary");
+        assert.ok(c.azure?.keyVault !== undefined, "customer-managed key");
+        assert.ok(c.azure.keyVault.rotateAfterDays <= 365, "rotated at least yearly");
+        assert.strictEqual(st.versionLevelImmutability, true);
+        assert.strictEqual(c.storage.objectLock?.mode, "COMPLIANCE", "per-blob policies are locked");
+        const tiers = tierBlobLifecycles(c);
+        assert.deepStrictEqual(tiers?.monthly, { coolAfterDays: 30, coldAfterDays: 60, archiveAfterDays: 150, deleteAfterDays: 365 }, "monthly dumps kept a year, in Archive from day 150");
+        for (const t of TIER_NAMES) assert.strictEqual(tiers?.[t]?.deleteAfterDays, c.retention[t].keepDays, `${t} deleted when its lock ends`);
+    });
+
+    it("Azure only: weekly vaulted backups in a geo-redundant, locked, always-on soft-delete vault; monthly a year, yearly 10 years", () => {
+        const c = load("Pulumi.azure-flexible-geo.yaml");
+        const v = c.azure?.backupVault;
+        assert.ok(v);
+        assert.deepStrictEqual([v.redundancy, effectiveVaultImmutability(c, v), v.softDelete], ["GeoRedundant", "Locked", "AlwaysOn"]);
+        assert.deepStrictEqual(vaultRetention(c, v), { weeklyKeepDays: 90, monthlyKeepDays: 365, yearlyKeepDays: 3650 });
     });
 
     it("tiered GFS: 7 daily, 4 weekly, 3 monthly in Glacier, hourly incremental exports kept a day", () => {

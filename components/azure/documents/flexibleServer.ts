@@ -202,9 +202,12 @@ export function serverNetworkBlock(network: ServerNetwork): {
     return (network.firewallRules ?? []).length > 0 ? { publicNetworkAccess: "Enabled" } : undefined;
 }
 
+/** Domain of every Flexible Server host name. */
+export const SERVER_HOST_SUFFIX = ".postgres.database.azure.com";
+
 /** Host name of a server in the public Azure cloud. */
 export function serverHostName(serverName: string): string {
-    return `${serverName}.postgres.database.azure.com`;
+    return `${serverName}${SERVER_HOST_SUFFIX}`;
 }
 
 /** Azure server names are DNS labels. */

@@ -173,15 +173,6 @@ export function jobTimeouts(timeoutMinutes: number): { readonly replicaTimeout: 
  * Built-in role definition GUIDs, the same in every subscription ("Azure built-in roles",
  * https://learn.microsoft.com/azure/role-based-access-control/built-in-roles; consulted 2026-11-30).
  */
-export const BUILT_IN_ROLES = {
-    /** Pull images from the registry (Containers: AcrPull). */
-    acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-    /** Read secret contents (Security: Key Vault Secrets User); needs the vault's RBAC authorization. */
-    keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
-    /** Read every resource, no data and no secrets (General: Reader). */
-    reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-} as const;
-
 /** `/subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>`. */
 export function roleDefinitionId(subscriptionId: string, roleGuid: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;

@@ -3,6 +3,7 @@
  * and the checks that keep it meaningful. Pure functions of plain values: no Pulumi here, so the
  * configuration rules and the component share them.
  */
+import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../../../lambdas/shared/tiers";
 
 /** Storage account redundancies this project supports (Standard general-purpose v2). */
 export const STORAGE_REDUNDANCIES = [
@@ -41,7 +42,12 @@ export interface BlobTiers {
 }
 export type BlobTierKey = keyof BlobTiers;
 
-/** Minimum days a blob is billed for in each tier: leaving earlier costs an early-deletion charge. */
+/**
+ * Minimum days a blob is billed for in each tier: leaving earlier costs an early-deletion charge
+ * ("Access tiers for blob data", https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview:
+ * Cool 30, Cold 90, Archive 180 days; Cold is an online tier of general-purpose v2 accounts, and
+ * lifecycle management can move blobs to it with `tierToCold`).
+ */
 export const TIER_MINIMUM_DAYS = { coolAfterDays: 30, coldAfterDays: 90, archiveAfterDays: 180 } as const;
 
 const TIER_LABEL: Readonly<Record<BlobTierKey, string>> = {
@@ -134,6 +140,22 @@ export function redundancyProblems(redundancy: StorageRedundancy, tiers: BlobTie
     }];
 }
 
+/**
+ * Why a container-level immutability period is refused: it outlives the shortest deletion of the
+ * blobs it covers. A blob under an active retention policy cannot be deleted, by the lifecycle
+ * either ("Store business-critical blob data with immutable storage", feature support:
+ * lifecycle deletes fail on protected blobs,
+ * https://learn.microsoft.com/azure/storage/blobs/immutable-storage-overview), so those
+ * blobs would outlive their retention. `lifecycles` names each deletion by its key.
+ */
+export function immutabilityProblem(immutabilityDays: number, lifecycles: readonly { readonly key: string; readonly deleteAfterDays: number }[]): string | undefined {
+    const shortest = [...lifecycles].sort((x, y) => x.deleteAfterDays - y.deleteAfterDays)[0];
+    if (shortest === undefined || immutabilityDays <= shortest.deleteAfterDays) return undefined;
+    return `is longer than ${shortest.key} (${shortest.deleteAfterDays}): an immutable blob cannot be deleted, so the lifecycle ` +
+        `would fail to delete backups until their immutability ends and they would outlive their retention; ` +
+        `allowed: at most ${shortest.deleteAfterDays}`;
+}
+
 /** Action on the current version of a blob, counted from its last modification. */
 export interface DaysAfterModification {
     readonly daysAfterModificationGreaterThan: number;
@@ -148,12 +170,18 @@ export interface TierActions<T> {
     readonly tierToArchive?: T;
     readonly delete: T;
 }
+/** A blob index tag condition of a lifecycle filter. */
+export interface BlobIndexMatch {
+    readonly name: string;
+    readonly op: "==";
+    readonly value: string;
+}
 export interface LifecycleRule {
     readonly name: string;
     readonly enabled: true;
     readonly type: "Lifecycle";
     readonly definition: {
-        readonly filters: { readonly blobTypes: ["blockBlob"]; readonly prefixMatch: string[] };
+        readonly filters: { readonly blobTypes: ["blockBlob"]; readonly prefixMatch: string[]; readonly blobIndexMatch?: BlobIndexMatch[] };
         readonly actions: {
             readonly baseBlob: TierActions<DaysAfterModification>;
             readonly version: TierActions<DaysAfterCreation>;
@@ -172,25 +200,54 @@ export interface ManagementPolicyDocument {
  * Throws when the tiers have an ordering error (see {@link lifecycleProblems}).
  */
 export function managementPolicy(tiers: BlobTiers, containers: readonly string[]): ManagementPolicyDocument {
+    if (containers.length === 0) throw new RangeError("containers: [] must name at least one container");
+    return { rules: [lifecycleRule("backup-retention", tiers, containers)] };
+}
+
+/**
+ * The management policy of a backup container whose blobs carry the blob index tag
+ * `tier=<daily|weekly|monthly>` ({@link TIER_TAG_KEY}): one rule per tier, matched by that tag
+ * (`blobIndexMatch`), each deleting after its own tier's keep days, and one rule by prefix for the
+ * other containers (exports). A tier absent from `tiers` gets no rule, so its blobs are never deleted
+ * by the lifecycle: every tier the dump writes must be given. Throws on an ordering error.
+ *
+ * Azure: a filter holds up to 10 blob index conditions, and tag filters apply to block blobs only
+ * ("Lifecycle management overview", Rule filters,
+ * https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview#rule-filters).
+ */
+export function tieredManagementPolicy(
+    tiers: Readonly<Partial<Record<TierName, BlobTiers>>>,
+    backupContainer: string,
+    others: { readonly tiers: BlobTiers; readonly containers: readonly string[] },
+): ManagementPolicyDocument {
+    if (others.containers.includes(backupContainer)) {
+        throw new RangeError(`containers: "${backupContainer}" is the tiered backup container; it cannot also take the untagged rule`);
+    }
+    const tierRules = TIER_NAMES.flatMap((tier) => {
+        const t = tiers[tier];
+        return t === undefined ? [] : [lifecycleRule(`backup-${tier}`, t, [backupContainer], [{ name: TIER_TAG_KEY, op: "==", value: tier }])];
+    });
+    if (tierRules.length === 0) throw new RangeError("tiers: {} must give at least one tier");
+    return { rules: [...tierRules, ...(others.containers.length > 0 ? [lifecycleRule("export-retention", others.tiers, others.containers)] : [])] };
+}
+
+function lifecycleRule(name: string, tiers: BlobTiers, containers: readonly string[], blobIndexMatch?: BlobIndexMatch[]): LifecycleRule {
     const errors = lifecycleProblems(tiers).filter((p) => p.severity === "error");
     if (errors.length > 0) {
-        throw new RangeError(errors.map((p) => `${p.key}: ${p.value} ${p.message}`).join("; "));
+        throw new RangeError(`${name}: ${errors.map((p) => `${p.key}: ${p.value} ${p.message}`).join("; ")}`);
     }
-    if (containers.length === 0) throw new RangeError("containers: [] must name at least one container");
     const prefixMatch = [...new Set(containers)].sort().map((c) => `${c}/`);
     return {
-        rules: [{
-            name: "backup-retention",
-            enabled: true,
-            type: "Lifecycle",
-            definition: {
-                filters: { blobTypes: ["blockBlob"], prefixMatch },
-                actions: {
-                    baseBlob: tierActions(tiers, (days) => ({ daysAfterModificationGreaterThan: days })),
-                    version: tierActions(tiers, (days) => ({ daysAfterCreationGreaterThan: days })),
-                },
+        name,
+        enabled: true,
+        type: "Lifecycle",
+        definition: {
+            filters: { blobTypes: ["blockBlob"], prefixMatch, ...(blobIndexMatch !== undefined ? { blobIndexMatch } : {}) },
+            actions: {
+                baseBlob: tierActions(tiers, (days) => ({ daysAfterModificationGreaterThan: days })),
+                version: tierActions(tiers, (days) => ({ daysAfterCreationGreaterThan: days })),
             },
-        }],
+        },
     };
 }
 

@@ -1,10 +1,11 @@
 import * as assert from "assert";
 import * as path from "path";
-import { backupMaxAgeMinutes, dumpReportSeconds } from "../../../config/rules/functions";
 import { StackConfig } from "../../../config/validate";
 import { MockState } from "../../helpers/mocks";
 import { deployUnderMocks } from "../../helpers/program";
 import { shippedStackFiles } from "../../helpers/stackFiles";
+import { readStackFile } from "../../../config/load";
+import { backupMaxAgeMinutes, dumpReportSeconds } from "../../../config/rules/functions";
 
 describe("the whole program under mocks", () => {
     for (const file of shippedStackFiles()) {
@@ -15,15 +16,24 @@ describe("the whole program under mocks", () => {
             before(async () => {
                 ({ mocks, config } = await deployUnderMocks(file));
             });
+            /** An Azure-only stack (no regions) declares none of the AWS resources the AWS checks look at. */
+            const azureOnly = readStackFile(file).values["regions"] === undefined;
+            const itAws = azureOnly ? (): void => undefined : it;
 
-            it("declares the key, the bucket with its log bucket, and the alert topics (alarms, backup jobs)", () => {
+            if (azureOnly) {
+                it("declares no AWS resource and no AWS provider", () => {
+                    assert.deepStrictEqual(mocks.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => `${r.type}::${r.name}`), []);
+                });
+            }
+
+            itAws("declares the key, the bucket with its log bucket, and the alert topics (alarms, backup jobs)", () => {
                 // the backup key; the Audit Manager report bucket has a key of its own
                 assert.deepStrictEqual(mocks.ofType("aws:kms/key:Key").map((k) => k.name).filter((n) => n !== "audit-reports-key"), ["backups-key"]);
                 assert.ok(mocks.ofType("aws:s3/bucket:Bucket").length >= 2);
                 assert.deepStrictEqual(mocks.ofType("aws:sns/topic:Topic").map((t) => t.name).sort(), ["alerts-jobs-topic", "alerts-topic"]);
             });
 
-            it("sends alarms to the unfiltered topic and vault notifications to the job topic", () => {
+            itAws("sends alarms to the unfiltered topic and vault notifications to the job topic", () => {
                 const alarmTopic = "arn:aws:sns:eu-west-1:123456789012:alerts-topic";
                 const jobTopic = "arn:aws:sns:eu-west-1:123456789012:alerts-jobs-topic";
                 for (const alarm of mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
@@ -37,7 +47,7 @@ describe("the whole program under mocks", () => {
                 }
             });
 
-            it("encrypts the topic and the bucket with the customer-managed key", () => {
+            itAws("encrypts the topic and the bucket with the customer-managed key", () => {
                 for (const topic of mocks.ofType("aws:sns/topic:Topic")) {
                     assert.match(String(topic.inputs["kmsMasterKeyId"]), /^arn:aws:kms:/);
                 }
@@ -45,7 +55,7 @@ describe("the whole program under mocks", () => {
                 assert.ok(sse.some((r) => JSON.stringify(r.inputs).includes("aws:kms")));
             });
 
-            it("replicates to the DR region when configured", () => {
+            itAws("replicates to the DR region when configured", () => {
                 const replication = mocks.ofType("aws:s3/bucketReplicationConfig:BucketReplicationConfig");
                 assert.strictEqual(replication.length, config.storage.replication ? 1 : 0);
                 assert.strictEqual(mocks.ofType("aws:kms/replicaKey:ReplicaKey").length, 1);
@@ -71,7 +81,7 @@ describe("the whole program under mocks", () => {
                 assert.strictEqual(mocks.ofType("aws:backup/plan:Plan").length, expected ? 1 : 0);
             });
 
-            it("records the configuration in force in the backup bucket, without its secrets, and keeps superseded records", () => {
+            itAws("records the configuration in force in the backup bucket, without its secrets, and keeps superseded records", () => {
                 const objects = mocks.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => o.name === "stack-config");
                 assert.strictEqual(objects.length, 1);
                 const o = objects[0];
@@ -145,7 +155,7 @@ describe("the whole program under mocks", () => {
                 }
             });
 
-            it("locks every dump for its tier's keep days when the bucket has Object Lock, the replica locked too; no function turns checksums off", () => {
+            itAws("locks every dump for its tier's keep days when the bucket has Object Lock, the replica locked too; no function turns checksums off", () => {
                 const all = runs();
                 const lock = config.storage.objectLock;
                 for (const dump of all.filter((r) => r.env["POWERTOOLS_SERVICE_NAME"] === "pg-backup-dump")) {
@@ -161,7 +171,7 @@ describe("the whole program under mocks", () => {
                 }
             });
 
-            it("alarms to the alert topic and a dashboard", () => {
+            itAws("alarms to the alert topic and a dashboard", () => {
                 const alarms = mocks.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
                 assert.ok(alarms.length >= 4 * config.aws.databases.length);
                 assert.ok(alarms.every((a) => Array.isArray(a.inputs["alarmActions"]) && a.inputs["alarmActions"].length === 1));
@@ -190,6 +200,26 @@ describe("the whole program under mocks", () => {
                     assert.strictEqual(servers[i]?.inputs["backup"]?.["geoRedundantBackup"], want.geoRedundantBackup === false ? "Disabled" : "Enabled");
                 });
                 assert.strictEqual(mocks.ofType("azure-native:storage:StorageAccount").length, config.azure?.storage !== undefined ? 1 : 0);
+            });
+
+            it("encrypts the Azure storage with the stack's Key Vault key and keeps the servers in the Backup vault, as configured", () => {
+                const azure = config.azure;
+                const vaults = mocks.ofType("azure-native:keyvault:Vault");
+                assert.strictEqual(vaults.length, azure?.keyVault !== undefined ? 1 : 0);
+                for (const v of vaults) {
+                    assert.deepStrictEqual([v.inputs["properties"]["enablePurgeProtection"], v.inputs["properties"]["enableRbacAuthorization"]], [true, true]);
+                }
+                const account = mocks.ofType("azure-native:storage:StorageAccount")[0];
+                if (account !== undefined) {
+                    assert.strictEqual(account.inputs["encryption"]?.["keySource"], azure?.keyVault !== undefined ? "Microsoft.Keyvault" : undefined);
+                }
+                const backups = mocks.ofType("azure-native:storage:BlobContainer").find((c) => c.inputs["containerName"] === "backups");
+                if (backups !== undefined) {
+                    assert.strictEqual(backups.inputs["immutableStorageWithVersioning"]?.["enabled"], azure?.storage?.versionLevelImmutability === true ? true : undefined);
+                }
+                const protectedServers = azure?.backupVault !== undefined ? azure.servers.length : 0;
+                assert.strictEqual(mocks.ofType("azure-native:dataprotection:BackupVault").length, protectedServers > 0 ? 1 : 0);
+                assert.strictEqual(mocks.ofType("azure-native:dataprotection:BackupInstance").length, protectedServers);
             });
 
             it("parents every resource to a component or declares it at the top level on purpose", () => {

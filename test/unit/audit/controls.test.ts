@@ -188,29 +188,50 @@ describe("audit report: controls and keys", () => {
         assert.equal(control(report, "verification").keys.find((k) => k.path === "aws.databases[0].verify")?.value, "false");
     });
 
-    it("an Azure stack reports geo-redundant backups, storage immutability and Entra-only storage access", () => {
-        // given the Azure example
+    it("the Azure-only example reports its customer-managed key, per-tier locks, vaulted backups and geo-redundancy, and nothing of AWS", () => {
+        // given the Azure-only example
         const report = reportOf(readStackFile(AZURE_EXAMPLE));
-        // then the Azure parts are named with their keys
+        const text = renderMarkdown(report);
+        // then no S3, KMS or Lambda resource is claimed
+        assert.doesNotMatch(text, /BackupBucket|BackupKey "backups"|SSE-KMS|S3 Object Lock COMPLIANCE/);
+        // and the Azure controls are there with their keys
         const geo = control(report, "geo-redundancy");
         assert.ok(geo.guarantees.some((g) => /Azure server blog-db: backups also kept in the paired region/.test(g)));
-        assert.equal(geo.keys.find((k) => k.path === "azure.servers[0].geoRedundantBackup")?.value, "true");
         assert.ok(geo.guarantees.some((g) => /Azure file backups: Standard_RAGRS, copied to the paired region/.test(g)));
+        assert.ok(geo.guarantees.some((g) => /Azure Backup vault: geo-redundant, with cross-region restore/.test(g)));
+        const enc = control(report, "encryption-at-rest");
+        assert.ok(enc.guarantees.some((g) => /customer-managed RSA 3072 key in Key Vault, rotated every 365 days/.test(g)), enc.guarantees.join("\n"));
+        assert.ok(enc.guarantees.some((g) => /purge protection/.test(g)));
+        assert.equal(enc.keys.find((k) => k.path === "azure.keyVault.keySize")?.origin, "default");
+        const imm = control(report, "immutability");
+        assert.ok(imm.guarantees.some((g) => /version-level immutability; each dump and its manifest carry their own locked retention policy until the dump's start \+ its tier's keepDays \(daily 30 days, weekly 90 days, monthly 365 days\)/.test(g)), imm.guarantees.join("\n"));
+        assert.ok(imm.guarantees.some((g) => /Azure Backup vault: immutability Locked, soft delete AlwaysOn \(30 days\)/.test(g)));
+        assert.equal(imm.status, "in place", imm.findings.join("\n"));
+        const ret = control(report, "retention");
+        assert.ok(ret.guarantees.some((g) => /^monthly: kept 365 days; Azure access tiers Hot day 0 -> Cool day 30 -> Cold day 60 -> Archive day 150 -> delete day 365\.$/.test(g)), ret.guarantees.join("\n"));
+        assert.ok(ret.guarantees.some((g) => /Azure Backup vault: a full backup of each server every SUN at 02:00 UTC, kept 90 days; the first of each month 365 days; the first of each year 3650 days/.test(g)));
+        assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog-db \(Azure Flexible Server\): any second of the last 30 days; geo-restore/.test(g)));
+        // and the timeline shows Blob access tiers, the per-blob lock and the one container, no S3 class or bucket
+        const monthly = report.retention.tiers.find((t) => t.tier === "monthly");
+        assert.deepEqual(monthly?.storageClasses.map((x) => [x.storageClass, x.fromDay, x.toDay]), [["Hot", 0, 30], ["Cool", 30, 60], ["Cold", 60, 150], ["Archive", 150, 365]]);
+        assert.deepEqual(monthly?.lock, { mode: "COMPLIANCE", days: 365 });
+        assert.deepEqual(monthly?.copies, ["backups container in eastus (Standard_RAGRS)"]);
+        assert.equal(report.retention.bucketLockDays, undefined);
+        // and the mappings name the Azure Policy definitions and benchmark controls
+        assert.deepEqual(imm.mapping.azurePolicy.map((p) => p.id), ["2514263b-bc0d-4b06-ac3e-f262c0979018", "9798d31d-6028-4dee-8643-46102185c016"]);
+        assert.deepEqual(enc.mapping.cloudSecurityBenchmark.map((p) => p.id), ["DP-5", "DP-6"]);
+        assert.match(text, /Azure Policy: Storage accounts should use customer-managed key for encryption \(6fac406b-40ca-413b-bf8e-0bf964659c25\)/);
+    });
+
+    it("an Azure container policy left unlocked is a gap that names its key", () => {
+        // given the Azure example with a container-level policy instead of per-blob locks
+        const raw = readStackFile(AZURE_EXAMPLE);
+        const azure = raw.values["azure"] as { storage: Record<string, unknown> };
+        const report = reportOf(withSection(raw, "azure", { ...azure, storage: { ...azure.storage, versionLevelImmutability: false, tierLifecycle: undefined, immutabilityDays: 30 } }));
         const imm = control(report, "immutability");
         assert.ok(imm.guarantees.some((g) => /a time-based immutability policy of 30 days, created unlocked by the stack; locking it is a documented manual step/.test(g)), imm.guarantees.join("\n"));
-        assert.ok(!imm.guarantees.filter((g) => g.startsWith("Azure")).some((g) => /immutable|(?<!un)locked\b/.test(g)), imm.guarantees.join("\n"));
         assert.equal(imm.status, "gap");
         assert.ok(imm.findings.some((f) => /the Azure immutability policy is unlocked/.test(f)));
-        // and the verify function is not said to check Azure backups: it is not deployed for them
-        const ver = control(report, "verification");
-        assert.ok(ver.guarantees.some((g) => /Azure server blog-db: the age of its automated backups is not checked by the stack/.test(g)), ver.guarantees.join("\n"));
-        assert.ok(!renderMarkdown(report).includes("newest automated backup is checked"));
-        // and the summary says so in a line each
-        assert.match(report.summary.find((l) => l.question === "Immutability")?.answer ?? "", /Azure container immutability 30 d, unlocked/);
-        assert.match(report.summary.find((l) => l.question === "RPO")?.answer ?? "", /point-in-time recovery for blog-db/);
-        assert.equal(control(report, "least-privilege").keys.find((k) => k.path === "azure.storage.allowSharedKeyAccess")?.origin, "default");
-        assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog-db \(Azure Flexible Server\): any second of the last 30 days; geo-restore/.test(g)));
-        assert.ok(control(report, "point-in-time-recovery").guarantees.some((g) => /blog: the instance is not managed by this stack/.test(g)));
     });
 
     it("shows e-mail recipients but never a webhook address", () => {

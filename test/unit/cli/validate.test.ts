@@ -47,14 +47,16 @@ describe("validate command", () => {
         }
     });
 
-    it("the Azure example: warns that the immutability policy is unlocked and states what holds for the server", async () => {
-        // given the Azure example stack file; when validated
+    it("the Azure example: valid without warnings, and states its key, per-tier locks and vaulted backups", async () => {
+        // given the Azure-only example stack file; when validated
         const r = await runCli(main, [path.join("examples", "Pulumi.azure-flexible-geo.yaml")]);
-        // then it is valid, warns about the unlocked policy, and says the server's backups are not checked by the stack
+        // then it is valid, warns about nothing, and says what holds for the server, the storage and the vault
         assert.strictEqual(r.code, 0, r.err);
-        assert.match(r.out, /warning: azure\.storage\.immutabilityLocked: false the backups container's immutability policy is unlocked/);
-        assert.match(r.out, /Azure server blog-db\s+blog-db-prod, .*public access from 1 firewall rule\(s\); its automated backups are not checked by this stack's verify function/);
-        assert.match(r.out, /Azure storage\s+Standard_RAGRS, soft delete 30 days, immutable 30 days \(policy unlocked\)/);
+        assert.doesNotMatch(r.out, /warning:/);
+        assert.match(r.out, /Regions\s+Azure only: eastus \(no AWS resource\)/);
+        assert.match(r.out, /Azure server blog-db\s+blog-db-prod, .*public access from 1 firewall rule\(s\)/);
+        assert.match(r.out, /Azure storage\s+Standard_RAGRS, soft delete 30 days, each dump immutable for its tier's keep days \(daily 30, weekly 90, monthly 365; locked policies\), customer-managed key/);
+        assert.match(r.out, /Azure Backup vault\s+GeoRedundant, immutability Locked, soft delete AlwaysOn 30 days; weekly backups kept 90 days, monthly 365, yearly 3650/);
     });
 
     it("the Azure example in a region without geo-redundant backup, on a non-Premium size, open to everyone: refused, naming key and allowed values", async () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { formatFinding } from "../../../../config/findings";
 import { stackConfigSchema } from "../../../../config/schema";
-import { effectiveGeoRedundantBackup, rules } from "../../../../config/rules/azure";
+import { effectiveGeoRedundantBackup, effectiveVaultImmutability, rules } from "../../../../config/rules/azure";
+import { validateConfig } from "../../../../config/validate";
 import { AZURE_LOCATIONS } from "../../../../config/regions";
 import { assertOneFinding, RuleCase, validConfig, validate } from "../../../helpers/config";
 
@@ -11,6 +12,7 @@ const AZURE = {
     resourceGroupName: "rg-db",
     servers: [{ name: "blog" }],
     storage: { immutabilityDays: 30, immutabilityLocked: true },
+    keyVault: {},
 };
 /** What the foundation rules need of a prod stack, so that only the Azure rules speak. */
 const PROD = { environment: "prod", "storage.objectLock": { mode: "COMPLIANCE", days: 7 } };
@@ -18,6 +20,12 @@ const EMAILS = { "alerts.emails": ["dba@example.com"] };
 
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 const prod = (overrides: Record<string, unknown>) => staging({ ...PROD, ...overrides });
+/** No regions and no AWS section: an Azure-only stack. */
+const AZURE_ONLY = { regions: undefined, aws: undefined };
+const azureOnlyProd = (overrides: Record<string, unknown>) => prod({ ...AZURE_ONLY, "azure.backupVault": {}, ...overrides });
+/** Per-tier lifecycle with version-level immutability instead of the container policy. */
+const PER_TIER = { "azure.storage": { versionLevelImmutability: true, tierLifecycle: {} } };
+const GOVERNANCE = { "storage.objectLock": { mode: "GOVERNANCE", days: 7 } };
 
 const SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pg";
 const DNS_ZONE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/privateDnsZones/blog.postgres.database.azure.com";
@@ -225,20 +233,88 @@ const CASES: readonly Case[] = [
         path: "azure.servers[0].network.firewallRules", severity: "error", message: /must be empty with delegatedSubnetId/,
     },
     {
-        rule: "functionsReachAzureServers (no network path)",
+        rule: "noAwsFunctionsForAzureServers",
         bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com") }),
-        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
-        path: "azure.servers[0].network", severity: "error", message: /declares no network path, but aws.databases\[1\] \(blog\) connects to blog-staging/,
+        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog.db.example.com") }),
+        path: "aws.databases[1].host", severity: "error",
+        message: /no Azure credential reaches .* run its dump, export and verify with the Azure runner \(azure\.runner/,
     },
     {
-        rule: "functionsReachAzureServers (unknown host)",
-        bad: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
-        good: staging({ "aws.backup.enabled": false, "aws.databases[1]": dumpOf("blog-staging.postgres.database.azure.com"), "azure.servers[0].network.firewallRules": [{ name: "nat", startIpAddress: "203.0.113.10" }] }),
-        path: "aws.databases[1].host", severity: "error", message: /names no server of azure.servers; allowed: blog-staging.postgres.database.azure.com/,
+        rule: "azureOnlyStackComplete (no Azure either)",
+        bad: validConfig({ regions: undefined, aws: undefined }), good: staging(AZURE_ONLY),
+        path: "regions", severity: "error", message: /is required .* unless the stack is Azure-only, which needs azure/,
+    },
+    {
+        rule: "azureOnlyStackComplete (AWS databases)",
+        bad: staging({ regions: undefined }), good: staging(AZURE_ONLY),
+        path: "regions", severity: "error", message: /is required: aws\.databases, aws\.network declare AWS resources .* without regions the stack is Azure-only/,
+    },
+    {
+        rule: "keyRotationValid",
+        bad: staging({ "azure.keyVault": { rotateAfterDays: 365, keyExpiryDays: 371 } }),
+        good: staging({ "azure.keyVault": { rotateAfterDays: 365, keyExpiryDays: 372 } }),
+        path: "azure.keyVault.rotateAfterDays", severity: "error", message: /must be 7\.\.364: .* or the key expires before its successor exists/,
+    },
+    {
+        rule: "prodStorageCustomerManagedKey",
+        bad: prod({ "azure.keyVault": undefined }), good: prod({}),
+        path: "azure.keyVault", severity: "error", message: /is required in prod with azure\.storage: .* customer-managed key .* purge protection/,
+    },
+    {
+        rule: "prodAzureOnlyBackupVault",
+        bad: azureOnlyProd({ "azure.backupVault": undefined }), good: azureOnlyProd({}),
+        path: "azure.backupVault", severity: "error", message: /is required in prod for an Azure-only stack with servers/,
+    },
+    {
+        rule: "prodBackupVaultProtected (redundancy)",
+        bad: azureOnlyProd({ "azure.backupVault": { redundancy: "ZoneRedundant" } }), good: azureOnlyProd({ "azure.backupVault": { redundancy: "GeoRedundant" } }),
+        path: "azure.backupVault.redundancy", severity: "error", message: /must be "GeoRedundant" in prod/,
+    },
+    {
+        rule: "prodBackupVaultProtected (immutability)",
+        bad: azureOnlyProd({ "azure.backupVault": { immutability: "Unlocked" } }), good: azureOnlyProd({ "azure.backupVault": { immutability: "Locked" } }),
+        path: "azure.backupVault.immutability", severity: "error", message: /must be "Locked" in prod \(the default there\)/,
+    },
+    {
+        rule: "prodBackupVaultProtected (soft delete)",
+        bad: azureOnlyProd({ "azure.backupVault": { softDelete: "Off" } }), good: azureOnlyProd({ "azure.backupVault": { softDelete: "On" } }),
+        path: "azure.backupVault.softDelete", severity: "error", message: /must be "On" or "AlwaysOn" in prod/,
+    },
+    {
+        rule: "vaultRetentionValid",
+        bad: staging({ "azure.backupVault": { yearlyKeepDays: 365 } }), good: staging({ "azure.backupVault": { yearlyKeepDays: 366 } }),
+        path: "azure.backupVault.yearlyKeepDays", severity: "error", message: /must be longer than monthlyKeepDays \(365\)/,
+    },
+    {
+        rule: "tierLifecycleValid (Archive on ZRS)",
+        bad: staging({ "azure.storage": { redundancy: "Standard_ZRS", tierLifecycle: { monthly: { archiveAfterDays: 180 } } } }),
+        good: staging({ "azure.storage": { redundancy: "Standard_RAGRS", tierLifecycle: { monthly: { archiveAfterDays: 180 } } } }),
+        path: "azure.storage.tierLifecycle.monthly.archiveAfterDays", severity: "error", message: /is not possible on Standard_ZRS/,
+    },
+    {
+        rule: "tierLifecycleValid (deletion before the last step)",
+        bad: staging({ "azure.storage": { tierLifecycle: { weekly: { coolAfterDays: 35 } } } }),
+        good: staging({ "azure.storage": { tierLifecycle: { weekly: { coolAfterDays: 5 } } } }),
+        path: "retention.weekly.keepDays", severity: "error", message: /must be later than coolAfterDays \(35\)/,
+    },
+    {
+        rule: "versionLevelImmutabilityComplete",
+        bad: staging({ ...GOVERNANCE, "azure.storage": { versionLevelImmutability: true } }), good: staging({ ...GOVERNANCE, ...PER_TIER }),
+        path: "azure.storage.versionLevelImmutability", severity: "error", message: /needs azure\.storage\.tierLifecycle: each dump is locked for its tier's keepDays/,
     },
 ];
 
 describe("configuration validation: Azure rules", () => {
+    it("locks the Backup vault by default in prod only", () => {
+        // given a Backup vault without an immutability key, in prod and in staging; when resolved
+        const inProd = validateConfig({ source: "t", origin: "program", values: azureOnlyProd({}), foreign: {} }).config;
+        const inStaging = validateConfig({ source: "t", origin: "program", values: staging({ "azure.backupVault": {} }), foreign: {} }).config;
+        // then prod's vault is Locked and staging's Unlocked
+        assert.ok(inProd?.azure?.backupVault !== undefined && inStaging?.azure?.backupVault !== undefined);
+        assert.equal(effectiveVaultImmutability(inProd, inProd.azure.backupVault), "Locked");
+        assert.equal(effectiveVaultImmutability(inStaging, inStaging.azure.backupVault), "Unlocked");
+    });
+
     it("the Azure baseline is valid in staging and in prod, without warnings", () => {
         // given the baseline Azure section; when validated in both environments; then nothing is found
         assert.deepEqual(validate(staging({})).map(formatFinding), []);

@@ -168,10 +168,6 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
         state["endpoint"] = `${args.name}.abc.${region}.rds.amazonaws.com:5432`;
         state["masterUserSecrets"] = [{ secretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:rds!${args.name}`, kmsKeyId: "k", secretStatus: "active" }];
     }
-    if (args.type === "azure-native:managedidentity:UserAssignedIdentity") {
-        state["principalId"] = `${args.name}-principal`;
-        state["clientId"] = `${args.name}-client`;
-    }
     if (args.type === "azure-native:dataprotection:BackupVault") {
         state["identity"] = { ...(args.inputs["identity"] as Record<string, unknown> | undefined), principalId: `${args.name}-principal` };
     }

@@ -47,7 +47,7 @@ describe("credentials in the DR region", () => {
     });
 
     it("the audit report's geo-redundancy control states it for every database of a shipped stack, with the secret's key where one is configured", () => {
-        for (const file of [path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "examples", "Pulumi.azure-flexible-geo.yaml")]) {
+        for (const file of [path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "examples", "Pulumi.tiered-gfs.yaml")]) {
             // given the report of a shipped stack
             const raw = readStackFile(file);
             const result = validateConfig(raw);

@@ -40,7 +40,7 @@ describe("BackupKeyVault (under mocks)", () => {
         const [role] = mocks.ofType(ROLE);
         assert.equal(mocks.ofType(ROLE).length, 1);
         assert.equal(role?.inputs["scope"], "keys-key-id");
-        assert.equal(role?.inputs["principalId"], "keys-storage-identity-principal");
+        assert.equal(role?.inputs["principalId"], "keys-storage-identity-principal-id");
         assert.equal(role?.inputs["roleDefinitionId"], "/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6");
         assert.equal(await unwrap(kv.vaultUri), "https://kv-prod-01.vault.azure.net/");
     });

@@ -36,6 +36,7 @@ const PROD = {
     "azure.storage.immutabilityLocked": true,
     "azure.servers[0].geoRedundantBackup": true,
     "azure.storage.redundancy": "Standard_RAGRS",
+    "azure.keyVault": {},
 };
 const staging = (overrides: Record<string, unknown>) => validConfig({ azure: structuredClone(AZURE), ...EMAILS, ...overrides });
 

@@ -18,11 +18,20 @@ export interface AuditFrameworkArgs {
     readonly environment: string;
     /** The controls' parameters, from the same configuration as the AWS Backup plan. Required. */
     readonly controls: AuditControlsInput;
-    /** @default 400 - days the delivered reports are kept */
+    /**
+     * Days the delivered reports are kept.
+     * @default 400
+     */
     readonly reportExpireDays?: number;
-    /** @default false - let `pulumi destroy` delete the report bucket with its reports */
+    /**
+     * Let `pulumi destroy` delete the report bucket with its reports.
+     * @default false
+     */
     readonly forceDestroy?: boolean;
-    /** @default {} - tags of the framework, report plan and bucket */
+    /**
+     * Tags of the framework, report plan and bucket.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 

@@ -44,13 +44,25 @@ export interface BackupDashboardArgs {
     readonly databases: readonly DashboardDatabaseArgs[];
     /** Functions, one row of graphs each. Required. */
     readonly functions: readonly DashboardFunctionArgs[];
-    /** @default [] - Fargate runners, one row of graphs each */
+    /**
+     * Fargate runners, one row of graphs each.
+     * @default []
+     */
     readonly runners?: readonly DashboardRunnerArgs[];
-    /** @default [] - alarms shown in the status widget on top (BackupAlarms.alarmArns) */
+    /**
+     * Alarms shown in the status widget on top (BackupAlarms.alarmArns).
+     * @default []
+     */
     readonly alarmArns?: pulumi.Input<pulumi.Input<string>[]>;
-    /** @default "PgBackupStack" - CloudWatch namespace the functions publish to */
+    /**
+     * CloudWatch namespace the functions publish to.
+     * @default "PgBackupStack"
+     */
     readonly namespace?: string;
-    /** @default the component name - dashboard name */
+    /**
+     * Dashboard name.
+     * @default the component name
+     */
     readonly dashboardName?: string;
 }
 

@@ -79,9 +79,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  *   the jobs whose `State` attribute is `COMPLETED`, so only failures page.
  */
 export class AlertTopic extends pulumi.ComponentResource {
+    /** ARN of the alarm topic. */
     public readonly topicArn: pulumi.Output<string>;
+    /** Name of the alarm topic. */
     public readonly topicName: pulumi.Output<string>;
+    /** ARN of the job topic (AWS Backup notifications). */
     public readonly jobTopicArn: pulumi.Output<string>;
+    /** Name of the job topic. */
     public readonly jobTopicName: pulumi.Output<string>;
 
     constructor(name: string, args: AlertTopicArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -48,9 +48,13 @@ const DEFAULTS = { reportExpireDays: 400, forceDestroy: false, tags: {} as Reado
  * evaluate (AWS Backup Developer Guide, "AWS Backup Audit Manager").
  */
 export class AuditFramework extends pulumi.ComponentResource {
+    /** Name of the audit framework. */
     public readonly frameworkName: pulumi.Output<string>;
+    /** ARN of the audit framework. */
     public readonly frameworkArn: pulumi.Output<string>;
+    /** Name of the report plan. */
     public readonly reportPlanName: pulumi.Output<string>;
+    /** Name of the bucket the reports are delivered to. */
     public readonly reportBucketName: pulumi.Output<string>;
 
     constructor(name: string, args: AuditFrameworkArgs, opts?: pulumi.ComponentResourceOptions) {

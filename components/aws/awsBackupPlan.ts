@@ -216,15 +216,21 @@ const MAX_NAME_LENGTH = 33;
  * failed jobs to the alert topic.
  */
 export class AwsBackupPlan extends pulumi.ComponentResource {
+    /** Name of the backup vault. */
     public readonly vaultName: pulumi.Output<string>;
+    /** ARN of the backup vault. */
     public readonly vaultArn: pulumi.Output<string>;
+    /** ARN of the DR-region vault; undefined without `drProvider`. */
     public readonly drVaultArn: pulumi.Output<string | undefined>;
+    /** ID of the backup plan. */
     public readonly planId: pulumi.Output<string>;
+    /** ARN of the backup plan. */
     public readonly planArn: pulumi.Output<string>;
     /** Role AWS Backup uses for backups, copies and restores; the backup key's policy must let it use the key. */
     public readonly roleArn: pulumi.Output<string>;
     /** Name of that role, for attaching the policies of further resource types (S3). */
     public readonly roleName: pulumi.Output<string>;
+    /** Name of the restore testing plan; undefined when restore testing is off. */
     public readonly restoreTestingPlanName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: AwsBackupPlanArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -178,17 +178,25 @@ export function backupBucketArgProblems(a: ResolvedBucketArgs): string[] {
  * also keeps the logging service out of the backup key's policy.
  */
 export class BackupBucket extends pulumi.ComponentResource {
+    /** The backup bucket. */
     readonly bucket: aws.s3.Bucket;
+    /** Name of the backup bucket. */
     readonly bucketName: pulumi.Output<string>;
+    /** ARN of the backup bucket. */
     readonly bucketArn: pulumi.Output<string>;
     /** Versioning of the bucket: replication must wait for it. */
     readonly versioning: aws.s3.BucketVersioning;
+    /** ARN of the key the bucket encrypts with (the `kmsKeyArn` argument). */
     readonly kmsKeyArn: pulumi.Output<string>;
+    /** The bucket the server access logs are delivered to. */
     readonly logBucket: aws.s3.Bucket;
+    /** Name of the log bucket. */
     readonly logBucketName: pulumi.Output<string>;
+    /** ARN of the log bucket. */
     readonly logBucketArn: pulumi.Output<string>;
     /** Region the bucket lives in. */
     readonly region: pulumi.Output<string>;
+    /** The settings a ReplicaBucket mirrors: lifecycle, Object Lock retention, readers, forceDestroy and tags. */
     readonly settings: BackupBucketSettings;
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {

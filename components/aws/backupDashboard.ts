@@ -92,7 +92,9 @@ function withDefaults(name: string, args: BackupDashboardArgs): Resolved {
  * the dump's duration against the expected one.
  */
 export class BackupDashboard extends pulumi.ComponentResource {
+    /** Name of the dashboard. */
     public readonly dashboardName: string;
+    /** ARN of the dashboard. */
     public readonly dashboardArn: pulumi.Output<string>;
 
     constructor(name: string, args: BackupDashboardArgs, opts?: pulumi.ComponentResourceOptions) {

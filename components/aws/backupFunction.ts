@@ -131,19 +131,29 @@ export function functionRoleArn(partition: string, accountId: string, functionNa
  * scheduler could not deliver and runs that failed after Lambda's retries.
  */
 export class BackupFunction extends pulumi.ComponentResource {
+    /** What the function runs: dump, export or verify. */
     public readonly kind: FunctionKind;
     /** Lambda function name (plain, for alarms and dashboards). */
     public readonly functionName: string;
+    /** ARN of the Lambda function. */
     public readonly functionArn: pulumi.Output<string>;
+    /** The function's timeout, seconds. */
     public readonly timeoutSeconds: number;
+    /** ARN of the function's role. */
     public readonly roleArn: pulumi.Output<string>;
+    /** Name of the function's role. */
     public readonly roleName: pulumi.Output<string>;
+    /** Name of the function's log group. */
     public readonly logGroupName: pulumi.Output<string>;
+    /** ID of the function's security group. */
     public readonly securityGroupId: pulumi.Output<string>;
     /** Dead-letter queue name (plain, for alarms and dashboards). */
     public readonly deadLetterQueueName: string;
+    /** ARN of the dead-letter queue. */
     public readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** URL of the dead-letter queue. */
     public readonly deadLetterQueueUrl: pulumi.Output<string>;
+    /** ARN of the schedule. */
     public readonly scheduleArn: pulumi.Output<string>;
     /** Prefix list of the S3 gateway endpoint this function created or was given (undefined without one): pass it to the other functions. */
     public readonly s3PrefixListId: pulumi.Output<string> | undefined;

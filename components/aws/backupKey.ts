@@ -116,11 +116,15 @@ export function backupKeyArgProblems(args: ResolvedKeyArgs): string[] {
  * named services only; optionally a replica key with the same policy in the DR region.
  */
 export class BackupKey extends pulumi.ComponentResource {
+    /** The primary key. */
     readonly key: aws.kms.Key;
+    /** ARN of the primary key. */
     readonly keyArn: pulumi.Output<string>;
+    /** ID of the primary key. */
     readonly keyId: pulumi.Output<string>;
     /** `alias/<aliasName>`, the same in both regions. */
     readonly aliasName: string;
+    /** The replica key in the DR region; undefined without `drProvider`. */
     readonly replicaKey?: aws.kms.ReplicaKey;
     /** ARN of the replica key in the DR region; undefined without `drProvider`. */
     readonly replicaKeyArn?: pulumi.Output<string>;

@@ -127,20 +127,29 @@ export function runnerRoleNames(runnerName: string): { readonly task: string; re
  * in the log group; BackupAlarms alarms on the rule's matches).
  */
 export class FargateRunner extends pulumi.ComponentResource {
+    /** What the task runs: dump, export or verify. */
     public readonly kind: FunctionKind;
     /** Task family, and stem of every name (plain, for alarms). */
     public readonly runnerName: string;
+    /** ARN of the ECS cluster the task runs in (this runner's or the one given). */
     public readonly clusterArn: pulumi.Output<string>;
+    /** ARN of the task definition. */
     public readonly taskDefinitionArn: pulumi.Output<string>;
+    /** ARN of the task role (what the handler may do). */
     public readonly taskRoleArn: pulumi.Output<string>;
+    /** ARN of the execution role (what ECS may do to start the task). */
     public readonly executionRoleArn: pulumi.Output<string>;
+    /** Name of the task's log group. */
     public readonly logGroupName: pulumi.Output<string>;
+    /** ID of the task's security group. */
     public readonly securityGroupId: pulumi.Output<string>;
     /** Dead-letter queue name (plain, for alarms). */
     public readonly deadLetterQueueName: string;
     /** Name of the EventBridge rule matching this runner's tasks that stopped without succeeding (plain, for alarms). */
     public readonly taskFailedRuleName: string;
+    /** ARN of the dead-letter queue. */
     public readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** ARN of the schedule. */
     public readonly scheduleArn: pulumi.Output<string>;
     /** Prefix list of the S3 gateway endpoint this runner created or was given (undefined without one). */
     public readonly s3PrefixListId: pulumi.Output<string> | undefined;

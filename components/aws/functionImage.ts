@@ -88,11 +88,15 @@ function withDefaults(args: FunctionImageArgs): Resolved {
  * only) and the image built from the functions package's Dockerfile and pushed to it during `pulumi up`.
  */
 export class FunctionImage extends pulumi.ComponentResource {
+    /** URL of the ECR repository. */
     public readonly repositoryUrl: pulumi.Output<string>;
+    /** ARN of the ECR repository. */
     public readonly repositoryArn: pulumi.Output<string>;
+    /** Name of the ECR repository. */
     public readonly repositoryName: pulumi.Output<string>;
     /** `<repository>@sha256:...`: what the functions run, pinned by digest. */
     public readonly imageUri: pulumi.Output<string>;
+    /** Tag of the image (the `tag` argument, or the one derived from the context). */
     public readonly tag: string;
     /** The Lambda architecture matching the image's platform. */
     public readonly architecture: "x86_64" | "arm64";

@@ -195,17 +195,25 @@ function withDefaults(args: RdsPostgresArgs): Resolved {
  * snapshot with a unique name on deletion, a master password that only Secrets Manager knows.
  */
 export class RdsPostgres extends pulumi.ComponentResource {
+    /** ARN of the DB instance. */
     public readonly instanceArn: pulumi.Output<string>;
+    /** Identifier of the DB instance. */
     public readonly instanceIdentifier: pulumi.Output<string>;
+    /** The instance's resource ID (`DbiResourceId`), stable across renames. */
     public readonly resourceId: pulumi.Output<string>;
+    /** Host name clients connect to. */
     public readonly address: pulumi.Output<string>;
+    /** Port the instance listens on. */
     public readonly port: pulumi.Output<number>;
     /** Secrets Manager secret holding the master user's credentials (the ARN only, never the password). */
     public readonly masterUserSecretArn: pulumi.Output<string>;
     /** Latest time a point-in-time restore can target (RFC 3339, UTC). */
     public readonly latestRestorableTime: pulumi.Output<string>;
+    /** Name of the DB subnet group. */
     public readonly subnetGroupName: pulumi.Output<string>;
+    /** Security groups of the instance. */
     public readonly securityGroupIds: pulumi.Output<string[]>;
+    /** Name of the instance's parameter group. */
     public readonly parameterGroupName: pulumi.Output<string>;
     /** Snapshot RDS will take when the instance is deleted. */
     public readonly finalSnapshotIdentifier: pulumi.Output<string>;

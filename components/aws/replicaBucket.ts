@@ -90,10 +90,15 @@ export function drRegionProblem(sourceRegion: string, drRegion: string): string 
  * `providers`) the source bucket was created with.
  */
 export class ReplicaBucket extends pulumi.ComponentResource {
+    /** The replica bucket in the DR region. */
     readonly bucket: aws.s3.Bucket;
+    /** Name of the replica bucket. */
     readonly bucketName: pulumi.Output<string>;
+    /** ARN of the replica bucket. */
     readonly bucketArn: pulumi.Output<string>;
+    /** The role S3 replicates with. */
     readonly replicationRole: aws.iam.Role;
+    /** ARN of the replication role. */
     readonly replicationRoleArn: pulumi.Output<string>;
     /** DR region the replica lives in. */
     readonly region: pulumi.Output<string>;

@@ -174,11 +174,17 @@ const CONSUMPTION = "Consumption";
  * the jobs' result lines and on executions the platform gave up on.
  */
 export class ContainerJobs extends pulumi.ComponentResource {
+    /** Client ID of the jobs' user-assigned identity. */
     public readonly identityClientId: pulumi.Output<string>;
+    /** Principal ID of the jobs' user-assigned identity. */
     public readonly identityPrincipalId: pulumi.Output<string>;
+    /** Login server of the container registry. */
     public readonly registryLoginServer: pulumi.Output<string>;
+    /** ARM id of the Container Apps environment. */
     public readonly environmentId: pulumi.Output<string>;
+    /** ARM id of the Log Analytics workspace. */
     public readonly workspaceId: pulumi.Output<string>;
+    /** The image the jobs run, by digest (`<registry>/pg-backup-functions@<digest>`). */
     public readonly imageRef: pulumi.Output<string>;
     /** Names of the jobs, by `<target>-<kind>`. */
     public readonly jobNames: Readonly<Record<string, string>>;

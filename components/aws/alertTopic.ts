@@ -5,19 +5,40 @@ import { ALARM_TOPIC_PUBLISHERS, JOB_TOPIC_PUBLISHERS, KNOWN_TOPIC_PUBLISHERS, a
 export interface AlertTopicArgs {
     /** ARN of the KMS key the topic is encrypted with. Required; its policy must admit the publisher services. */
     readonly kmsKeyArn: pulumi.Input<string>;
-    /** @default [] - email addresses subscribed to the topic (each confirms by mail) */
+    /**
+     * Email addresses subscribed to the topic (each confirms by mail).
+     * @default []
+     */
     readonly emails?: readonly string[];
-    /** @default [] - HTTPS endpoints (chat webhooks) subscribed to the topic; secrets, never shown in outputs */
+    /**
+     * HTTPS endpoints (chat webhooks) subscribed to the topic; secrets, never shown in outputs.
+     * @default []
+     */
     readonly webhookUrls?: readonly pulumi.Input<string>[];
-    /** @default cloudwatch.amazonaws.com - services allowed to publish to the alarm topic, each with its documented topic policy */
+    /**
+     * Services allowed to publish to the alarm topic, each with its documented topic policy.
+     * @default cloudwatch.amazonaws.com
+     */
     readonly publisherServices?: readonly string[];
-    /** @default backup.amazonaws.com - services allowed to publish to the job topic, each with its documented topic policy */
+    /**
+     * Services allowed to publish to the job topic, each with its documented topic policy.
+     * @default backup.amazonaws.com
+     */
     readonly jobPublisherServices?: readonly string[];
-    /** @default true - on the job topic, drop AWS Backup job notifications whose State is COMPLETED, so that only failures page */
+    /**
+     * On the job topic, drop AWS Backup job notifications whose State is COMPLETED, so that only failures page.
+     * @default true
+     */
     readonly onlyFailedJobs?: boolean;
-    /** @default "PostgreSQL backup alerts" - sender name of email notifications */
+    /**
+     * Sender name of email notifications.
+     * @default "PostgreSQL backup alerts"
+     */
     readonly displayName?: string;
-    /** @default {} - tags of the topic */
+    /**
+     * Tags of the topic.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -58,9 +79,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  *   the jobs whose `State` attribute is `COMPLETED`, so only failures page.
  */
 export class AlertTopic extends pulumi.ComponentResource {
+    /** ARN of the alarm topic. */
     public readonly topicArn: pulumi.Output<string>;
+    /** Name of the alarm topic. */
     public readonly topicName: pulumi.Output<string>;
+    /** ARN of the job topic (AWS Backup notifications). */
     public readonly jobTopicArn: pulumi.Output<string>;
+    /** Name of the job topic. */
     public readonly jobTopicName: pulumi.Output<string>;
 
     constructor(name: string, args: AlertTopicArgs, opts?: pulumi.ComponentResourceOptions) {

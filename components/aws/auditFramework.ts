@@ -18,11 +18,20 @@ export interface AuditFrameworkArgs {
     readonly environment: string;
     /** The controls' parameters, from the same configuration as the AWS Backup plan. Required. */
     readonly controls: AuditControlsInput;
-    /** @default 400 - days the delivered reports are kept */
+    /**
+     * Days the delivered reports are kept.
+     * @default 400
+     */
     readonly reportExpireDays?: number;
-    /** @default false - let `pulumi destroy` delete the report bucket with its reports */
+    /**
+     * Let `pulumi destroy` delete the report bucket with its reports.
+     * @default false
+     */
     readonly forceDestroy?: boolean;
-    /** @default {} - tags of the framework, report plan and bucket */
+    /**
+     * Tags of the framework, report plan and bucket.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -39,9 +48,13 @@ const DEFAULTS = { reportExpireDays: 400, forceDestroy: false, tags: {} as Reado
  * evaluate (AWS Backup Developer Guide, "AWS Backup Audit Manager").
  */
 export class AuditFramework extends pulumi.ComponentResource {
+    /** Name of the audit framework. */
     public readonly frameworkName: pulumi.Output<string>;
+    /** ARN of the audit framework. */
     public readonly frameworkArn: pulumi.Output<string>;
+    /** Name of the report plan. */
     public readonly reportPlanName: pulumi.Output<string>;
+    /** Name of the bucket the reports are delivered to. */
     public readonly reportBucketName: pulumi.Output<string>;
 
     constructor(name: string, args: AuditFrameworkArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -60,37 +60,85 @@ export interface AwsBackupPlanArgs {
     readonly kmsKeyArn: pulumi.Input<string>;
     /** Retention per tier (keepDays, optional coldStorageAfterDays); the same tiers as the dump bucket. Required. */
     readonly tiers: PlanTiers;
-    /** @default "cron(0 1 * * ? *)" - daily start (cron at one fixed UTC time); weekly and monthly start at the same time */
+    /**
+     * Daily start (cron at one fixed UTC time); weekly and monthly start at the same time.
+     * @default "cron(0 1 * * ? *)"
+     */
     readonly schedule?: string;
-    /** @default "SUN" - weekday of the weekly rule */
+    /**
+     * Weekday of the weekly rule.
+     * @default "SUN"
+     */
     readonly weeklyOn?: Weekday;
-    /** @default 1 - day of month of the monthly rule, 1..28 */
+    /**
+     * Day of month of the monthly rule, 1..28.
+     * @default 1
+     */
     readonly monthlyOn?: number;
-    /** @default 60 - minutes after the scheduled time within which a job must start */
+    /**
+     * Minutes after the scheduled time within which a job must start.
+     * @default 60
+     */
     readonly startWindowMinutes?: number;
-    /** @default 480 - minutes after the scheduled time by which a job must finish */
+    /**
+     * Minutes after the scheduled time by which a job must finish.
+     * @default 480
+     */
     readonly completionWindowMinutes?: number;
-    /** @default GOVERNANCE, 7..400 days (widened to the tiers) - lock of the vault (and of the DR vault) */
+    /**
+     * Lock of the vault (and of the DR vault).
+     * @default GOVERNANCE, 7..400 days (widened to the tiers)
+     */
     readonly vaultLock?: AwsBackupVaultLockArgs;
-    /** @default { key: "backup-plan", value: "pg-backup-stack" } - resources with this tag are backed up and restore-tested */
+    /**
+     * Resources with this tag are backed up and restore-tested.
+     * @default { key: "backup-plan", value: "pg-backup-stack" }
+     */
     readonly selectionTag?: SelectionTag;
-    /** @default none - a second tag the selected resources must carry as well (e.g. the stack's), so that plans of two stacks in one account never select each other's resources */
+    /**
+     * A second tag the selected resources must carry as well (e.g. the stack's), so that plans of two stacks in one account never select each other's resources.
+     * @default none
+     */
     readonly scopeTag?: SelectionTag;
-    /** @default the component name - stem of the restore testing plan's name, which AWS requires unique per account and region */
+    /**
+     * Stem of the restore testing plan's name, which AWS requires unique per account and region.
+     * @default the component name
+     */
     readonly namePrefix?: string;
-    /** @default none - no copy; provider of the DR region whose vault receives a copy of every recovery point */
+    /**
+     * Provider of the DR region whose vault receives a copy of every recovery point.
+     * @default none - no copy
+     */
     readonly drProvider?: aws.Provider;
-    /** @default none - ARN of the DR-region key of the DR vault; required with drProvider */
+    /**
+     * ARN of the DR-region key of the DR vault; required with drProvider.
+     * @default none
+     */
     readonly drKmsKeyArn?: pulumi.Input<string>;
-    /** @default none - no notifications; SNS topic (same region) for failed backup, copy and restore jobs */
+    /**
+     * SNS topic (same region) for failed backup, copy and restore jobs.
+     * @default none - no notifications
+     */
     readonly alertTopicArn?: pulumi.Input<string>;
-    /** @default enabled, weekly on Saturday 06:00 UTC - restore testing of the selected RDS instances */
+    /**
+     * Restore testing of the selected RDS instances.
+     * @default enabled, weekly on Saturday 06:00 UTC
+     */
     readonly restoreTesting?: AwsBackupRestoreTestingArgs;
-    /** @default false - let `pulumi destroy` delete vaults that still hold recovery points (never in prod) */
+    /**
+     * Let `pulumi destroy` delete vaults that still hold recovery points (never in prod).
+     * @default false
+     */
     readonly forceDestroy?: boolean;
-    /** @default false - Pulumi `protect` on the vaults and their locks */
+    /**
+     * Pulumi `protect` on the vaults and their locks.
+     * @default false
+     */
     readonly protect?: boolean;
-    /** @default {} - tags of every resource that takes tags */
+    /**
+     * Tags of every resource that takes tags.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -168,15 +216,21 @@ const MAX_NAME_LENGTH = 33;
  * failed jobs to the alert topic.
  */
 export class AwsBackupPlan extends pulumi.ComponentResource {
+    /** Name of the backup vault. */
     public readonly vaultName: pulumi.Output<string>;
+    /** ARN of the backup vault. */
     public readonly vaultArn: pulumi.Output<string>;
+    /** ARN of the DR-region vault; undefined without `drProvider`. */
     public readonly drVaultArn: pulumi.Output<string | undefined>;
+    /** ID of the backup plan. */
     public readonly planId: pulumi.Output<string>;
+    /** ARN of the backup plan. */
     public readonly planArn: pulumi.Output<string>;
     /** Role AWS Backup uses for backups, copies and restores; the backup key's policy must let it use the key. */
     public readonly roleArn: pulumi.Output<string>;
     /** Name of that role, for attaching the policies of further resource types (S3). */
     public readonly roleName: pulumi.Output<string>;
+    /** Name of the restore testing plan; undefined when restore testing is off. */
     public readonly restoreTestingPlanName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: AwsBackupPlanArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -64,7 +64,10 @@ export interface BackupAlarmsArgs {
     readonly alertTopicArn: pulumi.Input<string>;
     /** Recovery point objective in minutes. Required. */
     readonly rpoMinutes: number;
-    /** @default rpoMinutes - age a backup may reach before it counts as missing (the dump schedule's longest gap when point-in-time recovery carries the RPO) */
+    /**
+     * Age a backup may reach before it counts as missing (the dump schedule's longest gap when point-in-time recovery carries the RPO).
+     * @default rpoMinutes
+     */
     readonly backupMaxAgeMinutes?: number;
     /** Recovery time objective in minutes: restore-time threshold. Required. */
     readonly rtoMinutes: number;
@@ -72,21 +75,45 @@ export interface BackupAlarmsArgs {
     readonly databases: readonly AlarmedDatabase[];
     /** Functions to watch. Required (may be empty). */
     readonly functions: readonly AlarmedFunction[];
-    /** @default [] - Fargate runners whose dead-letter queues are watched */
+    /**
+     * Fargate runners whose dead-letter queues are watched.
+     * @default []
+     */
     readonly runners?: readonly AlarmedRunner[];
-    /** @default 900 - the dump functions' timeout: a snapshot taken within the RPO may report up to this much later */
+    /**
+     * The dump functions' timeout: a snapshot taken within the RPO may report up to this much later.
+     * @default 900
+     */
     readonly dumpTimeoutSeconds?: number;
-    /** @default 1440 - longest gap between two verify runs, in minutes: the age alarm's window (beyond 7 days it checks at each run only) */
+    /**
+     * Longest gap between two verify runs, in minutes: the age alarm's window (beyond 7 days it checks at each run only).
+     * @default 1440
+     */
     readonly verifyIntervalMinutes?: number;
-    /** @default 900 - the verify function's timeout */
+    /**
+     * The verify function's timeout.
+     * @default 900
+     */
     readonly verifyTimeoutSeconds?: number;
-    /** @default { minRatio: 0.5, maxRatio: 3 } - the size bounds verify applies (quoted in the size alarm) */
+    /**
+     * The size bounds verify applies (quoted in the size alarm).
+     * @default { minRatio: 0.5, maxRatio: 3 }
+     */
     readonly sizeBounds?: { readonly minRatio: number; readonly maxRatio: number };
-    /** @default "PgBackupStack" - CloudWatch namespace the functions publish to */
+    /**
+     * CloudWatch namespace the functions publish to.
+     * @default "PgBackupStack"
+     */
     readonly namespace?: string;
-    /** @default the component name - start of every alarm name */
+    /**
+     * Start of every alarm name.
+     * @default the component name
+     */
     readonly alarmNamePrefix?: string;
-    /** @default {} - tags of every alarm */
+    /**
+     * Tags of every alarm.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 

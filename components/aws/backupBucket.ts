@@ -13,31 +13,64 @@ export interface ObjectLockArgs {
 }
 
 export interface BackupBucketArgs {
-    /** Required - ARN of the CMK for SSE-KMS (e.g. `BackupKey.keyArn`); uploads naming another key are refused */
+    /** ARN of the CMK for SSE-KMS (e.g. `BackupKey.keyArn`); uploads naming another key are refused. */
     readonly kmsKeyArn: pulumi.Input<string>;
-    /** Required - retention tiers (e.g. `RetentionTiers.gfs()`); objects are assigned by their `tier` tag */
+    /** Retention tiers (e.g. `RetentionTiers.gfs()`); objects are assigned by their `tier` tag. */
     readonly tiers: RetentionTierSet;
-    /** @default "backups" - key prefix of the dumps; tier rules apply below it */
+    /**
+     * Key prefix of the dumps; tier rules apply below it.
+     * @default "backups"
+     */
     readonly prefix?: string;
-    /** @default "exports" - key prefix of the table exports */
+    /**
+     * Key prefix of the table exports.
+     * @default "exports"
+     */
     readonly exportPrefix?: string;
-    /** @default none - days the table exports are kept; without it they are kept until deleted */
+    /**
+     * Days the table exports are kept; without it they are kept until deleted.
+     * @default none
+     */
     readonly exportKeepDays?: number;
-    /** @default 30 - days a replaced or deleted object version is kept */
+    /**
+     * Days a replaced or deleted object version is kept.
+     * @default 30
+     */
     readonly noncurrentVersionExpireDays?: number;
-    /** @default 1 - days after which an unfinished multipart upload is aborted */
+    /**
+     * Days after which an unfinished multipart upload is aborted.
+     * @default 1
+     */
     readonly abortIncompleteUploadDays?: number;
-    /** @default none - Object Lock default retention (mode and days); S3 can only enable it when the bucket is created */
+    /**
+     * Object Lock default retention (mode and days); S3 can only enable it when the bucket is created.
+     * @default none
+     */
     readonly objectLock?: ObjectLockArgs;
-    /** @default 365 - days the server access logs are kept */
+    /**
+     * Days the server access logs are kept.
+     * @default 365
+     */
     readonly accessLogExpireDays?: number;
-    /** @default none (IAM decides) - role ARNs or patterns that write dumps and exports; when given, no other principal may write or re-tag objects */
+    /**
+     * Role ARNs or patterns that write dumps and exports; when given, no other principal may write or re-tag objects.
+     * @default none (IAM decides)
+     */
     readonly writerRoleArns?: readonly pulumi.Input<string>[];
-    /** @default none (IAM decides) - role ARNs or patterns that read dumps (verify, export watermark, restore operators); when given, no other principal may read object data */
+    /**
+     * Role ARNs or patterns that read dumps (verify, export watermark, restore operators); when given, no other principal may read object data.
+     * @default none (IAM decides)
+     */
     readonly readerRoleArns?: readonly pulumi.Input<string>[];
-    /** @default false - let `pulumi destroy` delete the buckets with their objects (never for production) */
+    /**
+     * Let `pulumi destroy` delete the buckets with their objects (never for production).
+     * @default false
+     */
     readonly forceDestroy?: boolean;
-    /** @default none - tags on the buckets */
+    /**
+     * Tags on the buckets.
+     * @default none
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -145,17 +178,25 @@ export function backupBucketArgProblems(a: ResolvedBucketArgs): string[] {
  * also keeps the logging service out of the backup key's policy.
  */
 export class BackupBucket extends pulumi.ComponentResource {
+    /** The backup bucket. */
     readonly bucket: aws.s3.Bucket;
+    /** Name of the backup bucket. */
     readonly bucketName: pulumi.Output<string>;
+    /** ARN of the backup bucket. */
     readonly bucketArn: pulumi.Output<string>;
     /** Versioning of the bucket: replication must wait for it. */
     readonly versioning: aws.s3.BucketVersioning;
+    /** ARN of the key the bucket encrypts with (the `kmsKeyArn` argument). */
     readonly kmsKeyArn: pulumi.Output<string>;
+    /** The bucket the server access logs are delivered to. */
     readonly logBucket: aws.s3.Bucket;
+    /** Name of the log bucket. */
     readonly logBucketName: pulumi.Output<string>;
+    /** ARN of the log bucket. */
     readonly logBucketArn: pulumi.Output<string>;
     /** Region the bucket lives in. */
     readonly region: pulumi.Output<string>;
+    /** The settings a ReplicaBucket mirrors: lifecycle, Object Lock retention, readers, forceDestroy and tags. */
     readonly settings: BackupBucketSettings;
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -44,13 +44,25 @@ export interface BackupDashboardArgs {
     readonly databases: readonly DashboardDatabaseArgs[];
     /** Functions, one row of graphs each. Required. */
     readonly functions: readonly DashboardFunctionArgs[];
-    /** @default [] - Fargate runners, one row of graphs each */
+    /**
+     * Fargate runners, one row of graphs each.
+     * @default []
+     */
     readonly runners?: readonly DashboardRunnerArgs[];
-    /** @default [] - alarms shown in the status widget on top (BackupAlarms.alarmArns) */
+    /**
+     * Alarms shown in the status widget on top (BackupAlarms.alarmArns).
+     * @default []
+     */
     readonly alarmArns?: pulumi.Input<pulumi.Input<string>[]>;
-    /** @default "PgBackupStack" - CloudWatch namespace the functions publish to */
+    /**
+     * CloudWatch namespace the functions publish to.
+     * @default "PgBackupStack"
+     */
     readonly namespace?: string;
-    /** @default the component name - dashboard name */
+    /**
+     * Dashboard name.
+     * @default the component name
+     */
     readonly dashboardName?: string;
 }
 
@@ -80,7 +92,9 @@ function withDefaults(name: string, args: BackupDashboardArgs): Resolved {
  * the dump's duration against the expected one.
  */
 export class BackupDashboard extends pulumi.ComponentResource {
+    /** Name of the dashboard. */
     public readonly dashboardName: string;
+    /** ARN of the dashboard. */
     public readonly dashboardArn: pulumi.Output<string>;
 
     constructor(name: string, args: BackupDashboardArgs, opts?: pulumi.ComponentResourceOptions) {

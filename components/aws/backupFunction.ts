@@ -31,25 +31,55 @@ export { LOG_RETENTION_DAYS };
 export type { BackupFunctionNetwork };
 
 export interface BackupFunctionArgs extends ScheduledWorkArgs {
-    /** @default the component name - Lambda function name; the log group is /aws/lambda/<name>, the roles <name>-fn and <name>-sched */
+    /**
+     * Lambda function name; the log group is /aws/lambda/<name>, the roles <name>-fn and <name>-sched.
+     * @default the component name
+     */
     readonly functionName?: string;
-    /** @default 1024 - MB of memory, 128..10240 */
+    /**
+     * MB of memory, 128..10240.
+     * @default 1024
+     */
     readonly memoryMb?: number;
-    /** @default 900 - seconds before the run is stopped, 30..900 */
+    /**
+     * Seconds before the run is stopped, 30..900.
+     * @default 900
+     */
     readonly timeoutSeconds?: number;
-    /** @default 512 - MB of /tmp, 512..10240 */
+    /**
+     * MB of /tmp, 512..10240.
+     * @default 512
+     */
     readonly ephemeralStorageMb?: number;
-    /** @default 1 - concurrent runs reserved and allowed: one, so that runs never overlap; 0 leaves the function unreserved (runs may overlap), for accounts whose concurrency quota leaves nothing to reserve */
+    /**
+     * Concurrent runs reserved and allowed: one, so that runs never overlap; 0 leaves the function unreserved (runs may overlap), for accounts whose concurrency quota leaves nothing to reserve.
+     * @default 1
+     */
     readonly reservedConcurrency?: number;
-    /** @default 365 - days the log group keeps the function's logs */
+    /**
+     * Days the log group keeps the function's logs.
+     * @default 365
+     */
     readonly logRetentionDays?: number;
-    /** @default '{"trigger":"schedule"}' - event the schedule sends */
+    /**
+     * Event the schedule sends.
+     * @default '{"trigger":"schedule"}'
+     */
     readonly scheduleInput?: string;
-    /** @default 2 - retries of a run, by the scheduler (delivery) and by Lambda (a failed run), 0..2 */
+    /**
+     * Retries of a run, by the scheduler (delivery) and by Lambda (a failed run), 0..2.
+     * @default 2
+     */
     readonly retryAttempts?: number;
-    /** @default 3600 - seconds a run may wait to be delivered or retried before it goes to the dead-letter queue, 60..21600 */
+    /**
+     * Seconds a run may wait to be delivered or retried before it goes to the dead-letter queue, 60..21600.
+     * @default 3600
+     */
     readonly maxEventAgeSeconds?: number;
-    /** @default {} - tags of every resource */
+    /**
+     * Tags of every resource.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -101,19 +131,29 @@ export function functionRoleArn(partition: string, accountId: string, functionNa
  * scheduler could not deliver and runs that failed after Lambda's retries.
  */
 export class BackupFunction extends pulumi.ComponentResource {
+    /** What the function runs: dump, export or verify. */
     public readonly kind: FunctionKind;
     /** Lambda function name (plain, for alarms and dashboards). */
     public readonly functionName: string;
+    /** ARN of the Lambda function. */
     public readonly functionArn: pulumi.Output<string>;
+    /** The function's timeout, seconds. */
     public readonly timeoutSeconds: number;
+    /** ARN of the function's role. */
     public readonly roleArn: pulumi.Output<string>;
+    /** Name of the function's role. */
     public readonly roleName: pulumi.Output<string>;
+    /** Name of the function's log group. */
     public readonly logGroupName: pulumi.Output<string>;
+    /** ID of the function's security group. */
     public readonly securityGroupId: pulumi.Output<string>;
     /** Dead-letter queue name (plain, for alarms and dashboards). */
     public readonly deadLetterQueueName: string;
+    /** ARN of the dead-letter queue. */
     public readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** URL of the dead-letter queue. */
     public readonly deadLetterQueueUrl: pulumi.Output<string>;
+    /** ARN of the schedule. */
     public readonly scheduleArn: pulumi.Output<string>;
     /** Prefix list of the S3 gateway endpoint this function created or was given (undefined without one): pass it to the other functions. */
     public readonly s3PrefixListId: pulumi.Output<string> | undefined;

@@ -5,25 +5,55 @@ import { invalidRoleArns, policyJson } from "./documents/policyDocument";
 import { awsContext, definedOnly, plainStrings, regionOf } from "./context";
 
 export interface BackupKeyArgs {
-    /** @default the component name - the key's alias is `alias/<aliasName>` (in the DR region too) */
+    /**
+     * The key's alias is `alias/<aliasName>` (in the DR region too).
+     * @default the component name
+     */
     readonly aliasName?: string;
-    /** @default "Backups (<component name>)" - key description */
+    /**
+     * Key description.
+     * @default "Backups (<component name>)"
+     */
     readonly description?: string;
-    /** @default 365 - days between automatic rotations (KMS allows 90..2560) */
+    /**
+     * Days between automatic rotations (KMS allows 90..2560).
+     * @default 365
+     */
     readonly rotationPeriodInDays?: number;
-    /** @default 30 - days between scheduling the key's deletion and its deletion (KMS allows 7..30) */
+    /**
+     * Days between scheduling the key's deletion and its deletion (KMS allows 7..30).
+     * @default 30
+     */
     readonly deletionWindowInDays?: number;
-    /** @default none - principals that administer the key besides the account root (IAM) */
+    /**
+     * Principals that administer the key besides the account root (IAM).
+     * @default none
+     */
     readonly administratorArns?: readonly pulumi.Input<string>[];
-    /** @default none (IAM decides) - roles that encrypt and decrypt with the key, only through `viaServices`; KMS requires them to exist when the policy is set, so pass `role.arn` outputs */
+    /**
+     * Roles that encrypt and decrypt with the key, only through `viaServices`; KMS requires them to exist when the policy is set, so pass `role.arn` outputs.
+     * @default none (IAM decides)
+     */
     readonly userRoleArns?: readonly pulumi.Input<string>[];
-    /** @default ["s3"] - services the user roles may use the key through (`s3`, `backup`, `sns`, `logs`, `rds`...) */
+    /**
+     * Services the user roles may use the key through (`s3`, `backup`, `sns`, `logs`, `rds`...).
+     * @default ["s3"]
+     */
     readonly viaServices?: readonly string[];
-    /** @default none - service principals that use the key themselves, each scoped to this account: `cloudwatch.amazonaws.com` and `backup.amazonaws.com` for this account's encrypted SNS topics, `logs.<region>.amazonaws.com` for its log groups */
+    /**
+     * Service principals that use the key themselves, each scoped to this account: `cloudwatch.amazonaws.com` and `backup.amazonaws.com` for this account's encrypted SNS topics, `logs.<region>.amazonaws.com` for its log groups.
+     * @default none
+     */
     readonly servicePrincipals?: readonly string[];
-    /** @default none - provider of the DR region; when given, a replica of the key (multi-Region) is created there */
+    /**
+     * Provider of the DR region; when given, a replica of the key (multi-Region) is created there.
+     * @default none
+     */
     readonly drProvider?: aws.Provider;
-    /** @default none - tags on the keys */
+    /**
+     * Tags on the keys.
+     * @default none
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -86,11 +116,15 @@ export function backupKeyArgProblems(args: ResolvedKeyArgs): string[] {
  * named services only; optionally a replica key with the same policy in the DR region.
  */
 export class BackupKey extends pulumi.ComponentResource {
+    /** The primary key. */
     readonly key: aws.kms.Key;
+    /** ARN of the primary key. */
     readonly keyArn: pulumi.Output<string>;
+    /** ID of the primary key. */
     readonly keyId: pulumi.Output<string>;
     /** `alias/<aliasName>`, the same in both regions. */
     readonly aliasName: string;
+    /** The replica key in the DR region; undefined without `drProvider`. */
     readonly replicaKey?: aws.kms.ReplicaKey;
     /** ARN of the replica key in the DR region; undefined without `drProvider`. */
     readonly replicaKeyArn?: pulumi.Output<string>;

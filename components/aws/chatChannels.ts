@@ -30,17 +30,35 @@ export interface TeamsChannel {
 export interface ChatChannelsArgs {
     /** ARNs of the SNS topics whose messages reach every channel. Required. */
     readonly topicArns: readonly pulumi.Input<string>[];
-    /** @default [] - Slack channels */
+    /**
+     * Slack channels.
+     * @default []
+     */
     readonly slack?: readonly SlackChannel[];
-    /** @default [] - Microsoft Teams channels */
+    /**
+     * Microsoft Teams channels.
+     * @default []
+     */
     readonly teams?: readonly TeamsChannel[];
-    /** @default the stack name - prefix of the configuration names, which must be unique in the account */
+    /**
+     * Prefix of the configuration names, which must be unique in the account.
+     * @default the stack name
+     */
     readonly namePrefix?: string;
-    /** @default ["arn:<partition>:iam::aws:policy/CloudWatchReadOnlyAccess"] - guardrail policies: the most any channel member may do */
+    /**
+     * Guardrail policies: the most any channel member may do.
+     * @default ["arn:<partition>:iam::aws:policy/CloudWatchReadOnlyAccess"]
+     */
     readonly guardrailPolicyArns?: readonly pulumi.Input<string>[];
-    /** @default "ERROR" - what the service logs to CloudWatch Logs: ERROR, INFO or NONE */
+    /**
+     * What the service logs to CloudWatch Logs: ERROR, INFO or NONE.
+     * @default "ERROR"
+     */
     readonly loggingLevel?: "ERROR" | "INFO" | "NONE";
-    /** @default {} - tags of the role and the configurations */
+    /**
+     * Tags of the role and the configurations.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 

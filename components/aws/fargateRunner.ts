@@ -30,25 +30,55 @@ import { ResolvedNetwork, checkNetwork, functionSecurityGroup } from "./function
 export interface FargateRunnerArgs extends ScheduledWorkArgs {
     /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
     readonly imageRepositoryArn: pulumi.Input<string>;
-    /** @default a new cluster of this runner - ECS cluster the task runs in (pass one runner's clusterArn to the others to share it) */
+    /**
+     * ECS cluster the task runs in (pass one runner's clusterArn to the others to share it).
+     * @default a new cluster of this runner
+     */
     readonly clusterArn?: pulumi.Input<string>;
-    /** @default the component name - task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq, the task-failure rule <name>-task-failed and its log policy <name>-task-events */
+    /**
+     * Task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq, the task-failure rule <name>-task-failed and its log policy <name>-task-events.
+     * @default the component name
+     */
     readonly runnerName?: string;
-    /** @default 1024 - CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384 */
+    /**
+     * CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384.
+     * @default 1024
+     */
     readonly cpu?: number;
-    /** @default 4096 - MiB of memory; must be a Fargate combination with cpu */
+    /**
+     * MiB of memory; must be a Fargate combination with cpu.
+     * @default 4096
+     */
     readonly memoryMb?: number;
-    /** @default 50 - GiB of ephemeral storage (the container's disk, /tmp included), 21..200 */
+    /**
+     * GiB of ephemeral storage (the container's disk, /tmp included), 21..200.
+     * @default 50
+     */
     readonly ephemeralStorageGiB?: number;
-    /** @default 86400 - seconds after which the handler's deadline checks stop the run (RUN_TIMEOUT_SECONDS), 60..1209600; Fargate itself has no time limit */
+    /**
+     * Seconds after which the handler's deadline checks stop the run (RUN_TIMEOUT_SECONDS), 60..1209600; Fargate itself has no time limit.
+     * @default 86400
+     */
     readonly timeoutSeconds?: number;
-    /** @default 365 - days the log group keeps the task's logs */
+    /**
+     * Days the log group keeps the task's logs.
+     * @default 365
+     */
     readonly logRetentionDays?: number;
-    /** @default 2 - retries of a run the scheduler could not start (RunTask failed), 0..185 */
+    /**
+     * Retries of a run the scheduler could not start (RunTask failed), 0..185.
+     * @default 2
+     */
     readonly retryAttempts?: number;
-    /** @default 3600 - seconds a run may wait to be started before it goes to the dead-letter queue, 60..86400 */
+    /**
+     * Seconds a run may wait to be started before it goes to the dead-letter queue, 60..86400.
+     * @default 3600
+     */
     readonly maxEventAgeSeconds?: number;
-    /** @default {} - tags of every resource */
+    /**
+     * Tags of every resource.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -97,20 +127,29 @@ export function runnerRoleNames(runnerName: string): { readonly task: string; re
  * in the log group; BackupAlarms alarms on the rule's matches).
  */
 export class FargateRunner extends pulumi.ComponentResource {
+    /** What the task runs: dump, export or verify. */
     public readonly kind: FunctionKind;
     /** Task family, and stem of every name (plain, for alarms). */
     public readonly runnerName: string;
+    /** ARN of the ECS cluster the task runs in (this runner's or the one given). */
     public readonly clusterArn: pulumi.Output<string>;
+    /** ARN of the task definition. */
     public readonly taskDefinitionArn: pulumi.Output<string>;
+    /** ARN of the task role (what the handler may do). */
     public readonly taskRoleArn: pulumi.Output<string>;
+    /** ARN of the execution role (what ECS may do to start the task). */
     public readonly executionRoleArn: pulumi.Output<string>;
+    /** Name of the task's log group. */
     public readonly logGroupName: pulumi.Output<string>;
+    /** ID of the task's security group. */
     public readonly securityGroupId: pulumi.Output<string>;
     /** Dead-letter queue name (plain, for alarms). */
     public readonly deadLetterQueueName: string;
     /** Name of the EventBridge rule matching this runner's tasks that stopped without succeeding (plain, for alarms). */
     public readonly taskFailedRuleName: string;
+    /** ARN of the dead-letter queue. */
     public readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** ARN of the schedule. */
     public readonly scheduleArn: pulumi.Output<string>;
     /** Prefix list of the S3 gateway endpoint this runner created or was given (undefined without one). */
     public readonly s3PrefixListId: pulumi.Output<string> | undefined;

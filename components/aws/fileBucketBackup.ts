@@ -24,6 +24,7 @@ export interface FileBucketBackupArgs {
 export class FileBucketBackup extends pulumi.ComponentResource {
     /** ARNs of the protected buckets. */
     public readonly bucketArns: pulumi.Output<string[]>;
+    /** ID of the backup selection of the buckets. */
     public readonly selectionId: pulumi.Output<string>;
 
     constructor(name: string, args: FileBucketBackupArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -16,21 +16,45 @@ export type { ImagePlatform } from "../imageContext";
 export interface FunctionImageArgs {
     /** ARN of the KMS key the repository encrypts images with (the backup CMK). Required. */
     readonly kmsKeyArn: pulumi.Input<string>;
-    /** @default 15 - major version of the PostgreSQL client in the image, 15..17; at least every server's major */
+    /**
+     * Major version of the PostgreSQL client in the image, 15..17; at least every server's major.
+     * @default 15
+     */
     readonly pgMajor?: number;
-    /** @default "linux/amd64" - image platform; the functions run on the matching architecture */
+    /**
+     * Image platform; the functions run on the matching architecture.
+     * @default "linux/amd64"
+     */
     readonly platform?: ImagePlatform;
-    /** @default 10 - images the repository keeps; older ones expire */
+    /**
+     * Images the repository keeps; older ones expire.
+     * @default 10
+     */
     readonly keepImages?: number;
-    /** @default the library's own functions package (FUNCTIONS_PACKAGE_DIR) - build context holding the Dockerfile, package.json, package-lock.json and the functions' sources */
+    /**
+     * Build context holding the Dockerfile, package.json, package-lock.json and the functions' sources.
+     * @default the library's own functions package (FUNCTIONS_PACKAGE_DIR)
+     */
     readonly contextPath?: string;
-    /** @default derived from the context's content and the build arguments - image tag (the repository's tags are immutable) */
+    /**
+     * Image tag (the repository's tags are immutable).
+     * @default derived from the context's content and the build arguments
+     */
     readonly tag?: string;
-    /** @default false - build during `pulumi preview` too (needs Docker wherever previews run) */
+    /**
+     * Build during `pulumi preview` too (needs Docker wherever previews run).
+     * @default false
+     */
     readonly buildOnPreview?: boolean;
-    /** @default false - let `pulumi destroy` delete the repository with its images */
+    /**
+     * Let `pulumi destroy` delete the repository with its images.
+     * @default false
+     */
     readonly forceDelete?: boolean;
-    /** @default {} - tags of the repository */
+    /**
+     * Tags of the repository.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -64,11 +88,15 @@ function withDefaults(args: FunctionImageArgs): Resolved {
  * only) and the image built from the functions package's Dockerfile and pushed to it during `pulumi up`.
  */
 export class FunctionImage extends pulumi.ComponentResource {
+    /** URL of the ECR repository. */
     public readonly repositoryUrl: pulumi.Output<string>;
+    /** ARN of the ECR repository. */
     public readonly repositoryArn: pulumi.Output<string>;
+    /** Name of the ECR repository. */
     public readonly repositoryName: pulumi.Output<string>;
     /** `<repository>@sha256:...`: what the functions run, pinned by digest. */
     public readonly imageUri: pulumi.Output<string>;
+    /** Tag of the image (the `tag` argument, or the one derived from the context). */
     public readonly tag: string;
     /** The Lambda architecture matching the image's platform. */
     public readonly architecture: "x86_64" | "arm64";

@@ -22,51 +22,120 @@ export interface RdsPostgresArgs {
     readonly kmsKeyArn: pulumi.Input<string>;
     /** Subnets of the DB subnet group: at least two, in different availability zones. Required. */
     readonly subnetIds: readonly pulumi.Input<string>[];
-    /** @default [] - security groups of the instance; none means the VPC's default group */
+    /**
+     * Security groups of the instance; none means the VPC's default group.
+     * @default []
+     */
     readonly vpcSecurityGroupIds?: readonly pulumi.Input<string>[];
-    /** @default `<component name>-<8 random hex>` - DB instance identifier (give the existing one when adopting an instance); names the instance's log groups */
+    /**
+     * DB instance identifier (give the existing one when adopting an instance); names the instance's log groups.
+     * @default `<component name>-<8 random hex>`
+     */
     readonly identifier?: string;
-    /** @default "15" - PostgreSQL version, major (minor upgrades applied automatically) or major.minor */
+    /**
+     * PostgreSQL version, major (minor upgrades applied automatically) or major.minor.
+     * @default "15"
+     */
     readonly engineVersion?: string;
-    /** @default "db.t4g.medium" - instance class */
+    /**
+     * Instance class.
+     * @default "db.t4g.medium"
+     */
     readonly instanceClass?: string;
-    /** @default 50 - GiB of gp3 storage */
+    /**
+     * GiB of gp3 storage.
+     * @default 50
+     */
     readonly allocatedStorageGb?: number;
-    /** @default none - storage autoscaling off; a value at least 10 % above allocatedStorageGb lets RDS grow storage up to it */
+    /**
+     * Storage autoscaling: a value at least 10 % above allocatedStorageGb lets RDS grow storage up to it.
+     * @default none - storage autoscaling off
+     */
     readonly maxAllocatedStorageGb?: number;
-    /** @default false - standby in a second availability zone */
+    /**
+     * Standby in a second availability zone.
+     * @default false
+     */
     readonly multiAz?: boolean;
-    /** @default 5432 - port the instance listens on */
+    /**
+     * Port the instance listens on.
+     * @default 5432
+     */
     readonly port?: number;
-    /** @default "pgadmin" - master user; its password is generated and kept by RDS in Secrets Manager */
+    /**
+     * Master user; its password is generated and kept by RDS in Secrets Manager.
+     * @default "pgadmin"
+     */
     readonly masterUsername?: string;
-    /** @default 7 - days of automated backups and so of point-in-time recovery, 0..35 (0 turns them off) */
+    /**
+     * Days of automated backups and so of point-in-time recovery, 0..35 (0 turns them off).
+     * @default 7
+     */
     readonly backupRetentionDays?: number;
-    /** @default "03:00-03:30" - daily automated-backup window, hh24:mi-hh24:mi UTC, at least 30 minutes */
+    /**
+     * Daily automated-backup window, hh24:mi-hh24:mi UTC, at least 30 minutes.
+     * @default "03:00-03:30"
+     */
     readonly backupWindow?: string;
-    /** @default "sun:05:00-sun:05:30" - weekly maintenance window, ddd:hh24:mi-ddd:hh24:mi UTC, apart from the backup window */
+    /**
+     * Weekly maintenance window, ddd:hh24:mi-ddd:hh24:mi UTC, apart from the backup window.
+     * @default "sun:05:00-sun:05:30"
+     */
     readonly maintenanceWindow?: string;
-    /** @default true - refuse deletion of the instance until switched off */
+    /**
+     * Refuse deletion of the instance until switched off.
+     * @default true
+     */
     readonly deletionProtection?: boolean;
-    /** @default false - Pulumi `protect` on the instance: `pulumi destroy` refuses to delete it */
+    /**
+     * Pulumi `protect` on the instance: `pulumi destroy` refuses to delete it.
+     * @default false
+     */
     readonly protect?: boolean;
-    /** @default true - Performance Insights encrypted with kmsKeyArn, where the instance class supports it */
+    /**
+     * Performance Insights encrypted with kmsKeyArn, where the instance class supports it.
+     * @default true
+     */
     readonly performanceInsights?: boolean;
-    /** @default 365 - days the instance's CloudWatch log groups (`/aws/rds/instance/<identifier>/postgresql`, `upgrade`) keep their events; a CloudWatch Logs retention value */
+    /**
+     * Days the instance's CloudWatch log groups (`/aws/rds/instance/<identifier>/postgresql`, `upgrade`) keep their events; a CloudWatch Logs retention value.
+     * @default 365
+     */
     readonly logRetentionDays?: number;
-    /** @default none - log statements running at least this many milliseconds */
+    /**
+     * Log statements running at least this many milliseconds.
+     * @default none
+     */
     readonly logMinDurationStatementMs?: number;
-    /** @default { key: "backup-plan", value: "pg-backup-stack" } - tag that selects the instance into the AWS Backup plan */
+    /**
+     * Tag that selects the instance into the AWS Backup plan.
+     * @default { key: "backup-plan", value: "pg-backup-stack" }
+     */
     readonly backupSelectionTag?: { readonly key: string; readonly value: string };
-    /** @default false - replicate automated backups to the DR region (needs drProvider and drKmsKeyArn) */
+    /**
+     * Replicate automated backups to the DR region (needs drProvider and drKmsKeyArn).
+     * @default false
+     */
     readonly replicateBackupsToDr?: boolean;
-    /** @default none - provider of the DR region; required when replicateBackupsToDr */
+    /**
+     * Provider of the DR region; required when replicateBackupsToDr.
+     * @default none
+     */
     readonly drProvider?: aws.Provider;
-    /** @default none - ARN of the DR-region replica key the replicated backups are encrypted with; required when replicateBackupsToDr */
+    /**
+     * ARN of the DR-region replica key the replicated backups are encrypted with; required when replicateBackupsToDr.
+     * @default none
+     */
     readonly drKmsKeyArn?: pulumi.Input<string>;
-    /** @default backupRetentionDays - days the replicated backups are kept in the DR region, 1..35 */
+    /**
+     * Days the replicated backups are kept in the DR region, 1..35.
+     * @default backupRetentionDays
+     */
     readonly drBackupRetentionDays?: number;
-    /** @default {} - tags of every resource (the database and selection tags are added) */
+    /**
+     * Tags of every resource (the database and selection tags are added).
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -126,17 +195,25 @@ function withDefaults(args: RdsPostgresArgs): Resolved {
  * snapshot with a unique name on deletion, a master password that only Secrets Manager knows.
  */
 export class RdsPostgres extends pulumi.ComponentResource {
+    /** ARN of the DB instance. */
     public readonly instanceArn: pulumi.Output<string>;
+    /** Identifier of the DB instance. */
     public readonly instanceIdentifier: pulumi.Output<string>;
+    /** The instance's resource ID (`DbiResourceId`), stable across renames. */
     public readonly resourceId: pulumi.Output<string>;
+    /** Host name clients connect to. */
     public readonly address: pulumi.Output<string>;
+    /** Port the instance listens on. */
     public readonly port: pulumi.Output<number>;
     /** Secrets Manager secret holding the master user's credentials (the ARN only, never the password). */
     public readonly masterUserSecretArn: pulumi.Output<string>;
     /** Latest time a point-in-time restore can target (RFC 3339, UTC). */
     public readonly latestRestorableTime: pulumi.Output<string>;
+    /** Name of the DB subnet group. */
     public readonly subnetGroupName: pulumi.Output<string>;
+    /** Security groups of the instance. */
     public readonly securityGroupIds: pulumi.Output<string[]>;
+    /** Name of the instance's parameter group. */
     public readonly parameterGroupName: pulumi.Output<string>;
     /** Snapshot RDS will take when the instance is deleted. */
     public readonly finalSnapshotIdentifier: pulumi.Output<string>;

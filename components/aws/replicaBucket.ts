@@ -9,21 +9,36 @@ import { awsContext, definedOnly, regionOf } from "./context";
 import { protectedBucket } from "./protectedBucket";
 
 export interface ReplicaBucketArgs {
-    /** Required - the bucket to replicate; its lifecycle, Object Lock and readers are mirrored */
+    /** The bucket to replicate; its lifecycle, Object Lock and readers are mirrored. */
     readonly source: BackupBucket;
-    /** Required - ARN of the key replicas are encrypted with, in the DR region (`BackupKey.replicaKeyArn`) */
+    /** ARN of the key replicas are encrypted with, in the DR region (`BackupKey.replicaKeyArn`). */
     readonly replicaKmsKeyArn: pulumi.Input<string>;
-    /** Required - provider of the DR region; the replica bucket and its settings are created through it */
+    /** Provider of the DR region; the replica bucket and its settings are created through it. */
     readonly drProvider: aws.Provider;
-    /** @default "STANDARD" - storage class of the replicas; the lifecycle then moves them like the source's */
+    /**
+     * Storage class of the replicas; the lifecycle then moves them like the source's.
+     * @default "STANDARD"
+     */
     readonly storageClass?: ReplicaStorageClass;
-    /** @default false - replicate delete markers; off, a delete in the source leaves the DR copy visible */
+    /**
+     * Replicate delete markers; off, a delete in the source leaves the DR copy visible.
+     * @default false
+     */
     readonly replicateDeleteMarkers?: boolean;
-    /** @default false - S3 Replication Time Control (15-minute SLA, with replication metrics) */
+    /**
+     * S3 Replication Time Control (15-minute SLA, with replication metrics).
+     * @default false
+     */
     readonly replicationTimeControl?: boolean;
-    /** @default the source's forceDestroy - let `pulumi destroy` delete the replica bucket with its objects */
+    /**
+     * Let `pulumi destroy` delete the replica bucket with its objects.
+     * @default the source's forceDestroy
+     */
     readonly forceDestroy?: boolean;
-    /** @default the source's tags - tags on the replica bucket and the replication role */
+    /**
+     * Tags on the replica bucket and the replication role.
+     * @default the source's tags
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -75,10 +90,15 @@ export function drRegionProblem(sourceRegion: string, drRegion: string): string 
  * `providers`) the source bucket was created with.
  */
 export class ReplicaBucket extends pulumi.ComponentResource {
+    /** The replica bucket in the DR region. */
     readonly bucket: aws.s3.Bucket;
+    /** Name of the replica bucket. */
     readonly bucketName: pulumi.Output<string>;
+    /** ARN of the replica bucket. */
     readonly bucketArn: pulumi.Output<string>;
+    /** The role S3 replicates with. */
     readonly replicationRole: aws.iam.Role;
+    /** ARN of the replication role. */
     readonly replicationRoleArn: pulumi.Output<string>;
     /** DR region the replica lives in. */
     readonly region: pulumi.Output<string>;

@@ -11,19 +11,28 @@ export interface ScheduledWorkArgs {
     readonly kind: FunctionKind;
     /** Image the run uses, by digest (FunctionImage.imageUri). Required. */
     readonly imageUri: pulumi.Input<string>;
-    /** @default "x86_64" - CPU architecture; must match the image's platform */
+    /**
+     * CPU architecture; must match the image's platform.
+     * @default "x86_64"
+     */
     readonly architecture?: "x86_64" | "arm64";
     /** ARN of the backup bucket. Required. */
     readonly bucketArn: pulumi.Input<string>;
     /** Key prefix the run works under: the dumps' (dump, verify) or the exports' (export). Required. */
     readonly prefix: string;
-    /** @default WATERMARK_PATTERN (`<database>/_watermarks/<file>`, the export function's layout) - export only: key pattern below the prefix of the objects the role may read back */
+    /**
+     * Export only: key pattern below the prefix of the objects the role may read back.
+     * @default WATERMARK_PATTERN (`<database>/_watermarks/<file>`, the export function's layout)
+     */
     readonly watermarkPattern?: string;
     /** ARN of the backup CMK: objects, dead-letter queue and log group are encrypted with it. Required. */
     readonly kmsKeyArn: pulumi.Input<string>;
     /** Secrets the handler reads its connections from (databases, or the verification server). Required, at least one. */
     readonly secretArns: readonly pulumi.Input<string>[];
-    /** @default [] - customer-managed keys those secrets are encrypted with (an RDS master secret uses the instance's key) */
+    /**
+     * Customer-managed keys those secrets are encrypted with (an RDS master secret uses the instance's key).
+     * @default []
+     */
     readonly secretKmsKeyArns?: readonly pulumi.Input<string>[];
     /** The handler's variables (functionEnv builders): names, numbers and ARNs, never a credential. Required. */
     readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
@@ -31,9 +40,15 @@ export interface ScheduledWorkArgs {
     readonly network: BackupFunctionNetwork;
     /** EventBridge Scheduler expression: rate(...), cron(...) or at(...). Required. */
     readonly schedule: string;
-    /** @default "UTC" - time zone of a cron expression */
+    /**
+     * Time zone of a cron expression.
+     * @default "UTC"
+     */
     readonly scheduleTimezone?: string;
-    /** @default 1209600 - seconds the dead-letter queue keeps a message (14 days, the SQS maximum) */
+    /**
+     * Seconds the dead-letter queue keeps a message (14 days, the SQS maximum).
+     * @default 1209600
+     */
     readonly deadLetterRetentionSeconds?: number;}
 
 /** ScheduledWorkArgs with its defaults filled and its network resolved: the one place those defaults live. */

@@ -73,6 +73,7 @@ function withDefaults(name: string, args: AzureBackupAlertsArgs): ResolvedArgs {
  * account (used capacity), and a Resource Health activity-log alert per server.
  */
 export class AzureBackupAlerts extends pulumi.ComponentResource {
+    /** ARM id of the action group the alerts notify. */
     public readonly actionGroupId: pulumi.Output<string>;
     /** ARM ids of the metric alert rules, by rule suffix (`<server>-not-alive`, `storage-capacity`, ...). */
     public readonly alertIds: pulumi.Output<Record<string, string>>;

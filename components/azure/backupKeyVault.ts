@@ -65,11 +65,15 @@ function withDefaults(args: BackupKeyVaultArgs): ResolvedArgs {
  * https://learn.microsoft.com/azure/storage/common/customer-managed-keys-overview).
  */
 export class BackupKeyVault extends pulumi.ComponentResource {
+    /** ARM id of the Key Vault. */
     public readonly vaultId: pulumi.Output<string>;
+    /** Name of the Key Vault. */
     public readonly vaultName: pulumi.Output<string>;
     /** `https://<vault>.vault.azure.net/`. */
     public readonly vaultUri: pulumi.Output<string>;
+    /** Name of the key. */
     public readonly keyName: pulumi.Output<string>;
+    /** ARM id of the key. */
     public readonly keyId: pulumi.Output<string>;
     /** ARM ID of the identity the storage account reads the key with; known once its role assignment on the key exists. */
     public readonly encryptionIdentityId: pulumi.Output<string>;

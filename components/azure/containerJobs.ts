@@ -72,29 +72,59 @@ export interface ContainerJobsArgs {
     readonly schedules: { readonly dump: string; readonly export?: string; readonly verify: string };
     /** Longest run expected per kind, minutes: the replica timeout; the handler stops 2 minutes earlier. @default dump 240, export 60, verify 240 */
     readonly timeoutMinutes?: Partial<Readonly<Record<FunctionKind, number>>>;
-    /** @default 1 - vCPU of each job (Consumption profile: 0.25..4 in 0.25 steps) */
+    /**
+     * vCPUs of each job (Consumption profile: 0.25..4 in 0.25 steps).
+     * @default 1
+     */
     readonly cpu?: number;
-    /** @default twice cpu - GiB of memory (the Consumption profile allows 2 GiB per vCPU only) */
+    /**
+     * GiB of memory (the Consumption profile allows 2 GiB per vCPU only).
+     * @default twice cpu
+     */
     readonly memoryGi?: number;
-    /** @default 1 - retries of a failed replica (replicaRetryLimit), 0..10 */
+    /**
+     * Retries of a failed replica (replicaRetryLimit), 0..10.
+     * @default 1
+     */
     readonly retryLimit?: number;
-    /** @default 90 - days the Log Analytics workspace keeps the jobs' logs, 30..730 */
+    /**
+     * Days the Log Analytics workspace keeps the jobs' logs, 30..730.
+     * @default 90
+     */
     readonly logRetentionDays?: number;
-    /** @default 30 - hours without a successful dump (and verify) before "missing backup" fires, 1..48 */
+    /**
+     * Hours without a successful dump (and verify) before "missing backup" fires, 1..48.
+     * @default 30
+     */
     readonly maxBackupAgeHours?: number;
     /** Subnet the environment runs in (workload-profiles environment, at least /27, delegated to Microsoft.App/environments). @default none - the platform's network, public egress */
     readonly infrastructureSubnetId?: pulumi.Input<string>;
     /** Action group the alerts notify. @default none - no alerts */
     readonly actionGroupId?: pulumi.Input<string>;
-    /** @default 15 - PostgreSQL client major in the image, 15..17 */
+    /**
+     * PostgreSQL client major in the image, 15..17.
+     * @default 15
+     */
     readonly pgMajor?: number;
-    /** @default the library's own functions package (FUNCTIONS_PACKAGE_DIR) - build context holding the Dockerfile and the functions' sources */
+    /**
+     * Build context holding the Dockerfile and the functions' sources.
+     * @default the library's own functions package (FUNCTIONS_PACKAGE_DIR)
+     */
     readonly contextPath?: string;
-    /** @default derived from the context's content - image tag */
+    /**
+     * Image tag.
+     * @default derived from the context's content
+     */
     readonly imageTag?: string;
-    /** @default false - build during `pulumi preview` too */
+    /**
+     * Build during `pulumi preview` too.
+     * @default false
+     */
     readonly buildOnPreview?: boolean;
-    /** @default {} - tags of every resource */
+    /**
+     * Tags of every resource.
+     * @default {}
+     */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -144,11 +174,17 @@ const CONSUMPTION = "Consumption";
  * the jobs' result lines and on executions the platform gave up on.
  */
 export class ContainerJobs extends pulumi.ComponentResource {
+    /** Client ID of the jobs' user-assigned identity. */
     public readonly identityClientId: pulumi.Output<string>;
+    /** Principal ID of the jobs' user-assigned identity. */
     public readonly identityPrincipalId: pulumi.Output<string>;
+    /** Login server of the container registry. */
     public readonly registryLoginServer: pulumi.Output<string>;
+    /** ARM id of the Container Apps environment. */
     public readonly environmentId: pulumi.Output<string>;
+    /** ARM id of the Log Analytics workspace. */
     public readonly workspaceId: pulumi.Output<string>;
+    /** The image the jobs run, by digest (`<registry>/pg-backup-functions@<digest>`). */
     public readonly imageRef: pulumi.Output<string>;
     /** Names of the jobs, by `<target>-<kind>`. */
     public readonly jobNames: Readonly<Record<string, string>>;

@@ -52,8 +52,11 @@ export interface FlexibleServerVaultBackupArgs {
  * PostgreSQL flexible server", prerequisites, https://learn.microsoft.com/azure/backup/backup-azure-database-postgresql-flex).
  */
 export class FlexibleServerVaultBackup extends pulumi.ComponentResource {
+    /** ARM id of the backup vault. */
     public readonly vaultId: pulumi.Output<string>;
+    /** Name of the backup vault. */
     public readonly vaultName: pulumi.Output<string>;
+    /** ARM id of the backup policy. */
     public readonly policyId: pulumi.Output<string>;
     /** Backup instance ID per server key. */
     public readonly instanceIds: pulumi.Output<Record<string, string>>;

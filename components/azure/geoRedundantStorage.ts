@@ -142,14 +142,19 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
  * checked before anything is created.
  */
 export class GeoRedundantStorage extends pulumi.ComponentResource {
+    /** ARM id of the storage account. */
     public readonly accountId: pulumi.Output<string>;
+    /** Name of the storage account. */
     public readonly accountName: pulumi.Output<string>;
     /** `https://<account>.blob.core.windows.net/`. */
     public readonly primaryBlobEndpoint: pulumi.Output<string | undefined>;
     /** Read endpoint in the paired region (RA-GRS and RA-GZRS only). */
     public readonly secondaryBlobEndpoint: pulumi.Output<string | undefined>;
+    /** The account's redundancy (SKU name). */
     public readonly redundancy: pulumi.Output<string>;
+    /** Name of the container the dumps are written to. */
     public readonly backupContainerName: pulumi.Output<string>;
+    /** Name of the container the table exports are written to. */
     public readonly exportContainerName: pulumi.Output<string>;
 
     constructor(name: string, args: GeoRedundantStorageArgs, opts?: pulumi.ComponentResourceOptions) {

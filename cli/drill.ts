@@ -1,7 +1,8 @@
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
-import { dumpSettings, MAX_DUMP_JOBS, runDump } from "../lambdas/dump/dump";
+import { runDump } from "../lambdas/dump/dump";
+import { dumpSettings, MAX_DUMP_JOBS } from "../lambdas/dump/settings";
 import { exportSettings, runExport, type ExportResult, type ExportTable } from "../lambdas/export/export";
 import type { BackupManifest, DumpFormat } from "../lambdas/shared/manifest";
 import { clientConfig, describeTarget, parsePostgresUrl, quoteIdent, withDatabase, type PgTarget } from "../lambdas/shared/pgTarget";

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { archiveHeaderProblem } from "../../../../lambdas/dump/archive";
-import { classifyConnectError, dumpRetention, dumpSettings } from "../../../../lambdas/dump/dump";
+import { classifyConnectError } from "../../../../lambdas/dump/dump";
+import { dumpRetention, dumpSettings } from "../../../../lambdas/dump/settings";
 import { DatabaseAuthError, DatabaseUnreachableError, PgDumpVersionError } from "../../../../lambdas/dump/errors";
 import { candidateTier, gfsTier, validateGfsPolicy, WEEKDAYS, type GfsPolicy } from "../../../../lambdas/dump/gfs";
 import { checkDumpVersion, compressionArgs, parseCompression, pgDumpArgs, pgDumpEnv } from "../../../../lambdas/dump/pgDump";

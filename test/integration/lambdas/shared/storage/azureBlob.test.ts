@@ -10,7 +10,8 @@ import { listBackups, parseManifest, selectBackup, BackupNotFoundError } from ".
 import { manifestKey } from "../../../../../lambdas/shared/keys";
 import type { BackupManifest } from "../../../../../lambdas/shared/manifest";
 import { parsePostgresUrl } from "../../../../../lambdas/shared/pgTarget";
-import { ChecksumMismatchError, restoreBackup } from "../../../../../lambdas/shared/restore";
+import { restoreBackup } from "../../../../../lambdas/shared/restore";
+import { ChecksumMismatchError } from "../../../../../lambdas/shared/restoreErrors";
 import { azureBlobStorage } from "../../../../../lambdas/shared/storage/azureBlob";
 import { readText, type BackupStorage } from "../../../../../lambdas/shared/storage/port";
 import { UploadFailedError } from "../../../../../lambdas/shared/upload";

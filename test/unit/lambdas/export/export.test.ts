@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { EXPORT_ENV, loadExportConfig, parseExportTables } from "../../../../lambdas/export/config";
-import { boundsQuery, ExportConfigError, exportKey, exportQuery, exportSettings, FUTURE_TOLERANCE_SECONDS, watermarkKey } from "../../../../lambdas/export/export";
+import { exportKey, watermarkKey } from "../../../../lambdas/export/keys";
+import { ExportConfigError, exportSettings } from "../../../../lambdas/export/settings";
+import { boundsQuery, exportQuery, FUTURE_TOLERANCE_SECONDS } from "../../../../lambdas/export/watermark";
 import { EnvError } from "../../../../lambdas/shared/env";
 import { exportEnvironment } from "../../../../components/aws/functionEnv";
 import { errorsOf, stackConfig, validConfig } from "../../../helpers/config";

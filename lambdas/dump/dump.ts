@@ -12,35 +12,15 @@ import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from ".
 import type { TierName } from "../shared/tiers";
 import { describeTarget, openSession, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
-import type { Log, MetricSink } from "../shared/ports";
+import type { Log } from "../shared/ports";
 import type { BackupStorage } from "../shared/storage/port";
-import { storageOf, type StorageDep } from "../shared/storage/s3";
+import { storageOf } from "../shared/storage/s3";
 import { DatabaseAuthError, DatabaseUnreachableError, DeadlineExceededError, DumpConfigError, DumpError, ManifestWriteError } from "./errors";
 import { candidateTier, gfsTier } from "./gfs";
 import { checkDumpVersion, pgDumpArgs, pgDumpDirectoryArgs } from "./pgDump";
-import { dumpRetention, dumpTags, type DumpSettings } from "./settings";
+import { dumpRetention, dumpTags, type DumpDeps, type DumpSettings } from "./settings";
 import { directoryDump, streamDump } from "./stream";
 import { APPLICATION_NAME, listTables } from "./tables";
-
-/** The backup storage (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
-export type DumpDeps = StorageDep & DumpServices;
-
-export interface DumpServices {
-    /** The database, or how to get it (e.g. reading a secret); a failure there counts as a failed backup. */
-    readonly target: PgTarget | (() => Promise<PgTarget>);
-    readonly log: Log;
-    readonly metrics?: MetricSink;
-    /** @default () => new Date() */
-    readonly now?: () => Date;
-    /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
-    readonly remainingMs?: () => number;
-    /** @default 12 random hex characters */
-    readonly newRunId?: () => string;
-    /** Called with the bytes read from pg_dump so far, for progress display. */
-    readonly onProgress?: (bytes: number) => void;
-    /** Stops the run (pg_dump killed, upload aborted, no manifest) when aborted. @default never */
-    readonly signal?: AbortSignal;
-}
 
 /** Takes one backup. Resolves with its manifest once the manifest is stored; rejects with a DumpError subclass otherwise. */
 export async function runDump(settings: DumpSettings, deps: DumpDeps): Promise<BackupManifest> {

@@ -1,8 +1,12 @@
 /**
- * The dump's settings: defaults filled in one place and every value validated before anything
- * runs, and the tags and Object Lock retention each dump and its manifest are stored with.
+ * What a dump run is given: its settings, with defaults filled in one place and every value
+ * validated before anything runs, and its services; and the tags and Object Lock retention each
+ * dump and its manifest are stored with.
  */
 import type { BackupManifest, Compression, DumpFormat } from "../shared/manifest";
+import type { PgTarget } from "../shared/pgTarget";
+import type { Log, MetricSink } from "../shared/ports";
+import type { StorageDep } from "../shared/storage/s3";
 import { TIER_NAMES, TIER_TAG_KEY, type TierName } from "../shared/tiers";
 import { choosePartSize, type ObjectLockRetention } from "../shared/upload";
 import { DumpConfigError } from "./errors";
@@ -162,4 +166,24 @@ export function dumpSettings(input: DumpSettingsInput): DumpSettings {
         throw new DumpConfigError(err instanceof Error ? err.message : String(err));
     }
     return { ...s, partSizeBytes };
+}
+
+/** The backup storage (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
+export type DumpDeps = StorageDep & DumpServices;
+
+export interface DumpServices {
+    /** The database, or how to get it (e.g. reading a secret); a failure there counts as a failed backup. */
+    readonly target: PgTarget | (() => Promise<PgTarget>);
+    readonly log: Log;
+    readonly metrics?: MetricSink;
+    /** @default () => new Date() */
+    readonly now?: () => Date;
+    /** Milliseconds left before the function's deadline (Lambda: context.getRemainingTimeInMillis). @default no deadline */
+    readonly remainingMs?: () => number;
+    /** @default 12 random hex characters */
+    readonly newRunId?: () => string;
+    /** Called with the bytes read from pg_dump so far, for progress display. */
+    readonly onProgress?: (bytes: number) => void;
+    /** Stops the run (pg_dump killed, upload aborted, no manifest) when aborted. @default never */
+    readonly signal?: AbortSignal;
 }

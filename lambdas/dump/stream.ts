@@ -14,10 +14,9 @@ import { UploadFailedError, type ObjectLockRetention } from "../shared/upload";
 import { ArchiveStream, exitStatus } from "./archive";
 import { ArchiveRowReader } from "./archiveRows";
 import { startDirectoryDump } from "./directory";
-import type { DumpDeps } from "./dump";
 import { DeadlineExceededError, DumpError, DumpUploadError, SessionLostError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
-import { dumpTags, type DumpSettings } from "./settings";
+import { dumpTags, type DumpDeps, type DumpSettings } from "./settings";
 import { countInSnapshot, countsForTables, countsFromDump, type TableName } from "./tables";
 
 /** How often the deadline is checked while the dump runs. */

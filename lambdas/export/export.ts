@@ -17,27 +17,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { describeTarget, quoteIdent, type PgTarget } from "../shared/pgTarget";
-import type { Log, MetricSink } from "../shared/ports";
+import type { Log } from "../shared/ports";
 import { openSession } from "../shared/sessionSettings";
-import { storageOf, type StorageDep } from "../shared/storage/s3";
-import { ExportConfigError, type ExportSettings, type ExportTable } from "./settings";
+import { storageOf } from "../shared/storage/s3";
+import { ExportConfigError, type ExportDeps, type ExportSettings, type ExportTable } from "./settings";
 import { APPLICATION_NAME, exportTable, type TableExport } from "./table";
 import { TIME_TYPES, type WatermarkColumn } from "./watermark";
-
-/** The storage of the exports (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
-export type ExportDeps = StorageDep & ExportServices;
-
-export interface ExportServices {
-    readonly target: PgTarget | (() => Promise<PgTarget>);
-    readonly log: Log;
-    readonly metrics?: MetricSink;
-    /** @default () => new Date() */
-    readonly now?: () => Date;
-    /** @default 12 random hex characters */
-    readonly newRunId?: () => string;
-    /** Milliseconds left before the function's deadline. @default no deadline */
-    readonly remainingMs?: () => number;
-}
 
 export interface ExportResult {
     readonly runId: string;

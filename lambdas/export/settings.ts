@@ -1,4 +1,7 @@
-/** The export's settings: defaults filled in one place and every value validated before anything runs. */
+/** What an export run is given: its settings, with defaults filled in one place and every value validated before anything runs, and its services. */
+import type { PgTarget } from "../shared/pgTarget";
+import type { Log, MetricSink } from "../shared/ports";
+import type { StorageDep } from "../shared/storage/s3";
 import { choosePartSize } from "../shared/upload";
 
 export interface ExportTable {
@@ -116,4 +119,19 @@ export function exportSettings(input: ExportSettingsInput): ExportSettings {
         throw new ExportConfigError(`safetyLagSeconds: ${s.safetyLagSeconds} is out of range 0..${MAX_SAFETY_LAG_SECONDS}`);
     }
     return s;
+}
+
+/** The storage of the exports (or an S3 client for settings.bucket, SSE-KMS with settings.kmsKeyId) and the rest of what a run uses. */
+export type ExportDeps = StorageDep & ExportServices;
+
+export interface ExportServices {
+    readonly target: PgTarget | (() => Promise<PgTarget>);
+    readonly log: Log;
+    readonly metrics?: MetricSink;
+    /** @default () => new Date() */
+    readonly now?: () => Date;
+    /** @default 12 random hex characters */
+    readonly newRunId?: () => string;
+    /** Milliseconds left before the function's deadline. @default no deadline */
+    readonly remainingMs?: () => number;
 }

@@ -9,9 +9,8 @@ import { to as copyTo } from "pg-copy-streams";
 import type { PgTarget } from "../shared/pgTarget";
 import { openSession } from "../shared/sessionSettings";
 import type { BackupStorage } from "../shared/storage/port";
-import type { ExportDeps } from "./export";
 import { exportKey, watermarkKey } from "./keys";
-import type { ExportSettings, ExportTable } from "./settings";
+import type { ExportDeps, ExportSettings, ExportTable } from "./settings";
 import { boundsQuery, exportQuery, readWatermark, warnAboutWatermark, type Watermark, type WatermarkColumn } from "./watermark";
 
 export interface TableExport {

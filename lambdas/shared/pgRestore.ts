@@ -2,8 +2,8 @@
 import { spawn } from "node:child_process";
 import { libpqEnv } from "./pgTarget";
 import { stopProcessGroup } from "./processGroup";
-import type { RestoreOptions } from "./restore";
 import { PgRestoreFailedError } from "./restoreErrors";
+import type { RestoreOptions } from "./restoreOptions";
 import { APPLICATION_NAME } from "./restoreTarget";
 
 const STDERR_TAIL_BYTES = 8 * 1024;

@@ -3,7 +3,6 @@
  * on the way and checked against the manifest (size, SHA-256, archive header) before anything is
  * restored.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
@@ -12,19 +11,13 @@ import { join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { dumpFormatOf, filesDigest, type DumpFile } from "./manifest";
-import type { RestoreSettings } from "./restore";
+import type { RestoreSettings, RestoreSource } from "./restoreOptions";
 import { ArchiveHeaderError, BackupFileMissingError, ChecksumMismatchError } from "./restoreErrors";
 import { ObjectNotFoundError, type BackupStorage } from "./storage/port";
 import { s3Storage } from "./storage/s3";
 
 /** `PGDMP`: the first bytes of every pg_dump custom-format archive. */
 const ARCHIVE_MAGIC = Buffer.from("PGDMP", "ascii");
-
-/**
- * Where the backup is read from: a storage adapter, or an S3 client and the bucket (which may be
- * the DR replica, so not necessarily manifest.bucket).
- */
-export type RestoreSource = { readonly storage: BackupStorage } | { readonly s3: S3Client; readonly bucket: string };
 
 export interface DownloadedBackup {
     readonly path: string;

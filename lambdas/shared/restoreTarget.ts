@@ -5,7 +5,7 @@
 import type { Client } from "pg";
 import type { BackupManifest } from "./manifest";
 import { openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
-import type { RestoreOptions } from "./restore";
+import type { RestoreOptions } from "./restoreOptions";
 
 /** The application_name of the restore's database sessions and of pg_restore. */
 export const APPLICATION_NAME = "pg-backup-stack-restore";

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Client } from "pg";
-import { runDump, type DumpDeps } from "../../../../lambdas/dump/dump";
-import { dumpSettings, type DumpSettingsInput } from "../../../../lambdas/dump/settings";
+import { runDump } from "../../../../lambdas/dump/dump";
+import { dumpSettings, type DumpDeps, type DumpSettingsInput } from "../../../../lambdas/dump/settings";
 import { countRows } from "../../../../lambdas/dump/tables";
 import {
     DatabaseAuthError,

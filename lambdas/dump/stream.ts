@@ -39,6 +39,7 @@ export interface DumpRun {
     readonly args: readonly string[];
 }
 
+/** What the dump step stored: its size and digest, the row counts, and a directory dump's files. */
 export interface Streamed {
     readonly sizeBytes: number;
     readonly sha256: string;

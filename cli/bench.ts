@@ -20,7 +20,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
-import { dumpTags, MAX_DUMP_JOBS } from "../lambdas/dump/dump";
+import { dumpTags, MAX_DUMP_JOBS } from "../lambdas/dump/settings";
 import { compressionArgs, DEFAULT_COMPRESSION, parseCompression } from "../lambdas/dump/pgDump";
 import { manifestKey } from "../lambdas/shared/keys";
 import type { BackupManifest, Compression, DumpFormat } from "../lambdas/shared/manifest";

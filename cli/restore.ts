@@ -2,7 +2,8 @@ import { listBackups, selectBackup, type BackupSelector } from "../lambdas/share
 import { describeTarget, quoteIdent, type PgTarget } from "../lambdas/shared/pgTarget";
 import type { BackupManifest } from "../lambdas/shared/manifest";
 import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
-import { databaseExistsOn, restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
+import { restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
+import { databaseExistsOn } from "../lambdas/shared/restoreTarget";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, postgresUrlOption, required, timeOption, usage } from "./args";
 import type { BackupStorage } from "../lambdas/shared/storage/port";

@@ -7,7 +7,8 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { dumpSettings, runDump, type DumpSettingsInput } from "../../lambdas/dump/dump";
+import { runDump } from "../../lambdas/dump/dump";
+import { dumpSettings, type DumpSettingsInput } from "../../lambdas/dump/settings";
 import { compressionArgs } from "../../lambdas/dump/pgDump";
 import { libpqEnv, type PgTarget } from "../../lambdas/shared/pgTarget";
 import { majorOfToolVersion, toolVersion } from "../../lambdas/shared/pgTools";

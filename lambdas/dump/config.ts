@@ -11,7 +11,7 @@ import { EnvError, integer, oneOf, optionalString, requireString, type Env } fro
 import { findPgTool } from "../shared/pgTools";
 import { kmsKeyFromEnv, STORAGE_ENV, storageFromEnv, storageName, type StorageSettings } from "../shared/storage/env";
 import { TIER_NAMES, type TierName } from "../shared/tiers";
-import { dumpSettings, type DumpObjectLock, type DumpSettings } from "./dump";
+import { dumpSettings, type DumpObjectLock, type DumpSettings } from "./settings";
 import { DumpConfigError } from "./errors";
 import { WEEKDAYS } from "./gfs";
 import { parseCompression } from "./pgDump";

@@ -19,7 +19,7 @@ import { dumpFileKey, type DumpFile, type TableCount } from "../shared/manifest"
 import type { PgTarget } from "../shared/pgTarget";
 import type { Log } from "../shared/ports";
 import { stopProcessGroup } from "../shared/processGroup";
-import { HashingTap } from "../shared/restore";
+import { HashingTap } from "../shared/restoreDownload";
 import type { BackupStorage, ObjectLockRetention } from "../shared/storage/port";
 import { exitStatus } from "./archive";
 import { dataFileEncoding, RowCountingTap } from "./copyRows";

@@ -8,7 +8,7 @@ import { AZURE_IDENTITY_ENV } from "../shared/azureIdentity";
 import { CONNECTION_ENV, connectionFromEnv, type ConnectionConfig } from "../shared/connectionEnv";
 import { EnvError, integer, optionalString, requireString, type Env } from "../shared/env";
 import { kmsKeyFromEnv, STORAGE_ENV, storageFromEnv, storageName, type StorageSettings } from "../shared/storage/env";
-import { DEFAULT_SAFETY_LAG_SECONDS, exportSettings, ExportConfigError, MAX_SAFETY_LAG_SECONDS, type ExportSettings } from "./export";
+import { DEFAULT_SAFETY_LAG_SECONDS, exportSettings, ExportConfigError, MAX_SAFETY_LAG_SECONDS, type ExportSettings } from "./settings";
 
 export const EXPORT_ENV: Readonly<Record<string, string>> = {
     EXPORT_BUCKET: "bucket the exports go to (required with STORAGE_PROVIDER=s3; with azure-blob the exports go to BACKUP_CONTAINER)",

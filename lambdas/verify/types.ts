@@ -6,7 +6,8 @@
 import type { BackupEntry } from "../shared/catalog";
 import type { PgTarget } from "../shared/pgTarget";
 import type { MetricUnit } from "../shared/ports";
-import type { DownloadedBackup, RestoredDatabase } from "../shared/restore";
+import type { RestoredDatabase } from "../shared/restore";
+import type { DownloadedBackup } from "../shared/restoreDownload";
 
 export interface VerifyConfig {
     readonly bucket: string;

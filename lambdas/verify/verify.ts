@@ -8,21 +8,11 @@ import { formatDuration, freshnessCheck, manifestsCheck, sizeCheck } from "./che
 import { VerifyConfigError } from "./errors";
 import { validateVerifyConfig } from "./settings";
 import type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
-import {
-    ChecksumMismatchError,
-    ArchiveHeaderError,
-    BackupFileMissingError,
-    checkRestorePreconditions,
-    databaseExistsOn,
-    downloadBackup,
-    dropDatabase,
-    resolveJobs,
-    restoreDownloaded,
-    withTempDir,
-    type DownloadedBackup,
-    type RestoreOptions,
-    type RestoredDatabase,
-} from "../shared/restore";
+import { checkRestorePreconditions, resolveJobs, restoreDownloaded, type RestoredDatabase } from "../shared/restore";
+import { type RestoreOptions } from "../shared/restoreOptions";
+import { downloadBackup, withTempDir, type DownloadedBackup } from "../shared/restoreDownload";
+import { ChecksumMismatchError, ArchiveHeaderError, BackupFileMissingError } from "../shared/restoreErrors";
+import { databaseExistsOn, dropDatabase } from "../shared/restoreTarget";
 
 export type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
 

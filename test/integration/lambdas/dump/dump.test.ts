@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Client } from "pg";
-import { countRows, dumpSettings, runDump, type DumpDeps, type DumpSettingsInput } from "../../../../lambdas/dump/dump";
+import { runDump } from "../../../../lambdas/dump/dump";
+import { dumpSettings, type DumpDeps, type DumpSettingsInput } from "../../../../lambdas/dump/settings";
+import { countRows } from "../../../../lambdas/dump/tables";
 import {
     DatabaseAuthError,
     DatabaseUnreachableError,

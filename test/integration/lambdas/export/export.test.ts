@@ -2,18 +2,10 @@ import { strict as assert } from "node:assert";
 import { gunzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { Client } from "pg";
-import {
-    exportSettings,
-    ExportConfigError,
-    ExportFailedError,
-    exportKey,
-    runExport,
-    watermarkKey,
-    type ExportDeps,
-    type ExportSettingsInput,
-    type ExportTable,
-    type Watermark,
-} from "../../../../lambdas/export/export";
+import { ExportFailedError, runExport } from "../../../../lambdas/export/export";
+import { ExportConfigError, exportSettings, type ExportDeps, type ExportSettingsInput, type ExportTable } from "../../../../lambdas/export/settings";
+import { exportKey, watermarkKey } from "../../../../lambdas/export/keys";
+import { type Watermark } from "../../../../lambdas/export/watermark";
 import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import { parseCsv, type CsvField } from "../../../helpers/csv";
 import {

@@ -6,15 +6,9 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { listBackups, selectBackup } from "../../../../lambdas/shared/catalog";
 import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import type { Log } from "../../../../lambdas/shared/ports";
-import {
-    ArchiveHeaderError,
-    ChecksumMismatchError,
-    PgRestoreFailedError,
-    TargetExistsError,
-    VersionMismatchError,
-    restoreBackup,
-    type RestoreOptions,
-} from "../../../../lambdas/shared/restore";
+import { restoreBackup } from "../../../../lambdas/shared/restore";
+import { type RestoreOptions } from "../../../../lambdas/shared/restoreOptions";
+import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
 import { main as restoreMain } from "../../../../cli/restore";
 import { main as listMain } from "../../../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";

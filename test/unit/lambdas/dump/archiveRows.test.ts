@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
 import fc from "fast-check";
 import { ArchiveRowReader } from "../../../../lambdas/dump/archiveRows";
-import { countsForTables } from "../../../../lambdas/dump/dump";
+import { countsForTables } from "../../../../lambdas/dump/tables";
 import { RowCountError } from "../../../../lambdas/dump/errors";
 import { dataFileEncoding, RowCountingTap, rowsOf } from "../../../../lambdas/dump/copyRows";
 import { readToc } from "../../../../lambdas/dump/tocReader";

@@ -14,7 +14,7 @@ import {
     verifyRolePolicy,
 } from "../../../../../components/aws/documents/functionPolicies";
 import { PolicyDocument, PolicyStatement } from "../../../../../components/aws/documents/policyDocument";
-import { watermarkKey } from "../../../../../lambdas/export/export";
+import { watermarkKey } from "../../../../../lambdas/export/keys";
 import { databasePrefix, dumpKey, manifestKey } from "../../../../../lambdas/shared/keys";
 
 const BUCKET = "arn:aws:s3:::pg-backups-prod";

@@ -11,7 +11,7 @@ import {
     lifecycleRules,
     logBucketLifecycleRules,
 } from "../../../../../components/aws/documents/lifecycle";
-import { dumpTags } from "../../../../../lambdas/dump/dump";
+import { dumpTags } from "../../../../../lambdas/dump/settings";
 
 function input(tiers: LifecycleInput["tiers"], extra: Partial<LifecycleInput> = {}): LifecycleInput {
     return { tiers, prefix: "backups", noncurrentVersionExpireDays: 30, abortIncompleteUploadDays: 1, ...extra };

@@ -1,0 +1,71 @@
+/** The named errors of a restore, each a RestoreError. */
+import type { PgTarget } from "./pgTarget";
+
+export abstract class RestoreError extends Error {
+    protected constructor(message: string) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+
+/** The downloaded object is not what the manifest describes (size or SHA-256). */
+export class ChecksumMismatchError extends RestoreError {
+    constructor(
+        readonly key: string,
+        readonly expected: { readonly sha256: string; readonly sizeBytes: number },
+        readonly actual: { readonly sha256: string; readonly sizeBytes: number },
+    ) {
+        super(
+            `backup ${key} does not match its manifest: ` +
+                (expected.sizeBytes !== actual.sizeBytes ? `size ${actual.sizeBytes} bytes, manifest says ${expected.sizeBytes}; ` : "") +
+                `sha256 ${actual.sha256}, manifest says ${expected.sha256}; nothing was restored`,
+        );
+    }
+}
+
+/** A file a directory dump's manifest lists is not in the bucket. */
+export class BackupFileMissingError extends RestoreError {
+    constructor(
+        readonly key: string,
+        readonly file: string,
+    ) {
+        super(`file ${file} of backup ${key} is missing from the bucket; nothing was restored`);
+    }
+}
+
+/** The object does not start with the pg_dump custom-format header. */
+export class ArchiveHeaderError extends RestoreError {
+    constructor(key: string, firstBytes: Buffer) {
+        super(`backup ${key} is not a pg_dump custom-format archive (starts with ${JSON.stringify(firstBytes.toString("latin1"))}, expected "PGDMP"); nothing was restored`);
+    }
+}
+
+/** pg_restore too old for the archive, or the target server too old for the dump. */
+export class VersionMismatchError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
+/** The target database exists and overwrite was not asked for. */
+export class TargetExistsError extends RestoreError {
+    constructor(target: PgTarget) {
+        super(`database "${target.database}" already exists on ${target.host}:${target.port}; refusing to overwrite it (pass --overwrite to drop and recreate it)`);
+    }
+}
+
+/** pg_restore exited non-zero, was killed, or ran out of time. */
+export class PgRestoreFailedError extends RestoreError {
+    constructor(
+        readonly reason: string,
+        readonly stderrTail: string,
+    ) {
+        super(`pg_restore failed: ${reason}${stderrTail === "" ? "" : `: ${stderrTail.trim()}`}`);
+    }
+}
+
+export class RestoreArgumentError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}

@@ -1,0 +1,43 @@
+/** What a restore is given: where the backup is read from, the target, and how to restore. */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { BackupManifest } from "./manifest";
+import type { PgTarget } from "./pgTarget";
+import type { Log } from "./ports";
+import type { BackupStorage } from "./storage/port";
+
+/**
+ * Where the backup is read from: a storage adapter, or an S3 client and the bucket (which may be
+ * the DR replica, so not necessarily manifest.bucket).
+ */
+export type RestoreSource = { readonly storage: BackupStorage } | { readonly s3: S3Client; readonly bucket: string };
+
+export type RestoreOptions = RestoreSource & RestoreSettings;
+
+export interface RestoreSettings {
+    readonly manifest: BackupManifest;
+    /** Server, credentials and the name of the database to create. */
+    readonly target: PgTarget;
+    /** Database to connect to for CREATE/DROP DATABASE. @default "postgres" */
+    readonly maintenanceDatabase?: string;
+    /** Drop and recreate the target database if it exists. @default false - refuse */
+    readonly overwrite?: boolean;
+    /** pg_restore parallel jobs. @default min(4, available CPUs) */
+    readonly jobs?: number;
+    /** Pass --no-owner (objects owned by the restoring user). @default true */
+    readonly noOwner?: boolean;
+    /** Pass --no-privileges (skip GRANT/REVOKE, for servers without the source's roles). @default false */
+    readonly noPrivileges?: boolean;
+    /** Drop the database this restore created when the restore fails. @default true */
+    readonly dropOnFailure?: boolean;
+    /** Directory with pg_restore. @default env PG_BIN, else the newest /usr/lib/postgresql/<n>/bin, else PATH */
+    readonly binDir?: string;
+    /** Where the temp file goes (needs room for the whole backup). @default the OS temp dir */
+    readonly tempDir?: string;
+    /** pg_restore is stopped after this long (SIGTERM, then SIGKILL after 5 s). @default no limit */
+    readonly timeoutMs?: number;
+    /** Stops the download or pg_restore (SIGTERM, then SIGKILL after 5 s) when aborted. */
+    readonly signal?: AbortSignal;
+    /** Called right after this restore created the target database, so a caller removes only a database it created. @default none */
+    readonly onDatabaseCreated?: (database: string) => void;
+    readonly log: Log;
+}

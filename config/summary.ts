@@ -1,7 +1,9 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
+import { TIER_ORDER, type BlobTiers, type BlobTierKey } from "../components/azure/documents/lifecycle";
+import { cronLongestGapMinutes } from "../components/azure/documents/jobs";
 import { drCredentials } from "./drCredentials";
-import { effectiveServerName, effectiveVaultImmutability } from "./rules/azure";
+import { effectiveServerName, effectiveVaultImmutability, tierBlobLifecycles } from "./rules/azure";
 import { pitrMeetsRpo } from "./rules/foundation";
 import { TIER_NAMES } from "./schema";
 import { formatMinutes, longestGapMinutes, parseSchedule } from "./schedule";
@@ -15,12 +17,13 @@ export interface Guarantee {
 
 /** What a valid stack promises, in words an auditor can check against the config. */
 export function guarantees(c: StackConfig): Guarantee[] {
-    const dumpGap = longestGapMinutes(parseSchedule(c.schedules.dump));
+    const azureDump = c.regions === undefined ? c.azure?.runner?.schedules.dump : undefined;
+    const dumpGap = azureDump !== undefined ? cronLongestGapMinutes(azureDump) : longestGapMinutes(parseSchedule(c.schedules.dump));
     const out: Guarantee[] = [
         { control: "Environment", value: `${c.environment}${c.protect ? " (deletion protection on)" : ""}` },
         {
             control: "RPO",
-            value: `${formatMinutes(c.objectives.rpoMinutes)}; ${pitrMeetsRpo(c) ? "met by point-in-time recovery; " : ""}dumps ${c.schedules.dump}, at most ${formatMinutes(dumpGap)} apart`,
+            value: `${formatMinutes(c.objectives.rpoMinutes)}; ${pitrMeetsRpo(c) ? "met by point-in-time recovery; " : ""}dumps ${azureDump !== undefined ? `"${azureDump}" (UTC, Container Apps jobs)` : c.schedules.dump}, at most ${formatMinutes(dumpGap)} apart`,
         },
         { control: "RTO", value: `${formatMinutes(c.objectives.rtoMinutes)}; restore time measured by every verification` },
         {
@@ -30,15 +33,47 @@ export function guarantees(c: StackConfig): Guarantee[] {
                 : `Azure only: ${c.azure?.location ?? "no location"} (no AWS resource)`,
         },
     ];
-    for (const tier of TIER_NAMES) {
-        out.push({ control: `Retention ${tier}`, value: `${c.retention[tier].keepDays} days: ${tierTimeline(c.retention[tier])}` });
-    }
+    out.push(...retentionGuarantees(c));
     out.push({ control: "Promotion", value: `weekly: first dump of ${c.retention.weeklyOn}; monthly: first dump of day ${c.retention.monthlyOn} (UTC)` });
     const regions = c.regions;
     if (regions !== undefined) out.push(...awsGuarantees(c, regions));
     out.push(...azureGuarantees(c));
     out.push({ control: "Alerts", value: `${c.alerts.emails.length} email(s), ${c.alerts.webhookUrls.length} webhook(s), ${c.alerts.slack.length} Slack and ${c.alerts.teams.length} Teams channel(s)` });
     return out;
+}
+
+/**
+ * One line per retention tier: the S3 storage classes when the dumps are in S3 (a stack with
+ * `regions`), else the Blob access tiers of `azure.storage.tierLifecycle` and each dump's lock.
+ */
+function retentionGuarantees(c: StackConfig): Guarantee[] {
+    const blobTiers = c.regions === undefined ? tierBlobLifecycles(c) : undefined;
+    return TIER_NAMES.map((tier) => {
+        const t = blobTiers?.[tier];
+        const words = t === undefined ? tierTimeline(c.retention[tier]) : `${blobTierTimeline(t)}${blobLockWords(c, tier)}`;
+        return { control: `Retention ${tier}`, value: `${c.retention[tier].keepDays} days: ${words}` };
+    });
+}
+
+const BLOB_TIER_LABEL: Readonly<Record<BlobTierKey, string>> = { coolAfterDays: "Cool", coldAfterDays: "Cold", archiveAfterDays: "Archive", deleteAfterDays: "delete" };
+
+/**
+ * A blob's access tiers in words, in the order the lifecycle moves it: `Hot day 0 -> Cool day 30 ->
+ * delete day 90` (new blobs land in the account's default tier, Hot; "Access tiers for blob data",
+ * https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview).
+ */
+export function blobTierTimeline(t: BlobTiers): string {
+    return ["Hot day 0", ...TIER_ORDER.flatMap((key) => t[key] === undefined ? [] : [`${BLOB_TIER_LABEL[key]} day ${t[key]}`])].join(" -> ");
+}
+
+/** The per-blob lock of a tier's dumps (version-level immutability), or nothing. */
+function blobLockWords(c: StackConfig, tier: (typeof TIER_NAMES)[number]): string {
+    if (c.azure?.storage?.versionLevelImmutability !== true) return "; no per-blob lock";
+    // A locked time-based retention policy can be extended but not shortened or deleted, and the
+    // blob version cannot be deleted until it expires ("Store business-critical blob data with
+    // immutable storage", https://learn.microsoft.com/azure/storage/blobs/immutable-time-based-retention-policy-overview).
+    const policy = c.storage.objectLock?.mode === "COMPLIANCE" ? "locked policy: it cannot be shortened or removed" : "unlocked policy";
+    return `; each dump immutable for ${c.retention[tier].keepDays} days (${policy})`;
 }
 
 function awsGuarantees(c: StackConfig, regions: NonNullable<StackConfig["regions"]>): Guarantee[] {
@@ -86,6 +121,8 @@ function azureGuarantees(c: StackConfig): Guarantee[] {
         const key = c.azure.keyVault !== undefined ? ", customer-managed key (Key Vault, purge protection, rotation)" : ", Microsoft-managed keys";
         out.push({ control: "Azure storage", value: `${st.redundancy}, soft delete ${st.softDeleteDays} days${immutable}${perBlob}${key}` });
     }
+    const runner = c.azure?.runner;
+    if (runner !== undefined) out.push({ control: "Azure runner", value: runnerWords(c, runner) });
     const v = c.azure?.backupVault;
     if (v !== undefined) {
         out.push({
@@ -95,6 +132,42 @@ function azureGuarantees(c: StackConfig): Guarantee[] {
         });
     }
     return out;
+}
+
+type RunnerConfig = NonNullable<NonNullable<StackConfig["azure"]>["runner"]>;
+
+/**
+ * What the Azure runner runs and where: the Container Apps jobs per server with their schedules,
+ * the identity, registry and logs they use, and the alerts on failed or missing runs (the same
+ * choices as program/azure.ts and ContainerJobs: export jobs only for targets with tables and an
+ * export schedule; "missing" alerts for dump and verify).
+ */
+function runnerWords(c: StackConfig, runner: RunnerConfig): string {
+    const exportSchedule = runner.schedules.export;
+    const targets = runner.targets.map((t) => {
+        const kinds = ["dump", ...(t.exportTables.length > 0 && exportSchedule !== undefined ? ["export"] : []), "verify"];
+        const login = t.keyVaultLogin !== undefined ? `login from Key Vault secret ${t.keyVaultLogin}` : `Entra role ${t.entraUser ?? ""}`;
+        return `${kinds.join(", ")} of ${t.server}/${t.databaseName} (${login})`;
+    });
+    const schedules = [
+        `dump ${cronWords(runner.schedules.dump)}`,
+        ...(exportSchedule !== undefined ? [`export ${cronWords(exportSchedule)}`] : []),
+        `verify ${cronWords(runner.schedules.verify)}`,
+    ];
+    const vault = c.azure?.keyVault !== undefined ? "the stack's Key Vault" : runner.keyVaultId !== undefined ? "azure.runner.keyVaultId" : "no Key Vault";
+    const subnet = runner.network.infrastructureSubnetId !== undefined
+        ? `in subnet ${runner.network.infrastructureSubnetId.split("/").pop() ?? ""}${runner.network.egressIpAddresses.length > 0 ? ` leaving from ${runner.network.egressIpAddresses.join(", ")}` : ""}`
+        : "without a subnet (Azure-chosen egress addresses)";
+    return `Container Apps jobs in ${c.azure?.location ?? "no location"}, ${subnet}: ${targets.join("; ")}; ${schedules.join(", ")}; ` +
+        `one user-assigned managed identity (AcrPull, blob writer on the backup container, secrets from ${vault}); image in the stack's container registry; ` +
+        `logs kept ${runner.logRetentionDays} days in Log Analytics; alerts on a failed run or execution and when no successful dump or verify in ${runner.maxBackupAgeHours} hours`;
+}
+
+/** A five-field cron schedule in words: `daily at 02:00 UTC`, else the expression and its longest gap. */
+function cronWords(expression: string): string {
+    const daily = /^(\d+) (\d+) \* \* \*$/.exec(expression.trim());
+    if (daily !== null) return `daily at ${daily[2]!.padStart(2, "0")}:${daily[1]!.padStart(2, "0")} UTC`;
+    return `"${expression}" UTC, at most ${formatMinutes(cronLongestGapMinutes(expression))} apart`;
 }
 
 /** How clients reach an Azure server, in words. */

@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
-import { computeFigures, lambdaHeapFlags, parseBenchArgs, pgbenchScale, renderChart, renderTable, type BenchMeasurements, type BenchOptions } from "../../../cli/bench";
+import { parseBenchArgs, type BenchOptions } from "../../../cli/bench/args";
+import { pgbenchScale } from "../../../cli/bench/data";
+import { lambdaHeapFlags } from "../../../cli/bench/measure";
+import { computeFigures, renderChart, renderTable, type BenchMeasurements } from "../../../cli/bench/report";
 import { barChartSvg } from "../../../cli/benchChart";
 import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
 

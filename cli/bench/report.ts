@@ -1,5 +1,5 @@
 import type { BenchOptions } from "./args";
-import { barChartSvg } from "../benchChart";
+import { barChartSvg } from "./chart";
 import type { BenchRun } from "./modes";
 
 /** The benchmark's figures from its measurements, and the table, JSON line and chart that show them. */

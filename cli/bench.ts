@@ -29,9 +29,9 @@ import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./bench/args";
 import { tablePages, withBlocks } from "./bench/blocks";
 import { databaseSize, generateDatabase } from "./bench/data";
-import { buildMeasuredProcess, lambdaHeapFlags, progress, quietLog, run } from "./bench/measure";
+import { buildMeasuredProcess, lambdaHeapFlags, MB, progress, quietLog, run } from "./bench/measure";
 import { BUCKET, measureRun, type BenchModes, type BenchRun, type MeasuredDump } from "./bench/modes";
-import { computeFigures, MB, renderChart, renderJson, renderTable } from "./bench/report";
+import { computeFigures, renderChart, renderJson, renderTable } from "./bench/report";
 
 export async function main(args: readonly string[]): Promise<number> {
     let options: BenchOptions | "help";

@@ -6,6 +6,8 @@ import type { Log } from "../../lambdas/shared/ports";
 
 /** Running and timing what the benchmark measures: commands, and the dump core compiled to run in its own process. */
 
+export const MB = 1024 * 1024;
+
 export function progress(message: string): void {
     process.stderr.write(`[bench] ${message}\n`);
 }

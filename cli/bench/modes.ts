@@ -6,8 +6,7 @@ import type { BenchDumpReport, BenchDumpRequest } from "../embedded/benchDump";
 import type { EmbeddedS3 } from "../embedded/s3";
 import type { BenchOptions } from "./args";
 import { withBlocks } from "./blocks";
-import { progress, quietLog, run, timed } from "./measure";
-import { MB } from "./report";
+import { MB, progress, quietLog, run, timed } from "./measure";
 
 /** Each measured mode of one run: the ceiling, our pipeline in both formats, the bare stream and the plain pipeline. */
 

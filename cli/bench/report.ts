@@ -1,10 +1,9 @@
 import type { BenchOptions } from "./args";
 import { barChartSvg } from "./chart";
+import { MB } from "./measure";
 import type { BenchRun } from "./modes";
 
 /** The benchmark's figures from its measurements, and the table, JSON line and chart that show them. */
-
-export const MB = 1024 * 1024;
 
 export interface BenchMeasurements {
     readonly databaseBytes: number;

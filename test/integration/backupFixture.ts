@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { Client } from "pg";
-import { contentChecksums as drillContentChecksums } from "../../cli/drill";
+import { contentChecksums as drillContentChecksums } from "../../cli/drill/database";
 import { dumpKey, manifestKey } from "../../lambdas/shared/keys";
 import { MANIFEST_FORMAT_VERSION, type BackupManifest, type TableCount } from "../../lambdas/shared/manifest";
 import type { TierName } from "../../lambdas/shared/tiers";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { DrillSummary } from "../../../cli/drill";
+import type { DrillSummary } from "../../../cli/drill/summary";
 import { parseReportArgs, runReport } from "../../../cli/report";
 import { readStackFile, stackNameOfFile, type RawStackConfig } from "../../../config/load";
 import { createHash } from "crypto";

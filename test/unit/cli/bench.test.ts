@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
-import { computeFigures, lambdaHeapFlags, parseBenchArgs, pgbenchScale, renderChart, renderTable, type BenchMeasurements, type BenchOptions } from "../../../cli/bench";
-import { barChartSvg } from "../../../cli/benchChart";
+import { parseBenchArgs, type BenchOptions } from "../../../cli/bench/args";
+import { pgbenchScale } from "../../../cli/bench/data";
+import { lambdaHeapFlags } from "../../../cli/bench/measure";
+import { computeFigures, renderChart, renderTable, type BenchMeasurements } from "../../../cli/bench/report";
+import { barChartSvg } from "../../../cli/bench/chart";
 import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
 
 const MB = 1024 * 1024;

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseListArgs } from "../../../cli/list";
-import { parsePitrArgs } from "../../../cli/pitr";
+import { parsePitrArgs } from "../../../cli/pitr/args";
 import { parseRestoreArgs } from "../../../cli/restore";
 import { ROOT } from "../../helpers/stackFiles";
 

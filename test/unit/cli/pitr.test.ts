@@ -10,7 +10,8 @@ import {
 } from "@aws-sdk/client-rds";
 import type { PostgreSQLManagementFlexibleServerClient, Server } from "@azure/arm-postgresql-flexible";
 import { ArgumentError } from "../../../cli/args";
-import { parsePitrArgs, runPitr, type PitrDeps } from "../../../cli/pitr";
+import { runPitr, type PitrDeps } from "../../../cli/pitr";
+import { parsePitrArgs } from "../../../cli/pitr/args";
 import { planAzurePitr, type AzureServerPoller, type AzureServersApi } from "../../../cli/pitr/azure";
 import { planRdsPitr, waitForRdsInstance, type RdsApi } from "../../../cli/pitr/rds";
 import { PitrError, restoreTimeWithin } from "../../../cli/pitr/shared";

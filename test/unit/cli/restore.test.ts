@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ArgumentError } from "../../../cli/args";
-import { parseDrillArgs } from "../../../cli/drill";
+import { parseDrillArgs } from "../../../cli/drill/args";
 import { parseListArgs } from "../../../cli/list";
 import { parseRestoreArgs } from "../../../cli/restore";
 import { clientConfig, libpqEnv, parsePostgresUrl, redactUrl } from "../../../lambdas/shared/pgTarget";

@@ -1,0 +1,96 @@
+import { closeSync, createReadStream, openSync } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { dumpTags } from "../../lambdas/dump/settings";
+import { uploadObject } from "../../lambdas/shared/upload";
+import type { BenchDumpReport, BenchDumpRequest } from "../embedded/benchDump";
+import type { EmbeddedS3 } from "../embedded/s3";
+import type { BenchOptions } from "./args";
+import { withBlocks } from "./blocks";
+import { MB, progress, quietLog, run, timed } from "./measure";
+
+/** Each measured mode of one run: the ceiling, our pipeline in both formats, the bare stream and the plain pipeline. */
+
+export const BUCKET = "bench-backups";
+
+/** One of our dumps as the measured process reported it, with the database's blocks read + hit meanwhile. */
+export type MeasuredDump = BenchDumpReport & { blocks: number };
+
+/** One run of every mode. */
+export interface BenchRun {
+    ceiling: number;
+    ceilingBlocks: number;
+    bare: number;
+    ours: MeasuredDump;
+    directory: (MeasuredDump & { jobs: number })[];
+    plainDump: number;
+    plainUpload: number;
+    plainBytes: number;
+}
+
+/** What every run measures against. */
+export interface BenchModes {
+    readonly o: BenchOptions;
+    readonly databaseUrl: string;
+    readonly pgDump: string;
+    /** pg_dump's compression arguments for the ceiling. */
+    readonly compression: readonly string[];
+    readonly childEnv: NodeJS.ProcessEnv;
+    readonly plainFile: string;
+    readonly s3: EmbeddedS3;
+    /** Job counts of the directory-format dumps, 1..N. */
+    readonly dumpJobs: readonly number[];
+    /** One run of the measured process; `jobs` makes it a directory-format dump. */
+    readonly measure: (mode: BenchDumpRequest["mode"], jobs?: number) => Promise<MeasuredDump>;
+}
+
+/** Run `r` of every mode, interleaved so that no mode has the machine to itself more than another. */
+export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv, plainFile, s3, dumpJobs, measure }: BenchModes, r: number): Promise<BenchRun> {
+    progress(`run ${r}/${o.repeat}: ceiling, pg_dump -Fc > /dev/null`);
+    const devNull = openSync("/dev/null", "w");
+    const ceiling = await withBlocks(databaseUrl, () =>
+        timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() => closeSync(devNull)),
+    );
+
+    progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
+    const ours = await measure("ours");
+
+    const directory: BenchRun["directory"] = [];
+    for (const jobs of dumpJobs) {
+        progress(`run ${r}/${o.repeat}: our pipeline, directory format with ${jobs} pg_dump job${jobs === 1 ? "" : "s"}`);
+        directory.push({ ...(await measure("ours", jobs)), jobs });
+    }
+
+    progress(`run ${r}/${o.repeat}: bare stream, pg_dump -Fc piped into the S3 upload`);
+    const bare = await measure("bare");
+
+    progress(`run ${r}/${o.repeat}: plain pipeline, pg_dump | gzip > file, then upload`);
+    const plainDump = await timed(() => run("bash", ["-c", 'set -o pipefail; "$0" --no-password | gzip > "$1"', pgDump, plainFile], childEnv));
+    const plainBytes = (await stat(plainFile)).size;
+    const plainUpload = await timed(() =>
+        uploadObject(
+            {
+                client: s3.client(),
+                bucket: BUCKET,
+                key: `plain/plain-${r}.sql.gz`,
+                body: createReadStream(plainFile),
+                contentType: "application/gzip",
+                kmsKeyId: "alias/bench",
+                tags: dumpTags("daily"),
+                partSizeBytes: o.partSizeMb * MB,
+                queueSize: o.uploadConcurrency,
+            },
+            quietLog,
+        ),
+    );
+    await rm(plainFile, { force: true });
+    return {
+        ceiling: ceiling.value.seconds,
+        ceilingBlocks: ceiling.blocks,
+        bare: bare.durationMs / 1000,
+        ours,
+        directory,
+        plainDump: plainDump.seconds,
+        plainUpload: plainUpload.seconds,
+        plainBytes,
+    };
+}

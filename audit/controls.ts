@@ -15,8 +15,8 @@ import { stackScope, type StackScope } from "../config/scope";
 import { formatMinutes } from "../config/schedule";
 import type { StackConfig } from "../config/validate";
 import { failedChecksFor } from "./evidence";
-import { mappingOf } from "./mappings";
-import type { AuditManagerSetup, AuditReport, ConfigKey, ControlId, ControlStatus, Evidence, ReportControl, ReportInput } from "./model";
+import { cloudsOf, mappingOf } from "./mappings";
+import type { AuditManagerSetup, AuditReport, Cloud, ConfigKey, ControlId, ControlStatus, Evidence, ReportControl, ReportInput } from "./model";
 import { cadence, cadenceMinutes, scheduleInWords } from "./scheduleWords";
 import { retentionPicture } from "./timeline";
 
@@ -32,7 +32,8 @@ import { retentionPicture } from "./timeline";
 /** Builds the report of a valid configuration. Evidence must have passed `checkEvidenceIdentity`. */
 export function buildReport(input: ReportInput): AuditReport {
     const scope = stackScope(input.stack);
-    const ctx: Ctx = { c: input.config, scope, raw: input.raw, evidence: input.evidence };
+    const clouds = cloudsOf(input.config);
+    const ctx: Ctx = { c: input.config, scope, raw: input.raw, evidence: input.evidence, clouds };
     const controls = [rpo, rto, retention, encryptionAtRest, encryptionInTransit, immutability, geoRedundancy, pointInTimeRecovery, restoreTesting, verification, alerting, leastPrivilege].map(
         (build) => build(ctx),
     );
@@ -43,6 +44,7 @@ export function buildReport(input: ReportInput): AuditReport {
         environment: input.config.environment,
         namespace: CONFIG_NAMESPACE,
         provenance: input.provenance,
+        clouds,
         summary: summary(input.config, controls, e),
         controls,
         retention: retentionPicture(input.config),
@@ -89,6 +91,7 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
     const restores = e?.restores ?? [];
     const verified = c.aws.databases.filter((d) => d.verify).map((d) => d.name);
     const rt = c.aws.backup.restoreTesting;
+    const runner = azureRunner(c);
     return [
         {
             question: "RPO",
@@ -131,7 +134,9 @@ function summary(c: StackConfig, controls: readonly ReportControl[], e: Evidence
         {
             question: "Restore testing",
             answer: [
-                verified.length > 0 ? `${verified.join(", ")} restored and row-counted ${scheduleInWords(c.schedules.verify)}` : "no dump is restore-verified",
+                ...(verified.length > 0 ? [`${verified.join(", ")} restored and row-counted ${scheduleInWords(c.schedules.verify)}`] : []),
+                ...(runner !== undefined ? [`Azure: ${runner.targets.map((t) => t.server).join(", ")} restored and row-counted by the verify job (${runner.schedules.verify}, cron in UTC)`] : []),
+                ...(verified.length === 0 && runner === undefined ? ["no dump is restore-verified"] : []),
                 ...(awsBackupActive(c) && rt.enabled ? [`AWS Backup restore testing ${scheduleInWords(rt.schedule)}`] : []),
                 ...(e === undefined ? [] : [`${e.kind} evidence: ${e.ok ? "passed" : "FAILED"}`]),
             ].join("; "),
@@ -148,6 +153,7 @@ interface Ctx {
     readonly scope: StackScope;
     readonly raw: RawStackConfig;
     readonly evidence: Evidence | undefined;
+    readonly clouds: readonly Cloud[];
 }
 
 type Database = StackConfig["aws"]["databases"][number];
@@ -171,6 +177,34 @@ function alarms(ctx: Ctx, detail?: string): string[] {
 /** The stack's BackupDashboard, declared with the functions. */
 function dashboard(ctx: Ctx): string[] {
     return scheduledRuns(ctx.c, ctx.scope).length === 0 ? [] : [named("BackupDashboard", monitoringName(ctx.scope))];
+}
+
+type AzureRunner = NonNullable<NonNullable<StackConfig["azure"]>["runner"]>;
+
+/** The Azure runner as the program declares it: only beside a storage account its jobs write to. */
+function azureRunner(c: StackConfig): AzureRunner | undefined {
+    return c.azure?.storage !== undefined ? c.azure.runner : undefined;
+}
+
+/** The runner's ContainerJobs, by its logical name. */
+function containerJobs(detail: string): string {
+    return named("ContainerJobs", N.azureRunner, detail);
+}
+
+/**
+ * The runner's log search alerts, the Azure counterparts of the CloudWatch alarms: they run a
+ * query over the jobs' logs in the Log Analytics workspace on a schedule and notify the action
+ * group ("Log search alerts", https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-types#log-alerts;
+ * failed executions are the platform's own events of Container Apps jobs,
+ * https://learn.microsoft.com/azure/container-apps/jobs).
+ */
+function runnerAlerts(runner: AzureRunner): string {
+    return `failed job (a dump, export or verify run that logs a failed result, within 15 minutes), missing success (no successful dump or verify within ${runner.maxBackupAgeHours} h), failed execution (an execution the platform stopped or gave up on)`;
+}
+
+/** The runner's targets in words: `blog-db (database blog)`. */
+function targetNames(runner: AzureRunner): string {
+    return runner.targets.map((t) => `${t.server} (database ${t.databaseName})`).join(", ");
 }
 
 /** Collects one control; `gap()` and `flag()` set its status, the worst one wins. */
@@ -232,7 +266,7 @@ class ControlBuilder {
             keys: this.keys,
             resources: this.resources,
             evidence: this.evidence,
-            mapping: mappingOf(this.id),
+            mapping: mappingOf(this.id, this.ctx.clouds),
         };
     }
 }
@@ -256,7 +290,7 @@ function rpo(ctx: Ctx): ReportControl {
         b.says(`Point-in-time recovery covers every database (transaction logs archived about every ${PITR_RPO_MINUTES} min), so the RPO also holds between dumps.`);
     }
     const maxAge = backupMaxAgeMinutes(c);
-    b.says(
+    if (scheduledRuns(c, ctx.scope).length > 0) b.says(
         `A database whose newest dump is older than ${formatMinutes(maxAge)}${maxAge === c.objectives.rpoMinutes ? " (the RPO)" : " (the longest gap between dumps, as point-in-time recovery carries the RPO)"}, or that reports no dump at all, raises the backup-age / backup-missing alarm.`,
     );
     c.aws.databases.forEach((db, i) => {
@@ -265,6 +299,14 @@ function rpo(ctx: Ctx): ReportControl {
         b.key(`aws.databases[${i}].runner`, db.runner);
     });
     b.key("objectives.rpoMinutes", c.objectives.rpoMinutes).key("schedules.dump", c.schedules.dump);
+    const runner = azureRunner(c);
+    if (runner !== undefined) {
+        b.says(
+            `Azure: ${targetNames(runner)} dumped by a Container Apps job (${runner.schedules.dump}, cron in UTC); a target without a successful dump within ${runner.maxBackupAgeHours} h raises the missing-backup alert, and a failed dump run the failed-job alert at once (the Azure counterparts of the backup-missing and dump-failed alarms).`,
+        );
+        b.key("azure.runner.schedules.dump", runner.schedules.dump).key("azure.runner.maxBackupAgeHours", runner.maxBackupAgeHours);
+        b.enforcedBy(containerJobs("dump job per target; missing-backup and failed-job alerts"));
+    }
     for (const { i, instance } of managed(c)) b.key(`aws.databases[${i}].instance.backupRetentionDays`, instance.backupRetentionDays);
     (c.azure?.servers ?? []).forEach((s, i) => b.key(`azure.servers[${i}].backupRetentionDays`, s.backupRetentionDays));
     b.enforcedBy(...runs(ctx, ["dump"], "runs pg_dump on the schedule; a dump without its manifest never counts"), ...alarms(ctx, "backup missing and backup age"));
@@ -641,7 +683,15 @@ function restoreTesting(ctx: Ctx): ReportControl {
     b.key("schedules.verify", c.schedules.verify);
     b.enforcedBy(...runs(ctx, ["verify"], "scratch restore of each verified database's newest dump"));
     b.says("On demand, `npm run drill` runs dump -> export -> verify -> restore end to end; its `--json` output is this report's evidence.");
-    if (verified.length === 0 && !(awsBackupActive(c) && rt.enabled)) b.gap("nothing restores backups on a schedule: no database is verified and AWS Backup restore testing is not active");
+    const runner = azureRunner(c);
+    if (runner !== undefined) {
+        b.says(`Azure: the verify job restores the newest dump of ${targetNames(runner)} into a scratch database (${runner.schedules.verify}, cron in UTC), checks every table's row count against the manifest and drops it.`);
+        b.key("azure.runner.schedules.verify", runner.schedules.verify);
+        b.enforcedBy(containerJobs("verify job per target"));
+    }
+    if (verified.length === 0 && !(awsBackupActive(c) && rt.enabled) && runner === undefined) {
+        b.gap("nothing restores backups on a schedule: no database is verified, AWS Backup restore testing is not active and there is no Azure runner");
+    }
     if (evidence !== undefined) {
         const restoreChecks = evidence.checks.filter((ch) => /(^|[./])(restore|rowCounts|content)/.test(ch.name));
         for (const ch of restoreChecks) b.measured(`${ch.name}: ${ch.ok ? "pass" : "FAIL"}, ${ch.detail}`);
@@ -659,10 +709,21 @@ function verification(ctx: Ctx): ReportControl {
             `The verify function runs ${cadence(c.schedules.verify)}, and checks for ${verified.map((d) => d.name).join(", ")}: the newest backup is younger than ${formatMinutes(backupMaxAgeMinutes(c))} (${backupMaxAgeMinutes(c) === c.objectives.rpoMinutes ? "the RPO" : "the longest gap between dumps: point-in-time recovery carries the RPO"}), its SHA-256 matches the manifest, its size is within ${s.minRatio}..${s.maxRatio} x the median of the previous ${s.window}, it restores into a scratch database with every table's row count equal to the manifest, within the RTO, and the scratch database is dropped.`,
         );
     }
+    const runner = azureRunner(c);
     for (const server of c.azure?.servers ?? []) {
-        b.says(`Azure server ${server.name}: the age of its automated backups is not checked by the stack (no verification runs for Azure servers); the service takes and keeps them.`);
+        const target = runner?.targets.find((t) => t.server === server.name);
+        b.says(
+            runner !== undefined && target !== undefined
+                ? `Azure server ${server.name}: the verify job of ContainerJobs "${N.azureRunner}" (${runner.schedules.verify}, cron in UTC) restores the newest dump of ${target.databaseName} into a scratch database and checks its age (under ${runner.maxBackupAgeHours} h), SHA-256, size and row counts; it also checks the server's own automated backups (the newest snapshot's age and the point-in-time restore window) through Azure Resource Manager (AZURE_SERVERS), as the runner's managed identity, which holds Reader on the resource group ${c.azure?.resourceGroupName ?? ""}.`
+                : `Azure server ${server.name}: the age of its automated backups is not checked by the stack (no verification runs for Azure servers); the service takes and keeps them.`,
+        );
     }
-    b.says("Every check is a CloudWatch metric; a failed check raises the verification-failed alarm.");
+    if (scheduledRuns(c, ctx.scope).length > 0) b.says("Every check is a CloudWatch metric; a failed check raises the verification-failed alarm.");
+    if (runner !== undefined) {
+        b.says(`Azure runner alerts: ${runnerAlerts(runner)}.`);
+        b.key("azure.runner.schedules.verify", runner.schedules.verify).key("azure.runner.maxBackupAgeHours", runner.maxBackupAgeHours);
+        b.enforcedBy(containerJobs("verify job per target with Reader on the resource group; failed-job, missing-success and failed-execution alerts"));
+    }
     b.key("schedules.verify", c.schedules.verify)
         .key("functions.sizeBounds.minRatio", s.minRatio)
         .key("functions.sizeBounds.maxRatio", s.maxRatio)
@@ -703,6 +764,12 @@ function alerting(ctx: Ctx): ReportControl {
     if (c.azure !== undefined) {
         b.says("Azure: an action group with the same recipients; alerts on backup storage used, storage percent, server availability and storage account capacity.");
         b.enforcedBy(named("AzureBackupAlerts", N.azureAlerts));
+    }
+    const runner = azureRunner(c);
+    if (runner !== undefined) {
+        b.says(`Azure runner, the counterparts of the CloudWatch alarms, log search alerts to the same action group: ${runnerAlerts(runner)}.`);
+        b.key("azure.runner.maxBackupAgeHours", runner.maxBackupAgeHours);
+        b.enforcedBy(containerJobs("failed-job, missing-success and failed-execution alerts"));
     }
     if (c.azure?.backupVault !== undefined) {
         b.says("Azure Backup vault: every failed backup or restore job raises an Azure Monitor alert (built-in alerts for all job failures).");

@@ -57,6 +57,11 @@ export function verification(ctx: Ctx): ReportControl {
             `The verify function runs ${cadence(c.schedules.verify)}, and checks for ${verified.map((d) => d.name).join(", ")}: the newest backup is younger than ${formatMinutes(backupMaxAgeMinutes(c))} (${backupMaxAgeMinutes(c) === c.objectives.rpoMinutes ? "the RPO" : "the longest gap between dumps: point-in-time recovery carries the RPO"}), its SHA-256 matches the manifest, its size is within ${s.minRatio}..${s.maxRatio} x the median of the previous ${s.window}, it restores into a scratch database with every table's row count equal to the manifest, within the RTO, and the scratch database is dropped.`,
         );
     }
+    // The verify job reads the server's backups through Azure Resource Manager, which the built-in
+    // Reader role allows on the resource group ("Azure built-in roles", Reader:
+    // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/general#reader);
+    // what it checks follows "Backup and restore in Azure Database for PostgreSQL - Flexible Server"
+    // (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-backup-restore).
     const runner = azureRunner(c);
     for (const server of c.azure?.servers ?? []) {
         const target = runner?.targets.find((t) => t.server === server.name);

@@ -1,5 +1,5 @@
 import type { AuditReport, ControlStatus, ReportControl } from "./model";
-import { anchor, evidenceLine, mappingLines } from "./render";
+import { anchor, evidenceLine, mappingColumns, mappingLines } from "./render";
 import { esc, retentionSvg } from "./timeline";
 
 /**
@@ -21,18 +21,20 @@ export function renderHtml(r: AuditReport): string {
         retentionSvg(r.retention),
         r.retention.bucketLockDays === undefined ? "" : `<p>Objects other than dumps and their manifests (table exports, the configuration record) are locked by the bucket's default retention of ${r.retention.bucketLockDays} days.</p>`,
         `</section>`,
-        `<section><h2>Controls</h2><table><thead><tr><th>Control</th><th>Status</th><th>AWS Backup Audit Manager</th><th>Security Hub</th></tr></thead><tbody>`,
+        `<section><h2>Controls</h2><table><thead><tr><th>Control</th><th>Status</th>${mappingColumns(r).map((col) => `<th>${esc(col.title)}</th>`).join("")}</tr></thead><tbody>`,
         ...r.controls.map(
             (c) =>
-                `<tr class="${cls(c.status)}"><td><a href="#${anchor(c.title)}">${esc(c.title)}</a></td><td>${esc(c.status)}</td><td>${esc(c.mapping.auditManager.join(", ") || "-")}</td><td>${esc(c.mapping.securityHub.map((s) => s.id).join(", ") || "-")}</td></tr>`,
+                `<tr class="${cls(c.status)}"><td><a href="#${anchor(c.title)}">${esc(c.title)}</a></td><td>${esc(c.status)}</td>${mappingColumns(r).map((col) => `<td>${esc(col.cell(c))}</td>`).join("")}</tr>`,
         ),
         `</tbody></table></section>`,
         ...r.controls.map(controlSection),
-        `<section><h2>AWS Backup Audit Manager</h2>`,
-        r.auditManager === undefined
-            ? `<p>Not deployed: the stack deploys no AWS Backup plan.</p>`
-            : `<p>Framework <code>${esc(r.auditManager.frameworkName)}</code> and report plan <code>${esc(r.auditManager.reportPlanName)}</code> in ${esc(r.auditManager.region)}; the report plan delivers ${esc(r.auditManager.delivery)}.</p><p>${esc(r.auditManager.prerequisite)}</p><ul>${r.auditManager.controls.map((c) => `<li><code>${esc(c)}</code></li>`).join("")}</ul>`,
-        `</section>`,
+        !r.clouds.includes("aws")
+            ? ""
+            : `<section><h2>AWS Backup Audit Manager</h2>${
+                  r.auditManager === undefined
+                      ? `<p>Not deployed: the stack deploys no AWS Backup plan.</p>`
+                      : `<p>Framework <code>${esc(r.auditManager.frameworkName)}</code> and report plan <code>${esc(r.auditManager.reportPlanName)}</code> in ${esc(r.auditManager.region)}; the report plan delivers ${esc(r.auditManager.delivery)}.</p><p>${esc(r.auditManager.prerequisite)}</p><ul>${r.auditManager.controls.map((c) => `<li><code>${esc(c)}</code></li>`).join("")}</ul>`
+              }</section>`,
         `<section><h2>Validation warnings</h2>${r.warnings.length === 0 ? "<p>None.</p>" : `<ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>`}</section>`,
     ];
     return [

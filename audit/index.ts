@@ -1,12 +1,13 @@
 export { buildReport } from "./controls";
 export { checkEvidenceIdentity, controlsTouchedBy, parseEvidence, type EvidenceFile } from "./evidence";
 export { renderHtml } from "./html";
-export { mappingOf } from "./mappings";
+export { cloudsOf, mappingOf } from "./mappings";
 export {
     EvidenceError,
     type AuditManagerControlName,
     type AuditManagerSetup,
     type AuditReport,
+    type Cloud,
     type ConfigKey,
     type ControlId,
     type ControlMapping,
@@ -21,4 +22,4 @@ export {
 } from "./model";
 export { renderJson, renderMarkdown, type MarkdownLinks } from "./render";
 export { cadence, scheduleInWords } from "./scheduleWords";
-export { retentionPicture, retentionSvg, type RetentionPicture, type TierPicture } from "./timeline";
+export { lockName, retentionPicture, retentionSvg, type RetentionPicture, type TierLock, type TierPicture } from "./timeline";

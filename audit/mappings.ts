@@ -1,4 +1,4 @@
-import type { AuditManagerControlName, ControlId, ControlMapping } from "./model";
+import type { AuditManagerControlName, Cloud, ControlId, ControlMapping } from "./model";
 
 /**
  * What each report control answers in the vocabularies auditors already use:
@@ -104,13 +104,20 @@ const MAP: Readonly<Record<ControlId, { am: readonly AuditManagerControlName[]; 
     "least-privilege": { am: ["BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"], sh: [], cl: [] },
 };
 
-export function mappingOf(id: ControlId): ControlMapping {
+/** The control's mapping in the vocabularies of the given clouds, and the checklists. */
+export function mappingOf(id: ControlId, clouds: readonly Cloud[]): ControlMapping {
     const m = MAP[id];
+    const az = AZURE_MAP[id];
     return {
-        auditManager: m.am,
-        securityHub: m.sh.map((shId) => ({ id: shId, title: SH[shId] })),
-        azurePolicy: AZURE_MAP[id].ap.map((apId) => ({ id: apId, title: AZURE_POLICY[apId] })),
-        cloudSecurityBenchmark: AZURE_MAP[id].mcsb.map((bId) => ({ id: bId, title: MCSB[bId] })),
+        ...(clouds.includes("aws") ? { aws: { auditManager: m.am, securityHub: m.sh.map((shId) => ({ id: shId, title: SH[shId] })) } } : {}),
+        ...(clouds.includes("azure")
+            ? { azure: { azurePolicy: az.ap.map((apId) => ({ id: apId, title: AZURE_POLICY[apId] })), cloudSecurityBenchmark: az.mcsb.map((bId) => ({ id: bId, title: MCSB[bId] })) } }
+            : {}),
         checklist: m.cl.map((item) => CHECKLIST[item]),
     };
+}
+
+/** The clouds a configuration uses: AWS when it declares regions (every AWS resource lives in them), Azure when it has an azure section. */
+export function cloudsOf(c: { readonly regions?: unknown; readonly azure?: unknown }): Cloud[] {
+    return [...(c.regions !== undefined ? ["aws" as const] : []), ...(c.azure !== undefined ? ["azure" as const] : [])];
 }

@@ -20,14 +20,27 @@ export type ControlId =
     | "alerting"
     | "least-privilege";
 
-/** What a control answers in AWS Backup Audit Manager, Security Hub and the checklists (the vocabularies are described in mappings.ts). */
+/** A cloud a stack uses: `aws` when it declares AWS regions, `azure` when it has an azure section. */
+export type Cloud = "aws" | "azure";
+
+/**
+ * What a control answers in the vocabularies of the clouds the stack uses (described in
+ * mappings.ts): AWS Backup Audit Manager and Security Hub for AWS, Azure Policy and the
+ * Microsoft cloud security benchmark for Azure; and in the checklists, always.
+ */
 export interface ControlMapping {
-    readonly auditManager: readonly AuditManagerControlName[];
-    readonly securityHub: readonly SecurityHubControl[];
-    /** Azure Policy built-in definitions (id: the definition's GUID). */
-    readonly azurePolicy: readonly SecurityHubControl[];
-    /** Microsoft cloud security benchmark v1 controls. */
-    readonly cloudSecurityBenchmark: readonly SecurityHubControl[];
+    /** Present when the stack uses AWS. */
+    readonly aws?: {
+        readonly auditManager: readonly AuditManagerControlName[];
+        readonly securityHub: readonly SecurityHubControl[];
+    };
+    /** Present when the stack uses Azure. */
+    readonly azure?: {
+        /** Azure Policy built-in definitions (id: the definition's GUID). */
+        readonly azurePolicy: readonly SecurityHubControl[];
+        /** Microsoft cloud security benchmark v1 controls. */
+        readonly cloudSecurityBenchmark: readonly SecurityHubControl[];
+    };
     readonly checklist: readonly string[];
 }
 
@@ -68,7 +81,7 @@ export interface ReportControl {
     readonly resources: readonly string[];
     /** Measured figures from the evidence. */
     readonly evidence: readonly string[];
-    /** The AWS Backup Audit Manager controls, Security Hub controls and checklist items it answers. */
+    /** What it answers in the vocabularies of the stack's clouds and in the checklists. */
     readonly mapping: ControlMapping;
 }
 
@@ -127,6 +140,8 @@ export interface AuditReport {
     readonly environment: string;
     readonly namespace: string;
     readonly provenance: Provenance;
+    /** The clouds the stack uses: the report maps its controls to their vocabularies only. */
+    readonly clouds: readonly Cloud[];
     /** One line per question an auditor asks first: RPO, RTO, retention, immutability, copies, restore testing. */
     readonly summary: readonly { readonly question: string; readonly answer: string; readonly status: ControlStatus }[];
     readonly controls: readonly ReportControl[];

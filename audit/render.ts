@@ -1,4 +1,5 @@
 import type { AuditReport, EvidenceSummary, ReportControl } from "./model";
+import { lockName, lockWord } from "./timeline";
 
 /** JSON and Markdown renderings of the report; the HTML one is in html.ts. */
 
@@ -30,24 +31,25 @@ export function renderMarkdown(r: AuditReport, links?: MarkdownLinks): string {
         "## Retention timeline",
         "",
         ...(links === undefined
-            ? ["The picture (storage classes over days, Object Lock, copies and point-in-time windows per tier) is in the HTML report: add `--format html`.", ""]
+            ? [`The picture (storage classes over days, ${lockWord(r.retention)}, copies and point-in-time windows per tier) is in the HTML report: add \`--format html\`.`, ""]
             : [`![Retention timeline](${links.svg})`, "", `The same report with the picture inline: [${links.html}](${links.html}).`, ""]),
         ...r.retention.tiers.map(
-            (t) => `- ${t.tier}: ${t.storageClasses.map((s) => `${s.storageClass} day ${s.fromDay}`).join(" -> ")} -> expire day ${t.keepDays}; ${t.lock === undefined ? "no Object Lock" : `Object Lock ${t.lock.mode} ${t.lock.days} days from the dump's start`}; copies: ${t.copies.join(", ")}`,
+            (t) => `- ${t.tier}: ${t.storageClasses.map((s) => `${s.storageClass} day ${s.fromDay}`).join(" -> ")} -> expire day ${t.keepDays}; ${t.lock === undefined ? `no ${lockWord(r.retention)}` : `${lockName(t.lock)} ${t.lock.days} days from the dump's start`}; copies: ${t.copies.join(", ")}`,
         ),
         ...r.retention.pointInTime.map((d) => `- point in time, ${d.database}: the last ${d.days} days${d.drDays === undefined ? "" : ` (${d.drDays} days in the DR region)`}`),
         "",
         "## Controls",
         "",
-        "| Control | Status | AWS Backup Audit Manager | Security Hub |",
-        "| --- | --- | --- | --- |",
-        ...r.controls.map((c) => `| [${c.title}](#${anchor(c.title)}) | ${c.status} | ${c.mapping.auditManager.join(", ") || "-"} | ${c.mapping.securityHub.map((s) => s.id).join(", ") || "-"} |`),
+        `| Control | Status | ${mappingColumns(r).map((col) => col.title).join(" | ")} |`,
+        `| --- | --- | ${mappingColumns(r).map(() => "---").join(" | ")} |`,
+        ...r.controls.map((c) => `| [${c.title}](#${anchor(c.title)}) | ${c.status} | ${mappingColumns(r).map((col) => col.cell(c)).join(" | ")} |`),
         "",
     ];
     for (const c of r.controls) lines.push(...controlSection(c));
-    lines.push("## AWS Backup Audit Manager", "");
     const am = r.auditManager;
-    lines.push(
+    if (r.clouds.includes("aws")) lines.push(
+        "## AWS Backup Audit Manager",
+        "",
         ...(am === undefined
             ? ["Not deployed: the stack deploys no AWS Backup plan (aws.backup.enabled is off or no database instance is managed by the stack).", ""]
             : [
@@ -83,15 +85,33 @@ function controlSection(c: ReportControl): string[] {
     return lines;
 }
 
-/** The control's mapping as lines: Audit Manager, Security Hub, Azure Policy and benchmark controls, checklist items. */
+/** The control's mapping as lines: Audit Manager and Security Hub for AWS, Azure Policy and benchmark controls for Azure (those present), checklist items. */
 export function mappingLines(c: ReportControl): string[] {
     const m = c.mapping;
     return [
-        `AWS Backup Audit Manager: ${m.auditManager.join(", ") || "none"}`,
-        `Security Hub: ${m.securityHub.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
-        `Azure Policy: ${m.azurePolicy.map((s) => `${s.title} (${s.id})`).join("; ") || "none"}`,
-        `Microsoft cloud security benchmark: ${m.cloudSecurityBenchmark.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
+        ...(m.aws === undefined ? [] : [
+            `AWS Backup Audit Manager: ${m.aws.auditManager.join(", ") || "none"}`,
+            `Security Hub: ${m.aws.securityHub.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
+        ]),
+        ...(m.azure === undefined ? [] : [
+            `Azure Policy: ${m.azure.azurePolicy.map((s) => `${s.title} (${s.id})`).join("; ") || "none"}`,
+            `Microsoft cloud security benchmark: ${m.azure.cloudSecurityBenchmark.map((s) => `${s.id} (${s.title})`).join("; ") || "none"}`,
+        ]),
         `Checklist: ${m.checklist.join("; ") || "none"}`,
+    ];
+}
+
+/** The overview table's mapping columns: those of the clouds the stack uses. */
+export function mappingColumns(r: AuditReport): { title: string; cell: (c: ReportControl) => string }[] {
+    return [
+        ...(r.clouds.includes("aws") ? [
+            { title: "AWS Backup Audit Manager", cell: (c: ReportControl) => c.mapping.aws?.auditManager.join(", ") || "-" },
+            { title: "Security Hub", cell: (c: ReportControl) => c.mapping.aws?.securityHub.map((s) => s.id).join(", ") || "-" },
+        ] : []),
+        ...(r.clouds.includes("azure") ? [
+            { title: "Azure Policy", cell: (c: ReportControl) => c.mapping.azure?.azurePolicy.length ? `${c.mapping.azure.azurePolicy.length} definition(s)` : "-" },
+            { title: "Cloud security benchmark", cell: (c: ReportControl) => c.mapping.azure?.cloudSecurityBenchmark.map((s) => s.id).join(", ") || "-" },
+        ] : []),
     ];
 }
 

@@ -8,6 +8,8 @@ import { tierBlobLifecycles } from "../config/rules/azure";
  * The same model feeds the report's JSON and the SVG picture in the HTML report.
  */
 export interface RetentionPicture {
+    /** Where the dumps are kept: S3 buckets, or the Azure backups container of an Azure-only stack. */
+    readonly storage: "s3" | "azure-blob";
     readonly tiers: readonly TierPicture[];
     /** Object Lock default retention of the bucket: the floor for objects other than dumps. */
     readonly bucketLockDays?: number;
@@ -18,10 +20,26 @@ export interface TierPicture {
     readonly tier: TierName;
     readonly keepDays: number;
     readonly storageClasses: readonly { readonly storageClass: string; readonly fromDay: number; readonly toDay: number }[];
-    /** Each dump's own Object Lock retention: retain-until = the dump's start + keepDays. */
-    readonly lock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+    /** Each dump's own lock: retain-until = the dump's start + keepDays. */
+    readonly lock?: TierLock;
     /** Where the tier's dumps are kept, one entry per copy. */
     readonly copies: readonly string[];
+}
+
+/**
+ * How each dump of a tier is locked: an S3 Object Lock retention in GOVERNANCE or COMPLIANCE mode
+ * ("Locking objects with Object Lock", Amazon S3 User Guide), or an Azure version-level
+ * time-based retention policy on each blob, locked or unlocked ("Configure immutability
+ * policies for blob versions", Azure Storage docs: a locked policy can be extended, never
+ * shortened or deleted; an unlocked one can).
+ */
+export type TierLock =
+    | { readonly kind: "s3-object-lock"; readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number }
+    | { readonly kind: "azure-blob-immutability"; readonly locked: boolean; readonly days: number };
+
+/** The lock in words: `Object Lock COMPLIANCE`, `locked per-blob immutability policy`. */
+export function lockName(lock: TierLock): string {
+    return lock.kind === "s3-object-lock" ? `Object Lock ${lock.mode}` : `${lock.locked ? "locked" : "unlocked"} per-blob immutability policy`;
 }
 
 export function retentionPicture(c: StackConfig): RetentionPicture {
@@ -49,8 +67,12 @@ export function retentionPicture(c: StackConfig): RetentionPicture {
         const copies = c.regions !== undefined
             ? [`backup bucket in ${c.regions.primary}`, ...(c.storage.replication ? [`replica bucket in ${c.regions.dr}`] : [])]
             : [`backups container in ${c.azure?.location ?? "the Azure region"} (${c.azure?.storage?.redundancy ?? "no storage account"})`];
-        const locked = c.regions !== undefined || c.azure?.storage?.versionLevelImmutability === true;
-        return { tier, keepDays: t.keepDays, storageClasses, ...(mode !== undefined && locked ? { lock: { mode, days: t.keepDays } } : {}), copies };
+        // The Azure runner writes its dumps with a locked policy for COMPLIANCE and an unlocked one for GOVERNANCE.
+        const tierLock: TierLock | undefined = mode === undefined ? undefined
+            : c.regions !== undefined ? { kind: "s3-object-lock", mode, days: t.keepDays }
+            : c.azure?.storage?.versionLevelImmutability === true ? { kind: "azure-blob-immutability", locked: mode === "COMPLIANCE", days: t.keepDays }
+            : undefined;
+        return { tier, keepDays: t.keepDays, storageClasses, ...(tierLock !== undefined ? { lock: tierLock } : {}), copies };
     });
     const pointInTime = [
         ...c.aws.databases.flatMap((db) => {
@@ -61,7 +83,7 @@ export function retentionPicture(c: StackConfig): RetentionPicture {
         }),
         ...(c.azure?.servers ?? []).map((s) => ({ database: s.name, days: s.backupRetentionDays })),
     ];
-    return { tiers, ...(lock?.days !== undefined && mode !== undefined && c.regions !== undefined ? { bucketLockDays: lock.days } : {}), pointInTime };
+    return { storage: c.regions === undefined ? "azure-blob" : "s3", tiers, ...(lock?.days !== undefined && mode !== undefined && c.regions !== undefined ? { bucketLockDays: lock.days } : {}), pointInTime };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,10 +114,11 @@ export function retentionSvg(p: RetentionPicture): string {
     const x = (day: number): number => LEFT + Math.sqrt(day / maxDay) * (WIDTH - LEFT - RIGHT);
     const ticks = [...new Set([0, ...p.tiers.flatMap((t) => [...t.storageClasses.map((s) => s.fromDay), t.keepDays]), ...p.pointInTime.map((d) => d.days)])].sort((a, b) => a - b);
     const pitrTop = 40 + p.tiers.length * ROW;
+    const lockWords = lockWord(p);
     const height = pitrTop + 30 + p.pointInTime.length * 22 + 60;
     const out: string[] = [
         `<svg xmlns="http://www.w3.org/2000/svg" class="retention-timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="retention-title">`,
-        `<title id="retention-title">Retention timeline: storage classes, Object Lock and copies per tier; point-in-time windows</title>`,
+        `<title id="retention-title">Retention timeline: storage classes, ${lockWords} and copies per tier; point-in-time windows</title>`,
         `<style>text{font-family:system-ui,sans-serif;font-size:12px;fill:#1a202c}.axis{stroke:#a0aec0;stroke-width:1}.tick text{font-size:10px;fill:#4a5568}.tier-name{font-weight:600;font-size:13px}.note{font-size:11px;fill:#2d3748}</style>`,
         `<g class="axis-group">`,
         ...ticks.map((d) => `<g class="tick"><line class="axis" x1="${n(x(d))}" y1="28" x2="${n(x(d))}" y2="${pitrTop + 10 + p.pointInTime.length * 22}" stroke-dasharray="2 3"/><text x="${n(x(d))}" y="20" text-anchor="middle">${d}</text></g>`),
@@ -114,12 +137,13 @@ export function retentionSvg(p: RetentionPicture): string {
         }
         out.push(`<text x="${n(x(t.keepDays) + 4)}" y="${top + 16}" class="note">expires day ${t.keepDays}</text>`);
         if (t.lock !== undefined) {
+            const mode = t.lock.kind === "s3-object-lock" ? t.lock.mode : t.lock.locked ? "locked" : "unlocked";
             out.push(
-                `<rect class="lock" data-mode="${t.lock.mode}" x="${n(x(0))}" y="${top + 26}" width="${n(x(t.lock.days) - x(0))}" height="8" fill="#c53030"><title>${esc(`Object Lock ${t.lock.mode}: ${t.lock.days} days from the dump's start`)}</title></rect>`,
-                `<text x="${LEFT}" y="${top + 48}" class="note">Object Lock ${t.lock.mode} ${t.lock.days} d from the dump's start · copies: ${esc(t.copies.join(", "))}</text>`,
+                `<rect class="lock" data-mode="${mode}" x="${n(x(0))}" y="${top + 26}" width="${n(x(t.lock.days) - x(0))}" height="8" fill="#c53030"><title>${esc(`${lockName(t.lock)}: ${t.lock.days} days from the dump's start`)}</title></rect>`,
+                `<text x="${LEFT}" y="${top + 48}" class="note">${esc(lockName(t.lock))} ${t.lock.days} d from the dump's start · copies: ${esc(t.copies.join(", "))}</text>`,
             );
         } else {
-            out.push(`<text x="${LEFT}" y="${top + 48}" class="note">no Object Lock · copies: ${esc(t.copies.join(", "))}</text>`);
+            out.push(`<text x="${LEFT}" y="${top + 48}" class="note">no ${lockWords} · copies: ${esc(t.copies.join(", "))}</text>`);
         }
         out.push(`</g>`);
     });
@@ -139,12 +163,17 @@ export function retentionSvg(p: RetentionPicture): string {
     // The legend names the classes the picture shows: S3 classes for AWS stacks, Blob access tiers for Azure-only ones.
     const shown = new Set(p.tiers.flatMap((t) => t.storageClasses.map((c) => c.storageClass)));
     const classes = Object.entries(COLOURS).filter(([name]) => shown.has(name));
-    for (const [name, colour] of [...classes, ["Object Lock", "#c53030"], ["point-in-time window", "#2f855a"]] as const) {
+    for (const [name, colour] of [...classes, [lockWords, "#c53030"], ["point-in-time window", "#2f855a"]] as const) {
         out.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${colour}"/><text x="${lx + 16}" y="${legendY + 10}" class="note">${esc(name)}</text>`);
         lx += 28 + name.length * 6;
     }
     out.push(`</g>`, `<text x="${WIDTH - 8}" y="${legendY + 10}" text-anchor="end" class="note">days on a square-root scale</text>`, `</svg>`);
     return `${out.join("\n")}\n`;
+}
+
+/** What the picture calls the tiers' locks: S3 Object Lock, or Azure immutability policies. */
+export function lockWord(p: RetentionPicture): string {
+    return p.storage === "azure-blob" ? "per-blob immutability policy" : "Object Lock";
 }
 
 function short(storageClass: string): string {

@@ -214,12 +214,12 @@ describe("audit report: controls and keys", () => {
         // and the timeline shows Blob access tiers, the per-blob lock and the one container, no S3 class or bucket
         const monthly = report.retention.tiers.find((t) => t.tier === "monthly");
         assert.deepEqual(monthly?.storageClasses.map((x) => [x.storageClass, x.fromDay, x.toDay]), [["Hot", 0, 30], ["Cool", 30, 60], ["Cold", 60, 150], ["Archive", 150, 365]]);
-        assert.deepEqual(monthly?.lock, { mode: "COMPLIANCE", days: 365 });
+        assert.deepEqual(monthly?.lock, { kind: "azure-blob-immutability", locked: true, days: 365 });
         assert.deepEqual(monthly?.copies, ["backups container in eastus (Standard_RAGRS)"]);
         assert.equal(report.retention.bucketLockDays, undefined);
         // and the mappings name the Azure Policy definitions and benchmark controls
-        assert.deepEqual(imm.mapping.azurePolicy.map((p) => p.id), ["2514263b-bc0d-4b06-ac3e-f262c0979018", "9798d31d-6028-4dee-8643-46102185c016"]);
-        assert.deepEqual(enc.mapping.cloudSecurityBenchmark.map((p) => p.id), ["DP-5", "DP-6"]);
+        assert.deepEqual(imm.mapping.azure?.azurePolicy.map((p) => p.id), ["2514263b-bc0d-4b06-ac3e-f262c0979018", "9798d31d-6028-4dee-8643-46102185c016"]);
+        assert.deepEqual(enc.mapping.azure?.cloudSecurityBenchmark.map((p) => p.id), ["DP-5", "DP-6"]);
         assert.match(text, /Azure Policy: Storage accounts should use customer-managed key for encryption \(6fac406b-40ca-413b-bf8e-0bf964659c25\)/);
     });
 
@@ -251,6 +251,112 @@ describe("audit report: controls and keys", () => {
         const raw = readStackFile(PROD);
         const report = reportOf(withSection(raw, "alerts", undefined));
         assert.equal(control(report, "alerting").status, "gap");
+    });
+});
+
+describe("audit report: Azure-only stacks", () => {
+    /** The Azure example with its azure section changed by `edit`. */
+    function azureReport(edit: (azure: Record<string, unknown>) => Record<string, unknown>, storage?: Record<string, unknown>): AuditReport {
+        const raw = readStackFile(AZURE_EXAMPLE);
+        const withAzure = withSection(raw, "azure", edit({ ...(raw.values["azure"] as Record<string, unknown>) }));
+        return reportOf(storage === undefined ? withAzure : withSection(withAzure, "storage", storage));
+    }
+
+    it("the timeline names the Azure per-blob immutability policy, locked for COMPLIANCE and unlocked for GOVERNANCE, never S3 Object Lock", () => {
+        // given the Azure-only example (COMPLIANCE) and the same with GOVERNANCE
+        const locked = reportOf(readStackFile(AZURE_EXAMPLE));
+        const unlocked = azureReport((a) => a, { objectLock: { mode: "GOVERNANCE", days: 30 } });
+        // then each tier carries an Azure lock, and every rendering names it
+        assert.deepEqual(locked.retention.tiers.map((t) => t.lock), [
+            { kind: "azure-blob-immutability", locked: true, days: 30 },
+            { kind: "azure-blob-immutability", locked: true, days: 90 },
+            { kind: "azure-blob-immutability", locked: true, days: 365 },
+        ]);
+        assert.equal(unlocked.retention.tiers[0]?.lock?.kind === "azure-blob-immutability" && unlocked.retention.tiers[0].lock.locked, false);
+        const md = renderMarkdown(locked);
+        assert.match(md, /^- daily: Hot day 0 -> expire day 30; locked per-blob immutability policy 30 days from the dump's start;/m);
+        assert.match(renderMarkdown(unlocked), /^- daily: .*; unlocked per-blob immutability policy 30 days from the dump's start;/m);
+        const svg = retentionSvg(locked.retention);
+        assert.match(svg, /<rect class="lock" data-mode="locked"[^>]*><title>locked per-blob immutability policy: 365 days from the dump's start<\/title>/);
+        for (const text of [md, svg, renderHtml(locked)]) assert.doesNotMatch(text, /Object Lock/);
+        // and with a container-level policy instead, no tier claims a per-blob lock
+        const none = azureReport((a) => ({ ...a, storage: { ...(a["storage"] as Record<string, unknown>), versionLevelImmutability: false, tierLifecycle: undefined, immutabilityDays: 30 } }));
+        assert.deepEqual(none.retention.tiers.map((t) => t.lock), [undefined, undefined, undefined]);
+        assert.match(renderMarkdown(none), /^- daily: .*; no per-blob immutability policy; copies:/m);
+    });
+
+    it("maps the controls of an Azure-only stack to Azure Policy and the cloud security benchmark only; an AWS stack to Audit Manager and Security Hub", () => {
+        // given the Azure-only example and prod (AWS)
+        const azure = reportOf(readStackFile(AZURE_EXAMPLE));
+        const aws = reportOf(readStackFile(PROD));
+        // then each control carries the vocabularies of its stack's clouds only
+        assert.deepEqual(azure.clouds, ["azure"]);
+        assert.deepEqual(aws.clouds, ["aws"]);
+        for (const c of azure.controls) {
+            assert.equal(c.mapping.aws, undefined, c.id);
+            assert.ok(c.mapping.azure !== undefined && c.mapping.azure.cloudSecurityBenchmark.length > 0, c.id);
+        }
+        for (const c of aws.controls) {
+            assert.equal(c.mapping.azure, undefined, c.id);
+            assert.ok(c.mapping.aws !== undefined, c.id);
+        }
+        // and no rendering of the Azure-only report names an AWS vocabulary
+        for (const text of [renderMarkdown(azure), renderHtml(azure)]) {
+            assert.doesNotMatch(text, /Security Hub|Audit Manager|RDS\.11|S3\.15/);
+            assert.match(text, /Cloud security benchmark/);
+        }
+        assert.match(renderMarkdown(azure), /^\| \[Immutability\]\(#immutability\) \| in place \| 2 definition\(s\) \| BR-2 \|$/m);
+        assert.doesNotMatch(renderMarkdown(aws), /Azure Policy|cloud security benchmark/i);
+    });
+
+    it("with azure.runner, verification names the verify job of ContainerJobs, its scratch restore, the server-backup check with Reader, and its alerts", () => {
+        // given the Azure-only example, whose runner verifies blog-db
+        const report = reportOf(readStackFile(AZURE_EXAMPLE));
+        const v = control(report, "verification");
+        // then the server's own backups are said to be checked, by whom and with which role
+        const statement = v.guarantees.find((g) => g.startsWith("Azure server blog-db:"));
+        assert.equal(
+            statement,
+            'Azure server blog-db: the verify job of ContainerJobs "azure-runner" (0 4 * * *, cron in UTC) restores the newest dump of blog into a scratch database and checks its age (under 30 h), SHA-256, size and row counts; it also checks the server\'s own automated backups (the newest snapshot\'s age and the point-in-time restore window) through Azure Resource Manager (AZURE_SERVERS), as the runner\'s managed identity, which holds Reader on the resource group blog-rg.',
+        );
+        assert.ok(v.resources.includes('ContainerJobs "azure-runner": verify job per target with Reader on the resource group; failed-job, missing-success and failed-execution alerts'), v.resources.join("\n"));
+        assert.ok(v.guarantees.some((g) => /^Azure runner alerts: failed job .*, missing success \(no successful dump or verify within 30 h\), failed execution/.test(g)));
+        // and no CloudWatch alarm is claimed on a stack without AWS functions
+        assert.ok(!v.guarantees.some((g) => /CloudWatch/.test(g)), v.guarantees.join("\n"));
+        const rt = control(report, "restore-testing");
+        assert.equal(rt.status, "in place", rt.findings.join("\n"));
+        assert.ok(rt.resources.includes('ContainerJobs "azure-runner": verify job per target'));
+        assert.equal(report.summary.find((s) => s.question === "Restore testing")?.answer, "Azure: blog-db restored and row-counted by the verify job (0 4 * * *, cron in UTC)");
+    });
+
+    it("without azure.runner, the Azure server's backups stay unchecked and nothing restores on a schedule", () => {
+        // given the Azure example without its runner
+        const report = azureReport((a) => ({ ...a, runner: undefined }));
+        // then the gap is kept, and no ContainerJobs is named anywhere
+        const v = control(report, "verification");
+        assert.ok(v.guarantees.includes("Azure server blog-db: the age of its automated backups is not checked by the stack (no verification runs for Azure servers); the service takes and keeps them."));
+        const rt = control(report, "restore-testing");
+        assert.equal(rt.status, "gap");
+        assert.ok(rt.findings.some((f) => /no Azure runner/.test(f)));
+        assert.doesNotMatch(renderMarkdown(report), /ContainerJobs|missing-backup alert|missing success/);
+    });
+
+    it("the runner's missing-backup and failed-job alerts are the RPO and alerting controls' Azure counterparts, with azure.runner.maxBackupAgeHours", () => {
+        // given the Azure example with a 36-hour allowed backup age
+        const report = azureReport((a) => ({ ...a, runner: { ...(a["runner"] as Record<string, unknown>), maxBackupAgeHours: 36 } }));
+        // then the RPO control names the alert, its hours and key, and no CloudWatch alarm
+        const rpo = control(report, "rpo");
+        assert.ok(rpo.guarantees.some((g) => /^Azure: blog-db \(database blog\) dumped by a Container Apps job \(0 2 \* \* \*, cron in UTC\); a target without a successful dump within 36 h raises the missing-backup alert, and a failed dump run the failed-job alert at once/.test(g)), rpo.guarantees.join("\n"));
+        assert.ok(!rpo.guarantees.some((g) => /backup-age \/ backup-missing alarm/.test(g)));
+        assert.deepEqual(rpo.keys.find((k) => k.path === "azure.runner.maxBackupAgeHours"), { path: "azure.runner.maxBackupAgeHours", value: "36", origin: "set" });
+        assert.ok(rpo.resources.includes('ContainerJobs "azure-runner": dump job per target; missing-backup and failed-job alerts'));
+        // and the alerting control lists the three alerts of the runner
+        const alerting = control(report, "alerting");
+        assert.ok(alerting.guarantees.some((g) => /^Azure runner, the counterparts of the CloudWatch alarms, log search alerts to the same action group: failed job .*missing success \(no successful dump or verify within 36 h\), failed execution/.test(g)), alerting.guarantees.join("\n"));
+        assert.ok(alerting.resources.includes('ContainerJobs "azure-runner": failed-job, missing-success and failed-execution alerts'));
+        // and the default applies when the file does not set it
+        const byDefault = control(reportOf(readStackFile(AZURE_EXAMPLE)), "rpo").keys.find((k) => k.path === "azure.runner.maxBackupAgeHours");
+        assert.deepEqual(byDefault, { path: "azure.runner.maxBackupAgeHours", value: "30", origin: "default" });
     });
 });
 
@@ -414,10 +520,10 @@ describe("audit report: dated, mapped, in words and with a picture", () => {
     it("maps each control to AWS Backup Audit Manager, Security Hub and the checklists", () => {
         const report = reportOf(readStackFile(PROD));
         const m = (id: ControlId): AuditReport["controls"][number]["mapping"] => control(report, id).mapping;
-        assert.deepEqual(m("rto").auditManager, ["RESTORE_TIME_FOR_RESOURCES_MEET_TARGET"]);
-        assert.deepEqual(m("geo-redundancy").auditManager, ["BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"]);
-        assert.deepEqual(m("point-in-time-recovery").securityHub.map((x) => x.id), ["RDS.11", "RDS.26"]);
-        assert.deepEqual(m("immutability").securityHub.map((x) => x.id), ["S3.14", "S3.15"]);
+        assert.deepEqual(m("rto").aws?.auditManager, ["RESTORE_TIME_FOR_RESOURCES_MEET_TARGET"]);
+        assert.deepEqual(m("geo-redundancy").aws?.auditManager, ["BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"]);
+        assert.deepEqual(m("point-in-time-recovery").aws?.securityHub.map((x) => x.id), ["RDS.11", "RDS.26"]);
+        assert.deepEqual(m("immutability").aws?.securityHub.map((x) => x.id), ["S3.14", "S3.15"]);
         assert.ok(m("restore-testing").checklist.some((item) => /monthly test restore/.test(item)));
         assert.ok(m("restore-testing").checklist.some((item) => /critical tables/.test(item)));
         assert.ok(m("verification").checklist.some((item) => /checksum/.test(item)));
@@ -439,7 +545,7 @@ describe("audit report: dated, mapped, in words and with a picture", () => {
             "Glacier Flexible Retrieval 60-150",
             "Deep Archive 150-400",
         ]);
-        assert.deepEqual(monthly?.lock, { mode: "COMPLIANCE", days: 400 });
+        assert.deepEqual(monthly?.lock, { kind: "s3-object-lock", mode: "COMPLIANCE", days: 400 });
         assert.deepEqual(monthly?.copies, ["backup bucket in eu-west-1", "replica bucket in eu-central-1"]);
         assert.deepEqual(report.retention.pointInTime, [{ database: "orders", days: 14, drDays: 7 }]);
         assert.equal(report.retention.bucketLockDays, 14);

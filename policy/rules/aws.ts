@@ -1,103 +1,23 @@
-/**
- * The policy pack's rules as pure functions over plain resource inputs. Each resource rule takes
- * the resource's type token and its inputs and returns one message per violation, naming the
- * property, the value found and what is required; a rule returns nothing for types it does not
- * govern. Stack rules take every resource of the stack and return violations tied to a URN.
- *
- * Where a property is left unset, a rule accepts it only when the provider's or the service's
- * default is the required value (RDS `publiclyAccessible`, Azure `allowBlobPublicAccess`, ...);
- * everything else must be stated in the program.
- */
-import { formatMinutes, longestGapMinutes, parseSchedule, ScheduleError } from "../config/schedule";
+import { formatMinutes, longestGapMinutes, parseSchedule, ScheduleError } from "../../config/schedule";
+import { DEFAULTS, eachHas, hasUnknown, nonEmptyString, record, refersTo, type ResourceRule, show, type StackResource, type StackRule, type StackViolation, TYPES, UNKNOWN } from "./common";
 
-/** A resource rule: violation messages for one resource, none for types it does not govern. */
-export type ResourceRule = (type: string, props: Readonly<Record<string, unknown>>) => string[];
-
-/** Resource type tokens the rules govern. */
-export const TYPES = {
-    bucket: "aws:s3/bucket:Bucket",
-    bucketV2: "aws:s3/bucketV2:BucketV2",
-    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    accountPublicAccessBlock: "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
-    bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    bucketEncryptionV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-    bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
-    bucketVersioningV2: "aws:s3/bucketVersioningV2:BucketVersioningV2",
-    bucketLogging: "aws:s3/bucketLogging:BucketLogging",
-    bucketLoggingV2: "aws:s3/bucketLoggingV2:BucketLoggingV2",
-    rdsInstance: "aws:rds/instance:Instance",
-    kmsKey: "aws:kms/key:Key",
-    snsTopic: "aws:sns/topic:Topic",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
-    lambdaFunction: "aws:lambda/function:Function",
-    backupVault: "aws:backup/vault:Vault",
-    backupVaultLock: "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
-    backupPlan: "aws:backup/plan:Plan",
-    backupSelection: "aws:backup/selection:Selection",
-    bucketObjectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-    bucketObjectLockV2: "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
-    bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    bucketLifecycleV2: "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
-    bucketReplication: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
-    rdsBackupReplication: "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
-    azureBackupVault: "azure-native:dataprotection:BackupVault",
-    azurePostgresServer: "azure-native:dbforpostgresql:Server",
-    azureStorageAccount: "azure-native:storage:StorageAccount",
-    azureBlobContainer: "azure-native:storage:BlobContainer",
-    azureKeyVault: "azure-native:keyvault:Vault",
-    azureBackupPolicy: "azure-native:dataprotection:BackupPolicy",
-} as const;
+/** The rules of AWS resources: S3, RDS, KMS, SNS, CloudWatch Logs, Lambda and AWS Backup. */
 
 const BUCKET_TYPES: readonly string[] = [TYPES.bucket, TYPES.bucketV2];
+
 const PUBLIC_ACCESS_BLOCK_TYPES: readonly string[] = [TYPES.publicAccessBlock, TYPES.accountPublicAccessBlock];
+
 const ENCRYPTION_TYPES: readonly string[] = [TYPES.bucketEncryption, TYPES.bucketEncryptionV2];
+
 const VERSIONING_TYPES: readonly string[] = [TYPES.bucketVersioning, TYPES.bucketVersioningV2];
+
 const LOGGING_TYPES: readonly string[] = [TYPES.bucketLogging, TYPES.bucketLoggingV2];
+
 const OBJECT_LOCK_TYPES: readonly string[] = [TYPES.bucketObjectLock, TYPES.bucketObjectLockV2];
+
 const LIFECYCLE_TYPES: readonly string[] = [TYPES.bucketLifecycle, TYPES.bucketLifecycleV2];
 
-/** Defaults of the configurable thresholds. */
-export const DEFAULTS = {
-    minRdsRetentionDays: 7,
-    minLogRetentionDays: 365,
-    minAzureRetentionDays: 7,
-    /** Shortest retention of a vaulted Flexible Server backup: a weekly backup kept less than a week leaves weeks with none. */
-    minVaultRetentionDays: 7,
-    /** Containers that hold backups and must carry version-level immutability. */
-    backupContainerNames: ["backups"],
-    minRecoveryPointRetentionDays: 7,
-    maxBackupIntervalHours: 24,
-    minVaultLockRetentionDays: 7,
-    minObjectLockDays: 7,
-    minExpirationDays: 7,
-    /** Key prefixes whose objects a stack may expire sooner: the table exports (`storage.exportPrefix`), change sets kept as long as the stack chooses. */
-    expirationExemptPrefixes: ["exports/"],
-    environment: "prod",
-} as const;
-
-/** The environment whose stacks get the production guarantees, as the stack config spells it. */
-export const PRODUCTION_ENVIRONMENT = "prod";
-
-/** A value as a message shows it: JSON, or `(unset)`. */
-function show(value: unknown): string {
-    return value === undefined || value === null ? "(unset)" : JSON.stringify(value);
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function record(value: unknown): Readonly<Record<string, unknown>> {
-    return isRecord(value) ? value : {};
-}
-
-function nonEmptyString(value: unknown): value is string {
-    return typeof value === "string" && value.trim() !== "";
-}
-
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/\S+$/;
-
-// ---------------------------------------------------------------- S3
 
 const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
 
@@ -141,8 +61,6 @@ export const s3EncryptionKms: ResourceRule = (type, props) => {
     });
     return out;
 };
-
-// ---------------------------------------------------------------- RDS
 
 /** Storage encryption on, with a customer key. */
 export const rdsStorageEncrypted: ResourceRule = (type, props) => {
@@ -195,8 +113,6 @@ export const rdsFinalSnapshot: ResourceRule = (type, props) => {
     return value === undefined || value === false ? [] : [`skipFinalSnapshot: ${show(value)} must be false so that deleting the instance leaves a final snapshot`];
 };
 
-// ---------------------------------------------------------------- KMS, SNS, CloudWatch Logs
-
 /** Yearly rotation of symmetric keys (AWS rotates no other key spec, so those are not held to it). */
 export const kmsKeyRotation: ResourceRule = (type, props) => {
     if (type !== TYPES.kmsKey) return [];
@@ -230,8 +146,6 @@ export function logGroupRetention(minDays: number = DEFAULTS.minLogRetentionDays
             : [`retentionInDays: ${show(days)} should be set to at least ${minDays} (or 0 to keep the events for good)`];
     };
 }
-
-// ---------------------------------------------------------------- Lambda
 
 /** Words that make a variable's name look like it carries a credential. */
 const CREDENTIAL_WORDS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN"] as const;
@@ -270,8 +184,6 @@ export const lambdaCredentialUrls: ResourceRule = (type, props) => {
         return [`environment.variables.${name}: ${JSON.stringify(masked)} holds a URL with a password; pass a Secrets Manager ARN and read the secret at run time`];
     });
 };
-
-// ---------------------------------------------------------------- AWS Backup
 
 /** Vault encrypted with a customer-managed KMS key. */
 export const backupVaultEncrypted: ResourceRule = (type, props) => {
@@ -415,184 +327,6 @@ export const backupPlanCopies: ResourceRule = (type, props) => {
     });
 };
 
-// ---------------------------------------------------------------- Azure
-
-/** Flexible Server backups kept at least `minDays` days; unset is the service default of 7. */
-export function azurePostgresBackupRetention(minDays: number = DEFAULTS.minAzureRetentionDays): ResourceRule {
-    return (type, props) => {
-        if (type !== TYPES.azurePostgresServer) return [];
-        const value = record(props["backup"])["backupRetentionDays"];
-        const days = value === undefined ? 7 : value;
-        return typeof days === "number" && days >= minDays
-            ? []
-            : [`backup.backupRetentionDays: ${show(value)}${value === undefined ? " (the service default, 7)" : ""} must be at least ${minDays}`];
-    };
-}
-
-/** Flexible Server backups copied to the paired region (unset is the service default, Disabled). */
-export const azurePostgresGeoRedundantBackup: ResourceRule = (type, props) => {
-    if (type !== TYPES.azurePostgresServer) return [];
-    const value = record(props["backup"])["geoRedundantBackup"];
-    return value === "Enabled" ? [] : [`backup.geoRedundantBackup: ${show(value)} must be "Enabled" (set when the server is created; changing it replaces the server)`];
-};
-
-/** TLS 1.2 or newer (unset is the service's TLS 1.0). */
-export const storageAccountMinimumTls: ResourceRule = (type, props) => {
-    if (type !== TYPES.azureStorageAccount) return [];
-    const value = props["minimumTlsVersion"];
-    return value === "TLS1_2" || value === "TLS1_3" ? [] : [`minimumTlsVersion: ${show(value)} must be "TLS1_2" (or "TLS1_3")`];
-};
-
-/** No anonymous blob access; unset is accepted (the service default is false). */
-export const storageAccountNoPublicBlobs: ResourceRule = (type, props) => {
-    if (type !== TYPES.azureStorageAccount) return [];
-    const value = props["allowBlobPublicAccess"];
-    return value === undefined || value === false ? [] : [`allowBlobPublicAccess: ${show(value)} must be false`];
-};
-
-/** HTTPS only; unset is accepted (the service default is true). */
-export const storageAccountHttpsOnly: ResourceRule = (type, props) => {
-    if (type !== TYPES.azureStorageAccount) return [];
-    const value = props["enableHttpsTrafficOnly"];
-    return value === undefined || value === true ? [] : [`enableHttpsTrafficOnly: ${show(value)} must be true`];
-};
-
-/**
- * A Data Protection backup vault keeps its recovery points immutable: immutability `Locked` when
- * `locked` (irreversible), else `Unlocked` or `Locked`; soft delete not `Off` (Azure Backup,
- * "Immutable vault for Azure Backup").
- */
-export function azureBackupVaultImmutable(locked: boolean): ResourceRule {
-    return (type, props) => {
-        if (type !== TYPES.azureBackupVault) return [];
-        const security = record(record(props["properties"])["securitySettings"]);
-        const state = record(security["immutabilitySettings"])["state"];
-        const allowed = locked ? ["Locked"] : ["Unlocked", "Locked"];
-        const out = allowed.includes(state as string) ? [] : [`properties.securitySettings.immutabilitySettings.state: ${show(state)} must be ${allowed.map((a) => `"${a}"`).join(" or ")}`];
-        const softDelete = record(security["softDeleteSettings"])["state"];
-        if (softDelete === "Off") out.push(`properties.securitySettings.softDeleteSettings.state: "Off" must be "On" or "AlwaysOn"`);
-        return out;
-    };
-}
-
-/**
- * A Key Vault that can hold backup keys: purge protection and soft delete (Azure Storage refuses a
- * customer-managed key in a vault without them, "Customer-managed keys for Azure Storage
- * encryption"), and RBAC authorization rather than access policies (Azure Policy
- * 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53 and 12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5).
- */
-export const azureKeyVaultProtected: ResourceRule = (type, props) => {
-    if (type !== TYPES.azureKeyVault) return [];
-    const p = record(props["properties"]);
-    return [
-        ...(p["enablePurgeProtection"] === true ? [] : [`properties.enablePurgeProtection: ${show(p["enablePurgeProtection"])} must be true (once on, it cannot be turned off)`]),
-        ...(p["enableSoftDelete"] === false ? ["properties.enableSoftDelete: false must be true (or unset)"] : []),
-        ...(p["enableRbacAuthorization"] === true ? [] : [`properties.enableRbacAuthorization: ${show(p["enableRbacAuthorization"])} must be true`]),
-    ];
-};
-
-/** The account is encrypted with a customer-managed key from Key Vault (Azure Policy 6fac406b-40ca-413b-bf8e-0bf964659c25). */
-export const azureStorageCustomerManagedKey: ResourceRule = (type, props) => {
-    if (type !== TYPES.azureStorageAccount) return [];
-    const source = record(props["encryption"])["keySource"];
-    return source === "Microsoft.Keyvault" ? [] : [`encryption.keySource: ${show(source)} must be "Microsoft.Keyvault" (a customer-managed key)`];
-};
-
-/** A backup container carries version-level immutability, so each blob keeps its own retention. */
-export function azureBackupContainerImmutable(backupContainers: readonly string[]): ResourceRule {
-    return (type, props) => {
-        if (type !== TYPES.azureBlobContainer || !backupContainers.includes(props["containerName"] as string)) return [];
-        const enabled = record(props["immutableStorageWithVersioning"])["enabled"];
-        return enabled === true ? [] : [`immutableStorageWithVersioning.enabled: ${show(enabled)} must be true on backup container ${show(props["containerName"])}`];
-    };
-}
-
-/** Days of an ISO 8601 duration of whole days, weeks, months or years (months 30, years 365 days: the shorter reading). */
-function durationDays(duration: unknown): number | undefined {
-    const m = typeof duration === "string" ? /^P(\d+)([DWMY])$/.exec(duration) : null;
-    if (m === null) return undefined;
-    return Number(m[1]) * { D: 1, W: 7, M: 30, Y: 365 }[m[2] as "D" | "W" | "M" | "Y"];
-}
-
-/** Every retention rule of a Data Protection backup policy keeps recovery points at least `minDays` days. */
-export function azureBackupPolicyRetention(minDays: number = DEFAULTS.minVaultRetentionDays): ResourceRule {
-    return (type, props) => {
-        if (type !== TYPES.azureBackupPolicy) return [];
-        const rules = record(props["properties"])["policyRules"];
-        return (Array.isArray(rules) ? rules : []).flatMap((rule: unknown, i) => {
-            const r = record(rule);
-            if (r["objectType"] !== "AzureRetentionRule") return [];
-            const lifecycles = r["lifecycles"];
-            return (Array.isArray(lifecycles) ? lifecycles : []).flatMap((lc: unknown, j) => {
-                const duration = record(record(lc)["deleteAfter"])["duration"];
-                const days = durationDays(duration);
-                return days !== undefined && days >= minDays ? [] : [`properties.policyRules[${i}].lifecycles[${j}].deleteAfter.duration: ${show(duration)} must be at least ${minDays} days (P${minDays}D)`];
-            });
-        });
-    };
-}
-
-/** Whether the stack's environment gets the production guarantees. */
-export function isProduction(environment: string): boolean {
-    return environment === PRODUCTION_ENVIRONMENT;
-}
-
-// ---------------------------------------------------------------- stack rules
-
-/** Stands for a value the engine does not know yet (during a preview, outputs of resources still to be created). */
-export const UNKNOWN: unique symbol = Symbol("unknown until the update");
-
-/** One resource as a stack rule sees it: plain properties, unknown ones as `UNKNOWN`. */
-export interface StackResource {
-    readonly type: string;
-    readonly urn: string;
-    readonly name: string;
-    readonly props: Readonly<Record<string, unknown>>;
-    /** URNs of the resources each property's value came from. */
-    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
-}
-
-/** A violation of a stack rule, tied to the resource it concerns. */
-export interface StackViolation {
-    readonly urn: string;
-    readonly message: string;
-}
-
-/**
- * What a stack rule found. `undecided` lists resources the rule cannot judge yet because a value
- * it needs is unknown (a preview); they are judged at the update, when every value is known.
- */
-export interface StackFindings {
-    readonly violations: readonly StackViolation[];
-    readonly undecided: readonly string[];
-}
-
-export type StackRule = (resources: readonly StackResource[]) => StackFindings;
-
-/** Whether a value holds `UNKNOWN` anywhere. */
-export function hasUnknown(value: unknown): boolean {
-    if (value === UNKNOWN) return true;
-    if (Array.isArray(value)) return value.some(hasUnknown);
-    if (isRecord(value)) return Object.values(value).some(hasUnknown);
-    return false;
-}
-
-/**
- * Whether `resource`'s property `key` refers to one of `targets`: through the engine's record of
- * where the value came from, or by equal value (a target's id or one of `targetKeys`). `UNKNOWN`
- * when it cannot be told yet.
- */
-function refersTo(resource: StackResource, key: string, targets: readonly StackResource[], targetKeys: readonly string[]): boolean | typeof UNKNOWN {
-    const deps = resource.propertyDependencies[key] ?? [];
-    if (targets.some((t) => deps.includes(t.urn))) return true;
-    const value = resource.props[key];
-    if (value === UNKNOWN) return UNKNOWN;
-    if (!nonEmptyString(value)) return false;
-    const keys = ["id", ...targetKeys];
-    if (targets.some((t) => keys.some((k) => t.props[k] === value))) return true;
-    return targets.some((t) => keys.some((k) => t.props[k] === UNKNOWN)) ? UNKNOWN : false;
-}
-
 /** A reference to a bucket that receives server access logs: the resources its value came from, and the value. */
 interface LogTarget {
     readonly urns: readonly string[];
@@ -716,19 +450,6 @@ function backupBuckets(resources: readonly StackResource[], exemptNames: readonl
     return resources
         .filter((r) => BUCKET_TYPES.includes(r.type) && !exemptNames.includes(r.name))
         .filter((bucket) => !logTargets.some((t) => t.urns.includes(bucket.urn) || (t.value !== undefined && (t.value === bucket.props["id"] || t.value === bucket.props["bucket"]))));
-}
-
-/** Findings of a rule that asks, per resource, whether some other resource refers to it. */
-function eachHas(subjects: readonly StackResource[], found: (subject: StackResource) => readonly (boolean | typeof UNKNOWN)[], message: (subject: StackResource) => string): StackFindings {
-    const violations: StackViolation[] = [];
-    const undecided: string[] = [];
-    for (const subject of subjects) {
-        const answers = found(subject);
-        if (answers.includes(true)) continue;
-        if (answers.includes(UNKNOWN)) undecided.push(subject.urn);
-        else violations.push({ urn: subject.urn, message: message(subject) });
-    }
-    return { violations, undecided };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { effectiveVaultLockMode, vaultLockBounds } from "../components/aws/documents/awsBackup";
 import { tierTimeline } from "../components/aws/documents/lifecycle";
-import { TIER_ORDER, type BlobTiers, type BlobTierKey } from "../components/azure/documents/lifecycle";
+import { blobTierTimeline } from "../components/azure/documents/lifecycle";
 import { cronLongestGapMinutes } from "../components/azure/documents/jobs";
 import { drCredentials } from "./drCredentials";
 import { effectiveServerName, effectiveVaultImmutability, tierBlobLifecycles } from "./rules/azure";
@@ -53,17 +53,6 @@ function retentionGuarantees(c: StackConfig): Guarantee[] {
         const words = t === undefined ? tierTimeline(c.retention[tier]) : `${blobTierTimeline(t)}${blobLockWords(c, tier)}`;
         return { control: `Retention ${tier}`, value: `${c.retention[tier].keepDays} days: ${words}` };
     });
-}
-
-const BLOB_TIER_LABEL: Readonly<Record<BlobTierKey, string>> = { coolAfterDays: "Cool", coldAfterDays: "Cold", archiveAfterDays: "Archive", deleteAfterDays: "delete" };
-
-/**
- * A blob's access tiers in words, in the order the lifecycle moves it: `Hot day 0 -> Cool day 30 ->
- * delete day 90` (new blobs land in the account's default tier, Hot; "Access tiers for blob data",
- * https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview).
- */
-export function blobTierTimeline(t: BlobTiers): string {
-    return ["Hot day 0", ...TIER_ORDER.flatMap((key) => t[key] === undefined ? [] : [`${BLOB_TIER_LABEL[key]} day ${t[key]}`])].join(" -> ");
 }
 
 /** The per-blob lock of a tier's dumps (version-level immutability), or nothing. */

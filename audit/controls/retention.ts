@@ -1,5 +1,5 @@
 import { tierTimeline } from "../../components/aws/documents/lifecycle";
-import { type BlobTiers } from "../../components/azure/documents/lifecycle";
+import { blobTierTimeline } from "../../components/azure/documents/lifecycle";
 import { COMPONENT_NAMES as N, flexibleServerName } from "../../config/resourceNames";
 import { tierBlobLifecycles, vaultRetention } from "../../config/rules/azure";
 import { TIER_NAMES } from "../../config/schema";
@@ -15,7 +15,7 @@ export function retention(ctx: Ctx): ReportControl {
     for (const tier of TIER_NAMES) {
         const t = c.retention[tier];
         const azureTier = tierLifecycles?.[tier];
-        b.says(`${tier}: kept ${t.keepDays} days${c.regions !== undefined ? `; storage classes ${tierTimeline(t)}` : ""}${azureTier !== undefined ? `; Azure access tiers ${azureTierTimeline(azureTier)}` : ""}.`);
+        b.says(`${tier}: kept ${t.keepDays} days${c.regions !== undefined ? `; storage classes ${tierTimeline(t)}` : ""}${azureTier !== undefined ? `; Azure access tiers ${blobTierTimeline(azureTier)}` : ""}.`);
         b.key(`retention.${tier}.keepDays`, t.keepDays);
         if (t.standardIaAfterDays !== undefined) b.key(`retention.${tier}.standardIaAfterDays`, t.standardIaAfterDays);
         if (t.glacierAfterDays !== undefined) b.key(`retention.${tier}.glacierAfterDays`, t.glacierAfterDays);
@@ -51,7 +51,7 @@ export function retention(ctx: Ctx): ReportControl {
     });
     const st = c.azure?.storage;
     if (st !== undefined) {
-        b.says(`Azure file backups${tierLifecycles !== undefined ? " (exports)" : ""}: ${azureTierTimeline(st.lifecycle)}.`);
+        b.says(`Azure file backups${tierLifecycles !== undefined ? " (exports)" : ""}: ${blobTierTimeline(st.lifecycle)}.`);
         for (const k of ["coolAfterDays", "coldAfterDays", "archiveAfterDays", "deleteAfterDays"] as const) {
             if (st.lifecycle[k] !== undefined) b.key(`azure.storage.lifecycle.${k}`, st.lifecycle[k]);
         }
@@ -60,13 +60,3 @@ export function retention(ctx: Ctx): ReportControl {
     return b.build();
 }
 
-/** Azure access tiers of one retention tier, in words: `Hot day 0 -> Cool day 30 -> delete day 90`. */
-function azureTierTimeline(t: BlobTiers): string {
-    return [
-        "Hot day 0",
-        ...(t.coolAfterDays !== undefined ? [`Cool day ${t.coolAfterDays}`] : []),
-        ...(t.coldAfterDays !== undefined ? [`Cold day ${t.coldAfterDays}`] : []),
-        ...(t.archiveAfterDays !== undefined ? [`Archive day ${t.archiveAfterDays}`] : []),
-        `delete day ${t.deleteAfterDays}`,
-    ].join(" -> ");
-}

@@ -60,6 +60,17 @@ const TIER_LABEL: Readonly<Record<BlobTierKey, string>> = {
 /** The tier keys in the order a blob passes through them. */
 export const TIER_ORDER: readonly BlobTierKey[] = ["coolAfterDays", "coldAfterDays", "archiveAfterDays", "deleteAfterDays"];
 
+const BLOB_TIER_LABEL: Readonly<Record<BlobTierKey, string>> = { coolAfterDays: "Cool", coldAfterDays: "Cold", archiveAfterDays: "Archive", deleteAfterDays: "delete" };
+
+/**
+ * A blob's access tiers in words, in the order the lifecycle moves it: `Hot day 0 -> Cool day 30 ->
+ * delete day 90` (new blobs land in the account's default tier, Hot; "Access tiers for blob data",
+ * https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview).
+ */
+export function blobTierTimeline(t: BlobTiers): string {
+    return ["Hot day 0", ...TIER_ORDER.flatMap((key) => t[key] === undefined ? [] : [`${BLOB_TIER_LABEL[key]} day ${t[key]}`])].join(" -> ");
+}
+
 /** One finding about a lifecycle: `key` names the offending field of {@link BlobTiers}. */
 export interface LifecycleProblem {
     readonly key: BlobTierKey;

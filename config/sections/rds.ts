@@ -42,10 +42,18 @@ export const rdsInstanceSchema = z.strictObject({
      */
     multiAz: z.boolean().prefault(false),
     /**
-     * Master user name; its password is generated and kept by RDS in Secrets Manager. Cannot change after creation.
+     * Master user name; its password is kept in Secrets Manager (see `masterCredentials`). Cannot change after creation.
      * @default "pgadmin"
      */
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
+    /**
+     * Who owns the master user's secret. `rds-managed`: RDS generates the password and keeps it in a
+     * secret it manages and rotates, which cannot be replicated to another region. `replicated`: the
+     * stack generates the password and owns the secret (encrypted with the backup key, replicated to
+     * `regions.dr` under the replica key; needs `storage.replication`); RDS no longer rotates it.
+     * @default "rds-managed"
+     */
+    masterCredentials: z.enum(["rds-managed", "replicated"]).prefault("rds-managed"),
     /**
      * Performance Insights, encrypted with the backup key (ignored on classes that do not support it).
      * @default true

@@ -60,7 +60,7 @@ describe("RdsPostgres master secret (under mocks)", () => {
             dbname: "orders",
         });
         // and the functions are pointed at it, not at a secret RDS would manage
-        assert.strictEqual(await unwrap(db.masterUserSecretArn), "arn:aws:secretsmanager:eu-west-1:123456789012:orders-master-secret");
+        assert.strictEqual(await unwrap(db.masterUserSecretArn), "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-master-secret-AbCdEf");
     });
 
     it("replicated: no output of the component carries the password, and the password reaches the instance only as a Pulumi secret", async () => {

@@ -119,7 +119,7 @@ export const awsDatabaseSchema = z.strictObject({
      * @default 5432
      */
     port: z.int().min(1).max(65535).prefault(5432),
-    /** Secret with username/password/host/port/dbname; defaults to the RDS-managed master secret. */
+    /** Secret with username/password/host/port/dbname; defaults to the instance's master secret (RDS-managed, or the stack's with `instance.masterCredentials: replicated`). */
     credentialsSecretArn: secretArn.optional(),
     /**
      * Tables the export function copies out as gzip CSV on `schedules.export`.

@@ -153,6 +153,8 @@ export function deployAwsFoundation(
             multiAz: i.multiAz,
             port: db.port,
             masterUsername: i.masterUsername,
+            masterCredentials: i.masterCredentials,
+            drRegion: regions.dr,
             backupRetentionDays: i.backupRetentionDays,
             backupWindow: i.backupWindow,
             maintenanceWindow: i.maintenanceWindow,

@@ -170,6 +170,22 @@ export const instanceSubnets: Rule = (c) => instances(c).flatMap(({ instance, ba
         `gives ${subnets.length} subnet(s) for the instance; a DB subnet group needs at least 2, in different availability zones (set ${base}.subnetIds or aws.network.subnetIds)`)];
 });
 
+/**
+ * A stack-owned master secret is replicated to the DR region under the replica key, the key
+ * `storage.replication` puts there: without both there is nowhere to replicate it to.
+ */
+export const replicatedMasterSecret: Rule = (c) => instances(c).flatMap(({ instance, base }) => {
+    if (instance.masterCredentials !== "replicated") return [];
+    if (c.regions === undefined) {
+        return [error(`${base}.masterCredentials`, instance.masterCredentials, "needs regions.dr to replicate the secret to; set regions, or masterCredentials to \"rds-managed\"")];
+    }
+    if (!c.storage.replication) {
+        return [error(`${base}.masterCredentials`, instance.masterCredentials,
+            `needs the replica key of the backup key in ${c.regions.dr}, which storage.replication provides; set storage.replication to true, or masterCredentials to "rds-managed"`)];
+    }
+    return [];
+});
+
 export const rules: readonly Rule[] = [
     awsBackupClearOfRdsBackupWindow,
     awsBackupClearOfMaintenance,
@@ -181,4 +197,5 @@ export const rules: readonly Rule[] = [
     engineVersionSupported,
     instanceLimits,
     instanceSubnets,
+    replicatedMasterSecret,
 ];

@@ -42,10 +42,18 @@ export const rdsInstanceSchema = z.strictObject({
      */
     multiAz: z.boolean().prefault(false),
     /**
-     * Master user name; its password is generated and kept by RDS in Secrets Manager. Cannot change after creation.
+     * Master user name; its password is kept in Secrets Manager (see `masterCredentials`). Cannot change after creation.
      * @default "pgadmin"
      */
     masterUsername: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).prefault("pgadmin"),
+    /**
+     * Who owns the master user's secret. `rds-managed`: RDS generates the password and keeps it in a
+     * secret it manages and rotates, which cannot be replicated to another region. `replicated`: the
+     * stack generates the password and owns the secret (encrypted with the backup key, replicated to
+     * `regions.dr` under the replica key; needs `storage.replication`); RDS no longer rotates it.
+     * @default "rds-managed"
+     */
+    masterCredentials: z.enum(["rds-managed", "replicated"]).prefault("rds-managed"),
     /**
      * Performance Insights, encrypted with the backup key (ignored on classes that do not support it).
      * @default true
@@ -111,7 +119,7 @@ export const awsDatabaseSchema = z.strictObject({
      * @default 5432
      */
     port: z.int().min(1).max(65535).prefault(5432),
-    /** Secret with username/password/host/port/dbname; defaults to the RDS-managed master secret. */
+    /** Secret with username/password/host/port/dbname; defaults to the instance's master secret (RDS-managed, or the stack's with `instance.masterCredentials: replicated`). */
     credentialsSecretArn: secretArn.optional(),
     /**
      * Tables the export function copies out as gzip CSV on `schedules.export`.

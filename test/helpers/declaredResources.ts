@@ -23,8 +23,8 @@ export interface DeclaredResource {
 }
 
 /** Pulumi's marker of a secret value on the wire (`specialSigKey` / `specialSecretSig` of @pulumi/pulumi's runtime). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /**
  * A string with what changes without a change of declared resources taken out: the checkout's

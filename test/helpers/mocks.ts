@@ -143,6 +143,7 @@ function derivedState(args: pulumi.runtime.MockResourceArgs): Record<string, unk
         state["keyId"] = `${args.name}-key-id`;
         state["arn"] = `arn:aws:kms:${region}:${ACCOUNT}:key/${args.name}-key-id`;
     }
+    if (args.type === "aws:secretsmanager/secret:Secret") state["arn"] = `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${args.name}-AbCdEf`;
     if (args.type === "aws:iam/role:Role") {
         state["arn"] = `arn:aws:iam::${ACCOUNT}:role/${args.name}`;
         state["name"] = args.inputs["name"] ?? args.name;

@@ -300,6 +300,51 @@ describe("policy semantics (IAM policy simulator)", function () {
         });
     });
 
+    describe("a stack-owned master secret (masterCredentials: replicated) and its replica", () => {
+        // Secrets Manager's ARN of the primary and of its replica differ only in the Region
+        // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html).
+        const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders-master-secret-AbCdEf`;
+        const REPLICA = SECRET.replace(`:${REGION}:`, `:${DR_REGION}:`);
+        const OTHER = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:payments-master-secret-GhIjKl`;
+        const DEPLOYER = role("prod-deployer");
+        const dump = dumpRolePolicy({ ...functionInput("backups", "prod-dump-orders"), secretArns: [SECRET], secretKmsKeyArns: [KEY] });
+        const via = (region: string) => ({ "kms:ViaService": `secretsmanager.${region}.amazonaws.com` });
+        const withDeployer = (region: string) => backupKeyPolicy({
+            accountId: ACCOUNT, partition: "aws", region, dnsSuffix: "amazonaws.com", administratorArns: [], userRoleArns: [DEPLOYER],
+            viaServices: ["s3", "backup", "rds", "secretsmanager", "sqs", "sns"], servicePrincipals: [],
+        });
+
+        it("the function reads its database's secret and no other, not even the replica", async () => {
+            const read = (resource: string): SimRequest => ({ principal: DUMP_ROLE, action: "secretsmanager:GetSecretValue", resource, identityPolicies: [dump] });
+            assert.ok(await allows(read(SECRET)));
+            assert.equal(await allows(read(OTHER)), false);
+            assert.equal(await allows(read(REPLICA)), false);
+        });
+
+        it("the function decrypts the secret through Secrets Manager in the primary region only", async () => {
+            const decrypt = (resource: string, context: SimRequest["context"]): SimRequest =>
+                ({ principal: DUMP_ROLE, action: "kms:Decrypt", resource, identityPolicies: [dump], resourcePolicy: keyPolicy(REGION), context });
+            assert.ok(await allows(decrypt(KEY, via(REGION))));
+            assert.equal(await allows(decrypt(KEY, {})), false);
+            assert.equal(await allows({ ...decrypt(DR_KEY, via(DR_REGION)), resourcePolicy: keyPolicy(DR_REGION) }), false);
+        });
+
+        // ReplicateSecretToRegions (and CreateSecret with replicas) needs kms:GenerateDataKey and
+        // kms:Encrypt on the replica's key, used by Secrets Manager in the replica's Region
+        // (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
+        it("a key user encrypts the replica with the replica key through Secrets Manager in the DR region, and only there", async () => {
+            const replicaKey = withDeployer(DR_REGION);
+            const use = (action: string, context: SimRequest["context"]): SimRequest => ({ principal: DEPLOYER, action, resource: DR_KEY, resourcePolicy: replicaKey, context });
+            for (const action of ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]) {
+                assert.ok(await allows(use(action, via(DR_REGION))), action);
+                assert.equal(await allows(use(action, via(REGION))), false, `${action} through the primary region's endpoint`);
+                assert.equal(await allows(use(action, {})), false, `${action} called directly`);
+            }
+            // and the primary key is not usable through the DR region's Secrets Manager
+            assert.equal(await allows({ principal: DEPLOYER, action: "kms:GenerateDataKey", resource: KEY, resourcePolicy: withDeployer(REGION), context: via(DR_REGION) }), false);
+        });
+    });
+
     it("every action in every policy document the stack builds is in AWS's action catalogue", async () => {
         const documents: Record<string, unknown> = {
             "key policy": keyPolicy(REGION),

@@ -151,3 +151,27 @@ export function rdsWindowProblems(backupWindow: string, maintenanceWindow: strin
     }
     return problems;
 }
+
+/** Who owns an instance's master secret: RDS (not replicable) or the stack (replicated to the DR region). */
+export type MasterSecretOwner = "rds-managed" | "replicated";
+
+/**
+ * Characters RDS for PostgreSQL accepts in a master password: printable ASCII but '/', '@', '"'
+ * and space (CreateDBInstance, MasterUserPassword,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+ */
+export const MASTER_PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?";
+
+/** The master secret's value: the JSON RDS-managed secrets hold and the functions read (lambdas/shared/credentials.ts). */
+export interface MasterSecretValue {
+    readonly username: string;
+    readonly password: string;
+    readonly host: string;
+    readonly port: number;
+    readonly dbname: string;
+}
+
+/** JSON of a stack-owned master secret, keys in a fixed order. */
+export function masterSecretJson(v: MasterSecretValue): string {
+    return JSON.stringify({ username: v.username, password: v.password, host: v.host, port: v.port, dbname: v.dbname });
+}

@@ -31,6 +31,24 @@ describe("credentials in the DR region", () => {
         assert.match(app?.statement ?? "", /a restore in eu-central-1 \(`pitr rds --from-dr`\) gets a new RDS-managed master secret there, encrypted with the replica key/);
     });
 
+    it("a replicated master secret is said to be in the DR region under the replica key, with the primary's host and no RDS rotation", () => {
+        // given a database whose instance has a stack-owned master secret, and one that also has a configured secret
+        const config = stackConfig(validConfig({
+            "aws.databases": [
+                { name: "app", databaseName: "app", instance: { masterCredentials: "replicated" } },
+                { name: "orders", databaseName: "orders", instance: { masterCredentials: "replicated" }, credentialsSecretArn: SECRET },
+            ],
+        }));
+        // when the DR credentials are read
+        const [app, orders] = drCredentials(config);
+        // then the stack's secret is replicated, and a configured secret (what the functions use) still wins
+        assert.strictEqual(app?.secret, "replicated");
+        assert.match(app?.statement ?? "", /^RDS app: its master secret, owned by the stack, is replicated to eu-central-1 under the replica key \(same ARN but the Region; it names the eu-west-1 host/);
+        assert.match(app?.statement ?? "", /RDS does not rotate this password\.$/);
+        assert.doesNotMatch(app?.statement ?? "", /not replicated/);
+        assert.strictEqual(orders?.secret, "configured");
+    });
+
     it("a configured secret is owned outside the stack: neither replicated nor checked, and the on-call is told what to do", () => {
         const [, orders, legacy] = drCredentials(stackConfig(threeDatabases()));
         for (const [credentials, kind] of [[orders, "RDS"], [legacy, "Database"]] as const) {
@@ -47,7 +65,7 @@ describe("credentials in the DR region", () => {
     });
 
     it("the audit report's geo-redundancy control states it for every database of a shipped stack, with the secret's key where one is configured", () => {
-        for (const file of [path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "examples", "Pulumi.tiered-gfs.yaml")]) {
+        for (const file of [path.join(ROOT, "Pulumi.prod.yaml"), path.join(ROOT, "Pulumi.staging.yaml")]) {
             // given the report of a shipped stack
             const raw = readStackFile(file);
             const result = validateConfig(raw);

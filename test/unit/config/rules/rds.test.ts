@@ -146,6 +146,19 @@ const CASES: readonly Case[] = [
         good: { "aws.network": { vpcId: "vpc-0abc", subnetIds: ["subnet-0a"] }, [`${INSTANCE}.subnetIds`]: ["subnet-1a", "subnet-1b"] },
         severity: "error", path: `${INSTANCE}.subnetIds`, message: /gives 0 subnet\(s\)/,
     },
+    {
+        name: "a replicated master secret needs the replica key storage.replication provides",
+        bad: { [`${INSTANCE}.masterCredentials`]: "replicated", "storage.replication": false },
+        good: { [`${INSTANCE}.masterCredentials`]: "replicated" },
+        severity: "error", path: `${INSTANCE}.masterCredentials`,
+        message: /needs the replica key of the backup key in eu-central-1, which storage\.replication provides; set storage\.replication to true, or masterCredentials to "rds-managed"/,
+    },
+    {
+        name: "a replicated master secret needs a DR region",
+        bad: { [`${INSTANCE}.masterCredentials`]: "replicated", regions: undefined },
+        good: { [`${INSTANCE}.masterCredentials`]: "replicated" },
+        severity: "error", path: `${INSTANCE}.masterCredentials`, message: /needs regions\.dr to replicate the secret to/,
+    },
 ];
 
 describe("configuration validation: RDS rules", () => {

@@ -1,19 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { scheduledWorkDefaults, type ScheduledWorkArgs } from "./scheduledWork";
+import { scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
 import {
     FUNCTION_KINDS,
     FunctionKind,
-    FunctionPolicyInput,
-    dumpRolePolicy,
-    exportRolePolicy,
     lambdaAssumeRolePolicy,
     normalizePrefix,
     schedulerAssumeRolePolicy,
     schedulerRolePolicy,
-    verifyRolePolicy,
 } from "./documents/functionPolicies";
 import { environmentProblems } from "./functionEnv";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
@@ -192,18 +188,9 @@ export class BackupFunction extends pulumi.ComponentResource {
             tags,
         }, parent);
 
-        const policyInput = pulumi
-            .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), logGroup.arn, dlq.arn, region, ctx.dnsSuffix])
-            .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, r, dnsSuffix]): FunctionPolicyInput => ({
-                region: r, dnsSuffix, bucketArn, prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn,
-            }));
-        const kind = a.kind;
-        const watermarkPattern = a.watermarkPattern;
         const rolePolicy = new aws.iam.RolePolicy(`${name}-role-policy`, {
             role: role.id,
-            policy: policyInput.apply((input) => JSON.stringify(
-                kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input),
-            )),
+            policy: scheduledWorkPolicy(a, { prefix, logGroupArn: logGroup.arn, deadLetterQueueArn: dlq.arn, region, dnsSuffix: ctx.dnsSuffix }),
         }, parent);
 
         const network = functionSecurityGroup(this, name, { kind: a.kind, functionName: a.functionName, network: a.network }, region, tags);

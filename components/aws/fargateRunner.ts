@@ -1,17 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { scheduledWorkDefaults, type ScheduledWorkArgs } from "./scheduledWork";
+import { scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
 import { awsContext, plainStrings, regionOf } from "./context";
 import {
     FUNCTION_KINDS,
     FunctionKind,
-    FunctionPolicyInput,
-    dumpRolePolicy,
-    exportRolePolicy,
     normalizePrefix,
     schedulerAssumeRolePolicy,
-    verifyRolePolicy,
 } from "./documents/functionPolicies";
 import {
     DEFAULT_RUN_TIMEOUT_SECONDS,
@@ -188,19 +184,10 @@ export class FargateRunner extends pulumi.ComponentResource {
             assumeRolePolicy: trust,
             tags,
         }, parent);
-        const policyInput = pulumi
-            .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), logGroup.arn, dlq.arn, region, ctx.dnsSuffix])
-            .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, r, dnsSuffix]): FunctionPolicyInput => ({
-                region: r, dnsSuffix, bucketArn, prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn,
-            }));
-        const kind = a.kind;
-        const watermarkPattern = a.watermarkPattern;
         // The same builder as the Lambda function's role, so that both runners hold the same permissions.
         const taskPolicy = new aws.iam.RolePolicy(`${name}-task-policy`, {
             role: taskRole.id,
-            policy: policyInput.apply((input) => JSON.stringify(
-                kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input),
-            )),
+            policy: scheduledWorkPolicy(a, { prefix, logGroupArn: logGroup.arn, deadLetterQueueArn: dlq.arn, region, dnsSuffix: ctx.dnsSuffix }),
         }, parent);
 
         const executionRole = new aws.iam.Role(`${name}-exec-role`, {
@@ -233,7 +220,7 @@ export class FargateRunner extends pulumi.ComponentResource {
             taskRoleArn: taskRole.arn,
             executionRoleArn: executionRole.arn,
             containerDefinitions: pulumi.all([a.imageUri, environment, logGroup.name, region]).apply(([imageUri, env, logGroupName, r]) =>
-                runnerContainerDefinitions({ kind, imageUri, environment: env, logGroupName, region: r })),
+                runnerContainerDefinitions({ kind: a.kind, imageUri, environment: env, logGroupName, region: r })),
             tags,
         }, { parent: this, dependsOn: [taskPolicy, executionPolicy] });
 

@@ -1,5 +1,5 @@
-import type * as pulumi from "@pulumi/pulumi";
-import { WATERMARK_PATTERN, type FunctionKind } from "./documents/functionPolicies";
+import * as pulumi from "@pulumi/pulumi";
+import { WATERMARK_PATTERN, dumpRolePolicy, exportRolePolicy, verifyRolePolicy, type FunctionKind, type FunctionPolicyInput } from "./documents/functionPolicies";
 import { resolveNetwork, type BackupFunctionNetwork, type ResolvedNetwork } from "./functionNetwork";
 
 /**
@@ -64,4 +64,30 @@ export function scheduledWorkDefaults(args: ScheduledWorkArgs): ResolvedSchedule
         deadLetterRetentionSeconds: args.deadLetterRetentionSeconds ?? 1_209_600,
         network: resolveNetwork(args.network),
     };
+}
+
+/** Where a scheduled run's role policy lets it write its logs and dead letters, in which region and partition. */
+export interface ScheduledWorkPlace {
+    readonly prefix: string;
+    readonly logGroupArn: pulumi.Input<string>;
+    readonly deadLetterQueueArn: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+    readonly dnsSuffix: pulumi.Input<string>;
+}
+
+/**
+ * The role policy of a scheduled run, from the one builder of its kind, so that a Lambda function
+ * and a Fargate task of the same kind hold exactly the same permissions.
+ */
+export function scheduledWorkPolicy(
+    a: Pick<ResolvedScheduledWork, "kind" | "watermarkPattern" | "bucketArn" | "kmsKeyArn" | "secretArns" | "secretKmsKeyArns">,
+    place: ScheduledWorkPlace,
+): pulumi.Output<string> {
+    const { kind, watermarkPattern } = a;
+    return pulumi
+        .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), place.logGroupArn, place.deadLetterQueueArn, place.region, place.dnsSuffix])
+        .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, region, dnsSuffix]) => {
+            const input: FunctionPolicyInput = { region, dnsSuffix, bucketArn, prefix: place.prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn };
+            return JSON.stringify(kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input));
+        });
 }

@@ -1,11 +1,21 @@
 /**
- * Streaming uploads to S3 for the dump and export functions: multipart through
- * @aws-sdk/lib-storage, SSE-KMS, tags, bounded memory (at most `queueSize + 1` parts in
- * memory), and on any failure the multipart upload is aborted so no parts are left behind.
+ * Streaming uploads to S3 for the dump and export functions: multipart with SSE-KMS, tags and a
+ * CRC32 checksum on every part, in a fixed memory of `queueSize + 1` part buffers reused from
+ * part to part (so the process's memory does not grow with the object, nor with the garbage of
+ * buffers allocated per part), and on any failure the multipart upload is aborted so no parts
+ * are left behind.
  */
-import { AbortMultipartUploadCommand, type S3Client, type Tag } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import type { Readable } from "node:stream";
+import {
+    AbortMultipartUploadCommand,
+    CompleteMultipartUploadCommand,
+    CreateMultipartUploadCommand,
+    PutObjectCommand,
+    PutObjectTaggingCommand,
+    UploadPartCommand,
+    type CompletedPart,
+    type S3Client,
+} from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
 import type { Log } from "./ports";
 import type { ObjectLockRetention } from "./storage/port";
 
@@ -131,32 +141,178 @@ export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "conten
 }
 
 /**
- * Uploads `body` and resolves once the object is complete (and tagged). The object is tagged at
- * creation (x-amz-tagging) and once more with PutObjectTagging after completion, for S3-compatible
- * servers that ignore the header. On failure it aborts the multipart upload itself (lib-storage's
- * own abort can be skipped when the failure happened while it was creating the upload) and rejects
- * with UploadFailedError whose cause is what failed first: S3, or the body stream. Callers that
- * fail the body on purpose (pg_dump failed, deadline) report their own error instead.
+ * Uploads `body` and resolves once the object is complete (and tagged). A body that fits in one
+ * part goes up with PutObject; a bigger one as a multipart upload, `queueSize` parts at a time,
+ * each part read into one of `queueSize + 1` buffers that are reused, so at most that many parts
+ * are in memory and the stream is not read further while all of them are busy. Every request
+ * carries a CRC32 checksum (S3 requires a checksum or Content-MD5 on writes to a bucket with
+ * Object Lock: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html),
+ * and CompleteMultipartUpload lists each part's checksum. The object is tagged at creation
+ * (x-amz-tagging) and once more with PutObjectTagging after completion, for S3-compatible servers
+ * that ignore the header. On failure (S3 after the client's retries, or the body stream) the
+ * multipart upload is aborted and the promise rejects with UploadFailedError whose cause is what
+ * failed first. Callers that fail the body on purpose (pg_dump failed, deadline) report their own
+ * error instead.
  */
 export async function uploadObject(req: UploadRequest, log: Log): Promise<void> {
     if (req.queueSize < 1 || !Number.isInteger(req.queueSize)) {
         throw new UploadConfigError(`upload concurrency: ${req.queueSize} is not a positive integer`);
     }
-    const tags: Tag[] = Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value }));
-    const upload = new Upload({
-        client: req.client,
-        params: { ...uploadParams(req), Body: req.body },
-        partSize: req.partSizeBytes,
-        queueSize: req.queueSize,
-        leavePartsOnError: false,
-        tags,
-    });
+    if (!Number.isInteger(req.partSizeBytes) || req.partSizeBytes < MIN_PART_SIZE || req.partSizeBytes > MAX_PART_SIZE) {
+        throw new UploadConfigError(`part size: ${req.partSizeBytes} bytes is out of range ${MIN_PART_SIZE}..${MAX_PART_SIZE} (5 MiB..5 GiB)`);
+    }
+    const upload = new MultipartWriter(req);
     try {
-        await upload.done();
+        if (req.body instanceof Readable) {
+            await upload.run(req.body);
+        } else {
+            const data = Buffer.from(req.body);
+            await (data.length <= req.partSizeBytes ? upload.putObject(data) : upload.run(Readable.from([data])));
+        }
+        if (Object.keys(req.tags).length > 0) {
+            await req.client.send(
+                new PutObjectTaggingCommand({ Bucket: req.bucket, Key: req.key, Tagging: { TagSet: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })) } }),
+            );
+        }
     } catch (err) {
         const abortFailed = !(await abortQuietly(req, upload.uploadId, log));
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw new UploadFailedError(`upload of s3://${req.bucket}/${req.key} failed (${reason})`, abortFailed, { cause: err });
+    }
+}
+
+/** One upload: the body read into reused part buffers, the parts sent `queueSize` at a time. */
+class MultipartWriter {
+    uploadId: string | undefined;
+    private readonly free: Buffer[] = [];
+    private allocated = 0;
+    private readonly inFlight = new Set<Promise<void>>();
+    private readonly parts: CompletedPart[] = [];
+    private failure: { readonly err: unknown } | undefined;
+
+    constructor(private readonly req: UploadRequest) {}
+
+    /** Sends the body, or throws what failed first once no part is in flight any more. */
+    async run(body: Readable): Promise<void> {
+        try {
+            await this.stream(body);
+        } catch (err) {
+            await this.settle();
+            throw err;
+        }
+    }
+
+    /** A body of at most one part, in one request. */
+    async putObject(data: Buffer): Promise<void> {
+        await this.req.client.send(new PutObjectCommand({ ...uploadParams(this.req), Body: data, ChecksumAlgorithm: "CRC32" }));
+    }
+
+    private async stream(body: Readable): Promise<void> {
+        const size = this.req.partSizeBytes;
+        let part = await this.buffer();
+        let filled = 0;
+        let number = 0;
+        for await (const chunk of body as AsyncIterable<Buffer | string>) {
+            const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+            let at = 0;
+            while (at < data.length) {
+                const n = data.copy(part, filled, at, Math.min(data.length, at + size - filled));
+                filled += n;
+                at += n;
+                if (filled === size) {
+                    number = await this.send(++number, part, size);
+                    part = await this.buffer();
+                    filled = 0;
+                }
+            }
+            this.check();
+        }
+        if (number === 0) {
+            await this.putObject(part.subarray(0, filled));
+            return;
+        }
+        if (filled > 0) {
+            number = await this.send(++number, part, filled);
+        }
+        await this.settle();
+        this.check();
+        this.parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+        await this.req.client.send(
+            new CompleteMultipartUploadCommand({ Bucket: this.req.bucket, Key: this.req.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }),
+        );
+    }
+
+    /** Starts part `number` (creating the multipart upload first); returns the number. */
+    private async send(number: number, buffer: Buffer, length: number): Promise<number> {
+        if (number > MAX_PARTS) {
+            throw new UploadConfigError(`the object needs more than ${MAX_PARTS} parts of ${this.req.partSizeBytes} bytes; S3 allows ${MAX_PARTS}: use a bigger part size`);
+        }
+        while (this.inFlight.size >= this.req.queueSize) {
+            await Promise.race(this.inFlight);
+        }
+        this.check();
+        if (this.uploadId === undefined) {
+            const created = await this.req.client.send(new CreateMultipartUploadCommand({ ...uploadParams(this.req), ChecksumAlgorithm: "CRC32" }));
+            if (created.UploadId === undefined) {
+                throw new Error("CreateMultipartUpload returned no UploadId");
+            }
+            this.uploadId = created.UploadId;
+        }
+        const sending = this.req.client
+            .send(
+                new UploadPartCommand({
+                    Bucket: this.req.bucket,
+                    Key: this.req.key,
+                    UploadId: this.uploadId,
+                    PartNumber: number,
+                    Body: buffer.subarray(0, length),
+                    ChecksumAlgorithm: "CRC32",
+                }),
+            )
+            .then(
+                (out) => {
+                    if (out.ETag === undefined) {
+                        this.failure ??= { err: new Error(`part ${number}: UploadPart returned no ETag`) };
+                        return;
+                    }
+                    this.parts.push({ PartNumber: number, ETag: out.ETag, ...(out.ChecksumCRC32 === undefined ? {} : { ChecksumCRC32: out.ChecksumCRC32 }) });
+                    this.free.push(buffer);
+                },
+                (err: unknown) => {
+                    this.failure ??= { err };
+                },
+            )
+            .finally(() => this.inFlight.delete(sending));
+        this.inFlight.add(sending);
+        return number;
+    }
+
+    /** A free part buffer: a new one while fewer than `queueSize + 1` exist, else the next one a finished part gives back. */
+    private async buffer(): Promise<Buffer> {
+        for (;;) {
+            this.check();
+            const reused = this.free.pop();
+            if (reused !== undefined) {
+                return reused;
+            }
+            if (this.allocated <= this.req.queueSize) {
+                this.allocated++;
+                return Buffer.allocUnsafe(this.req.partSizeBytes);
+            }
+            await Promise.race(this.inFlight);
+        }
+    }
+
+    private async settle(): Promise<void> {
+        while (this.inFlight.size > 0) {
+            await Promise.race(this.inFlight);
+        }
+    }
+
+    private check(): void {
+        if (this.failure !== undefined) {
+            throw this.failure.err;
+        }
     }
 }
 

@@ -31,7 +31,7 @@ export class TableRowCounter {
         // A deep input buffer: each write is a round trip to the decompressor's thread, and the
         // archive stream waits for it only when this buffer is full.
         // (zlib passes highWaterMark on to its stream; larger output chunks mean fewer callbacks.)
-        const options = { highWaterMark: DECODER_BUFFER_BYTES, chunkSize: 64 * 1024 };
+        const options = { highWaterMark: DECODER_BUFFER_BYTES, chunkSize: 1024 * 1024 };
         this.decoder = encoding === "none" ? undefined : encoding === "zlib" ? createInflate(options) : encoding === "gzip" ? createGunzip(options) : createZstdDecompress(options);
         const decoder = this.decoder;
         if (decoder === undefined) {

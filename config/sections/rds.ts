@@ -141,7 +141,9 @@ export const awsDatabaseSchema = z.strictObject({
     /**
      * How the dump is taken. `custom`: one archive streamed to S3. `directory`: `pg_dump --format=directory` with
      * `functions.dumpJobs` workers into local disk (the dump function's /tmp, `functions.dump.ephemeralStorageMb`,
-     * or a Fargate task's `functions.fargate.ephemeralStorageGiB`, must hold the whole compressed dump), then one object per file.
+     * or a Fargate task's `functions.fargate.ephemeralStorageGiB`), each file uploaded as its own object while
+     * pg_dump writes it and deleted once stored: the disk holds the files being written and those waiting for an
+     * upload, at worst (storage slower than the dump) the whole compressed dump.
      * @default "custom"
      */
     dumpFormat: z.enum(["custom", "directory"]).prefault("custom"),

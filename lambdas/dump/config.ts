@@ -31,7 +31,7 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     RETAIN_DAYS_MONTHLY: "days a monthly dump stays locked, 1..36500: the monthly tier's keep days (required with OBJECT_LOCK_MODE)",
     DUMP_COMPRESSION: "gzip[:1-9], lz4[:1-12] or zstd[:1-22] (lz4/zstd need a PostgreSQL 16+ client), or none (default gzip:1)",
     DUMP_FORMAT:
-        "custom (one archive streamed to S3) or directory (pg_dump --format=directory --jobs=DUMP_JOBS into local temporary storage, then one object per file; needs room in /tmp for the whole compressed dump) (default custom)",
+        "custom (one archive streamed to S3) or directory (pg_dump --format=directory --jobs=DUMP_JOBS into local temporary storage, each file uploaded as its own object while pg_dump writes it and deleted once stored; /tmp holds the files being written and those waiting for an upload, at worst the whole compressed dump) (default custom)",
     DUMP_JOBS: "pg_dump parallel workers with DUMP_FORMAT=directory, 1..16; each holds a database connection (default 2)",
     DUMP_TEMP_DIR: "where a directory-format dump is written before upload (default: the OS temp dir, /tmp on Lambda)",
     DUMP_EXPECTED_MAX_GIB: "largest dump expected, in GiB; sizes the multipart parts (default 100)",

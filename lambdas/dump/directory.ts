@@ -1,20 +1,21 @@
 /**
  * The directory-format dump: `pg_dump --format=directory --jobs=N` into a temporary directory on
  * local disk, every file uploaded through the storage port as its own object under `<key>/<name>`
- * (bounded concurrency, the dump's tier tags and lock), each hashed on the way. A data file
- * goes up as soon as no process of pg_dump holds it open (pg_dump never reopens a finished file);
- * toc.dat and the rest follow pg_dump's successful exit. Each table data file's rows are counted
- * on its way up, and each local file is deleted once stored, so the temporary storage holds the
- * files pg_dump is writing and those being uploaded, not the whole dump. A stop (deadline, abort,
- * any failure) interrupts the uploads in flight. On any failure no manifest is written, so the
- * files stored are never a backup. The caller writes the manifest last.
+ * (bounded concurrency, the dump's tier tags and lock), each hashed on the way. A data file goes
+ * up while pg_dump writes it: its upload follows the file as it grows and ends once no process of
+ * pg_dump holds it open any more (pg_dump writes each file front to back, closes it and never
+ * reopens it), so the upload keeps pace with the dump instead of starting after it; toc.dat and
+ * the rest follow pg_dump's successful exit. Each table data file's rows are counted on its way
+ * up, and each local file is deleted once stored, so the temporary storage holds the files
+ * pg_dump is writing and those being uploaded, not the whole dump. A stop (deadline, abort, any
+ * failure) interrupts the uploads in flight. On any failure no manifest is written, so the files
+ * stored are never a backup. The caller writes the manifest last.
  */
 import { spawn } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { mkdtemp, open, readdir, readFile, readlink, realpath, rm } from "node:fs/promises";
+import { mkdtemp, open, readdir, readFile, readlink, realpath, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { dumpFileKey, type DumpFile, type TableCount } from "../shared/manifest";
 import type { PgTarget } from "../shared/pgTarget";
 import type { Log } from "../shared/ports";
@@ -66,8 +67,12 @@ export interface DirectoryDumpRun {
     readonly fail: (err: Error) => void;
 }
 
-/** How often the dump directory is looked at for files pg_dump has finished. */
+/** How often the dump directory is looked at for new files and for the files pg_dump has closed. */
 const POLL_MS = 250;
+/** How long a followed file's reader waits at its end before it reads again. */
+const FOLLOW_WAIT_MS = 50;
+/** Bytes read from a file at a time. */
+const READ_BYTES = 1024 * 1024;
 
 /** Starts the dump; the caller runs the row counts, deadline and session watch next to it and calls `fail` on any of them. */
 export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun {
@@ -91,18 +96,19 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
     const done = (async (): Promise<DirectoryDump> => {
         const parent = await realpath(await mkdtemp(join(req.tempDir ?? tmpdir(), "pg-dump-")));
         const dir = join(parent, "dump");
-        const files = new FileUploader(req, dir, check);
+        const closed = new Set<string>();
+        let exited = false;
+        const files = new FileUploader(req, dir, check, (name) => exited || closed.has(name));
         uploader = files;
         try {
             check();
             const child = spawn(req.pgDumpPath, [...req.args, `--file=${dir}`], { env: pgDumpEnv(req.target, process.env), stdio: ["ignore", "ignore", "pipe"], detached: true });
             stopChild = (): void => stopProcessGroup(child);
             req.log.info("pg_dump started", { pid: child.pid, key: req.key, directory: dir });
-            let exited = false;
             const exit = exitStatus(child).finally(() => {
                 exited = true;
             });
-            const watching = child.pid === undefined ? Promise.resolve() : uploadClosedFiles(dir, child.pid, files, req.log, () => exited || primary !== undefined);
+            const watching = child.pid === undefined ? Promise.resolve() : followFiles(dir, child.pid, files, closed, req.log, () => exited || primary !== undefined);
             const status = await exit;
             await watching;
             stopChild = undefined;
@@ -135,29 +141,105 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
 }
 
 /**
- * While pg_dump runs, hands every file in its directory that no process of pg_dump's process
- * group holds open any more to the uploader: pg_dump writes each data file (and each large
- * object's file) in one go and closes it, never to open it again, so a closed file is complete.
- * toc.dat is written last and waits for pg_dump's exit. Where /proc cannot tell (not Linux),
- * nothing is uploaded before the exit.
+ * While pg_dump runs, hands every file that appears in its directory (except toc.dat) to the
+ * uploader at once, and marks in `closed` each one that no process of pg_dump's process group
+ * holds open any more: pg_dump writes each data file (and each large object's file) front to
+ * back, closes it and never opens it again, so a closed file is complete. A file appears open:
+ * it is created by the open() that pg_dump writes it through. toc.dat is written last and waits
+ * for pg_dump's exit. Where /proc cannot tell (not Linux), nothing is uploaded before the exit.
  */
-async function uploadClosedFiles(dir: string, pgid: number, uploader: FileUploader, log: Log, stopped: () => boolean): Promise<void> {
+async function followFiles(dir: string, pgid: number, uploader: FileUploader, closed: Set<string>, log: Log, stopped: () => boolean): Promise<void> {
     while (!stopped()) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        const candidates = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "toc.dat" && !uploader.has(n));
-        if (stopped() || candidates.length === 0) {
+        const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "toc.dat" && !closed.has(n));
+        if (stopped() || names.length === 0) {
             continue;
         }
+        // The directory is read before the processes' open files: a file listed here and not
+        // open in the scan that follows was closed before that scan.
         const open = await openFilesOfGroup(pgid);
         if (open === undefined) {
             return;
         }
-        for (const name of candidates) {
-            if (!open.has(join(dir, name)) && !stopped()) {
-                log.debug("uploading a file pg_dump has finished", { file: name });
+        for (const name of names) {
+            if (stopped()) {
+                return;
+            }
+            if (!open.has(join(dir, name))) {
+                closed.add(name);
+            }
+            if (!uploader.has(name)) {
+                log.debug("uploading a file pg_dump writes", { file: name, closed: closed.has(name) });
                 uploader.add(name);
             }
         }
+    }
+}
+
+/**
+ * A file read as it grows, until `complete` says no one writes it any more and its end is
+ * reached: at the end of what is written so far it waits and reads again. `complete` is asked
+ * before each read, so a read that finds nothing after the file was complete is its true end.
+ */
+export class FollowedFile extends Readable {
+    private handle: FileHandle | undefined;
+    private position = 0;
+    private waiting: NodeJS.Timeout | undefined;
+
+    constructor(
+        private readonly path: string,
+        private readonly complete: () => boolean,
+    ) {
+        super({ highWaterMark: READ_BYTES });
+    }
+
+    override _construct(callback: (error?: Error | null) => void): void {
+        open(this.path, "r").then(
+            (handle) => {
+                this.handle = handle;
+                callback();
+            },
+            (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
+    }
+
+    override _read(): void {
+        const handle = this.handle as FileHandle;
+        const wasComplete = this.complete();
+        const buffer = Buffer.allocUnsafe(READ_BYTES);
+        handle.read(buffer, 0, READ_BYTES, this.position).then(
+            ({ bytesRead }) => {
+                if (this.destroyed) {
+                    return;
+                }
+                if (bytesRead > 0) {
+                    this.position += bytesRead;
+                    this.push(buffer.subarray(0, bytesRead));
+                } else if (wasComplete) {
+                    this.push(null);
+                } else {
+                    this.waiting = setTimeout(() => {
+                        this.waiting = undefined;
+                        this._read();
+                    }, FOLLOW_WAIT_MS);
+                }
+            },
+            (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+        );
+    }
+
+    override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+        clearTimeout(this.waiting);
+        const handle = this.handle;
+        this.handle = undefined;
+        if (handle === undefined) {
+            callback(error);
+            return;
+        }
+        handle.close().then(
+            () => callback(error),
+            () => callback(error),
+        );
     }
 }
 
@@ -244,6 +326,8 @@ class FileUploader {
         private readonly req: DirectoryDumpRequest,
         private readonly dir: string,
         private readonly check: () => void,
+        /** Whether pg_dump is done with a file: its upload ends at the file's end only then. */
+        private readonly complete: (name: string) => boolean,
     ) {}
 
     has(name: string): boolean {
@@ -332,7 +416,7 @@ class FileUploader {
         const stages = counter === undefined ? [tap] : [counter, tap];
         stages.forEach((b) => this.bodies.add(b));
         try {
-            pipeline([createReadStream(path), ...stages], () => undefined);
+            pipeline([new FollowedFile(path, () => this.complete(name)), ...stages], () => undefined);
             const file = await uploadFile(this.req, name, tap);
             if (counter !== undefined && data !== undefined) {
                 this.rows.set(data.tocName, counter.rows);

@@ -148,7 +148,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         assert.deepEqual(await readdir(temp), [], "no temporary dump or download left behind");
     });
 
-    it("uploads the files pg_dump has finished while it still writes others, and restores to the source's exact contents", async () => {
+    it("uploads the files while pg_dump still runs, and restores to the source's exact contents", async () => {
         // given a small table and a big one, each dumped by its own worker
         await createDatabase(pg.url(), "uneven");
         await query(
@@ -159,8 +159,8 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         await query(pg.url("uneven"), "VACUUM ANALYZE");
         // when a directory-format dump runs with two workers
         const { manifest, log } = await dump("uneven", "uneven", { jobs: 2 });
-        // then at least one file was handed to the upload while pg_dump was still running, never toc.dat
-        const early = log.entries.filter((e) => e.message === "uploading a file pg_dump has finished").map((e) => String(e.extra.file));
+        // then the files were handed to the upload while pg_dump was still running, never toc.dat
+        const early = log.entries.filter((e) => e.message === "uploading a file pg_dump writes").map((e) => String(e.extra.file));
         assert.ok(early.length > 0, log.text());
         assert.ok(!early.includes("toc.dat"));
         // and the backup restores to the source's exact contents

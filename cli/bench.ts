@@ -101,7 +101,15 @@ export async function main(args: readonly string[]): Promise<number> {
         const directory = dumpJobs.map((jobs) => {
             const all = runs.map((x) => x.directory[jobs - 1] as BenchRun["directory"][number]);
             const best = all.reduce((b, x) => (x.durationMs < b.durationMs ? x : b));
-            return { jobs, best, seconds: best.durationMs / 1000, bytes: best.sizeBytes, peakRssBytes: Math.max(...all.map((x) => x.peakRssBytes)), blocks: Math.min(...all.map((x) => x.blocks)) };
+            return {
+                jobs,
+                best,
+                seconds: best.durationMs / 1000,
+                bytes: best.sizeBytes,
+                peakRssBytes: Math.max(...all.map((x) => x.peakRssBytes)),
+                blocks: Math.min(...all.map((x) => x.blocks)),
+                cpuSeconds: best.cpuSeconds,
+            };
         });
         const restored = o.dumpFormat === "custom" ? ours : (directory[o.dumpJobs - 1]?.best ?? ours);
 
@@ -123,8 +131,9 @@ export async function main(args: readonly string[]): Promise<number> {
             ceilingBlocks: Math.min(...runs.map((x) => x.ceilingBlocks)),
             oursBlocks: Math.min(...runs.map((x) => x.ours.blocks)),
             tablePages: pages,
-            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks }) => ({ jobs, seconds, bytes, peakRssBytes, blocks })),
+            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds }) => ({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds })),
             bareSeconds: Math.min(...runs.map((x) => x.bare)),
+            bareCpuSeconds: fastest((x) => x.bare, (x) => x.bareCpu),
             plainDumpSeconds: plain.plainDump,
             plainUploadSeconds: plain.plainUpload,
             plainBytes: plain.plainBytes,
@@ -132,6 +141,7 @@ export async function main(args: readonly string[]): Promise<number> {
             oursBytes: ours.sizeBytes,
             oursPeakRssBytes: Math.max(...runs.map((x) => x.ours.peakRssBytes)),
             oursBaselineRssBytes: Math.min(...runs.map((x) => x.ours.baselineRssBytes)),
+            oursCpuSeconds: ours.cpuSeconds,
             restoreSerialSeconds: serial.seconds,
             restoreParallelSeconds: parallel.seconds,
             jobs: o.jobs,

@@ -20,6 +20,8 @@ export interface BenchRun {
     ceiling: number;
     ceilingBlocks: number;
     bare: number;
+    /** CPU seconds of the bare stream's process. */
+    bareCpu: number;
     ours: MeasuredDump;
     directory: (MeasuredDump & { jobs: number })[];
     plainDump: number;
@@ -87,6 +89,7 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
         ceiling: ceiling.value.seconds,
         ceilingBlocks: ceiling.blocks,
         bare: bare.durationMs / 1000,
+        bareCpu: bare.cpuSeconds,
         ours,
         directory,
         plainDump: plainDump.seconds,

@@ -16,6 +16,9 @@ export interface BenchMeasurements {
     readonly oursBytes: number;
     readonly oursPeakRssBytes: number;
     readonly oursBaselineRssBytes: number;
+    /** CPU seconds (user + system, all threads) of the dump process in our fastest run and the bare stream's fastest; pg_dump's are not in them. */
+    readonly oursCpuSeconds: number;
+    readonly bareCpuSeconds: number;
     readonly restoreSerialSeconds: number;
     readonly restoreParallelSeconds: number;
     readonly jobs: number;
@@ -35,6 +38,7 @@ export interface DirectoryMeasurement {
     readonly bytes: number;
     readonly peakRssBytes: number;
     readonly blocks: number;
+    readonly cpuSeconds: number;
 }
 
 export interface DirectoryFigures {
@@ -48,14 +52,16 @@ export interface DirectoryFigures {
     readonly toSingleStream: number;
     /** Blocks read + hit over the tables' pages (1.0 = every page once). */
     readonly blocksPerPage: number;
+    /** CPU seconds of the dump process. */
+    readonly cpuSeconds: number;
 }
 
 export interface BenchFigures {
     readonly databaseMb: number;
     readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number };
-    readonly bare: { readonly seconds: number; readonly mbPerSecond: number };
+    readonly bare: { readonly seconds: number; readonly mbPerSecond: number; readonly cpuSeconds: number };
     readonly plain: { readonly dumpSeconds: number; readonly uploadSeconds: number; readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number };
-    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number };
+    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number; readonly cpuSeconds: number };
     /** Our throughput over the ceiling's (1.0 = as fast as pg_dump alone). */
     readonly oursToCeiling: number;
     /** Our throughput over the bare stream's into the same S3 (1.0 = the pipeline costs nothing). */
@@ -95,7 +101,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
     return {
         databaseMb: round(databaseMb, 1),
         ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1) },
-        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1) },
+        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1), cpuSeconds: round(m.bareCpuSeconds) },
         plain: {
             dumpSeconds: round(m.plainDumpSeconds),
             uploadSeconds: round(m.plainUploadSeconds),
@@ -109,6 +115,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             sizeMb: round(m.oursBytes / MB, 1),
             peakRssMb: round(m.oursPeakRssBytes / MB, 1),
             baselineRssMb: round(m.oursBaselineRssBytes / MB, 1),
+            cpuSeconds: round(m.oursCpuSeconds),
         },
         oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
         oursToBare: round(m.bareSeconds / m.oursSeconds, 3),
@@ -123,6 +130,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             peakRssMb: round(d.peakRssBytes / MB, 1),
             toSingleStream: round(m.oursSeconds / d.seconds, 3),
             blocksPerPage: perPage(d.blocks),
+            cpuSeconds: round(d.cpuSeconds),
         })),
         blocks: { tablePages: m.tablePages, ceilingPerPage: perPage(m.ceilingBlocks), oursPerPage: perPage(m.oursBlocks) },
     };
@@ -135,7 +143,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const rows: [string, string, string, string][] = [
         ["step", "seconds", "MB/s (database)", "notes"],
         ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}, ${f.blocks.ceilingPerPage.toFixed(3)} blocks read+hit per table page`],
-        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), "the same archive, nothing else"],
+        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), `the same archive, nothing else; ${f.bare.cpuSeconds.toFixed(2)} CPU-s in the uploading process`],
         [
             "pg_dump | gzip > file, then upload",
             f.plain.seconds.toFixed(2),
@@ -146,13 +154,13 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
         ...f.directory.map((d): [string, string, string, string] => [
             `our dump, directory format, ${jobsLabel(d.jobs)}`,
             d.seconds.toFixed(2),
             d.mbPerSecond.toFixed(1),
-            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
+            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
         ]),
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
@@ -196,7 +204,9 @@ export function renderJson(f: BenchFigures, o: BenchOptions, runs: readonly Benc
             oursSeconds: round(x.ours.durationMs / 1000),
             plainSeconds: round(x.plainDump + x.plainUpload),
             oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1),
-            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1) })),
+            oursCpuSeconds: round(x.ours.cpuSeconds),
+            bareCpuSeconds: round(x.bareCpu),
+            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1), cpuSeconds: round(d.cpuSeconds) })),
         })),
         ...f,
     });

@@ -36,6 +36,8 @@ export interface BenchDumpReport {
     readonly baselineRssBytes: number;
     /** Peak RSS of the whole process (VmHWM). */
     readonly peakRssBytes: number;
+    /** CPU time (user + system) of this process during the dump, all its threads; pg_dump's own is not in it. */
+    readonly cpuSeconds: number;
 }
 
 /** VmHWM from /proc (Linux), else Node's maxRSS. */
@@ -57,10 +59,15 @@ async function main(request: BenchDumpRequest): Promise<BenchDumpReport> {
     const quiet = { debug: (): void => undefined, info: (): void => undefined, warn: (): void => undefined };
     const log = { ...quiet, error: (message: string, extra?: Record<string, unknown>): void => console.error(message, JSON.stringify(extra ?? {})) };
     const baselineRssBytes = process.memoryUsage().rss;
+    const cpuBefore = process.cpuUsage();
+    const cpuSeconds = (): number => {
+        const used = process.cpuUsage(cpuBefore);
+        return (used.user + used.system) / 1e6;
+    };
     if (request.mode === "bare") {
         const report = await bareStream(request, s3);
         s3.destroy();
-        return { ...report, baselineRssBytes, peakRssBytes: peakRssBytes() };
+        return { ...report, baselineRssBytes, peakRssBytes: peakRssBytes(), cpuSeconds: cpuSeconds() };
     }
     const manifest = await runDump(dumpSettings(request.settings), { s3, target: request.target, log });
     s3.destroy();
@@ -71,6 +78,7 @@ async function main(request: BenchDumpRequest): Promise<BenchDumpReport> {
         durationMs: manifest.durationMs,
         baselineRssBytes,
         peakRssBytes: peakRssBytes(),
+        cpuSeconds: cpuSeconds(),
     };
 }
 

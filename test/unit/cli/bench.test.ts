@@ -19,6 +19,8 @@ const MEASURED: BenchMeasurements = {
     oursBytes: 150 * MB,
     oursPeakRssBytes: 96 * MB,
     oursBaselineRssBytes: 60 * MB,
+    oursCpuSeconds: 6.5,
+    bareCpuSeconds: 2,
     restoreSerialSeconds: 30,
     restoreParallelSeconds: 18,
     jobs: 4,
@@ -27,8 +29,8 @@ const MEASURED: BenchMeasurements = {
     ceilingBlocks: 131_000,
     oursBlocks: 133_120,
     directory: [
-        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000 },
-        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400 },
+        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6 },
+        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2 },
     ],
 };
 
@@ -113,13 +115,13 @@ describe("bench figures", () => {
     it("compare the directory-format rows with our single stream, and blocks with the tables' pages", () => {
         // given a single stream of 10.5 s and directory dumps of 10.5 s (1 job) and 7 s (2 jobs)
         const f = computeFigures(MEASURED);
-        // then each jobs count has its throughput, speed-up, peak RSS and blocks per page
+        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds and blocks per page
         assert.deepEqual(f.directory, [
-            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039 },
-            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05 },
+            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6 },
+            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2 },
         ]);
         assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
-        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
     });
 
     it("refuse measurements that cannot give a throughput", () => {
@@ -141,11 +143,11 @@ describe("bench figures", () => {
         assert.match(lines[0] ?? "", /128000 table pages/);
         assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
-        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0/);
+        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process/);
         assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream, 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
         assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
-        assert.match(table, /peak RSS 96\.0 MB, 1\.040 blocks per table page/);
-        assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream, peak RSS 110\.0 MB, 1\.050 blocks per table page/);
+        assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, 1\.040 blocks per table page/);
+        assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream, peak RSS 110\.0 MB, 6\.20 CPU-s, 1\.050 blocks per table page/);
         assert.match(table, /our dump, directory format, 1 job\s+10\.50/);
     });
 });

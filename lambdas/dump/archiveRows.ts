@@ -13,6 +13,12 @@ import { TableRowCounter, type DataEncoding } from "./copyRows";
 import { Cursor, dataEncoding, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader, type TocEntry } from "./tocReader";
 
 const BLK_DATA = 1;
+/**
+ * Compressed bytes gathered before a write to a table's decompressor: each write is a round trip
+ * to the decompressor's thread, and pg_dump's data chunks are about 4 KiB, so writing per chunk
+ * (or per 64 KiB read from the pipe) costs more CPU than the decompression it asks for.
+ */
+const WRITE_BYTES = 1024 * 1024;
 const BLK_BLOBS = 3;
 
 type State =
@@ -42,8 +48,9 @@ export class ArchiveRowReader {
     private readonly counts = new Map<number, Promise<number>>();
     private problem: string | undefined;
     private bytes = 0;
-    /** The current table's data from this push, written to its counter in one go (each write is a round trip to the decompressor's thread). */
+    /** The current table's data not yet handed to its counter, written in one go once it reaches WRITE_BYTES or the table ends. */
     private pieces: Buffer[] = [];
+    private piecesBytes = 0;
 
     /** Feeds the next bytes; returns a promise to wait for before the next push when a decompressor is busy. */
     push(chunk: Buffer): Promise<void> | undefined {
@@ -101,6 +108,7 @@ export class ArchiveRowReader {
                     }
                     if (this.block?.counter !== undefined) {
                         this.pieces.push(piece);
+                        this.piecesBytes += piece.length;
                     }
                     continue;
                 }
@@ -125,16 +133,18 @@ export class ArchiveRowReader {
             }
             this.pending = Buffer.from(buf.subarray(p));
         }
-        return this.writePieces(this.block?.counter);
+        return this.piecesBytes >= WRITE_BYTES ? this.writePieces(this.block?.counter) : undefined;
     }
 
     private writePieces(counter: TableRowCounter | undefined): Promise<void> | undefined {
         if (this.pieces.length === 0 || counter === undefined) {
             this.pieces = [];
+            this.piecesBytes = 0;
             return undefined;
         }
         const data = this.pieces.length === 1 ? (this.pieces[0] as Buffer) : Buffer.concat(this.pieces);
         this.pieces = [];
+        this.piecesBytes = 0;
         return counter.write(data);
     }
 

@@ -29,7 +29,7 @@ import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./bench/args";
 import { tablePages, withBlocks } from "./bench/blocks";
 import { databaseSize, generateDatabase } from "./bench/data";
-import { buildMeasuredProcess, lambdaHeapFlags, MB, progress, quietLog, run } from "./bench/measure";
+import { buildMeasuredProcess, lambdaHeapFlags, MB, progress, quietLog, run, withMachineBusy } from "./bench/measure";
 import { BUCKET, measureRun, type BenchModes, type BenchRun, type MeasuredDump } from "./bench/modes";
 import { computeFigures, renderChart, renderJson, renderTable } from "./bench/report";
 
@@ -82,10 +82,12 @@ export async function main(args: readonly string[]): Promise<number> {
         const measure = async (mode: BenchDumpRequest["mode"], jobs?: number): Promise<MeasuredDump> => {
             const settings = jobs === undefined ? request.settings : { ...request.settings, format: "directory" as const, jobs, tempDir: work };
             const { value, blocks } = await withBlocks(databaseUrl, () =>
-                run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
-                    JSON.stringify({ ...request, settings, mode } satisfies BenchDumpRequest)),
+                withMachineBusy(() =>
+                    run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
+                        JSON.stringify({ ...request, settings, mode } satisfies BenchDumpRequest)),
+                ),
             );
-            return { ...(JSON.parse(value.trim().split("\n").pop() ?? "{}") as BenchDumpReport), blocks };
+            return { ...(JSON.parse(value.value.trim().split("\n").pop() ?? "{}") as BenchDumpReport), blocks, machineBusy: value.machineBusy };
         };
         const dumpJobs = Array.from({ length: o.dumpJobs }, (_, i) => i + 1);
         const plainFile = join(work, "plain.sql.gz");
@@ -109,6 +111,7 @@ export async function main(args: readonly string[]): Promise<number> {
                 peakRssBytes: Math.max(...all.map((x) => x.peakRssBytes)),
                 blocks: Math.min(...all.map((x) => x.blocks)),
                 cpuSeconds: best.cpuSeconds,
+                machineBusy: best.machineBusy,
             };
         });
         const restored = o.dumpFormat === "custom" ? ours : (directory[o.dumpJobs - 1]?.best ?? ours);
@@ -131,9 +134,10 @@ export async function main(args: readonly string[]): Promise<number> {
             ceilingBlocks: Math.min(...runs.map((x) => x.ceilingBlocks)),
             oursBlocks: Math.min(...runs.map((x) => x.ours.blocks)),
             tablePages: pages,
-            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds }) => ({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds })),
+            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds, machineBusy }) => ({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds, machineBusy })),
             bareSeconds: Math.min(...runs.map((x) => x.bare)),
             bareCpuSeconds: fastest((x) => x.bare, (x) => x.bareCpu),
+            bareMachineBusy: fastest((x) => x.bare, (x) => x.bareBusy),
             plainDumpSeconds: plain.plainDump,
             plainUploadSeconds: plain.plainUpload,
             plainBytes: plain.plainBytes,
@@ -142,6 +146,7 @@ export async function main(args: readonly string[]): Promise<number> {
             oursPeakRssBytes: Math.max(...runs.map((x) => x.ours.peakRssBytes)),
             oursBaselineRssBytes: Math.min(...runs.map((x) => x.ours.baselineRssBytes)),
             oursCpuSeconds: ours.cpuSeconds,
+            oursMachineBusy: ours.machineBusy,
             restoreSerialSeconds: serial.seconds,
             restoreParallelSeconds: parallel.seconds,
             jobs: o.jobs,

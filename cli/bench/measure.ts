@@ -87,3 +87,28 @@ export async function buildMeasuredProcess(repo: string, outDir: string): Promis
 export function lambdaHeapFlags(memoryMb: number): string[] {
     return [`--max-old-space-size=${Math.round(memoryMb * 0.9)}`, `--max-semi-space-size=${Math.round(memoryMb * 0.05)}`];
 }
+
+/** Busy and total jiffies of all CPUs from /proc/stat's first line; undefined where there is none. */
+async function cpuJiffies(): Promise<{ busy: number; total: number } | undefined> {
+    const stat = await readFile("/proc/stat", "utf8").catch(() => undefined);
+    const fields = stat?.split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number);
+    if (fields === undefined || fields.length < 5 || fields.some((n) => !Number.isFinite(n))) {
+        return undefined;
+    }
+    // user nice system idle iowait irq softirq steal: idle and iowait are the time no one used.
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/**
+ * Runs `fn` and returns its value with the share of the whole machine's CPU time (all cores,
+ * every process: the server, pg_dump, the S3 server and the dump process) that was busy meanwhile,
+ * 0..1; undefined where /proc/stat cannot tell. Near 1, a mode is bound by the machine's cores.
+ */
+export async function withMachineBusy<T>(fn: () => Promise<T>): Promise<{ value: T; machineBusy: number | undefined }> {
+    const before = await cpuJiffies();
+    const value = await fn();
+    const after = await cpuJiffies();
+    const machineBusy = before === undefined || after === undefined || after.total <= before.total ? undefined : (after.busy - before.busy) / (after.total - before.total);
+    return { value, machineBusy };
+}

@@ -13,7 +13,11 @@ import { MB, progress, quietLog, run, timed } from "./measure";
 export const BUCKET = "bench-backups";
 
 /** One of our dumps as the measured process reported it, with the database's blocks read + hit meanwhile. */
-export type MeasuredDump = BenchDumpReport & { blocks: number };
+export type MeasuredDump = BenchDumpReport & {
+    blocks: number;
+    /** Share of the machine's CPU time (all cores, all processes) busy during the dump, 0..1; undefined without /proc/stat. */
+    machineBusy: number | undefined;
+};
 
 /** One run of every mode. */
 export interface BenchRun {
@@ -22,6 +26,8 @@ export interface BenchRun {
     bare: number;
     /** CPU seconds of the bare stream's process. */
     bareCpu: number;
+    /** Share of the machine's CPU busy during the bare stream. */
+    bareBusy: number | undefined;
     ours: MeasuredDump;
     directory: (MeasuredDump & { jobs: number })[];
     plainDump: number;
@@ -90,6 +96,7 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
         ceilingBlocks: ceiling.blocks,
         bare: bare.durationMs / 1000,
         bareCpu: bare.cpuSeconds,
+        bareBusy: bare.machineBusy,
         ours,
         directory,
         plainDump: plainDump.seconds,

@@ -19,6 +19,9 @@ export interface BenchMeasurements {
     /** CPU seconds (user + system, all threads) of the dump process in our fastest run and the bare stream's fastest; pg_dump's are not in them. */
     readonly oursCpuSeconds: number;
     readonly bareCpuSeconds: number;
+    /** Share of the machine's CPU (all cores, all processes) busy during the same runs, 0..1; undefined where it cannot be read. */
+    readonly oursMachineBusy: number | undefined;
+    readonly bareMachineBusy: number | undefined;
     readonly restoreSerialSeconds: number;
     readonly restoreParallelSeconds: number;
     readonly jobs: number;
@@ -39,6 +42,7 @@ export interface DirectoryMeasurement {
     readonly peakRssBytes: number;
     readonly blocks: number;
     readonly cpuSeconds: number;
+    readonly machineBusy: number | undefined;
 }
 
 export interface DirectoryFigures {
@@ -54,14 +58,16 @@ export interface DirectoryFigures {
     readonly blocksPerPage: number;
     /** CPU seconds of the dump process. */
     readonly cpuSeconds: number;
+    /** Share of the machine's CPU busy meanwhile (0..1), if known. */
+    readonly machineBusy: number | undefined;
 }
 
 export interface BenchFigures {
     readonly databaseMb: number;
     readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number };
-    readonly bare: { readonly seconds: number; readonly mbPerSecond: number; readonly cpuSeconds: number };
+    readonly bare: { readonly seconds: number; readonly mbPerSecond: number; readonly cpuSeconds: number; readonly machineBusy: number | undefined };
     readonly plain: { readonly dumpSeconds: number; readonly uploadSeconds: number; readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number };
-    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number; readonly cpuSeconds: number };
+    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number; readonly cpuSeconds: number; readonly machineBusy: number | undefined };
     /** Our throughput over the ceiling's (1.0 = as fast as pg_dump alone). */
     readonly oursToCeiling: number;
     /** Our throughput over the bare stream's into the same S3 (1.0 = the pipeline costs nothing). */
@@ -77,6 +83,9 @@ export interface BenchFigures {
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const busy = (share: number | undefined): number | undefined => (share === undefined ? undefined : round(Math.min(1, Math.max(0, share)), 3));
+/** ", machine CPU 97 % busy", or nothing when unknown. */
+const busyNote = (share: number | undefined): string => (share === undefined ? "" : `, machine CPU ${Math.round(share * 100)} % busy`);
 
 /** Throughput is database megabytes per second of wall time, so every pipeline is measured against the same amount of work. */
 export function computeFigures(m: BenchMeasurements): BenchFigures {
@@ -101,7 +110,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
     return {
         databaseMb: round(databaseMb, 1),
         ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1) },
-        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1), cpuSeconds: round(m.bareCpuSeconds) },
+        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1), cpuSeconds: round(m.bareCpuSeconds), machineBusy: busy(m.bareMachineBusy) },
         plain: {
             dumpSeconds: round(m.plainDumpSeconds),
             uploadSeconds: round(m.plainUploadSeconds),
@@ -116,6 +125,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             peakRssMb: round(m.oursPeakRssBytes / MB, 1),
             baselineRssMb: round(m.oursBaselineRssBytes / MB, 1),
             cpuSeconds: round(m.oursCpuSeconds),
+            machineBusy: busy(m.oursMachineBusy),
         },
         oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
         oursToBare: round(m.bareSeconds / m.oursSeconds, 3),
@@ -131,6 +141,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             toSingleStream: round(m.oursSeconds / d.seconds, 3),
             blocksPerPage: perPage(d.blocks),
             cpuSeconds: round(d.cpuSeconds),
+            machineBusy: busy(d.machineBusy),
         })),
         blocks: { tablePages: m.tablePages, ceilingPerPage: perPage(m.ceilingBlocks), oursPerPage: perPage(m.oursBlocks) },
     };
@@ -143,7 +154,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const rows: [string, string, string, string][] = [
         ["step", "seconds", "MB/s (database)", "notes"],
         ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}, ${f.blocks.ceilingPerPage.toFixed(3)} blocks read+hit per table page`],
-        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), `the same archive, nothing else; ${f.bare.cpuSeconds.toFixed(2)} CPU-s in the uploading process`],
+        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), `the same archive, nothing else; ${f.bare.cpuSeconds.toFixed(2)} CPU-s in the uploading process${busyNote(f.bare.machineBusy)}`],
         [
             "pg_dump | gzip > file, then upload",
             f.plain.seconds.toFixed(2),
@@ -154,13 +165,13 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${busyNote(f.ours.machineBusy)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
         ...f.directory.map((d): [string, string, string, string] => [
             `our dump, directory format, ${jobsLabel(d.jobs)}`,
             d.seconds.toFixed(2),
             d.mbPerSecond.toFixed(1),
-            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
+            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s${busyNote(d.machineBusy)}, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
         ]),
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
@@ -206,7 +217,9 @@ export function renderJson(f: BenchFigures, o: BenchOptions, runs: readonly Benc
             oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1),
             oursCpuSeconds: round(x.ours.cpuSeconds),
             bareCpuSeconds: round(x.bareCpu),
-            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1), cpuSeconds: round(d.cpuSeconds) })),
+            oursMachineBusy: busy(x.ours.machineBusy),
+            bareMachineBusy: busy(x.bareBusy),
+            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1), cpuSeconds: round(d.cpuSeconds), machineBusy: busy(d.machineBusy) })),
         })),
         ...f,
     });

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
+import { cpus } from "node:os";
 import { parseBenchArgs, type BenchOptions } from "../../../cli/bench/args";
 import { pgbenchScale } from "../../../cli/bench/data";
-import { lambdaHeapFlags } from "../../../cli/bench/measure";
+import { lambdaHeapFlags, withMachineBusy } from "../../../cli/bench/measure";
 import { computeFigures, renderChart, renderTable, type BenchMeasurements } from "../../../cli/bench/report";
 import { barChartSvg } from "../../../cli/bench/chart";
 import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
@@ -21,6 +22,8 @@ const MEASURED: BenchMeasurements = {
     oursBaselineRssBytes: 60 * MB,
     oursCpuSeconds: 6.5,
     bareCpuSeconds: 2,
+    oursMachineBusy: 0.9714,
+    bareMachineBusy: 0.83,
     restoreSerialSeconds: 30,
     restoreParallelSeconds: 18,
     jobs: 4,
@@ -29,8 +32,8 @@ const MEASURED: BenchMeasurements = {
     ceilingBlocks: 131_000,
     oursBlocks: 133_120,
     directory: [
-        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6 },
-        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2 },
+        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machineBusy: 0.95 },
+        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machineBusy: undefined },
     ],
 };
 
@@ -115,13 +118,13 @@ describe("bench figures", () => {
     it("compare the directory-format rows with our single stream, and blocks with the tables' pages", () => {
         // given a single stream of 10.5 s and directory dumps of 10.5 s (1 job) and 7 s (2 jobs)
         const f = computeFigures(MEASURED);
-        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds and blocks per page
+        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's busy share (when known) and blocks per page
         assert.deepEqual(f.directory, [
-            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6 },
-            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2 },
+            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95 },
+            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined },
         ]);
         assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
-        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
     });
 
     it("refuse measurements that cannot give a throughput", () => {
@@ -143,12 +146,12 @@ describe("bench figures", () => {
         assert.match(lines[0] ?? "", /128000 table pages/);
         assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
-        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process/);
+        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process, machine CPU 83 % busy/);
         assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream, 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
         assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
-        assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, 1\.040 blocks per table page/);
+        assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, machine CPU 97 % busy, 1\.040 blocks per table page/);
         assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream, peak RSS 110\.0 MB, 6\.20 CPU-s, 1\.050 blocks per table page/);
-        assert.match(table, /our dump, directory format, 1 job\s+10\.50/);
+        assert.match(table, /our dump, directory format, 1 job\s+10\.50 .*6\.00 CPU-s, machine CPU 95 % busy, 1\.039 blocks/);
     });
 });
 
@@ -163,6 +166,19 @@ describe("bench dataset, heap flags and chart", () => {
         assert.throws(() => parseBenchArgs(["--tables", "0"]), /--tables: 0 is out of range 1\.\.64/);
         assert.throws(() => parseBenchArgs(["--database-url", "mysql://x"]), /--database-url: expected a postgres:\/\/ URL/);
         assert.throws(() => parseBenchArgs(["--memory-mb", "64"]), /--memory-mb: 64 is out of range 128\.\.10240/);
+    });
+
+    it("read the machine's busy share from /proc/stat around what they measure: some, never more than all", async () => {
+        // given 300 ms of a busy loop on this thread
+        const { value, machineBusy } = await withMachineBusy(async () => {
+            const until = Date.now() + 300;
+            let spins = 0;
+            while (Date.now() < until) spins++;
+            return spins;
+        });
+        // then the value comes back, and at least one core's share of the machine was busy
+        assert.ok(value > 0);
+        assert.ok(machineBusy !== undefined && machineBusy > 0.9 / cpus().length && machineBusy <= 1, String(machineBusy));
     });
 
     it("give the measured process the Lambda runtime's heap flags for the memory", () => {

@@ -36,7 +36,7 @@ export const DUMP_ENV: Readonly<Record<string, string>> = {
     DUMP_TEMP_DIR: "where a directory-format dump is written before upload (default: the OS temp dir, /tmp on Lambda)",
     DUMP_EXPECTED_MAX_GIB: "largest dump expected, in GiB; sizes the multipart parts (default 100)",
     DUMP_PART_SIZE_MIB: "multipart part size in MiB, 5..5120 (default: the smallest >= 16 that fits DUMP_EXPECTED_MAX_GIB in 9,000 parts)",
-    DUMP_UPLOAD_CONCURRENCY: "parts uploaded in parallel, 1..16; memory is about (this + 2) x part size (default 2)",
+    DUMP_UPLOAD_CONCURRENCY: "parts uploaded in parallel, 1..16; the upload holds this + 1 part buffers, reused from part to part (default 2)",
     DUMP_MIN_BYTES: "smallest archive accepted as a backup (default 512)",
     DUMP_SAFETY_MARGIN_SECONDS: "stop and clean up when less than this is left before the Lambda timeout (default 60)",
     PG_DUMP_PATH: "pg_dump binary (default: PG_BIN/pg_dump, the newest /usr/lib/postgresql/<n>/bin/pg_dump, or pg_dump on PATH)",

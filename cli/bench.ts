@@ -112,6 +112,7 @@ export async function main(args: readonly string[]): Promise<number> {
                 blocks: Math.min(...all.map((x) => x.blocks)),
                 cpuSeconds: best.cpuSeconds,
                 machineBusy: best.machineBusy,
+                ceilingSeconds: Math.min(...runs.map((x) => x.directoryCeiling[jobs - 1] ?? Number.POSITIVE_INFINITY)),
             };
         });
         const restored = o.dumpFormat === "custom" ? ours : (directory[o.dumpJobs - 1]?.best ?? ours);
@@ -134,7 +135,16 @@ export async function main(args: readonly string[]): Promise<number> {
             ceilingBlocks: Math.min(...runs.map((x) => x.ceilingBlocks)),
             oursBlocks: Math.min(...runs.map((x) => x.ours.blocks)),
             tablePages: pages,
-            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds, machineBusy }) => ({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds, machineBusy })),
+            directory: directory.map(({ jobs, seconds, bytes, peakRssBytes, blocks, cpuSeconds, machineBusy, ceilingSeconds }) => ({
+                jobs,
+                seconds,
+                bytes,
+                peakRssBytes,
+                blocks,
+                cpuSeconds,
+                machineBusy,
+                ceilingSeconds,
+            })),
             bareSeconds: Math.min(...runs.map((x) => x.bare)),
             bareCpuSeconds: fastest((x) => x.bare, (x) => x.bareCpu),
             bareMachineBusy: fastest((x) => x.bare, (x) => x.bareBusy),

@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, openSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { dumpTags } from "../../lambdas/dump/settings";
 import { uploadObject } from "../../lambdas/shared/upload";
 import type { BenchDumpReport, BenchDumpRequest } from "../embedded/benchDump";
@@ -23,6 +24,8 @@ export type MeasuredDump = BenchDumpReport & {
 export interface BenchRun {
     ceiling: number;
     ceilingBlocks: number;
+    /** pg_dump alone in directory format to local disk, with 1..N jobs (index jobs - 1): what N jobs give on this machine. */
+    directoryCeiling: number[];
     bare: number;
     /** CPU seconds of the bare stream's process. */
     bareCpu: number;
@@ -59,6 +62,15 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
         timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() => closeSync(devNull)),
     );
 
+    const directoryCeiling: number[] = [];
+    for (const jobs of dumpJobs) {
+        progress(`run ${r}/${o.repeat}: directory ceiling, pg_dump -Fd with ${jobs} job${jobs === 1 ? "" : "s"} to local disk`);
+        const dir = join(dirname(plainFile), `ceiling-${jobs}`);
+        const t = await timed(() => run(pgDump, ["--format=directory", `--jobs=${jobs}`, "--blobs", "--no-password", ...compression, `--file=${dir}`], childEnv));
+        await rm(dir, { recursive: true, force: true });
+        directoryCeiling.push(t.seconds);
+    }
+
     progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
     const ours = await measure("ours");
 
@@ -94,6 +106,7 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
     return {
         ceiling: ceiling.value.seconds,
         ceilingBlocks: ceiling.blocks,
+        directoryCeiling,
         bare: bare.durationMs / 1000,
         bareCpu: bare.cpuSeconds,
         bareBusy: bare.machineBusy,

@@ -43,6 +43,8 @@ export interface DirectoryMeasurement {
     readonly blocks: number;
     readonly cpuSeconds: number;
     readonly machineBusy: number | undefined;
+    /** pg_dump alone, directory format with this many jobs, to local disk. */
+    readonly ceilingSeconds: number;
 }
 
 export interface DirectoryFigures {
@@ -60,6 +62,9 @@ export interface DirectoryFigures {
     readonly cpuSeconds: number;
     /** Share of the machine's CPU busy meanwhile (0..1), if known. */
     readonly machineBusy: number | undefined;
+    /** pg_dump alone in directory format with this many jobs to local disk, and its speed over pg_dump -Fc's (the single stream's ceiling): what the jobs can give on this machine. */
+    readonly ceilingSeconds: number;
+    readonly ceilingToSingleCeiling: number;
 }
 
 export interface BenchFigures {
@@ -103,6 +108,9 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
         if (!Number.isFinite(d.seconds) || d.seconds <= 0) {
             throw new Error(`measurement directory with ${d.jobs} jobs: ${d.seconds} s cannot give a throughput`);
         }
+        if (!Number.isFinite(d.ceilingSeconds) || d.ceilingSeconds <= 0) {
+            throw new Error(`measurement directory ceiling with ${d.jobs} jobs: ${d.ceilingSeconds} s cannot give a throughput`);
+        }
     }
     const perPage = (blocks: number): number => (m.tablePages === 0 ? 0 : round(blocks / m.tablePages, 3));
     const databaseMb = m.databaseBytes / MB;
@@ -142,6 +150,8 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             blocksPerPage: perPage(d.blocks),
             cpuSeconds: round(d.cpuSeconds),
             machineBusy: busy(d.machineBusy),
+            ceilingSeconds: round(d.ceilingSeconds),
+            ceilingToSingleCeiling: round(m.ceilingSeconds / d.ceilingSeconds, 3),
         })),
         blocks: { tablePages: m.tablePages, ceilingPerPage: perPage(m.ceilingBlocks), oursPerPage: perPage(m.oursBlocks) },
     };
@@ -168,6 +178,12 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${busyNote(f.ours.machineBusy)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
         ...f.directory.map((d): [string, string, string, string] => [
+            `pg_dump -Fd, ${jobsLabel(d.jobs)}, to local disk`,
+            d.ceilingSeconds.toFixed(2),
+            (f.databaseMb / d.ceilingSeconds).toFixed(1),
+            `directory ceiling: ${d.ceilingToSingleCeiling.toFixed(3)}x pg_dump -Fc`,
+        ]),
+        ...f.directory.map((d): [string, string, string, string] => [
             `our dump, directory format, ${jobsLabel(d.jobs)}`,
             d.seconds.toFixed(2),
             d.mbPerSecond.toFixed(1),
@@ -190,6 +206,7 @@ export function renderChart(f: BenchFigures, o: BenchOptions): string {
         { label: "pg_dump -Fc > /dev/null (ceiling)", mbPerSecond: f.ceiling.mbPerSecond, kind: "ceiling" },
         { label: "pg_dump -Fc | S3 upload (bare stream)", mbPerSecond: f.bare.mbPerSecond, kind: "ceiling" },
         { label: "our dump pipeline to S3", mbPerSecond: f.ours.mbPerSecond, kind: "ours" },
+        ...f.directory.map((d) => ({ label: `pg_dump -Fd, ${jobsLabel(d.jobs)}, to disk`, mbPerSecond: f.databaseMb / d.ceilingSeconds, kind: "ceiling" as const })),
         ...f.directory.map((d) => ({ label: `ours, directory format, ${jobsLabel(d.jobs)}`, mbPerSecond: d.mbPerSecond, kind: "ours" as const })),
         { label: "pg_dump | gzip > file, then upload", mbPerSecond: f.plain.mbPerSecond, kind: "other" },
         { label: "pg_restore, 1 job", mbPerSecond: f.databaseMb / Math.max(f.restore.serialSeconds, 0.001), kind: "restore" },
@@ -211,6 +228,7 @@ export function renderJson(f: BenchFigures, o: BenchOptions, runs: readonly Benc
         restoredFormat: o.dumpFormat,
         runs: runs.map((x) => ({
             ceilingSeconds: round(x.ceiling),
+            directoryCeilingSeconds: x.directoryCeiling.map((t) => round(t)),
             bareSeconds: round(x.bare),
             oursSeconds: round(x.ours.durationMs / 1000),
             plainSeconds: round(x.plainDump + x.plainUpload),

@@ -29,7 +29,7 @@ describe("bench, end to end on a small database (real PostgreSQL, s3rver)", func
         try {
             assert.equal(code, 0, printed.join("\n"));
             const out = printed.join("\n");
-            for (const step of ["(ceiling)", "(bare stream)", "our dump pipeline to S3", "directory format, 1 job", "directory format, 2 jobs", "pg_restore, 1 job", "pg_restore, 2 jobs"]) {
+            for (const step of ["(ceiling)", "pg_dump -Fd, 2 jobs, to local disk", "(bare stream)", "our dump pipeline to S3", "directory format, 1 job", "directory format, 2 jobs", "pg_restore, 1 job", "pg_restore, 2 jobs"]) {
                 assert.ok(out.includes(step), `no row for ${step}:\n${out}`);
             }
             assert.match(out, /row counts match/);

@@ -32,8 +32,8 @@ const MEASURED: BenchMeasurements = {
     ceilingBlocks: 131_000,
     oursBlocks: 133_120,
     directory: [
-        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machineBusy: 0.95 },
-        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machineBusy: undefined },
+        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2 },
+        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25 },
     ],
 };
 
@@ -118,13 +118,15 @@ describe("bench figures", () => {
     it("compare the directory-format rows with our single stream, and blocks with the tables' pages", () => {
         // given a single stream of 10.5 s and directory dumps of 10.5 s (1 job) and 7 s (2 jobs)
         const f = computeFigures(MEASURED);
-        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's busy share (when known) and blocks per page
+        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's busy share (when known), blocks per page,
+        // and pg_dump's own time with as many jobs to local disk against pg_dump -Fc's 10 s
         assert.deepEqual(f.directory, [
-            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95 },
-            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined },
+            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2, ceilingToSingleCeiling: 0.98 },
+            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25, ceilingToSingleCeiling: 1.6 },
         ]);
         assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
-        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 2, seconds: 1, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 0 }] }), /directory ceiling with 2 jobs: 0 s cannot give a throughput/);
     });
 
     it("refuse measurements that cannot give a throughput", () => {
@@ -142,7 +144,8 @@ describe("bench figures", () => {
         const table = renderTable(f, OPTIONS);
         // then each step is there with its numbers
         const lines = table.split("\n");
-        assert.equal(lines.length, 11);
+        assert.equal(lines.length, 13);
+        assert.match(table, /pg_dump -Fd, 2 jobs, to local disk\s+6\.25\s+160\.0\s+directory ceiling: 1\.600x pg_dump -Fc/);
         assert.match(lines[0] ?? "", /128000 table pages/);
         assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
@@ -199,8 +202,9 @@ describe("bench dataset, heap flags and chart", () => {
         const svg = renderChart(computeFigures(MEASURED), OPTIONS);
         // then every mode has a bar, the fastest spans the full width
         const widths = [...svg.matchAll(/<rect class="bar [a-z]+" x="\d+" y="\d+" width="(\d+)"/g)].map((m) => Number(m[1]));
-        assert.equal(widths.length, 8);
+        assert.equal(widths.length, 10);
         assert.match(svg, /ours, directory format, 2 jobs: 142\.9 MB\/s/);
+        assert.match(svg, /pg_dump -Fd, 2 jobs, to disk: 160\.0 MB\/s/);
         assert.equal(Math.max(...widths), 420);
         assert.match(svg, /our dump pipeline to S3: 95\.2 MB\/s/);
         assert.match(barChartSvg("a < b", [{ label: "x & y", mbPerSecond: 1, kind: "other" }]), /a &lt; b.*|x &amp; y/s);

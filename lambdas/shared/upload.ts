@@ -16,6 +16,7 @@ import {
     type S3Client,
 } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import type { Log } from "./ports";
 import type { ObjectLockRetention } from "./storage/port";
 
@@ -141,17 +142,22 @@ export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "conten
 }
 
 /**
- * Uploads `body` and resolves once the object is complete (and tagged). A body that fits in one
- * part goes up with PutObject; a bigger one as a multipart upload, `queueSize` parts at a time,
+ * Uploads `body` and resolves once the object is complete (and tagged). A body smaller than a
+ * part goes up with PutObject; any other as a multipart upload, `queueSize` parts at a time,
  * each part read into one of `queueSize + 1` buffers that are reused, so at most that many parts
  * are in memory and the stream is not read further while all of them are busy. Every request
  * carries a CRC32 checksum (S3 requires a checksum or Content-MD5 on writes to a bucket with
  * Object Lock: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html),
- * and CompleteMultipartUpload lists each part's checksum. The object is tagged at creation
+ * and CompleteMultipartUpload lists each part's checksum, computed here rather than taken from
+ * the response (S3 refuses to complete a CRC32 upload without every part's checksum:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompletedPart.html). The object is tagged at creation
  * (x-amz-tagging) and once more with PutObjectTagging after completion, for S3-compatible servers
  * that ignore the header. On failure (S3 after the client's retries, or the body stream) the
- * multipart upload is aborted and the promise rejects with UploadFailedError whose cause is what
- * failed first. Callers that fail the body on purpose (pg_dump failed, deadline) report their own
+ * multipart upload is aborted once the parts in flight have ended (a part still uploading during
+ * an abort may complete after it: https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html;
+ * a part the client gave up on that lands later is left to the bucket's incomplete-upload
+ * lifecycle rule) and the promise rejects with UploadFailedError whose cause is what failed
+ * first; a part's failure stops the reading of the body at once, even while the body is slow. Callers that fail the body on purpose (pg_dump failed, deadline) report their own
  * error instead.
  */
 export async function uploadObject(req: UploadRequest, log: Log): Promise<void> {
@@ -167,18 +173,38 @@ export async function uploadObject(req: UploadRequest, log: Log): Promise<void> 
             await upload.run(req.body);
         } else {
             const data = Buffer.from(req.body);
-            await (data.length <= req.partSizeBytes ? upload.putObject(data) : upload.run(Readable.from([data])));
-        }
-        if (Object.keys(req.tags).length > 0) {
-            await req.client.send(
-                new PutObjectTaggingCommand({ Bucket: req.bucket, Key: req.key, Tagging: { TagSet: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })) } }),
-            );
+            await (data.length < req.partSizeBytes ? upload.putObject(data) : upload.run(Readable.from([data])));
         }
     } catch (err) {
         const abortFailed = !(await abortQuietly(req, upload.uploadId, log));
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw new UploadFailedError(`upload of s3://${req.bucket}/${req.key} failed (${reason})`, abortFailed, { cause: err });
     }
+    if (Object.keys(req.tags).length === 0) {
+        return;
+    }
+    // The version just written, not whichever is current by now (PutObjectTagging without
+    // VersionId tags the current version: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html).
+    try {
+        await req.client.send(
+            new PutObjectTaggingCommand({
+                Bucket: req.bucket,
+                Key: req.key,
+                ...(upload.versionId === undefined ? {} : { VersionId: upload.versionId }),
+                Tagging: { TagSet: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })) },
+            }),
+        );
+    } catch (err) {
+        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        throw new UploadFailedError(`s3://${req.bucket}/${req.key} was stored, with the tags sent at its creation, but setting its tags again failed (${reason})`, false, { cause: err });
+    }
+}
+
+/** S3's x-amz-checksum-crc32: the CRC32 of the bytes, big-endian, in base64. */
+export function crc32Base64(data: Buffer): string {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(crc32(data));
+    return out.toString("base64");
 }
 
 /** One upload: the body read into reused part buffers, the parts sent `queueSize` at a time. */
@@ -189,8 +215,15 @@ class MultipartWriter {
     private readonly inFlight = new Set<Promise<void>>();
     private readonly parts: CompletedPart[] = [];
     private failure: { readonly err: unknown } | undefined;
+    /** Resolves when a part has failed, so a read waiting on a slow body stops at once. */
+    private readonly failed: Promise<void>;
+    private signalFailed: () => void = () => undefined;
 
-    constructor(private readonly req: UploadRequest) {}
+    constructor(private readonly req: UploadRequest) {
+        this.failed = new Promise((resolve) => {
+            this.signalFailed = resolve;
+        });
+    }
 
     /** Sends the body, or throws what failed first once no part is in flight any more. */
     async run(body: Readable): Promise<void> {
@@ -202,9 +235,12 @@ class MultipartWriter {
         }
     }
 
-    /** A body of at most one part, in one request. */
+    /** The stored object's version id, when the bucket keeps versions (Object Lock needs versioning). */
+    versionId: string | undefined;
+
+    /** A body smaller than a part, in one request. */
     async putObject(data: Buffer): Promise<void> {
-        await this.req.client.send(new PutObjectCommand({ ...uploadParams(this.req), Body: data, ChecksumAlgorithm: "CRC32" }));
+        this.versionId = (await this.req.client.send(new PutObjectCommand({ ...uploadParams(this.req), Body: data, ChecksumAlgorithm: "CRC32" }))).VersionId;
     }
 
     private async stream(body: Readable): Promise<void> {
@@ -212,20 +248,39 @@ class MultipartWriter {
         let part = await this.buffer();
         let filled = 0;
         let number = 0;
-        for await (const chunk of body as AsyncIterable<Buffer | string>) {
-            const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-            let at = 0;
-            while (at < data.length) {
-                const n = data.copy(part, filled, at, Math.min(data.length, at + size - filled));
-                filled += n;
-                at += n;
-                if (filled === size) {
-                    number = await this.send(++number, part, size);
-                    part = await this.buffer();
-                    filled = 0;
+        const chunks = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+        try {
+            for (;;) {
+                // A part's failure ends the wait for the next chunk, however slow the body is.
+                const next = chunks.next();
+                const read = await Promise.race([next, this.failed.then(() => undefined)]);
+                if (read === undefined) {
+                    next.catch(() => undefined);
+                    this.check();
                 }
+                if (read === undefined || read.done === true) {
+                    break;
+                }
+                const chunk: Buffer | string = read.value;
+                const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+                let at = 0;
+                while (at < data.length) {
+                    const n = data.copy(part, filled, at, Math.min(data.length, at + size - filled));
+                    filled += n;
+                    at += n;
+                    if (filled === size) {
+                        number = await this.send(++number, part, size);
+                        part = await this.buffer();
+                        filled = 0;
+                    }
+                }
+                this.check();
             }
-            this.check();
+        } catch (err) {
+            // Destroyed rather than returned: an async iterator's return() waits for a pending
+            // next(), which a stalled body may never settle.
+            body.destroy();
+            throw err;
         }
         if (number === 0) {
             await this.putObject(part.subarray(0, filled));
@@ -237,9 +292,10 @@ class MultipartWriter {
         await this.settle();
         this.check();
         this.parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-        await this.req.client.send(
+        const completed = await this.req.client.send(
             new CompleteMultipartUploadCommand({ Bucket: this.req.bucket, Key: this.req.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }),
         );
+        this.versionId = completed.VersionId;
     }
 
     /** Starts part `number` (creating the multipart upload first); returns the number. */
@@ -258,6 +314,8 @@ class MultipartWriter {
             }
             this.uploadId = created.UploadId;
         }
+        const body = buffer.subarray(0, length);
+        const checksum = crc32Base64(body);
         const sending = this.req.client
             .send(
                 new UploadPartCommand({
@@ -265,22 +323,21 @@ class MultipartWriter {
                     Key: this.req.key,
                     UploadId: this.uploadId,
                     PartNumber: number,
-                    Body: buffer.subarray(0, length),
+                    Body: body,
                     ChecksumAlgorithm: "CRC32",
+                    ChecksumCRC32: checksum,
                 }),
             )
             .then(
                 (out) => {
                     if (out.ETag === undefined) {
-                        this.failure ??= { err: new Error(`part ${number}: UploadPart returned no ETag`) };
+                        this.fail(new Error(`part ${number}: UploadPart returned no ETag`));
                         return;
                     }
-                    this.parts.push({ PartNumber: number, ETag: out.ETag, ...(out.ChecksumCRC32 === undefined ? {} : { ChecksumCRC32: out.ChecksumCRC32 }) });
+                    this.parts.push({ PartNumber: number, ETag: out.ETag, ChecksumCRC32: checksum });
                     this.free.push(buffer);
                 },
-                (err: unknown) => {
-                    this.failure ??= { err };
-                },
+                (err: unknown) => this.fail(err),
             )
             .finally(() => this.inFlight.delete(sending));
         this.inFlight.add(sending);
@@ -307,6 +364,11 @@ class MultipartWriter {
         while (this.inFlight.size > 0) {
             await Promise.race(this.inFlight);
         }
+    }
+
+    private fail(err: unknown): void {
+        this.failure ??= { err };
+        this.signalFailed();
     }
 
     private check(): void {

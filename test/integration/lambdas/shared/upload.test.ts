@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
-import { MIN_PART_SIZE, UploadFailedError, uploadObject, type UploadRequest } from "../../../../lambdas/shared/upload";
-import { startS3, type EmbeddedS3 } from "../../../helpers/embedded";
+import { crc32Base64, MIN_PART_SIZE, UploadFailedError, uploadObject, type UploadRequest } from "../../../../lambdas/shared/upload";
+import { startFaultyProxy, startS3, uploadPartRequests, type EmbeddedS3 } from "../../../helpers/embedded";
 import { RecordingLog } from "../../../helpers/recorders";
 
 const BUCKET = "upload-pool";
@@ -143,28 +143,120 @@ describe("multipart upload in reused part buffers (s3rver)", function () {
         assert.equal(sha(await stored("bounded.bin")), sha(data));
     });
 
-    it("aborts the multipart upload, after the parts in flight end, when a part keeps failing", async () => {
-        // given S3 that refuses part 3 every time
-        let refused = 0;
-        const client = onCommand(s3.client({ maxAttempts: 2 }), "UploadPartCommand", async (input, send) => {
-            if (input.PartNumber === 3) {
-                refused++;
-                throw Object.assign(new Error("part 3 refused"), { name: "InternalError", $fault: "server" });
-            }
-            return send();
+    it("aborts the multipart upload only after the parts in flight end, when a part keeps failing through the client's retries", async () => {
+        // given S3 (behind a proxy) answering 500 to every attempt at part 3, and a part 2 that takes 600 ms
+        const proxy = await startFaultyProxy(s3.endpoint, { kind: "status", status: 500, times: "always", match: (r) => uploadPartRequests(r) && r.query.get("partNumber") === "3" });
+        const events: string[] = [];
+        try {
+            const client = onCommand(s3.client({ endpoint: proxy.endpoint, maxAttempts: 2 }), "UploadPartCommand", async (input, send) => {
+                if (input.PartNumber === 2) {
+                    await new Promise((resolve) => setTimeout(resolve, 600));
+                }
+                try {
+                    return await send();
+                } finally {
+                    events.push(`part ${String(input.PartNumber)} ended`);
+                }
+            });
+            onCommand(client, "AbortMultipartUploadCommand", async (_input, send) => {
+                events.push("abort");
+                return send();
+            });
+            // when a body of 6 parts is uploaded with 2 parts in flight
+            const err = await uploadObject(request(client, "refused.bin", chunked(randomBytes(6 * PART)), 2), new RecordingLog()).then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            // then the client retried part 3 before giving up, and the upload failed naming the object
+            assert.ok(err instanceof UploadFailedError, String(err));
+            assert.match(err.message, /upload of s3:\/\/upload-pool\/refused\.bin failed \(InternalError/);
+            assert.equal(err.abortFailed, false);
+            assert.equal(proxy.injected, 2, "both attempts at part 3 were refused");
+            // and the abort came after part 2, in flight meanwhile, had ended, and nothing is left behind
+            assert.ok(events.indexOf("abort") > events.indexOf("part 2 ended"), events.join(", "));
+            assert.equal(events.at(-1), "abort", events.join(", "));
+            assert.deepEqual(await s3.pendingUploads(BUCKET), []);
+            await assert.rejects(stored("refused.bin"), /NoSuchKey|not exist/);
+        } finally {
+            await proxy.stop();
+        }
+    });
+
+    it("stops at once when a part fails while the body is slow to give the next bytes", async () => {
+        // given a body that gives two parts and then nothing more for a minute, and S3 refusing part 1
+        const data = randomBytes(2 * PART);
+        let given = false;
+        const stalled = new Readable({
+            read() {
+                if (!given) {
+                    given = true;
+                    this.push(data);
+                }
+            },
         });
-        // when a body of 6 parts is uploaded
-        const err = await uploadObject(request(client, "refused.bin", chunked(randomBytes(6 * PART)), 2), new RecordingLog()).then(
+        const proxy = await startFaultyProxy(s3.endpoint, { kind: "status", status: 500, times: "always", match: (r) => uploadPartRequests(r) && r.query.get("partNumber") === "1" });
+        try {
+            const started = Date.now();
+            // when it is uploaded
+            const err = await uploadObject(request(s3.client({ endpoint: proxy.endpoint, maxAttempts: 1 }), "stalled.bin", stalled, 2), new RecordingLog()).then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            // then the upload fails with the part's error without waiting for the body, which is closed
+            assert.ok(err instanceof UploadFailedError, String(err));
+            assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+            assert.equal(stalled.destroyed, true);
+            assert.deepEqual(await s3.pendingUploads(BUCKET), []);
+        } finally {
+            await proxy.stop();
+        }
+    });
+
+    it("lists every part's CRC32, computed from the bytes sent, in CompleteMultipartUpload, and tags the object at creation", async () => {
+        // given 2.5 parts of data, through a recording proxy
+        const data = randomBytes(Math.round(2.5 * PART));
+        const proxy = await startFaultyProxy(s3.endpoint);
+        let completed: { PartNumber?: number; ChecksumCRC32?: string }[] = [];
+        try {
+            const client = onCommand(s3.client({ endpoint: proxy.endpoint }), "CompleteMultipartUploadCommand", async (input, send) => {
+                completed = ((input.MultipartUpload as { Parts?: typeof completed } | undefined)?.Parts ?? []).map((p) => ({ ...p }));
+                return send();
+            });
+            // when uploaded
+            await uploadObject(request(client, "crc.bin", chunked(data), 2), new RecordingLog());
+            // then each part's checksum is S3's CRC32 (big-endian, base64) of exactly that part's bytes
+            assert.deepEqual(
+                completed.map((p) => [p.PartNumber, p.ChecksumCRC32]),
+                [0, 1, 2].map((i) => [i + 1, crc32Base64(data.subarray(i * PART, Math.min(data.length, (i + 1) * PART)))]),
+            );
+            // and each UploadPart carried that checksum, and CreateMultipartUpload the tags and the algorithm
+            const parts = proxy.requests.filter(uploadPartRequests);
+            assert.deepEqual(parts.map((r) => r.headers["x-amz-checksum-crc32"]), completed.map((p) => p.ChecksumCRC32));
+            const create = proxy.requests.find((r) => r.method === "POST" && r.query.has("uploads"));
+            assert.equal(create?.headers["x-amz-tagging"], "tier=daily");
+            assert.equal(String(create?.headers["x-amz-checksum-algorithm"]).toUpperCase(), "CRC32");
+            assert.equal(sha(await stored("crc.bin")), sha(data));
+        } finally {
+            await proxy.stop();
+        }
+        // and the encoding on the well-known check value: the CRC32 of "The quick brown fox jumps over the lazy dog" is 0x414fa339
+        assert.equal(crc32Base64(Buffer.from("The quick brown fox jumps over the lazy dog")), Buffer.from("414fa339", "hex").toString("base64"));
+    });
+
+    it("reports an object stored but not tagged again as such, not as an aborted upload", async () => {
+        // given S3 refusing PutObjectTagging
+        const client = onCommand(s3.client({ maxAttempts: 1 }), "PutObjectTaggingCommand", () => Promise.reject(Object.assign(new Error("tagging denied"), { name: "AccessDenied" })));
+        const data = randomBytes(PART + 10);
+        // when a body of two parts is uploaded
+        const err = await uploadObject(request(client, "untagged.bin", chunked(data), 2), new RecordingLog()).then(
             () => undefined,
             (e: unknown) => e,
         );
-        // then it fails naming the object and the cause, and nothing is left behind
+        // then it fails saying the object was stored, and the object is there, whole
         assert.ok(err instanceof UploadFailedError, String(err));
-        assert.match(err.message, /upload of s3:\/\/upload-pool\/refused\.bin failed \(.*part 3 refused\)/);
+        assert.match(err.message, /s3:\/\/upload-pool\/untagged\.bin was stored, with the tags sent at its creation, but setting its tags again failed \(AccessDenied: tagging denied\)/);
         assert.equal(err.abortFailed, false);
-        assert.ok(refused >= 1);
-        assert.deepEqual(await s3.pendingUploads(BUCKET), []);
-        await assert.rejects(stored("refused.bin"), /NoSuchKey|not exist/);
+        assert.equal(sha(await stored("untagged.bin")), sha(data));
     });
 
     it("aborts the multipart upload when the body fails, with the body's error as the cause", async () => {
@@ -182,8 +274,17 @@ describe("multipart upload in reused part buffers (s3rver)", function () {
     });
 
     it("refuses a part size or concurrency out of range before sending anything", async () => {
-        const client = onCommand(s3.client(), "CreateMultipartUploadCommand", () => Promise.reject(new Error("nothing may be sent")));
-        await assert.rejects(uploadObject({ ...request(client, "x", "x", 2), partSizeBytes: PART - 1 }, new RecordingLog()), /part size: 5242879 bytes is out of range 5242880\.\./);
-        await assert.rejects(uploadObject(request(client, "x", "x", 0), new RecordingLog()), /upload concurrency: 0 is not a positive integer/);
+        const sent: string[] = [];
+        const client = s3.client();
+        client.middlewareStack.add(
+            (next, context) => async (args) => {
+                sent.push(String(context.commandName));
+                return next(args);
+            },
+            { step: "initialize", name: "record-every-command" },
+        );
+        await assert.rejects(uploadObject({ ...request(client, "x", chunked(randomBytes(10)), 2), partSizeBytes: PART - 1 }, new RecordingLog()), /part size: 5242879 bytes is out of range 5242880\.\./);
+        await assert.rejects(uploadObject(request(client, "x", chunked(randomBytes(10)), 0), new RecordingLog()), /upload concurrency: 0 is not a positive integer/);
+        assert.deepEqual(sent, []);
     });
 });

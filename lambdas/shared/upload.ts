@@ -157,7 +157,8 @@ export function uploadParams(req: Pick<UploadRequest, "bucket" | "key" | "conten
  * an abort may complete after it: https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html;
  * a part the client gave up on that lands later is left to the bucket's incomplete-upload
  * lifecycle rule) and the promise rejects with UploadFailedError whose cause is what failed
- * first; a part's failure stops the reading of the body at once, even while the body is slow. Callers that fail the body on purpose (pg_dump failed, deadline) report their own
+ * first. A part's failure destroys the body with that error, so a read waiting on a slow body
+ * ends at once. Callers that fail the body on purpose (pg_dump failed, deadline) report their own
  * error instead.
  */
 export async function uploadObject(req: UploadRequest, log: Log): Promise<void> {
@@ -215,15 +216,10 @@ class MultipartWriter {
     private readonly inFlight = new Set<Promise<void>>();
     private readonly parts: CompletedPart[] = [];
     private failure: { readonly err: unknown } | undefined;
-    /** Resolves when a part has failed, so a read waiting on a slow body stops at once. */
-    private readonly failed: Promise<void>;
-    private signalFailed: () => void = () => undefined;
+    /** The body being read, destroyed when a part fails so that a read waiting on it ends at once. */
+    private body: Readable | undefined;
 
-    constructor(private readonly req: UploadRequest) {
-        this.failed = new Promise((resolve) => {
-            this.signalFailed = resolve;
-        });
-    }
+    constructor(private readonly req: UploadRequest) {}
 
     /** Sends the body, or throws what failed first once no part is in flight any more. */
     async run(body: Readable): Promise<void> {
@@ -248,40 +244,24 @@ class MultipartWriter {
         let part = await this.buffer();
         let filled = 0;
         let number = 0;
-        const chunks = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-        try {
-            for (;;) {
-                // A part's failure ends the wait for the next chunk, however slow the body is.
-                const next = chunks.next();
-                const read = await Promise.race([next, this.failed.then(() => undefined)]);
-                if (read === undefined) {
-                    next.catch(() => undefined);
-                    this.check();
+        // A part's failure destroys the body (see fail), which ends a read waiting on a slow one.
+        this.body = body;
+        for await (const chunk of body as AsyncIterable<Buffer | string>) {
+            const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+            let at = 0;
+            while (at < data.length) {
+                const n = data.copy(part, filled, at, Math.min(data.length, at + size - filled));
+                filled += n;
+                at += n;
+                if (filled === size) {
+                    number = await this.send(++number, part, size);
+                    part = await this.buffer();
+                    filled = 0;
                 }
-                if (read === undefined || read.done === true) {
-                    break;
-                }
-                const chunk: Buffer | string = read.value;
-                const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-                let at = 0;
-                while (at < data.length) {
-                    const n = data.copy(part, filled, at, Math.min(data.length, at + size - filled));
-                    filled += n;
-                    at += n;
-                    if (filled === size) {
-                        number = await this.send(++number, part, size);
-                        part = await this.buffer();
-                        filled = 0;
-                    }
-                }
-                this.check();
             }
-        } catch (err) {
-            // Destroyed rather than returned: an async iterator's return() waits for a pending
-            // next(), which a stalled body may never settle.
-            body.destroy();
-            throw err;
+            this.check();
         }
+        this.check();
         if (number === 0) {
             await this.putObject(part.subarray(0, filled));
             return;
@@ -367,8 +347,11 @@ class MultipartWriter {
     }
 
     private fail(err: unknown): void {
-        this.failure ??= { err };
-        this.signalFailed();
+        if (this.failure !== undefined) {
+            return;
+        }
+        this.failure = { err };
+        this.body?.destroy(err instanceof Error ? err : new Error(String(err)));
     }
 
     private check(): void {

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
 import { crc32Base64, MIN_PART_SIZE, UploadFailedError, uploadObject, type UploadRequest } from "../../../../lambdas/shared/upload";
 import { startFaultyProxy, startS3, uploadPartRequests, type EmbeddedS3 } from "../../../helpers/embedded";
@@ -141,6 +143,43 @@ describe("multipart upload in reused part buffers (s3rver)", function () {
         }
         assert.equal(maxInFlight, 2);
         assert.equal(sha(await stored("bounded.bin")), sha(data));
+    });
+
+    it("lets go of every chunk once it is copied into a part: nothing read stays reachable while the upload goes on", async () => {
+        // given a body of 8 parts in fresh 64 KiB chunks, with a weak reference to each chunk of the first part
+        setFlagsFromString("--expose-gc");
+        const gc = runInNewContext("gc") as () => void;
+        const CHUNK = 64 * 1024;
+        const firstPart: WeakRef<Buffer>[] = [];
+        let made = 0;
+        const body = new Readable({
+            read() {
+                if (made === (8 * PART) / CHUNK) {
+                    this.push(null);
+                    return;
+                }
+                const chunk = Buffer.alloc(CHUNK, made % 251);
+                if (made < PART / CHUNK) {
+                    firstPart.push(new WeakRef(chunk));
+                }
+                made++;
+                this.push(chunk);
+            },
+        });
+        // when part 6 is sent, the first part's chunks are looked at after a full collection
+        let alive: number | undefined;
+        const client = onCommand(s3.client(), "UploadPartCommand", async (input, send) => {
+            if (input.PartNumber === 6) {
+                await new Promise((resolve) => setImmediate(resolve));
+                gc();
+                alive = firstPart.filter((r) => r.deref() !== undefined).length;
+            }
+            return send();
+        });
+        await uploadObject(request(client, "released.bin", body, 2), new RecordingLog());
+        // then none of them is still held (a chunk kept by the upload would keep the whole dump in memory)
+        assert.equal(firstPart.length, PART / CHUNK);
+        assert.equal(alive, 0, `${String(alive)} of ${firstPart.length} chunks of part 1 still reachable at part 6`);
     });
 
     it("aborts the multipart upload only after the parts in flight end, when a part keeps failing through the client's retries", async () => {

@@ -52,6 +52,13 @@ export class UploadFailedError extends Error {
     }
 }
 
+/** S3's part size limits, 5 MiB..5 GiB, whole bytes. */
+function checkPartSize(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
+        throw new UploadConfigError(`part size: ${bytes} bytes is out of range ${MIN_PART_SIZE}..${MAX_PART_SIZE} (5 MiB..5 GiB)`);
+    }
+}
+
 /**
  * Part size for a stream of unknown length: the configured size if given (checked against S3's
  * limits and the expected maximum), else the smallest whole MiB of at least 16 MiB that keeps
@@ -62,9 +69,7 @@ export function choosePartSize(expectedMaxBytes: number, configuredBytes?: numbe
         throw new UploadConfigError(`expected maximum size: ${expectedMaxBytes} is not a positive number of bytes`);
     }
     if (configuredBytes !== undefined) {
-        if (!Number.isInteger(configuredBytes) || configuredBytes < MIN_PART_SIZE || configuredBytes > MAX_PART_SIZE) {
-            throw new UploadConfigError(`part size: ${configuredBytes} bytes is out of range ${MIN_PART_SIZE}..${MAX_PART_SIZE} (5 MiB..5 GiB)`);
-        }
+        checkPartSize(configuredBytes);
         const parts = Math.ceil(expectedMaxBytes / configuredBytes);
         if (parts > MAX_PARTS) {
             throw new UploadConfigError(
@@ -165,9 +170,7 @@ export async function uploadObject(req: UploadRequest, log: Log): Promise<void> 
     if (req.queueSize < 1 || !Number.isInteger(req.queueSize)) {
         throw new UploadConfigError(`upload concurrency: ${req.queueSize} is not a positive integer`);
     }
-    if (!Number.isInteger(req.partSizeBytes) || req.partSizeBytes < MIN_PART_SIZE || req.partSizeBytes > MAX_PART_SIZE) {
-        throw new UploadConfigError(`part size: ${req.partSizeBytes} bytes is out of range ${MIN_PART_SIZE}..${MAX_PART_SIZE} (5 MiB..5 GiB)`);
-    }
+    checkPartSize(req.partSizeBytes);
     const upload = new MultipartWriter(req);
     try {
         if (req.body instanceof Readable) {

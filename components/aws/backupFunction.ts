@@ -1,19 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
+import { checkInt, checkScheduledWork, runRecords, scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
-import { ScheduleError, parseSchedule } from "./documents/schedule";
-import { awsContext, plainStrings, regionOf } from "./context";
+import { awsContext, regionOf } from "./context";
 import {
-    FUNCTION_KINDS,
     FunctionKind,
     lambdaAssumeRolePolicy,
     normalizePrefix,
     schedulerAssumeRolePolicy,
     schedulerRolePolicy,
 } from "./documents/functionPolicies";
-import { environmentProblems } from "./functionEnv";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
-import { BackupFunctionNetwork, ResolvedNetwork, checkNetwork, functionSecurityGroup } from "./functionNetwork";
+import { BackupFunctionNetwork, ResolvedNetwork, functionSecurityGroup } from "./functionNetwork";
 
 /** Handler of each function kind inside the image (`<dir>/handler.handler` below /var/task). */
 export const FUNCTION_HANDLERS: Readonly<Record<FunctionKind, string>> = {
@@ -165,21 +162,14 @@ export class BackupFunction extends pulumi.ComponentResource {
         const ctx = awsContext(this);
         const region = regionOf(this);
 
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            name: `/aws/lambda/${a.functionName}`,
-            retentionInDays: a.logRetentionDays,
-            kmsKeyId: a.kmsKeyArn,
+        const { logGroup, deadLetterQueue: dlq, deadLetterQueueName } = runRecords(this, name, {
+            stem: a.functionName,
+            logGroupName: `/aws/lambda/${a.functionName}`,
+            logRetentionDays: a.logRetentionDays,
+            kmsKeyArn: a.kmsKeyArn,
+            deadLetterRetentionSeconds: a.deadLetterRetentionSeconds,
             tags,
-        }, parent);
-
-        const deadLetterQueueName = `${a.functionName}-dlq`;
-        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
-            name: deadLetterQueueName,
-            kmsMasterKeyId: a.kmsKeyArn,
-            kmsDataKeyReusePeriodSeconds: 300,
-            messageRetentionSeconds: a.deadLetterRetentionSeconds,
-            tags,
-        }, parent);
+        });
 
         const role = new aws.iam.Role(`${name}-role`, {
             name: roleNames.function,
@@ -275,59 +265,20 @@ export class BackupFunction extends pulumi.ComponentResource {
     /** Checks every plain argument before anything is created. */
     private validate(a: Resolved): void {
         const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
-        if (!FUNCTION_KINDS.includes(a.kind)) {
-            throw fail(`kind: "${String(a.kind)}" is not allowed; expected one of ${FUNCTION_KINDS.join(", ")}`);
-        }
-        if (!/^[A-Za-z0-9_-]{1,50}$/.test(a.functionName)) {
-            throw fail(`functionName: "${a.functionName}" is not allowed; expected 1-50 letters, digits, "-" or "_" (the roles add "-sched", the queue "-dlq")`);
-        }
-        if (a.architecture !== "x86_64" && a.architecture !== "arm64") {
-            throw fail(`architecture: "${String(a.architecture)}" is not allowed; expected x86_64 or arm64`);
-        }
-        try {
-            normalizePrefix(a.prefix);
-        } catch (err) {
-            throw fail(err instanceof Error ? err.message : String(err));
-        }
+        checkScheduledWork(fail, a, { key: "functionName", name: a.functionName, suffixes: 'the roles add "-sched", the queue "-dlq"', unit: "function" });
         checkInt(fail, "memoryMb", a.memoryMb, 128, 10240);
         checkInt(fail, "timeoutSeconds", a.timeoutSeconds, 30, 900);
         checkInt(fail, "ephemeralStorageMb", a.ephemeralStorageMb, 512, 10240);
         checkInt(fail, "reservedConcurrency", a.reservedConcurrency, 0, 1000);
         checkInt(fail, "retryAttempts", a.retryAttempts, 0, 2);
         checkInt(fail, "maxEventAgeSeconds", a.maxEventAgeSeconds, 60, 21600);
-        checkInt(fail, "deadLetterRetentionSeconds", a.deadLetterRetentionSeconds, 60, 1_209_600);
-        if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
-            throw fail(`logRetentionDays: ${a.logRetentionDays} is not allowed; expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
-        }
-        try {
-            parseSchedule(a.schedule);
-        } catch (err) {
-            if (err instanceof ScheduleError) throw fail(`schedule: "${a.schedule}" ${err.message}`);
-            throw err;
-        }
         try {
             JSON.parse(a.scheduleInput);
         } catch {
             throw fail(`scheduleInput: ${JSON.stringify(a.scheduleInput)} is not JSON; the schedule sends it as the function's event`);
         }
-        if (a.secretArns.length === 0) {
-            throw fail(`secretArns: [] is not allowed; the ${a.kind} function needs ${a.kind === "verify" ? "the verification server's secret" : "its database's secret"}`);
-        }
-        for (const [i, arn] of plainStrings(a.secretArns).entries()) {
-            if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
-                throw fail(`secretArns[${i}]: "${arn}" is not a Secrets Manager secret ARN`);
-            }
-        }
-        const envProblems = environmentProblems(a.environment);
-        if (envProblems.length > 0) throw fail(envProblems.join("; "));
-        checkNetwork(fail, a.network);
     }
 }
-
-function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
-    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
-}
-
 
 /**
  * The function's `reservedConcurrentExecutions`: 0 means unreserved, which the provider spells -1

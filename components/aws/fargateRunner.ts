@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
+import { checkInt, checkScheduledWork, runRecords, scheduledWorkDefaults, scheduledWorkPolicy, type ScheduledWorkArgs } from "./scheduledWork";
 import * as aws from "@pulumi/aws";
-import { ScheduleError, parseSchedule } from "./documents/schedule";
-import { awsContext, plainStrings, regionOf } from "./context";
+import { awsContext, regionOf } from "./context";
 import {
-    FUNCTION_KINDS,
     FunctionKind,
     normalizePrefix,
     schedulerAssumeRolePolicy,
@@ -19,9 +17,7 @@ import {
     taskExecutionRolePolicy,
     taskFailedEventPattern,
 } from "./documents/fargate";
-import { LOG_RETENTION_DAYS } from "./documents/logs";
-import { environmentProblems } from "./functionEnv";
-import { ResolvedNetwork, checkNetwork, functionSecurityGroup } from "./functionNetwork";
+import { ResolvedNetwork, functionSecurityGroup } from "./functionNetwork";
 
 export interface FargateRunnerArgs extends ScheduledWorkArgs {
     /** ARN of the image's ECR repository (FunctionImage.repositoryArn): the only one the execution role pulls from. Required. */
@@ -161,21 +157,14 @@ export class FargateRunner extends pulumi.ComponentResource {
         const ctx = awsContext(this);
         const region = regionOf(this);
 
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            name: `/ecs/${a.runnerName}`,
-            retentionInDays: a.logRetentionDays,
-            kmsKeyId: a.kmsKeyArn,
+        const { logGroup, deadLetterQueue: dlq, deadLetterQueueName } = runRecords(this, name, {
+            stem: a.runnerName,
+            logGroupName: `/ecs/${a.runnerName}`,
+            logRetentionDays: a.logRetentionDays,
+            kmsKeyArn: a.kmsKeyArn,
+            deadLetterRetentionSeconds: a.deadLetterRetentionSeconds,
             tags,
-        }, parent);
-
-        const deadLetterQueueName = `${a.runnerName}-dlq`;
-        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
-            name: deadLetterQueueName,
-            kmsMasterKeyId: a.kmsKeyArn,
-            kmsDataKeyReusePeriodSeconds: 300,
-            messageRetentionSeconds: a.deadLetterRetentionSeconds,
-            tags,
-        }, parent);
+        });
 
         const trust = ctx.accountId.apply((accountId) => JSON.stringify(ecsTasksAssumeRolePolicy(accountId)));
         const taskRole = new aws.iam.Role(`${name}-task-role`, {
@@ -317,20 +306,7 @@ export class FargateRunner extends pulumi.ComponentResource {
     /** Checks every plain argument before anything is created. */
     private validate(a: Resolved): void {
         const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
-        if (!FUNCTION_KINDS.includes(a.kind)) {
-            throw fail(`kind: "${String(a.kind)}" is not allowed; expected one of ${FUNCTION_KINDS.join(", ")}`);
-        }
-        if (!/^[A-Za-z0-9_-]{1,50}$/.test(a.runnerName)) {
-            throw fail(`runnerName: "${a.runnerName}" is not allowed; expected 1-50 letters, digits, "-" or "_" (the roles add "-task", "-exec" and "-sched", the queue "-dlq")`);
-        }
-        if (a.architecture !== "x86_64" && a.architecture !== "arm64") {
-            throw fail(`architecture: "${String(a.architecture)}" is not allowed; expected x86_64 or arm64`);
-        }
-        try {
-            normalizePrefix(a.prefix);
-        } catch (err) {
-            throw fail(err instanceof Error ? err.message : String(err));
-        }
+        checkScheduledWork(fail, a, { key: "runnerName", name: a.runnerName, suffixes: 'the roles add "-task", "-exec" and "-sched", the queue "-dlq"', unit: "task" });
         const sizeProblems = fargateSizeProblems(a.cpu, a.memoryMb, a.ephemeralStorageGiB);
         if (sizeProblems.length > 0) throw fail(sizeProblems.join("; "));
         checkInt(fail, "timeoutSeconds", a.timeoutSeconds, 60, 1_209_600);
@@ -338,33 +314,8 @@ export class FargateRunner extends pulumi.ComponentResource {
         // (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html).
         checkInt(fail, "retryAttempts", a.retryAttempts, 0, 185);
         checkInt(fail, "maxEventAgeSeconds", a.maxEventAgeSeconds, 60, 86_400);
-        checkInt(fail, "deadLetterRetentionSeconds", a.deadLetterRetentionSeconds, 60, 1_209_600);
-        if (!LOG_RETENTION_DAYS.includes(a.logRetentionDays)) {
-            throw fail(`logRetentionDays: ${a.logRetentionDays} is not allowed; expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
-        }
-        try {
-            parseSchedule(a.schedule);
-        } catch (err) {
-            if (err instanceof ScheduleError) throw fail(`schedule: "${a.schedule}" ${err.message}`);
-            throw err;
-        }
-        if (a.secretArns.length === 0) {
-            throw fail(`secretArns: [] is not allowed; the ${a.kind} task needs ${a.kind === "verify" ? "the verification server's secret" : "its database's secret"}`);
-        }
-        for (const [i, arn] of plainStrings(a.secretArns).entries()) {
-            if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
-                throw fail(`secretArns[${i}]: "${arn}" is not a Secrets Manager secret ARN`);
-            }
-        }
         if ("RUN_TIMEOUT_SECONDS" in a.environment || "AWS_REGION" in a.environment) {
             throw fail("environment: RUN_TIMEOUT_SECONDS and AWS_REGION are set by the runner (timeoutSeconds and the provider's region); leave them out");
         }
-        const envProblems = environmentProblems(a.environment);
-        if (envProblems.length > 0) throw fail(envProblems.join("; "));
-        checkNetwork(fail, a.network);
     }
-}
-
-function checkInt(fail: (m: string) => Error, key: string, value: number, min: number, max: number): void {
-    if (!Number.isInteger(value) || value < min || value > max) throw fail(`${key}: ${value} is out of range ${min}..${max}`);
 }

@@ -157,6 +157,7 @@ export async function main(args: readonly string[]): Promise<number> {
             oursBaselineRssBytes: Math.min(...runs.map((x) => x.ours.baselineRssBytes)),
             oursCpuSeconds: ours.cpuSeconds,
             oursMachineBusy: ours.machineBusy,
+            rounds: runs.map((x) => ({ bareSeconds: x.bare, oursSeconds: x.ours.durationMs / 1000, directorySeconds: x.directory.map((d) => d.durationMs / 1000) })),
             restoreSerialSeconds: serial.seconds,
             restoreParallelSeconds: parallel.seconds,
             jobs: o.jobs,

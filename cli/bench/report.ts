@@ -33,6 +33,22 @@ export interface BenchMeasurements {
     readonly oursBlocks: number;
     /** Our directory-format dump with 1..N jobs. */
     readonly directory: readonly DirectoryMeasurement[];
+    /** Each round's own times (the modes of one round ran back to back), for the ratios within a round. */
+    readonly rounds: readonly RoundMeasurement[];
+}
+
+export interface RoundMeasurement {
+    readonly bareSeconds: number;
+    readonly oursSeconds: number;
+    /** Our directory-format dump with 1..N jobs in this round (index jobs - 1). */
+    readonly directorySeconds: readonly number[];
+}
+
+/** A ratio's lowest, median and highest value over the rounds. */
+export interface Spread {
+    readonly min: number;
+    readonly median: number;
+    readonly max: number;
 }
 
 export interface DirectoryMeasurement {
@@ -65,6 +81,8 @@ export interface DirectoryFigures {
     /** pg_dump alone in directory format with this many jobs to local disk, and its speed over pg_dump -Fc's (the single stream's ceiling): what the jobs can give on this machine. */
     readonly ceilingSeconds: number;
     readonly ceilingToSingleCeiling: number;
+    /** `toSingleStream` within each round, against that round's single stream. */
+    readonly toSingleStreamRounds: Spread;
 }
 
 export interface BenchFigures {
@@ -77,6 +95,11 @@ export interface BenchFigures {
     readonly oursToCeiling: number;
     /** Our throughput over the bare stream's into the same S3 (1.0 = the pipeline costs nothing). */
     readonly oursToBare: number;
+    /**
+     * `oursToBare` within each round. The headline ratios compare the fastest run of each mode; on
+     * a noisy machine the spread over the rounds shows how far one comparison can be trusted.
+     */
+    readonly oursToBareRounds: Spread;
     /** Database size over our archive's size. */
     readonly databaseToArchive: number;
     /** The plain pipeline's total time over ours (above 1 = ours is faster). */
@@ -92,6 +115,20 @@ const busy = (share: number | undefined): number | undefined => (share === undef
 /** ", machine CPU 97 % busy", or nothing when unknown. */
 const busyNote = (share: number | undefined): string => (share === undefined ? "" : `, machine CPU ${Math.round(share * 100)} % busy`);
 
+/** The lowest, median (the mean of the middle two for an even count) and highest of `values`, rounded to 3 digits. */
+export function spread(values: readonly number[]): Spread {
+    if (values.length === 0) {
+        throw new Error("a spread needs at least one value");
+    }
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    return { min: round(sorted[0] as number, 3), median: round(median, 3), max: round(sorted[sorted.length - 1] as number, 3) };
+}
+
+/** " (rounds 0.844-0.964x, median 0.927x)", or nothing for a single round. */
+const roundsNote = (s: Spread, rounds: number): string => (rounds < 2 ? "" : ` (rounds ${s.min.toFixed(3)}-${s.max.toFixed(3)}x, median ${s.median.toFixed(3)}x)`);
+
 /** Throughput is database megabytes per second of wall time, so every pipeline is measured against the same amount of work. */
 export function computeFigures(m: BenchMeasurements): BenchFigures {
     for (const [name, v] of Object.entries(m)) {
@@ -102,6 +139,16 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
     for (const name of ["ceilingSeconds", "bareSeconds", "oursSeconds", "plainDumpSeconds"] as const) {
         if (m[name] === 0) {
             throw new Error(`measurement ${name}: 0 s cannot give a throughput`);
+        }
+    }
+    if (m.rounds.length === 0) {
+        throw new Error("measurement rounds: none; at least one round is needed");
+    }
+    for (const [i, r] of m.rounds.entries()) {
+        for (const [name, v] of [["bareSeconds", r.bareSeconds], ["oursSeconds", r.oursSeconds], ...r.directorySeconds.map((t, j) => [`directorySeconds[${j}]`, t] as const)] as const) {
+            if (!Number.isFinite(v) || v <= 0) {
+                throw new Error(`measurement rounds[${i}].${name}: ${v} s cannot give a ratio`);
+            }
         }
     }
     for (const d of m.directory) {
@@ -137,6 +184,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
         },
         oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
         oursToBare: round(m.bareSeconds / m.oursSeconds, 3),
+        oursToBareRounds: spread(m.rounds.map((r) => r.bareSeconds / r.oursSeconds)),
         databaseToArchive: m.oursBytes === 0 ? 0 : round(m.databaseBytes / m.oursBytes, 2),
         speedupOverPlain: round(plainSeconds / m.oursSeconds, 2),
         restore: { serialSeconds: round(m.restoreSerialSeconds), parallelSeconds: round(m.restoreParallelSeconds), jobs: m.jobs, rowCountsMatch: m.rowCountsMatch },
@@ -152,6 +200,15 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             machineBusy: busy(d.machineBusy),
             ceilingSeconds: round(d.ceilingSeconds),
             ceilingToSingleCeiling: round(m.ceilingSeconds / d.ceilingSeconds, 3),
+            toSingleStreamRounds: spread(
+                m.rounds.map((r, i) => {
+                    const t = r.directorySeconds[d.jobs - 1];
+                    if (t === undefined) {
+                        throw new Error(`measurement rounds[${i}]: no directory-format time with ${d.jobs} jobs`);
+                    }
+                    return r.oursSeconds / t;
+                }),
+            ),
         })),
         blocks: { tablePages: m.tablePages, ceilingPerPage: perPage(m.ceilingBlocks), oursPerPage: perPage(m.oursBlocks) },
     };
@@ -175,7 +232,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${busyNote(f.ours.machineBusy)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream${roundsNote(f.oursToBareRounds, o.repeat)}, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${busyNote(f.ours.machineBusy)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
         ...f.directory.map((d): [string, string, string, string] => [
             `pg_dump -Fd, ${jobsLabel(d.jobs)}, to local disk`,
@@ -187,7 +244,7 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             `our dump, directory format, ${jobsLabel(d.jobs)}`,
             d.seconds.toFixed(2),
             d.mbPerSecond.toFixed(1),
-            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s${busyNote(d.machineBusy)}, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
+            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream${roundsNote(d.toSingleStreamRounds, o.repeat)}, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s${busyNote(d.machineBusy)}, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
         ]),
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],

@@ -36,6 +36,9 @@ describe("bench, end to end on a small database (real PostgreSQL, s3rver)", func
             const json = JSON.parse(printed[printed.length - 1] ?? "{}") as {
                 runs: { oursCpuSeconds: number; bareCpuSeconds: number; oursPeakRssMb: number; directory: { jobs: number; cpuSeconds: number }[] }[];
                 ours: { cpuSeconds: number; peakRssMb: number; sizeMb: number };
+                oursToBare: number;
+                oursToBareRounds: { min: number; median: number; max: number };
+                directory: { toSingleStream: number; toSingleStreamRounds: { min: number; median: number; max: number } }[];
                 restore: { rowCountsMatch: boolean };
             };
             assert.equal(json.restore.rowCountsMatch, true);
@@ -44,6 +47,9 @@ describe("bench, end to end on a small database (real PostgreSQL, s3rver)", func
             assert.ok(run !== undefined && run.oursCpuSeconds > 0 && run.bareCpuSeconds > 0, JSON.stringify(run));
             assert.deepEqual(run.directory.map((d) => d.jobs), [1, 2]);
             assert.ok(json.ours.peakRssMb > 0 && json.ours.sizeMb > 0);
+            // one round: its own ratios are the fastest runs' ratios
+            assert.deepEqual(json.oursToBareRounds, { min: json.oursToBare, median: json.oursToBare, max: json.oursToBare });
+            assert.deepEqual(json.directory.map((d) => d.toSingleStreamRounds.median), json.directory.map((d) => d.toSingleStream));
             assert.match(await readFile(join(dir, "bench.svg"), "utf8"), /^<svg[\s\S]*our dump pipeline to S3[\s\S]*<\/svg>\s*$/);
         } finally {
             await rm(dir, { recursive: true, force: true });

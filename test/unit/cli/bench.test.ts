@@ -3,7 +3,7 @@ import { cpus } from "node:os";
 import { parseBenchArgs, type BenchOptions } from "../../../cli/bench/args";
 import { pgbenchScale } from "../../../cli/bench/data";
 import { lambdaHeapFlags, withMachineBusy } from "../../../cli/bench/measure";
-import { computeFigures, renderChart, renderTable, type BenchMeasurements } from "../../../cli/bench/report";
+import { computeFigures, renderChart, renderTable, spread, type BenchMeasurements } from "../../../cli/bench/report";
 import { barChartSvg } from "../../../cli/bench/chart";
 import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
 
@@ -34,6 +34,11 @@ const MEASURED: BenchMeasurements = {
     directory: [
         { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2 },
         { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25 },
+    ],
+    rounds: [
+        { bareSeconds: 10.2, oursSeconds: 10.5, directorySeconds: [10.5, 7] },
+        { bareSeconds: 11, oursSeconds: 10.6, directorySeconds: [11, 7.5] },
+        { bareSeconds: 10.4, oursSeconds: 11.6, directorySeconds: [11.2, 7.2] },
     ],
 };
 
@@ -121,12 +126,27 @@ describe("bench figures", () => {
         // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's busy share (when known), blocks per page,
         // and pg_dump's own time with as many jobs to local disk against pg_dump -Fc's 10 s
         assert.deepEqual(f.directory, [
-            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2, ceilingToSingleCeiling: 0.98 },
-            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25, ceilingToSingleCeiling: 1.6 },
+            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2, ceilingToSingleCeiling: 0.98, toSingleStreamRounds: { min: 0.964, median: 1, max: 1.036 } },
+            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25, ceilingToSingleCeiling: 1.6, toSingleStreamRounds: { min: 1.413, median: 1.5, max: 1.611 } },
         ]);
         assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
         assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
         assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 2, seconds: 1, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 0 }] }), /directory ceiling with 2 jobs: 0 s cannot give a throughput/);
+    });
+
+    it("give each ratio's spread within the rounds, each round's modes against each other, besides the fastest runs' ratio", () => {
+        // given three rounds in which ours against the bare stream was 0.971x, 1.038x and 0.897x
+        const f = computeFigures(MEASURED);
+        // then the spread is their lowest, median and highest, while the headline compares the fastest runs
+        assert.deepEqual(f.oursToBareRounds, { min: 0.897, median: 0.971, max: 1.038 });
+        assert.equal(f.oursToBare, 0.971);
+        // and an even count's median is the mean of the middle two
+        assert.deepEqual(spread([4, 1, 3, 2]), { min: 1, median: 2.5, max: 4 });
+        assert.throws(() => spread([]), /at least one value/);
+        // and a round without a usable time is named
+        assert.throws(() => computeFigures({ ...MEASURED, rounds: [] }), /measurement rounds: none/);
+        assert.throws(() => computeFigures({ ...MEASURED, rounds: [{ bareSeconds: 1, oursSeconds: 0, directorySeconds: [1, 1] }] }), /rounds\[0\]\.oursSeconds: 0 s cannot give a ratio/);
+        assert.throws(() => computeFigures({ ...MEASURED, rounds: [{ bareSeconds: 1, oursSeconds: 1, directorySeconds: [1] }] }), /rounds\[0\]: no directory-format time with 2 jobs/);
     });
 
     it("refuse measurements that cannot give a throughput", () => {
@@ -150,10 +170,10 @@ describe("bench figures", () => {
         assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
         assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process, machine CPU 83 % busy/);
-        assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream, 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
+        assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream \(rounds 0\.897-1\.038x, median 0\.971x\), 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
         assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
         assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, machine CPU 97 % busy, 1\.040 blocks per table page/);
-        assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream, peak RSS 110\.0 MB, 6\.20 CPU-s, 1\.050 blocks per table page/);
+        assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream \(rounds 1\.413-1\.611x, median 1\.500x\), peak RSS 110\.0 MB, 6\.20 CPU-s, 1\.050 blocks per table page/);
         assert.match(table, /our dump, directory format, 1 job\s+10\.50 .*6\.00 CPU-s, machine CPU 95 % busy, 1\.039 blocks/);
     });
 });

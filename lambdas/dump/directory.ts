@@ -218,7 +218,7 @@ export class FollowedFile extends Readable {
                 if (bytesRead > 0) {
                     this.position += bytesRead;
                     // A full read hands the buffer on and takes a new one next time; a short one (a
-                    // file being written has gained a few KiB) hands on a copy of just those bytes.
+                    // file being written has gained less than a full read) hands on a copy of just those bytes.
                     if (bytesRead === READ_BYTES) {
                         this.scratch = undefined;
                         this.push(scratch);

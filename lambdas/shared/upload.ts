@@ -214,6 +214,8 @@ export function crc32Base64(data: Buffer): string {
 /** One upload: the body read into reused part buffers, the parts sent `queueSize` at a time. */
 class MultipartWriter {
     uploadId: string | undefined;
+    /** The stored object's version id, when the bucket keeps versions (Object Lock needs versioning). */
+    versionId: string | undefined;
     private readonly free: Buffer[] = [];
     private allocated = 0;
     private readonly inFlight = new Set<Promise<void>>();
@@ -233,9 +235,6 @@ class MultipartWriter {
             throw err;
         }
     }
-
-    /** The stored object's version id, when the bucket keeps versions (Object Lock needs versioning). */
-    versionId: string | undefined;
 
     /** A body smaller than a part, in one request. */
     async putObject(data: Buffer): Promise<void> {
@@ -257,7 +256,7 @@ class MultipartWriter {
                 filled += n;
                 at += n;
                 if (filled === size) {
-                    number = await this.send(++number, part, size);
+                    await this.send(++number, part, size);
                     part = await this.buffer();
                     filled = 0;
                 }
@@ -270,7 +269,7 @@ class MultipartWriter {
             return;
         }
         if (filled > 0) {
-            number = await this.send(++number, part, filled);
+            await this.send(++number, part, filled);
         }
         await this.settle();
         this.check();
@@ -281,8 +280,8 @@ class MultipartWriter {
         this.versionId = completed.VersionId;
     }
 
-    /** Starts part `number` (creating the multipart upload first); returns the number. */
-    private async send(number: number, buffer: Buffer, length: number): Promise<number> {
+    /** Starts part `number` (creating the multipart upload first). */
+    private async send(number: number, buffer: Buffer, length: number): Promise<void> {
         if (number > MAX_PARTS) {
             throw new UploadConfigError(`the object needs more than ${MAX_PARTS} parts of ${this.req.partSizeBytes} bytes; S3 allows ${MAX_PARTS}: use a bigger part size`);
         }
@@ -324,7 +323,6 @@ class MultipartWriter {
             )
             .finally(() => this.inFlight.delete(sending));
         this.inFlight.add(sending);
-        return number;
     }
 
     /** A free part buffer: a new one while fewer than `queueSize + 1` exist, else the next one a finished part gives back. */

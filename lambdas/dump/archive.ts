@@ -36,6 +36,16 @@ export function exitStatus(child: ChildProcess): Promise<ExitStatus> {
     });
 }
 
+/** The error for a pg_dump that did not exit 0, with the bytes it wrote and its stderr's tail; undefined when it did. */
+export function pgDumpFailure(status: ExitStatus, bytes: number): PgDumpFailedError | undefined {
+    if (status.signal === null && status.code === 0) {
+        return undefined;
+    }
+    const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
+    const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
+    return new PgDumpFailedError(`pg_dump ${how} after ${bytes} bytes${detail}`, status.code, status.signal);
+}
+
 /** "PGDMP", then version major/minor/revision, int size, offset size, format (1 = custom). */
 const MAGIC = Buffer.from("PGDMP", "ascii");
 const HEADER_BYTES = 11;
@@ -138,10 +148,9 @@ export class ArchiveStream extends Transform {
     }
 
     private problem(status: ExitStatus): Error | undefined {
-        if (status.signal !== null || status.code !== 0) {
-            const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
-            const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
-            return new PgDumpFailedError(`pg_dump ${how} after ${this.count} bytes${detail}`, status.code, status.signal);
+        const failed = pgDumpFailure(status, this.count);
+        if (failed !== undefined) {
+            return failed;
         }
         const headerProblem = archiveHeaderProblem(Buffer.concat(this.head));
         if (headerProblem !== undefined) {

@@ -10,16 +10,15 @@
  */
 import type { TableCount } from "../shared/manifest";
 import { TableRowCounter, type DataEncoding } from "./copyRows";
-import { Cursor, dataEncoding, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader, type TocEntry } from "./tocReader";
+import { BLK_BLOBS, DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
+import { Cursor, dataEncoding, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
 
-const BLK_DATA = 1;
 /**
  * Compressed bytes gathered before a write to a table's decompressor: each write is a round trip
  * to the decompressor's thread, and pg_dump's data chunks are about 4 KiB, so writing per chunk
  * (or per 64 KiB read from the pipe) costs more CPU than the decompression it asks for.
  */
 const WRITE_BYTES = 1024 * 1024;
-const BLK_BLOBS = 3;
 
 type State =
     | { readonly at: "header" }
@@ -30,10 +29,8 @@ type State =
     | { readonly at: "chunkLength" }
     | { readonly at: "chunk"; left: number };
 
-interface Block {
-    readonly entry: TocEntry;
+interface Block extends DataBlock {
     readonly counter: TableRowCounter | undefined;
-    readonly blobs: boolean;
 }
 
 /** Feed it the archive's bytes in order with `push`, then call `finish` for the counts of every table. */
@@ -42,8 +39,7 @@ export class ArchiveRowReader {
     private pending: Buffer = Buffer.alloc(0);
     private header: ArchiveHeader | undefined;
     private encoding: DataEncoding = "none";
-    private readonly entries = new Map<number, TocEntry>();
-    private readonly seen = new Set<number>();
+    private readonly ledger = new DataBlockLedger();
     private block: Block | undefined;
     private readonly counts = new Map<number, Promise<number>>();
     private problem: string | undefined;
@@ -67,25 +63,22 @@ export class ArchiveRowReader {
         if (this.problem === undefined && (this.state.at !== "block" || this.pending.length > 0)) {
             this.fail(`the archive ends inside ${this.state.at === "chunk" || this.state.at === "chunkLength" ? "a data block" : `its ${this.state.at}`}`);
         }
-        if (this.problem === undefined) {
-            const missing = [...this.entries.values()].filter((e) => e.desc === "TABLE DATA" && e.hasData && !this.seen.has(e.dumpId));
-            if (missing.length > 0) {
-                this.fail(`the data of ${missing.length} table(s) never came, e.g. ${describe(missing[0] as TocEntry)}`);
-            }
+        const missing = this.ledger.missingProblem();
+        if (missing !== undefined) {
+            this.fail(missing);
         }
-        const settled = await Promise.allSettled([...this.counts.entries()].map(async ([id, rows]) => ({ id, rows: await rows })));
+        const settled = await Promise.allSettled([...this.counts.entries()].map(async ([id, rows]) => [id, await rows] as const));
         if (this.problem !== undefined) {
             throw new Error(this.problem);
         }
-        const out: TableCount[] = [];
+        const rows = new Map<number, number>();
         for (const s of settled) {
             if (s.status === "rejected") {
                 throw s.reason instanceof Error ? s.reason : new Error(String(s.reason));
             }
-            const e = this.entries.get(s.value.id) as TocEntry;
-            out.push({ schema: e.namespace ?? "", name: e.tag, rows: s.value.rows });
+            rows.set(s.value[0], s.value[1]);
         }
-        return out.sort((a, b) => (a.schema === b.schema ? compare(a.name, b.name) : compare(a.schema, b.schema)));
+        return this.ledger.tableCounts(rows);
     }
 
     private fail(problem: string): void {
@@ -170,31 +163,15 @@ export class ArchiveRowReader {
                 this.nextEntryOrBlocks();
                 return;
             case "entries": {
-                const e = readTocEntry(c, s.header);
-                if (this.entries.has(e.dumpId)) {
-                    throw new Error(`entry id ${e.dumpId} appears twice in the table of contents`);
-                }
-                this.entries.set(e.dumpId, e);
+                this.ledger.addEntry(readTocEntry(c, s.header));
                 s.left--;
                 this.nextEntryOrBlocks();
                 return;
             }
             case "block": {
                 const type = c.byte();
-                const id = c.int(this.intSize());
-                if (type !== BLK_DATA && type !== BLK_BLOBS) {
-                    throw new Error(`unknown data block type ${type}`);
-                }
-                const entry = this.entries.get(id);
-                if (entry === undefined) {
-                    throw new Error(`a data block for entry ${id}, which the table of contents does not have`);
-                }
-                if (this.seen.has(id)) {
-                    throw new Error(`a second data block for ${describe(entry)}`);
-                }
-                this.seen.add(id);
-                const counter = type === BLK_DATA && entry.desc === "TABLE DATA" ? new TableRowCounter(this.encoding) : undefined;
-                this.block = { entry, counter, blobs: type === BLK_BLOBS };
+                const started = this.ledger.startBlock(type, c.int(this.intSize()));
+                this.block = { ...started, counter: started.counted ? new TableRowCounter(this.encoding) : undefined };
                 this.state = type === BLK_BLOBS ? { at: "blobOid" } : { at: "chunkLength" };
                 return;
             }
@@ -236,7 +213,7 @@ export class ArchiveRowReader {
         }
         const entry = block.entry;
         const rows = block.counter.end().catch((err: unknown) => {
-            throw new Error(`the data of ${describe(entry)}: ${err instanceof Error ? err.message : String(err)}`);
+            throw new Error(`the data of ${describeEntry(entry)}: ${err instanceof Error ? err.message : String(err)}`);
         });
         rows.catch(() => undefined);
         this.counts.set(entry.dumpId, rows);
@@ -251,12 +228,4 @@ export class ArchiveRowReader {
     private intSize(): number {
         return (this.header as ArchiveHeader).intSize;
     }
-}
-
-function describe(e: TocEntry): string {
-    return `${e.desc} ${e.namespace === undefined ? "" : `${e.namespace}.`}${e.tag} (entry ${e.dumpId})`;
-}
-
-function compare(a: string, b: string): number {
-    return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -71,9 +71,18 @@ export function checkDumpVersion(pgDumpMajor: number, serverMajor: number, pgDum
     }
 }
 
-/** Full argument list: custom format, large objects, the exported snapshot, compression, never prompt for a password. */
+/**
+ * A gzip custom archive is compressed by the dump pipeline (./archiveCompressor.ts) on several
+ * threads, not by pg_dump on one: pg_dump writes it uncompressed. Other methods stay with pg_dump.
+ */
+export function compressedByPipeline(c: Compression): boolean {
+    return c.method === "gzip";
+}
+
+/** Full argument list: custom format, large objects, the exported snapshot, compression (none when the pipeline compresses), never prompt for a password. */
 export function pgDumpArgs(snapshot: string, compression: Compression, pgDumpMajor: number): string[] {
-    return ["--format=custom", "--blobs", `--snapshot=${snapshot}`, "--no-password", ...compressionArgs(compression, pgDumpMajor)];
+    const byPgDump = compressedByPipeline(compression) ? { method: "none" as const, level: 0 } : compression;
+    return ["--format=custom", "--blobs", `--snapshot=${snapshot}`, "--no-password", ...compressionArgs(byPgDump, pgDumpMajor)];
 }
 
 /** Arguments for a directory-format dump with `jobs` parallel workers (the caller adds `--file`). */

@@ -1,5 +1,6 @@
 /**
- * The dump step of a run: pg_dump streamed through SHA-256 into the storage (custom format), or
+ * The dump step of a run: pg_dump streamed (compressed on several threads when gzip,
+ * ./archiveCompressor.ts) through SHA-256 into the storage (custom format), or
  * the directory-format dump, each with its companions (row counts, the deadline, the abort
  * signal, the watch on the snapshot session). Whatever fails first stops the rest.
  */
@@ -12,10 +13,11 @@ import type { BackupStorage } from "../shared/storage/port";
 import type { TierName } from "../shared/tiers";
 import { UploadFailedError, type ObjectLockRetention } from "../shared/upload";
 import { ArchiveStream, exitStatus } from "./archive";
+import { ArchiveCompressor } from "./archiveCompressor";
 import { ArchiveRowReader } from "./archiveRows";
 import { startDirectoryDump } from "./directory";
 import { DeadlineExceededError, DumpError, DumpUploadError, SessionLostError } from "./errors";
-import { pgDumpEnv } from "./pgDump";
+import { compressedByPipeline, pgDumpEnv } from "./pgDump";
 import { dumpTags, type DumpDeps, type DumpSettings } from "./settings";
 import { countInSnapshot, countsForTables, countsFromDump, type TableName } from "./tables";
 
@@ -112,7 +114,8 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
     const child = spawn(settings.pgDumpPath, args, { env: pgDumpEnv(target, process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
     log.info("pg_dump started", { pid: child.pid, key });
     const exit = exitStatus(child);
-    const rows = countsFromDump(settings.compression) ? new ArchiveRowReader() : undefined;
+    const compressor = compressedByPipeline(settings.compression) ? new ArchiveCompressor({ level: settings.compression.level, exit }) : undefined;
+    const rows = compressor === undefined && countsFromDump(settings.compression) ? new ArchiveRowReader() : undefined;
     const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(rows ? { rows } : {}) });
 
     let primary: Error | undefined;
@@ -130,7 +133,8 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
     if (stdout === null) {
         throw new DumpError("pg_dump has no stdout pipe");
     }
-    pipeline(stdout, archive, (err) => {
+    const stages = compressor === undefined ? [stdout, archive] : [stdout, compressor, archive];
+    pipeline(stages, (err) => {
         if (err instanceof DumpError) {
             fail(err);
         }
@@ -153,7 +157,7 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
     // The snapshot holder sits idle in its transaction while pg_dump runs: if the server ends that
     // session (an administrator, a failover), the run fails at once with the server's message.
     void snapshotSession.lost.then((err) => fail(new SessionLostError(`the database ended the session holding the dump's snapshot: ${pgErrorText(err)}`, { cause: err })));
-    const counting = rows === undefined ? countInSnapshot(target, snapshot, fail) : undefined;
+    const counting = countsFromDump(settings.compression) ? undefined : countInSnapshot(target, snapshot, fail);
     const uploading = storage.put(
         {
             key,
@@ -181,7 +185,7 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
         if (counted.status === "rejected") {
             throw counted.reason;
         }
-        return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value ?? countsForTables(run.listed, archive.tables) };
+        return { sizeBytes: archive.bytes, sha256: archive.sha256, tables: counted.value ?? countsForTables(run.listed, (compressor ?? archive).tables) };
     } finally {
         clearInterval(watchdog);
         deps.signal?.removeEventListener("abort", onAbort);

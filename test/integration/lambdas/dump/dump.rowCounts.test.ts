@@ -12,6 +12,8 @@ import type { BackupManifest, TableCount } from "../../../../lambdas/shared/mani
 import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import { createDatabase, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";
 import { listKeys, RecordingLog, RecordingMetrics } from "../../../helpers/recorders";
+import { restoreBackup } from "../../../../lambdas/shared/restore";
+import { contentChecksums } from "../../backupFixture";
 
 const execFileAsync = promisify(execFile);
 const BUCKET = "rowcount-test-bucket";
@@ -19,7 +21,7 @@ const MiB = 1024 * 1024;
 const ODD_SCHEMA = 'Odd "Schema" ü';
 const ODD_TABLE = "tab\tand\nnewline";
 
-/** Tables whose COPY text is hard to count: escapes, binary, huge rows, no columns, partitions, inheritance. */
+/** Tables whose COPY text is hard to count: escapes, binary, huge rows, no columns, partitions, inheritance; a large object bigger than a compressed block, and an empty one. */
 const UNFRIENDLY = `
     CREATE SCHEMA "Odd ""Schema"" ü";
     CREATE TABLE "Odd ""Schema"" ü"."tab	and
@@ -51,6 +53,8 @@ newline" VALUES (1, E'a\\nb'), (2, E'c\\td'), (3, E'\\\\'), (4, E'\\\\.'), (5, '
     INSERT INTO grandchild SELECT generate_series(1, 40);
     CREATE UNLOGGED TABLE scratch AS SELECT generate_series(1, 77) AS id;
     CREATE MATERIALIZED VIEW mv AS SELECT * FROM many_chunks;
+    SELECT lo_from_bytea(0, decode(repeat('0a5c', 600000), 'hex'));
+    SELECT lo_from_bytea(0, ''::bytea);
 `;
 
 describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", function () {
@@ -145,6 +149,22 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
         });
     }
 
+    it("restores a gzip dump compressed in parallel blocks into a database equal to the source, large objects included, with pg_restore -j 2", async () => {
+        const source = await contentChecksums(pg.url("unfriendly"));
+        assert.equal(source.size, live.length + 1);
+        for (const level of [1, 9]) {
+            // given the unfriendly database dumped with gzip at this level (rows of 3 MiB span several blocks)
+            const { manifest } = await dump({ compression: { method: "gzip", level } });
+            const m = await manifest;
+            assert.deepEqual(m.compression, { method: "gzip", level });
+            // when pg_restore reads it back with two jobs into a new database
+            const restored = await restoreBackup({ s3: s3.client(), bucket: BUCKET, manifest: m, target: parsePostgresUrl(pg.url(`copy_${level}`), "copy"), binDir: pg.binDir, jobs: 2, log: new RecordingLog() });
+            // then every table and large object equals the source's, and the counts match
+            assert.equal(restored.rowCountsMatch, true);
+            assert.deepEqual(await contentChecksums(pg.url(`copy_${level}`)), source, `level ${level}`);
+        }
+    });
+
     it("counts from a directory-format dump's data files exactly as count(*) does, compressed or not", async () => {
         for (const compression of [{ method: "gzip", level: 1 } as const, { method: "none", level: 0 } as const]) {
             // when it is dumped in directory format with two jobs
@@ -172,18 +192,23 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
         }
     });
 
-    it("stores no backup when the archive is cut short or corrupted, though pg_dump exits 0", async () => {
+    it("stores no backup when the archive is cut short or has bytes after its end, though pg_dump exits 0", async () => {
         const cut = await fakePgDump("cut", `"$REAL" "$@" > "${temp}/whole.dump" || exit 1\nhead -c 200000 "${temp}/whole.dump"\nexit 0`);
-        const flipped = await fakePgDump(
-            "flipped",
-            `"$REAL" "$@" > "${temp}/flip.dump" || exit 1\nprintf '\\377\\377\\377\\377' | dd of="${temp}/flip.dump" bs=1 seek=150000 conv=notrunc 2>/dev/null\ncat "${temp}/flip.dump"\nexit 0`,
-        );
-        for (const pgDumpPath of [cut, flipped]) {
-            // when a dump runs on bytes that are not the whole, intact archive
+        const trailing = await fakePgDump("trailing", `"$REAL" "$@" || exit 1\nprintf 'garbage'\nexit 0`);
+        for (const [pgDumpPath, problem] of [
+            [cut, /could not be compressed: the archive ends inside a data block/],
+            [trailing, /could not be compressed: unknown data block type 103/],
+        ] as const) {
+            // when a gzip dump runs on bytes that are not exactly pg_dump's archive
             const { manifest, prefix } = await dump({ pgDumpPath, compression: { method: "gzip", level: 1 } });
             // then it fails as an invalid archive, and nothing is stored
-            await assert.rejects(manifest, (e: unknown) => e instanceof InvalidArchiveError && /rows could not be counted/.test(e.message));
+            await assert.rejects(manifest, (e: unknown) => e instanceof InvalidArchiveError && problem.test(e.message));
             assert.deepEqual(await listKeys(s3.client(), BUCKET, prefix), [], pgDumpPath);
         }
+        // and so it does when the archive is stored as pg_dump wrote it (no compression): the row reader refuses it
+        const { manifest, prefix } = await dump({ pgDumpPath: cut, compression: { method: "none", level: 0 } });
+        await assert.rejects(manifest, (e: unknown) => e instanceof InvalidArchiveError && /rows could not be counted/.test(e.message));
+        assert.deepEqual(await listKeys(s3.client(), BUCKET, prefix), []);
     });
+
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { deflateSync, gzipSync, zstdCompressSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { ArchiveRowReader } from "../../../../lambdas/dump/archiveRows";
 import { countsForTables } from "../../../../lambdas/dump/tables";
@@ -7,129 +7,7 @@ import { RowCountError } from "../../../../lambdas/dump/errors";
 import { dataFileEncoding, RowCountingTap, rowsOf } from "../../../../lambdas/dump/copyRows";
 import { readToc } from "../../../../lambdas/dump/tocReader";
 import type { TableCount } from "../../../../lambdas/shared/manifest";
-
-/** A test-side writer of pg_dump archives, after pg_backup_archiver.c's WriteHead/WriteToc and pg_backup_custom.c's blocks. */
-const INT_SIZE = 4;
-const OFF_SIZE = 8;
-
-function int(n: number): Buffer {
-    const b = Buffer.alloc(1 + INT_SIZE);
-    b[0] = n < 0 ? 1 : 0;
-    b.writeUInt32LE(Math.abs(n), 1);
-    return b;
-}
-
-function str(s: string | undefined): Buffer {
-    if (s === undefined) {
-        return int(-1);
-    }
-    const body = Buffer.from(s, "utf8");
-    return Buffer.concat([int(body.length), body]);
-}
-
-type Method = "none" | "gzip" | "zstd" | "lz4";
-
-interface Table {
-    readonly schema: string;
-    readonly name: string;
-    readonly rows: readonly string[][];
-}
-
-interface ArchiveOptions {
-    readonly minor?: number;
-    readonly format?: number;
-    readonly method?: Method;
-    readonly level?: number;
-    /** Bytes per data chunk; pg_dump's chunks are its compressor's output pieces, or one row when uncompressed. */
-    readonly chunk?: number;
-    /** Write the end-of-data line pg_dump up to 17 adds. @default true */
-    readonly endMarker?: boolean;
-    /** Add a large-objects block (its data is skipped). @default false */
-    readonly blobs?: boolean;
-}
-
-/** COPY text of one row: tab-separated values, with backslash, newline, carriage return and tab escaped. */
-function copyLine(values: readonly string[]): string {
-    return `${values.map((v) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")).join("\t")}\n`;
-}
-
-function header(o: ArchiveOptions): Buffer {
-    const minor = o.minor ?? 16;
-    const method = o.method ?? "gzip";
-    const compression = minor >= 15 ? Buffer.from([["none", "gzip", "lz4", "zstd"].indexOf(method)]) : int(method === "none" ? 0 : (o.level ?? -1));
-    return Buffer.concat([
-        Buffer.from("PGDMP"),
-        Buffer.from([1, minor, 0, INT_SIZE, OFF_SIZE, o.format ?? 1]),
-        compression,
-        ...[0, 0, 12, 1, 0, 126, 0].map(int),
-        str("app"),
-        str("15.18"),
-        str("15.18"),
-    ]);
-}
-
-function tocEntry(o: ArchiveOptions, id: number, desc: string, namespace: string | undefined, tag: string, hasData: boolean): Buffer {
-    return Buffer.concat([
-        int(id),
-        int(hasData ? 1 : 0),
-        str("0"),
-        str(String(16000 + id)),
-        str(tag),
-        str(desc),
-        int(3),
-        str(""),
-        str(""),
-        str(hasData ? `COPY x FROM stdin;\n` : ""),
-        str(namespace),
-        str(""),
-        str("heap"),
-        ...((o.minor ?? 16) >= 16 ? [int(114)] : []),
-        str("postgres"),
-        str("false"),
-        str("1"),
-        str(undefined),
-        Buffer.from([hasData ? 1 : 3]),
-        Buffer.alloc(OFF_SIZE),
-    ]);
-}
-
-function compress(data: Buffer, o: ArchiveOptions): Buffer {
-    const method = o.method ?? "gzip";
-    if (method === "none") {
-        return data;
-    }
-    if (method === "zstd") {
-        return zstdCompressSync(data);
-    }
-    return deflateSync(data, { level: o.level === undefined || o.level < 0 ? 6 : o.level });
-}
-
-function chunks(data: Buffer, size: number): Buffer[] {
-    const out: Buffer[] = [];
-    for (let i = 0; i < data.length; i += size) {
-        const piece = data.subarray(i, i + size);
-        out.push(int(piece.length), piece);
-    }
-    out.push(int(0));
-    return out;
-}
-
-/** A custom-format archive of `tables` (dump ids from 10), with a schema-only entry and a sequence among them. */
-function archive(tables: readonly Table[], o: ArchiveOptions = {}): Buffer {
-    const entries: Buffer[] = [tocEntry(o, 1, "SCHEMA", undefined, "odd schema", false), tocEntry(o, 2, "SEQUENCE SET", "public", "s", false)];
-    const blocks: Buffer[] = [];
-    tables.forEach((t, i) => {
-        const id = 10 + i;
-        entries.push(tocEntry(o, id, "TABLE DATA", t.schema, t.name, true));
-        const text = t.rows.map(copyLine).join("") + (o.endMarker === false ? "" : "\\.\n\n\n");
-        blocks.push(Buffer.from([1]), int(id), ...chunks(compress(Buffer.from(text, "utf8"), o), o.chunk ?? 4096));
-    });
-    if (o.blobs === true) {
-        entries.push(tocEntry(o, 5, "BLOBS", undefined, "BLOBS", true));
-        blocks.push(Buffer.from([3]), int(5), int(16999), ...chunks(compress(Buffer.from("\n\n\nnot rows\n"), o), 3), int(0));
-    }
-    return Buffer.concat([header(o), int(entries.length), ...entries, ...blocks]);
-}
+import { archive, copyLine, header, int, str, type ArchiveOptions, type Method, type Table } from "../../../helpers/customArchive";
 
 /** Feeds `bytes` to a reader in pieces of `piece` bytes, waiting as asked. */
 async function countArchive(bytes: Buffer, piece = 65536): Promise<TableCount[]> {

@@ -141,8 +141,12 @@ describe("pg_dump invocation", () => {
         // given a snapshot id
         // when the full argument list is built
         const args = pgDumpArgs("00000003-0000001B-1", { method: "gzip", level: 1 }, 15);
-        // then it asks for the custom format, blobs and that snapshot, and never prompts
-        assert.deepEqual(args, ["--format=custom", "--blobs", "--snapshot=00000003-0000001B-1", "--no-password", "-Z", "1"]);
+        // then it asks for the custom format, blobs and that snapshot, never prompts, and leaves gzip to the pipeline
+        assert.deepEqual(args, ["--format=custom", "--blobs", "--snapshot=00000003-0000001B-1", "--no-password", "-Z", "0"]);
+        assert.deepEqual(pgDumpArgs("s", { method: "gzip", level: 9 }, 17).slice(-1), ["--compress=none"]);
+        // and every other method stays with pg_dump
+        assert.deepEqual(pgDumpArgs("s", { method: "zstd", level: 3 }, 16).slice(-1), ["--compress=zstd:3"]);
+        assert.deepEqual(pgDumpArgs("s", { method: "none", level: 0 }, 15).slice(-2), ["-Z", "0"]);
     });
 
     it("gives pg_dump the password through PGPASSWORD and none of the function's AWS credentials", () => {

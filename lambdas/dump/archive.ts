@@ -36,14 +36,15 @@ export function exitStatus(child: ChildProcess): Promise<ExitStatus> {
     });
 }
 
-/** The error for a pg_dump that did not exit 0, with the bytes it wrote and its stderr's tail; undefined when it did. */
-export function pgDumpFailure(status: ExitStatus, bytes: number): PgDumpFailedError | undefined {
+/** The error for a pg_dump that did not exit 0, with the bytes it wrote (when known) and its stderr's tail; undefined when it did. */
+export function pgDumpFailure(status: ExitStatus, bytes?: number): PgDumpFailedError | undefined {
     if (status.signal === null && status.code === 0) {
         return undefined;
     }
     const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
+    const after = bytes === undefined ? "" : ` after ${bytes} bytes`;
     const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
-    return new PgDumpFailedError(`pg_dump ${how} after ${bytes} bytes${detail}`, status.code, status.signal);
+    return new PgDumpFailedError(`pg_dump ${how}${after}${detail}`, status.code, status.signal);
 }
 
 /** "PGDMP", then version major/minor/revision, int size, offset size, format (1 = custom). */

@@ -23,9 +23,9 @@ import type { Log } from "../shared/ports";
 import { stopProcessGroup } from "../shared/processGroup";
 import { HashingTap } from "../shared/restoreDownload";
 import type { BackupStorage, ObjectLockRetention } from "../shared/storage/port";
-import { exitStatus } from "./archive";
+import { exitStatus, pgDumpFailure } from "./archive";
 import { dataFileEncoding, RowCountingTap } from "./copyRows";
-import { DumpError, DumpUploadError, InvalidArchiveError, PgDumpFailedError } from "./errors";
+import { DumpError, DumpUploadError, InvalidArchiveError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
 import { FORMAT_TOC_FILE, readToc, tableDataEntries } from "./tocReader";
 
@@ -114,10 +114,9 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
             await watching;
             stopChild = undefined;
             check();
-            if (status.signal !== null || status.code !== 0) {
-                const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
-                const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
-                throw new PgDumpFailedError(`pg_dump ${how}${detail}`, status.code, status.signal);
+            const failed = pgDumpFailure(status);
+            if (failed !== undefined) {
+                throw failed;
             }
             const names = (await readdir(dir)).sort();
             await checkTocFile(dir, names);

@@ -108,6 +108,17 @@ describe("compressing an uncompressed custom-format archive", () => {
         assert.ok(text.length / stored.length > 10, `ratio ${(text.length / stored.length).toFixed(2)}`);
     });
 
+    it("keeps 1,500 small tables apart: each its own stream and count, in order", async () => {
+        // given many tables of a row or none each
+        const tables = Array.from({ length: 1500 }, (_, i) => ({ schema: "many", name: `t${String(i).padStart(4, "0")}`, rows: i % 3 === 0 ? [] : [[String(i), "x"]] }));
+        const plain = archive(tables, { method: "none" });
+        // when they are compressed four blocks at a time
+        const { out, tables: counted } = await compress(plain, { parallel: 4 });
+        // then every run is intact and every count right
+        assert.deepEqual(dataRuns(out), dataRuns(plain));
+        assert.deepEqual(counted, expected(tables));
+    });
+
     it("writes a whole zlib stream for a run without data, as pg_restore needs one to read", async () => {
         // given a table with no rows and no end-of-data line: no chunks at all
         const plain = archive([{ schema: "s", name: "empty", rows: [] }], { method: "none", endMarker: false });

@@ -126,12 +126,12 @@ export const functionsSchema = z.strictObject({
         z.literal(1096), z.literal(1827), z.literal(2192), z.literal(2557), z.literal(2922), z.literal(3288), z.literal(3653),
     ]).prefault(365),
     /**
-     * Compression of the dumps by pg_dump.
+     * Compression of the dumps: a gzip custom-format archive is compressed by the dump pipeline in 1 MiB blocks on up to 4 threads; directory-format files and the other methods by pg_dump.
      * @default {} - gzip at level 1
      */
     compression: z.strictObject({
         /**
-         * pg_dump's compression method; lz4 and zstd need pg_dump 16 or newer.
+         * Compression method; lz4 and zstd need pg_dump 16 or newer.
          * @default "gzip"
          */
         method: z.enum(["gzip", "lz4", "zstd", "none"]).prefault("gzip"),

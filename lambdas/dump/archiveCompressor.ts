@@ -12,7 +12,8 @@
  * One stream from blocks compressed apart: each block is raw deflate ended by a sync flush (byte
  * aligned, never final, RFC 1951 3.2.3), the run's stream is the zlib header, those blocks in
  * order, an empty final block and the Adler-32 of the whole run (RFC 1950 2.2, 8.2). The table
- * of contents passes unchanged: with its output on a pipe, pg_dump writes no data offsets there.
+ * of contents passes unchanged but for data offsets, which pg_dump writes only to a file it can
+ * seek in and which compression would make wrong: they become "not set".
  */
 import { availableParallelism, endianness } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
@@ -47,6 +48,9 @@ const TAIL_BYTES = 8;
 /** Where the header keeps the compression: after magic (5), version (3), int size, offset size and format. */
 const COMPRESSION_AT = 11;
 const GZIP_ALGORITHM = 1;
+/** K_OFFSET_POS_NOT_SET and K_OFFSET_POS_SET (pg_backup_custom.c). */
+const OFFSET_POS_NOT_SET = 1;
+const OFFSET_POS_SET = 2;
 
 export interface ArchiveCompressorOptions {
     /** zlib level, 1 to 9. */
@@ -220,7 +224,7 @@ export class ArchiveCompressor extends Transform {
             case "entries":
                 this.ledger.addEntry(readTocEntry(c, s.header));
                 s.left--;
-                this.out.push(c.buf.subarray(from, c.pos));
+                this.out.push(withoutDataOffset(c.buf.subarray(from, c.pos), s.header.offSize));
                 this.entriesDone();
                 return undefined;
             case "block": {
@@ -382,6 +386,23 @@ export function withGzipCompression(head: Buffer, header: ArchiveHeader, level: 
     } else {
         intBytes(level, header.intSize).copy(out, COMPRESSION_AT);
     }
+    return out;
+}
+
+/**
+ * A custom-format TOC entry ends with its data's offset: a flag, then `offSize` bytes
+ * (_WriteExtraToc). pg_dump sets the offsets only when its output is a file it can seek in;
+ * compressed, every block moves, so a set offset becomes "not set" and pg_restore looks for the
+ * block by its id instead (_PrintTocData), as it does for any archive written to a pipe.
+ */
+export function withoutDataOffset(entry: Buffer, offSize: number): Buffer {
+    const at = entry.length - offSize - 1;
+    if (entry[at] !== OFFSET_POS_SET) {
+        return entry;
+    }
+    const out = Buffer.from(entry);
+    out[at] = OFFSET_POS_NOT_SET;
+    out.fill(0, at + 1);
     return out;
 }
 

@@ -42,6 +42,8 @@ export interface ArchiveOptions {
     readonly endMarker?: boolean;
     /** Add a large-objects block (its data is skipped). @default false */
     readonly blobs?: boolean;
+    /** Data entries carry the offsets pg_dump writes when its output is a file it can seek in. @default false */
+    readonly offsets?: boolean;
 }
 
 /** COPY text of one row: tab-separated values, with backslash, newline, carriage return and tab escaped. */
@@ -84,8 +86,8 @@ export function tocEntry(o: ArchiveOptions, id: number, desc: string, namespace:
         str("false"),
         str("1"),
         str(undefined),
-        Buffer.from([hasData ? 1 : 3]),
-        Buffer.alloc(OFF_SIZE),
+        Buffer.from([hasData ? (o.offsets === true ? 2 : 1) : 3]),
+        o.offsets === true && hasData ? Buffer.from([id, 1, 0, 0, 0, 0, 0, 0]) : Buffer.alloc(OFF_SIZE),
     ]);
 }
 

@@ -117,6 +117,29 @@ describe("compressing an uncompressed custom-format archive", () => {
         assert.deepEqual(filed.out, piped.out);
     });
 
+    it("reads no further ahead than the blocks it compresses at once while the upload takes nothing", async () => {
+        // given 40 MiB of table data that hardly compresses, and an upload that never takes a byte
+        const rows = Array.from({ length: 40 * 1024 }, () => [randomBytes(766).toString("base64")]);
+        const plain = archive([{ schema: "s", name: "t", rows }], { method: "none", chunk: 64 * 1024 });
+        let read = 0;
+        const source = new Readable({
+            read(): void {
+                const piece = plain.subarray(read, read + 64 * 1024);
+                read += piece.length;
+                this.push(piece.length > 0 ? piece : null);
+            },
+        });
+        const compressor = new ArchiveCompressor({ level: 1, exit: Promise.resolve(EXITED_0), parallel: 2 });
+        const stuck = new Writable({ highWaterMark: 1, write: () => undefined });
+        source.pipe(compressor).pipe(stuck);
+        // when it has had time to read all it would
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // then it has read a few blocks' worth, not the whole input
+        assert.ok(read < 8 * BLOCK_BYTES, `read ${read} of ${plain.length} bytes`);
+        source.destroy();
+        compressor.destroy();
+    });
+
     it("keeps 1,500 small tables apart: each its own stream and count, in order", async () => {
         // given many tables of a row or none each
         const tables = Array.from({ length: 1500 }, (_, i) => ({ schema: "many", name: `t${String(i).padStart(4, "0")}`, rows: i % 3 === 0 ? [] : [[String(i), "x"]] }));

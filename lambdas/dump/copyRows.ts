@@ -48,25 +48,24 @@ export class TableRowCounter {
         });
     }
 
-    /** Feeds stored bytes; returns a promise to wait for when the decompressor's buffer is full. */
+    /**
+     * Feeds stored bytes; returns a promise to wait for when the decompressor's buffer is full. It
+     * settles once these bytes are taken in (or the decompressor failed), not on "drain", which a
+     * stream never emits once it is ending: `end` may follow this write before the wait.
+     */
     write(data: Buffer): Promise<void> | undefined {
         if (this.decoder === undefined) {
             this.count(data);
             return undefined;
         }
-        if (this.problem !== undefined || this.decoder.write(data)) {
+        if (this.problem !== undefined) {
             return undefined;
         }
-        const decoder = this.decoder;
-        return new Promise((resolve) => {
-            const done = (): void => {
-                decoder.off("drain", done);
-                decoder.off("error", done);
-                resolve();
-            };
-            decoder.once("drain", done);
-            decoder.once("error", done);
+        let taken = (): void => undefined;
+        const wait = new Promise<void>((resolve) => {
+            taken = resolve;
         });
+        return this.decoder.write(data, () => taken()) ? undefined : wait;
     }
 
     /** The number of rows, once all bytes are written; rejects when the data is not whole COPY text. */

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
-import { gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { ArchiveRowReader } from "../../../../lambdas/dump/archiveRows";
 import { countsForTables } from "../../../../lambdas/dump/tables";
 import { RowCountError } from "../../../../lambdas/dump/errors";
-import { dataFileEncoding, RowCountingTap, rowsOf } from "../../../../lambdas/dump/copyRows";
+import { dataFileEncoding, RowCountingTap, rowsOf, TableRowCounter } from "../../../../lambdas/dump/copyRows";
 import { readToc } from "../../../../lambdas/dump/tocReader";
 import type { TableCount } from "../../../../lambdas/shared/manifest";
 import { archive, copyLine, header, int, str, type ArchiveOptions, type Method, type Table } from "../../../helpers/customArchive";
@@ -161,6 +161,18 @@ describe("row counts of COPY text", () => {
         assert.equal(count("\n\n"), 2, "rows of a table without columns are empty lines");
         assert.equal(count("a\\\\.\n"), 1, "a value ending in a backslash and a dot is a row");
         assert.throws(() => count("a\nb"), /ends inside a row/);
+    });
+
+    it("settles a full decompressor's wait when the table ends before the wait is taken", async () => {
+        // given a table's data bigger than the decompressor's buffer, written in one go
+        const data = deflateSync(Buffer.from(`${"x\n".repeat(3 * 1024 * 1024)}\\.\n\n\n`), { level: 0 });
+        const counter = new TableRowCounter("zlib");
+        const wait = counter.write(data);
+        assert.notEqual(wait, undefined, "the write had to wait");
+        // when the table ends first, as the archive reader ends it, then the wait settles and the rows are counted
+        const rows = counter.end();
+        await wait;
+        assert.equal(await rows, 3 * 1024 * 1024);
     });
 
     it("counts a directory-format data file as it streams through, by its name's compression", async () => {

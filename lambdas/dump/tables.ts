@@ -16,7 +16,10 @@ export interface TableName {
     readonly name: string;
     /**
      * Its inheritance descendants holding rows (ordinary or foreign tables), whose rows count(*)
-     * on it includes, while pg_dump stores each table's own rows apart. @default none
+     * on it includes, while pg_dump stores each table's own rows apart. A session's temporary
+     * child is not one: pg_dump does not dump it, and count(*) in any other session leaves it out
+     * (the planner skips other sessions' temporary children: expand_inherited_rtentry,
+     * src/backend/optimizer/util/inherit.c). @default none
      */
     readonly descendants?: readonly { readonly schema: string; readonly name: string }[];
 }
@@ -35,7 +38,7 @@ export async function listTables(client: Client): Promise<TableName[]> {
               UNION SELECT i.inhrelid FROM pg_inherits i JOIN d ON i.inhparent = d.oid)
             SELECT json_agg(json_build_object('schema', dn.nspname, 'name', dc.relname) ORDER BY dn.nspname, dc.relname)
             FROM d JOIN pg_class dc ON dc.oid = d.oid JOIN pg_namespace dn ON dn.oid = dc.relnamespace
-            WHERE dc.relkind IN ('r', 'f'))
+            WHERE dc.relkind IN ('r', 'f') AND dc.relpersistence <> 't')
           END AS descendants
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r'

@@ -23,7 +23,7 @@ import { pgDumpFailure, type ExitStatus } from "./archive";
 import { rowsOf } from "./copyRows";
 import { DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
 import { DumpError, InvalidArchiveError } from "./errors";
-import { Cursor, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
+import { Cursor, FORMAT_CUSTOM, HeldBytes, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
 
 /** Uncompressed bytes compressed as one block. */
 export const BLOCK_BYTES = 1024 * 1024;
@@ -89,7 +89,7 @@ export class ArchiveCompressor extends Transform {
     private readonly ledger = new DataBlockLedger();
     private readonly rows = new Map<number, number>();
     private state: State = { at: "header" };
-    private pending: Buffer = Buffer.alloc(0);
+    private readonly held = new HeldBytes();
     private block: DataBlock | undefined;
     private run: Run | undefined;
     /** Payload bytes of the current chunk still to come. */
@@ -125,8 +125,11 @@ export class ArchiveCompressor extends Transform {
     }
 
     override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-        const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-        this.pending = Buffer.alloc(0);
+        const buf = this.held.add(chunk);
+        if (buf === undefined) {
+            callback();
+            return;
+        }
         this.consume(buf).then(
             () => callback(),
             (err: unknown) => callback(this.asDumpError(err)),
@@ -142,11 +145,17 @@ export class ArchiveCompressor extends Transform {
 
     /** At the end of pg_dump's output: pg_dump's own failure first, then an archive cut short or missing a table's data. */
     private async finish(): Promise<void> {
-        const cutShort = this.state.at !== "block" || this.pending.length > 0;
+        let unreadable: DumpError | undefined;
+        if (this.held.size > 0) {
+            await this.consume(this.held.take()).catch((err: unknown) => {
+                unreadable = this.asDumpError(err);
+            });
+        }
+        const cutShort = this.state.at !== "block" || this.held.size > 0;
         const missing = this.ledger.missingProblem();
-        if (cutShort || missing !== undefined) {
+        if (unreadable !== undefined || cutShort || missing !== undefined) {
             const failed = pgDumpFailure(await this.exit, this.inBytes);
-            throw failed ?? this.problem(cutShort ? `the archive ends inside ${this.state.at === "chunks" ? "a data block" : `its ${this.state.at}`}` : (missing as string));
+            throw failed ?? unreadable ?? this.problem(cutShort ? `the archive ends inside ${this.state.at === "chunks" ? "a data block" : `its ${this.state.at}`}` : (missing as string));
         }
         this.send(this.out);
         this.out = [];
@@ -191,7 +200,7 @@ export class ArchiveCompressor extends Transform {
                 }
             } catch (err) {
                 if (err instanceof NeedMoreBytes) {
-                    this.pending = Buffer.from(buf.subarray(p));
+                    this.held.hold(buf.subarray(p));
                     return;
                 }
                 throw this.problem(err instanceof Error ? err.message : String(err));

@@ -11,7 +11,7 @@
 import type { TableCount } from "../shared/manifest";
 import { TableRowCounter, type DataEncoding } from "./copyRows";
 import { BLK_BLOBS, DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
-import { Cursor, dataEncoding, FORMAT_CUSTOM, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
+import { Cursor, dataEncoding, FORMAT_CUSTOM, HeldBytes, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
 
 /**
  * Compressed bytes gathered before a write to a table's decompressor: each write is a round trip
@@ -36,7 +36,7 @@ interface Block extends DataBlock {
 /** Feed it the archive's bytes in order with `push`, then call `finish` for the counts of every table. */
 export class ArchiveRowReader {
     private state: State = { at: "header" };
-    private pending: Buffer = Buffer.alloc(0);
+    private readonly held = new HeldBytes();
     private header: ArchiveHeader | undefined;
     private encoding: DataEncoding = "none";
     private readonly ledger = new DataBlockLedger();
@@ -53,14 +53,16 @@ export class ArchiveRowReader {
         if (this.problem !== undefined) {
             return undefined;
         }
-        const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-        this.pending = Buffer.alloc(0);
-        return this.run(buf, 0);
+        const buf = this.held.add(chunk);
+        return buf === undefined ? undefined : this.run(buf, 0);
     }
 
     /** The row count of every table whose data the archive holds, sorted by schema and name. */
     async finish(): Promise<TableCount[]> {
-        if (this.problem === undefined && (this.state.at !== "block" || this.pending.length > 0)) {
+        if (this.problem === undefined && this.held.size > 0) {
+            await this.run(this.held.take(), 0);
+        }
+        if (this.problem === undefined && (this.state.at !== "block" || this.held.size > 0)) {
             this.fail(`the archive ends inside ${this.state.at === "chunk" || this.state.at === "chunkLength" ? "a data block" : `its ${this.state.at}`}`);
         }
         const missing = this.ledger.missingProblem();
@@ -124,7 +126,7 @@ export class ArchiveRowReader {
                 this.fail(err instanceof Error ? err.message : String(err));
                 return undefined;
             }
-            this.pending = Buffer.from(buf.subarray(p));
+            this.held.hold(buf.subarray(p));
         }
         return this.piecesBytes >= WRITE_BYTES ? this.writePieces(this.block?.counter) : undefined;
     }

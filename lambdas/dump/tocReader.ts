@@ -53,6 +53,47 @@ export class NeedMoreBytes extends Error {
     }
 }
 
+/**
+ * The bytes of a unit cut by the end of a read, held until more come. A cut unit is tried again
+ * only once the bytes held have doubled, so a unit of any size (a TOC entry with a 30 MB comment,
+ * say) costs time linear in its size, not a copy of everything held at every 64 KiB read.
+ */
+export class HeldBytes {
+    private parts: Buffer[] = [];
+    private length = 0;
+    private wanted = 0;
+
+    /** Bytes held. */
+    get size(): number {
+        return this.length;
+    }
+
+    /** Adds the next read: the bytes to read from now, or undefined while too few have come since the last try. */
+    add(chunk: Buffer): Buffer | undefined {
+        if (this.length === 0) {
+            return chunk;
+        }
+        this.parts.push(chunk);
+        this.length += chunk.length;
+        return this.length < this.wanted ? undefined : this.take();
+    }
+
+    /** Holds the cut unit's bytes until at least twice as many have come. */
+    hold(rest: Buffer): void {
+        this.parts = [Buffer.from(rest)];
+        this.length = rest.length;
+        this.wanted = 2 * rest.length;
+    }
+
+    /** Everything held, which is no longer held. */
+    take(): Buffer {
+        const all = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
+        this.parts = [];
+        this.length = 0;
+        return all;
+    }
+}
+
 /** A reader over a buffer that throws NeedMoreBytes when it would read past its end. */
 export class Cursor {
     pos = 0;

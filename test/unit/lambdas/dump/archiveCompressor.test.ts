@@ -8,7 +8,7 @@ import type { ExitStatus } from "../../../../lambdas/dump/archive";
 import { adler32, ArchiveCompressor, BLOCK_BYTES, intBytes, zlibFlg } from "../../../../lambdas/dump/archiveCompressor";
 import { ArchiveRowReader } from "../../../../lambdas/dump/archiveRows";
 import { InvalidArchiveError, PgDumpFailedError } from "../../../../lambdas/dump/errors";
-import { Cursor, readHeader } from "../../../../lambdas/dump/tocReader";
+import { Cursor, HeldBytes, readHeader } from "../../../../lambdas/dump/tocReader";
 import type { TableCount } from "../../../../lambdas/shared/manifest";
 import { archive, dataRuns, int, type ArchiveOptions, type Table } from "../../../helpers/customArchive";
 
@@ -196,6 +196,37 @@ describe("compressing an uncompressed custom-format archive", () => {
         const exit = Promise.resolve(EXITED_0);
         assert.throws(() => new ArchiveCompressor({ level: 0, exit }), /level: 0 is not a zlib level \(1\.\.9\)/);
         assert.throws(() => new ArchiveCompressor({ level: 1, exit, parallel: 0 }), /parallel: 0 is not a positive integer/);
+    });
+});
+
+describe("bytes held across reads", () => {
+    it("tries a cut unit again only once the bytes held have doubled: a handful of tries for a 32 MiB unit read 64 KiB at a time", () => {
+        // given a unit cut after its first 64 KiB, and a reader that finds it still cut at every try
+        const held = new HeldBytes();
+        const piece = Buffer.alloc(64 * 1024, 7);
+        held.hold(piece);
+        let tries = 0;
+        let copied = 0;
+        // when the rest of 32 MiB comes in 64 KiB reads
+        for (let i = 1; i < 512; i++) {
+            const now = held.add(piece);
+            if (now !== undefined) {
+                tries++;
+                copied += now.length;
+                held.hold(now);
+            }
+        }
+        // then it was tried about log2(512) times, copying about twice the unit, not 512 times
+        assert.ok(tries <= 10, `${tries} tries`);
+        assert.ok(copied < 2 * 32 * 1024 * 1024, `${copied} bytes copied`);
+        assert.equal(held.take().length, 512 * piece.length);
+    });
+
+    it("hands a read straight on when nothing is held", () => {
+        const held = new HeldBytes();
+        const read = Buffer.from("abc");
+        assert.equal(held.add(read), read);
+        assert.equal(held.size, 0);
     });
 });
 

@@ -51,6 +51,10 @@ export interface DirectoryDumpRequest {
     readonly tempDir: string | undefined;
     /** Count the rows of each table data file as it is uploaded (not possible for lz4). */
     readonly countRows: boolean;
+    /** Called when pg_dump writes its first file: it writes none before it holds a lock on every table it dumps. */
+    readonly onFirstFile?: () => void;
+    /** Awaited once pg_dump has exited, before the last files go up: a check beside the dump that may still fail it. */
+    readonly gate?: () => Promise<unknown>;
     readonly log: Log;
 }
 
@@ -112,6 +116,7 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
             const watching = child.pid === undefined ? Promise.resolve() : followFiles(dir, child.pid, files, closed, req.log, () => exited || primary !== undefined);
             const status = await exit;
             await watching;
+            await req.gate?.();
             stopChild = undefined;
             check();
             const failed = pgDumpFailure(status);
@@ -358,6 +363,9 @@ class FileUploader {
     }
 
     add(name: string): void {
+        if (this.names.size === 0) {
+            this.req.onFirstFile?.();
+        }
         this.names.add(name);
         this.waiting.push(name);
         this.pump();

@@ -98,3 +98,15 @@ export class SessionLostError extends DumpError {
         this.name = "SessionLostError";
     }
 }
+
+/**
+ * A table's storage was replaced (TRUNCATE, a rewriting ALTER TABLE; VACUUM FULL and CLUSTER
+ * too) after the dump's snapshot and before pg_dump locked it: the first two are not MVCC-safe, so
+ * the dump may hold the table as of after that command instead of as of the snapshot.
+ */
+export class TableRewrittenError extends DumpError {
+    constructor(message: string) {
+        super(message);
+        this.name = "TableRewrittenError";
+    }
+}

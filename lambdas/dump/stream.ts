@@ -16,10 +16,10 @@ import { ArchiveStream, exitStatus } from "./archive";
 import { ArchiveCompressor } from "./archiveCompressor";
 import { ArchiveRowReader } from "./archiveRows";
 import { startDirectoryDump } from "./directory";
-import { DeadlineExceededError, DumpError, DumpUploadError, SessionLostError } from "./errors";
+import { DeadlineExceededError, DumpError, DumpUploadError, SessionLostError, TableRewrittenError } from "./errors";
 import { compressedByPipeline, pgDumpEnv } from "./pgDump";
 import { dumpTags, type DumpDeps, type DumpSettings } from "./settings";
-import { countInSnapshot, countsForTables, countsFromDump, type TableName } from "./tables";
+import { countInSnapshot, countsForTables, countsFromDump, rewrittenSinceSnapshot, type TableName } from "./tables";
 
 /** How often the deadline is checked while the dump runs. */
 const DEADLINE_CHECK_MS = 500;
@@ -57,6 +57,8 @@ export interface Streamed {
  */
 export async function directoryDump(run: DumpRun): Promise<Streamed> {
     const { settings, deps, storage, target, snapshotSession, key, tier, lock, snapshot, args } = run;
+    // pg_dump writes its first file only once it holds a lock on every table it dumps.
+    let rewrites: Promise<Error | undefined> | undefined;
     const dumping = startDirectoryDump({
         storage,
         key,
@@ -71,6 +73,10 @@ export async function directoryDump(run: DumpRun): Promise<Streamed> {
         tempDir: settings.tempDir,
         countRows: countsFromDump(settings.compression),
         log: deps.log,
+        onFirstFile: () => {
+            rewrites ??= checkRewrites(run, (err) => dumping.fail(err));
+        },
+        gate: async () => rewrites,
     });
     const onAbort = (): void => dumping.fail(new DumpError(`dump stopped: ${pgErrorText(deps.signal?.reason)}`));
     deps.signal?.addEventListener("abort", onAbort, { once: true });
@@ -87,6 +93,10 @@ export async function directoryDump(run: DumpRun): Promise<Streamed> {
     const counting = countsFromDump(settings.compression) ? undefined : countInSnapshot(target, snapshot, dumping.fail);
     try {
         const [dumped, counted] = await Promise.allSettled([dumping.done, counting]);
+        const rewritten = await rewrites;
+        if (rewritten !== undefined) {
+            throw rewritten;
+        }
         if (dumped.status === "rejected") {
             throw dumped.reason;
         }
@@ -116,7 +126,19 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
     const exit = exitStatus(child);
     const compressor = compressedByPipeline(settings.compression) ? new ArchiveCompressor({ level: settings.compression.level, exit }) : undefined;
     const rows = compressor === undefined && countsFromDump(settings.compression) ? new ArchiveRowReader() : undefined;
-    const archive = new ArchiveStream({ exit, minBytes: settings.minArchiveBytes, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}), ...(rows ? { rows } : {}) });
+    // pg_dump writes its first byte only once it holds a lock on every table it dumps: from then on
+    // no table can be truncated or rewritten, so the check for those that were since the snapshot runs then.
+    let rewrites: Promise<Error | undefined> | undefined;
+    const onProgress = (bytes: number): void => {
+        rewrites ??= checkRewrites(run, (err) => fail(err));
+        deps.onProgress?.(bytes);
+    };
+    // The upload completes only once the check has passed too: a run it fails stores nothing.
+    const checked = exit.then(async (status) => {
+        await rewrites;
+        return status;
+    });
+    const archive = new ArchiveStream({ exit: checked, minBytes: settings.minArchiveBytes, onProgress, ...(rows ? { rows } : {}) });
 
     let primary: Error | undefined;
     const fail = (err: Error): void => {
@@ -172,6 +194,7 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
     );
     try {
         const [uploaded, counted] = await Promise.allSettled([uploading, counting]);
+        await rewrites;
         if (primary !== undefined) {
             throw primary;
         }
@@ -191,5 +214,33 @@ export async function streamDump(run: DumpRun): Promise<Streamed> {
         deps.signal?.removeEventListener("abort", onAbort);
         stopProcessGroup(child);
         await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS * 2).unref())]);
+    }
+}
+
+/**
+ * The error, also handed to `fail` at once, when a listed table's storage was replaced between
+ * the snapshot and pg_dump's lock (./tables.ts rewrittenSinceSnapshot); never rejects.
+ */
+async function checkRewrites(run: DumpRun, fail: (err: Error) => void): Promise<Error | undefined> {
+    const found = await findRewrites(run);
+    if (found !== undefined) {
+        fail(found);
+    }
+    return found;
+}
+
+async function findRewrites(run: DumpRun): Promise<Error | undefined> {
+    try {
+        const rewritten = await run.snapshotSession.use((c) => rewrittenSinceSnapshot(c, run.listed));
+        if (rewritten.length > 0) {
+            return new TableRewrittenError(
+                    `${rewritten.join(", ")} ${rewritten.length === 1 ? "was" : "were"} truncated, rewritten or dropped after the dump's snapshot was taken and before pg_dump locked ${rewritten.length === 1 ? "it" : "them"}: ` +
+                        "TRUNCATE and table-rewriting ALTER TABLE are not MVCC-safe, so the dump could hold the table as it was after that command instead of as of the snapshot; " +
+                    "no backup is stored (VACUUM FULL or CLUSTER in that moment also set this off); run the dump again",
+            );
+        }
+        return undefined;
+    } catch (err) {
+        return new DumpError(`the check for tables rewritten since the dump's snapshot failed: ${pgErrorText(err)}`, { cause: err });
     }
 }

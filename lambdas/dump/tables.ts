@@ -50,6 +50,29 @@ export async function listTables(client: Client): Promise<TableName[]> {
 }
 
 /**
+ * The listed tables (and descendants) whose storage is no longer the one the client's snapshot
+ * sees: pg_class read in the snapshot holds the relfilenode as of the snapshot, while
+ * pg_relation_filenode looks it up in the catalog as it is now (catalog lookups use a fresh
+ * catalog snapshot, not the transaction's). TRUNCATE and the rewriting forms of ALTER TABLE give
+ * a table new storage and are not MVCC-safe (PostgreSQL manual, "Caveats" in "Concurrency
+ * Control"): a dump whose pg_dump locked the table only after one of them committed reads the new
+ * storage, not the snapshot's rows. Run it once pg_dump holds its locks, so none can follow.
+ */
+export async function rewrittenSinceSnapshot(client: Client, listed: readonly TableName[]): Promise<string[]> {
+    const tables = listed.flatMap((t) => [t, ...(t.descendants ?? [])]);
+    const res = await client.query<{ schema: string; name: string }>(
+        `SELECT n.nspname AS schema, c.relname AS name
+           FROM unnest($1::text[], $2::text[]) AS l(schema, name)
+           JOIN pg_namespace n ON n.nspname = l.schema
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = l.name
+          WHERE c.relkind = 'r' AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)
+          ORDER BY 1, 2`,
+        [tables.map((t) => t.schema), tables.map((t) => t.name)],
+    );
+    return [...new Set(res.rows.map((r) => `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`))];
+}
+
+/**
  * The manifest's counts: for every listed table, the rows count(*) sees (its own and its
  * inheritance descendants'), taken from the dump's own data. pg_dump also stores the data of
  * extension configuration tables, which the list leaves out (the extension's script recreates

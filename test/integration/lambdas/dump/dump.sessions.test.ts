@@ -6,7 +6,7 @@ import { Client } from "pg";
 import { runDump } from "../../../../lambdas/dump/dump";
 import { dumpSettings, type DumpDeps } from "../../../../lambdas/dump/settings";
 import { countRows } from "../../../../lambdas/dump/tables";
-import { SessionLostError } from "../../../../lambdas/dump/errors";
+import { SessionLostError, TableRewrittenError } from "../../../../lambdas/dump/errors";
 import { parsePostgresUrl, pgErrorText } from "../../../../lambdas/shared/pgTarget";
 import { createDatabase, query, quoteIdent, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";
 import { listKeys, RecordingLog, RecordingMetrics } from "../../../helpers/recorders";
@@ -176,6 +176,46 @@ describe("dump sessions: server timeouts, lost sessions and many tables (real Po
         assert.equal(manifest.tables.length, MANY_TABLES);
         assert.ok(manifest.tables.every((t) => t.rows === 1));
         assert.equal(d.metrics.named("BackupSucceeded").length, 1);
+    });
+
+    it("stores nothing when a table is truncated after the snapshot and before pg_dump locks it (TRUNCATE is not MVCC-safe), in every format", async () => {
+        await createDatabase(pg.url(), "truncated");
+        await query(pg.url("truncated"), "CREATE TABLE keep (id int); INSERT INTO keep SELECT generate_series(1, 1000); CREATE TABLE other (id int)");
+        const formats = [
+            { compression: { method: "gzip", level: 1 } },
+            { compression: { method: "none", level: 0 } },
+            { compression: { method: "gzip", level: 1 }, format: "directory", jobs: 2, tempDir: scripts },
+        ] as const;
+        for (const over of formats) {
+            await query(pg.url("truncated"), "TRUNCATE keep; INSERT INTO keep SELECT generate_series(1, 1000)");
+            // given a session whose TRUNCATE of a table is not committed yet
+            const holder = new Client({ connectionString: pg.url("truncated") });
+            await holder.connect();
+            try {
+                await holder.query("BEGIN; TRUNCATE keep");
+                // when a dump takes its snapshot (the 1,000 rows) and pg_dump waits for the table's lock
+                prefixCounter++;
+                const prefix = `s${prefixCounter}/backups`;
+                const dumping = runDump(dumpSettings({ database: "truncated", bucket: BUCKET, prefix, pgDumpPath: join(pg.binDir, "pg_dump"), ...over }), deps("truncated"));
+                dumping.catch(() => undefined);
+                const waiting = async (): Promise<boolean> =>
+                    ((await query<{ n: number }>(pg.url(), "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'truncated' AND wait_event_type = 'Lock'"))[0]?.n ?? 0) > 0;
+                for (let i = 0; i < 200 && !(await waiting()); i++) {
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                assert.equal(await waiting(), true, "pg_dump waits for the lock");
+                // and the TRUNCATE commits, so pg_dump would read the table empty
+                await holder.query("COMMIT");
+                // then the run fails naming the table, and nothing is stored
+                await assert.rejects(dumping, (e: unknown) => e instanceof TableRewrittenError && /^"public"\."keep" was truncated, rewritten or dropped after the dump's snapshot/.test(e.message), JSON.stringify(over));
+                assert.deepEqual(await listKeys(s3.client(), BUCKET, prefix), [], JSON.stringify(over));
+            } finally {
+                await holder.end();
+            }
+        }
+        // and a dump with nothing truncated meanwhile stores its backup
+        const manifest = await runDump(settings("truncated"), deps("truncated"));
+        assert.deepEqual(manifest.tables.map((t) => [t.name, t.rows]), [["keep", 0], ["other", 0]]);
     });
 
     it("keeps PostgreSQL's hint when a count fails", async () => {

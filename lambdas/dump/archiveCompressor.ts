@@ -20,7 +20,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { constants, deflateRaw } from "node:zlib";
 import type { TableCount } from "../shared/manifest";
 import { pgDumpFailure, type ExitStatus } from "./archive";
-import { rowsOf } from "./copyRows";
+import { TableRowCounter } from "./copyRows";
 import { DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
 import { DumpError, InvalidArchiveError } from "./errors";
 import { Cursor, FORMAT_CUSTOM, HeldBytes, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
@@ -43,8 +43,6 @@ const ADLER_MOD = 65521;
 /** The most bytes Adler-32's sums take before they must be reduced (zlib's NMAX, a multiple of 4). */
 const ADLER_NMAX = 5552;
 const LITTLE_ENDIAN = endianness() === "LE";
-const NEWLINE = 0x0a;
-const TAIL_BYTES = 8;
 /** Where the header keeps the compression: after magic (5), version (3), int size, offset size and format. */
 const COMPRESSION_AT = 11;
 const GZIP_ALGORITHM = 1;
@@ -69,14 +67,12 @@ type State =
     | { readonly at: "blobOid"; readonly header: ArchiveHeader }
     | { readonly at: "chunks"; readonly header: ArchiveHeader };
 
-/** One zlib stream being built: the run's Adler-32 and, for a table, its row count so far. */
+/** One zlib stream being built: the run's Adler-32 and, for a table, the counter of its rows. */
 interface Run {
     readonly block: DataBlock;
+    readonly counter: TableRowCounter | undefined;
     adlerA: number;
     adlerB: number;
-    newlines: number;
-    total: number;
-    tail: Buffer;
 }
 
 /** Output in order: bytes ready now, or a block still being compressed. */
@@ -282,7 +278,7 @@ export class ArchiveCompressor extends Transform {
     }
 
     private startRun(block: DataBlock): void {
-        this.run = { block, adlerA: 1, adlerB: 0, newlines: 0, total: 0, tail: Buffer.alloc(0) };
+        this.run = { block, counter: block.counted ? new TableRowCounter("none") : undefined, adlerA: 1, adlerB: 0 };
         this.out.push(chunkOf(Buffer.from([ZLIB_CMF, zlibFlg(this.level)]), this.intSize()));
     }
 
@@ -294,9 +290,9 @@ export class ArchiveCompressor extends Transform {
         FINAL_EMPTY_BLOCK.copy(trailer);
         trailer.writeUInt32BE(((run.adlerB << 16) | run.adlerA) >>> 0, FINAL_EMPTY_BLOCK.length);
         this.out.push(chunkOf(trailer, header.intSize), intBytes(0, header.intSize));
-        if (run.block.counted) {
+        if (run.counter !== undefined) {
             try {
-                this.rows.set(run.block.entry.dumpId, rowsOf(run.newlines, run.total, run.tail));
+                this.rows.set(run.block.entry.dumpId, await run.counter.end());
             } catch (err) {
                 throw new Error(`the data of ${describeEntry(run.block.entry)}: ${err instanceof Error ? err.message : String(err)}`);
             }
@@ -318,13 +314,7 @@ export class ArchiveCompressor extends Transform {
         const run = this.run as Run;
         const data = this.raw.subarray(0, this.rawLength);
         adler32(run, data);
-        if (run.block.counted) {
-            for (let i = data.indexOf(NEWLINE); i !== -1; i = data.indexOf(NEWLINE, i + 1)) {
-                run.newlines++;
-            }
-            run.total += data.length;
-            run.tail = data.length >= TAIL_BYTES ? Buffer.from(data.subarray(data.length - TAIL_BYTES)) : Buffer.concat([run.tail, data]).subarray(-TAIL_BYTES);
-        }
+        run.counter?.write(data);
         const buffer = this.raw;
         this.raw = this.spare.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
         this.rawLength = 0;

@@ -234,8 +234,8 @@ async function findRewrites(run: DumpRun): Promise<Error | undefined> {
         const rewritten = await run.snapshotSession.use((c) => rewrittenSinceSnapshot(c, run.listed));
         if (rewritten.length > 0) {
             return new TableRewrittenError(
-                    `${rewritten.join(", ")} ${rewritten.length === 1 ? "was" : "were"} truncated, rewritten or dropped after the dump's snapshot was taken and before pg_dump locked ${rewritten.length === 1 ? "it" : "them"}: ` +
-                        "TRUNCATE and table-rewriting ALTER TABLE are not MVCC-safe, so the dump could hold the table as it was after that command instead of as of the snapshot; " +
+                `${rewritten.join(", ")} ${rewritten.length === 1 ? "was" : "were"} truncated, rewritten or dropped after the dump's snapshot was taken and before pg_dump locked ${rewritten.length === 1 ? "it" : "them"}: ` +
+                    "TRUNCATE and table-rewriting ALTER TABLE are not MVCC-safe, so the dump could hold the table as it was after that command instead of as of the snapshot; " +
                     "no backup is stored (VACUUM FULL or CLUSTER in that moment also set this off); run the dump again",
             );
         }

@@ -1,5 +1,6 @@
 import { listBackups, selectBackup, type BackupSelector } from "../lambdas/shared/catalog";
 import { describeTarget, quoteIdent, type PgTarget } from "../lambdas/shared/pgTarget";
+import { describeLocale } from "../lambdas/shared/databaseLocale";
 import type { BackupManifest } from "../lambdas/shared/manifest";
 import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
 import { restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
@@ -26,6 +27,7 @@ const OPTIONS = {
     "overwrite-source": { type: "boolean", description: "with --overwrite: allow the target to be the backup's own source database (default: refuse)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
     "no-privileges": { type: "boolean", description: "skip GRANT/REVOKE (for a server without the source's roles)" },
+    "c-locale": { type: "boolean", description: "create the database with the backup's encoding and the C locale, for a server without the backup's locale (default: the backup's encoding and locale, refusing a server that cannot create them)" },
     "keep-owner": { type: "boolean", description: "restore object ownership (default: --no-owner, objects owned by the target user)" },
     prefix: { type: "string", value: "PREFIX", description: 'key prefix of the dumps (default "backups")' },
     "s3-endpoint": { type: "string", value: "URL", description: "S3-compatible endpoint, path-style (default: AWS)" },
@@ -51,6 +53,7 @@ export interface RestoreArgs {
     readonly jobs?: number;
     readonly noPrivileges: boolean;
     readonly keepOwner: boolean;
+    readonly cLocale: boolean;
     readonly prefix: string;
     readonly s3Endpoint?: string;
     readonly region?: string;
@@ -98,6 +101,7 @@ export function parseRestoreArgs(args: readonly string[], env: NodeJS.ProcessEnv
         ...(jobs === undefined ? {} : { jobs }),
         noPrivileges: o["no-privileges"] === true,
         keepOwner: o["keep-owner"] === true,
+        cLocale: o["c-locale"] === true,
         prefix: o.prefix ?? DEFAULT_PREFIX,
         ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
         ...(o.region === undefined ? {} : { region: o.region }),
@@ -161,6 +165,7 @@ export async function main(args: readonly string[]): Promise<number> {
             overwrite: parsed.overwrite,
             noOwner: !parsed.keepOwner,
             noPrivileges: parsed.noPrivileges,
+            cLocale: parsed.cLocale,
             log,
             signal: controller.signal,
             onDatabaseCreated: (name) => {
@@ -240,6 +245,9 @@ class OverwriteSourceError extends Error {
 export function renderRestoreResult(r: RestoreResult): string {
     const lines = [
         `${r.replaced ? "replaced" : "created"} database ${r.database} on PostgreSQL ${r.serverVersion} with ${r.pgRestoreVersion}, ${r.jobs} job(s)`,
+        `  encoding and locale: ${describeLocale(r.locale)}`,
+        `  the source database's own settings: ${r.settings.applied.length} applied${r.settings.notApplied.length === 0 ? "" : `, ${r.settings.notApplied.length} NOT applied:`}`,
+        ...r.settings.notApplied.map((s) => `    ${s}`),
         `  ${formatBytes(r.sizeBytes)} in ${r.totalSeconds.toFixed(1)}s (download and check ${r.downloadSeconds.toFixed(1)}s, pg_restore ${r.pgRestoreSeconds.toFixed(1)}s); sha256 ${r.sha256} matches the manifest`,
         "",
         renderTable(
@@ -263,6 +271,8 @@ function restoreJson(r: RestoreResult): unknown {
         sizeBytes: r.sizeBytes,
         sha256: r.sha256,
         jobs: r.jobs,
+        locale: r.locale,
+        settings: r.settings,
         downloadSeconds: r.downloadSeconds,
         pgRestoreSeconds: r.pgRestoreSeconds,
         totalSeconds: r.totalSeconds,

@@ -1,9 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import type { Client } from "pg";
+import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
 import { describeTarget, quoteIdent } from "./pgTarget";
+import type { ArchivedDatabase } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
-import { runPgRestore } from "./pgRestore";
+import { archivedDatabase, runPgRestore } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
-import { RestoreArgumentError, TargetExistsError, VersionMismatchError } from "./restoreErrors";
+import { RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
 import { countRestoredRows, databaseExists, dropDatabase, withMaintenanceClient, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
@@ -11,8 +15,9 @@ import { describeSession, sessionsOn } from "./sessions";
 /**
  * Restoring one backup into a new database: download to a seekable temp file while hashing,
  * compare with the manifest, check the archive header and the tool and server versions, create
- * the database (refusing an existing one unless overwrite is asked for), run pg_restore with
- * parallel jobs, count rows the way the dump counted them, and always remove the temp file.
+ * the database with the source's encoding and locale (refusing an existing one unless overwrite
+ * is asked for), run pg_restore with parallel jobs, count rows the way the dump counted them,
+ * give the database the source's own settings, and always remove the temp file.
  * The CLI restore, the verify function and the drill all run this code.
  */
 
@@ -29,12 +34,21 @@ export interface RestoredDatabase {
     readonly database: string;
     /** True when an existing database was dropped first (overwrite). */
     readonly replaced: boolean;
+    /** The encoding and locale the database was created with, as the server reports them. */
+    readonly locale: DatabaseLocale;
+    /** The source database's own settings (ALTER DATABASE ... SET): those applied, and those not, each with the reason. */
+    readonly settings: DatabaseSettings;
     readonly pgRestoreSeconds: number;
     /** Time spent counting rows after pg_restore (not part of the time to a usable database). */
     readonly countSeconds: number;
     readonly jobs: number;
     readonly tables: readonly TableComparison[];
     readonly rowCountsMatch: boolean;
+}
+
+export interface DatabaseSettings {
+    readonly applied: readonly string[];
+    readonly notApplied: readonly string[];
 }
 
 export interface RestoreResult extends Preflight, RestoredDatabase {
@@ -119,18 +133,26 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
 }
 
 /**
- * Creates the target database (dropping an existing one first only with overwrite), runs
- * pg_restore on the downloaded file, and compares row counts with the manifest. A database this
- * call created is dropped again when pg_restore fails (unless dropOnFailure is false).
+ * Creates the target database with the source's encoding and locale (dropping an existing one
+ * first only with overwrite), runs pg_restore on the downloaded file, compares row counts with the
+ * manifest, and gives the database the source's own settings. A database this call created is
+ * dropped again when pg_restore fails (unless dropOnFailure is false).
  */
 export async function restoreDownloaded(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
     const { target, log } = options;
-    const replaced = await withMaintenanceClient(options, async (client) => {
+    const archived = await archivedDatabase(preflight.pgRestorePath, downloaded.path, options);
+    const wanted = options.cLocale === true ? withCLocale(archived.locale) : archived.locale;
+    const { replaced, locale } = await withMaintenanceClient(options, async (client) => {
         const exists = await databaseExists(client, target.database);
         if (exists && options.overwrite !== true) {
             throw new TargetExistsError(target);
         }
+        const created = createWithLocale(client, options, preflight, wanted, exists);
         if (exists) {
+            // The existing database is dropped only once one with the backup's encoding and locale is known to come out right.
+            const probe = `pg_backup_stack_locale_check_${randomBytes(4).toString("hex")}`;
+            await created(probe);
+            await client.query(`DROP DATABASE ${quoteIdent(probe)}`);
             const sessions = await sessionsOn(client, target.database);
             log.warn("dropping the existing database before restoring (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}`, sessionsToEnd: sessions.length });
             for (const session of sessions) {
@@ -138,11 +160,9 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
             }
             await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
         }
-        await client.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`);
-        options.onDatabaseCreated?.(target.database);
-        return exists;
+        return { replaced: exists, locale: await created(target.database, () => options.onDatabaseCreated?.(target.database)) };
     });
-    log.info("database created; running pg_restore", { target: describeTarget(target), jobs });
+    log.info("database created; running pg_restore", { target: describeTarget(target), jobs, locale: describeLocale(locale) });
     const started = performance.now();
     try {
         await runPgRestore(preflight.pgRestorePath, downloaded.path, options, jobs);
@@ -160,7 +180,68 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
     const countSeconds = (performance.now() - restoredAt) / 1000;
     const rowCountsMatch = tables.every((t) => t.ok);
     log.info("pg_restore finished", { database: target.database, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
-    return { database: target.database, replaced, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+    // Last, so a database-level statement_timeout or default_transaction_read_only cannot touch the restore or the counts.
+    const settings = await applySettings(options, archived);
+    return { database: target.database, replaced, locale, settings, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+}
+
+/**
+ * A function that creates a database with `wanted` and reads back what the server created,
+ * dropping it again and failing when that differs.
+ */
+function createWithLocale(
+    client: Client,
+    options: RestoreOptions,
+    preflight: Preflight,
+    wanted: DatabaseLocale,
+    replacing: boolean,
+): (name: string, onCreated?: () => void) => Promise<DatabaseLocale> {
+    const { target } = options;
+    return async (name: string, onCreated?: () => void): Promise<DatabaseLocale> => {
+        await client.query(createDatabaseSql(name, wanted, preflight.serverVersionNum)).catch((err: unknown) => {
+            throw new TargetLocaleError(
+                `could not create database "${name}" on ${target.host}:${target.port} with the backup's encoding and locale (${describeLocale(wanted)}): ${messageOf(err)}` +
+                    (isCLocale(wanted) ? "" : "; restore into a server that has this locale, or keep the encoding with the C locale (restore --c-locale; option cLocale), where text sorts by C's rules") +
+                    (replacing ? `; the existing database "${target.database}" was left as it was` : ""),
+            );
+        });
+        onCreated?.();
+        const created = await readDatabaseLocale(client, name);
+        const differences = localeDifferences(wanted, created);
+        if (differences.length > 0) {
+            await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
+            throw new TargetLocaleError(
+                `database "${name}" came out with ${differences.join(", ")}; it was dropped again` + (replacing ? `, and the existing database "${target.database}" was left as it was` : ""),
+            );
+        }
+        return created;
+    };
+}
+
+/** The source database's own settings (ALTER DATABASE ... SET), each applied to the restored database; one that fails is reported, not fatal. */
+async function applySettings(options: RestoreOptions, archived: ArchivedDatabase): Promise<DatabaseSettings> {
+    const { target, log } = options;
+    const applied: string[] = [];
+    const notApplied = [...archived.skippedSettings];
+    if (archived.roleSettings > 0) {
+        notApplied.push(`${archived.roleSettings} setting(s) of a role in this database (ALTER ROLE ... IN DATABASE): roles are not part of a database's dump`);
+    }
+    if (archived.settings.length > 0) {
+        await withMaintenanceClient(options, async (client) => {
+            for (const setting of archived.settings) {
+                try {
+                    await client.query(`ALTER DATABASE ${quoteIdent(target.database)} SET ${setting}`);
+                    applied.push(setting);
+                } catch (err) {
+                    notApplied.push(`${setting}: ${messageOf(err)}`);
+                }
+            }
+        });
+    }
+    for (const setting of notApplied) {
+        log.warn(`a setting of the source database was not applied: ${setting}`, { database: target.database });
+    }
+    return { applied, notApplied };
 }
 
 function messageOf(err: unknown): string {

@@ -47,6 +47,13 @@ export class VersionMismatchError extends RestoreError {
     }
 }
 
+/** The target server could not create the database with the backup's encoding and locale, or created it with others. */
+export class TargetLocaleError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
 /** The target database exists and overwrite was not asked for. */
 export class TargetExistsError extends RestoreError {
     constructor(target: PgTarget) {

@@ -27,6 +27,12 @@ export interface RestoreSettings {
     readonly noOwner?: boolean;
     /** Pass --no-privileges (skip GRANT/REVOKE, for servers without the source's roles). @default false */
     readonly noPrivileges?: boolean;
+    /**
+     * Create the database with the backup's encoding and the C locale instead of the backup's
+     * locale, for a target server that lacks it; text then sorts and changes case by C's rules.
+     * @default false - the backup's encoding and locale, refusing a server that cannot create them
+     */
+    readonly cLocale?: boolean;
     /** Drop the database this restore created when the restore fails. @default true */
     readonly dropOnFailure?: boolean;
     /** Directory with pg_restore. @default env PG_BIN, else the newest /usr/lib/postgresql/<n>/bin, else PATH */

@@ -11,7 +11,7 @@ const BASE = ["--bucket", "my-backups", "--database", "orders", "--target-url", 
 describe("CLI restore arguments", () => {
     it("parses a full command line", () => {
         // given every option
-        const args = [...BASE, "--latest", "--overwrite", "--jobs", "8", "--s3-endpoint", "http://127.0.0.1:9000", "--prefix", "dumps", "--no-privileges"];
+        const args = [...BASE, "--latest", "--overwrite", "--jobs", "8", "--s3-endpoint", "http://127.0.0.1:9000", "--prefix", "dumps", "--no-privileges", "--c-locale"];
         // when parsed
         const parsed = parseRestoreArgs(args, {});
         // then each lands where it belongs
@@ -26,6 +26,7 @@ describe("CLI restore arguments", () => {
             jobs: 8,
             noPrivileges: true,
             keepOwner: false,
+            cLocale: true,
             prefix: "dumps",
             s3Endpoint: "http://127.0.0.1:9000",
             json: false,

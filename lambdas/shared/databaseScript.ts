@@ -1,0 +1,187 @@
+/**
+ * What an archive says about its database itself. pg_dump writes a DATABASE entry (the CREATE
+ * DATABASE with the source's encoding and locale) and a DATABASE PROPERTIES entry (its
+ * `ALTER DATABASE ... SET` settings) into every custom and directory archive, but pg_restore
+ * runs them only with --create, which restores under the source's own name. `pg_restore --create
+ * --file=- --use-list=/dev/null` prints them and nothing else of the archive; this module reads
+ * that script, so a restore under another name creates its database the same way.
+ *
+ * pg_dump's dumpDatabase() and dumpDatabaseConfig():
+ * https://github.com/postgres/postgres/blob/master/src/bin/pg_dump/pg_dump.c
+ * "the database's comment, configuration variable settings and access privileges are dumped only
+ * with --create": https://www.postgresql.org/docs/current/app-pgdump.html
+ */
+import type { DatabaseLocale, LocaleProvider } from "./databaseLocale";
+
+export interface ArchivedDatabase {
+    /** The source database's name as the archive quotes it. */
+    readonly quotedName: string;
+    readonly locale: DatabaseLocale;
+    /** Its own settings, each the clause after `ALTER DATABASE <name> SET` as pg_dump wrote it: `search_path TO 'app', 'public'`. */
+    readonly settings: readonly string[];
+    /** Settings not applied, each with the reason. */
+    readonly skippedSettings: readonly string[];
+    /** `ALTER ROLE ... IN DATABASE ... SET` statements: they name roles, which a restore does not create. */
+    readonly roleSettings: number;
+}
+
+export class DatabaseScriptError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "DatabaseScriptError";
+    }
+}
+
+const IDENT = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const LITERAL = String.raw`(?:'(?:[^']|'')*'|[Ee]'(?:[^'\\]|\\.|'')*')`;
+const CREATE = new RegExp(String.raw`^CREATE DATABASE (${IDENT}) WITH (.*)$`, "s");
+const OPTION = new RegExp(String.raw`\s*([A-Z_]+) = (${LITERAL}|[A-Za-z0-9_]+)`, "y");
+const ALTER_SET = new RegExp(String.raw`^ALTER DATABASE (${IDENT}) SET (.*)$`, "s");
+/** The clause pg_dump writes after SET: a name, TO, and one or more literals separated by commas. */
+const SETTING = new RegExp(String.raw`^${IDENT}(?:\.${IDENT})* TO ${LITERAL}(?:, ${LITERAL})*$`, "s");
+const ROLE_SET = new RegExp(String.raw`^ALTER ROLE ${IDENT} IN DATABASE ${IDENT} SET `, "s");
+const NOT_ASCII = /[^\x00-\x7f]/;
+const PROVIDER_NAMES: readonly LocaleProvider[] = ["libc", "icu", "builtin"];
+
+const CLIENT_ENCODING = /^SET client_encoding = '([A-Za-z0-9_]+)';$/m;
+
+/**
+ * Reads the script pg_restore --create prints for an empty list; throws DatabaseScriptError when
+ * it holds no CREATE DATABASE it can read. The script is in the archive's client encoding: read
+ * as UTF-8 when that is UTF8, else byte for byte, and then only its ASCII text is used (a setting
+ * with other characters is skipped, naming it).
+ */
+export function parseDatabaseScript(bytes: Buffer): ArchivedDatabase {
+    const encoding = CLIENT_ENCODING.exec(bytes.toString("latin1"))?.[1];
+    const exact = encoding === "UTF8";
+    const statements = splitStatements(bytes.toString(exact ? "utf8" : "latin1"));
+    const create = statements.map((s) => CREATE.exec(s)).find((m) => m !== null);
+    if (create === undefined || create === null) {
+        throw new DatabaseScriptError("the archive's script has no CREATE DATABASE");
+    }
+    const quotedName = create[1] as string;
+    if (!exact && NOT_ASCII.test(create[2] as string)) {
+        throw new DatabaseScriptError(`CREATE DATABASE holds characters outside ASCII in the archive's ${encoding ?? "unknown"} encoding: ${JSON.stringify(create[2])}`);
+    }
+    const locale = localeOfOptions(createOptions(create[2] as string));
+    const settings: string[] = [];
+    const skippedSettings: string[] = [];
+    let roleSettings = 0;
+    for (const statement of statements) {
+        const set = ALTER_SET.exec(statement);
+        if (set !== null && set[1] === quotedName) {
+            const clause = set[2] as string;
+            if (!SETTING.test(clause)) {
+                throw new DatabaseScriptError(`a database setting not understood: ${JSON.stringify(statement.slice(0, 200))}`);
+            }
+            if (!exact && NOT_ASCII.test(clause)) {
+                skippedSettings.push(`${clause.replace(/[^\x00-\x7f]/g, "?")}: characters outside ASCII in the archive's ${encoding ?? "unknown"} encoding`);
+            } else {
+                settings.push(clause);
+            }
+        } else if (ROLE_SET.test(statement)) {
+            roleSettings++;
+        }
+    }
+    return { quotedName, locale, settings, skippedSettings, roleSettings };
+}
+
+function createOptions(text: string): Map<string, string> {
+    const options = new Map<string, string>();
+    let at = 0;
+    for (;;) {
+        OPTION.lastIndex = at;
+        const m = OPTION.exec(text);
+        if (m === null) {
+            break;
+        }
+        const value = m[2] as string;
+        options.set(m[1] as string, value.includes("'") ? literalValue(value) : value);
+        at = OPTION.lastIndex;
+    }
+    if (text.slice(at).trim() !== "") {
+        throw new DatabaseScriptError(`CREATE DATABASE options not understood from ${JSON.stringify(text.slice(at, at + 100))}`);
+    }
+    return options;
+}
+
+function localeOfOptions(o: Map<string, string>): DatabaseLocale {
+    const encoding = o.get("ENCODING");
+    const collate = o.get("LC_COLLATE") ?? o.get("LOCALE");
+    const ctype = o.get("LC_CTYPE") ?? o.get("LOCALE");
+    const provider = (o.get("LOCALE_PROVIDER") ?? "libc") as LocaleProvider;
+    if (encoding === undefined || collate === undefined || ctype === undefined || !PROVIDER_NAMES.includes(provider)) {
+        throw new DatabaseScriptError(`CREATE DATABASE without an encoding, collation, ctype or known provider (${[...o.keys()].join(", ")})`);
+    }
+    const locale = provider === "icu" ? o.get("ICU_LOCALE") : provider === "builtin" ? o.get("BUILTIN_LOCALE") : undefined;
+    if (provider !== "libc" && locale === undefined) {
+        throw new DatabaseScriptError(`CREATE DATABASE with the ${provider} provider but no locale for it`);
+    }
+    const icuRules = provider === "icu" ? o.get("ICU_RULES") : undefined;
+    return { encoding, collate, ctype, provider, ...(locale === undefined ? {} : { locale }), ...(icuRules === undefined ? {} : { icuRules }) };
+}
+
+/** The value of a string literal as pg_dump writes it: '...' with '' for a quote, or E'...' with backslash escapes. */
+export function literalValue(literal: string): string {
+    if (literal.startsWith("'")) {
+        return literal.slice(1, -1).replace(/''/g, "'");
+    }
+    return literal.slice(2, -1).replace(/''|\\(.)/gs, (all: string, escaped: string | undefined) => (all === "''" ? "'" : (escaped as string)));
+}
+
+/**
+ * The script's SQL statements without their `;`, skipping comments and psql's meta-commands
+ * (`\connect`, `\restrict`); a `;` inside a quoted literal or identifier does not end one.
+ */
+export function splitStatements(script: string): string[] {
+    const statements: string[] = [];
+    let current = "";
+    let i = 0;
+    let lineStart = true;
+    while (i < script.length) {
+        const ch = script[i] as string;
+        if (lineStart && current.trim() === "" && ch === "\\") {
+            const end = script.indexOf("\n", i);
+            i = end < 0 ? script.length : end + 1;
+            continue;
+        }
+        lineStart = ch === "\n" || (lineStart && (ch === " " || ch === "\t"));
+        if (ch === "-" && script[i + 1] === "-") {
+            const end = script.indexOf("\n", i);
+            i = end < 0 ? script.length : end;
+            continue;
+        }
+        if (ch === "'" || ch === '"') {
+            const escapes = ch === "'" && (script[i - 1] === "E" || script[i - 1] === "e");
+            let j = i + 1;
+            while (j < script.length) {
+                if (escapes && script[j] === "\\") {
+                    j += 2;
+                } else if (script[j] === ch) {
+                    if (script[j + 1] === ch) {
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                } else {
+                    j++;
+                }
+            }
+            current += script.slice(i, j + 1);
+            i = j + 1;
+            continue;
+        }
+        if (ch === ";") {
+            statements.push(current.trim());
+            current = "";
+            i++;
+            continue;
+        }
+        current += ch;
+        i++;
+    }
+    if (current.trim() !== "") {
+        statements.push(current.trim());
+    }
+    return statements.filter((s) => s !== "");
+}

@@ -69,12 +69,20 @@ describe("the archive's own database script (pg_restore --create, empty list)", 
                 `ALTER DATABASE "we'ird ""db""" SET search_path TO 'odd schema', 'public';`,
                 `ALTER DATABASE "we'ird ""db""" SET "app.tenant" TO 'o''brien; x';`,
                 `ALTER DATABASE "we'ird ""db""" SET statement_timeout TO '5s';`,
+                `ALTER DATABASE "we'ird ""db""" SET "TimeZone" TO 'Europe/Berlin';`,
+                `ALTER DATABASE "we'ird ""db""" SET "my.path" TO E'a\\\\b; c';`,
                 `ALTER DATABASE other SET work_mem TO '1GB';`,
                 `ALTER ROLE app IN DATABASE "we'ird ""db""" SET work_mem TO '16MB';`,
             ),
         );
         assert.equal(parsed.quotedName, `"we'ird ""db"""`);
-        assert.deepEqual(parsed.settings, ["search_path TO 'odd schema', 'public'", `"app.tenant" TO 'o''brien; x'`, "statement_timeout TO '5s'"]);
+        assert.deepEqual(parsed.settings, [
+            "search_path TO 'odd schema', 'public'",
+            `"app.tenant" TO 'o''brien; x'`,
+            "statement_timeout TO '5s'",
+            `"TimeZone" TO 'Europe/Berlin'`,
+            `"my.path" TO E'a\\\\b; c'`,
+        ]);
         assert.equal(parsed.roleSettings, 1);
         assert.deepEqual(parsed.skippedSettings, []);
     });

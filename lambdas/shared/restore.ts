@@ -2,14 +2,14 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Client } from "pg";
 import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
-import { describeTarget, quoteIdent } from "./pgTarget";
+import { describeTarget, openSession, quoteIdent, type PgTarget } from "./pgTarget";
 import type { ArchivedDatabase } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import { archivedDatabase, runPgRestore } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
 import { RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
-import { countRestoredRows, databaseExists, dropDatabase, withMaintenanceClient, type TableComparison } from "./restoreTarget";
+import { APPLICATION_NAME, countRestoredRows, databaseExists, dropDatabase, withMaintenanceClient, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
 
 /**
@@ -236,12 +236,30 @@ async function applySettings(options: RestoreOptions, archived: ArchivedDatabase
                     notApplied.push(`${setting}: ${messageOf(err)}`);
                 }
             }
+            // A setting can keep every new session out (session_preload_libraries naming a library
+            // this server lacks): then none is kept, and the database stays usable.
+            const refused = applied.length === 0 ? undefined : await connectionRefused(target);
+            if (refused !== undefined) {
+                await client.query(`ALTER DATABASE ${quoteIdent(target.database)} RESET ALL`);
+                notApplied.push(...applied.splice(0).map((setting) => `${setting}: reset with the others, because with them a new session could not start (${refused})`));
+            }
         });
     }
     for (const setting of notApplied) {
         log.warn(`a setting of the source database was not applied: ${setting}`, { database: target.database });
     }
     return { applied, notApplied };
+}
+
+/** Why a new session to `target` cannot start, or undefined when one can. */
+async function connectionRefused(target: PgTarget): Promise<string | undefined> {
+    try {
+        const session = await openSession(target, APPLICATION_NAME);
+        await session.end();
+        return undefined;
+    } catch (err) {
+        return messageOf(err);
+    }
 }
 
 function messageOf(err: unknown): string {

@@ -203,6 +203,37 @@ describe("restore creates the database with the source's encoding and locale (re
             assert.match(result.settings.notApplied.join("\n"), /log_min_duration_statement.*permission denied/);
             assert.ok((await settingsOf("r_settings_restorer")).includes("work_mem=8MB"));
         });
+
+        it("a setting that keeps every new session out is reset with the others, and the database stays usable", async () => {
+            // given a source whose sessions preload a library, in an archive edited to name one the target lacks
+            await sql("postgres", "CREATE DATABASE preload");
+            await sql("preload", "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+            await sql("postgres", "ALTER DATABASE preload SET session_preload_libraries = 'auto_explain'; ALTER DATABASE preload SET work_mem = '8MB'");
+            const fixture = await putFixtureBackup({
+                s3: s3.client(),
+                bucket: BUCKET,
+                prefix: "preload",
+                database: "preload",
+                sourceUrl: pg.url("preload"),
+                binDir: pg.binDir,
+                editArchive: (archive) => {
+                    const at = archive.indexOf(Buffer.from("'auto_explain'"));
+                    assert.ok(at > 0, "the archive holds the setting");
+                    const edited = Buffer.from(archive);
+                    Buffer.from("'no_such_lib!'").copy(edited, at);
+                    return edited;
+                },
+            });
+
+            const result = await restoreBackup(restoreOptions(fixture.manifest, "r_preload", new RecordingLog()));
+
+            assert.equal(result.rowCountsMatch, true);
+            assert.deepEqual(result.settings.applied, []);
+            assert.equal(result.settings.notApplied.length, 2);
+            assert.ok(result.settings.notApplied.every((n) => /reset with the others, because with them a new session could not start \(.*no_such_lib!/.test(n)), result.settings.notApplied.join("\n"));
+            assert.deepEqual(await settingsOf("r_preload"), []);
+            assert.deepEqual(await sql("r_preload", "SELECT id FROM t"), [{ id: 1 }]);
+        });
     });
 
     describe("a target server without the backup's locale", () => {

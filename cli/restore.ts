@@ -23,7 +23,7 @@ const OPTIONS = {
     before: { type: "string", value: "ISO-TIME", description: "restore the newest backup started at or before this time, ISO-8601 with a zone (e.g. 2026-11-21T12:00:00Z)" },
     "skip-unusable-newer": { type: "boolean", description: "with --latest or --before: restore the newest usable backup even when a newer one is unusable (default: refuse, naming it)" },
     "target-url": { type: "string", value: "URL", description: "postgres://user@host:port/newdb: server and NEW database to create (required; password from the URL, PGPASSWORD or the password file PGPASSFILE / ~/.pgpass)" },
-    overwrite: { type: "boolean", description: "drop and recreate the target database if it exists, ending its sessions after naming them (default: refuse)" },
+    overwrite: { type: "boolean", description: "replace the target database if it exists, once the restore into a new copy has finished with every row count matching, ending its sessions after naming them (default: refuse)" },
     "overwrite-source": { type: "boolean", description: "with --overwrite: allow the target to be the backup's own source database (default: refuse)" },
     jobs: { type: "string", value: "N", description: "parallel pg_restore jobs, 1..64 (default: min(4, CPUs))" },
     "no-privileges": { type: "boolean", description: "skip GRANT/REVOKE (for a server without the source's roles)" },
@@ -157,7 +157,7 @@ export async function main(args: readonly string[]): Promise<number> {
         }
         console.log(`restoring ${storage.describe(m.key)}`);
         console.log(`  taken ${m.startedAt} (${m.tier}), ${formatBytes(m.sizeBytes)}, sha256 ${m.sha256}, ${m.serverVersion} via ${m.pgDumpVersion}`);
-        console.log(`  into ${describeTarget(parsed.target)}${parsed.overwrite ? " (overwrite: an existing database is dropped first; its sessions are named, then ended)" : ""}`);
+        console.log(`  into ${describeTarget(parsed.target)}${parsed.overwrite ? " (overwrite: an existing database is replaced once the restore has finished with matching row counts; its sessions are named, then ended)" : ""}`);
         const result = await restoreBackup({
             storage,
             manifest: m,
@@ -175,6 +175,9 @@ export async function main(args: readonly string[]): Promise<number> {
             ...(parsed.tempDir === undefined ? {} : { tempDir: parsed.tempDir }),
         });
         console.log(renderRestoreResult(result));
+        if (result.database !== parsed.target.database) {
+            console.log(`the existing database ${parsed.target.database} was left as it was; the restored copy is ${result.database}`);
+        }
         if (controller.signal.aborted) {
             console.error(`interrupted after the restore had finished: database ${result.database} is complete and was kept`);
             return interruptedCode;
@@ -246,8 +249,8 @@ export function renderRestoreResult(r: RestoreResult): string {
     const lines = [
         `${r.replaced ? "replaced" : "created"} database ${r.database} on PostgreSQL ${r.serverVersion} with ${r.pgRestoreVersion}, ${r.jobs} job(s)`,
         `  encoding and locale: ${describeLocale(r.locale)}`,
-        `  the source database's own settings: ${r.settings.applied.length} applied${r.settings.notApplied.length === 0 ? "" : `, ${r.settings.notApplied.length} NOT applied:`}`,
-        ...r.settings.notApplied.map((s) => `    ${s}`),
+        `  the source database's own properties: ${r.properties.applied.length} carried over${r.properties.notApplied.length === 0 ? "" : `, ${r.properties.notApplied.length} NOT:`}`,
+        ...r.properties.notApplied.map((s) => `    ${s}`),
         `  ${formatBytes(r.sizeBytes)} in ${r.totalSeconds.toFixed(1)}s (download and check ${r.downloadSeconds.toFixed(1)}s, pg_restore ${r.pgRestoreSeconds.toFixed(1)}s); sha256 ${r.sha256} matches the manifest`,
         "",
         renderTable(
@@ -272,7 +275,7 @@ function restoreJson(r: RestoreResult): unknown {
         sha256: r.sha256,
         jobs: r.jobs,
         locale: r.locale,
-        settings: r.settings,
+        properties: r.properties,
         downloadSeconds: r.downloadSeconds,
         pgRestoreSeconds: r.pgRestoreSeconds,
         totalSeconds: r.totalSeconds,

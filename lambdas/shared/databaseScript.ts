@@ -1,10 +1,11 @@
 /**
  * What an archive says about its database itself. pg_dump writes a DATABASE entry (the CREATE
  * DATABASE with the source's encoding and locale) and a DATABASE PROPERTIES entry (its
- * `ALTER DATABASE ... SET` settings) into every custom and directory archive, but pg_restore
- * runs them only with --create, which restores under the source's own name. `pg_restore --create
- * --file=- --use-list=/dev/null` prints them and nothing else of the archive; this module reads
- * that script, so a restore under another name creates its database the same way.
+ * `ALTER DATABASE ... SET` settings, connection limit) and the database's comment and privileges
+ * into every custom and directory archive, but pg_restore runs them only with --create, which
+ * restores under the source's own name. `pg_restore --create --file=- --use-list=<those entries>`
+ * prints them and nothing else of the archive; this module reads that script, so a restore under
+ * another name creates its database the same way and gives it the same properties.
  *
  * pg_dump's dumpDatabase() and dumpDatabaseConfig():
  * https://github.com/postgres/postgres/blob/master/src/bin/pg_dump/pg_dump.c
@@ -13,16 +14,31 @@
  */
 import type { DatabaseLocale, LocaleProvider } from "./databaseLocale";
 
+/** What a statement about the database does; each kind has its own rule in a restore. */
+export type DatabaseStatementKind = "setting" | "roleSetting" | "owner" | "connectionLimit" | "comment" | "securityLabel" | "privilege" | "template" | "allowConnections";
+
+/** One statement about the source database, split around its name so it can name another. */
+export interface DatabaseStatement {
+    readonly kind: DatabaseStatementKind;
+    readonly before: string;
+    readonly after: string;
+}
+
 export interface ArchivedDatabase {
     /** The source database's name as the archive quotes it. */
     readonly quotedName: string;
     readonly locale: DatabaseLocale;
-    /** Its own settings, each the clause after `ALTER DATABASE <name> SET` as pg_dump wrote it: `search_path TO 'app', 'public'`. */
-    readonly settings: readonly string[];
-    /** Settings not applied, each with the reason. */
-    readonly skippedSettings: readonly string[];
-    /** `ALTER ROLE ... IN DATABASE ... SET` statements: they name roles, which a restore does not create. */
-    readonly roleSettings: number;
+    /** The source database's default tablespace, when not the server's (TABLESPACE = ...). */
+    readonly tablespace?: string;
+    /** Its settings, comment, connection limit, privileges and owner, in the script's order. */
+    readonly statements: readonly DatabaseStatement[];
+    /** Statements about the database that cannot be carried over, each with the reason. */
+    readonly unreadable: readonly string[];
+}
+
+/** The statement naming `quotedName` instead (a name from quoteIdent). */
+export function statementFor(statement: DatabaseStatement, quotedName: string): string {
+    return `${statement.before}${quotedName}${statement.after}`;
 }
 
 export class DatabaseScriptError extends Error {
@@ -35,27 +51,50 @@ export class DatabaseScriptError extends Error {
 const IDENT = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const LITERAL = String.raw`(?:'(?:[^']|'')*'|[Ee]'(?:[^'\\]|\\.|'')*')`;
 const CREATE = new RegExp(String.raw`^CREATE DATABASE (${IDENT}) WITH (.*)$`, "s");
-const OPTION = new RegExp(String.raw`\s*([A-Z_]+) = (${LITERAL}|[A-Za-z0-9_]+)`, "y");
-const ALTER_SET = new RegExp(String.raw`^ALTER DATABASE (${IDENT}) SET (.*)$`, "s");
+const OPTION = new RegExp(String.raw`\s*([A-Z_]+) = (${LITERAL}|${IDENT}|-?[0-9]+)`, "y");
 /** The clause pg_dump writes after SET: a name, TO, and one or more literals separated by commas. */
-const SETTING = new RegExp(String.raw`^${IDENT}(?:\.${IDENT})* TO ${LITERAL}(?:, ${LITERAL})*$`, "s");
-const ROLE_SET = new RegExp(String.raw`^ALTER ROLE ${IDENT} IN DATABASE ${IDENT} SET `, "s");
+const SETTING = String.raw`${IDENT}(?:\.${IDENT})* TO ${LITERAL}(?:, ${LITERAL})*`;
+/** Each statement pg_dump writes about a database (dumpDatabase, dumpDatabaseConfig, dumpACL), around the place of its name. */
+const SHAPES: readonly (readonly [DatabaseStatementKind, string, string])[] = [
+    ["setting", "ALTER DATABASE ", ` SET ${SETTING}`],
+    ["roleSetting", `ALTER ROLE ${IDENT} IN DATABASE `, ` SET ${SETTING}`],
+    ["owner", "ALTER DATABASE ", ` OWNER TO ${IDENT}`],
+    ["connectionLimit", "ALTER DATABASE ", " CONNECTION LIMIT = -?[0-9]+"],
+    ["template", "ALTER DATABASE ", " IS_TEMPLATE = (?:true|false)"],
+    ["allowConnections", "ALTER DATABASE ", " ALLOW_CONNECTIONS = (?:true|false)"],
+    ["comment", "COMMENT ON DATABASE ", ` IS ${LITERAL}`],
+    ["securityLabel", `SECURITY LABEL FOR ${IDENT} ON DATABASE `, ` IS ${LITERAL}`],
+    ["privilege", "(?:GRANT|REVOKE) [A-Z]+(?:,[A-Z]+)* ON DATABASE ", ` (?:TO|FROM) ${IDENT}(?: WITH GRANT OPTION)?`],
+];
+/** What pg_restore starts every script and every reconnection with. */
+const PREAMBLE = /^(?:SET |RESET |SELECT pg_catalog\.set_config\()/;
 const NOT_ASCII = /[^\x00-\x7f]/;
 const PROVIDER_NAMES: readonly LocaleProvider[] = ["libc", "icu", "builtin"];
-
 const CLIENT_ENCODING = /^SET client_encoding = '([A-Za-z0-9_]+)';$/m;
 
 /**
- * Reads the script pg_restore --create prints for an empty list; throws DatabaseScriptError when
- * it holds no CREATE DATABASE it can read. The script is in the archive's client encoding: read
- * as UTF-8 when that is UTF8, else byte for byte, and then only its ASCII text is used (a setting
- * with other characters is skipped, naming it).
+ * The lines of `pg_restore --create --list` for the database's own entries: the database, its
+ * properties, and its comment, privileges and security labels.
+ */
+export function databaseEntriesList(listing: string): string {
+    return listing
+        .split("\n")
+        .filter((line) => /^[0-9]+; [0-9]+ [0-9]+ (?:DATABASE PROPERTIES|DATABASE) - /.test(line) || /^[0-9]+; [0-9]+ [0-9]+ (?:COMMENT|ACL|SECURITY LABEL) - DATABASE /.test(line))
+        .map((line) => `${line}\n`)
+        .join("");
+}
+
+/**
+ * Reads the script pg_restore --create prints for the database's own entries; throws
+ * DatabaseScriptError when it holds no CREATE DATABASE it can read. The script is in the
+ * archive's client encoding: read as UTF-8 when that is UTF8, else byte for byte, and then only
+ * its ASCII text is used (a statement with other characters is named, not carried over).
  */
 export function parseDatabaseScript(bytes: Buffer): ArchivedDatabase {
     const encoding = CLIENT_ENCODING.exec(bytes.toString("latin1"))?.[1];
     const exact = encoding === "UTF8";
-    const statements = splitStatements(bytes.toString(exact ? "utf8" : "latin1"));
-    const create = statements.map((s) => CREATE.exec(s)).find((m) => m !== null);
+    const all = splitStatements(bytes.toString(exact ? "utf8" : "latin1"));
+    const create = all.map((s) => CREATE.exec(s)).find((m) => m !== null);
     if (create === undefined || create === null) {
         throw new DatabaseScriptError("the archive's script has no CREATE DATABASE");
     }
@@ -63,27 +102,28 @@ export function parseDatabaseScript(bytes: Buffer): ArchivedDatabase {
     if (!exact && NOT_ASCII.test(create[2] as string)) {
         throw new DatabaseScriptError(`CREATE DATABASE holds characters outside ASCII in the archive's ${encoding ?? "unknown"} encoding: ${JSON.stringify(create[2])}`);
     }
-    const locale = localeOfOptions(createOptions(create[2] as string));
-    const settings: string[] = [];
-    const skippedSettings: string[] = [];
-    let roleSettings = 0;
-    for (const statement of statements) {
-        const set = ALTER_SET.exec(statement);
-        if (set !== null && set[1] === quotedName) {
-            const clause = set[2] as string;
-            if (!SETTING.test(clause)) {
-                throw new DatabaseScriptError(`a database setting not understood: ${JSON.stringify(statement.slice(0, 200))}`);
-            }
-            if (!exact && NOT_ASCII.test(clause)) {
-                skippedSettings.push(`${clause.replace(/[^\x00-\x7f]/g, "?")}: characters outside ASCII in the archive's ${encoding ?? "unknown"} encoding`);
-            } else {
-                settings.push(clause);
-            }
-        } else if (ROLE_SET.test(statement)) {
-            roleSettings++;
+    const options = createOptions(create[2] as string);
+    const locale = localeOfOptions(options);
+    const tablespace = options.get("TABLESPACE");
+    const name = quotedName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const shapes = SHAPES.map(([kind, before, after]) => [kind, new RegExp(`^(${before})${name}(${after})$`, "s")] as const);
+    const statements: DatabaseStatement[] = [];
+    const unreadable: string[] = [];
+    for (const statement of all) {
+        if (PREAMBLE.test(statement) || CREATE.test(statement)) {
+            continue;
+        }
+        const shown = statement.length > 300 ? `${statement.slice(0, 300)}...` : statement;
+        const shape = shapes.map(([kind, re]) => [kind, re.exec(statement)] as const).find(([, m]) => m !== null);
+        if (shape === undefined || shape[1] === null) {
+            unreadable.push(`${shown}: not a statement about the database this restore knows`);
+        } else if (!exact && NOT_ASCII.test(statement)) {
+            unreadable.push(`${shown.replace(/[^\x00-\x7f]/g, "?")}: characters outside ASCII in the archive's ${encoding ?? "unknown"} encoding`);
+        } else {
+            statements.push({ kind: shape[0], before: shape[1][1] as string, after: shape[1][2] as string });
         }
     }
-    return { quotedName, locale, settings, skippedSettings, roleSettings };
+    return { quotedName, locale, ...(tablespace === undefined ? {} : { tablespace }), statements, unreadable };
 }
 
 function createOptions(text: string): Map<string, string> {
@@ -96,7 +136,7 @@ function createOptions(text: string): Map<string, string> {
             break;
         }
         const value = m[2] as string;
-        options.set(m[1] as string, value.includes("'") ? literalValue(value) : value);
+        options.set(m[1] as string, value.startsWith("'") || /^[Ee]'/.test(value) ? literalValue(value) : value.startsWith('"') ? value.slice(1, -1).replace(/""/g, '"') : value);
         at = OPTION.lastIndex;
     }
     if (text.slice(at).trim() !== "") {

@@ -1,6 +1,7 @@
 /** pg_restore run as a child process in its own process group, stopped on timeout or abort. */
 import { spawn } from "node:child_process";
-import { parseDatabaseScript, type ArchivedDatabase } from "./databaseScript";
+import { writeFile } from "node:fs/promises";
+import { databaseEntriesList, parseDatabaseScript, type ArchivedDatabase } from "./databaseScript";
 import { libpqEnv } from "./pgTarget";
 import { stopProcessGroup } from "./processGroup";
 import { PgRestoreFailedError } from "./restoreErrors";
@@ -8,7 +9,7 @@ import type { RestoreOptions } from "./restoreOptions";
 import { APPLICATION_NAME } from "./restoreTarget";
 
 const STDERR_TAIL_BYTES = 8 * 1024;
-/** pg_restore's output kept: its script of the database's own entries is a few KiB; a restore into a database prints nothing. */
+/** The script of the database's own entries is a few KiB; more is not what it should be. */
 const SCRIPT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** pg_restore into the target database. */
@@ -26,34 +27,56 @@ export async function runPgRestore(pgRestorePath: string, file: string, options:
 }
 
 /**
- * The archive's own database: its CREATE DATABASE and settings, from the script pg_restore
- * --create prints for an empty list of entries (databaseScript.ts). It connects to nothing, and
- * is stopped like a restore on timeout or abort.
+ * The archive's own database: its CREATE DATABASE, properties, comment and privileges, from the
+ * script pg_restore --create prints for those entries alone (databaseScript.ts): the entries are
+ * listed first (`--create --list` shows them), then printed. It connects to nothing, reads only
+ * the table of contents, and is stopped like a restore on timeout or abort. The list is written
+ * to `listPath`.
  */
-export async function archivedDatabase(pgRestorePath: string, file: string, options: Pick<RestoreOptions, "signal" | "timeoutMs">): Promise<ArchivedDatabase> {
-    const script = await runTool(pgRestorePath, ["--create", "--file=-", "--use-list=/dev/null", file], inheritedEnv(process.env), options.signal, options.timeoutMs);
-    if (script.length >= SCRIPT_MAX_BYTES) {
+export async function archivedDatabase(pgRestorePath: string, file: string, listPath: string, options: Pick<RestoreOptions, "signal" | "timeoutMs">): Promise<ArchivedDatabase> {
+    const env = inheritedEnv(process.env);
+    // The listing has a line per object of the database: only the database's own lines are kept, as they come.
+    const entries: string[] = [];
+    let partial = "";
+    await runTool(pgRestorePath, ["--create", "--list", file], env, options.signal, options.timeoutMs, (chunk) => {
+        const lines = (partial + chunk.toString("latin1")).split("\n");
+        partial = lines.pop() ?? "";
+        entries.push(databaseEntriesList(lines.join("\n")));
+    });
+    entries.push(databaseEntriesList(partial));
+    await writeFile(listPath, entries.join(""), { mode: 0o600, encoding: "latin1" });
+    const script: Buffer[] = [];
+    let bytes = 0;
+    await runTool(pgRestorePath, ["--create", "--file=-", `--use-list=${listPath}`, file], env, options.signal, options.timeoutMs, (chunk) => {
+        bytes += chunk.length;
+        if (bytes <= SCRIPT_MAX_BYTES) {
+            script.push(chunk);
+        }
+    });
+    if (bytes > SCRIPT_MAX_BYTES) {
         throw new PgRestoreFailedError(`its script of the database's own entries is longer than ${SCRIPT_MAX_BYTES} bytes`, "");
     }
-    return parseDatabaseScript(script);
+    return parseDatabaseScript(Buffer.concat(script));
 }
 
-/** Runs pg_restore in its own process group (so a stop also reaches its parallel workers); resolves with the start of its output. */
-function runTool(path: string, args: readonly string[], env: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<Buffer> {
+/** Runs pg_restore in its own process group (so a stop also reaches its parallel workers), its output to `onStdout`. */
+function runTool(
+    path: string,
+    args: readonly string[],
+    env: Record<string, string>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    onStdout?: (chunk: Buffer) => void,
+): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(path, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-        const stdout: Buffer[] = [];
-        let stdoutBytes = 0;
+        const child = spawn(path, args, { env, stdio: ["ignore", onStdout === undefined ? "ignore" : "pipe", "pipe"], detached: true });
         let stderr = "";
         let stopReason: string | undefined;
-        child.stdout.on("data", (chunk: Buffer) => {
-            if (stdoutBytes < SCRIPT_MAX_BYTES) {
-                stdout.push(chunk);
-                stdoutBytes += chunk.length;
-            }
-        });
-        child.stderr.setEncoding("utf8");
-        child.stderr.on("data", (chunk: string) => {
+        if (onStdout !== undefined) {
+            child.stdout?.on("data", onStdout);
+        }
+        child.stderr?.setEncoding("utf8");
+        child.stderr?.on("data", (chunk: string) => {
             stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
         });
         const stop = (reason: string): void => {
@@ -72,7 +95,7 @@ function runTool(path: string, args: readonly string[], env: Record<string, stri
             clearTimeout(timer);
             signal?.removeEventListener("abort", onAbort);
             if (stopReason === undefined && code === 0) {
-                resolve(Buffer.concat(stdout));
+                resolve();
                 return;
             }
             const reason = stopReason ?? (sig !== null ? `killed by ${sig}` : `exit code ${code ?? "unknown"}`);

@@ -182,6 +182,8 @@ export async function openSession(target: PgTarget, applicationName: string): Pr
     const end = (): Promise<void> => client.end().catch(() => undefined);
     try {
         await client.connect();
+        // On its own first: a database or role statement_timeout of 1 ms would cancel the query below.
+        await client.query("SET statement_timeout = 0");
         await client.query(
             "SELECT pg_catalog.set_config(s.name, s.setting, false) FROM unnest($1::text[], $2::text[]) AS s(name, setting) " +
                 "WHERE s.name IN (SELECT name FROM pg_catalog.pg_settings)",

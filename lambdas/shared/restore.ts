@@ -2,14 +2,14 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Client } from "pg";
 import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
-import { describeTarget, openSession, quoteIdent, type PgTarget } from "./pgTarget";
-import type { ArchivedDatabase } from "./databaseScript";
+import { describeTarget, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
+import { statementFor, type ArchivedDatabase, type DatabaseStatementKind } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import { archivedDatabase, runPgRestore } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
 import { RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
-import { APPLICATION_NAME, countRestoredRows, databaseExists, dropDatabase, withMaintenanceClient, type TableComparison } from "./restoreTarget";
+import { APPLICATION_NAME, countRestoredRows, databaseExists, withMaintenanceClient, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
 
 /**
@@ -17,7 +17,7 @@ import { describeSession, sessionsOn } from "./sessions";
  * compare with the manifest, check the archive header and the tool and server versions, create
  * the database with the source's encoding and locale (refusing an existing one unless overwrite
  * is asked for), run pg_restore with parallel jobs, count rows the way the dump counted them,
- * give the database the source's own settings, and always remove the temp file.
+ * give the database the source's own properties, and always remove the temp file.
  * The CLI restore, the verify function and the drill all run this code.
  */
 
@@ -32,12 +32,12 @@ export interface Preflight {
 
 export interface RestoredDatabase {
     readonly database: string;
-    /** True when an existing database was dropped first (overwrite). */
+    /** True when an existing database was replaced (overwrite); with overwrite and a row count that differs, false, and `database` is the restored copy's own name. */
     readonly replaced: boolean;
     /** The encoding and locale the database was created with, as the server reports them. */
     readonly locale: DatabaseLocale;
-    /** The source database's own settings (ALTER DATABASE ... SET): those applied, and those not, each with the reason. */
-    readonly settings: DatabaseSettings;
+    /** The source database's own properties (settings, comment, connection limit, privileges): the statements applied, and those not, each with the reason. */
+    readonly properties: DatabaseProperties;
     readonly pgRestoreSeconds: number;
     /** Time spent counting rows after pg_restore (not part of the time to a usable database). */
     readonly countSeconds: number;
@@ -46,7 +46,7 @@ export interface RestoredDatabase {
     readonly rowCountsMatch: boolean;
 }
 
-export interface DatabaseSettings {
+export interface DatabaseProperties {
     readonly applied: readonly string[];
     readonly notApplied: readonly string[];
 }
@@ -133,122 +133,187 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
 }
 
 /**
- * Creates the target database with the source's encoding and locale (dropping an existing one
- * first only with overwrite), runs pg_restore on the downloaded file, compares row counts with the
- * manifest, and gives the database the source's own settings. A database this call created is
- * dropped again when pg_restore fails (unless dropOnFailure is false).
+ * Creates the database with the source's encoding and locale, runs pg_restore on the downloaded
+ * file, compares row counts with the manifest, and gives the database the source's own
+ * properties. With overwrite, an existing database is replaced only once the restore into a new
+ * one has finished with every row count matching: until then it stays as it was, and if the
+ * restore fails or a count differs it is kept. A database this call created is dropped again when
+ * pg_restore fails (unless dropOnFailure is false), and only if it is still the one it created.
  */
 export async function restoreDownloaded(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
     const { target, log } = options;
-    const archived = await archivedDatabase(preflight.pgRestorePath, downloaded.path, options);
+    const archived = await archivedDatabase(preflight.pgRestorePath, downloaded.path, `${downloaded.path}.entries`, options);
     const wanted = options.cLocale === true ? withCLocale(archived.locale) : archived.locale;
-    const { replaced, locale } = await withMaintenanceClient(options, async (client) => {
-        const exists = await databaseExists(client, target.database);
-        if (exists && options.overwrite !== true) {
+    const { exists, name, oid, locale } = await withMaintenanceClient(options, async (client) => {
+        const found = await databaseExists(client, target.database);
+        if (found && options.overwrite !== true) {
             throw new TargetExistsError(target);
         }
-        const created = createWithLocale(client, options, preflight, wanted, exists);
-        if (exists) {
-            // The existing database is dropped only once one with the backup's encoding and locale is known to come out right.
-            const probe = `pg_backup_stack_locale_check_${randomBytes(4).toString("hex")}`;
-            await created(probe);
-            await client.query(`DROP DATABASE ${quoteIdent(probe)}`);
-            const sessions = await sessionsOn(client, target.database);
-            log.warn("dropping the existing database before restoring (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}`, sessionsToEnd: sessions.length });
-            for (const session of sessions) {
-                log.warn(`ending session ${describeSession(session)}`, { database: target.database });
-            }
-            await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
-        }
-        return { replaced: exists, locale: await created(target.database, () => options.onDatabaseCreated?.(target.database)) };
+        const into = found ? temporaryName(target.database) : target.database;
+        const made = await createWithLocale(client, options, preflight, wanted, into, found);
+        return { exists: found, name: into, ...made };
     });
-    log.info("database created; running pg_restore", { target: describeTarget(target), jobs, locale: describeLocale(locale) });
+    const into = withDatabase(target, name);
+    const keptNote = exists ? `; the existing database "${target.database}" was left as it was` : "";
+    log.info("database created; running pg_restore", { target: describeTarget(into), jobs, locale: describeLocale(locale), ...(exists ? { replaces: target.database } : {}) });
     const started = performance.now();
     try {
-        await runPgRestore(preflight.pgRestorePath, downloaded.path, options, jobs);
+        await runPgRestore(preflight.pgRestorePath, downloaded.path, { ...options, target: into }, jobs);
     } catch (err) {
         if (options.dropOnFailure !== false) {
-            await dropDatabase(options, target.database).catch((dropErr: unknown) => {
-                log.error("could not drop the database after a failed restore", { database: target.database, error: messageOf(dropErr) });
+            await dropIfSame(options, name, oid).catch((dropErr: unknown) => {
+                log.error("could not drop the database after a failed restore", { database: name, error: messageOf(dropErr) });
             });
+        }
+        if (exists && err instanceof Error) {
+            err.message += keptNote;
         }
         throw err;
     }
     const restoredAt = performance.now();
     const pgRestoreSeconds = (restoredAt - started) / 1000;
-    const tables = await countRestoredRows(target, options.manifest);
+    const tables = await countRestoredRows(into, options.manifest);
     const countSeconds = (performance.now() - restoredAt) / 1000;
     const rowCountsMatch = tables.every((t) => t.ok);
-    log.info("pg_restore finished", { database: target.database, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
+    log.info("pg_restore finished", { database: name, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
+    if (exists && !rowCountsMatch) {
+        log.error(`row counts differ from the manifest: the restored copy is kept as ${name} for inspection${keptNote}`, { database: name });
+        return { database: name, replaced: false, locale, properties: { applied: [], notApplied: [] }, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+    }
+    if (exists) {
+        await replaceWith(options, name, oid);
+    }
     // Last, so a database-level statement_timeout or default_transaction_read_only cannot touch the restore or the counts.
-    const settings = await applySettings(options, archived);
-    return { database: target.database, replaced, locale, settings, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+    const properties = await applyProperties(options, archived);
+    return { database: target.database, replaced: exists, locale, properties, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+}
+
+/** `<name>_restoring_<random>`, cut to PostgreSQL's 63 bytes on a character boundary. */
+function temporaryName(name: string): string {
+    const suffix = `_restoring_${randomBytes(4).toString("hex")}`;
+    let base = name;
+    while (Buffer.byteLength(base + suffix, "utf8") > 63) {
+        base = [...base].slice(0, -1).join("");
+    }
+    return base + suffix;
 }
 
 /**
- * A function that creates a database with `wanted` and reads back what the server created,
- * dropping it again and failing when that differs.
+ * Creates `name` with `wanted` and reads back what the server created, dropping it again and
+ * failing when that differs; resolves with its OID and locale.
  */
-function createWithLocale(
+async function createWithLocale(
     client: Client,
     options: RestoreOptions,
     preflight: Preflight,
     wanted: DatabaseLocale,
+    name: string,
     replacing: boolean,
-): (name: string, onCreated?: () => void) => Promise<DatabaseLocale> {
+): Promise<{ readonly oid: string; readonly locale: DatabaseLocale }> {
     const { target } = options;
-    return async (name: string, onCreated?: () => void): Promise<DatabaseLocale> => {
-        await client.query(createDatabaseSql(name, wanted, preflight.serverVersionNum)).catch((err: unknown) => {
-            throw new TargetLocaleError(
-                `could not create database "${name}" on ${target.host}:${target.port} with the backup's encoding and locale (${describeLocale(wanted)}): ${messageOf(err)}` +
-                    (isCLocale(wanted) ? "" : "; restore into a server that has this locale, or keep the encoding with the C locale (restore --c-locale; option cLocale), where text sorts by C's rules") +
-                    (replacing ? `; the existing database "${target.database}" was left as it was` : ""),
-            );
-        });
-        onCreated?.();
-        const created = await readDatabaseLocale(client, name);
-        const differences = localeDifferences(wanted, created);
-        if (differences.length > 0) {
-            await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
-            throw new TargetLocaleError(
-                `database "${name}" came out with ${differences.join(", ")}; it was dropped again` + (replacing ? `, and the existing database "${target.database}" was left as it was` : ""),
-            );
-        }
-        return created;
-    };
+    const kept = replacing ? `; the existing database "${target.database}" was left as it was` : "";
+    await client.query(createDatabaseSql(name, wanted, preflight.serverVersionNum)).catch((err: unknown) => {
+        throw new TargetLocaleError(
+            `could not create database "${name}" on ${target.host}:${target.port} with the backup's encoding and locale (${describeLocale(wanted)}): ${messageOf(err)}` +
+                (isCLocale(wanted) ? "" : "; restore into a server that has this locale, or keep the encoding with the C locale (restore --c-locale; option cLocale), where text sorts by C's rules") +
+                kept,
+        );
+    });
+    const oid = await databaseOid(client, name);
+    options.onDatabaseCreated?.(name);
+    const created = await readDatabaseLocale(client, name);
+    const differences = localeDifferences(wanted, created);
+    if (differences.length > 0) {
+        await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
+        throw new TargetLocaleError(`database "${name}" came out with ${differences.join(", ")}; it was dropped again${kept}`);
+    }
+    return { oid: oid ?? "", locale: created };
 }
 
-/** The source database's own settings (ALTER DATABASE ... SET), each applied to the restored database; one that fails is reported, not fatal. */
-async function applySettings(options: RestoreOptions, archived: ArchivedDatabase): Promise<DatabaseSettings> {
+/** Drops `name` only while it is still the database with `oid` (another may have taken the name since). */
+async function dropIfSame(options: RestoreOptions, name: string, oid: string): Promise<void> {
+    await withMaintenanceClient(options, async (client) => {
+        if ((await databaseOid(client, name)) === oid) {
+            await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
+        }
+    });
+}
+
+/** Drops the existing target database (naming the sessions it ends) and renames the restored copy to its name. */
+async function replaceWith(options: RestoreOptions, restored: string, oid: string): Promise<void> {
     const { target, log } = options;
-    const applied: string[] = [];
-    const notApplied = [...archived.skippedSettings];
-    if (archived.roleSettings > 0) {
-        notApplied.push(`${archived.roleSettings} setting(s) of a role in this database (ALTER ROLE ... IN DATABASE): roles are not part of a database's dump`);
+    await withMaintenanceClient(options, async (client) => {
+        if ((await databaseOid(client, restored)) !== oid) {
+            throw new Error(`the restored copy ${restored} is no longer the database this restore created; the existing database "${target.database}" was left as it was`);
+        }
+        const sessions = await sessionsOn(client, target.database);
+        log.warn("replacing the existing database with the restored copy (overwrite requested)", { database: target.database, server: `${target.host}:${target.port}`, sessionsToEnd: sessions.length });
+        for (const session of sessions) {
+            log.warn(`ending session ${describeSession(session)}`, { database: target.database });
+        }
+        await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
+        await client.query(`ALTER DATABASE ${quoteIdent(restored)} RENAME TO ${quoteIdent(target.database)}`);
+    });
+    options.onDatabaseCreated?.(target.database);
+}
+
+async function databaseOid(client: Client, name: string): Promise<string | undefined> {
+    return (await client.query<{ oid: string }>("SELECT oid::text AS oid FROM pg_catalog.pg_database WHERE datname = $1", [name])).rows[0]?.oid;
+}
+
+/**
+ * The source database's own properties, each carried over to the restored database in the
+ * archive's order, from a session on that database (the shared catalog keeps a setting's text in
+ * the encoding of the session that wrote it). The owner is set only when ownership is restored,
+ * privileges only when they are; a statement that fails is reported, not fatal.
+ */
+async function applyProperties(options: RestoreOptions, archived: ArchivedDatabase): Promise<DatabaseProperties> {
+    const { target, log } = options;
+    const quoted = quoteIdent(target.database);
+    const applied: (readonly [DatabaseStatementKind, string])[] = [];
+    const notApplied = [...archived.unreadable];
+    if (archived.tablespace !== undefined) {
+        notApplied.push(`TABLESPACE ${archived.tablespace}: the source database's default tablespace; the database was created in the server's default`);
     }
-    if (archived.settings.length > 0) {
-        await withMaintenanceClient(options, async (client) => {
-            for (const setting of archived.settings) {
-                try {
-                    await client.query(`ALTER DATABASE ${quoteIdent(target.database)} SET ${setting}`);
-                    applied.push(setting);
-                } catch (err) {
-                    notApplied.push(`${setting}: ${messageOf(err)}`);
-                }
+    const session = await openSession(target, APPLICATION_NAME);
+    try {
+        for (const statement of archived.statements) {
+            const sql = statementFor(statement, quoted);
+            if ((statement.kind === "owner" && options.noOwner !== false) || (statement.kind === "privilege" && options.noPrivileges === true)) {
+                continue;
             }
-            // A setting can keep every new session out (session_preload_libraries naming a library
-            // this server lacks): then none is kept, and the database stays usable.
-            const refused = applied.length === 0 ? undefined : await connectionRefused(target);
-            if (refused !== undefined) {
-                await client.query(`ALTER DATABASE ${quoteIdent(target.database)} RESET ALL`);
-                notApplied.push(...applied.splice(0).map((setting) => `${setting}: reset with the others, because with them a new session could not start (${refused})`));
+            if (statement.kind === "template" || statement.kind === "allowConnections") {
+                notApplied.push(`${sql}: not carried over to a restored copy`);
+                continue;
+            }
+            try {
+                await session.use((c) => c.query(sql));
+                applied.push([statement.kind, sql]);
+            } catch (err) {
+                notApplied.push(`${sql}: ${messageOf(err)}`);
+            }
+        }
+    } finally {
+        await session.end();
+    }
+    // A setting can keep every new session out (session_preload_libraries naming a library this
+    // server lacks): then the settings are reset, and the database stays usable.
+    const settings = applied.filter(([kind]) => kind === "setting" || kind === "roleSetting");
+    const refused = settings.length === 0 ? undefined : await connectionRefused(target);
+    if (refused !== undefined) {
+        await withMaintenanceClient(options, async (client) => {
+            await client.query(`ALTER DATABASE ${quoted} RESET ALL`);
+            for (const [, sql] of settings.filter(([kind]) => kind === "roleSetting")) {
+                await client.query(sql.replace(/ SET [\s\S]*$/, " RESET ALL"));
             }
         });
+        notApplied.push(...settings.map(([, sql]) => `${sql}: reset with the others, because with them a new session could not start (${refused})`));
     }
-    for (const setting of notApplied) {
-        log.warn(`a setting of the source database was not applied: ${setting}`, { database: target.database });
+    const kept = applied.filter(([kind]) => refused === undefined || (kind !== "setting" && kind !== "roleSetting")).map(([, sql]) => sql);
+    for (const statement of notApplied) {
+        log.warn(`a property of the source database was not carried over: ${statement}`, { database: target.database });
     }
-    return { applied, notApplied };
+    return { applied: kept, notApplied };
 }
 
 /** Why a new session to `target` cannot start, or undefined when one can. */

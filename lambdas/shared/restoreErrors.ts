@@ -57,7 +57,7 @@ export class TargetLocaleError extends RestoreError {
 /** The target database exists and overwrite was not asked for. */
 export class TargetExistsError extends RestoreError {
     constructor(target: PgTarget) {
-        super(`database "${target.database}" already exists on ${target.host}:${target.port}; refusing to overwrite it (pass --overwrite to drop and recreate it)`);
+        super(`database "${target.database}" already exists on ${target.host}:${target.port}; refusing to overwrite it (pass --overwrite to replace it with the restored copy once that is complete)`);
     }
 }
 

@@ -19,7 +19,7 @@ export interface RestoreSettings {
     readonly target: PgTarget;
     /** Database to connect to for CREATE/DROP DATABASE. @default "postgres" */
     readonly maintenanceDatabase?: string;
-    /** Drop and recreate the target database if it exists. @default false - refuse */
+    /** Replace the target database if it exists, once the restore into a new copy has finished with every row count matching. @default false - refuse */
     readonly overwrite?: boolean;
     /** pg_restore parallel jobs. @default min(4, available CPUs) */
     readonly jobs?: number;

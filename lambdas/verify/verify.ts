@@ -173,7 +173,7 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
             }
             const seconds = (performance.now() - started) / 1000 - restored.countSeconds;
             outcome = { ...outcome, restore: { ...restored, seconds } };
-            checks.pass("restore", `restored into ${describeTarget(options.target)} (${describeLocale(restored.locale)}) with ${jobs} job(s) in ${formatDuration(restored.pgRestoreSeconds)}${notAppliedSettings(restored)}`, restored.pgRestoreSeconds, "Seconds");
+            checks.pass("restore", `restored into ${describeTarget(options.target)} (${describeLocale(restored.locale)}) with ${jobs} job(s) in ${formatDuration(restored.pgRestoreSeconds)}${notAppliedProperties(restored)}`, restored.pgRestoreSeconds, "Seconds");
             const mismatched = restored.tables.filter((t) => !t.ok);
             checks.add({
                 name: "rowCounts",
@@ -317,10 +317,10 @@ function finish(database: string, checks: CheckList): TargetVerification {
     return { name: database, kind: "dump", ok: checks.ok(), checks: checks.all() };
 }
 
-/** The source database's settings the scratch database did not get, if any (a restore is still a restore without them). */
-function notAppliedSettings(restored: RestoredDatabase): string {
-    const n = restored.settings.notApplied.length;
-    return n === 0 ? "" : `; ${n} of the source database's own setting(s) not applied: ${restored.settings.notApplied.slice(0, 3).join("; ")}`;
+/** The source database's properties the scratch database did not get, if any (a restore is still a restore without them). */
+function notAppliedProperties(restored: RestoredDatabase): string {
+    const n = restored.properties.notApplied.length;
+    return n === 0 ? "" : `; ${n} of the source database's own properties not carried over: ${restored.properties.notApplied.slice(0, 3).join("; ")}`;
 }
 
 function messageOf(err: unknown): string {

@@ -14,7 +14,7 @@ export interface StubbornTool {
 
 /**
  * `pg_restore --version` answers with the real tool's version (so the version checks pass), and
- * the script of the archive's own database entries (`--use-list=/dev/null`) comes from the real
+ * the listing and script of the archive's own database entries (`--create`) come from the real
  * tool, so a restore gets as far as creating its database; any other call records its own pid and
  * a sleeping worker's, ignores SIGTERM, and waits 60 s.
  */
@@ -24,7 +24,7 @@ export async function stubbornPgRestore(realBinDir: string): Promise<StubbornToo
     const script = [
         "#!/bin/sh",
         `if [ "$1" = "--version" ]; then exec '${join(realBinDir, "pg_restore")}' --version; fi`,
-        `case "$*" in *--use-list=/dev/null*) exec '${join(realBinDir, "pg_restore")}' "$@";; esac`,
+        `case "$*" in *--create*) exec '${join(realBinDir, "pg_restore")}' "$@";; esac`,
         "trap '' TERM",
         "sleep 60 &",
         `echo "$$ $!" > '${pidFile}'`,

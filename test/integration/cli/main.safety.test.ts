@@ -231,10 +231,11 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
             try {
                 // when the overwrite is confirmed with --overwrite-source
                 const replaced = await runCli(restoreMain, [...args, "--overwrite-source"]);
-                // then the session is named before the database is dropped, and the backup's data is back
+                // then the session is named once the restored copy is complete, as the database is replaced, and the backup's data is back
                 assert.equal(replaced.code, 0, replaced.err);
                 assert.match(replaced.err, new RegExp(`ending session pid ${pid} user postgres application "report-job" from 127\\.0\\.0\\.1:\\d+`));
-                assert.ok(replaced.err.indexOf(`pid ${pid}`) < replaced.err.indexOf("database created"), replaced.err);
+                assert.ok(replaced.err.indexOf("pg_restore finished") < replaced.err.indexOf("replacing the existing database"), replaced.err);
+                assert.ok(replaced.err.indexOf("replacing the existing database") < replaced.err.indexOf(`pid ${pid}`), replaced.err);
                 assert.deepEqual(await query(pg.url("live"), "SELECT count(*)::int AS n FROM orders"), [{ n: 50 }]);
             } finally {
                 await session.end().catch(() => undefined);

@@ -137,17 +137,25 @@ describe("restore creates the database with the source's encoding and locale (re
         assert.deepEqual(await fingerprint("r_latin1_dir"), await fingerprint("latin1"));
     });
 
-    describe("the source database's own settings", () => {
-        const settingsOf = async (database: string): Promise<string[]> =>
+    describe("the source database's own properties", () => {
+        const settingsOf = async (database: string, role?: string): Promise<string[]> =>
             (
                 await sql<{ s: string[] }>(
                     "postgres",
-                    `SELECT s.setconfig AS s FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole = 0 AND d.datname = '${database}'`,
+                    `SELECT s.setconfig AS s FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole = ${role === undefined ? "0" : `'${role}'::regrole`} AND d.datname = '${database}'`,
                 )
             )[0]?.s ?? [];
+        const databaseOf = async (database: string): Promise<{ limit: number; comment: string | null; acl: string | null }> => {
+            const [row] = await sql<{ limit: number; comment: string | null; acl: string | null }>(
+                "postgres",
+                `SELECT datconnlimit AS limit, shobj_description(oid, 'pg_database') AS comment, datacl::text AS acl FROM pg_database WHERE datname = '${database}'`,
+            );
+            assert.ok(row !== undefined);
+            return row;
+        };
 
         before(async () => {
-            await sql("postgres", "CREATE DATABASE settings TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+            await sql("postgres", "CREATE DATABASE settings TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' CONNECTION LIMIT 7");
             await sql("settings", "CREATE TABLE words (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, w text NOT NULL); INSERT INTO words (w) VALUES ('a'), ('b')");
             for (const setting of [
                 // A list whose element has a space, a custom setting with a quote, and one that would stop pg_restore if it came first.
@@ -155,12 +163,15 @@ describe("restore creates the database with the source's encoding and locale (re
                 `"app.tenant" = 'o''brien; x'`,
                 `default_transaction_read_only = on`,
                 `work_mem = '8MB'`,
-                // Not ASCII in a LATIN1 archive: not applied, and named.
+                // Every session of the tool sets its own timeouts first, so this keeps none of them out.
+                `statement_timeout = '1ms'`,
+                // Not ASCII in a LATIN1 archive: not carried over, and named.
                 `"app.greeting" = 'café'`,
             ]) {
                 await sql("postgres", `ALTER DATABASE settings SET ${setting}`);
             }
             await sql("postgres", "CREATE ROLE restorer LOGIN CREATEDB; ALTER ROLE restorer IN DATABASE settings SET work_mem = '16MB'");
+            await sql("postgres", "COMMENT ON DATABASE settings IS 'the shop''s; data'; REVOKE ALL ON DATABASE settings FROM PUBLIC; GRANT CONNECT ON DATABASE settings TO restorer");
             manifests.set(
                 "settings",
                 await runDump(dumpSettings({ database: "settings", bucket: BUCKET, pgDumpPath: join(pg.binDir, "pg_dump") }), {
@@ -172,20 +183,26 @@ describe("restore creates the database with the source's encoding and locale (re
             await sql("postgres", "ALTER DATABASE settings RESET default_transaction_read_only");
         });
 
-        it("are applied once the data is in and counted, and what cannot be is named", async () => {
+        it("are carried over once the data is in and counted, and what cannot be is named", async () => {
             const log = new RecordingLog();
             const result = await restoreBackup(restoreOptions(manifestOf("settings"), "r_settings", log));
 
             assert.equal(result.rowCountsMatch, true);
             assert.deepEqual(
                 (await settingsOf("r_settings")).sort(),
-                [`app.tenant=o'brien; x`, "default_transaction_read_only=on", `search_path="odd schema", public`, "work_mem=8MB"].sort(),
+                [`app.tenant=o'brien; x`, "default_transaction_read_only=on", `search_path="odd schema", public`, "work_mem=8MB", "statement_timeout=1ms"].sort(),
             );
-            assert.equal(result.settings.applied.length, 4);
-            assert.equal(result.settings.notApplied.length, 2);
-            assert.match(result.settings.notApplied.join("\n"), /app\.greeting.*characters outside ASCII in the archive's LATIN1 encoding/);
-            assert.match(result.settings.notApplied.join("\n"), /1 setting\(s\) of a role in this database/);
-            assert.equal(log.entries.filter((e) => e.level === "warn" && /was not applied/.test(e.message)).length, 2);
+            assert.deepEqual(await settingsOf("r_settings", "restorer"), ["work_mem=16MB"]);
+            const [source, restored] = [await databaseOf("settings"), await databaseOf("r_settings")];
+            assert.deepEqual({ limit: restored.limit, comment: restored.comment }, { limit: 7, comment: "the shop's; data" });
+            // The same grants, the owner aside (the restoring user owns the copy: --no-owner).
+            assert.match(source.acl ?? "", /^\{postgres=CTc\/postgres,restorer=c\/postgres\}$/);
+            assert.equal(restored.acl, source.acl);
+            // (the setting was written by a UTF8 session: two bytes, two question marks)
+            assert.deepEqual(result.properties.notApplied, [
+                `ALTER DATABASE settings SET "app.greeting" TO 'caf??': characters outside ASCII in the archive's LATIN1 encoding`,
+            ]);
+            assert.equal(log.entries.filter((e) => e.level === "warn" && /was not carried over/.test(e.message)).length, 1);
         });
 
         it("one the restoring user may not set is named with the server's reason, and the restore still succeeds", async () => {
@@ -200,7 +217,7 @@ describe("restore creates the database with the source's encoding and locale (re
             const result = await restoreBackup({ ...restoreOptions(manifest, "r_settings_restorer", new RecordingLog()), target: asRestorer });
 
             assert.equal(result.rowCountsMatch, true);
-            assert.match(result.settings.notApplied.join("\n"), /log_min_duration_statement.*permission denied/);
+            assert.match(result.properties.notApplied.join("\n"), /log_min_duration_statement.*permission denied/);
             assert.ok((await settingsOf("r_settings_restorer")).includes("work_mem=8MB"));
         });
 
@@ -228,9 +245,9 @@ describe("restore creates the database with the source's encoding and locale (re
             const result = await restoreBackup(restoreOptions(fixture.manifest, "r_preload", new RecordingLog()));
 
             assert.equal(result.rowCountsMatch, true);
-            assert.deepEqual(result.settings.applied, []);
-            assert.equal(result.settings.notApplied.length, 2);
-            assert.ok(result.settings.notApplied.every((n) => /reset with the others, because with them a new session could not start \(.*no_such_lib!/.test(n)), result.settings.notApplied.join("\n"));
+            assert.deepEqual(result.properties.applied, []);
+            assert.equal(result.properties.notApplied.length, 2);
+            assert.ok(result.properties.notApplied.every((n) => /reset with the others, because with them a new session could not start \(.*no_such_lib!/.test(n)), result.properties.notApplied.join("\n"));
             assert.deepEqual(await settingsOf("r_preload"), []);
             assert.deepEqual(await sql("r_preload", "SELECT id FROM t"), [{ id: 1 }]);
         });
@@ -276,7 +293,7 @@ describe("restore creates the database with the source's encoding and locale (re
             await assert.rejects(restoreBackup(restoreOptions(missing, "r_kept", new RecordingLog(), { overwrite: true })), (err: unknown) => err instanceof TargetLocaleError && /left as it was/.test(err.message));
 
             assert.deepEqual(await sql("r_kept", "SELECT id FROM still_here"), [{ id: 1 }]);
-            assert.deepEqual(await sql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'pg_backup_stack_locale_check_%'"), []);
+            assert.deepEqual(await sql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'r\\_kept\\_restoring\\_%'"), []);
         });
 
         it("with cLocale, restores with the backup's encoding and the C locale", async () => {

@@ -111,18 +111,64 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         assert.equal(lines.filter((l) => l.message.includes("downloaded")).length, 0);
     });
 
-    it("with overwrite drops and recreates the existing database, and says so", async () => {
+    it("with overwrite replaces the existing database with the restored copy, and says so", async () => {
         // given a database holding a marker table
         await createDatabase(pg.url(), "replaced");
         await query(pg.url("replaced"), "CREATE TABLE marker (id int)");
         // when a restore targets it with overwrite
         const lines: LogLine[] = [];
         const result = await restoreBackup(options("replaced", lines, { overwrite: true }));
-        // then the marker is gone, the data is the backup's, and a warning was logged
+        // then the marker is gone, the data is the backup's, a warning was logged, and no copy is left under another name
         assert.equal(result.replaced, true);
+        assert.equal(result.database, "replaced");
         assert.equal(result.rowCountsMatch, true);
         assert.deepEqual(await query(pg.url("replaced"), "SELECT to_regclass('public.marker') AS t"), [{ t: null }]);
-        assert.ok(lines.some((l) => l.level === "warn" && /dropping the existing database/.test(l.message)));
+        assert.deepEqual(await contentChecksums(pg.url("replaced")), await contentChecksums(pg.url("source")));
+        assert.ok(lines.some((l) => l.level === "warn" && /replacing the existing database/.test(l.message)));
+        assert.deepEqual(await restoringCopies(), []);
+    });
+
+    async function restoringCopies(): Promise<unknown[]> {
+        return query(pg.url(), "SELECT datname FROM pg_database WHERE datname LIKE '%\\_restoring\\_%'");
+    }
+
+    it("with overwrite, a pg_restore that fails leaves the existing database as it was and no copy behind", async () => {
+        // given a backup whose table belongs to a role the server no longer has, restored with ownership
+        await query(pg.url(), "CREATE ROLE ghost");
+        await createDatabase(pg.url(), "ghostly");
+        await query(pg.url("ghostly"), "CREATE TABLE haunted (id int); ALTER TABLE haunted OWNER TO ghost");
+        const ghostly = await putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database: "ghostly", sourceUrl: pg.url("ghostly"), binDir: pg.binDir });
+        await query(pg.url(), "DROP DATABASE ghostly");
+        await query(pg.url(), "DROP ROLE ghost");
+        await createDatabase(pg.url(), "kept_on_failure");
+        await query(pg.url("kept_on_failure"), "CREATE TABLE marker (id int); INSERT INTO marker VALUES (7)");
+        // when it overwrites an existing database
+        await assert.rejects(
+            restoreBackup(options("kept_on_failure", [], { manifest: ghostly.manifest, overwrite: true, noOwner: false })),
+            (err: unknown) => err instanceof PgRestoreFailedError && /role "ghost" does not exist/.test(err.message) && /the existing database "kept_on_failure" was left as it was/.test(err.message),
+        );
+        // then the existing database still holds its data, and the half-restored copy is gone
+        assert.deepEqual(await query(pg.url("kept_on_failure"), "SELECT id FROM marker"), [{ id: 7 }]);
+        assert.deepEqual(await restoringCopies(), []);
+    });
+
+    it("with overwrite, a row count that differs keeps the existing database, and the restored copy under its own name", async () => {
+        // given a backup whose manifest counts one row more in a table than the archive holds
+        const off = await putFixtureBackup({
+            s3, bucket: BUCKET, prefix: PREFIX, database: "off", sourceUrl: pg.url("source"), binDir: pg.binDir,
+            editManifest: (m) => ({ ...m, tables: m.tables.map((t, i) => (i === 0 ? { ...t, rows: t.rows + 1 } : t)) }),
+        });
+        await createDatabase(pg.url(), "kept_on_mismatch");
+        await query(pg.url("kept_on_mismatch"), "CREATE TABLE marker (id int); INSERT INTO marker VALUES (8)");
+        // when it overwrites an existing database
+        const result = await restoreBackup(options("kept_on_mismatch", [], { manifest: off.manifest, overwrite: true }));
+        // then nothing was replaced: the existing database is as it was, the copy is kept for inspection
+        assert.equal(result.rowCountsMatch, false);
+        assert.equal(result.replaced, false);
+        assert.match(result.database, /^kept_on_mismatch_restoring_[0-9a-f]{8}$/);
+        assert.deepEqual(await query(pg.url("kept_on_mismatch"), "SELECT id FROM marker"), [{ id: 8 }]);
+        assert.deepEqual(await restoringCopies(), [{ datname: result.database }]);
+        await query(pg.url(), `DROP DATABASE ${result.database}`);
     });
 
     it("rejects an object corrupted by one byte before creating anything", async () => {

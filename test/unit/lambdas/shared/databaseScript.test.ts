@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DatabaseScriptError, literalValue, parseDatabaseScript, splitStatements } from "../../../../lambdas/shared/databaseScript";
+import { DatabaseScriptError, databaseEntriesList, literalValue, parseDatabaseScript, splitStatements, statementFor } from "../../../../lambdas/shared/databaseScript";
 
 /** What `pg_restore --create --file=- --use-list=/dev/null` prints, around the statements given. */
 function script(encoding: string, ...statements: string[]): Buffer {
@@ -59,57 +59,109 @@ describe("the archive's own database script (pg_restore --create, empty list)", 
         }
     });
 
-    it("reads a quoted name and takes only that database's settings, as pg_dump wrote them", () => {
+    it("reads a tablespace whose name needs quotes", () => {
+        const parsed = parseDatabaseScript(script("UTF8", `CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C' TABLESPACE = "Fast ""SSD""";`));
+        assert.equal(parsed.tablespace, 'Fast "SSD"');
+        assert.equal(parseDatabaseScript(script("UTF8", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';")).tablespace, undefined);
+    });
+
+    it("reads a quoted name and every statement pg_dump writes about the database, each able to name another", () => {
+        const q = `"we'ird ""db"""`;
         const parsed = parseDatabaseScript(
             script(
                 "UTF8",
-                `CREATE DATABASE "we'ird ""db""" WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C.UTF-8';`,
-                `ALTER DATABASE "we'ird ""db""" OWNER TO app;`,
-                `COMMENT ON DATABASE "we'ird ""db""" IS 'the shop; mostly';`,
-                `ALTER DATABASE "we'ird ""db""" SET search_path TO 'odd schema', 'public';`,
-                `ALTER DATABASE "we'ird ""db""" SET "app.tenant" TO 'o''brien; x';`,
-                `ALTER DATABASE "we'ird ""db""" SET statement_timeout TO '5s';`,
-                `ALTER DATABASE "we'ird ""db""" SET "TimeZone" TO 'Europe/Berlin';`,
-                `ALTER DATABASE "we'ird ""db""" SET "my.path" TO E'a\\\\b; c';`,
-                `ALTER DATABASE other SET work_mem TO '1GB';`,
-                `ALTER ROLE app IN DATABASE "we'ird ""db""" SET work_mem TO '16MB';`,
+                `CREATE DATABASE ${q} WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C.UTF-8';`,
+                `ALTER DATABASE ${q} OWNER TO app;`,
+                "\\connect -reuse-previous=on \"dbname='we''ird \"\"db\"\"'\"",
+                `COMMENT ON DATABASE ${q} IS 'the shop; mostly';`,
+                `ALTER DATABASE ${q} CONNECTION LIMIT = 3;`,
+                `ALTER DATABASE ${q} IS_TEMPLATE = true;`,
+                `ALTER DATABASE ${q} SET search_path TO 'odd schema', 'public';`,
+                `ALTER DATABASE ${q} SET "app.tenant" TO 'o''brien; x';`,
+                `ALTER DATABASE ${q} SET "TimeZone" TO 'Europe/Berlin';`,
+                `ALTER DATABASE ${q} SET "my.path" TO E'a\\\\b; c';`,
+                `ALTER ROLE "Odd Role" IN DATABASE ${q} SET work_mem TO '16MB';`,
+                `SET SESSION AUTHORIZATION grantor;`,
+                `REVOKE CONNECT,TEMPORARY ON DATABASE ${q} FROM PUBLIC;`,
+                `GRANT CREATE ON DATABASE ${q} TO app WITH GRANT OPTION;`,
+                `RESET SESSION AUTHORIZATION;`,
+                `SECURITY LABEL FOR selinux ON DATABASE ${q} IS 'system_u:object_r:sepgsql_db_t:s0';`,
             ),
         );
-        assert.equal(parsed.quotedName, `"we'ird ""db"""`);
-        assert.deepEqual(parsed.settings, [
-            "search_path TO 'odd schema', 'public'",
-            `"app.tenant" TO 'o''brien; x'`,
-            "statement_timeout TO '5s'",
-            `"TimeZone" TO 'Europe/Berlin'`,
-            `"my.path" TO E'a\\\\b; c'`,
-        ]);
-        assert.equal(parsed.roleSettings, 1);
-        assert.deepEqual(parsed.skippedSettings, []);
+        assert.equal(parsed.quotedName, q);
+        assert.deepEqual(parsed.unreadable, []);
+        assert.deepEqual(
+            parsed.statements.map((st) => [st.kind, statementFor(st, '"copy"')]),
+            [
+                ["owner", `ALTER DATABASE "copy" OWNER TO app`],
+                ["comment", `COMMENT ON DATABASE "copy" IS 'the shop; mostly'`],
+                ["connectionLimit", `ALTER DATABASE "copy" CONNECTION LIMIT = 3`],
+                ["template", `ALTER DATABASE "copy" IS_TEMPLATE = true`],
+                ["setting", `ALTER DATABASE "copy" SET search_path TO 'odd schema', 'public'`],
+                ["setting", `ALTER DATABASE "copy" SET "app.tenant" TO 'o''brien; x'`],
+                ["setting", `ALTER DATABASE "copy" SET "TimeZone" TO 'Europe/Berlin'`],
+                ["setting", `ALTER DATABASE "copy" SET "my.path" TO E'a\\\\b; c'`],
+                ["roleSetting", `ALTER ROLE "Odd Role" IN DATABASE "copy" SET work_mem TO '16MB'`],
+                ["privilege", `REVOKE CONNECT,TEMPORARY ON DATABASE "copy" FROM PUBLIC`],
+                ["privilege", `GRANT CREATE ON DATABASE "copy" TO app WITH GRANT OPTION`],
+                ["securityLabel", `SECURITY LABEL FOR selinux ON DATABASE "copy" IS 'system_u:object_r:sepgsql_db_t:s0'`],
+            ],
+        );
     });
 
-    it("reads a UTF8 archive's settings as UTF-8, and skips, naming it, a setting beyond ASCII in any other encoding", () => {
+    it("names, without carrying over, what it does not know the shape of and what it cannot read in the archive's encoding", () => {
         const create = "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'LATIN1' LOCALE_PROVIDER = libc LOCALE = 'C';";
-        assert.deepEqual(parseDatabaseScript(script("UTF8", create, "ALTER DATABASE shop SET \"app.greeting\" TO 'café';")).settings, [`"app.greeting" TO 'café'`]);
-        const latin1 = parseDatabaseScript(script("LATIN1", create, "ALTER DATABASE shop SET \"app.greeting\" TO 'café';", "ALTER DATABASE shop SET work_mem TO '8MB';"));
-        assert.deepEqual(latin1.settings, ["work_mem TO '8MB'"]);
-        assert.deepEqual(latin1.skippedSettings, [`"app.greeting" TO 'caf?': characters outside ASCII in the archive's LATIN1 encoding`]);
+        assert.deepEqual(parseDatabaseScript(script("UTF8", create, "ALTER DATABASE shop SET \"app.greeting\" TO 'café';")).statements.length, 1);
+        const latin1 = parseDatabaseScript(
+            script(
+                "LATIN1",
+                create,
+                "ALTER DATABASE shop SET \"app.greeting\" TO 'café';",
+                "ALTER DATABASE shop SET work_mem TO '8MB';",
+                "ALTER DATABASE shop SET work_mem TO DEFAULT;",
+                "ALTER DATABASE shop SET work_mem TO '8MB' FROM CURRENT;",
+                "ALTER DATABASE other SET work_mem TO '1GB';",
+            ),
+        );
+        assert.deepEqual(
+            latin1.statements.map((st) => statementFor(st, "shop")),
+            ["ALTER DATABASE shop SET work_mem TO '8MB'"],
+        );
+        assert.deepEqual(latin1.unreadable, [
+            `ALTER DATABASE shop SET "app.greeting" TO 'caf?': characters outside ASCII in the archive's LATIN1 encoding`,
+            "ALTER DATABASE shop SET work_mem TO DEFAULT: not a statement about the database this restore knows",
+            "ALTER DATABASE shop SET work_mem TO '8MB' FROM CURRENT: not a statement about the database this restore knows",
+            "ALTER DATABASE other SET work_mem TO '1GB': not a statement about the database this restore knows",
+        ]);
     });
 
-    it("refuses what it cannot read rather than guessing", () => {
-        const create = "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C';";
+    it("refuses a CREATE DATABASE it cannot read rather than guessing", () => {
         const refusals: [string, Buffer, RegExp][] = [
             ["no CREATE DATABASE", script("UTF8", "ALTER DATABASE shop SET work_mem TO '8MB';"), /no CREATE DATABASE/],
             ["an option it does not know the shape of", script("UTF8", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C' STRATEGY (x);"), /options not understood from " STRATEGY/],
             ["no encoding", script("UTF8", "CREATE DATABASE shop WITH TEMPLATE = template0 LOCALE = 'C';"), /without an encoding/],
             ["an unknown provider", script("UTF8", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = glibc LOCALE = 'C';"), /known provider/],
             ["ICU without its locale", script("UTF8", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = icu LOCALE = 'C';"), /icu provider but no locale/],
-            ["a setting that is not NAME TO literals", script("UTF8", create, "ALTER DATABASE shop SET work_mem TO DEFAULT;"), /setting not understood/],
-            ["a setting with something after its literals", script("UTF8", create, "ALTER DATABASE shop SET work_mem TO '8MB' FROM CURRENT;"), /setting not understood/],
             ["a locale beyond ASCII in a non-UTF8 archive", script("LATIN1", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'LATIN1' LOCALE = 'Français';"), /outside ASCII in the archive's LATIN1/],
         ];
         for (const [what, bytes, message] of refusals) {
             assert.throws(() => parseDatabaseScript(bytes), (err: unknown) => err instanceof DatabaseScriptError && message.test(err.message), what);
         }
+    });
+
+    it("keeps, of pg_restore --create --list, the lines of the database's own entries", () => {
+        const listing = [
+            ";     Dump Version: 1.14-0",
+            "3339; 1262 16387 DATABASE - My DB grantor",
+            "3340; 0 0 COMMENT - DATABASE \"My DB\" grantor",
+            "3342; 0 0 DATABASE PROPERTIES - My DB grantor",
+            "4; 2615 2200 SCHEMA - public pg_database_owner",
+            "3338; 0 0 COMMENT - SCHEMA public pg_database_owner",
+            "214; 1259 16392 TABLE public DATABASE app",
+            "3341; 0 0 ACL - DATABASE \"My DB\" grantor",
+            "3343; 0 0 SECURITY LABEL - DATABASE \"My DB\" grantor",
+        ].join("\n");
+        assert.deepEqual(databaseEntriesList(listing).split("\n").map((l) => l.split(";")[0]), ["3339", "3340", "3342", "3341", "3343", ""]);
     });
 
     it("splits statements outside quotes and skips comments and psql's meta-commands", () => {

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Client } from "pg";
 import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
 import { describeTarget, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
-import { statementFor, type ArchivedDatabase, type DatabaseStatementKind } from "./databaseScript";
+import { statementFor, type ArchivedDatabase, type DatabaseStatement } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import { archivedDatabase, runPgRestore } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
@@ -252,7 +252,12 @@ async function replaceWith(options: RestoreOptions, restored: string, oid: strin
             log.warn(`ending session ${describeSession(session)}`, { database: target.database });
         }
         await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
-        await client.query(`ALTER DATABASE ${quoteIdent(restored)} RENAME TO ${quoteIdent(target.database)}`);
+        await client.query(`ALTER DATABASE ${quoteIdent(restored)} RENAME TO ${quoteIdent(target.database)}`).catch((err: unknown) => {
+            throw new Error(
+                `the existing database "${target.database}" was dropped, but the restored copy could not take its name (${messageOf(err)}): it is complete as ${restored}; ` +
+                    `rename it with: ALTER DATABASE ${quoteIdent(restored)} RENAME TO ${quoteIdent(target.database)};`,
+            );
+        });
     });
     options.onDatabaseCreated?.(target.database);
 }
@@ -270,7 +275,7 @@ async function databaseOid(client: Client, name: string): Promise<string | undef
 async function applyProperties(options: RestoreOptions, archived: ArchivedDatabase): Promise<DatabaseProperties> {
     const { target, log } = options;
     const quoted = quoteIdent(target.database);
-    const applied: (readonly [DatabaseStatementKind, string])[] = [];
+    const applied: (readonly [DatabaseStatement, string])[] = [];
     const notApplied = [...archived.unreadable];
     if (archived.tablespace !== undefined) {
         notApplied.push(`TABLESPACE ${archived.tablespace}: the source database's default tablespace; the database was created in the server's default`);
@@ -288,7 +293,7 @@ async function applyProperties(options: RestoreOptions, archived: ArchivedDataba
             }
             try {
                 await session.use((c) => c.query(sql));
-                applied.push([statement.kind, sql]);
+                applied.push([statement, sql]);
             } catch (err) {
                 notApplied.push(`${sql}: ${messageOf(err)}`);
             }
@@ -298,18 +303,19 @@ async function applyProperties(options: RestoreOptions, archived: ArchivedDataba
     }
     // A setting can keep every new session out (session_preload_libraries naming a library this
     // server lacks): then the settings are reset, and the database stays usable.
-    const settings = applied.filter(([kind]) => kind === "setting" || kind === "roleSetting");
+    const isSetting = (statement: DatabaseStatement): boolean => statement.kind === "setting" || statement.kind === "roleSetting";
+    const settings = applied.filter(([statement]) => isSetting(statement));
     const refused = settings.length === 0 ? undefined : await connectionRefused(target);
     if (refused !== undefined) {
         await withMaintenanceClient(options, async (client) => {
             await client.query(`ALTER DATABASE ${quoted} RESET ALL`);
-            for (const [, sql] of settings.filter(([kind]) => kind === "roleSetting")) {
-                await client.query(sql.replace(/ SET [\s\S]*$/, " RESET ALL"));
+            for (const [statement] of settings.filter(([st]) => st.kind === "roleSetting")) {
+                await client.query(`${statement.before}${quoted} RESET ALL`);
             }
         });
         notApplied.push(...settings.map(([, sql]) => `${sql}: reset with the others, because with them a new session could not start (${refused})`));
     }
-    const kept = applied.filter(([kind]) => refused === undefined || (kind !== "setting" && kind !== "roleSetting")).map(([, sql]) => sql);
+    const kept = applied.filter(([statement]) => refused === undefined || !isSetting(statement)).map(([, sql]) => sql);
     for (const statement of notApplied) {
         log.warn(`a property of the source database was not carried over: ${statement}`, { database: target.database });
     }

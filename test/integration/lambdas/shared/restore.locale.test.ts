@@ -225,7 +225,7 @@ describe("restore creates the database with the source's encoding and locale (re
             // given a source whose sessions preload a library, in an archive edited to name one the target lacks
             await sql("postgres", "CREATE DATABASE preload");
             await sql("preload", "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
-            await sql("postgres", "ALTER DATABASE preload SET session_preload_libraries = 'auto_explain'; ALTER DATABASE preload SET work_mem = '8MB'");
+            await sql("postgres", "ALTER DATABASE preload SET session_preload_libraries = 'auto_explain'; ALTER DATABASE preload SET work_mem = '8MB'; ALTER ROLE postgres IN DATABASE preload SET work_mem = '4MB'");
             const fixture = await putFixtureBackup({
                 s3: s3.client(),
                 bucket: BUCKET,
@@ -246,9 +246,10 @@ describe("restore creates the database with the source's encoding and locale (re
 
             assert.equal(result.rowCountsMatch, true);
             assert.deepEqual(result.properties.applied, []);
-            assert.equal(result.properties.notApplied.length, 2);
+            assert.equal(result.properties.notApplied.length, 3);
             assert.ok(result.properties.notApplied.every((n) => /reset with the others, because with them a new session could not start \(.*no_such_lib!/.test(n)), result.properties.notApplied.join("\n"));
             assert.deepEqual(await settingsOf("r_preload"), []);
+            assert.deepEqual(await settingsOf("r_preload", "postgres"), []);
             assert.deepEqual(await sql("r_preload", "SELECT id FROM t"), [{ id: 1 }]);
         });
     });

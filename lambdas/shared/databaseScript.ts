@@ -15,7 +15,7 @@
 import type { DatabaseLocale, LocaleProvider } from "./databaseLocale";
 
 /** What a statement about the database does; each kind has its own rule in a restore. */
-export type DatabaseStatementKind = "setting" | "roleSetting" | "owner" | "connectionLimit" | "comment" | "securityLabel" | "privilege" | "template" | "allowConnections";
+export type DatabaseStatementKind = "setting" | "roleSetting" | "owner" | "connectionLimit" | "comment" | "securityLabel" | "privilege" | "template";
 
 /** One statement about the source database, split around its name so it can name another. */
 export interface DatabaseStatement {
@@ -41,6 +41,17 @@ export function statementFor(statement: DatabaseStatement, quotedName: string): 
     return `${statement.before}${quotedName}${statement.after}`;
 }
 
+/** The statement as shown in logs and results: a setting by its name only, since its value may be a secret. */
+export function describeStatement(statement: DatabaseStatement, quotedName: string): string {
+    const sql = statementFor(statement, quotedName);
+    return statement.kind === "setting" || statement.kind === "roleSetting" ? hideValue(sql) : sql;
+}
+
+/** A setting's statement without its value. */
+function hideValue(sql: string): string {
+    return / SET /.test(sql) ? sql.replace(/ TO ('|[Ee]'|[A-Za-z0-9_]+$)[\s\S]*$/, " TO ...") : sql;
+}
+
 export class DatabaseScriptError extends Error {
     constructor(message: string) {
         super(message);
@@ -61,7 +72,6 @@ const SHAPES: readonly (readonly [DatabaseStatementKind, string, string])[] = [
     ["owner", "ALTER DATABASE ", ` OWNER TO ${IDENT}`],
     ["connectionLimit", "ALTER DATABASE ", " CONNECTION LIMIT = -?[0-9]+"],
     ["template", "ALTER DATABASE ", " IS_TEMPLATE = (?:true|false)"],
-    ["allowConnections", "ALTER DATABASE ", " ALLOW_CONNECTIONS = (?:true|false)"],
     ["comment", "COMMENT ON DATABASE ", ` IS ${LITERAL}`],
     ["securityLabel", `SECURITY LABEL FOR ${IDENT} ON DATABASE `, ` IS ${LITERAL}`],
     ["privilege", "(?:GRANT|REVOKE) [A-Z]+(?:,[A-Z]+)* ON DATABASE ", ` (?:TO|FROM) ${IDENT}(?: WITH GRANT OPTION)?`],
@@ -70,6 +80,8 @@ const SHAPES: readonly (readonly [DatabaseStatementKind, string, string])[] = [
 const PREAMBLE = /^(?:SET |RESET |SELECT pg_catalog\.set_config\()/;
 const NOT_ASCII = /[^\x00-\x7f]/;
 const PROVIDER_NAMES: readonly LocaleProvider[] = ["libc", "icu", "builtin"];
+/** Encodings a client may use but a database may not (https://www.postgresql.org/docs/current/multibyte.html), whose multibyte characters can hold ASCII bytes. */
+const CLIENT_ONLY_ENCODINGS: readonly string[] = ["SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"];
 const CLIENT_ENCODING = /^SET client_encoding = '([A-Za-z0-9_]+)';$/m;
 
 /**
@@ -109,11 +121,16 @@ export function parseDatabaseScript(bytes: Buffer): ArchivedDatabase {
     const shapes = SHAPES.map(([kind, before, after]) => [kind, new RegExp(`^(${before})${name}(${after})$`, "s")] as const);
     const statements: DatabaseStatement[] = [];
     const unreadable: string[] = [];
+    if (encoding !== undefined && CLIENT_ONLY_ENCODINGS.includes(encoding)) {
+        // A second byte of these can be a quote or a backslash: read byte for byte, statements would not split where they end.
+        unreadable.push(`the database's properties: the archive is in ${encoding}, a client-only encoding whose text cannot be split into statements here; none carried over`);
+        return { quotedName, locale, ...(tablespace === undefined ? {} : { tablespace }), statements, unreadable };
+    }
     for (const statement of all) {
         if (PREAMBLE.test(statement) || CREATE.test(statement)) {
             continue;
         }
-        const shown = statement.length > 300 ? `${statement.slice(0, 300)}...` : statement;
+        const shown = hideValue(statement.length > 300 ? `${statement.slice(0, 300)}...` : statement);
         const shape = shapes.map(([kind, re]) => [kind, re.exec(statement)] as const).find(([, m]) => m !== null);
         if (shape === undefined || shape[1] === null) {
             unreadable.push(`${shown}: not a statement about the database this restore knows`);

@@ -12,8 +12,15 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 /** The script of the database's own entries is a few KiB; more is not what it should be. */
 const SCRIPT_MAX_BYTES = 4 * 1024 * 1024;
 
+/** When a pg_restore run is stopped: on abort, and at a deadline (performance.now()) shared by the runs of one restore, whose whole limit the message names. */
+export interface ToolLimit {
+    readonly signal?: AbortSignal;
+    readonly deadline?: number;
+    readonly limitMs?: number;
+}
+
 /** pg_restore into the target database. */
-export async function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptions, jobs: number): Promise<void> {
+export async function runPgRestore(pgRestorePath: string, file: string, options: RestoreOptions, jobs: number, limit: ToolLimit): Promise<void> {
     const args = [
         `--dbname=${conninfoDbname(options.target.database)}`,
         `--jobs=${jobs}`,
@@ -23,7 +30,7 @@ export async function runPgRestore(pgRestorePath: string, file: string, options:
         file,
     ];
     const env = { ...inheritedEnv(process.env), ...libpqEnv(options.target), PGCONNECT_TIMEOUT: "15", PGAPPNAME: APPLICATION_NAME };
-    await runTool(pgRestorePath, args, env, options.signal, options.timeoutMs);
+    await runTool(pgRestorePath, args, env, limit);
 }
 
 /**
@@ -33,12 +40,12 @@ export async function runPgRestore(pgRestorePath: string, file: string, options:
  * the table of contents, and is stopped like a restore on timeout or abort. The list is written
  * to `listPath`.
  */
-export async function archivedDatabase(pgRestorePath: string, file: string, listPath: string, options: Pick<RestoreOptions, "signal" | "timeoutMs">): Promise<ArchivedDatabase> {
+export async function archivedDatabase(pgRestorePath: string, file: string, listPath: string, limit: ToolLimit): Promise<ArchivedDatabase> {
     const env = inheritedEnv(process.env);
     // The listing has a line per object of the database: only the database's own lines are kept, as they come.
     const entries: string[] = [];
     let partial = "";
-    await runTool(pgRestorePath, ["--create", "--list", file], env, options.signal, options.timeoutMs, (chunk) => {
+    await runTool(pgRestorePath, ["--create", "--list", file], env, limit, (chunk) => {
         const lines = (partial + chunk.toString("latin1")).split("\n");
         partial = lines.pop() ?? "";
         entries.push(databaseEntriesList(lines.join("\n")));
@@ -47,7 +54,7 @@ export async function archivedDatabase(pgRestorePath: string, file: string, list
     await writeFile(listPath, entries.join(""), { mode: 0o600, encoding: "latin1" });
     const script: Buffer[] = [];
     let bytes = 0;
-    await runTool(pgRestorePath, ["--create", "--file=-", `--use-list=${listPath}`, file], env, options.signal, options.timeoutMs, (chunk) => {
+    await runTool(pgRestorePath, ["--create", "--file=-", `--use-list=${listPath}`, file], env, limit, (chunk) => {
         bytes += chunk.length;
         if (bytes <= SCRIPT_MAX_BYTES) {
             script.push(chunk);
@@ -60,14 +67,9 @@ export async function archivedDatabase(pgRestorePath: string, file: string, list
 }
 
 /** Runs pg_restore in its own process group (so a stop also reaches its parallel workers), its output to `onStdout`. */
-function runTool(
-    path: string,
-    args: readonly string[],
-    env: Record<string, string>,
-    signal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
-    onStdout?: (chunk: Buffer) => void,
-): Promise<void> {
+function runTool(path: string, args: readonly string[], env: Record<string, string>, limit: ToolLimit, onStdout?: (chunk: Buffer) => void): Promise<void> {
+    const { signal } = limit;
+    const timeoutMs = limit.deadline === undefined ? undefined : Math.max(1, Math.round(limit.deadline - performance.now()));
     return new Promise((resolve, reject) => {
         const child = spawn(path, args, { env, stdio: ["ignore", onStdout === undefined ? "ignore" : "pipe", "pipe"], detached: true });
         let stderr = "";
@@ -83,7 +85,7 @@ function runTool(
             stopReason ??= reason;
             stopProcessGroup(child);
         };
-        const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${timeoutMs} ms`), timeoutMs);
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${limit.limitMs ?? timeoutMs} ms`), timeoutMs);
         const onAbort = (): void => stop("aborted");
         signal?.addEventListener("abort", onAbort, { once: true });
         child.once("error", (err) => {

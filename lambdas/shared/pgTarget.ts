@@ -159,6 +159,8 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
     transaction_timeout: "0",
     row_security: "off",
     search_path: "",
+    // Literals read as written: a backslash in '...' is itself (what pg_dump and escapeLiteral assume).
+    standard_conforming_strings: "on",
 };
 
 export interface PgSession {

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import type { Client } from "pg";
+import type { Client, QueryConfig } from "pg";
 import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
 import { describeTarget, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
-import { statementFor, type ArchivedDatabase, type DatabaseStatement } from "./databaseScript";
+import { describeStatement, statementFor, type ArchivedDatabase, type DatabaseStatement } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
-import { archivedDatabase, runPgRestore } from "./pgRestore";
+import { archivedDatabase, runPgRestore, type ToolLimit } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
-import { RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
+import { RestoreAbortedError, RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
 import { APPLICATION_NAME, countRestoredRows, databaseExists, withMaintenanceClient, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
@@ -142,7 +142,10 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
  */
 export async function restoreDownloaded(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
     const { target, log } = options;
-    const archived = await archivedDatabase(preflight.pgRestorePath, downloaded.path, `${downloaded.path}.entries`, options);
+    // One limit for every pg_restore run of this restore.
+    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+    const limit = (): ToolLimit => ({ ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deadline === undefined ? {} : { deadline, limitMs: options.timeoutMs ?? 0 }) });
+    const archived = await archivedDatabase(preflight.pgRestorePath, downloaded.path, `${downloaded.path}.entries`, limit());
     const wanted = options.cLocale === true ? withCLocale(archived.locale) : archived.locale;
     const { exists, name, oid, locale } = await withMaintenanceClient(options, async (client) => {
         const found = await databaseExists(client, target.database);
@@ -158,7 +161,7 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
     log.info("database created; running pg_restore", { target: describeTarget(into), jobs, locale: describeLocale(locale), ...(exists ? { replaces: target.database } : {}) });
     const started = performance.now();
     try {
-        await runPgRestore(preflight.pgRestorePath, downloaded.path, { ...options, target: into }, jobs);
+        await runPgRestore(preflight.pgRestorePath, downloaded.path, { ...options, target: into }, jobs, limit());
     } catch (err) {
         if (options.dropOnFailure !== false) {
             await dropIfSame(options, name, oid).catch((dropErr: unknown) => {
@@ -178,13 +181,19 @@ export async function restoreDownloaded(options: RestoreOptions, preflight: Pref
     log.info("pg_restore finished", { database: name, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
     if (exists && !rowCountsMatch) {
         log.error(`row counts differ from the manifest: the restored copy is kept as ${name} for inspection${keptNote}`, { database: name });
-        return { database: name, replaced: false, locale, properties: { applied: [], notApplied: [] }, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+        const notAttempted = ["none carried over: the row counts differ from the manifest, so the copy did not replace the existing database"];
+        return { database: name, replaced: false, locale, properties: { applied: [], notApplied: notAttempted }, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
     }
+    // After the data and the counts, so a database-level statement_timeout or default_transaction_read_only cannot touch them;
+    // on the copy before it takes the name (a database's settings, comment, limit and privileges are kept by a rename).
+    const properties = await applyProperties(options, archived, into);
     if (exists) {
+        if (options.signal?.aborted === true) {
+            await dropIfSame(options, name, oid);
+            throw new RestoreAbortedError(`stopped before replacing the existing database "${target.database}": it was left as it was, and the restored copy dropped`);
+        }
         await replaceWith(options, name, oid);
     }
-    // Last, so a database-level statement_timeout or default_transaction_read_only cannot touch the restore or the counts.
-    const properties = await applyProperties(options, archived);
     return { database: target.database, replaced: exists, locale, properties, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
 }
 
@@ -213,21 +222,31 @@ async function createWithLocale(
     const { target } = options;
     const kept = replacing ? `; the existing database "${target.database}" was left as it was` : "";
     await client.query(createDatabaseSql(name, wanted, preflight.serverVersionNum)).catch((err: unknown) => {
+        const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+        // 42P04: created meanwhile by someone else; 42501: no right to create databases. Neither is about the locale.
+        if (code === "42P04" || code === "42501") {
+            throw new Error(`could not create database "${name}" on ${target.host}:${target.port}: ${messageOf(err)}${kept}`);
+        }
         throw new TargetLocaleError(
             `could not create database "${name}" on ${target.host}:${target.port} with the backup's encoding and locale (${describeLocale(wanted)}): ${messageOf(err)}` +
                 (isCLocale(wanted) ? "" : "; restore into a server that has this locale, or keep the encoding with the C locale (restore --c-locale; option cLocale), where text sorts by C's rules") +
                 kept,
         );
     });
-    const oid = await databaseOid(client, name);
     options.onDatabaseCreated?.(name);
-    const created = await readDatabaseLocale(client, name);
-    const differences = localeDifferences(wanted, created);
-    if (differences.length > 0) {
-        await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
-        throw new TargetLocaleError(`database "${name}" came out with ${differences.join(", ")}; it was dropped again${kept}`);
+    try {
+        const oid = await databaseOid(client, name);
+        const created = await readDatabaseLocale(client, name);
+        const differences = localeDifferences(wanted, created);
+        if (oid === undefined || differences.length > 0) {
+            throw new TargetLocaleError(`database "${name}" came out ${oid === undefined ? "missing" : `with ${differences.join(", ")}`}; it was dropped again${kept}`);
+        }
+        return { oid, locale: created };
+    } catch (err) {
+        // Created by this call a moment ago, in this session: dropped again on any failure before pg_restore.
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        throw err;
     }
-    return { oid: oid ?? "", locale: created };
 }
 
 /** Drops `name` only while it is still the database with `oid` (another may have taken the name since). */
@@ -251,7 +270,9 @@ async function replaceWith(options: RestoreOptions, restored: string, oid: strin
         for (const session of sessions) {
             log.warn(`ending session ${describeSession(session)}`, { database: target.database });
         }
-        await client.query(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target.database)} WITH (FORCE)`).catch((err: unknown) => {
+            throw new Error(`could not drop the existing database "${target.database}" (${messageOf(err)}): it was left as it was; the restored copy is complete as ${restored}`);
+        });
         await client.query(`ALTER DATABASE ${quoteIdent(restored)} RENAME TO ${quoteIdent(target.database)}`).catch((err: unknown) => {
             throw new Error(
                 `the existing database "${target.database}" was dropped, but the restored copy could not take its name (${messageOf(err)}): it is complete as ${restored}; ` +
@@ -259,7 +280,6 @@ async function replaceWith(options: RestoreOptions, restored: string, oid: strin
             );
         });
     });
-    options.onDatabaseCreated?.(target.database);
 }
 
 async function databaseOid(client: Client, name: string): Promise<string | undefined> {
@@ -267,69 +287,91 @@ async function databaseOid(client: Client, name: string): Promise<string | undef
 }
 
 /**
- * The source database's own properties, each carried over to the restored database in the
- * archive's order, from a session on that database (the shared catalog keeps a setting's text in
- * the encoding of the session that wrote it). The owner is set only when ownership is restored,
- * privileges only when they are; a statement that fails is reported, not fatal.
+ * The source database's own properties, carried over to the restored database `into` from a
+ * session on it (the shared catalog keeps a setting's text in the encoding of the session that
+ * wrote it). Settings come first and are checked by starting a new session; then the comment,
+ * limit, privileges (unless noPrivileges) and owner (only when ownership is restored), in the
+ * archive's order. A statement that fails is reported, not fatal; so is anything else here.
+ * Settings are shown by name only: their values may be secrets.
  */
-async function applyProperties(options: RestoreOptions, archived: ArchivedDatabase): Promise<DatabaseProperties> {
-    const { target, log } = options;
-    const quoted = quoteIdent(target.database);
-    const applied: (readonly [DatabaseStatement, string])[] = [];
+async function applyProperties(options: RestoreOptions, archived: ArchivedDatabase, into: PgTarget): Promise<DatabaseProperties> {
+    const { log } = options;
+    const quoted = quoteIdent(into.database);
+    const applied: string[] = [];
     const notApplied = [...archived.unreadable];
     if (archived.tablespace !== undefined) {
         notApplied.push(`TABLESPACE ${archived.tablespace}: the source database's default tablespace; the database was created in the server's default`);
     }
-    const session = await openSession(target, APPLICATION_NAME);
+    const wanted = archived.statements.filter(
+        (st) => !(st.kind === "owner" && options.noOwner !== false) && !(st.kind === "privilege" && options.noPrivileges === true) && st.kind !== "template",
+    );
+    for (const st of archived.statements.filter((x) => x.kind === "template")) {
+        notApplied.push(`${describeStatement(st, quoted)}: not carried over to a restored copy`);
+    }
+    const isSetting = (st: DatabaseStatement): boolean => st.kind === "setting" || st.kind === "roleSetting";
     try {
-        for (const statement of archived.statements) {
-            const sql = statementFor(statement, quoted);
-            if ((statement.kind === "owner" && options.noOwner !== false) || (statement.kind === "privilege" && options.noPrivileges === true)) {
-                continue;
-            }
-            if (statement.kind === "template" || statement.kind === "allowConnections") {
-                notApplied.push(`${sql}: not carried over to a restored copy`);
-                continue;
-            }
+        const settings = await run(into, wanted.filter(isSetting), quoted, applied, notApplied);
+        // A setting can keep every new session out (session_preload_libraries naming a library this
+        // server lacks): then the settings are reset, and the database stays usable.
+        const refused = settings.length === 0 ? undefined : await refusedBySettings(into);
+        if (refused !== undefined) {
+            await withMaintenanceClient(options, async (client) => {
+                await client.query(`ALTER DATABASE ${quoted} RESET ALL`);
+                for (const st of settings.filter((x) => x.kind === "roleSetting")) {
+                    await client.query(`${st.before}${quoted} RESET ALL`);
+                }
+            });
+            applied.splice(0);
+            notApplied.push(...settings.map((st) => `${describeStatement(st, quoted)}: reset with the others, because with them a new session could not start (${refused})`));
+        }
+        await run(into, wanted.filter((st) => !isSetting(st)), quoted, applied, notApplied);
+    } catch (err) {
+        notApplied.push(`the properties not yet carried over: ${messageOf(err)}`);
+    }
+    for (const statement of notApplied) {
+        log.warn(`a property of the source database was not carried over: ${statement}`, { database: into.database });
+    }
+    return { applied, notApplied };
+}
+
+/** Runs each statement on its own (the extended protocol takes one statement, never more); resolves with those that ran. */
+async function run(into: PgTarget, statements: readonly DatabaseStatement[], quoted: string, applied: string[], notApplied: string[]): Promise<DatabaseStatement[]> {
+    if (statements.length === 0) {
+        return [];
+    }
+    const ran: DatabaseStatement[] = [];
+    const session = await openSession(into, APPLICATION_NAME);
+    try {
+        // The database's own default_transaction_read_only, carried over just before, would refuse the rest.
+        await session.use((c) => c.query("SET default_transaction_read_only = off"));
+        for (const st of statements) {
+            const query: QueryConfig & { readonly queryMode: "extended" } = { text: statementFor(st, quoted), queryMode: "extended" };
             try {
-                await session.use((c) => c.query(sql));
-                applied.push([statement, sql]);
+                await session.use((c) => c.query(query));
+                applied.push(describeStatement(st, quoted));
+                ran.push(st);
             } catch (err) {
-                notApplied.push(`${sql}: ${messageOf(err)}`);
+                notApplied.push(`${describeStatement(st, quoted)}: ${messageOf(err)}`);
             }
         }
     } finally {
         await session.end();
     }
-    // A setting can keep every new session out (session_preload_libraries naming a library this
-    // server lacks): then the settings are reset, and the database stays usable.
-    const isSetting = (statement: DatabaseStatement): boolean => statement.kind === "setting" || statement.kind === "roleSetting";
-    const settings = applied.filter(([statement]) => isSetting(statement));
-    const refused = settings.length === 0 ? undefined : await connectionRefused(target);
-    if (refused !== undefined) {
-        await withMaintenanceClient(options, async (client) => {
-            await client.query(`ALTER DATABASE ${quoted} RESET ALL`);
-            for (const [statement] of settings.filter(([st]) => st.kind === "roleSetting")) {
-                await client.query(`${statement.before}${quoted} RESET ALL`);
-            }
-        });
-        notApplied.push(...settings.map(([, sql]) => `${sql}: reset with the others, because with them a new session could not start (${refused})`));
-    }
-    const kept = applied.filter(([statement]) => refused === undefined || !isSetting(statement)).map(([, sql]) => sql);
-    for (const statement of notApplied) {
-        log.warn(`a property of the source database was not carried over: ${statement}`, { database: target.database });
-    }
-    return { applied: kept, notApplied };
+    return ran;
 }
 
-/** Why a new session to `target` cannot start, or undefined when one can. */
-async function connectionRefused(target: PgTarget): Promise<string | undefined> {
+/**
+ * Why a new session to `target` cannot start because of its settings, or undefined when one can.
+ * Too many connections and a refused login (the database's limit, its privileges) are not the settings'.
+ */
+async function refusedBySettings(target: PgTarget): Promise<string | undefined> {
     try {
         const session = await openSession(target, APPLICATION_NAME);
         await session.end();
         return undefined;
     } catch (err) {
-        return messageOf(err);
+        const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+        return code === "53300" || code === "42501" || code.startsWith("28") ? undefined : messageOf(err);
     }
 }
 

@@ -54,6 +54,13 @@ export class TargetLocaleError extends RestoreError {
     }
 }
 
+/** The restore was stopped (its signal aborted) at a point where it still could leave everything as it was. */
+export class RestoreAbortedError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
 /** The target database exists and overwrite was not asked for. */
 export class TargetExistsError extends RestoreError {
     constructor(target: PgTarget) {

@@ -39,11 +39,11 @@ export interface RestoreSettings {
     readonly binDir?: string;
     /** Where the temp file goes (needs room for the whole backup). @default the OS temp dir */
     readonly tempDir?: string;
-    /** pg_restore is stopped after this long (SIGTERM, then SIGKILL after 5 s). @default no limit */
+    /** pg_restore is stopped once this long has passed since it first ran for this restore (it runs to read the archive's database entries, then to restore; SIGTERM, then SIGKILL after 5 s). @default no limit */
     readonly timeoutMs?: number;
-    /** Stops the download or pg_restore (SIGTERM, then SIGKILL after 5 s) when aborted. */
+    /** Stops the download or pg_restore (SIGTERM, then SIGKILL after 5 s) when aborted; with overwrite, an abort before the replacement leaves the existing database as it was. */
     readonly signal?: AbortSignal;
-    /** Called right after this restore created the target database, so a caller removes only a database it created. @default none */
+    /** Called right after this restore created a database (with overwrite, the copy under its own name), so a caller removes only a database it created. @default none */
     readonly onDatabaseCreated?: (database: string) => void;
     readonly log: Log;
 }

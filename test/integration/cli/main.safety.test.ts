@@ -234,8 +234,8 @@ describe("CLI safeguards (real PostgreSQL and s3rver)", function () {
                 // then the session is named once the restored copy is complete, as the database is replaced, and the backup's data is back
                 assert.equal(replaced.code, 0, replaced.err);
                 assert.match(replaced.err, new RegExp(`ending session pid ${pid} user postgres application "report-job" from 127\\.0\\.0\\.1:\\d+`));
-                assert.ok(replaced.err.indexOf("pg_restore finished") < replaced.err.indexOf("replacing the existing database"), replaced.err);
-                assert.ok(replaced.err.indexOf("replacing the existing database") < replaced.err.indexOf(`pid ${pid}`), replaced.err);
+                const [finished, replacing, named] = ["pg_restore finished", "replacing the existing database", `pid ${pid}`].map((text) => replaced.err.indexOf(text));
+                assert.ok(finished >= 0 && finished < (replacing ?? -1) && (replacing ?? -1) < (named ?? -1), replaced.err);
                 assert.deepEqual(await query(pg.url("live"), "SELECT count(*)::int AS n FROM orders"), [{ n: 50 }]);
             } finally {
                 await session.end().catch(() => undefined);

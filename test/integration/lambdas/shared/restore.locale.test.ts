@@ -198,10 +198,10 @@ describe("restore creates the database with the source's encoding and locale (re
             // The same grants, the owner aside (the restoring user owns the copy: --no-owner).
             assert.match(source.acl ?? "", /^\{postgres=CTc\/postgres,restorer=c\/postgres\}$/);
             assert.equal(restored.acl, source.acl);
-            // (the setting was written by a UTF8 session: two bytes, two question marks)
-            assert.deepEqual(result.properties.notApplied, [
-                `ALTER DATABASE settings SET "app.greeting" TO 'caf??': characters outside ASCII in the archive's LATIN1 encoding`,
-            ]);
+            assert.deepEqual(result.properties.notApplied, [`ALTER DATABASE settings SET "app.greeting" TO ...: characters outside ASCII in the archive's LATIN1 encoding`]);
+            // Settings are named without their values, which may be secrets.
+            assert.ok(result.properties.applied.includes(`ALTER DATABASE "r_settings" SET "app.tenant" TO ...`), result.properties.applied.join("\n"));
+            assert.doesNotMatch(JSON.stringify([result.properties, log.entries]), /brien/);
             assert.equal(log.entries.filter((e) => e.level === "warn" && /was not carried over/.test(e.message)).length, 1);
         });
 

@@ -8,7 +8,7 @@ import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import type { Log } from "../../../../lambdas/shared/ports";
 import { restoreBackup } from "../../../../lambdas/shared/restore";
 import { type RestoreOptions } from "../../../../lambdas/shared/restoreOptions";
-import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
+import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, RestoreAbortedError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
 import { main as restoreMain } from "../../../../cli/restore";
 import { main as listMain } from "../../../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";
@@ -149,6 +149,24 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         );
         // then the existing database still holds its data, and the half-restored copy is gone
         assert.deepEqual(await query(pg.url("kept_on_failure"), "SELECT id FROM marker"), [{ id: 7 }]);
+        assert.deepEqual(await restoringCopies(), []);
+    });
+
+    it("with overwrite, stopped once the copy is restored, leaves the existing database as it was and drops the copy", async () => {
+        // given an existing database, and a restore over it that is stopped as soon as pg_restore has finished
+        await createDatabase(pg.url(), "kept_on_abort");
+        await query(pg.url("kept_on_abort"), "CREATE TABLE marker (id int); INSERT INTO marker VALUES (9)");
+        const controller = new AbortController();
+        const lines: LogLine[] = [];
+        const log = recordingLog(lines);
+        const stopping: Log = { ...log, info: (message, extra) => (message === "pg_restore finished" ? controller.abort() : log.info(message, extra)) };
+        // when it runs
+        await assert.rejects(
+            restoreBackup({ ...options("kept_on_abort", lines, { overwrite: true, signal: controller.signal }), log: stopping }),
+            (err: unknown) => err instanceof RestoreAbortedError && /"kept_on_abort": it was left as it was, and the restored copy dropped/.test(err.message),
+        );
+        // then the existing database is untouched and no copy is left
+        assert.deepEqual(await query(pg.url("kept_on_abort"), "SELECT id FROM marker"), [{ id: 9 }]);
         assert.deepEqual(await restoringCopies(), []);
     });
 

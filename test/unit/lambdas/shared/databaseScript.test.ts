@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DatabaseScriptError, databaseEntriesList, literalValue, parseDatabaseScript, splitStatements, statementFor } from "../../../../lambdas/shared/databaseScript";
+import { DatabaseScriptError, databaseEntriesList, describeStatement, literalValue, parseDatabaseScript, splitStatements, statementFor } from "../../../../lambdas/shared/databaseScript";
 
 /** What `pg_restore --create --file=- --use-list=/dev/null` prints, around the statements given. */
 function script(encoding: string, ...statements: string[]): Buffer {
@@ -127,12 +127,36 @@ describe("the archive's own database script (pg_restore --create, empty list)", 
             latin1.statements.map((st) => statementFor(st, "shop")),
             ["ALTER DATABASE shop SET work_mem TO '8MB'"],
         );
+        // (named without their values, which may be secrets)
         assert.deepEqual(latin1.unreadable, [
-            `ALTER DATABASE shop SET "app.greeting" TO 'caf?': characters outside ASCII in the archive's LATIN1 encoding`,
-            "ALTER DATABASE shop SET work_mem TO DEFAULT: not a statement about the database this restore knows",
-            "ALTER DATABASE shop SET work_mem TO '8MB' FROM CURRENT: not a statement about the database this restore knows",
-            "ALTER DATABASE other SET work_mem TO '1GB': not a statement about the database this restore knows",
+            `ALTER DATABASE shop SET "app.greeting" TO ...: characters outside ASCII in the archive's LATIN1 encoding`,
+            "ALTER DATABASE shop SET work_mem TO ...: not a statement about the database this restore knows",
+            "ALTER DATABASE shop SET work_mem TO ...: not a statement about the database this restore knows",
+            "ALTER DATABASE other SET work_mem TO ...: not a statement about the database this restore knows",
         ]);
+    });
+
+    it("shows a setting by its name only, and other statements whole", () => {
+        const parsed = parseDatabaseScript(
+            script(
+                "UTF8",
+                "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';",
+                `ALTER DATABASE shop SET "app.jwt_secret" TO 's3cr3t';`,
+                `ALTER ROLE app IN DATABASE shop SET "app.key" TO E'k\\\\ey';`,
+                "COMMENT ON DATABASE shop IS 'orders';",
+            ),
+        );
+        assert.deepEqual(
+            parsed.statements.map((st) => describeStatement(st, '"copy"')),
+            [`ALTER DATABASE "copy" SET "app.jwt_secret" TO ...`, `ALTER ROLE app IN DATABASE "copy" SET "app.key" TO ...`, `COMMENT ON DATABASE "copy" IS 'orders'`],
+        );
+    });
+
+    it("carries over nothing of an archive in a client-only encoding, whose bytes could split statements anywhere, but still reads its CREATE DATABASE", () => {
+        const parsed = parseDatabaseScript(script("SJIS", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';", "ALTER DATABASE shop SET work_mem TO '8MB';"));
+        assert.deepEqual(parsed.locale, { encoding: "UTF8", collate: "C", ctype: "C", provider: "libc" });
+        assert.deepEqual(parsed.statements, []);
+        assert.match(parsed.unreadable.join(), /SJIS, a client-only encoding/);
     });
 
     it("refuses a CREATE DATABASE it cannot read rather than guessing", () => {

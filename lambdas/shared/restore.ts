@@ -7,7 +7,7 @@ import { describeStatement, statementFor, type ArchivedDatabase, type DatabaseSt
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import { archivedDatabase, runPgRestore, type ToolLimit } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
-import { RestoreAbortedError, RestoreArgumentError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
+import { RestoreAbortedError, RestoreArgumentError, TargetBusyError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
 import { APPLICATION_NAME, countRestoredRows, databaseExists, withMaintenanceClient, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
@@ -139,8 +139,28 @@ export async function checkRestorePreconditions(options: RestoreOptions): Promis
  * one has finished with every row count matching: until then it stays as it was, and if the
  * restore fails or a count differs it is kept. A database this call created is dropped again when
  * pg_restore fails (unless dropOnFailure is false), and only if it is still the one it created.
+ * Two restores into one name through one maintenance database do not run at once: the second is refused.
  */
 export async function restoreDownloaded(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
+    const { target } = options;
+    // One restore into a name at a time: a session-level advisory lock in the maintenance database,
+    // released when its session ends, also when the process dies.
+    const maintenance = options.maintenanceDatabase ?? "postgres";
+    const lock = await openSession(withDatabase(target, maintenance), APPLICATION_NAME);
+    try {
+        const taken = await lock.use((c) =>
+            c.query<{ ok: boolean }>("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0)) AS ok", [`pg-backup-stack restore into ${target.database}`]),
+        );
+        if (taken.rows[0]?.ok !== true) {
+            throw new TargetBusyError(`another restore into "${target.database}" on ${target.host}:${target.port} is running (its lock is held in database ${maintenance}); nothing was created or changed`);
+        }
+        return await restoreUnderLock(options, preflight, downloaded, jobs);
+    } finally {
+        await lock.end();
+    }
+}
+
+async function restoreUnderLock(options: RestoreOptions, preflight: Preflight, downloaded: DownloadedBackup, jobs: number): Promise<RestoredDatabase> {
     const { target, log } = options;
     // One limit for every pg_restore run of this restore.
     const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;

@@ -61,6 +61,13 @@ export class RestoreAbortedError extends RestoreError {
     }
 }
 
+/** Another restore into the same database name is running. */
+export class TargetBusyError extends RestoreError {
+    constructor(message: string) {
+        super(message);
+    }
+}
+
 /** The target database exists and overwrite was not asked for. */
 export class TargetExistsError extends RestoreError {
     constructor(target: PgTarget) {

@@ -8,7 +8,7 @@ import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import type { Log } from "../../../../lambdas/shared/ports";
 import { restoreBackup } from "../../../../lambdas/shared/restore";
 import { type RestoreOptions } from "../../../../lambdas/shared/restoreOptions";
-import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, RestoreAbortedError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
+import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, RestoreAbortedError, TargetBusyError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
 import { main as restoreMain } from "../../../../cli/restore";
 import { main as listMain } from "../../../../cli/list";
 import { createDatabase, loadSampleData, query, startPostgres, startS3, type EmbeddedPostgres, type EmbeddedS3 } from "../../../helpers/embedded";
@@ -168,6 +168,28 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         // then the existing database is untouched and no copy is left
         assert.deepEqual(await query(pg.url("kept_on_abort"), "SELECT id FROM marker"), [{ id: 9 }]);
         assert.deepEqual(await restoringCopies(), []);
+    });
+
+    it("refuses a second restore into a name while one runs, changing nothing", async () => {
+        // given a restore into "busy" held inside pg_restore
+        const stubborn = await stubbornPgRestore(pg.binDir);
+        const controller = new AbortController();
+        const lines: LogLine[] = [];
+        try {
+            const first = restoreBackup(options("busy", lines, { binDir: stubborn.binDir, signal: controller.signal }));
+            const settled = first.then(() => undefined, (err: unknown) => err);
+            while (!lines.some((l) => /running pg_restore/.test(l.message))) {
+                await new Promise((r) => setTimeout(r, 50));
+            }
+            // when a second restore targets the same name, even with overwrite
+            await assert.rejects(restoreBackup(options("busy", [], { overwrite: true })), (err: unknown) => err instanceof TargetBusyError && /another restore into "busy"/.test(err.message));
+            // then the first one's database is untouched by it, and the first ends as it would have
+            controller.abort();
+            assert.ok((await settled) instanceof PgRestoreFailedError);
+            assert.equal(await databaseExists("busy"), false);
+        } finally {
+            await stubborn.removeAndKill();
+        }
     });
 
     it("with overwrite, a row count that differs keeps the existing database, and the restored copy under its own name", async () => {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { dumpKey, manifestKey } from "../shared/keys";
 import { MANIFEST_FORMAT_VERSION, MANIFEST_SUFFIX, type BackupManifest } from "../shared/manifest";
 import type { TierName } from "../shared/tiers";
-import { describeTarget, openSession, type PgSession, type PgTarget } from "../shared/pgTarget";
+import { describeTarget, openSession, pgErrorCode, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log } from "../shared/ports";
 import type { BackupStorage } from "../shared/storage/port";
@@ -166,7 +166,7 @@ async function connect(target: PgTarget): Promise<PgSession> {
 
 /** SQLSTATE classes 28 (invalid authorization) and 3D (unknown database) are credential problems; the rest is reachability. */
 export function classifyConnectError(err: unknown, where: string): DumpError {
-    const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
+    const code = pgErrorCode(err);
     const message = err instanceof Error ? err.message : String(err);
     if (code.startsWith("28") || code === "3D000" || code === "42501") {
         return new DatabaseAuthError(`database ${where} refused the connection: ${message}`, { cause: err });

@@ -205,6 +205,11 @@ export async function openSession(target: PgTarget, applicationName: string): Pr
     return { client, lost, use, end };
 }
 
+/** The SQLSTATE of a server error (e.g. "42P04"), or "" for anything else. */
+export function pgErrorCode(err: unknown): string {
+    return typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+}
+
 /** The server's message with its detail and hint, as psql prints them: the hint often says what to change. */
 export function pgErrorText(err: unknown): string {
     if (!(err instanceof Error)) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Client, QueryConfig } from "pg";
 import { createDatabaseSql, describeLocale, isCLocale, localeDifferences, readDatabaseLocale, withCLocale, type DatabaseLocale } from "./databaseLocale";
-import { describeTarget, openSession, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
+import { describeTarget, openSession, pgErrorCode, quoteIdent, withDatabase, type PgTarget } from "./pgTarget";
 import { describeStatement, statementFor, type ArchivedDatabase, type DatabaseStatement } from "./databaseScript";
 import { findPgTool, majorOfToolVersion, majorOfVersionNum, toolVersion } from "./pgTools";
 import { archivedDatabase, runPgRestore, type ToolLimit } from "./pgRestore";
@@ -242,7 +242,7 @@ async function createWithLocale(
     const { target } = options;
     const kept = replacing ? `; the existing database "${target.database}" was left as it was` : "";
     await client.query(createDatabaseSql(name, wanted, preflight.serverVersionNum)).catch((err: unknown) => {
-        const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+        const code = pgErrorCode(err);
         // 42P04: created meanwhile by someone else; 42501: no right to create databases. Neither is about the locale.
         if (code === "42P04" || code === "42501") {
             throw new Error(`could not create database "${name}" on ${target.host}:${target.port}: ${messageOf(err)}${kept}`);
@@ -390,7 +390,7 @@ async function refusedBySettings(target: PgTarget): Promise<string | undefined> 
         await session.end();
         return undefined;
     } catch (err) {
-        const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+        const code = pgErrorCode(err);
         return code === "53300" || code === "42501" || code.startsWith("28") ? undefined : messageOf(err);
     }
 }

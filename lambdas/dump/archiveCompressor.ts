@@ -23,7 +23,7 @@ import { pgDumpFailure, type ExitStatus } from "./archive";
 import { TableRowCounter } from "./copyRows";
 import { DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
 import { DumpError, InvalidArchiveError } from "./errors";
-import { Cursor, FORMAT_CUSTOM, HeldBytes, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
+import { Cursor, HeldBytes, NeedMoreBytes, readCustomHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
 
 /** Uncompressed bytes compressed as one block. */
 export const BLOCK_BYTES = 1024 * 1024;
@@ -210,10 +210,7 @@ export class ArchiveCompressor extends Transform {
         const from = c.pos;
         switch (s.at) {
             case "header": {
-                const header = readHeader(c);
-                if (header.format !== FORMAT_CUSTOM) {
-                    throw new Error(`archive format ${header.format}, expected ${FORMAT_CUSTOM} (custom)`);
-                }
+                const header = readCustomHeader(c);
                 if (header.compression !== "none") {
                     throw new Error(`the archive is already compressed (${header.compression}); pg_dump must write it uncompressed`);
                 }

@@ -11,7 +11,7 @@
 import type { TableCount } from "../shared/manifest";
 import { TableRowCounter, type DataEncoding } from "./copyRows";
 import { BLK_BLOBS, DataBlockLedger, describeEntry, type DataBlock } from "./dataBlocks";
-import { Cursor, dataEncoding, FORMAT_CUSTOM, HeldBytes, NeedMoreBytes, readHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
+import { Cursor, dataEncoding, HeldBytes, NeedMoreBytes, readCustomHeader, readTocCount, readTocEntry, type ArchiveHeader } from "./tocReader";
 
 /**
  * Compressed bytes gathered before a write to a table's decompressor: each write is a round trip
@@ -151,10 +151,7 @@ export class ArchiveRowReader {
         const s = this.state;
         switch (s.at) {
             case "header": {
-                const header = readHeader(c);
-                if (header.format !== FORMAT_CUSTOM) {
-                    throw new Error(`archive format ${header.format}, expected ${FORMAT_CUSTOM} (custom)`);
-                }
+                const header = readCustomHeader(c);
                 this.header = header;
                 this.encoding = dataEncoding(header.compression, "zlib");
                 this.state = { at: "count", header };

@@ -184,6 +184,15 @@ export function readHeader(c: Cursor): ArchiveHeader {
     return { major, minor, intSize, offSize, format, compression };
 }
 
+/** The header of a custom-format archive (the single stream's); any other format is refused. */
+export function readCustomHeader(c: Cursor): ArchiveHeader {
+    const header = readHeader(c);
+    if (header.format !== FORMAT_CUSTOM) {
+        throw new Error(`archive format ${header.format}, expected ${FORMAT_CUSTOM} (custom)`);
+    }
+    return header;
+}
+
 /** K_OFFSET_NO_DATA: the custom format's marker of an entry without a data block. */
 const OFFSET_NO_DATA = 3;
 

@@ -29,7 +29,7 @@ import { startS3, type EmbeddedS3 } from "./embedded/s3";
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from "./bench/args";
 import { tablePages, withBlocks } from "./bench/blocks";
 import { databaseSize, generateDatabase } from "./bench/data";
-import { buildMeasuredProcess, lambdaHeapFlags, MB, progress, quietLog, run, withMachineBusy } from "./bench/measure";
+import { buildMeasuredProcess, lambdaHeapFlags, MB, progress, quietLog, run, withMachineLoad } from "./bench/measure";
 import { BUCKET, measureRun, type BenchModes, type BenchRun, type MeasuredDump } from "./bench/modes";
 import { computeFigures, renderChart, renderJson, renderTable } from "./bench/report";
 
@@ -82,12 +82,12 @@ export async function main(args: readonly string[]): Promise<number> {
         const measure = async (mode: BenchDumpRequest["mode"], jobs?: number): Promise<MeasuredDump> => {
             const settings = jobs === undefined ? request.settings : { ...request.settings, format: "directory" as const, jobs, tempDir: work };
             const { value, blocks } = await withBlocks(databaseUrl, () =>
-                withMachineBusy(() =>
+                withMachineLoad(() =>
                     run(process.execPath, [...lambdaHeapFlags(o.memoryMb), measured], { PATH: process.env.PATH ?? "", NODE_PATH: join(repo, "node_modules") }, undefined,
                         JSON.stringify({ ...request, settings, mode } satisfies BenchDumpRequest)),
                 ),
             );
-            return { ...(JSON.parse(value.value.trim().split("\n").pop() ?? "{}") as BenchDumpReport), blocks, machineBusy: value.machineBusy };
+            return { ...(JSON.parse(value.value.trim().split("\n").pop() ?? "{}") as BenchDumpReport), blocks, machine: value.machine };
         };
         const dumpJobs = Array.from({ length: o.dumpJobs }, (_, i) => i + 1);
         const plainFile = join(work, "plain.sql.gz");
@@ -111,8 +111,9 @@ export async function main(args: readonly string[]): Promise<number> {
                 peakRssBytes: Math.max(...all.map((x) => x.peakRssBytes)),
                 blocks: Math.min(...all.map((x) => x.blocks)),
                 cpuSeconds: best.cpuSeconds,
-                machineBusy: best.machineBusy,
+                machine: best.machine,
                 ceilingSeconds: Math.min(...runs.map((x) => x.directoryCeiling[jobs - 1] ?? Number.POSITIVE_INFINITY)),
+                ceilingMachine: fastest((x) => x.directoryCeiling[jobs - 1] ?? Number.POSITIVE_INFINITY, (x) => x.directoryCeilingMachine[jobs - 1]),
             };
         });
         const restored = o.dumpFormat === "custom" ? ours : (directory[o.dumpJobs - 1]?.best ?? ours);
@@ -138,7 +139,8 @@ export async function main(args: readonly string[]): Promise<number> {
             directory: directory.map(({ best: _best, ...measured }) => measured),
             bareSeconds: Math.min(...runs.map((x) => x.bare)),
             bareCpuSeconds: fastest((x) => x.bare, (x) => x.bareCpu),
-            bareMachineBusy: fastest((x) => x.bare, (x) => x.bareBusy),
+            bareMachine: fastest((x) => x.bare, (x) => x.bareMachine),
+            ceilingMachine: fastest((x) => x.ceiling, (x) => x.ceilingMachine),
             plainDumpSeconds: plain.plainDump,
             plainUploadSeconds: plain.plainUpload,
             plainBytes: plain.plainBytes,
@@ -147,7 +149,7 @@ export async function main(args: readonly string[]): Promise<number> {
             oursPeakRssBytes: Math.max(...runs.map((x) => x.ours.peakRssBytes)),
             oursBaselineRssBytes: Math.min(...runs.map((x) => x.ours.baselineRssBytes)),
             oursCpuSeconds: ours.cpuSeconds,
-            oursMachineBusy: ours.machineBusy,
+            oursMachine: ours.machine,
             rounds: runs.map((x) => ({ bareSeconds: x.bare, oursSeconds: x.ours.durationMs / 1000, directorySeconds: x.directory.map((d) => d.durationMs / 1000) })),
             restoreSerialSeconds: serial.seconds,
             restoreParallelSeconds: parallel.seconds,

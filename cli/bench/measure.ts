@@ -88,27 +88,44 @@ export function lambdaHeapFlags(memoryMb: number): string[] {
     return [`--max-old-space-size=${Math.round(memoryMb * 0.9)}`, `--max-semi-space-size=${Math.round(memoryMb * 0.05)}`];
 }
 
-/** Busy and total jiffies of all CPUs from /proc/stat's first line; undefined where there is none. */
-async function cpuJiffies(): Promise<{ busy: number; total: number } | undefined> {
+/** Busy and total jiffies of all CPUs from /proc/stat's first line, and the CPUs it sums; undefined where there is none. */
+async function cpuJiffies(): Promise<{ busy: number; total: number; cores: number } | undefined> {
     const stat = await readFile("/proc/stat", "utf8").catch(() => undefined);
-    const fields = stat?.split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number);
-    if (fields === undefined || fields.length < 5 || fields.some((n) => !Number.isFinite(n))) {
+    const lines = stat?.split("\n") ?? [];
+    const fields = lines[0]?.trim().split(/\s+/).slice(1).map(Number);
+    const cores = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
+    if (fields === undefined || fields.length < 5 || fields.some((n) => !Number.isFinite(n)) || cores === 0) {
         return undefined;
     }
     // user nice system idle iowait irq softirq steal: idle and iowait are the time no one used.
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total, cores };
+}
+
+/** What the whole machine (all cores, every process) spent while something ran. */
+export interface MachineLoad {
+    /** Share of the machine's CPU time that was busy, 0..1. Near 1, what ran was bound by the machine's cores. */
+    readonly busy: number;
+    /** CPU seconds busy on all cores: the work it cost the machine, whichever process did it. */
+    readonly cpuSeconds: number;
+    /** CPUs the machine has. */
+    readonly cores: number;
 }
 
 /**
- * Runs `fn` and returns its value with the share of the whole machine's CPU time (all cores,
- * every process: the server, pg_dump, the S3 server and the dump process) that was busy meanwhile,
- * 0..1; undefined where /proc/stat cannot tell. Near 1, a mode is bound by the machine's cores.
+ * Runs `fn` and returns its value with the load of the whole machine meanwhile (the server,
+ * pg_dump, the S3 server and the dump process alike); undefined where /proc/stat cannot tell.
+ * Busy CPU seconds are the busy share of every core over the wall time, so they need no clock tick.
  */
-export async function withMachineBusy<T>(fn: () => Promise<T>): Promise<{ value: T; machineBusy: number | undefined }> {
+export async function withMachineLoad<T>(fn: () => Promise<T>): Promise<{ value: T; machine: MachineLoad | undefined }> {
     const before = await cpuJiffies();
+    const t0 = performance.now();
     const value = await fn();
+    const seconds = (performance.now() - t0) / 1000;
     const after = await cpuJiffies();
-    const machineBusy = before === undefined || after === undefined || after.total <= before.total ? undefined : (after.busy - before.busy) / (after.total - before.total);
-    return { value, machineBusy };
+    if (before === undefined || after === undefined || after.total <= before.total) {
+        return { value, machine: undefined };
+    }
+    const busy = Math.min(1, Math.max(0, (after.busy - before.busy) / (after.total - before.total)));
+    return { value, machine: { busy, cpuSeconds: busy * after.cores * seconds, cores: after.cores } };
 }

@@ -7,7 +7,7 @@ import type { BenchDumpReport, BenchDumpRequest } from "../embedded/benchDump";
 import type { EmbeddedS3 } from "../embedded/s3";
 import type { BenchOptions } from "./args";
 import { withBlocks } from "./blocks";
-import { MB, progress, quietLog, run, timed } from "./measure";
+import { MB, progress, quietLog, run, timed, withMachineLoad, type MachineLoad } from "./measure";
 
 /** Each measured mode of one run: the ceiling, our pipeline in both formats, the bare stream and the plain pipeline. */
 
@@ -16,21 +16,25 @@ export const BUCKET = "bench-backups";
 /** One of our dumps as the measured process reported it, with the database's blocks read + hit meanwhile. */
 export type MeasuredDump = BenchDumpReport & {
     blocks: number;
-    /** Share of the machine's CPU time (all cores, all processes) busy during the dump, 0..1; undefined without /proc/stat. */
-    machineBusy: number | undefined;
+    /** The whole machine's load during the dump; undefined without /proc/stat. */
+    machine: MachineLoad | undefined;
 };
 
 /** One run of every mode. */
 export interface BenchRun {
     ceiling: number;
     ceilingBlocks: number;
+    /** The machine's load during the ceiling's dump. */
+    ceilingMachine: MachineLoad | undefined;
     /** pg_dump alone in directory format to local disk, with 1..N jobs (index jobs - 1): what N jobs give on this machine. */
     directoryCeiling: number[];
+    /** The machine's load during each of them. */
+    directoryCeilingMachine: (MachineLoad | undefined)[];
     bare: number;
     /** CPU seconds of the bare stream's process. */
     bareCpu: number;
-    /** Share of the machine's CPU busy during the bare stream. */
-    bareBusy: number | undefined;
+    /** The machine's load during the bare stream. */
+    bareMachine: MachineLoad | undefined;
     ours: MeasuredDump;
     directory: (MeasuredDump & { jobs: number })[];
     plainDump: number;
@@ -59,16 +63,18 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
     progress(`run ${r}/${o.repeat}: ceiling, pg_dump -Fc > /dev/null`);
     const devNull = openSync("/dev/null", "w");
     const ceiling = await withBlocks(databaseUrl, () =>
-        timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull)).finally(() => closeSync(devNull)),
+        withMachineLoad(() => timed(() => run(pgDump, ["--format=custom", "--blobs", "--no-password", ...compression], childEnv, devNull))).finally(() => closeSync(devNull)),
     );
 
     const directoryCeiling: number[] = [];
+    const directoryCeilingMachine: (MachineLoad | undefined)[] = [];
     for (const jobs of dumpJobs) {
         progress(`run ${r}/${o.repeat}: directory ceiling, pg_dump -Fd with ${jobs} job${jobs === 1 ? "" : "s"} to local disk`);
         const dir = join(dirname(plainFile), `ceiling-${jobs}`);
-        const t = await timed(() => run(pgDump, ["--format=directory", `--jobs=${jobs}`, "--blobs", "--no-password", ...compression, `--file=${dir}`], childEnv));
+        const t = await withMachineLoad(() => timed(() => run(pgDump, ["--format=directory", `--jobs=${jobs}`, "--blobs", "--no-password", ...compression, `--file=${dir}`], childEnv)));
         await rm(dir, { recursive: true, force: true });
-        directoryCeiling.push(t.seconds);
+        directoryCeiling.push(t.value.seconds);
+        directoryCeilingMachine.push(t.machine);
     }
 
     progress(`run ${r}/${o.repeat}: our pipeline, dump core -> S3 (own process, compiled JavaScript)`);
@@ -104,12 +110,14 @@ export async function measureRun({ o, databaseUrl, pgDump, compression, childEnv
     );
     await rm(plainFile, { force: true });
     return {
-        ceiling: ceiling.value.seconds,
+        ceiling: ceiling.value.value.seconds,
         ceilingBlocks: ceiling.blocks,
+        ceilingMachine: ceiling.value.machine,
         directoryCeiling,
+        directoryCeilingMachine,
         bare: bare.durationMs / 1000,
         bareCpu: bare.cpuSeconds,
-        bareBusy: bare.machineBusy,
+        bareMachine: bare.machine,
         ours,
         directory,
         plainDump: plainDump.seconds,

@@ -1,6 +1,6 @@
 import type { BenchOptions } from "./args";
 import { barChartSvg } from "./chart";
-import { MB } from "./measure";
+import { MB, type MachineLoad } from "./measure";
 import type { BenchRun } from "./modes";
 
 /** The benchmark's figures from its measurements, and the table, JSON line and chart that show them. */
@@ -19,9 +19,10 @@ export interface BenchMeasurements {
     /** CPU seconds (user + system, all threads) of the dump process in our fastest run and the bare stream's fastest; pg_dump's are not in them. */
     readonly oursCpuSeconds: number;
     readonly bareCpuSeconds: number;
-    /** Share of the machine's CPU (all cores, all processes) busy during the same runs, 0..1; undefined where it cannot be read. */
-    readonly oursMachineBusy: number | undefined;
-    readonly bareMachineBusy: number | undefined;
+    /** The whole machine's load (all cores, all processes) during the same runs and the ceiling's fastest; undefined where it cannot be read. */
+    readonly oursMachine: MachineLoad | undefined;
+    readonly bareMachine: MachineLoad | undefined;
+    readonly ceilingMachine: MachineLoad | undefined;
     readonly restoreSerialSeconds: number;
     readonly restoreParallelSeconds: number;
     readonly jobs: number;
@@ -58,9 +59,18 @@ export interface DirectoryMeasurement {
     readonly peakRssBytes: number;
     readonly blocks: number;
     readonly cpuSeconds: number;
-    readonly machineBusy: number | undefined;
-    /** pg_dump alone, directory format with this many jobs, to local disk. */
+    readonly machine: MachineLoad | undefined;
+    /** pg_dump alone, directory format with this many jobs, to local disk, and the machine's load meanwhile. */
     readonly ceilingSeconds: number;
+    readonly ceilingMachine: MachineLoad | undefined;
+}
+
+/** A mode's load on the whole machine as the figures show it. */
+export interface MachineFigures {
+    /** Share of the machine's CPU busy (0..1). */
+    readonly busy: number;
+    /** CPU seconds busy on all cores, whichever process spent them. */
+    readonly cpuSeconds: number;
 }
 
 export interface DirectoryFigures {
@@ -76,21 +86,29 @@ export interface DirectoryFigures {
     readonly blocksPerPage: number;
     /** CPU seconds of the dump process. */
     readonly cpuSeconds: number;
-    /** Share of the machine's CPU busy meanwhile (0..1), if known. */
-    readonly machineBusy: number | undefined;
+    /** The whole machine's load meanwhile, if known. */
+    readonly machine: MachineFigures | undefined;
+    /**
+     * The most `toSingleStream` could be on this machine for the work this mode cost it: the
+     * machine's busy CPU seconds spread over all its cores is the least time that work can take.
+     */
+    readonly toSingleStreamAtMost: number | undefined;
     /** pg_dump alone in directory format with this many jobs to local disk, and its speed over pg_dump -Fc's (the single stream's ceiling): what the jobs can give on this machine. */
     readonly ceilingSeconds: number;
     readonly ceilingToSingleCeiling: number;
+    readonly ceilingMachine: MachineFigures | undefined;
     /** `toSingleStream` within each round, against that round's single stream. */
     readonly toSingleStreamRounds: Spread;
 }
 
 export interface BenchFigures {
     readonly databaseMb: number;
-    readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number };
-    readonly bare: { readonly seconds: number; readonly mbPerSecond: number; readonly cpuSeconds: number; readonly machineBusy: number | undefined };
+    /** CPUs of the machine, if known. */
+    readonly cores: number | undefined;
+    readonly ceiling: { readonly seconds: number; readonly mbPerSecond: number; readonly machine: MachineFigures | undefined };
+    readonly bare: { readonly seconds: number; readonly mbPerSecond: number; readonly cpuSeconds: number; readonly machine: MachineFigures | undefined };
     readonly plain: { readonly dumpSeconds: number; readonly uploadSeconds: number; readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number };
-    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number; readonly cpuSeconds: number; readonly machineBusy: number | undefined };
+    readonly ours: { readonly seconds: number; readonly mbPerSecond: number; readonly sizeMb: number; readonly peakRssMb: number; readonly baselineRssMb: number; readonly cpuSeconds: number; readonly machine: MachineFigures | undefined };
     /** Our throughput over the ceiling's (1.0 = as fast as pg_dump alone). */
     readonly oursToCeiling: number;
     /** Our throughput over the bare stream's into the same S3 (1.0 = the pipeline costs nothing). */
@@ -111,9 +129,10 @@ export interface BenchFigures {
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
-const busy = (share: number | undefined): number | undefined => (share === undefined ? undefined : round(Math.min(1, Math.max(0, share)), 3));
-/** ", machine CPU 97 % busy", or nothing when unknown. */
-const busyNote = (share: number | undefined): string => (share === undefined ? "" : `, machine CPU ${Math.round(share * 100)} % busy`);
+const machineFigures = (load: MachineLoad | undefined): MachineFigures | undefined =>
+    load === undefined ? undefined : { busy: round(Math.min(1, Math.max(0, load.busy)), 3), cpuSeconds: round(load.cpuSeconds) };
+/** ", machine 97 % busy, 25.70 CPU-s", or nothing when unknown. */
+const machineNote = (load: MachineFigures | undefined): string => (load === undefined ? "" : `, machine ${Math.round(load.busy * 100)} % busy, ${load.cpuSeconds.toFixed(2)} CPU-s`);
 
 /** The lowest, median (the mean of the middle two for an even count) and highest of `values`, rounded to 3 digits. */
 export function spread(values: readonly number[]): Spread {
@@ -164,8 +183,9 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
     const plainSeconds = m.plainDumpSeconds + m.plainUploadSeconds;
     return {
         databaseMb: round(databaseMb, 1),
-        ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1) },
-        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1), cpuSeconds: round(m.bareCpuSeconds), machineBusy: busy(m.bareMachineBusy) },
+        cores: m.oursMachine?.cores ?? m.bareMachine?.cores,
+        ceiling: { seconds: round(m.ceilingSeconds), mbPerSecond: round(databaseMb / m.ceilingSeconds, 1), machine: machineFigures(m.ceilingMachine) },
+        bare: { seconds: round(m.bareSeconds), mbPerSecond: round(databaseMb / m.bareSeconds, 1), cpuSeconds: round(m.bareCpuSeconds), machine: machineFigures(m.bareMachine) },
         plain: {
             dumpSeconds: round(m.plainDumpSeconds),
             uploadSeconds: round(m.plainUploadSeconds),
@@ -180,7 +200,7 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             peakRssMb: round(m.oursPeakRssBytes / MB, 1),
             baselineRssMb: round(m.oursBaselineRssBytes / MB, 1),
             cpuSeconds: round(m.oursCpuSeconds),
-            machineBusy: busy(m.oursMachineBusy),
+            machine: machineFigures(m.oursMachine),
         },
         oursToCeiling: round(m.ceilingSeconds / m.oursSeconds, 3),
         oursToBare: round(m.bareSeconds / m.oursSeconds, 3),
@@ -197,9 +217,11 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
             toSingleStream: round(m.oursSeconds / d.seconds, 3),
             blocksPerPage: perPage(d.blocks),
             cpuSeconds: round(d.cpuSeconds),
-            machineBusy: busy(d.machineBusy),
+            machine: machineFigures(d.machine),
+            toSingleStreamAtMost: d.machine === undefined || d.machine.cpuSeconds <= 0 ? undefined : round(m.oursSeconds / (d.machine.cpuSeconds / d.machine.cores), 3),
             ceilingSeconds: round(d.ceilingSeconds),
             ceilingToSingleCeiling: round(m.ceilingSeconds / d.ceilingSeconds, 3),
+            ceilingMachine: machineFigures(d.ceilingMachine),
             toSingleStreamRounds: spread(
                 m.rounds.map((r, i) => {
                     const t = r.directorySeconds[d.jobs - 1];
@@ -215,13 +237,16 @@ export function computeFigures(m: BenchMeasurements): BenchFigures {
 }
 
 const jobsLabel = (n: number): string => `${n} job${n === 1 ? "" : "s"}`;
+/** ", at most 1.160x single-stream on 2 cores for that work", or nothing when unknown. */
+const atMostNote = (d: DirectoryFigures, cores: number | undefined): string =>
+    d.toSingleStreamAtMost === undefined || cores === undefined ? "" : `, at most ${d.toSingleStreamAtMost.toFixed(3)}x single-stream on ${cores} cores for that work`;
 
 export function renderTable(f: BenchFigures, o: BenchOptions): string {
     const compression = o.compression.method === "none" ? "none" : `${o.compression.method}:${o.compression.level}`;
     const rows: [string, string, string, string][] = [
         ["step", "seconds", "MB/s (database)", "notes"],
-        ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}, ${f.blocks.ceilingPerPage.toFixed(3)} blocks read+hit per table page`],
-        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), `the same archive, nothing else; ${f.bare.cpuSeconds.toFixed(2)} CPU-s in the uploading process${busyNote(f.bare.machineBusy)}`],
+        ["pg_dump -Fc > /dev/null (ceiling)", f.ceiling.seconds.toFixed(2), f.ceiling.mbPerSecond.toFixed(1), `compression ${compression}, ${f.blocks.ceilingPerPage.toFixed(3)} blocks read+hit per table page${machineNote(f.ceiling.machine)}`],
+        ["pg_dump -Fc | S3 upload (bare stream)", f.bare.seconds.toFixed(2), f.bare.mbPerSecond.toFixed(1), `the same archive, nothing else; ${f.bare.cpuSeconds.toFixed(2)} CPU-s in the uploading process${machineNote(f.bare.machine)}`],
         [
             "pg_dump | gzip > file, then upload",
             f.plain.seconds.toFixed(2),
@@ -232,19 +257,19 @@ export function renderTable(f: BenchFigures, o: BenchOptions): string {
             "our dump pipeline to S3",
             f.ours.seconds.toFixed(2),
             f.ours.mbPerSecond.toFixed(1),
-            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream${roundsNote(f.oursToBareRounds, o.repeat)}, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${busyNote(f.ours.machineBusy)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
+            `${f.ours.sizeMb.toFixed(1)} MB (database ${f.databaseToArchive.toFixed(2)}:1), ${f.oursToBare.toFixed(3)}x bare stream${roundsNote(f.oursToBareRounds, o.repeat)}, ${f.oursToCeiling.toFixed(3)}x ceiling, ${f.speedupOverPlain.toFixed(2)}x faster than plain, peak RSS ${f.ours.peakRssMb.toFixed(1)} MB, ${f.ours.cpuSeconds.toFixed(2)} CPU-s${machineNote(f.ours.machine)}, ${f.blocks.oursPerPage.toFixed(3)} blocks per table page`,
         ],
         ...f.directory.map((d): [string, string, string, string] => [
             `pg_dump -Fd, ${jobsLabel(d.jobs)}, to local disk`,
             d.ceilingSeconds.toFixed(2),
             (f.databaseMb / d.ceilingSeconds).toFixed(1),
-            `directory ceiling: ${d.ceilingToSingleCeiling.toFixed(3)}x pg_dump -Fc`,
+            `directory ceiling: ${d.ceilingToSingleCeiling.toFixed(3)}x pg_dump -Fc${machineNote(d.ceilingMachine)}`,
         ]),
         ...f.directory.map((d): [string, string, string, string] => [
             `our dump, directory format, ${jobsLabel(d.jobs)}`,
             d.seconds.toFixed(2),
             d.mbPerSecond.toFixed(1),
-            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream${roundsNote(d.toSingleStreamRounds, o.repeat)}, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s${busyNote(d.machineBusy)}, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
+            `${d.sizeMb.toFixed(1)} MB, ${d.toSingleStream.toFixed(3)}x ours single-stream${roundsNote(d.toSingleStreamRounds, o.repeat)}, peak RSS ${d.peakRssMb.toFixed(1)} MB, ${d.cpuSeconds.toFixed(2)} CPU-s${machineNote(d.machine)}${atMostNote(d, f.cores)}, ${d.blocksPerPage.toFixed(3)} blocks per table page`,
         ]),
         ["pg_restore, 1 job", f.restore.serialSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.serialSeconds, 0.001)).toFixed(1), `row counts ${f.restore.rowCountsMatch ? "match" : "DIFFER"}`],
         [`pg_restore, ${f.restore.jobs} jobs`, f.restore.parallelSeconds.toFixed(2), (f.databaseMb / Math.max(f.restore.parallelSeconds, 0.001)).toFixed(1), ""],
@@ -292,9 +317,9 @@ export function renderJson(f: BenchFigures, o: BenchOptions, runs: readonly Benc
             oursPeakRssMb: round(x.ours.peakRssBytes / MB, 1),
             oursCpuSeconds: round(x.ours.cpuSeconds),
             bareCpuSeconds: round(x.bareCpu),
-            oursMachineBusy: busy(x.ours.machineBusy),
-            bareMachineBusy: busy(x.bareBusy),
-            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1), cpuSeconds: round(d.cpuSeconds), machineBusy: busy(d.machineBusy) })),
+            oursMachine: machineFigures(x.ours.machine),
+            bareMachine: machineFigures(x.bareMachine),
+            directory: x.directory.map((d) => ({ jobs: d.jobs, seconds: round(d.durationMs / 1000), peakRssMb: round(d.peakRssBytes / MB, 1), cpuSeconds: round(d.cpuSeconds), machine: machineFigures(d.machine) })),
         })),
         ...f,
     });

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { cpus } from "node:os";
 import { parseBenchArgs, type BenchOptions } from "../../../cli/bench/args";
 import { pgbenchScale } from "../../../cli/bench/data";
-import { lambdaHeapFlags, withMachineBusy } from "../../../cli/bench/measure";
+import { lambdaHeapFlags, withMachineLoad } from "../../../cli/bench/measure";
 import { computeFigures, renderChart, renderTable, spread, type BenchMeasurements } from "../../../cli/bench/report";
 import { barChartSvg } from "../../../cli/bench/chart";
 import { realisticInsertSql, realisticTableDdl } from "../../../cli/embedded/realisticData";
@@ -22,8 +22,9 @@ const MEASURED: BenchMeasurements = {
     oursBaselineRssBytes: 60 * MB,
     oursCpuSeconds: 6.5,
     bareCpuSeconds: 2,
-    oursMachineBusy: 0.9714,
-    bareMachineBusy: 0.83,
+    oursMachine: { busy: 0.9714, cpuSeconds: 20.4, cores: 2 },
+    bareMachine: { busy: 0.83, cpuSeconds: 16.93, cores: 2 },
+    ceilingMachine: undefined,
     restoreSerialSeconds: 30,
     restoreParallelSeconds: 18,
     jobs: 4,
@@ -32,8 +33,8 @@ const MEASURED: BenchMeasurements = {
     ceilingBlocks: 131_000,
     oursBlocks: 133_120,
     directory: [
-        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2 },
-        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25 },
+        { jobs: 1, seconds: 10.5, bytes: 150 * MB, peakRssBytes: 90 * MB, blocks: 133_000, cpuSeconds: 6, machine: { busy: 0.95, cpuSeconds: 19.95, cores: 2 }, ceilingSeconds: 10.2, ceilingMachine: { busy: 0.6, cpuSeconds: 12.24, cores: 2 } },
+        { jobs: 2, seconds: 7, bytes: 150 * MB, peakRssBytes: 110 * MB, blocks: 134_400, cpuSeconds: 6.2, machine: undefined, ceilingSeconds: 6.25, ceilingMachine: undefined },
     ],
     rounds: [
         { bareSeconds: 10.2, oursSeconds: 10.5, directorySeconds: [10.5, 7] },
@@ -123,15 +124,23 @@ describe("bench figures", () => {
     it("compare the directory-format rows with our single stream, and blocks with the tables' pages", () => {
         // given a single stream of 10.5 s and directory dumps of 10.5 s (1 job) and 7 s (2 jobs)
         const f = computeFigures(MEASURED);
-        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's busy share (when known), blocks per page,
+        // then each jobs count has its throughput, speed-up, peak RSS, CPU seconds, the machine's load (when known), blocks per page,
         // and pg_dump's own time with as many jobs to local disk against pg_dump -Fc's 10 s
         assert.deepEqual(f.directory, [
-            { jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6, machineBusy: 0.95, ceilingSeconds: 10.2, ceilingToSingleCeiling: 0.98, toSingleStreamRounds: { min: 0.964, median: 1, max: 1.036 } },
-            { jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2, machineBusy: undefined, ceilingSeconds: 6.25, ceilingToSingleCeiling: 1.6, toSingleStreamRounds: { min: 1.413, median: 1.5, max: 1.611 } },
+            {
+                jobs: 1, seconds: 10.5, mbPerSecond: 95.2, sizeMb: 150, peakRssMb: 90, toSingleStream: 1, blocksPerPage: 1.039, cpuSeconds: 6,
+                machine: { busy: 0.95, cpuSeconds: 19.95 }, toSingleStreamAtMost: 1.053,
+                ceilingSeconds: 10.2, ceilingToSingleCeiling: 0.98, ceilingMachine: { busy: 0.6, cpuSeconds: 12.24 }, toSingleStreamRounds: { min: 0.964, median: 1, max: 1.036 },
+            },
+            {
+                jobs: 2, seconds: 7, mbPerSecond: 142.9, sizeMb: 150, peakRssMb: 110, toSingleStream: 1.5, blocksPerPage: 1.05, cpuSeconds: 6.2,
+                machine: undefined, toSingleStreamAtMost: undefined,
+                ceilingSeconds: 6.25, ceilingToSingleCeiling: 1.6, ceilingMachine: undefined, toSingleStreamRounds: { min: 1.413, median: 1.5, max: 1.611 },
+            },
         ]);
         assert.deepEqual(f.blocks, { tablePages: 128_000, ceilingPerPage: 1.023, oursPerPage: 1.04 });
-        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 1 }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
-        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 2, seconds: 1, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machineBusy: 1, ceilingSeconds: 0 }] }), /directory ceiling with 2 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 3, seconds: 0, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machine: undefined, ceilingSeconds: 1, ceilingMachine: undefined }] }), /directory with 3 jobs: 0 s cannot give a throughput/);
+        assert.throws(() => computeFigures({ ...MEASURED, directory: [{ jobs: 2, seconds: 1, bytes: 1, peakRssBytes: 1, blocks: 1, cpuSeconds: 1, machine: undefined, ceilingSeconds: 0, ceilingMachine: undefined }] }), /directory ceiling with 2 jobs: 0 s cannot give a throughput/);
     });
 
     it("give each ratio's spread within the rounds, each round's modes against each other, besides the fastest runs' ratio", () => {
@@ -169,12 +178,13 @@ describe("bench figures", () => {
         assert.match(lines[0] ?? "", /128000 table pages/);
         assert.match(lines[0] ?? "", /realistic dataset, requested 1024 MB in 4 tables, 128000 table pages\); Lambda heap flags for 1024 MB/);
         assert.match(table, /pg_dump -Fc > \/dev\/null \(ceiling\)\s+10\.00\s+100\.0/);
-        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process, machine CPU 83 % busy/);
+        assert.match(table, /pg_dump -Fc \| S3 upload \(bare stream\)\s+10\.20\s+98\.0 .*2\.00 CPU-s in the uploading process, machine 83 % busy, 16\.93 CPU-s/);
         assert.match(table, /our dump pipeline to S3\s+10\.50\s+95\.2 .*database 6\.67:1\), 0\.971x bare stream \(rounds 0\.897-1\.038x, median 0\.971x\), 0\.952x ceiling, 1\.90x faster than plain, peak RSS 96\.0 MB/);
         assert.match(table, /pg_restore, 4 jobs\s+18\.00/);
-        assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, machine CPU 97 % busy, 1\.040 blocks per table page/);
+        assert.match(table, /peak RSS 96\.0 MB, 6\.50 CPU-s, machine 97 % busy, 20\.40 CPU-s, 1\.040 blocks per table page/);
         assert.match(table, /our dump, directory format, 2 jobs\s+7\.00\s+142\.9\s+150\.0 MB, 1\.500x ours single-stream \(rounds 1\.413-1\.611x, median 1\.500x\), peak RSS 110\.0 MB, 6\.20 CPU-s, 1\.050 blocks per table page/);
-        assert.match(table, /our dump, directory format, 1 job\s+10\.50 .*6\.00 CPU-s, machine CPU 95 % busy, 1\.039 blocks/);
+        assert.match(table, /our dump, directory format, 1 job\s+10\.50 .*6\.00 CPU-s, machine 95 % busy, 19\.95 CPU-s, at most 1\.053x single-stream on 2 cores for that work, 1\.039 blocks/);
+        assert.match(table, /pg_dump -Fd, 1 job, to local disk\s+10\.20\s+98\.0\s+directory ceiling: 0\.980x pg_dump -Fc, machine 60 % busy, 12\.24 CPU-s/);
     });
 });
 
@@ -191,17 +201,21 @@ describe("bench dataset, heap flags and chart", () => {
         assert.throws(() => parseBenchArgs(["--memory-mb", "64"]), /--memory-mb: 64 is out of range 128\.\.10240/);
     });
 
-    it("read the machine's busy share from /proc/stat around what they measure: some, never more than all", async () => {
+    it("read the machine's load from /proc/stat around what they measure: some, never more than all, in CPU seconds of all cores", async () => {
         // given 300 ms of a busy loop on this thread
-        const { value, machineBusy } = await withMachineBusy(async () => {
+        const { value, machine } = await withMachineLoad(async () => {
             const until = Date.now() + 300;
             let spins = 0;
             while (Date.now() < until) spins++;
             return spins;
         });
-        // then the value comes back, and at least one core's share of the machine was busy
+        // then the value comes back, at least one core's share of the machine was busy,
+        // and the busy CPU seconds are at least the loop's 0.3 s and at most all cores for as long
         assert.ok(value > 0);
-        assert.ok(machineBusy !== undefined && machineBusy > 0.9 / cpus().length && machineBusy <= 1, String(machineBusy));
+        assert.ok(machine !== undefined, "/proc/stat is read");
+        assert.equal(machine.cores, cpus().length);
+        assert.ok(machine.busy > 0.9 / cpus().length && machine.busy <= 1, String(machine.busy));
+        assert.ok(machine.cpuSeconds >= 0.27 && machine.cpuSeconds <= 0.4 * cpus().length, String(machine.cpuSeconds));
     });
 
     it("give the measured process the Lambda runtime's heap flags for the memory", () => {

@@ -25,6 +25,8 @@ export const COMPONENT_NAMES = {
     azureKeys: "azure-keys",
     azureVault: "azure-vault",
     azureRunner: "azure-runner",
+    fargateTaskEvents: "fargate-task-events",
+    s3GatewayEndpoint: "backups-s3",
 } as const;
 
 /** Logical name of the RdsPostgres a database's instance is declared as: the database's configured name. */

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dumpFunctionName, exportFunctionName, functionImageName, monitoringName, verifyFunctionName } from "../config/resourceNames";
+import { COMPONENT_NAMES, dumpFunctionName, exportFunctionName, functionImageName, monitoringName, scheduledRuns, verifyFunctionName } from "../config/resourceNames";
 import { BackupAlarms } from "../components/aws/backupAlarms";
 import { BackupDashboard } from "../components/aws/backupDashboard";
 import { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork } from "../components/aws/backupFunction";
 import { DatabaseFunctionInput, dumpEnvironment, exportEnvironment, verifyEnvironment } from "../components/aws/functionEnv";
-import { FargateRunner, FargateRunnerArgs } from "../components/aws/fargateRunner";
+import { FargateRunner, FargateRunnerArgs, TaskEventsLogPolicy } from "../components/aws/fargateRunner";
 import { FunctionImage } from "../components/aws/functionImage";
+import { S3GatewayEndpoint } from "../components/aws/s3GatewayEndpoint";
 import { backupMaxAgeMinutes, dumpReportSeconds, imageClientMajor } from "../config/rules/functions";
 import { longestGapMinutes, parseSchedule } from "../config/schedule";
 import type { StackConfig } from "../config/validate";
@@ -80,11 +81,17 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         kmsKeyArn: f.key.keyArn,
     });
 
+    // One CloudWatch Logs resource policy for every runner's task-failure events: an account holds
+    // at most 10 per region (CloudWatch Logs API Reference, PutResourcePolicy).
+    const runnerNames = scheduledRuns(config, f.scope).filter((r) => r.component === "FargateRunner").map((r) => r.name);
+    const taskEventsLogPolicy = runnerNames.length === 0
+        ? undefined
+        : new TaskEventsLogPolicy(COMPONENT_NAMES.fargateTaskEvents, { policyName: `${stack}-task-events`, runnerNames }, inPrimary);
     const runners: FargateRunner[] = [];
     /** The database each Fargate dump runner dumps. */
     const dumpRunnerDatabase = new Map<FargateRunner, string>();
     /** What a Fargate runner shares with the Lambda functions of its kind, and the stack's one cluster. */
-    const runnerShared = (kind: "dump" | "verify"): Pick<FargateRunnerArgs, "kind" | "prefix" | "imageUri" | "imageRepositoryArn" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "cpu" | "memoryMb" | "ephemeralStorageGiB" | "clusterArn"> => ({
+    const runnerShared = (kind: "dump" | "verify"): Pick<FargateRunnerArgs, "kind" | "prefix" | "imageUri" | "imageRepositoryArn" | "architecture" | "bucketArn" | "kmsKeyArn" | "secretKmsKeyArns" | "logRetentionDays" | "retryAttempts" | "maxEventAgeSeconds" | "cpu" | "memoryMb" | "ephemeralStorageGiB" | "taskEventsLogPolicy" | "clusterArn"> => ({
         kind,
         prefix: prefixOf(kind),
         imageUri: image.imageUri,
@@ -99,14 +106,18 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         cpu: fc.fargate.cpu,
         memoryMb: fc.fargate.memoryMb,
         ephemeralStorageGiB: fc.fargate.ephemeralStorageGiB,
+        ...(taskEventsLogPolicy !== undefined ? { taskEventsLogPolicy } : {}),
         ...(runners[0] !== undefined ? { clusterArn: runners[0].clusterArn } : {}),
     });
 
     const all: BackupFunction[] = [];
-    let s3PrefixListId: pulumi.Output<string> | undefined;
+    // The VPC's S3 gateway endpoint belongs to the stack, not to one function: it stays where it is
+    // when a database moves between runners or is removed.
+    const s3PrefixListId = network.s3GatewayEndpoint && network.routeTableIds.length > 0
+        ? new S3GatewayEndpoint(COMPONENT_NAMES.s3GatewayEndpoint, { vpcId: network.vpcId, routeTableIds: network.routeTableIds }, inPrimary).prefixListId
+        : undefined;
     for (const db of f.databases) {
         const name = dumpFunctionName(f.scope, db.config.name);
-        const endpoint = network.s3GatewayEndpoint && s3PrefixListId === undefined && network.routeTableIds.length > 0;
         const dumpArgs = {
             secretArns: [db.secretArn],
             schedule: config.schedules.dump,
@@ -121,17 +132,14 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
                 ...(lock?.mode !== undefined && lock.days !== undefined ? { objectLock: { mode: lock.mode, keepDays } } : {}),
                 metricsNamespace: fc.metricsNamespace,
             }),
-            network: endpoint ? { ...databaseNetwork(db), s3GatewayEndpointRouteTableIds: network.routeTableIds } : databaseNetwork(db, s3PrefixListId),
+            network: databaseNetwork(db, s3PrefixListId),
         };
         if (db.config.runner === "fargate") {
             const runner = new FargateRunner(name, { ...runnerShared("dump"), ...dumpArgs }, inPrimary);
-            s3PrefixListId ??= runner.s3PrefixListId;
             runners.push(runner);
             dumpRunnerDatabase.set(runner, db.config.name);
         } else {
-            const dump = new BackupFunction(name, { ...shared("dump"), ...dumpArgs }, inPrimary);
-            s3PrefixListId ??= dump.s3PrefixListId;
-            all.push(dump);
+            all.push(new BackupFunction(name, { ...shared("dump"), ...dumpArgs }, inPrimary));
         }
         if (db.config.exportTables.length > 0 && config.schedules.export !== undefined) {
             all.push(new BackupFunction(exportFunctionName(f.scope, db.config.name), {

@@ -180,7 +180,7 @@ export class BackupFunction extends pulumi.ComponentResource {
 
         const rolePolicy = new aws.iam.RolePolicy(`${name}-role-policy`, {
             role: role.id,
-            policy: scheduledWorkPolicy(a, { prefix, logGroupArn: logGroup.arn, deadLetterQueueArn: dlq.arn, region, dnsSuffix: ctx.dnsSuffix }),
+            policy: scheduledWorkPolicy(a, { prefix, runtime: { kind: "lambda", logGroupArn: logGroup.arn, deadLetterQueueArn: dlq.arn }, region, dnsSuffix: ctx.dnsSuffix }),
         }, parent);
 
         const network = functionSecurityGroup(this, name, { kind: a.kind, functionName: a.functionName, network: a.network }, region, tags);

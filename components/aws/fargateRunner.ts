@@ -28,7 +28,7 @@ export interface FargateRunnerArgs extends ScheduledWorkArgs {
      */
     readonly clusterArn?: pulumi.Input<string>;
     /**
-     * Task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-sched, the queue <name>-dlq, the task-failure rule <name>-task-failed and its log policy <name>-task-events.
+     * Task family; the log group is /ecs/<name>, the roles <name>-task, <name>-exec and <name>-task-sched, the queue <name>-task-dlq, the task-failure rule <name>-task-failed and its log policy <name>-task-events.
      * @default the component name
      */
     readonly runnerName?: string;
@@ -68,13 +68,21 @@ export interface FargateRunnerArgs extends ScheduledWorkArgs {
      */
     readonly maxEventAgeSeconds?: number;
     /**
+     * A TaskEventsLogPolicy (or another CloudWatch Logs resource policy) that already lets
+     * EventBridge write to this runner's log group `/ecs/<runnerName>`. An
+     * account holds at most 10 resource policies per region, so a stack with several runners makes
+     * one for all of them and passes it to each.
+     * @default a policy of this runner's own, `<runnerName>-task-events`
+     */
+    readonly taskEventsLogPolicy?: pulumi.Resource;
+    /**
      * Tags of every resource.
      * @default {}
      */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
-type Resolved = Required<Omit<FargateRunnerArgs, "network" | "clusterArn">> & Pick<FargateRunnerArgs, "clusterArn"> & { readonly network: ResolvedNetwork };
+type Resolved = Required<Omit<FargateRunnerArgs, "network" | "clusterArn" | "taskEventsLogPolicy">> & Pick<FargateRunnerArgs, "clusterArn" | "taskEventsLogPolicy"> & { readonly network: ResolvedNetwork };
 
 const DEFAULTS = {
     cpu: 1024,
@@ -103,9 +111,59 @@ function withDefaults(name: string, args: FargateRunnerArgs): Resolved {
     };
 }
 
+/**
+ * Stem of the runner's scheduler role and dead-letter queue. They differ from a BackupFunction's
+ * of the same name (`<name>-sched`, `<name>-dlq`): when a database moves between the runners, Pulumi
+ * creates the new component before it deletes the old one, and role names are unique in the
+ * account (IAM User Guide, "IAM object quotas and requirements": "Names of users, groups, roles,
+ * policies ... must be unique within the account"), queue names in the account and region.
+ */
+const RUN_STEM_SUFFIX = "-task";
+
 /** Names of the runner's IAM roles. */
 export function runnerRoleNames(runnerName: string): { readonly task: string; readonly execution: string; readonly scheduler: string } {
-    return { task: `${runnerName}-task`, execution: `${runnerName}-exec`, scheduler: `${runnerName}-sched` };
+    return { task: `${runnerName}-task`, execution: `${runnerName}-exec`, scheduler: `${runnerName}${RUN_STEM_SUFFIX}-sched` };
+}
+
+/** Name of a runner's log group. */
+export function runnerLogGroupName(runnerName: string): string {
+    return `/ecs/${runnerName}`;
+}
+
+export interface TaskEventsLogPolicyArgs {
+    /** Name of the policy, unique in the account and region. Required. */
+    readonly policyName: string;
+    /** Runners (their runnerName) whose log groups `/ecs/<name>` EventBridge may write to. Required, at least one. */
+    readonly runnerNames: readonly string[];
+}
+
+/**
+ * One CloudWatch Logs resource policy letting EventBridge write the task-failure events of every
+ * runner named to its log group: pass it to each of them as `taskEventsLogPolicy`. An account
+ * holds at most 10 resource policies per region, so a stack with several runners shares one. The
+ * log groups' ARNs come from the names, so the policy exists before the runners, and their rules'
+ * targets wait for it.
+ */
+export class TaskEventsLogPolicy extends pulumi.ComponentResource {
+    /** Name of the policy. */
+    public readonly policyName: string;
+
+    constructor(name: string, args: TaskEventsLogPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("pg-backup-stack:aws:TaskEventsLogPolicy", name, {}, opts);
+        if (args.runnerNames.length === 0) {
+            throw new pulumi.ResourceError("runnerNames: [] is not allowed; expected the runnerName of at least one FargateRunner", this);
+        }
+        const names = args.runnerNames.map((n) => runnerLogGroupName(n));
+        const ctx = awsContext(this);
+        const region = regionOf(this);
+        const policy = new aws.cloudwatch.LogResourcePolicy(`${name}-policy`, {
+            policyName: args.policyName,
+            policyDocument: pulumi.all([ctx.partition, region, ctx.accountId]).apply(([partition, r, accountId]) =>
+                JSON.stringify(taskEventsLogPolicy({ logGroupArns: names.map((n) => `arn:${partition}:logs:${r}:${accountId}:log-group:${n}`) }))),
+        }, { parent: this });
+        this.policyName = args.policyName;
+        this.registerOutputs({ policyName: policy.policyName });
+    }
 }
 
 /**
@@ -158,8 +216,8 @@ export class FargateRunner extends pulumi.ComponentResource {
         const region = regionOf(this);
 
         const { logGroup, deadLetterQueue: dlq, deadLetterQueueName } = runRecords(this, name, {
-            stem: a.runnerName,
-            logGroupName: `/ecs/${a.runnerName}`,
+            stem: `${a.runnerName}${RUN_STEM_SUFFIX}`,
+            logGroupName: runnerLogGroupName(a.runnerName),
             logRetentionDays: a.logRetentionDays,
             kmsKeyArn: a.kmsKeyArn,
             deadLetterRetentionSeconds: a.deadLetterRetentionSeconds,
@@ -176,7 +234,7 @@ export class FargateRunner extends pulumi.ComponentResource {
         // The same builder as the Lambda function's role, so that both runners hold the same permissions.
         const taskPolicy = new aws.iam.RolePolicy(`${name}-task-policy`, {
             role: taskRole.id,
-            policy: scheduledWorkPolicy(a, { prefix, logGroupArn: logGroup.arn, deadLetterQueueArn: dlq.arn, region, dnsSuffix: ctx.dnsSuffix }),
+            policy: scheduledWorkPolicy(a, { prefix, runtime: { kind: "fargate" }, region, dnsSuffix: ctx.dnsSuffix }),
         }, parent);
 
         const executionRole = new aws.iam.Role(`${name}-exec-role`, {
@@ -266,9 +324,9 @@ export class FargateRunner extends pulumi.ComponentResource {
             eventPattern: clusterArn.apply((cluster) => JSON.stringify(taskFailedEventPattern({ clusterArn: cluster, family: a.runnerName }))),
             tags,
         }, parent);
-        const eventsLogPolicy = new aws.cloudwatch.LogResourcePolicy(`${name}-task-events`, {
+        const eventsLogPolicy = a.taskEventsLogPolicy ?? new aws.cloudwatch.LogResourcePolicy(`${name}-task-events`, {
             policyName: `${a.runnerName}-task-events`,
-            policyDocument: logGroup.arn.apply((logGroupArn) => JSON.stringify(taskEventsLogPolicy({ logGroupArn }))),
+            policyDocument: logGroup.arn.apply((logGroupArn) => JSON.stringify(taskEventsLogPolicy({ logGroupArns: [logGroupArn] }))),
         }, parent);
         new aws.cloudwatch.EventTarget(`${name}-task-failed-log`, {
             rule: rule.name,
@@ -306,7 +364,7 @@ export class FargateRunner extends pulumi.ComponentResource {
     /** Checks every plain argument before anything is created. */
     private validate(a: Resolved): void {
         const fail = (message: string): pulumi.ResourceError => new pulumi.ResourceError(message, this);
-        checkScheduledWork(fail, a, { key: "runnerName", name: a.runnerName, suffixes: 'the roles add "-task", "-exec" and "-sched", the queue "-dlq"', unit: "task" });
+        checkScheduledWork(fail, a, { key: "runnerName", name: a.runnerName, suffixes: 'the roles add "-task", "-exec" and "-task-sched", the queue "-task-dlq", the rule "-task-failed"', unit: "task" });
         const sizeProblems = fargateSizeProblems(a.cpu, a.memoryMb, a.ephemeralStorageGiB);
         if (sizeProblems.length > 0) throw fail(sizeProblems.join("; "));
         checkInt(fail, "timeoutSeconds", a.timeoutSeconds, 60, 1_209_600);

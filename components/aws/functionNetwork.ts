@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { plainStrings } from "./context";
+import { s3GatewayEndpoint } from "./s3GatewayEndpoint";
 
 /** Where a backup function (Lambda or Fargate task) runs and what it may reach. */
 export interface BackupFunctionNetwork {
@@ -16,7 +17,7 @@ export interface BackupFunctionNetwork {
     readonly databaseCidrBlocks?: readonly pulumi.Input<string>[];
     /** @default ["0.0.0.0/0"] - where HTTPS may go: Secrets Manager and S3 through a NAT gateway or interface endpoints */
     readonly httpsCidrBlocks?: readonly pulumi.Input<string>[];
-    /** @default none - route tables that get an S3 gateway endpoint (create it once per VPC; pass its prefix list to the other functions) */
+    /** @default none - route tables that get an S3 gateway endpoint of this function's own (one per VPC: for several functions, declare an S3GatewayEndpoint and pass its prefix list to each) */
     readonly s3GatewayEndpointRouteTableIds?: readonly pulumi.Input<string>[];
     /** @default none - prefix list of an existing S3 gateway endpoint: HTTPS egress to S3 through it */
     readonly s3PrefixListId?: pulumi.Input<string>;
@@ -84,8 +85,8 @@ export function functionSecurityGroup(
     region: pulumi.Output<string>,
     tags: Record<string, string>,
 ): { securityGroup: aws.ec2.SecurityGroup; s3PrefixListId: pulumi.Output<string> | undefined } {
-const parent = { parent: owner };
-const n = a.network;
+    const parent = { parent: owner };
+    const n = a.network;
     const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
         vpcId: n.vpcId,
         description: `${a.kind} function ${a.functionName}: egress to the databases and HTTPS only`,
@@ -116,13 +117,7 @@ const n = a.network;
     });
     const prefixList = n.s3GatewayEndpointRouteTableIds === undefined
         ? n.s3PrefixListId
-        : new aws.ec2.VpcEndpoint(`${name}-s3-endpoint`, {
-            vpcId: n.vpcId,
-            serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
-            vpcEndpointType: "Gateway",
-            routeTableIds: [...n.s3GatewayEndpointRouteTableIds],
-            tags,
-        }, parent).prefixListId;
+        : s3GatewayEndpoint(owner, name, { vpcId: n.vpcId, routeTableIds: n.s3GatewayEndpointRouteTableIds, region, tags }).prefixListId;
     if (prefixList === undefined) return { securityGroup, s3PrefixListId: undefined };
     egress("s3", { prefixListId: prefixList, fromPort: 443, toPort: 443, description: "HTTPS to S3 through the gateway endpoint" });
     return { securityGroup, s3PrefixListId: pulumi.output(prefixList) };

@@ -30,8 +30,9 @@ export { alertTopicPolicy } from "./documents/alerts";
 // AWS: the backup functions, their alarms and dashboard
 export { BackupFunction, BackupFunctionArgs, BackupFunctionNetwork, FUNCTION_HANDLERS, functionRoleArn, functionRoleNames } from "./backupFunction";
 export type { ScheduledWorkArgs } from "./scheduledWork";
-export { FargateRunner, FargateRunnerArgs, runnerRoleNames } from "./fargateRunner";
+export { FargateRunner, FargateRunnerArgs, TaskEventsLogPolicy, TaskEventsLogPolicyArgs, runnerLogGroupName, runnerRoleNames } from "./fargateRunner";
 export { FunctionImage, FunctionImageArgs } from "./functionImage";
+export { S3GatewayEndpoint, S3GatewayEndpointArgs } from "./s3GatewayEndpoint";
 export { BackupAlarms, BackupAlarmsArgs, AlarmedDatabase, AlarmedFunction, AlarmedRunner } from "./backupAlarms";
 export { BackupDashboard, BackupDashboardArgs } from "./backupDashboard";
 export { dumpEnvironment, exportEnvironment, verifyEnvironment } from "./functionEnv";

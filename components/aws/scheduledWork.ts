@@ -10,6 +10,7 @@ import {
     verifyRolePolicy,
     type FunctionKind,
     type FunctionPolicyInput,
+    type RoleRuntime,
 } from "./documents/functionPolicies";
 import { LOG_RETENTION_DAYS } from "./documents/logs";
 import { ScheduleError, parseSchedule } from "./documents/schedule";
@@ -81,28 +82,33 @@ export function scheduledWorkDefaults(args: ScheduledWorkArgs): ResolvedSchedule
     };
 }
 
-/** Where a scheduled run's role policy lets it write its logs and dead letters, in which region and partition. */
+/** Where a scheduled run works (its prefix, region and partition) and where it runs: a Lambda function's role also writes its logs and dead letters (RoleRuntime). */
 export interface ScheduledWorkPlace {
     readonly prefix: string;
-    readonly logGroupArn: pulumi.Input<string>;
-    readonly deadLetterQueueArn: pulumi.Input<string>;
+    readonly runtime: { readonly kind: "lambda"; readonly logGroupArn: pulumi.Input<string>; readonly deadLetterQueueArn: pulumi.Input<string> } | { readonly kind: "fargate" };
     readonly region: pulumi.Input<string>;
     readonly dnsSuffix: pulumi.Input<string>;
 }
 
 /**
  * The role policy of a scheduled run, from the one builder of its kind, so that a Lambda function
- * and a Fargate task of the same kind hold exactly the same permissions.
+ * and a Fargate task of the same kind hold the same permissions on the data; a Lambda function's
+ * also writes its logs, creates its interfaces and sends its dead letters (RoleRuntime).
  */
 export function scheduledWorkPolicy(
     a: Pick<ResolvedScheduledWork, "kind" | "watermarkPattern" | "bucketArn" | "kmsKeyArn" | "secretArns" | "secretKmsKeyArns">,
     place: ScheduledWorkPlace,
 ): pulumi.Output<string> {
     const { kind, watermarkPattern } = a;
+    const runtime = place.runtime;
+    const lambdaPlaces: pulumi.Output<{ logGroupArn: string; deadLetterQueueArn: string } | undefined> = runtime.kind === "lambda"
+        ? pulumi.all([runtime.logGroupArn, runtime.deadLetterQueueArn]).apply(([logGroupArn, deadLetterQueueArn]) => ({ logGroupArn, deadLetterQueueArn }))
+        : pulumi.output(undefined);
     return pulumi
-        .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), place.logGroupArn, place.deadLetterQueueArn, place.region, place.dnsSuffix])
-        .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn, region, dnsSuffix]) => {
-            const input: FunctionPolicyInput = { region, dnsSuffix, bucketArn, prefix: place.prefix, kmsKeyArn, secretArns, secretKmsKeyArns, logGroupArn, deadLetterQueueArn };
+        .all([a.bucketArn, a.kmsKeyArn, pulumi.all([...a.secretArns]), pulumi.all([...a.secretKmsKeyArns]), place.region, place.dnsSuffix, lambdaPlaces])
+        .apply(([bucketArn, kmsKeyArn, secretArns, secretKmsKeyArns, region, dnsSuffix, lambda]) => {
+            const role: RoleRuntime = lambda === undefined ? { kind: "fargate" } : { kind: "lambda", ...lambda };
+            const input: FunctionPolicyInput = { region, dnsSuffix, bucketArn, prefix: place.prefix, kmsKeyArn, secretArns, secretKmsKeyArns, runtime: role };
             return JSON.stringify(kind === "dump" ? dumpRolePolicy(input) : kind === "export" ? exportRolePolicy({ ...input, watermarkPattern }) : verifyRolePolicy(input));
         });
 }

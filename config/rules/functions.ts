@@ -130,13 +130,33 @@ export const verifyScratchFitsDump: Rule = (c) => {
             : `Lambda's /tmp holds at most 10240 MB, so dumps this large cannot be verified by the function: ${shared ? "verify them with the CLI on a host with enough disk, or set verify: false on the databases" : "set runner: fargate on the verified databases (up to 200 GiB of disk), verify them with the CLI on a host with enough disk, or set verify: false"}`;
         out.push(error("functions.verify.ephemeralStorageMb", have, `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB = ${neededMb} MB, which verify downloads before restoring; ${fix}`));
     }
-    const disk = c.functions.fargate.ephemeralStorageGiB;
-    if (onFargate && disk < maxGiB) {
-        out.push(error("functions.fargate.ephemeralStorageGiB", disk,
-            `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB, which the Fargate verify task downloads before restoring; ${maxGiB <= 200 ? `use at least ${Math.ceil(maxGiB)}` : "Fargate gives a task at most 200 GiB: verify these dumps with the CLI on a host with enough disk, or set verify: false"}`));
+    if (onFargate) {
+        out.push(...fargateDiskHoldsDump(c, maxGiB, "the Fargate verify task downloads before restoring",
+            "verify these dumps with the CLI on a host with enough disk, or set verify: false"));
     }
     return out;
 };
+
+/**
+ * GiB of a Fargate task's ephemeral storage kept for its image: "The pulled, compressed, and the
+ * uncompressed container image for the task is stored on the ephemeral storage ... you must
+ * subtract the amount of storage your container image uses" (Amazon ECS Developer Guide, "Fargate
+ * task ephemeral storage for Amazon ECS"). The function image (the Lambda Node.js base image, the
+ * PostgreSQL client and the compiled functions) takes well under a GiB each way; the rest of the
+ * margin is for the task's own files.
+ */
+export const FARGATE_IMAGE_MARGIN_GIB = 4;
+const FARGATE_MAX_DISK_GIB = 200;
+
+/** `functions.fargate.ephemeralStorageGiB` must hold the image and the largest dump; `why` says what the task keeps, `beyond` what to do past 200 GiB. */
+function fargateDiskHoldsDump(c: ParsedConfig, maxGiB: number, why: string, beyond: string): Finding[] {
+    const disk = c.functions.fargate.ephemeralStorageGiB;
+    const needed = Math.ceil(maxGiB + FARGATE_IMAGE_MARGIN_GIB);
+    if (disk >= needed) return [];
+    const fix = needed <= FARGATE_MAX_DISK_GIB ? `use at least ${needed}` : `Fargate gives a task at most ${FARGATE_MAX_DISK_GIB} GiB: ${beyond}`;
+    return [error("functions.fargate.ephemeralStorageGiB", disk,
+        `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB, which ${why}, besides the ${FARGATE_IMAGE_MARGIN_GIB} GiB kept for the task's image (ECS stores it there, compressed and uncompressed); ${fix}`)];
+}
 
 /**
  * One function's /tmp (`functions.<fn>.ephemeralStorageMb`) must hold the largest dump when it
@@ -165,10 +185,8 @@ export const dumpScratchFitsDirectoryDump: Rule = (c) => {
         ? scratchHoldsDump(c, "dump", "a dumpFormat: directory database writes to /tmp before uploading",
             "dumps this large cannot use dumpFormat: directory in the function: use the custom format (streamed, no local disk) or runner: fargate")
         : [];
-    const disk = c.functions.fargate.ephemeralStorageGiB;
-    const onFargate = maxGiB !== undefined && directory.some((db) => db.runner === "fargate") && disk < maxGiB
-        ? [error("functions.fargate.ephemeralStorageGiB", disk,
-            `cannot hold the largest dump, functions.maxDumpSizeGiB ${maxGiB} GiB, which a dumpFormat: directory database writes to disk before uploading; ${maxGiB <= 200 ? `use at least ${Math.ceil(maxGiB)}` : "use the custom format (streamed, no local disk)"}`)]
+    const onFargate = maxGiB !== undefined && directory.some((db) => db.runner === "fargate")
+        ? fargateDiskHoldsDump(c, maxGiB, "a dumpFormat: directory database writes to disk before uploading", "use the custom format (streamed, no local disk)")
         : [];
     return [...onLambda, ...onFargate];
 };

@@ -76,7 +76,7 @@ export const functionsSchema = z.strictObject({
          */
         memoryMb: z.int().prefault(4096),
         /**
-         * Ephemeral storage of a task (its disk, /tmp included) in GiB.
+         * Ephemeral storage of a task (its disk, /tmp included) in GiB. ECS pulls the image to it too: a task that keeps a dump there (verification, a directory-format dump) needs functions.maxDumpSizeGiB plus 4 GiB.
          * @default 50
          */
         ephemeralStorageGiB: z.int().min(21).max(200).prefault(50),
@@ -114,7 +114,7 @@ export const functionsSchema = z.strictObject({
          */
         port: z.int().min(1).max(65535).prefault(5432),
     }).prefault({}),
-    /** Largest dump expected, in GiB: checked against the part size and the verify function's /tmp. */
+    /** Largest dump expected, in GiB: checked against the part size and the disk of every function or task that keeps a dump on it (verify's download, a directory-format dump). */
     maxDumpSizeGiB: z.number().positive().optional(),
     /**
      * CloudWatch Logs retention of the functions' log groups (prod requires at least 365).

@@ -47,8 +47,11 @@ const functionInput = (prefix: string, name: string): FunctionPolicyInput => ({
     kmsKeyArn: KEY,
     secretArns: [`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-orders-AbCdEf`],
     secretKmsKeyArns: [],
-    logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}`,
-    deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}-dlq`,
+    runtime: {
+        kind: "lambda",
+        logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}`,
+        deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}-dlq`,
+    },
 });
 const dumpPolicy = dumpRolePolicy(functionInput("backups", "prod-dump-orders"));
 const exportPolicy = exportRolePolicy({ ...functionInput("exports", "prod-export-orders"), watermarkPattern: WATERMARK_PATTERN });
@@ -173,7 +176,7 @@ describe("policy semantics (IAM policy simulator)", function () {
 
     describe("a Fargate runner's task-failure events: EventBridge writes them to that runner's log group only", () => {
         const group = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/prod-dump-orders`;
-        const policy = taskEventsLogPolicy({ logGroupArn: group });
+        const policy = taskEventsLogPolicy({ logGroupArns: [group] });
         const write = (principal: string, action: string, resource: string, identityPolicies: readonly unknown[] = []): SimRequest =>
             ({ principal, action, resource, resourcePolicy: policy, identityPolicies });
 

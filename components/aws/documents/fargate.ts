@@ -1,6 +1,6 @@
 import { viaServiceHost } from "./keyPolicy";
 import { FunctionKind, PrincipalPolicyDocument, SQS_SEND_KMS_ACTIONS, serviceAssumeRolePolicy } from "./functionPolicies";
-import { PolicyDocument, policyDocument } from "./policyDocument";
+import { PolicyDocument, policyDocument, sortedUnique } from "./policyDocument";
 
 /**
  * Documents of the Fargate runner: the valid CPU and memory combinations, the task's container
@@ -255,22 +255,37 @@ export function taskFailedEventPattern(input: { readonly clusterArn: string; rea
     };
 }
 
+/** CloudWatch Logs' limit on a resource policy document: 5120 characters (PutResourcePolicy, policyDocument). */
+export const LOG_RESOURCE_POLICY_MAX_CHARS = 5120;
+
 /**
- * CloudWatch Logs resource policy letting EventBridge write the events of the task-failure rule
- * to the runner's log group, and nothing else: EventBridge writes to a log group target through
+ * CloudWatch Logs resource policy letting EventBridge write the events of the task-failure rules
+ * to the runners' log groups, and nothing else: EventBridge writes to a log group target through
  * the account's CloudWatch Logs resource policies, not through a role (Amazon EventBridge User
  * Guide, "Using resource-based policies for Amazon EventBridge", CloudWatch Logs permissions:
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html). An
+ * account has at most 10 such policies per region, a limit that cannot be raised (CloudWatch Logs
+ * API Reference, PutResourcePolicy), so one policy names every runner's log group.
  */
-export function taskEventsLogPolicy(input: { readonly logGroupArn: string }): PolicyDocument {
-    if (!input.logGroupArn.startsWith("arn:") || input.logGroupArn.endsWith(":*")) {
-        throw new RangeError(`logGroupArn: "${input.logGroupArn}" is not allowed; expected a log group ARN without ":*"`);
+export function taskEventsLogPolicy(input: { readonly logGroupArns: readonly string[] }): PolicyDocument {
+    if (input.logGroupArns.length === 0) {
+        throw new RangeError("logGroupArns: [] is not allowed; expected the log group ARN of at least one runner");
     }
-    return policyDocument([{
+    input.logGroupArns.forEach((arn, i) => {
+        if (!/^arn:[^*]+$/.test(arn) || arn.endsWith(":*")) {
+            throw new RangeError(`logGroupArns[${i}]: "${arn}" is not allowed; expected a log group ARN without ":*" or wildcards`);
+        }
+    });
+    const doc = policyDocument([{
         Sid: "EventBridgeWritesTaskEvents",
         Effect: "Allow",
         Principal: { Service: ["delivery.logs.amazonaws.com", "events.amazonaws.com"] },
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [`${input.logGroupArn}:*`],
+        Resource: sortedUnique(input.logGroupArns).map((arn) => `${arn}:*`),
     }]);
+    const chars = JSON.stringify(doc).length;
+    if (chars > LOG_RESOURCE_POLICY_MAX_CHARS) {
+        throw new RangeError(`logGroupArns: ${input.logGroupArns.length} log groups make a policy of ${chars} characters, above CloudWatch Logs' ${LOG_RESOURCE_POLICY_MAX_CHARS}; use shorter runner names or fewer Fargate runners in one stack`);
+    }
+    return doc;
 }

@@ -27,11 +27,28 @@ export interface FunctionPolicyInput {
     readonly secretArns: readonly string[];
     /** Customer-managed keys those secrets are encrypted with (none when they use the aws/secretsmanager key). */
     readonly secretKmsKeyArns: readonly string[];
-    /** The function's own log group (`arn:...:log-group:/aws/lambda/<fn>`, without `:*`). */
-    readonly logGroupArn: string;
-    /** The dead-letter queue failed asynchronous invocations are sent to. */
-    readonly deadLetterQueueArn: string;
+    /** Where the role runs, and what it then does itself. */
+    readonly runtime: RoleRuntime;
 }
+
+/**
+ * A Lambda function's role writes its own log group, creates and deletes the function's VPC
+ * interfaces, and sends failed asynchronous invocations to its dead-letter queue (Lambda
+ * Developer Guide, "Lambda execution role" and "Giving Lambda functions access to resources in
+ * an Amazon VPC"). A Fargate task's role does none of these: ECS creates the task's awsvpc
+ * interface, the execution role writes the awslogs stream, and EventBridge Scheduler sends dead
+ * letters with its own role (Amazon ECS Developer Guide, "Amazon ECS task execution IAM role";
+ * EventBridge Scheduler User Guide, "Configuring a dead-letter queue").
+ */
+export type RoleRuntime =
+    | {
+        readonly kind: "lambda";
+        /** The function's own log group (`arn:...:log-group:/aws/lambda/<fn>`, without `:*`). */
+        readonly logGroupArn: string;
+        /** The dead-letter queue failed asynchronous invocations are sent to. */
+        readonly deadLetterQueueArn: string;
+    }
+    | { readonly kind: "fargate" };
 
 /**
  * Object actions that write a dump or an export: a new object (multipart or not), its tags, and
@@ -143,13 +160,14 @@ function checkInput(kind: FunctionKind, input: FunctionPolicyInput): void {
     input.secretKmsKeyArns.forEach((arn, i) => check(`secretKmsKeyArns[${i}]`, arn, KMS_KEY_ARN, "a KMS key ARN"));
 }
 
-/** Statements every function role has: its log group, its VPC interfaces, its dead-letter queue, its secrets. */
-function commonStatements(input: FunctionPolicyInput): PolicyStatement[] {
-    const secretKeys = sortedUnique(input.secretKmsKeyArns);
+/** What only a Lambda function's role needs: its log group, its VPC interfaces, its dead-letter queue. */
+function lambdaStatements(input: FunctionPolicyInput): PolicyStatement[] {
+    const runtime = input.runtime;
+    if (runtime.kind !== "lambda") return [];
     return [
-        { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: LOG_ACTIONS, Resource: [`${input.logGroupArn}:*`] },
+        { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: LOG_ACTIONS, Resource: [`${runtime.logGroupArn}:*`] },
         { Sid: "VpcNetworkInterfaces", Effect: "Allow", Action: VPC_ENI_ACTIONS, Resource: ["*"] },
-        { Sid: "SendFailedInvocationsToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [input.deadLetterQueueArn] },
+        { Sid: "SendFailedInvocationsToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [runtime.deadLetterQueueArn] },
         {
             Sid: "EncryptDeadLetterMessages",
             Effect: "Allow",
@@ -157,6 +175,14 @@ function commonStatements(input: FunctionPolicyInput): PolicyStatement[] {
             Resource: [input.kmsKeyArn],
             Condition: { StringEquals: { "kms:ViaService": viaServiceHost("sqs", input.region, input.dnsSuffix) } },
         },
+    ];
+}
+
+/** Statements every role has: the Lambda function's own (lambdaStatements) and its secrets. */
+function commonStatements(input: FunctionPolicyInput): PolicyStatement[] {
+    const secretKeys = sortedUnique(input.secretKmsKeyArns);
+    return [
+        ...lambdaStatements(input),
         { Sid: "ReadConnectionSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: sortedUnique(input.secretArns) },
         ...(secretKeys.length === 0
             ? []

@@ -31,6 +31,19 @@ describe("function options for the account and VPC the stack lands in (under moc
         assert.ok(fns.length > 0 && fns.every((f) => f.inputs["reservedConcurrentExecutions"] === -1));
     });
 
+    it("the S3 gateway endpoint is the stack's, not a function's: the same resource whichever runner a database uses", async () => {
+        // given the same stack with the first database dumped by Lambda, then by Fargate
+        const endpointOf = async (runner: string): Promise<string[]> => {
+            const { mocks } = await deploy({ "aws.databases[0].runner": runner });
+            return mocks.ofType(ENDPOINT).map((e) => `${e.parent?.type ?? "(top)"}::${e.parent?.name ?? ""}::${e.name}`);
+        };
+        // then each declares one endpoint, and the same one: moving the database replaces no endpoint
+        // (a route table holds one route per gateway endpoint service)
+        const onLambda = await endpointOf("lambda");
+        assert.deepStrictEqual(onLambda, ["pg-backup-stack:aws:S3GatewayEndpoint::backups-s3::backups-s3-s3-endpoint"]);
+        assert.deepStrictEqual(await endpointOf("fargate"), onLambda);
+    });
+
     it("aws.network.s3GatewayEndpoint false creates no endpoint, for a VPC that already has one", async () => {
         const { mocks } = await deploy({ "aws.network.s3GatewayEndpoint": false });
         assert.deepStrictEqual(mocks.ofType(ENDPOINT), []);

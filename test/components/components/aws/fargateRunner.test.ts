@@ -113,18 +113,20 @@ describe("FargateRunner (under mocks)", () => {
     });
 
     for (const kind of ["dump", "export", "verify"] as const) {
-        it(`${kind}: the task role's policy is the Lambda role's policy for the same kind, on the runner's own log group and queue`, async () => {
+        it(`${kind}: the task role's policy is the Lambda role's policy for the same kind, without what only Lambda does`, async () => {
             // given a runner and a Lambda function of the same kind and the same name stem
             const { BackupFunction } = await import("../../../../components/aws/backupFunction");
             new mod.FargateRunner("runner", base(kind));
             new BackupFunction("runner", { ...(base(kind) as unknown as BackupFunctionArgs) });
             await settle(mocks);
-            // when both policies are read (their log group and queue have the same logical names, so the same mocked ARNs)
+            // when both policies are read
             const task = policy(mocks.one(ROLE_POLICY, "runner-task-policy"));
             const lambda = policy(mocks.one(ROLE_POLICY, "runner-role-policy"));
-            // then they are the same document, on the runner's own log group and queue
-            assert.deepStrictEqual(task, lambda);
-            assert.ok(JSON.stringify(task).includes(`arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:runner-logs:*`));
+            // then the task's is the Lambda function's without its log writes, network interfaces and dead letters,
+            // which ECS, the execution role and the scheduler's role do for a task
+            const lambdaOnly = ["WriteOwnLogGroup", "VpcNetworkInterfaces", "SendFailedInvocationsToDeadLetterQueue", "EncryptDeadLetterMessages"];
+            assert.deepStrictEqual(task.Statement, lambda.Statement.filter((st) => !lambdaOnly.includes(st.Sid)));
+            assert.ok(!JSON.stringify(task).includes("ec2:") && !JSON.stringify(task).includes("sqs:") && !JSON.stringify(task).includes("logs:"));
             // and only ECS tasks of this account assume the task role
             const trust = policy(mocks.one(ROLE, "runner-task-role"), "assumeRolePolicy") as unknown as { Statement: { Principal: unknown; Condition: unknown }[] };
             assert.deepStrictEqual(trust.Statement.map((s) => [s.Principal, s.Condition]), [[{ Service: ["ecs-tasks.amazonaws.com"] }, { StringEquals: { "aws:SourceAccount": ACCOUNT } }]]);
@@ -167,7 +169,7 @@ describe("FargateRunner (under mocks)", () => {
         // and a run it cannot start is retried, then lands in the KMS-encrypted queue
         assert.deepStrictEqual(target["retryPolicy"], { maximumRetryAttempts: 1, maximumEventAgeInSeconds: 1800 });
         assert.deepStrictEqual(target["deadLetterConfig"], { arn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:prod-dump-orders-dlq` });
-        assert.strictEqual(queue["name"], "prod-dump-orders-dlq");
+        assert.strictEqual(queue["name"], "prod-dump-orders-task-dlq");
         assert.strictEqual(queue["kmsMasterKeyId"], KEY);
     });
 
@@ -237,6 +239,46 @@ describe("FargateRunner (under mocks)", () => {
         assert.strictEqual(target["roleArn"], undefined, "a log group target is written through the resource policy, never a role");
         assert.strictEqual(logPolicy["policyName"], "prod-dump-orders-task-events");
         assert.deepStrictEqual(JSON.parse(logPolicy["policyDocument"] as string).Statement[0].Resource, [`${logGroupArn}:*`]);
+    });
+
+    it("names nothing as a Lambda function of the same name does, so a database can move between the runners in one update", async () => {
+        // given a runner and a Lambda function of the same kind and name (Pulumi creates the new
+        // component before it deletes the old one, and these names are unique in the account or region)
+        const { BackupFunction } = await import("../../../../components/aws/backupFunction");
+        new mod.FargateRunner("prod-dump-orders", base("dump"));
+        new BackupFunction("prod-dump-orders", { ...(base("dump") as unknown as BackupFunctionArgs) });
+        await settle(mocks);
+        // when the names each sets are collected, per kind of resource
+        const NAME_KEYS = ["name", "policyName", "family"];
+        const named = (component: string): string[] => [...childrenOf(mocks, component, "prod-dump-orders")].flatMap((id) => {
+            const [type, name] = id.split("::");
+            const inputs = mocks.resources.find((r) => r.type === type && r.name === name && r.parent?.type === component)?.inputs ?? {};
+            return NAME_KEYS.filter((k) => typeof inputs[k] === "string").map((k) => `${type}::${String(inputs[k])}`);
+        });
+        const runner = named(COMPONENT);
+        const fn = named("pg-backup-stack:aws:BackupFunction");
+        // then each has named its roles, queue and log group, and none of them twice
+        assert.ok(runner.filter((n) => n.startsWith(ROLE)).length === 3 && fn.filter((n) => n.startsWith(ROLE)).length === 2, JSON.stringify([runner, fn]));
+        assert.deepStrictEqual(runner.filter((n) => fn.includes(n)), []);
+    });
+
+    it("uses a given task-events policy instead of one of its own, and its rule's target waits for it", async () => {
+        // given a policy shared by two runners
+        const shared = new mod.TaskEventsLogPolicy("task-events", { policyName: "prod-task-events", runnerNames: ["prod-dump-orders", "prod-verify-orders"] });
+        new mod.FargateRunner("prod-dump-orders", { ...base("dump"), taskEventsLogPolicy: shared });
+        new mod.FargateRunner("prod-verify-orders", { ...base("verify"), taskEventsLogPolicy: shared });
+        await settle(mocks);
+        // then the account holds one resource policy, naming both runners' log groups
+        const policies = mocks.ofType(LOG_POLICY);
+        assert.deepStrictEqual(policies.map((p) => p.inputs["policyName"]), ["prod-task-events"]);
+        assert.deepStrictEqual(JSON.parse(policies[0]?.inputs["policyDocument"] as string).Statement[0].Resource, [
+            `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/prod-dump-orders:*`,
+            `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/prod-verify-orders:*`,
+        ]);
+        // and no runner made its own
+        assert.deepStrictEqual(mocks.ofType(LOG_POLICY).filter((p) => p.name.endsWith("-task-events") && p.name !== "task-events-policy"), []);
+        // and a policy for no runner is refused before anything is created
+        assert.throws(() => new mod.TaskEventsLogPolicy("none", { policyName: "x", runnerNames: [] }), /runnerNames: \[\] is not allowed/);
     });
 
     it("parents every child to the component", async () => {

@@ -129,7 +129,20 @@ describe("configuration validation: where a database's functions run", () => {
             assert.deepStrictEqual(validate(validConfig({ [RUNNER]: "fargate", "functions.maxDumpSizeGiB": 20 })).filter((f) => f.severity === "error"), []);
             const findings = findingsAt(validate(validConfig({ [RUNNER]: "fargate", "functions.maxDumpSizeGiB": 60 })), "functions.fargate.ephemeralStorageGiB");
             assert.strictEqual(findings.length, 1);
-            assert.match(findings[0]?.message ?? "", /cannot hold the largest dump, functions\.maxDumpSizeGiB 60 GiB.*use at least 60/);
+            assert.match(findings[0]?.message ?? "", /cannot hold the largest dump, functions\.maxDumpSizeGiB 60 GiB.*use at least 64/);
+        });
+
+        it("the task's disk also holds its image: a disk exactly the dump's size is refused, and a dump too large for 200 GiB with its image says so", () => {
+            // given a dump as large as the disk (ECS keeps the pulled image on the same ephemeral storage)
+            const exact = findingsAt(validate(validConfig({ [RUNNER]: "fargate", "functions.maxDumpSizeGiB": 50 })), "functions.fargate.ephemeralStorageGiB");
+            // then it is refused, with the margin named
+            assert.strictEqual(exact.length, 1);
+            assert.match(exact[0]?.message ?? "", /besides the 4 GiB kept for the task's image .*use at least 54/);
+            // and the margin is enough from there on
+            assert.deepStrictEqual(findingsAt(validate(validConfig({ [RUNNER]: "fargate", "functions.maxDumpSizeGiB": 46 })), "functions.fargate.ephemeralStorageGiB"), []);
+            // and a 198 GiB dump cannot fit 200 GiB with the image
+            const beyond = findingsAt(validate(validConfig({ [RUNNER]: "fargate", "functions.maxDumpSizeGiB": 198, "functions.fargate.ephemeralStorageGiB": 200 })), "functions.fargate.ephemeralStorageGiB");
+            assert.match(beyond[0]?.message ?? "", /Fargate gives a task at most 200 GiB: verify these dumps with the CLI/);
         });
 
         it("a shared verification server keeps verify on Lambda, whatever the runner", () => {

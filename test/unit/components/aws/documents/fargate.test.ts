@@ -5,6 +5,7 @@ import {
     FARGATE_SIZES,
     fargateSizeProblems,
     runnerCommand,
+    LOG_RESOURCE_POLICY_MAX_CHARS,
     taskEventsLogPolicy,
     taskFailedEventPattern,
     taskSucceeded,
@@ -180,15 +181,37 @@ describe("the task-failure rule's event pattern", () => {
         assert.throws(() => taskFailedEventPattern({ clusterArn: CLUSTER, family: "a b" }), /family: "a b" is not allowed/);
     });
 
-    it("the rule's events go to the runner's own log group only, from EventBridge", () => {
+    it("the rules' events go to the runners' own log groups only, from EventBridge, in one policy", () => {
         const logGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/pg-backup-prod-dump-orders`;
-        assert.deepStrictEqual(taskEventsLogPolicy({ logGroupArn }).Statement, [{
+        const verifyArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/pg-backup-prod-verify-orders`;
+        assert.deepStrictEqual(taskEventsLogPolicy({ logGroupArns: [verifyArn, logGroupArn, verifyArn] }).Statement, [{
             Sid: "EventBridgeWritesTaskEvents",
             Effect: "Allow",
             Principal: { Service: ["delivery.logs.amazonaws.com", "events.amazonaws.com"] },
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: [`${logGroupArn}:*`],
+            Resource: [`${logGroupArn}:*`, `${verifyArn}:*`],
         }]);
-        assert.throws(() => taskEventsLogPolicy({ logGroupArn: `${logGroupArn}:*` }), /logGroupArn: .* expected a log group ARN without ":\*"/);
+        assert.throws(() => taskEventsLogPolicy({ logGroupArns: [`${logGroupArn}:*`] }), /logGroupArns\[0\]: .* expected a log group ARN without ":\*" or wildcards/);
+        assert.throws(() => taskEventsLogPolicy({ logGroupArns: [`arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/*`] }), /logGroupArns\[0\]/);
+        assert.throws(() => taskEventsLogPolicy({ logGroupArns: [] }), /logGroupArns: \[\] is not allowed/);
+    });
+
+    it("refuses a policy beyond CloudWatch Logs' 5120 characters, naming the count and the size", () => {
+        // given more and more runners' log groups
+        const arns = (n: number): string[] => Array.from({ length: n }, (_, i) => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/ecs/pg-backup-prod-dump-database-${String(i).padStart(3, "0")}`);
+        let n = 1;
+        let last = 0;
+        for (; n < 200; n++) {
+            try {
+                last = JSON.stringify(taskEventsLogPolicy({ logGroupArns: arns(n) })).length;
+            } catch (err) {
+                // then the first refused is the first beyond the limit, named with its count and size
+                assert.match(String(err), new RegExp(`logGroupArns: ${n} log groups make a policy of \\d+ characters, above CloudWatch Logs' 5120`));
+                break;
+            }
+        }
+        // and every policy made before was within it, and one more log group would not have fitted
+        assert.ok(n > 10 && n < 200, String(n));
+        assert.ok(last <= LOG_RESOURCE_POLICY_MAX_CHARS && last + 90 > LOG_RESOURCE_POLICY_MAX_CHARS, String(last));
     });
 });

@@ -33,8 +33,7 @@ const input: FunctionPolicyInput = {
     kmsKeyArn: KEY,
     secretArns: [SECRET],
     secretKmsKeyArns: [SECRET_KEY],
-    logGroupArn: LOG_GROUP,
-    deadLetterQueueArn: DLQ,
+    runtime: { kind: "lambda", logGroupArn: LOG_GROUP, deadLetterQueueArn: DLQ },
 };
 
 /** A request as IAM sees it: action, resource and the condition keys that matter here. */
@@ -149,6 +148,41 @@ describe("function role policies", () => {
                 assert.strictEqual(permits(doc, request), expected);
             });
         }
+    });
+
+    describe("a Fargate task's role", () => {
+        // ECS creates the task's interface, the execution role writes its logs and the scheduler
+        // sends its dead letters: the task itself needs none of it.
+        const fargate = { ...input, runtime: { kind: "fargate" } as const };
+        const table: [string, Request][] = [
+            ["creates a network interface anywhere", { action: "ec2:CreateNetworkInterface", resource: "*" }],
+            ["deletes a network interface anywhere", { action: "ec2:DeleteNetworkInterface", resource: "*" }],
+            ["sends a message to the dead-letter queue", { action: "sqs:SendMessage", resource: DLQ }],
+            ["encrypts a dead letter through SQS", { action: "kms:GenerateDataKey", resource: KEY, context: { "kms:ViaService": "sqs.eu-west-1.amazonaws.com" } }],
+            ["writes a log stream", { action: "logs:PutLogEvents", resource: `${LOG_GROUP}:log-stream:x` }],
+        ];
+        for (const [what, request] of table) {
+            it(`may not: ${what}, where the Lambda function's role may`, () => {
+                // given the same kind's role for a Lambda function and for a Fargate task
+                for (const build of [dumpRolePolicy, verifyRolePolicy]) {
+                    // when the request is evaluated
+                    // then only the Lambda function's role allows it
+                    assert.deepStrictEqual([permits(build(input), request), permits(build(fargate), request)], [true, false]);
+                }
+            });
+        }
+
+        it("holds the same permissions on the data as the Lambda function's", () => {
+            // given both roles of each kind
+            const statements = (doc: PolicyDocument): string[] => doc.Statement.map((st) => JSON.stringify(st));
+            for (const build of [dumpRolePolicy, verifyRolePolicy, (i: FunctionPolicyInput) => exportRolePolicy({ ...i, watermarkPattern: WATERMARK_PATTERN })]) {
+                // when their statements are compared
+                const lambdaOnly = statements(build(input)).filter((st) => !statements(build(fargate)).includes(st));
+                // then the Fargate role lacks only the four Lambda statements and has nothing of its own
+                assert.deepStrictEqual(lambdaOnly.map((st) => (JSON.parse(st) as PolicyStatement).Sid), ["WriteOwnLogGroup", "VpcNetworkInterfaces", "SendFailedInvocationsToDeadLetterQueue", "EncryptDeadLetterMessages"]);
+                assert.ok(statements(build(fargate)).every((st) => statements(build(input)).includes(st)));
+            }
+        });
     });
 
     it("property: no writer role is ever allowed to delete, whatever the prefix and secrets", () => {

@@ -8,6 +8,7 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { createGunzip, createInflate, createZstdDecompress, type Gunzip, type Inflate, type ZstdDecompress } from "node:zlib";
+import { ZstdFrameWalk } from "./zstdFrames";
 
 /** How a table's data is compressed: raw, a zlib stream (custom format), a gzip file (directory format), or zstd. */
 export type DataEncoding = "none" | "zlib" | "gzip" | "zstd";
@@ -18,27 +19,26 @@ const END_MARKERS = [Buffer.from("\\.\n\n\n"), Buffer.from("\\.\n")];
 const TAIL_BYTES = 8;
 const DECODER_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** The rows of one table's data: `write` the stored bytes in order, then `end`. */
-export class TableRowCounter {
-    private newlines = 0;
-    private total = 0;
-    private tail = Buffer.alloc(0);
-    private readonly decoder: Inflate | Gunzip | ZstdDecompress | undefined;
+/**
+ * Compressed bytes decompressed on zlib's thread, each decompressed chunk handed to `onData`:
+ * `write` the stored bytes in order, then `end`, which rejects when they do not decompress whole.
+ */
+class Decompressed {
+    private readonly decoder: Inflate | Gunzip | ZstdDecompress;
     private problem: Error | undefined;
     private readonly ended: Promise<void>;
+    private written = 0;
+    /** zstd's decoder ends quietly on data cut short: its frames are walked to tell. */
+    private readonly frames: ZstdFrameWalk | undefined;
 
-    constructor(encoding: DataEncoding) {
+    constructor(encoding: Exclude<DataEncoding, "none">, onData: (d: Buffer) => void) {
         // A deep input buffer: each write is a round trip to the decompressor's thread, and the
         // archive stream waits for it only when this buffer is full.
         // (zlib passes highWaterMark on to its stream; larger output chunks mean fewer callbacks.)
         const options = { highWaterMark: DECODER_BUFFER_BYTES, chunkSize: 1024 * 1024 };
-        this.decoder = encoding === "none" ? undefined : encoding === "zlib" ? createInflate(options) : encoding === "gzip" ? createGunzip(options) : createZstdDecompress(options);
-        const decoder = this.decoder;
-        if (decoder === undefined) {
-            this.ended = Promise.resolve();
-            return;
-        }
-        decoder.on("data", (d: Buffer) => this.count(d));
+        const decoder = (this.decoder = encoding === "zlib" ? createInflate(options) : encoding === "gzip" ? createGunzip(options) : createZstdDecompress(options));
+        this.frames = encoding === "zstd" ? new ZstdFrameWalk() : undefined;
+        decoder.on("data", onData);
         this.ended = new Promise((resolve) => {
             decoder.once("end", resolve);
             decoder.once("error", (err) => {
@@ -54,13 +54,11 @@ export class TableRowCounter {
      * stream never emits once it is ending: `end` may follow this write before the wait.
      */
     write(data: Buffer): Promise<void> | undefined {
-        if (this.decoder === undefined) {
-            this.count(data);
-            return undefined;
-        }
         if (this.problem !== undefined) {
             return undefined;
         }
+        this.written += data.length;
+        this.frames?.write(data);
         let taken = (): void => undefined;
         const wait = new Promise<void>((resolve) => {
             taken = resolve;
@@ -68,13 +66,50 @@ export class TableRowCounter {
         return this.decoder.write(data, () => taken()) ? undefined : wait;
     }
 
-    /** The number of rows, once all bytes are written; rejects when the data is not whole COPY text. */
-    async end(): Promise<number> {
-        this.decoder?.end();
+    /**
+     * Resolves once every byte is decompressed; rejects when the data is cut short or corrupt
+     * (zlib checks the stream's own end and checksum), or empty: a compressed stream of nothing
+     * still holds its header and end, and zstd's decoder takes no bytes for a whole stream.
+     */
+    async end(): Promise<void> {
+        this.decoder.end();
         await this.ended;
+        if (this.written === 0) {
+            this.problem ??= new Error("the data does not decompress: it is empty, without even the compressed stream's header");
+        }
+        const cut = this.frames?.end();
+        if (cut !== undefined) {
+            this.problem ??= new Error(`the data does not decompress (zstd): ${cut}`);
+        }
         if (this.problem !== undefined) {
             throw this.problem;
         }
+    }
+}
+
+/** The rows of one table's data: `write` the stored bytes in order, then `end`. */
+export class TableRowCounter {
+    private newlines = 0;
+    private total = 0;
+    private tail = Buffer.alloc(0);
+    private readonly decoder: Decompressed | undefined;
+
+    constructor(encoding: DataEncoding) {
+        this.decoder = encoding === "none" ? undefined : new Decompressed(encoding, (d) => this.count(d));
+    }
+
+    /** Feeds stored bytes; returns a promise to wait for when the decompressor's buffer is full (see Decompressed.write). */
+    write(data: Buffer): Promise<void> | undefined {
+        if (this.decoder === undefined) {
+            this.count(data);
+            return undefined;
+        }
+        return this.decoder.write(data);
+    }
+
+    /** The number of rows, once all bytes are written; rejects when the data is not whole COPY text. */
+    async end(): Promise<number> {
+        await this.decoder?.end();
         return rowsOf(this.newlines, this.total, this.tail);
     }
 
@@ -147,6 +182,36 @@ export class RowCountingTap extends Transform {
             (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
         );
     }
+}
+
+/**
+ * A pass-through stream that decompresses what flows through it only to prove it whole: a file
+ * pg_dump compressed (a large object's data, blobs.toc) that was cut short, or corrupted, fails at
+ * its end, where its bytes alone could not tell.
+ */
+export class WholeStreamTap extends Transform {
+    private readonly decoder: Decompressed;
+
+    constructor(encoding: Exclude<DataEncoding, "none">) {
+        super();
+        this.decoder = new Decompressed(encoding, () => undefined);
+    }
+
+    override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+        passOn(this, chunk, this.decoder.write(chunk), callback);
+    }
+
+    override _flush(callback: TransformCallback): void {
+        this.decoder.end().then(
+            () => callback(null),
+            (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
+    }
+}
+
+/** How a directory-format file other than table data is compressed, from its name: gzip or zstd, else undefined (uncompressed, or lz4). */
+export function compressedFileEncoding(name: string): "gzip" | "zstd" | undefined {
+    return name.endsWith(".gz") ? "gzip" : name.endsWith(".zst") ? "zstd" : undefined;
 }
 
 /** A directory-format data file's name: `<dumpId>.dat` plus the compression's extension. */

@@ -24,7 +24,7 @@ import { stopProcessGroup } from "../shared/processGroup";
 import { HashingTap } from "../shared/restoreDownload";
 import type { BackupStorage, ObjectLockRetention } from "../shared/storage/port";
 import { exitStatus, pgDumpFailure } from "./archive";
-import { dataFileEncoding, RowCountingTap } from "./copyRows";
+import { compressedFileEncoding, dataFileEncoding, RowCountingTap, WholeStreamTap } from "./copyRows";
 import { DumpError, DumpUploadError, InvalidArchiveError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
 import { FORMAT_TOC_FILE, readToc, tableDataEntries } from "./tocReader";
@@ -127,7 +127,7 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
             await checkTocFile(dir, names);
             const toc = await readFile(join(dir, "toc.dat"));
             const rest = names.filter((n) => !files.has(n));
-            req.log.info("pg_dump finished; uploading its remaining files", { key: req.key, files: names.length, remaining: rest.length });
+            req.log.info("pg_dump finished; uploading its remaining files", { key: req.key, files: names.length, stored: files.storedCount, remaining: rest.length });
             rest.forEach((n) => files.add(n));
             const stored = await files.finish();
             const total = stored.reduce((sum, f) => sum + f.sizeBytes, 0);
@@ -149,11 +149,16 @@ export function startDirectoryDump(req: DirectoryDumpRequest): DirectoryDumpRun 
  * While pg_dump runs, hands every file that appears in its directory (except toc.dat) to the
  * uploader at once, and marks in `closed` each one that no process of pg_dump's process group
  * holds open any more: pg_dump writes each data file (and each large object's file) front to
- * back, closes it and never opens it again, so a closed file is complete. A file appears open:
- * it is created by the open() that pg_dump writes it through. toc.dat is written last and waits
- * for pg_dump's exit. Where /proc cannot tell (not Linux), nothing is uploaded before the exit.
+ * back, closes it and never opens it again, so a closed file is complete. That holds only once
+ * pg_dump's writers are known to be in the group: until a process of the group has been seen
+ * holding a file of the dump open, no file is taken for closed. So when pg_dump runs outside the
+ * group (a wrapper that starts a session of its own, as sudo with use_pty does), its files are
+ * complete only once it has exited; and a scan that cannot read a process's descriptors proves
+ * nothing closed. pg_dump's workers are forked by it and share its group. toc.dat is written last
+ * and waits for the exit. Where /proc cannot tell (not Linux), nothing is uploaded before the exit.
  */
 async function followFiles(dir: string, pgid: number, uploader: FileUploader, closed: Set<string>, log: Log, stopped: () => boolean): Promise<void> {
+    let writersInGroup = false;
     while (!stopped()) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "toc.dat" && !closed.has(n));
@@ -162,15 +167,17 @@ async function followFiles(dir: string, pgid: number, uploader: FileUploader, cl
         }
         // The directory is read before the processes' open files: a file listed here and not
         // open in the scan that follows was closed before that scan.
-        const open = openFilesOfGroup(pgid);
-        if (open === undefined) {
+        const scan = openFilesOfGroup(pgid);
+        if (scan === "no-proc") {
             return;
         }
+        const open = scan === "unreadable" ? undefined : scan;
+        writersInGroup ||= open !== undefined && names.some((name) => open.has(join(dir, name)));
         for (const name of names) {
             if (stopped()) {
                 return;
             }
-            if (!open.has(join(dir, name))) {
+            if (writersInGroup && open !== undefined && !open.has(join(dir, name))) {
                 closed.add(name);
             }
             if (!uploader.has(name)) {
@@ -258,27 +265,36 @@ export class FollowedFile extends Readable {
 }
 
 /**
- * Paths some process of process group `pgid` holds open, from /proc; undefined where there is no
- * /proc. /proc's files are made by the kernel on reading, never wait on a disk, and are read here
- * synchronously: a few microseconds each, where a promise per file cost the event loop about a
- * second per 40 s of dump at one scan every 250 ms.
+ * Paths some process of process group `pgid` holds open, from /proc; "no-proc" where there is no
+ * /proc, "unreadable" when a process of the group was found but its descriptors could not all be
+ * read (the scan then proves nothing closed). A descriptor that goes away while it is read was
+ * closed meanwhile. /proc's files are made by the kernel on reading, never wait on a disk, and are
+ * read here synchronously: a few microseconds each, where a promise per file cost the event loop
+ * about a second per 40 s of dump at one scan every 250 ms.
  */
-function openFilesOfGroup(pgid: number): Set<string> | undefined {
+export function openFilesOfGroup(pgid: number): Set<string> | "no-proc" | "unreadable" {
     let pids: string[];
     try {
         pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
     } catch {
-        return undefined;
+        return "no-proc";
     }
     const open = new Set<string>();
     for (const pid of pids) {
         // after the command name in parentheses: state, ppid, pgrp, ...
-        const stat = readProc(() => readFileSync(`/proc/${pid}/stat`, "utf8")) ?? "";
+        const stat = readProc(() => readFileSync(`/proc/${pid}/stat`, "utf8"));
+        if (stat === undefined) {
+            continue;
+        }
         const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
         if (Number(fields[2]) !== pgid) {
             continue;
         }
-        for (const fd of readProc(() => readdirSync(`/proc/${pid}/fd`)) ?? []) {
+        const fds = readProc(() => readdirSync(`/proc/${pid}/fd`));
+        if (fds === undefined) {
+            return "unreadable";
+        }
+        for (const fd of fds) {
             const target = readProc(() => readlinkSync(`/proc/${pid}/fd/${fd}`));
             if (target !== undefined) {
                 open.add(target);
@@ -345,7 +361,7 @@ class FileUploader {
     private readonly waiting: string[] = [];
     private readonly stored: DumpFile[] = [];
     private readonly running = new Set<Promise<void>>();
-    private readonly bodies = new Set<RowCountingTap | HashingTap>();
+    private readonly bodies = new Set<RowCountingTap | WholeStreamTap | HashingTap>();
     /** Rows counted per data file, by the file name toc.dat gives. */
     readonly rows = new Map<string, number>();
     private failure: unknown;
@@ -360,6 +376,11 @@ class FileUploader {
 
     has(name: string): boolean {
         return this.names.has(name);
+    }
+
+    /** Files stored so far. */
+    get storedCount(): number {
+        return this.stored.length;
     }
 
     add(name: string): void {
@@ -438,13 +459,18 @@ class FileUploader {
         }
     }
 
-    /** Uploads one file (counting its rows if it is table data), then deletes it from local storage. */
+    /**
+     * Uploads one file, then deletes it from local storage: table data with its rows counted,
+     * any other compressed file decompressed on the way to prove it whole.
+     */
     private async upload(name: string): Promise<DumpFile> {
         const data = this.req.countRows ? dataFileEncoding(name) : undefined;
         const counter = data === undefined ? undefined : new RowCountingTap(data.encoding);
+        const compressed = counter === undefined ? compressedFileEncoding(name) : undefined;
+        const whole = compressed === undefined ? undefined : new WholeStreamTap(compressed);
         const tap = new HashingTap();
         const path = join(this.dir, name);
-        const stages = counter === undefined ? [tap] : [counter, tap];
+        const stages = [...(counter === undefined ? [] : [counter]), ...(whole === undefined ? [] : [whole]), tap];
         stages.forEach((b) => this.bodies.add(b));
         try {
             pipeline([new FollowedFile(path, () => this.complete(name)), ...stages], () => undefined);

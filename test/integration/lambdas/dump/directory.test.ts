@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
@@ -163,10 +163,48 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
         const early = log.entries.filter((e) => e.message === "uploading a file pg_dump writes").map((e) => String(e.extra.file));
         assert.ok(early.length > 0, log.text());
         assert.ok(!early.includes("toc.dat"));
+        // and the small table's file was stored, and left local disk, before pg_dump was done with the big one
+        const finished = log.entries.find((e) => e.message === "pg_dump finished; uploading its remaining files");
+        assert.ok(Number(finished?.extra.stored) >= 1, log.text());
         // and the backup restores to the source's exact contents
         const result = await restoreBackup(restoreOptions(manifest, "uneven_copy"));
         assert.equal(result.rowCountsMatch, true);
         assert.deepEqual(await contentChecksums(pg.url("uneven_copy")), await contentChecksums(pg.url("uneven")));
+    });
+
+    it("waits for pg_dump's exit before ending the upload of a file it was never seen writing (pg_dump in a session of its own)", async () => {
+        // given a table and large objects of several MB, and a pg_dump started by a wrapper in a
+        // session (and process group) of its own, as sudo with use_pty does, paused for 2 s once
+        // its first data file exists: its files are open, but by no process of the group the dump watches
+        await createDatabase(pg.url(), "own_session");
+        await query(
+            pg.url("own_session"),
+            "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g; " +
+                "SELECT lo_from_bytea(0, decode(repeat(md5(g::text), 400000), 'hex')) FROM generate_series(1, 4) g",
+        );
+        const wrapper = join(temp, "pg_dump-own-session.sh");
+        await writeFile(wrapper, [
+            "#!/bin/bash",
+            'for a in "$@"; do case "$a" in --file=*) dir="${a#--file=}";; esac; done',
+            `setsid ${JSON.stringify(join(pg.binDir, "pg_dump"))} "$@" &`,
+            "pid=$!",
+            'until compgen -G "$dir/*.dat*" > /dev/null || ! kill -0 "$pid" 2> /dev/null; do sleep 0.01; done',
+            'pkill -STOP -s "$pid"; sleep 2; pkill -CONT -s "$pid"',
+            'wait "$pid"',
+        ].join("\n"), { mode: 0o755 });
+        try {
+            for (const compression of [{ method: "none", level: 0 }, { method: "gzip", level: 1 }] as const) {
+                // when a directory-format dump runs through it
+                const { manifest } = await dump("own_session", "own_session", { jobs: 2, pgDumpPath: wrapper, compression });
+                // then every file is stored whole: the backup restores to the source's exact contents, large objects included
+                const copy = `own_session_copy_${compression.method}`;
+                const result = await restoreBackup(restoreOptions(manifest, copy));
+                assert.equal(result.rowCountsMatch, true);
+                assert.deepEqual(await contentChecksums(pg.url(copy)), await contentChecksums(pg.url("own_session")), compression.method);
+            }
+        } finally {
+            await rm(wrapper, { force: true });
+        }
     });
 
     it("CLI list and restore --latest take a directory backup like any other", async () => {

@@ -10,6 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import type { TableCount } from "../shared/manifest";
+import { withoutRowData } from "../shared/redact";
 import type { ArchiveRowReader } from "./archiveRows";
 import { passOn } from "./copyRows";
 import { InvalidArchiveError, PgDumpFailedError } from "./errors";
@@ -43,7 +44,7 @@ export function pgDumpFailure(status: ExitStatus, bytes?: number): PgDumpFailedE
     }
     const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
     const after = bytes === undefined ? "" : ` after ${bytes} bytes`;
-    const detail = status.stderr.trim() === "" ? "" : `: ${status.stderr.trim()}`;
+    const detail = status.stderr.trim() === "" ? "" : `: ${withoutRowData(status.stderr).trim()}`;
     return new PgDumpFailedError(`pg_dump ${how}${after}${detail}`, status.code, status.signal);
 }
 

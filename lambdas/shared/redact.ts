@@ -112,3 +112,34 @@ function redactLine(line: string): string {
     }
     return out + line.slice(copied);
 }
+
+/** What stands in for row data in a server message. */
+const WITHHELD = "(row data withheld)";
+
+/**
+ * Server messages that quote a table's data, as pg_restore and pg_dump print them (PostgreSQL's
+ * messages, src/backend/commands/copyfromparse.c, utils/adt, access/nbtree, executor): the line
+ * of COPY input that failed, a failing row, a key's values, and an input value a type or enum
+ * refused. A backup's data must not reach a log, an error or a verification report through them.
+ */
+const ROW_DATA: readonly [RegExp, string][] = [
+    // CONTEXT:  COPY orders, line 3, column note: "..."  /  CONTEXT:  COPY orders, line 3: "..."
+    [/(\bCOPY [^\n]*?, line \d+(?:, column [^:\n]*)?): .*$/, `$1: ${WITHHELD}`],
+    // DETAIL:  Failing row contains (...).
+    [/(\bFailing row contains ).*$/, `$1${WITHHELD}.`],
+    // DETAIL:  Key (id)=(42) already exists.  /  Key (a)=(1) is not present in table "t".
+    [/(\bKey \([^\n]*?\))=\(.*?\)( (?:already exists|is not present|is still referenced|conflicts with)[^\n]*)?$/, `$1=${WITHHELD}$2`],
+    // ERROR:  invalid input syntax for type integer: "..."  /  invalid input value for enum mood: "..."
+    [/(\binvalid input (?:syntax|value) for (?:type|enum) [^:\n]+): ".*"$/, `$1: ${WITHHELD}`],
+    // ERROR:  value "..." is out of range for type integer  /  date/time field value out of range: "..."
+    [/(\bvalue )".*"( is out of range for type [^\n]*)$/, `$1${WITHHELD}$2`],
+    [/(\bvalue out of range): ".*"$/, `$1: ${WITHHELD}`],
+];
+
+/** `text` (a tool's stderr) with the row data its server messages quote withheld, line by line; names, line numbers and the rest kept. */
+export function withoutRowData(text: string): string {
+    return text
+        .split("\n")
+        .map((line) => ROW_DATA.reduce((l, [pattern, replacement]) => l.replace(pattern, replacement), line))
+        .join("\n");
+}

@@ -1,5 +1,6 @@
 /** The named errors of a restore, each a RestoreError. */
 import type { PgTarget } from "./pgTarget";
+import { withoutRowData } from "./redact";
 
 export abstract class RestoreError extends Error {
     protected constructor(message: string) {
@@ -75,13 +76,17 @@ export class TargetExistsError extends RestoreError {
     }
 }
 
-/** pg_restore exited non-zero, was killed, or ran out of time. */
+/** pg_restore exited non-zero, was killed, or ran out of time; its stderr's tail without the row data server messages quote. */
 export class PgRestoreFailedError extends RestoreError {
+    readonly stderrTail: string;
+
     constructor(
         readonly reason: string,
-        readonly stderrTail: string,
+        stderrTail: string,
     ) {
-        super(`pg_restore failed: ${reason}${stderrTail === "" ? "" : `: ${stderrTail.trim()}`}`);
+        const tail = withoutRowData(stderrTail);
+        super(`pg_restore failed: ${reason}${tail === "" ? "" : `: ${tail.trim()}`}`);
+        this.stderrTail = tail;
     }
 }
 

@@ -268,6 +268,26 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         assert.deepEqual(await readdir(tempParent), []);
     });
 
+    it("names the table and line a failed COPY stopped at, never the row's data, in the error and the log", async () => {
+        // given a table whose CHECK calls a function that reads another table by an unqualified
+        // name: pg_restore's empty search_path makes every row fail, and the server quotes the row
+        await createDatabase(pg.url(), "leaky");
+        await query(pg.url("leaky"), [
+            "CREATE TABLE banned (x text); INSERT INTO banned VALUES ('nope')",
+            "CREATE FUNCTION ok_token(t text) RETURNS bool LANGUAGE sql AS 'SELECT NOT EXISTS (SELECT 1 FROM banned WHERE x = t)'",
+            "CREATE TABLE api_keys (id int, secret text CHECK (ok_token(secret)))",
+            "INSERT INTO api_keys VALUES (1, 'sk_live_TOPSECRET_123456')",
+        ].join("; "));
+        const leaky = await putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database: "leaky", sourceUrl: pg.url("leaky"), binDir: pg.binDir });
+        // when it is restored
+        const lines: LogLine[] = [];
+        const failure = await restoreBackup(options("from_leaky", lines, { manifest: leaky.manifest })).then(() => undefined, (err: unknown) => err);
+        // then pg_restore's failure names the table and the line, and the row's data is nowhere
+        assert.ok(failure instanceof PgRestoreFailedError, String(failure));
+        assert.match(failure.message, /COPY api_keys, line 1: \(row data withheld\)/);
+        assert.ok(!`${failure.message} ${failure.stderrTail} ${JSON.stringify(lines)}`.includes("TOPSECRET"), failure.message);
+    });
+
     it("kills a pg_restore that ignores SIGTERM after the grace period, and drops the database it created", async () => {
         // given a pg_restore that ignores SIGTERM and hangs, with a worker of its own
         const stubborn = await stubbornPgRestore(pg.binDir);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hideSecret, redactFields, redactText, redactUrl } from "../../../../lambdas/shared/redact";
+import { hideSecret, redactFields, redactText, redactUrl, withoutRowData } from "../../../../lambdas/shared/redact";
 
 /** Printable ASCII, weighted towards the characters that end a URL part early. */
 const passwordChar = fc.oneof(
@@ -90,5 +90,40 @@ describe("redaction of credentials the process holds", () => {
         hideSecret("pw");
         hideSecret("s3cr3t!");
         assert.equal(redactText("the pw field and s3cr3t! stay"), "the pw field and s3cr3t! stay");
+    });
+});
+
+describe("row data in a tool's server messages", () => {
+    const cases: [string, string][] = [
+        ['pg_restore: error: COPY failed for table "api_keys": ERROR:  new row for relation "api_keys" violates check constraint "api_keys_secret_check"',
+            'pg_restore: error: COPY failed for table "api_keys": ERROR:  new row for relation "api_keys" violates check constraint "api_keys_secret_check"'],
+        ["DETAIL:  Failing row contains (1, sk_live_TOPSECRET_123456).", "DETAIL:  Failing row contains (row data withheld)."],
+        ['CONTEXT:  COPY api_keys, line 1: "1\tsk_live_TOPSECRET_123456"', "CONTEXT:  COPY api_keys, line 1: (row data withheld)"],
+        ['CONTEXT:  COPY "odd, name", line 12, column secret: "sk_live_TOPSECRET_123456"', 'CONTEXT:  COPY "odd, name", line 12, column secret: (row data withheld)'],
+        ["DETAIL:  Key (email)=(ceo@example.com) already exists.", "DETAIL:  Key (email)=(row data withheld) already exists."],
+        ['DETAIL:  Key (customer_id)=(42) is not present in table "customers".', 'DETAIL:  Key (customer_id)=(row data withheld) is not present in table "customers".'],
+        ['ERROR:  invalid input syntax for type integer: "4111 1111 1111 1111"', "ERROR:  invalid input syntax for type integer: (row data withheld)"],
+        ['ERROR:  invalid input value for enum mood: "furious"', "ERROR:  invalid input value for enum mood: (row data withheld)"],
+        ['ERROR:  value "99999999999" is out of range for type integer', "ERROR:  value (row data withheld) is out of range for type integer"],
+        ['ERROR:  date/time field value out of range: "2026-13-45"', "ERROR:  date/time field value out of range: (row data withheld)"],
+        ['pg_restore: error: could not execute query: ERROR:  relation "public.banned" does not exist', 'pg_restore: error: could not execute query: ERROR:  relation "public.banned" does not exist'],
+        ["CONTEXT:  SQL function \"ok_token\" during inlining", "CONTEXT:  SQL function \"ok_token\" during inlining"],
+    ];
+    for (const [line, expected] of cases) {
+        it(`keeps names and positions, withholds values: ${expected.slice(0, 70)}`, () => {
+            // given a server message line as pg_restore prints it
+            // when its row data is withheld
+            // then it reads as expected, and twice changes nothing more
+            assert.equal(withoutRowData(line), expected);
+            assert.equal(withoutRowData(withoutRowData(line)), expected);
+        });
+    }
+
+    it("withholds each line's data in a whole stderr tail, and nothing else", () => {
+        const tail = ["pg_restore: error: COPY failed for table \"api_keys\": ERROR:  x", "DETAIL:  Failing row contains (1, secret-1).", 'CONTEXT:  COPY api_keys, line 1: "1\tsecret-1"', "pg_restore: warning: errors ignored on restore: 1"].join("\n");
+        const out = withoutRowData(tail);
+        assert.ok(!out.includes("secret-1"), out);
+        assert.equal(out.split("\n").length, 4);
+        assert.match(out, /errors ignored on restore: 1$/);
     });
 });

@@ -7,7 +7,7 @@
  * (a table's, the large objects') gets one.
  */
 import type { TableCount } from "../shared/manifest";
-import type { TocEntry } from "./tocReader";
+import { tocNames, type TocEntry } from "./tocReader";
 
 /** BLK_DATA: one entry's data as one run of chunks. */
 export const BLK_DATA = 1;
@@ -55,12 +55,13 @@ export class DataBlockLedger {
         return missing.length === 0 ? undefined : `the data of ${missing.length} entr${missing.length === 1 ? "y" : "ies"} never came, e.g. ${describeEntry(missing[0] as TocEntry)}`;
     }
 
-    /** Row counts by dump id as table counts, sorted by schema and name. */
+    /** Row counts by dump id as table counts, named as the catalog names them (tocNames), sorted by schema and name. */
     tableCounts(rows: ReadonlyMap<number, number>): TableCount[] {
+        const name = tocNames(this.entries.values());
         const out: TableCount[] = [];
         for (const [id, n] of rows) {
             const e = this.entries.get(id) as TocEntry;
-            out.push({ schema: e.namespace ?? "", name: e.tag, rows: n });
+            out.push({ schema: e.rawNamespace === undefined ? "" : name(e.rawNamespace), name: name(e.rawTag), rows: n });
         }
         return out.sort((a, b) => (a.schema === b.schema ? compare(a.name, b.name) : compare(a.schema, b.schema)));
     }

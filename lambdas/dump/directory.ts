@@ -27,7 +27,7 @@ import { exitStatus, pgDumpFailure } from "./archive";
 import { compressedFileEncoding, dataFileEncoding, RowCountingTap, WholeStreamTap } from "./copyRows";
 import { DumpError, DumpUploadError, InvalidArchiveError } from "./errors";
 import { pgDumpEnv } from "./pgDump";
-import { FORMAT_TOC_FILE, readToc, tableDataEntries } from "./tocReader";
+import { FORMAT_TOC_FILE, readToc, tableDataEntries, tocNames } from "./tocReader";
 
 /** "PGDMP", version bytes, int size, offset size, then the format (./tocReader.ts). */
 const MAGIC = Buffer.from("PGDMP", "ascii");
@@ -335,8 +335,11 @@ async function checkTocFile(dir: string, names: readonly string[]): Promise<void
 /** Each TABLE DATA entry of toc.dat with the rows counted in its data file; a table whose file was not counted fails. */
 function tableCounts(toc: Buffer, rows: ReadonlyMap<string, number>): TableCount[] {
     let entries;
+    let name: (raw: Buffer) => string;
     try {
-        entries = tableDataEntries(readToc(toc).entries);
+        const all = readToc(toc).entries;
+        entries = tableDataEntries(all);
+        name = tocNames(all);
     } catch (err) {
         throw new InvalidArchiveError(`toc.dat cannot be read: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -347,7 +350,7 @@ function tableCounts(toc: Buffer, rows: ReadonlyMap<string, number>): TableCount
             if (n === undefined) {
                 throw new InvalidArchiveError(`the rows of ${e.namespace ?? ""}.${e.tag} were not counted: its data file ${e.fileName ?? "(none)"} was not among the files uploaded`);
             }
-            return { schema: e.namespace ?? "", name: e.tag, rows: n };
+            return { schema: e.rawNamespace === undefined ? "" : name(e.rawNamespace), name: name(e.rawTag), rows: n };
         });
 }
 

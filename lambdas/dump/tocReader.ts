@@ -38,8 +38,13 @@ export interface ArchiveHeader {
 export interface TocEntry {
     readonly dumpId: number;
     readonly desc: string;
+    /** The schema and the name as UTF-8, for messages; `rawNamespace` and `rawTag` are the bytes, in the archive's encoding (tocNames). */
     readonly namespace: string | undefined;
     readonly tag: string;
+    readonly rawNamespace: Buffer | undefined;
+    readonly rawTag: Buffer;
+    /** The statement of an ENCODING entry (`SET client_encoding = 'LATIN1';`); undefined for every other entry. */
+    readonly encodingStatement: string | undefined;
     /** Custom format: the entry has a data block in the archive. Directory format: the data file's base name. */
     readonly hasData: boolean;
     readonly fileName: string | undefined;
@@ -128,11 +133,16 @@ export class Cursor {
 
     /** WriteStr: a length (-1 for NULL), then the bytes. */
     str(intSize: number): string | undefined {
+        return this.rawStr(intSize)?.toString("utf8");
+    }
+
+    /** WriteStr's bytes, copied out of the read buffer; undefined for NULL. */
+    rawStr(intSize: number): Buffer | undefined {
         const n = this.int(intSize);
         if (n < 0) {
             return undefined;
         }
-        return this.bytes(n).toString("utf8");
+        return Buffer.from(this.bytes(n));
     }
 
     skipStr(intSize: number): void {
@@ -206,13 +216,13 @@ export function readTocEntry(c: Cursor, h: ArchiveHeader): TocEntry {
     c.int(i);
     c.skipStr(i);
     c.skipStr(i);
-    const tag = c.str(i) ?? "";
+    const rawTag = c.rawStr(i) ?? Buffer.alloc(0);
     const desc = c.str(i) ?? "";
     c.int(i);
+    const definition = desc === "ENCODING" ? c.str(i) : (c.skipStr(i), undefined);
     c.skipStr(i);
     c.skipStr(i);
-    c.skipStr(i);
-    const namespace = c.str(i);
+    const rawNamespace = c.rawStr(i);
     c.skipStr(i);
     c.skipStr(i);
     if (h.minor >= 16) {
@@ -223,13 +233,69 @@ export function readTocEntry(c: Cursor, h: ArchiveHeader): TocEntry {
     while (c.str(i) !== undefined) {
         // dependencies, ended by a NULL
     }
+    const names = { tag: rawTag.toString("utf8"), namespace: rawNamespace?.toString("utf8"), rawTag, rawNamespace, encodingStatement: definition };
     if (h.format === FORMAT_CUSTOM) {
         const flag = c.byte();
         c.bytes(h.offSize);
-        return { dumpId, desc, namespace, tag, hasData: flag !== OFFSET_NO_DATA, fileName: undefined };
+        return { dumpId, desc, ...names, hasData: flag !== OFFSET_NO_DATA, fileName: undefined };
     }
     const fileName = c.str(i);
-    return { dumpId, desc, namespace, tag, hasData: fileName !== undefined && fileName !== "", fileName: fileName === "" ? undefined : fileName };
+    return { dumpId, desc, ...names, hasData: fileName !== undefined && fileName !== "", fileName: fileName === "" ? undefined : fileName };
+}
+
+/**
+ * PostgreSQL server encodings whose every byte sequence the WHATWG decoder of that label reads to
+ * the same characters PostgreSQL does (LATIN1 is read byte for byte instead: the label "latin1"
+ * means windows-1252 there). Every server encoding is a superset of ASCII, so an ASCII name needs
+ * none of them.
+ */
+const NAME_DECODERS: Readonly<Record<string, string>> = {
+    UTF8: "utf-8",
+    // SQL_ASCII converts nothing: the catalog's names reach the dump's session (client_encoding
+    // UTF8) as their bytes, read as UTF-8, so the archive's bytes are read the same way.
+    SQL_ASCII: "utf-8",
+    LATIN2: "iso-8859-2", LATIN3: "iso-8859-3", LATIN4: "iso-8859-4", LATIN6: "iso-8859-10", LATIN7: "iso-8859-13",
+    LATIN8: "iso-8859-14", LATIN9: "iso-8859-15", LATIN10: "iso-8859-16",
+    ISO_8859_5: "iso-8859-5", ISO_8859_6: "iso-8859-6", ISO_8859_7: "iso-8859-7", ISO_8859_8: "iso-8859-8",
+    KOI8R: "koi8-r", KOI8U: "koi8-u", WIN866: "ibm866", WIN874: "windows-874",
+    WIN1250: "windows-1250", WIN1251: "windows-1251", WIN1252: "windows-1252", WIN1253: "windows-1253", WIN1254: "windows-1254",
+    WIN1255: "windows-1255", WIN1256: "windows-1256", WIN1257: "windows-1257", WIN1258: "windows-1258",
+    EUC_JP: "euc-jp", EUC_KR: "euc-kr",
+};
+
+/**
+ * Reads the schema and table names of a table of contents as the catalog gives them, in UTF-8:
+ * pg_dump writes them in its client encoding, which is the database's (the archive's ENCODING
+ * entry says which). A name that cannot be read exactly (bytes that are not UTF-8 in a SQL_ASCII
+ * database, or beyond ASCII in an encoding not listed) is an error naming it, never a guess.
+ */
+export function tocNames(entries: Iterable<TocEntry>): (raw: Buffer) => string {
+    let encoding = "UTF8";
+    for (const e of entries) {
+        if (e.desc === "ENCODING" && e.encodingStatement !== undefined) {
+            encoding = /client_encoding = '([^']+)'/.exec(e.encodingStatement)?.[1]?.toUpperCase() ?? encoding;
+            break;
+        }
+    }
+    const label = NAME_DECODERS[encoding];
+    const decoder = label === undefined ? undefined : new TextDecoder(label, { fatal: true });
+    return (raw) => {
+        if (raw.every((b) => b < 0x80)) {
+            return raw.toString("ascii");
+        }
+        if (encoding === "LATIN1") {
+            return raw.toString("latin1");
+        }
+        if (decoder === undefined) {
+            throw new Error(`the name ${JSON.stringify(raw.toString("latin1"))} (bytes ${raw.toString("hex")}) of a ${encoding} database cannot be read exactly: only ASCII names can be counted in ${encoding}`);
+        }
+        try {
+            return decoder.decode(raw);
+        } catch {
+            const why = encoding === "SQL_ASCII" ? "is not UTF-8, the only way the catalog's names of a SQL_ASCII database can be read" : `is not valid ${encoding}`;
+            throw new Error(`the name ${JSON.stringify(raw.toString("latin1"))} (bytes ${raw.toString("hex")}) ${why}`);
+        }
+    };
 }
 
 /** Reads the entry count that follows the header. */

@@ -103,10 +103,10 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
         return [...t].sort((a, b) => (a.schema === b.schema ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.schema < b.schema ? -1 : 1));
     }
 
-    async function dump(over: Partial<DumpSettingsInput> = {}): Promise<{ manifest: Promise<BackupManifest>; prefix: string }> {
+    async function dump(over: Partial<DumpSettingsInput> = {}, source = "unfriendly"): Promise<{ manifest: Promise<BackupManifest>; prefix: string }> {
         const prefix = `rc${++prefixes}`;
         const s = dumpSettings({
-            database: "unfriendly",
+            database: source,
             bucket: BUCKET,
             prefix,
             pgDumpPath: join(pg.binDir, "pg_dump"),
@@ -116,7 +116,7 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
             tempDir: temp,
             ...over,
         });
-        const manifest = runDump(s, { s3: s3.client(), target: parsePostgresUrl(pg.url("unfriendly"), "test url"), log: new RecordingLog(), metrics: new RecordingMetrics() });
+        const manifest = runDump(s, { s3: s3.client(), target: parsePostgresUrl(pg.url(source), "test url"), log: new RecordingLog(), metrics: new RecordingMetrics() });
         return { manifest, prefix };
     }
 
@@ -188,6 +188,36 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
             // then the counts are count(*)'s
             assert.deepEqual(sorted((await manifest).tables), sorted(live), compression.method);
         }
+    });
+
+    it("reads the names of a LATIN1 database in its own encoding, so its tables are counted and restored like any others", async () => {
+        // given a LATIN1 database whose schema and table names are not ASCII (pg_dump writes them in LATIN1)
+        await query(pg.url(), "CREATE DATABASE latin_names TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+        await query(pg.url("latin_names"), 'CREATE SCHEMA "Société"; CREATE TABLE "Société"."café crème" AS SELECT g AS id FROM generate_series(1, 7) g; CREATE TABLE plain AS SELECT 1 AS id');
+        for (const over of [{ compression: { method: "gzip", level: 1 } }, { format: "directory", jobs: 2 }] as const) {
+            // when it is dumped in either format
+            const m = await (await dump(over, "latin_names")).manifest;
+            // then the manifest names its tables as the catalog does, with count(*)'s counts
+            assert.deepEqual(sorted(m.tables), [{ schema: "Société", name: "café crème", rows: 7 }, { schema: "public", name: "plain", rows: 1 }]);
+            // and the backup restores with every count matching
+            const copy = `latin_copy_${over.compression === undefined ? "directory" : "custom"}`;
+            const restored = await restoreBackup({ s3: s3.client(), bucket: BUCKET, manifest: m, target: parsePostgresUrl(pg.url(copy), "copy"), binDir: pg.binDir, jobs: 2, log: new RecordingLog() });
+            assert.equal(restored.rowCountsMatch, true);
+        }
+    });
+
+    it("in a SQL_ASCII database, counts names whose bytes are UTF-8 and refuses, naming it, one whose bytes are not", async () => {
+        // given a SQL_ASCII database (no conversion: a name is its bytes) with a table named in UTF-8
+        await query(pg.url(), "CREATE DATABASE ascii_names TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'");
+        await query(pg.url("ascii_names"), 'CREATE TABLE "crème" AS SELECT 1 AS id');
+        // when it is dumped, then it is counted under that name
+        assert.deepEqual((await (await dump({}, "ascii_names")).manifest).tables, [{ schema: "public", name: "crème", rows: 1 }]);
+        // given another table whose name holds the byte 0xe9, which is not UTF-8
+        await query(pg.url("ascii_names"), "DO $$ BEGIN EXECUTE 'CREATE TABLE ' || quote_ident(convert_from('\\x636166e9'::bytea, 'SQL_ASCII')) || ' (id int)'; END $$");
+        // when it is dumped, then the run fails (the server refuses to send the catalog's name as UTF-8) and stores no backup
+        const { manifest, prefix } = await dump({}, "ascii_names");
+        await assert.rejects(manifest, /invalid byte sequence for encoding "UTF8": 0xe9/);
+        assert.ok((await listKeys(s3.client(), BUCKET, prefix)).every((k) => !k.endsWith(".manifest.json")));
     });
 
     it("counts the same from pg_dump's archive streamed in any piece sizes", async () => {

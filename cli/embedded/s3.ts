@@ -13,12 +13,18 @@
  *   V2 listings through s3rver's V1 listing (same store, same ordering, `marker` = the last key)
  *   with a token of its own: the last key, base64url-encoded with the bucket. Tokens stay opaque
  *   to clients, as on S3.
+ * - Listing order: s3rver lists keys in the order it walks its directories, where a key's objects
+ *   below `x.dump/` come before `x.dump.manifest.json`, and then drops every key up to the page's
+ *   marker by string order; past one page that skipped keys (a directory-format dump of more than
+ *   1,000 files lost its manifest). This harness lists as S3 does: every key in UTF-8 byte order
+ *   ("List results are always returned in UTF-8 binary order", Amazon S3 API Reference,
+ *   ListObjectsV2), keys and common prefixes together, then the page after the marker.
  */
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import S3rver from "s3rver";
 import { freePort } from "./postgres";
 import { localS3ClientConfig } from "./s3Client";
@@ -145,7 +151,7 @@ function listV2Pagination(): S3rver.Middleware {
         }
         const { Marker: _marker, NextMarker: _next, ...result } = (ctx.body as ListingBody).ListBucketResult;
         const contents = result.Contents.map((c) => (fetchOwner === "true" ? c : { ...c, Owner: undefined }));
-        const last = [...contents.map((c) => c.Key), ...result.CommonPrefixes.map((p) => p.Prefix)].sort().pop();
+        const last = [...contents.map((c) => c.Key), ...result.CommonPrefixes.map((p) => p.Prefix)].sort(byteOrder).pop();
         ctx.body = {
             ListBucketResult: {
                 ...result,
@@ -159,12 +165,87 @@ function listV2Pagination(): S3rver.Middleware {
     };
 }
 
+/** UTF-8 binary order, S3's order of keys. */
+export function byteOrder(a: string, b: string): number {
+    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** What of s3rver's filesystem store (s3rver 3.7, lib/stores/filesystem.js) the listing uses. */
+interface S3rverStore {
+    getBucketPath(bucket: string): string;
+    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+    listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+}
+
+interface ListOptions {
+    readonly delimiter?: string;
+    readonly startAfter?: string;
+    readonly prefix?: string;
+    readonly maxKeys?: number;
+}
+
+interface ListResult {
+    readonly objects: unknown[];
+    readonly commonPrefixes: string[];
+    readonly isTruncated: boolean;
+}
+
+/** s3rver's object model, which its listing controller renders. */
+type S3rverObject = new (bucket: string, key: string, content: null, metadata: Record<string, string>) => unknown;
+
+/** Where s3rver keeps an object's bytes: `<key>._S3rver_object` under the bucket's directory. */
+const OBJECT_SUFFIX = "._S3rver_object";
+
+async function storedKeys(dir: string, root: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+            out.push(...(await storedKeys(path, root)));
+        } else if (entry.name.endsWith(OBJECT_SUFFIX)) {
+            out.push(relative(root, path).split(sep).join("/").slice(0, -OBJECT_SUFFIX.length));
+        }
+    }
+    return out;
+}
+
+/** s3rver's store listing every key in S3's order, keys and common prefixes paged together (see the module comment). */
+function listInByteOrder(store: S3rverStore, S3Object: S3rverObject): S3rverStore["listObjects"] {
+    return async (bucket, { delimiter = "", startAfter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY }) => {
+        const root = store.getBucketPath(bucket);
+        const entries = new Map<string, "object" | "prefix">();
+        for (const key of await storedKeys(root, root)) {
+            if (!key.startsWith(prefix)) {
+                continue;
+            }
+            const at = delimiter === "" ? -1 : key.indexOf(delimiter, prefix.length);
+            if (at === -1) {
+                entries.set(key, "object");
+            } else {
+                entries.set(key.slice(0, at + delimiter.length), "prefix");
+            }
+        }
+        const after = [...entries.keys()].filter((k) => byteOrder(k, startAfter) > 0).sort(byteOrder);
+        const page = after.slice(0, maxKeys);
+        const objects = await Promise.all(page.filter((k) => entries.get(k) === "object").map(async (key) => {
+            const metadata = await store.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
+                if (err.code === "ENOENT") return undefined;
+                throw err;
+            });
+            return metadata === undefined ? undefined : new S3Object(bucket, key, null, metadata);
+        }));
+        return { objects: objects.filter((o) => o !== undefined), commonPrefixes: page.filter((k) => entries.get(k) === "prefix"), isTruncated: after.length > page.length };
+    };
+}
+
 /** Starts s3rver on 127.0.0.1 at a free port with a temp directory; on failure the directory is removed. */
 export async function startS3(): Promise<EmbeddedS3> {
     const directory = await mkdtemp(join(tmpdir(), "pgbs-s3-"));
     try {
         const port = await freePort();
         const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory });
+        const store = (server as unknown as { store: S3rverStore }).store;
+        store.listObjects = listInByteOrder(store, require("s3rver/lib/models/object") as S3rverObject);
         server.middleware.unshift(multipartExtensions(directory));
         // Right before s3rver's router, after its XML encoder: the listing is still an object here.
         server.middleware.splice(server.middleware.length - 1, 0, listV2Pagination());

@@ -6,6 +6,9 @@ import {
     AbortMultipartUploadCommand,
     CreateMultipartUploadCommand,
     GetObjectCommand,
+    ListObjectsCommand,
+    ListObjectsV2Command,
+    paginateListObjectsV2,
     PutObjectCommand,
     UploadPartCommand,
 } from "@aws-sdk/client-s3";
@@ -131,6 +134,39 @@ describe("embedded harness", function () {
                 client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: "a/b.dump", UploadId: mpu.UploadId })),
                 (e: unknown) => e instanceof Error && e.name === "NoSuchUpload",
             );
+        });
+
+        it("lists past a page as S3 does: every key once, in UTF-8 byte order, keys and common prefixes together", async function () {
+            this.timeout(120_000);
+            // given a directory-format dump of 1,200 files next to its manifest (s3rver itself
+            // walks x.dump/ before x.dump.manifest.json and lost the manifest past a page)
+            const client = s3.client();
+            const files = Array.from({ length: 1200 }, (_, i) => `list/x.dump/${String(i).padStart(4, "0")}.dat.gz`);
+            const keys = [...files, "list/x.dump.manifest.json", "list/w.dump.manifest.json", "list/é.dump.manifest.json"];
+            for (let i = 0; i < keys.length; i += 50) {
+                await Promise.all(keys.slice(i, i + 50).map((Key) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "x" }))));
+            }
+            const expected = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+            // when they are listed page by page, with ListObjectsV2 and with ListObjects (V1)
+            const v2: string[] = [];
+            for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: "list/" })) {
+                v2.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+            }
+            const v1: string[] = [];
+            for (let marker: string | undefined, truncated = true; truncated;) {
+                const page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: "list/", ...(marker === undefined ? {} : { Marker: marker }) }));
+                const got = (page.Contents ?? []).map((o) => o.Key ?? "");
+                v1.push(...got);
+                truncated = page.IsTruncated === true;
+                marker = got[got.length - 1];
+            }
+            // then each listing holds every key once, in S3's order
+            assert.deepEqual(v2, expected);
+            assert.deepEqual(v1, expected);
+            // and with a delimiter, the dump's files are one common prefix, between the keys it sorts among
+            const grouped = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "list/", Delimiter: "/" }));
+            assert.deepEqual((grouped.Contents ?? []).map((o) => o.Key), ["list/w.dump.manifest.json", "list/x.dump.manifest.json", "list/é.dump.manifest.json"]);
+            assert.deepEqual((grouped.CommonPrefixes ?? []).map((p) => p.Prefix), ["list/x.dump/"]);
         });
 
         it("fails the first N matching requests and the client's retries get through", async () => {

@@ -4,7 +4,7 @@ import { describeLocale } from "../lambdas/shared/databaseLocale";
 import type { BackupManifest } from "../lambdas/shared/manifest";
 import { KILL_GRACE_MS } from "../lambdas/shared/processGroup";
 import { restoreBackup, type RestoreResult } from "../lambdas/shared/restore";
-import { databaseExistsOn } from "../lambdas/shared/restoreTarget";
+import { databaseExistsOn, describeCounts } from "../lambdas/shared/restoreTarget";
 import { redactedMessage, redactText } from "../lambdas/shared/redact";
 import { ArgumentError, bucketOption, databaseOption, httpUrlOption, integerOption, parseOptions, postgresUrlOption, required, timeOption, usage } from "./args";
 import type { BackupStorage } from "../lambdas/shared/storage/port";
@@ -259,8 +259,8 @@ export function renderRestoreResult(r: RestoreResult): string {
         ),
         "",
         r.rowCountsMatch
-            ? `all ${r.tables.length} table(s) match the manifest`
-            : `${r.tables.filter((t) => !t.ok).length} of ${r.tables.length} table(s) do NOT match the manifest; the database was kept for inspection`,
+            ? `all ${r.tables.length} table(s) match the manifest${r.largeObjects === undefined ? "" : `, and its ${r.largeObjects.actual} large object(s)`}`
+            : `${describeCounts(r.tables, r.largeObjects)}: the restore does NOT match the manifest; the database was kept for inspection`,
     ];
     return lines.join("\n");
 }
@@ -280,5 +280,6 @@ function restoreJson(r: RestoreResult): unknown {
         pgRestoreSeconds: r.pgRestoreSeconds,
         totalSeconds: r.totalSeconds,
         tables: r.tables,
+        ...(r.largeObjects === undefined ? {} : { largeObjects: r.largeObjects }),
     };
 }

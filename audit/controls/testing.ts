@@ -54,7 +54,7 @@ export function verification(ctx: Ctx): ReportControl {
     const s = c.functions.sizeBounds;
     if (verified.length > 0) {
         b.says(
-            `The verify function runs ${cadence(c.schedules.verify)}, and checks for ${verified.map((d) => d.name).join(", ")}: the newest backup is younger than ${formatMinutes(backupMaxAgeMinutes(c))} (${backupMaxAgeMinutes(c) === c.objectives.rpoMinutes ? "the RPO" : "the longest gap between dumps: point-in-time recovery carries the RPO"}), its SHA-256 matches the manifest, its size is within ${s.minRatio}..${s.maxRatio} x the median of the previous ${s.window}, it restores into a scratch database created with the source's encoding and locale, with every table's row count equal to the manifest, within the RTO, and the scratch database is dropped.`,
+            `The verify function runs ${cadence(c.schedules.verify)}, and checks for ${verified.map((d) => d.name).join(", ")}: the newest backup is younger than ${formatMinutes(backupMaxAgeMinutes(c))} (${backupMaxAgeMinutes(c) === c.objectives.rpoMinutes ? "the RPO" : "the longest gap between dumps: point-in-time recovery carries the RPO"}), its SHA-256 matches the manifest, its size is within ${s.minRatio}..${s.maxRatio} x the median of the previous ${s.window}, it restores into a scratch database created with the source's encoding and locale, with every table's row count and the number of large objects equal to the manifest, within the RTO, and the scratch database is dropped.`,
         );
     }
     // The verify job reads the server's backups through Azure Resource Manager, which the built-in

@@ -8,7 +8,7 @@ import { describeTarget, parsePostgresUrl, quoteIdent, withDatabase, type PgTarg
 import { findPgTool } from "../../lambdas/shared/pgTools";
 import type { Log, MetricSink } from "../../lambdas/shared/ports";
 import { restoreBackup, type RestoreResult } from "../../lambdas/shared/restore";
-import { dropDatabase } from "../../lambdas/shared/restoreTarget";
+import { describeCounts, dropDatabase } from "../../lambdas/shared/restoreTarget";
 import { DEFAULT_SIZE_BOUNDS } from "../../lambdas/verify/settings";
 import { runVerify, type VerifyReport } from "../../lambdas/verify/verify";
 import type { BackupStorage } from "../../lambdas/shared/storage/port";
@@ -197,13 +197,10 @@ export async function restoreStep(
 
 /** The restored database against the manifest's row counts, the source's content and the RTO. */
 export async function compareRestored({ args, checks }: DrillRun, source: PgTarget, { result: restored, target: restoreTarget }: { readonly result: RestoreResult; readonly target: PgTarget }): Promise<void> {
-    const mismatched = restored.tables.filter((t) => !t.ok);
     checks.push({
         name: "restore.rowCounts",
         ok: restored.rowCountsMatch,
-        detail: restored.rowCountsMatch
-            ? `${restored.tables.length}/${restored.tables.length} tables match the manifest`
-            : `${mismatched.length} table(s) differ: ${mismatched.map((t) => `${t.schema}.${t.name} ${t.actual ?? "missing"} vs ${t.expected}`).join("; ")}`,
+        detail: describeCounts(restored.tables, restored.largeObjects),
     });
     const [before, after] = await Promise.all([contentChecksums(source), contentChecksums(restoreTarget)]);
     const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));

@@ -20,7 +20,7 @@ import { candidateTier, gfsTier } from "./gfs";
 import { checkDumpVersion, pgDumpArgs, pgDumpDirectoryArgs } from "./pgDump";
 import { dumpRetention, dumpTags, type DumpDeps, type DumpSettings } from "./settings";
 import { directoryDump, streamDump } from "./stream";
-import { APPLICATION_NAME, listTables } from "./tables";
+import { APPLICATION_NAME, countLargeObjects, listTables } from "./tables";
 
 /** Takes one backup. Resolves with its manifest once the manifest is stored; rejects with a DumpError subclass otherwise. */
 export async function runDump(settings: DumpSettings, deps: DumpDeps): Promise<BackupManifest> {
@@ -100,6 +100,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
         });
         const snapshot = snap.rows[0]?.snapshot ?? "";
         const listed = await session.use((c) => listTables(c));
+        const largeObjects = await session.use((c) => countLargeObjects(c));
         const run = { settings, deps, storage, target, snapshotSession: session, key, tier, lock, snapshot, listed };
         const { sizeBytes, sha256, tables, files } =
             settings.format === "directory"
@@ -127,6 +128,7 @@ async function dumpOnce(settings: DumpSettings, deps: DumpDeps, startedAt: Date,
             finishedAt: finished.toISOString(),
             durationMs: finished.getTime() - startedAt.getTime(),
             tables,
+            largeObjects,
             source: { host: target.host, port: target.port, database: target.database },
         };
         checkTime(settings, deps, "before writing the manifest");

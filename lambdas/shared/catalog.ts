@@ -89,6 +89,7 @@ const manifestSchema = z.object({
             rows: z.number().int().nonnegative(),
         }),
     ),
+    largeObjects: z.number().int().nonnegative().optional(),
     source: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), database: z.string().min(1) }).optional(),
     format: z.enum(["custom", "directory"]).optional(),
     files: z

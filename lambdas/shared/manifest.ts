@@ -68,6 +68,11 @@ export interface BackupManifest {
     readonly finishedAt: string;
     readonly durationMs: number;
     readonly tables: readonly TableCount[];
+    /**
+     * Large objects in the database as of the dump's snapshot (rows of pg_largeobject_metadata),
+     * which pg_dump --blobs stores; a restore is checked against it. Absent from older manifests.
+     */
+    readonly largeObjects?: number;
     /** The server and database the dump was taken from, so a restore can refuse to overwrite it. Absent from older manifests. */
     readonly source?: BackupSource;
 }

@@ -9,7 +9,7 @@ import { archivedDatabase, runPgRestore, type ToolLimit } from "./pgRestore";
 import { downloadBackup, round, withTempDir, type DownloadedBackup } from "./restoreDownload";
 import { RestoreAbortedError, RestoreArgumentError, TargetBusyError, TargetExistsError, TargetLocaleError, VersionMismatchError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
-import { APPLICATION_NAME, countRestoredRows, databaseExists, withMaintenanceClient, type TableComparison } from "./restoreTarget";
+import { APPLICATION_NAME, countRestoredLargeObjects, countRestoredRows, databaseExists, withMaintenanceClient, type LargeObjectComparison, type TableComparison } from "./restoreTarget";
 import { describeSession, sessionsOn } from "./sessions";
 
 /**
@@ -43,6 +43,9 @@ export interface RestoredDatabase {
     readonly countSeconds: number;
     readonly jobs: number;
     readonly tables: readonly TableComparison[];
+    /** The restored large objects against the manifest's count; undefined when the manifest has none. */
+    readonly largeObjects: LargeObjectComparison | undefined;
+    /** Every table's row count, and the large objects' count, match the manifest. */
     readonly rowCountsMatch: boolean;
 }
 
@@ -196,13 +199,14 @@ async function restoreUnderLock(options: RestoreOptions, preflight: Preflight, d
     const restoredAt = performance.now();
     const pgRestoreSeconds = (restoredAt - started) / 1000;
     const tables = await countRestoredRows(into, options.manifest);
+    const largeObjects = await countRestoredLargeObjects(into, options.manifest);
     const countSeconds = (performance.now() - restoredAt) / 1000;
-    const rowCountsMatch = tables.every((t) => t.ok);
-    log.info("pg_restore finished", { database: name, seconds: round(pgRestoreSeconds), tables: tables.length, rowCountsMatch });
+    const rowCountsMatch = tables.every((t) => t.ok) && largeObjects?.ok !== false;
+    log.info("pg_restore finished", { database: name, seconds: round(pgRestoreSeconds), tables: tables.length, ...(largeObjects === undefined ? {} : { largeObjects: largeObjects.actual }), rowCountsMatch });
     if (exists && !rowCountsMatch) {
         log.error(`row counts differ from the manifest: the restored copy is kept as ${name} for inspection${keptNote}`, { database: name });
         const notAttempted = ["none carried over: the row counts differ from the manifest, so the copy did not replace the existing database"];
-        return { database: name, replaced: false, locale, properties: { applied: [], notApplied: notAttempted }, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+        return { database: name, replaced: false, locale, properties: { applied: [], notApplied: notAttempted }, pgRestoreSeconds, countSeconds, jobs, tables, largeObjects, rowCountsMatch };
     }
     // After the data and the counts, so a database-level statement_timeout or default_transaction_read_only cannot touch them;
     // on the copy before it takes the name (a database's settings, comment, limit and privileges are kept by a rename).
@@ -214,7 +218,7 @@ async function restoreUnderLock(options: RestoreOptions, preflight: Preflight, d
         }
         await replaceWith(options, name, oid);
     }
-    return { database: target.database, replaced: exists, locale, properties, pgRestoreSeconds, countSeconds, jobs, tables, rowCountsMatch };
+    return { database: target.database, replaced: exists, locale, properties, pgRestoreSeconds, countSeconds, jobs, tables, largeObjects, rowCountsMatch };
 }
 
 /** `<name>_restoring_<random>`, cut to PostgreSQL's 63 bytes on a character boundary. */

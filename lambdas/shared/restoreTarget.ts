@@ -19,6 +19,46 @@ export interface TableComparison {
     readonly ok: boolean;
 }
 
+/** The large objects of a restored database against the manifest's count (of the source, in the dump's snapshot). */
+export interface LargeObjectComparison {
+    readonly expected: number;
+    readonly actual: number;
+    readonly ok: boolean;
+}
+
+/** The restored database's large objects against the manifest's count; undefined for a manifest without one (written before it was recorded). */
+export async function countRestoredLargeObjects(target: PgTarget, manifest: BackupManifest): Promise<LargeObjectComparison | undefined> {
+    const expected = manifest.largeObjects;
+    if (expected === undefined) {
+        return undefined;
+    }
+    const session = await openSession(target, APPLICATION_NAME);
+    try {
+        const actual = await session.use(async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata")).rows[0]?.n ?? "0"));
+        return { expected, actual, ok: actual === expected };
+    } finally {
+        await session.end();
+    }
+}
+
+/**
+ * A restore's counts against the manifest in one line: every table's rows, then the large objects
+ * (when the manifest has their count); the first `limit` differences named.
+ */
+export function describeCounts(tables: readonly TableComparison[], largeObjects: LargeObjectComparison | undefined, limit = 10): string {
+    const mismatched = tables.filter((t) => !t.ok);
+    const rows = mismatched.length === 0
+        ? `${tables.length} table(s), every row count matches the manifest`
+        : `${mismatched.length} of ${tables.length} table(s) differ: ` +
+          mismatched.slice(0, limit).map((t) => `${t.schema}.${t.name} restored ${t.actual === null ? "missing" : t.actual}, manifest ${t.expected}`).join("; ");
+    if (largeObjects === undefined) {
+        return rows;
+    }
+    return largeObjects.ok
+        ? `${rows}; ${largeObjects.actual} large object(s), as the manifest says`
+        : `${rows}; large objects differ: restored ${largeObjects.actual}, manifest ${largeObjects.expected}`;
+}
+
 /**
  * Exact count(*) of every table the manifest lists, in the restored database, seeing every row.
  * The session runs with row_security off (as pg_dump does): a count that a row-level security

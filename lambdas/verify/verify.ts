@@ -13,7 +13,7 @@ import { checkRestorePreconditions, resolveJobs, restoreDownloaded, type Restore
 import { type RestoreOptions } from "../shared/restoreOptions";
 import { downloadBackup, withTempDir, type DownloadedBackup } from "../shared/restoreDownload";
 import { ChecksumMismatchError, ArchiveHeaderError, BackupFileMissingError } from "../shared/restoreErrors";
-import { databaseExistsOn, dropDatabase } from "../shared/restoreTarget";
+import { databaseExistsOn, describeCounts, dropDatabase } from "../shared/restoreTarget";
 
 export type { CheckName, CheckResult, TargetVerification, VerifyConfig, VerifyReport } from "./types";
 
@@ -174,20 +174,13 @@ async function restoreIntoScratch(config: VerifyConfig, deps: VerifyDeps, databa
             const seconds = (performance.now() - started) / 1000 - restored.countSeconds;
             outcome = { ...outcome, restore: { ...restored, seconds } };
             checks.pass("restore", `restored into ${describeTarget(options.target)} (${describeLocale(restored.locale)}) with ${jobs} job(s) in ${formatDuration(restored.pgRestoreSeconds)}${notAppliedProperties(restored)}`, restored.pgRestoreSeconds, "Seconds");
-            const mismatched = restored.tables.filter((t) => !t.ok);
+            const mismatched = restored.tables.filter((t) => !t.ok).length + (restored.largeObjects?.ok === false ? 1 : 0);
             checks.add({
                 name: "rowCounts",
-                ok: mismatched.length === 0,
+                ok: mismatched === 0,
                 skipped: false,
-                detail:
-                    mismatched.length === 0
-                        ? `${restored.tables.length} table(s), every row count matches the manifest`
-                        : `${mismatched.length} of ${restored.tables.length} table(s) differ: ` +
-                          mismatched
-                              .slice(0, 10)
-                              .map((t) => `${t.schema}.${t.name} restored ${t.actual === null ? "missing" : t.actual}, manifest ${t.expected}`)
-                              .join("; "),
-                value: mismatched.length,
+                detail: describeCounts(restored.tables, restored.largeObjects),
+                value: mismatched,
                 unit: "Count",
             });
             checks.add({

@@ -200,6 +200,7 @@ describe("directory-format dump (real PostgreSQL, s3rver)", function () {
                 const copy = `own_session_copy_${compression.method}`;
                 const result = await restoreBackup(restoreOptions(manifest, copy));
                 assert.equal(result.rowCountsMatch, true);
+                assert.deepEqual([manifest.largeObjects, result.largeObjects], [4, { expected: 4, actual: 4, ok: true }]);
                 assert.deepEqual(await contentChecksums(pg.url(copy)), await contentChecksums(pg.url("own_session")), compression.method);
             }
         } finally {

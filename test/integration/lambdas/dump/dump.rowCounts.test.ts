@@ -173,6 +173,7 @@ describe("row counts from the dump's own data (real PostgreSQL 15, s3rver)", fun
             const { manifest } = await dump({ compression: { method: "gzip", level } });
             const m = await manifest;
             assert.deepEqual(m.compression, { method: "gzip", level });
+            assert.equal(m.largeObjects, Number((await query(pg.url("unfriendly"), "SELECT count(*) AS n FROM pg_largeobject_metadata"))[0]?.n));
             // when pg_restore reads it back with two jobs into a new database
             const restored = await restoreBackup({ s3: s3.client(), bucket: BUCKET, manifest: m, target: parsePostgresUrl(pg.url(`copy_${level}`), "copy"), binDir: pg.binDir, jobs: 2, log: new RecordingLog() });
             // then every table and large object equals the source's, and the counts match

@@ -7,6 +7,7 @@ import { listBackups, selectBackup } from "../../../../lambdas/shared/catalog";
 import { parsePostgresUrl } from "../../../../lambdas/shared/pgTarget";
 import type { Log } from "../../../../lambdas/shared/ports";
 import { restoreBackup } from "../../../../lambdas/shared/restore";
+import { describeCounts } from "../../../../lambdas/shared/restoreTarget";
 import { type RestoreOptions } from "../../../../lambdas/shared/restoreOptions";
 import { ArchiveHeaderError, ChecksumMismatchError, PgRestoreFailedError, RestoreAbortedError, TargetBusyError, TargetExistsError, VersionMismatchError } from "../../../../lambdas/shared/restoreErrors";
 import { main as restoreMain } from "../../../../cli/restore";
@@ -266,6 +267,23 @@ describe("restore (real PostgreSQL and s3rver)", function () {
         // then the database it created is gone again and the temp dir is empty
         assert.equal(await databaseExists("from_damaged"), false);
         assert.deepEqual(await readdir(tempParent), []);
+    });
+
+    it("counts the restored large objects against the manifest's, and reports a difference as a failed count", async () => {
+        // given a database with three large objects, and its backup
+        await createDatabase(pg.url(), "with_blobs");
+        await query(pg.url("with_blobs"), "CREATE TABLE t (id int); SELECT lo_from_bytea(0, convert_to(repeat('x', g), 'UTF8')) FROM generate_series(1, 3) g");
+        const withBlobs = await putFixtureBackup({ s3, bucket: BUCKET, prefix: PREFIX, database: "with_blobs", sourceUrl: pg.url("with_blobs"), binDir: pg.binDir });
+        // when it is restored against a manifest that counts them
+        const good = await restoreBackup(options("blobs_good", [], { manifest: { ...withBlobs.manifest, largeObjects: 3 } }));
+        // then they match
+        assert.deepEqual([good.rowCountsMatch, good.largeObjects], [true, { expected: 3, actual: 3, ok: true }]);
+        // and against a manifest that counts one more (a large object the dump lost), the counts fail, saying so
+        const short = await restoreBackup(options("blobs_short", [], { manifest: { ...withBlobs.manifest, largeObjects: 4 } }));
+        assert.deepEqual([short.rowCountsMatch, short.largeObjects], [false, { expected: 4, actual: 3, ok: false }]);
+        assert.match(describeCounts(short.tables, short.largeObjects), /1 table\(s\), every row count matches the manifest; large objects differ: restored 3, manifest 4/);
+        // and a manifest written before large objects were counted checks none
+        assert.equal((await restoreBackup(options("blobs_old", [], { manifest: withBlobs.manifest }))).largeObjects, undefined);
     });
 
     it("names the table and line a failed COPY stopped at, never the row's data, in the error and the log", async () => {

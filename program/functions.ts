@@ -114,7 +114,11 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
     // The VPC's S3 gateway endpoint belongs to the stack, not to one function: it stays where it is
     // when a database moves between runners or is removed.
     const s3PrefixListId = network.s3GatewayEndpoint && network.routeTableIds.length > 0
-        ? new S3GatewayEndpoint(COMPONENT_NAMES.s3GatewayEndpoint, { vpcId: network.vpcId, routeTableIds: network.routeTableIds }, inPrimary).prefixListId
+        ? new S3GatewayEndpoint(COMPONENT_NAMES.s3GatewayEndpoint, {
+            vpcId: network.vpcId,
+            routeTableIds: network.routeTableIds,
+            formerlyDeclaredAs: formerEndpointAliases(f.databases[0] === undefined ? undefined : dumpFunctionName(f.scope, f.databases[0].config.name)),
+        }, inPrimary).prefixListId
         : undefined;
     for (const db of f.databases) {
         const name = dumpFunctionName(f.scope, db.config.name);
@@ -270,4 +274,17 @@ export function deployFunctions(config: StackConfig, network: NonNullable<StackC
         dashboardArn: dashboard.dashboardArn,
         alarmNames: alarms.alarmNames,
     };
+}
+
+/**
+ * Where a stack deployed before the endpoint was the stack's own declared it: as the own endpoint
+ * of its first database's dump function, a BackupFunction or a FargateRunner (whichever ran it),
+ * named `<function>-s3-endpoint`.
+ */
+export function formerEndpointAliases(firstDumpName: string | undefined): pulumi.Alias[] {
+    if (firstDumpName === undefined) return [];
+    return ["pg-backup-stack:aws:BackupFunction", "pg-backup-stack:aws:FargateRunner"].map((type) => ({
+        name: `${firstDumpName}-s3-endpoint`,
+        parent: pulumi.createUrn(firstDumpName, type),
+    }));
 }

@@ -8,17 +8,17 @@
  *   they are sent by recording requests with the faulty proxy in front;
  * - AbortMultipartUpload and ListMultipartUploads: missing in s3rver; this harness adds both on top
  *   of s3rver's own upload directory so the abort path runs end to end against an HTTP server;
- * - ListObjectsV2 past one page (1,000 keys): s3rver encrypts its continuation token with DES,
- *   which OpenSSL 3 (Node 17 and later) disables, so its second page is a 500. This harness answers
- *   V2 listings through s3rver's V1 listing (same store, same ordering, `marker` = the last key)
- *   with a token of its own: the last key, base64url-encoded with the bucket. Tokens stay opaque
- *   to clients, as on S3.
- * - Listing order: s3rver lists keys in the order it walks its directories, where a key's objects
- *   below `x.dump/` come before `x.dump.manifest.json`, and then drops every key up to the page's
- *   marker by string order; past one page that skipped keys (a directory-format dump of more than
- *   1,000 files lost its manifest). This harness lists as S3 does: every key in UTF-8 byte order
- *   ("List results are always returned in UTF-8 binary order", Amazon S3 API Reference,
- *   ListObjectsV2), keys and common prefixes together, then the page after the marker.
+ * - Listings (ListObjects and ListObjectsV2) are answered by this harness, from s3rver's store:
+ *   s3rver lists keys in the order it walks its directories, where a key's objects below
+ *   `x.dump/` come before `x.dump.manifest.json`, then drops every key up to the page's marker by
+ *   string order, so past one page it skipped keys (a directory-format dump of more than 1,000
+ *   files lost its manifest); its V1 NextMarker with a delimiter failed on a page of common
+ *   prefixes only; and it encrypts V2's continuation token with DES, which OpenSSL 3 (Node 17 and
+ *   later) disables. Here keys and common prefixes are listed together in UTF-8 byte order ("List
+ *   results are always returned in UTF-8 binary order", Amazon S3 API Reference, ListObjectsV2),
+ *   a page is what follows the marker, V1's NextMarker (with a delimiter) and V2's token are the
+ *   page's last key or prefix, and the token is that, base64url-encoded with the bucket: opaque to
+ *   clients, as on S3.
  */
 import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync } from "node:fs";
@@ -105,10 +105,6 @@ function multipartExtensions(directory: string): S3rver.Middleware {
     };
 }
 
-interface ListingBody {
-    ListBucketResult: Record<string, unknown> & { Contents: { Key: string; Owner?: unknown }[]; CommonPrefixes: { Prefix: string }[]; IsTruncated: boolean };
-}
-
 function continuationToken(bucket: string, lastKey: string): string {
     return Buffer.from(JSON.stringify({ bucket, after: lastKey }), "utf8").toString("base64url");
 }
@@ -125,41 +121,70 @@ function keyAfterToken(token: string, bucket: string): string | undefined {
     return undefined;
 }
 
-/** ListObjectsV2 through s3rver's V1 listing, with this harness's continuation tokens (see the module comment). */
-function listV2Pagination(): S3rver.Middleware {
+/** The query parameters of a listing; a request with any other (a subresource: ?tagging, ?uploads, ...) goes on to s3rver. */
+const LISTING_PARAMETERS = new Set(["list-type", "prefix", "delimiter", "max-keys", "marker", "start-after", "continuation-token", "fetch-owner", "encoding-type"]);
+
+/** Answers ListObjects and ListObjectsV2 from s3rver's store, in S3's order (see the module comment). */
+function listings(store: S3rverStore): S3rver.Middleware {
+    const fail = (ctx: Parameters<S3rver.Middleware>[0], status: number, code: string, message: string): void => {
+        ctx.status = status;
+        ctx.type = "application/xml";
+        ctx.body = errorXml(code, message);
+    };
     return async (ctx, next) => {
         const segments = ctx.path.split("/").filter((s) => s !== "");
-        if (ctx.method !== "GET" || segments.length !== 1 || ctx.query["list-type"] !== "2" || segments[0] === undefined) {
+        if (ctx.method !== "GET" || segments.length !== 1 || segments[0] === undefined || Object.keys(ctx.query).some((k) => !LISTING_PARAMETERS.has(k))) {
             return next();
         }
         const bucket = decodeURIComponent(segments[0]);
-        const { "list-type": _v2, "continuation-token": token, "start-after": startAfter, "fetch-owner": fetchOwner, ...rest } = ctx.query;
-        let marker = typeof startAfter === "string" ? startAfter : undefined;
-        if (typeof token === "string" && token !== "") {
-            marker = keyAfterToken(token, bucket);
-            if (marker === undefined) {
-                ctx.status = 400;
-                ctx.type = "application/xml";
-                ctx.body = errorXml("InvalidArgument", "The continuation token provided is incorrect");
-                return;
-            }
-        }
-        ctx.query = { ...rest, ...(marker === undefined ? {} : { marker }) };
-        await next();
-        if (ctx.status !== 200 || typeof ctx.body !== "object" || ctx.body === null || !("ListBucketResult" in ctx.body)) {
+        if ((await store.getBucket(bucket)) === null) {
+            fail(ctx, 404, "NoSuchBucket", "The specified bucket does not exist");
             return;
         }
-        const { Marker: _marker, NextMarker: _next, ...result } = (ctx.body as ListingBody).ListBucketResult;
-        const contents = result.Contents.map((c) => (fetchOwner === "true" ? c : { ...c, Owner: undefined }));
-        const last = [...contents.map((c) => c.Key), ...result.CommonPrefixes.map((p) => p.Prefix)].sort(byteOrder).pop();
+        const text = (k: string): string | undefined => (typeof ctx.query[k] === "string" ? (ctx.query[k] as string) : undefined);
+        const maxKeysText = text("max-keys") ?? "1000";
+        const maxKeys = /^\d+$/.test(maxKeysText) ? Math.min(1000, Number(maxKeysText)) : Number.NaN;
+        if (!Number.isInteger(maxKeys)) {
+            fail(ctx, 400, "InvalidArgument", "Provided max-keys not an integer or within integer range");
+            return;
+        }
+        const v2 = text("list-type") === "2";
+        const token = v2 ? text("continuation-token") : undefined;
+        const startAfter = token !== undefined && token !== "" ? keyAfterToken(token, bucket) : v2 ? text("start-after") : text("marker");
+        if (token !== undefined && token !== "" && startAfter === undefined) {
+            fail(ctx, 400, "InvalidArgument", "The continuation token provided is incorrect");
+            return;
+        }
+        const prefix = text("prefix") ?? "";
+        const delimiter = text("delimiter") ?? "";
+        const page = await listPage(store, bucket, { prefix, delimiter, startAfter: startAfter ?? "", maxKeys });
+        const last = [...page.objects.map((o) => o.key), ...page.commonPrefixes].sort(byteOrder).pop();
+        const owner = !v2 || text("fetch-owner") === "true" ? { ID: "123456789000", DisplayName: "S3rver" } : undefined;
         ctx.body = {
             ListBucketResult: {
-                ...result,
-                Contents: contents,
-                StartAfter: typeof token === "string" ? undefined : startAfter,
-                ContinuationToken: token,
-                NextContinuationToken: result.IsTruncated && last !== undefined ? continuationToken(bucket, last) : undefined,
-                KeyCount: contents.length + result.CommonPrefixes.length,
+                "@": { xmlns: "http://doc.s3.amazonaws.com/2006-03-01/" },
+                Name: bucket,
+                Prefix: prefix,
+                ...(v2
+                    ? {
+                        StartAfter: token === undefined ? text("start-after") : undefined,
+                        ContinuationToken: token,
+                        NextContinuationToken: page.isTruncated && last !== undefined ? continuationToken(bucket, last) : undefined,
+                        KeyCount: page.objects.length + page.commonPrefixes.length,
+                    }
+                    : { Marker: startAfter ?? "", NextMarker: delimiter !== "" && page.isTruncated ? last : undefined }),
+                MaxKeys: maxKeysText,
+                Delimiter: delimiter === "" ? undefined : delimiter,
+                IsTruncated: page.isTruncated,
+                Contents: page.objects.map((o) => ({
+                    Key: o.key,
+                    LastModified: new Date(o.metadata["last-modified"] ?? 0).toISOString(),
+                    ETag: o.metadata["etag"],
+                    Size: Number(o.metadata["content-length"] ?? 0),
+                    Owner: owner,
+                    StorageClass: "STANDARD",
+                })),
+                CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: p })),
             },
         };
     };
@@ -173,25 +198,9 @@ export function byteOrder(a: string, b: string): number {
 /** What of s3rver's filesystem store (s3rver 3.7, lib/stores/filesystem.js) the listing uses. */
 interface S3rverStore {
     getBucketPath(bucket: string): string;
+    getBucket(bucket: string): Promise<unknown>;
     getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
-    listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
 }
-
-interface ListOptions {
-    readonly delimiter?: string;
-    readonly startAfter?: string;
-    readonly prefix?: string;
-    readonly maxKeys?: number;
-}
-
-interface ListResult {
-    readonly objects: unknown[];
-    readonly commonPrefixes: string[];
-    readonly isTruncated: boolean;
-}
-
-/** s3rver's object model, which its listing controller renders. */
-type S3rverObject = new (bucket: string, key: string, content: null, metadata: Record<string, string>) => unknown;
 
 /** Where s3rver keeps an object's bytes: `<key>._S3rver_object` under the bucket's directory. */
 const OBJECT_SUFFIX = "._S3rver_object";
@@ -209,33 +218,35 @@ async function storedKeys(dir: string, root: string): Promise<string[]> {
     return out;
 }
 
-/** s3rver's store listing every key in S3's order, keys and common prefixes paged together (see the module comment). */
-function listInByteOrder(store: S3rverStore, S3Object: S3rverObject): S3rverStore["listObjects"] {
-    return async (bucket, { delimiter = "", startAfter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY }) => {
-        const root = store.getBucketPath(bucket);
-        const entries = new Map<string, "object" | "prefix">();
-        for (const key of await storedKeys(root, root)) {
-            if (!key.startsWith(prefix)) {
-                continue;
-            }
-            const at = delimiter === "" ? -1 : key.indexOf(delimiter, prefix.length);
-            if (at === -1) {
-                entries.set(key, "object");
-            } else {
-                entries.set(key.slice(0, at + delimiter.length), "prefix");
-            }
+/** One page of a listing in S3's order: keys and common prefixes after `startAfter`, at most `maxKeys` of them together. */
+async function listPage(
+    store: S3rverStore,
+    bucket: string,
+    { prefix, delimiter, startAfter, maxKeys }: { readonly prefix: string; readonly delimiter: string; readonly startAfter: string; readonly maxKeys: number },
+): Promise<{ objects: { key: string; metadata: Record<string, string> }[]; commonPrefixes: string[]; isTruncated: boolean }> {
+    const root = store.getBucketPath(bucket);
+    const entries = new Map<string, "object" | "prefix">();
+    for (const key of await storedKeys(root, root)) {
+        if (!key.startsWith(prefix)) {
+            continue;
         }
-        const after = [...entries.keys()].filter((k) => byteOrder(k, startAfter) > 0).sort(byteOrder);
-        const page = after.slice(0, maxKeys);
-        const objects = await Promise.all(page.filter((k) => entries.get(k) === "object").map(async (key) => {
-            const metadata = await store.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
-                if (err.code === "ENOENT") return undefined;
-                throw err;
-            });
-            return metadata === undefined ? undefined : new S3Object(bucket, key, null, metadata);
-        }));
-        return { objects: objects.filter((o) => o !== undefined), commonPrefixes: page.filter((k) => entries.get(k) === "prefix"), isTruncated: after.length > page.length };
-    };
+        const at = delimiter === "" ? -1 : key.indexOf(delimiter, prefix.length);
+        if (at === -1) {
+            entries.set(key, "object");
+        } else {
+            entries.set(key.slice(0, at + delimiter.length), "prefix");
+        }
+    }
+    const after = [...entries.keys()].filter((k) => byteOrder(k, startAfter) > 0).sort(byteOrder);
+    const page = after.slice(0, maxKeys);
+    const objects = await Promise.all(page.filter((k) => entries.get(k) === "object").map(async (key) => {
+        const metadata = await store.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
+            if (err.code === "ENOENT") return undefined;
+            throw err;
+        });
+        return metadata === undefined ? undefined : { key, metadata };
+    }));
+    return { objects: objects.filter((o) => o !== undefined), commonPrefixes: page.filter((k) => entries.get(k) === "prefix"), isTruncated: after.length > page.length };
 }
 
 /** Starts s3rver on 127.0.0.1 at a free port with a temp directory; on failure the directory is removed. */
@@ -244,11 +255,9 @@ export async function startS3(): Promise<EmbeddedS3> {
     try {
         const port = await freePort();
         const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory });
-        const store = (server as unknown as { store: S3rverStore }).store;
-        store.listObjects = listInByteOrder(store, require("s3rver/lib/models/object") as S3rverObject);
         server.middleware.unshift(multipartExtensions(directory));
         // Right before s3rver's router, after its XML encoder: the listing is still an object here.
-        server.middleware.splice(server.middleware.length - 1, 0, listV2Pagination());
+        server.middleware.splice(server.middleware.length - 1, 0, listings((server as unknown as { store: S3rverStore }).store));
         await server.run();
         const endpoint = `http://127.0.0.1:${port}`;
         const own = new S3Client(localS3ClientConfig(endpoint));

@@ -12,6 +12,13 @@ export interface S3GatewayEndpointArgs {
      * @default {}
      */
     readonly tags?: Readonly<Record<string, string>>;
+    /**
+     * Where the endpoint was declared before, as Pulumi aliases of the VpcEndpoint (a function's own
+     * endpoint, `s3GatewayEndpointRouteTableIds`): Pulumi then moves the endpoint here instead of
+     * creating a second one on the same route tables, which AWS refuses.
+     * @default []
+     */
+    readonly formerlyDeclaredAs?: readonly pulumi.Input<pulumi.Alias>[];
 }
 
 /**
@@ -31,7 +38,7 @@ export class S3GatewayEndpoint extends pulumi.ComponentResource {
         if (args.routeTableIds.length === 0) {
             throw new pulumi.ResourceError("routeTableIds: [] is not allowed; give the route tables of the backup functions' subnets", this);
         }
-        this.prefixListId = s3GatewayEndpoint(this, name, { vpcId: args.vpcId, routeTableIds: args.routeTableIds, region: regionOf(this), tags: { ...(args.tags ?? {}) } }).prefixListId;
+        this.prefixListId = s3GatewayEndpoint(this, name, { vpcId: args.vpcId, routeTableIds: args.routeTableIds, region: regionOf(this), tags: { ...(args.tags ?? {}) } }, [...(args.formerlyDeclaredAs ?? [])]).prefixListId;
         this.registerOutputs({ prefixListId: this.prefixListId });
     }
 }
@@ -41,6 +48,7 @@ export function s3GatewayEndpoint(
     owner: pulumi.Resource,
     name: string,
     a: { readonly vpcId: pulumi.Input<string>; readonly routeTableIds: readonly pulumi.Input<string>[]; readonly region: pulumi.Output<string>; readonly tags: Record<string, string> },
+    aliases: pulumi.Input<pulumi.Alias>[] = [],
 ): aws.ec2.VpcEndpoint {
     return new aws.ec2.VpcEndpoint(`${name}-s3-endpoint`, {
         vpcId: a.vpcId,
@@ -48,5 +56,5 @@ export function s3GatewayEndpoint(
         vpcEndpointType: "Gateway",
         routeTableIds: [...a.routeTableIds],
         tags: a.tags,
-    }, { parent: owner });
+    }, { parent: owner, ...(aliases.length === 0 ? {} : { aliases }) });
 }

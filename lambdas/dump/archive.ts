@@ -20,6 +20,8 @@ export interface ExitStatus {
     readonly code: number | null;
     readonly signal: NodeJS.Signals | null;
     readonly stderr: string;
+    /** The tail is the end of a longer stderr: its first line may start inside a message. */
+    readonly stderrCutShort?: boolean;
 }
 
 const STDERR_TAIL_BYTES = 8_192;
@@ -27,13 +29,16 @@ const STDERR_TAIL_BYTES = 8_192;
 /** Resolves with how `child` ended, keeping the tail of its stderr. */
 export function exitStatus(child: ChildProcess): Promise<ExitStatus> {
     let stderr = "";
+    let stderrCutShort = false;
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (s: string) => {
-        stderr = (stderr + s).slice(-STDERR_TAIL_BYTES);
+        const joined = stderr + s;
+        stderrCutShort ||= joined.length > STDERR_TAIL_BYTES;
+        stderr = joined.slice(-STDERR_TAIL_BYTES);
     });
     return new Promise((resolve) => {
-        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}` }));
-        child.once("close", (code, signal) => resolve({ code, signal, stderr }));
+        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}`, stderrCutShort }));
+        child.once("close", (code, signal) => resolve({ code, signal, stderr, stderrCutShort }));
     });
 }
 
@@ -44,7 +49,7 @@ export function pgDumpFailure(status: ExitStatus, bytes?: number): PgDumpFailedE
     }
     const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${String(status.code)}`;
     const after = bytes === undefined ? "" : ` after ${bytes} bytes`;
-    const detail = status.stderr.trim() === "" ? "" : `: ${withoutRowData(status.stderr).trim()}`;
+    const detail = status.stderr.trim() === "" ? "" : `: ${withoutRowData(status.stderr, status.stderrCutShort === true).trim()}`;
     return new PgDumpFailedError(`pg_dump ${how}${after}${detail}`, status.code, status.signal);
 }
 

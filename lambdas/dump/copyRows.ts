@@ -186,7 +186,7 @@ export class RowCountingTap extends Transform {
 
 /**
  * A pass-through stream that decompresses what flows through it only to prove it whole: a file
- * pg_dump compressed (a large object's data, blobs.toc) that was cut short, or corrupted, fails at
+ * pg_dump compressed (a large object's data; blobs.toc it never compresses) that was cut short, or corrupted, fails at
  * its end, where its bytes alone could not tell.
  */
 export class WholeStreamTap extends Transform {

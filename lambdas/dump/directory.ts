@@ -179,6 +179,7 @@ async function followFiles(dir: string, pgid: number, uploader: FileUploader, cl
             }
             if (writersInGroup && open !== undefined && !open.has(join(dir, name))) {
                 closed.add(name);
+                log.debug("pg_dump closed a file", { file: name });
             }
             if (!uploader.has(name)) {
                 log.debug("uploading a file pg_dump writes", { file: name, closed: closed.has(name) });
@@ -464,7 +465,7 @@ class FileUploader {
 
     /**
      * Uploads one file, then deletes it from local storage: table data with its rows counted,
-     * any other compressed file decompressed on the way to prove it whole.
+     * any other compressed file (a large object's) decompressed on the way to prove it whole.
      */
     private async upload(name: string): Promise<DumpFile> {
         const data = this.req.countRows ? dataFileEncoding(name) : undefined;

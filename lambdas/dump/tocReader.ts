@@ -244,10 +244,13 @@ export function readTocEntry(c: Cursor, h: ArchiveHeader): TocEntry {
 }
 
 /**
- * PostgreSQL server encodings whose every byte sequence the WHATWG decoder of that label reads to
- * the same characters PostgreSQL does (LATIN1 is read byte for byte instead: the label "latin1"
- * means windows-1252 there). Every server encoding is a superset of ASCII, so an ASCII name needs
- * none of them.
+ * PostgreSQL server encodings whose bytes the WHATWG decoder of that label reads to the same
+ * characters PostgreSQL does, compared byte by byte with PostgreSQL 15's convert_from for every
+ * byte PostgreSQL converts (LATIN1 is read byte for byte instead: the label "latin1" means
+ * windows-1252 there). Left out: LATIN10 (Node.js has no iso-8859-16 decoder), and EUC_JP and
+ * EUC_KR, whose WHATWG tables read some sequences otherwise than PostgreSQL (EUC_KR a2e6 is € to
+ * PostgreSQL and an error to WHATWG; EUC_JP 8fa2c3 is U+FFE4 to PostgreSQL and U+00A6 to WHATWG).
+ * Every server encoding is a superset of ASCII, so an ASCII name needs none of them.
  */
 const NAME_DECODERS: Readonly<Record<string, string>> = {
     UTF8: "utf-8",
@@ -255,12 +258,11 @@ const NAME_DECODERS: Readonly<Record<string, string>> = {
     // UTF8) as their bytes, read as UTF-8, so the archive's bytes are read the same way.
     SQL_ASCII: "utf-8",
     LATIN2: "iso-8859-2", LATIN3: "iso-8859-3", LATIN4: "iso-8859-4", LATIN6: "iso-8859-10", LATIN7: "iso-8859-13",
-    LATIN8: "iso-8859-14", LATIN9: "iso-8859-15", LATIN10: "iso-8859-16",
+    LATIN8: "iso-8859-14", LATIN9: "iso-8859-15",
     ISO_8859_5: "iso-8859-5", ISO_8859_6: "iso-8859-6", ISO_8859_7: "iso-8859-7", ISO_8859_8: "iso-8859-8",
     KOI8R: "koi8-r", KOI8U: "koi8-u", WIN866: "ibm866", WIN874: "windows-874",
     WIN1250: "windows-1250", WIN1251: "windows-1251", WIN1252: "windows-1252", WIN1253: "windows-1253", WIN1254: "windows-1254",
     WIN1255: "windows-1255", WIN1256: "windows-1256", WIN1257: "windows-1257", WIN1258: "windows-1258",
-    EUC_JP: "euc-jp", EUC_KR: "euc-kr",
 };
 
 /**
@@ -278,7 +280,8 @@ export function tocNames(entries: Iterable<TocEntry>): (raw: Buffer) => string {
         }
     }
     const label = NAME_DECODERS[encoding];
-    const decoder = label === undefined ? undefined : new TextDecoder(label, { fatal: true });
+    // Made for the first name beyond ASCII only: an ASCII name needs no decoder.
+    let decoder: InstanceType<typeof TextDecoder> | undefined;
     return (raw) => {
         if (raw.every((b) => b < 0x80)) {
             return raw.toString("ascii");
@@ -286,10 +289,11 @@ export function tocNames(entries: Iterable<TocEntry>): (raw: Buffer) => string {
         if (encoding === "LATIN1") {
             return raw.toString("latin1");
         }
-        if (decoder === undefined) {
+        if (label === undefined) {
             throw new Error(`the name ${JSON.stringify(raw.toString("latin1"))} (bytes ${raw.toString("hex")}) of a ${encoding} database cannot be read exactly: only ASCII names can be counted in ${encoding}`);
         }
         try {
+            decoder ??= new TextDecoder(label, { fatal: true });
             return decoder.decode(raw);
         } catch {
             const why = encoding === "SQL_ASCII" ? "is not UTF-8, the only way the catalog's names of a SQL_ASCII database can be read" : `is not valid ${encoding}`;

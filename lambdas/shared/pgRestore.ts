@@ -73,13 +73,16 @@ function runTool(path: string, args: readonly string[], env: Record<string, stri
     return new Promise((resolve, reject) => {
         const child = spawn(path, args, { env, stdio: ["ignore", onStdout === undefined ? "ignore" : "pipe", "pipe"], detached: true });
         let stderr = "";
+        let stderrCutShort = false;
         let stopReason: string | undefined;
         if (onStdout !== undefined) {
             child.stdout?.on("data", onStdout);
         }
         child.stderr?.setEncoding("utf8");
         child.stderr?.on("data", (chunk: string) => {
-            stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
+            const joined = stderr + chunk;
+            stderrCutShort ||= joined.length > STDERR_TAIL_BYTES;
+            stderr = joined.slice(-STDERR_TAIL_BYTES);
         });
         const stop = (reason: string): void => {
             stopReason ??= reason;
@@ -101,7 +104,7 @@ function runTool(path: string, args: readonly string[], env: Record<string, stri
                 return;
             }
             const reason = stopReason ?? (sig !== null ? `killed by ${sig}` : `exit code ${code ?? "unknown"}`);
-            reject(new PgRestoreFailedError(reason, stderr));
+            reject(new PgRestoreFailedError(reason, stderr, stderrCutShort));
         });
         if (signal?.aborted === true) {
             onAbort();

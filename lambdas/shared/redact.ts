@@ -119,27 +119,68 @@ const WITHHELD = "(row data withheld)";
 /**
  * Server messages that quote a table's data, as pg_restore and pg_dump print them (PostgreSQL's
  * messages, src/backend/commands/copyfromparse.c, utils/adt, access/nbtree, executor): the line
- * of COPY input that failed, a failing row, a key's values, and an input value a type or enum
- * refused. A backup's data must not reach a log, an error or a verification report through them.
+ * of COPY input that failed, a failing row, a key's values, an input value a type refused. Each
+ * keeps what names the place (table, line, column, type, constraint) and withholds the rest of
+ * its line; a value that holds a newline goes on over the lines after it, which are withheld up
+ * to the next message (see MESSAGE_START).
  */
-const ROW_DATA: readonly [RegExp, string][] = [
+const ROW_DATA: readonly [RegExp, string | ((...m: string[]) => string)][] = [
     // CONTEXT:  COPY orders, line 3, column note: "..."  /  CONTEXT:  COPY orders, line 3: "..."
     [/(\bCOPY [^\n]*?, line \d+(?:, column [^:\n]*)?): .*$/, `$1: ${WITHHELD}`],
-    // DETAIL:  Failing row contains (...).
-    [/(\bFailing row contains ).*$/, `$1${WITHHELD}.`],
-    // DETAIL:  Key (id)=(42) already exists.  /  Key (a)=(1) is not present in table "t".
-    [/(\bKey \([^\n]*?\))=\(.*?\)( (?:already exists|is not present|is still referenced|conflicts with)[^\n]*)?$/, `$1=${WITHHELD}$2`],
+    // DETAIL:  Failing row contains (...).  /  Partition key of the failing row contains (a) = (55).
+    [/(\b[Ff]ailing row contains ).*$/, `$1${WITHHELD}.`],
+    // DETAIL:  Key (id)=(42) already exists.  /  is not present in table "t".  /  is duplicated.
+    //          Key (c)=(1) conflicts with existing key (c)=(7).
+    [/(\bKey \((?:[^()\n]|\([^()\n]*\))*\))=\(.*$/, (_m, key: string, ...rest: string[]) => keyWithheld(key, String(rest.at(-1)))],
     // ERROR:  invalid input syntax for type integer: "..."  /  invalid input value for enum mood: "..."
-    [/(\binvalid input (?:syntax|value) for (?:type|enum) [^:\n]+): ".*"$/, `$1: ${WITHHELD}`],
-    // ERROR:  value "..." is out of range for type integer  /  date/time field value out of range: "..."
+    [/(\binvalid input (?:syntax|value) for [^:\n]+): ".*$/, `$1: ${WITHHELD}`],
+    // ERROR:  malformed array literal: "..."  (range, record, multirange)
+    [/(\bmalformed [a-z]+ literal): ".*$/, `$1: ${WITHHELD}`],
+    // ERROR:  value "..." is out of range for type integer  /  "1e999" is out of range for type double precision
     [/(\bvalue )".*"( is out of range for type [^\n]*)$/, `$1${WITHHELD}$2`],
-    [/(\bvalue out of range): ".*"$/, `$1: ${WITHHELD}`],
+    [/((?:ERROR|DETAIL):\s+)".*"( is out of range for type [^\n]*)$/, `$1${WITHHELD}$2`],
+    // ERROR:  date/time field value out of range: "..."
+    [/(\bvalue out of range): ".*$/, `$1: ${WITHHELD}`],
+    // DETAIL:  Token "..." is invalid.  /  CONTEXT:  JSON data, line 1: ...
+    [/(\bToken )".*$/, `$1${WITHHELD} is invalid.`],
+    [/(\bJSON data, line \d+): .*$/, `$1: ${WITHHELD}`],
 ];
 
-/** `text` (a tool's stderr) with the row data its server messages quote withheld, line by line; names, line numbers and the rest kept. */
-export function withoutRowData(text: string): string {
-    return text
-        .split("\n")
-        .map((line) => ROW_DATA.reduce((l, [pattern, replacement]) => l.replace(pattern, replacement), line))
-        .join("\n");
+/** What a Key (...)=(...) line keeps: the columns and, from the rest, only what the server says of the key. */
+function keyWithheld(key: string, line: string): string {
+    const said = [/ already exists\.?$/, / is duplicated\.?$/, / is not present in table "[^"]*"\.?$/, / is still referenced from table "[^"]*"\.?$/]
+        .map((p) => p.exec(line)?.[0])
+        .find((m) => m !== undefined);
+    if (said !== undefined) return `${key}=${WITHHELD}${said}`;
+    return / conflicts with existing key /.test(line) ? `${key}=${WITHHELD} conflicts with existing key ${WITHHELD}.` : `${key}=${WITHHELD}`;
+}
+
+/** Where a message of the server or of a client tool starts; any other line goes on the line before it. */
+const MESSAGE_START = /^(?:(?:pg_restore|pg_dump|pg_dumpall|psql): |(?:ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|LOG|DEBUG\d?|DETAIL|HINT|CONTEXT|STATEMENT|LOCATION|QUERY):\s|Command was: )/;
+
+/**
+ * `text` (a tool's stderr) with the row data its server messages quote withheld: each such line
+ * keeps its names and positions, and the lines a quoted value runs on over are dropped up to the
+ * next message. A tail `cutShort` from a longer stderr may start inside a value: its lines before
+ * the first message are dropped too. Everything else is kept as it is.
+ */
+export function withoutRowData(text: string, cutShort = false): string {
+    let withholding = cutShort;
+    const out: string[] = [];
+    for (const line of text.split("\n")) {
+        const starts = MESSAGE_START.test(line);
+        if (!starts && withholding && line !== "") {
+            continue;
+        }
+        const pattern = ROW_DATA.find(([p]) => p.test(line));
+        if (pattern === undefined) {
+            withholding = !starts && withholding;
+            out.push(line);
+            continue;
+        }
+        const [p, replacement] = pattern;
+        out.push(typeof replacement === "string" ? line.replace(p, replacement) : line.replace(p, replacement as (...m: string[]) => string));
+        withholding = true;
+    }
+    return out.join("\n");
 }

@@ -83,8 +83,10 @@ export class PgRestoreFailedError extends RestoreError {
     constructor(
         readonly reason: string,
         stderrTail: string,
+        /** The tail is the end of a longer stderr, so it may start inside a message. */
+        cutShort = false,
     ) {
-        const tail = withoutRowData(stderrTail);
+        const tail = withoutRowData(stderrTail, cutShort);
         super(`pg_restore failed: ${reason}${tail === "" ? "" : `: ${tail.trim()}`}`);
         this.stderrTail = tail;
     }

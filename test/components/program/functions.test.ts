@@ -44,6 +44,29 @@ describe("function options for the account and VPC the stack lands in (under moc
         assert.deepStrictEqual(await endpointOf("fargate"), onLambda);
     });
 
+    it("names, as aliases of the stack's endpoint, the endpoint a stack deployed before declared under its first dump function", async () => {
+        // given the endpoint as a function declared it on its own (BackupFunction's s3GatewayEndpointRouteTableIds)
+        const mocks = setupMocks("pg-backup-stack", "staging");
+        const { BackupFunction } = await import("../../../components/aws/backupFunction");
+        const { formerEndpointAliases } = await import("../../../program/functions");
+        const fn = new BackupFunction("pg-backup-staging-dump-app", {
+            kind: "dump", imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:ab", bucketArn: "arn:aws:s3:::b", prefix: "backups",
+            kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", secretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf"],
+            environment: {}, schedule: "cron(5 * * * ? *)",
+            network: { vpcId: "vpc-0a", subnetIds: ["subnet-0a"], databaseSecurityGroupIds: ["sg-0a"], s3GatewayEndpointRouteTableIds: ["rtb-0a"] },
+        });
+        await settle(mocks);
+        const old = mocks.ofType(ENDPOINT)[0];
+        // when the aliases for a stack whose first dump function had that name are made
+        const aliases = formerEndpointAliases("pg-backup-staging-dump-app");
+        // then one names the old endpoint's own name under that very function, and the other the same under a FargateRunner
+        assert.deepStrictEqual(aliases.map((a) => a.name), [old?.name, old?.name]);
+        assert.strictEqual(old?.parent?.type, "pg-backup-stack:aws:BackupFunction");
+        assert.strictEqual(await unwrap(aliases[0]?.parent as string), await unwrap(fn.urn));
+        assert.match(await unwrap(aliases[1]?.parent as string), /::pg-backup-stack:aws:FargateRunner::pg-backup-staging-dump-app$/);
+        assert.deepStrictEqual(formerEndpointAliases(undefined), []);
+    });
+
     it("aws.network.s3GatewayEndpoint false creates no endpoint, for a VPC that already has one", async () => {
         const { mocks } = await deploy({ "aws.network.s3GatewayEndpoint": false });
         assert.deepStrictEqual(mocks.ofType(ENDPOINT), []);

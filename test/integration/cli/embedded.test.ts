@@ -167,6 +167,24 @@ describe("embedded harness", function () {
             const grouped = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "list/", Delimiter: "/" }));
             assert.deepEqual((grouped.Contents ?? []).map((o) => o.Key), ["list/w.dump.manifest.json", "list/x.dump.manifest.json", "list/é.dump.manifest.json"]);
             assert.deepEqual((grouped.CommonPrefixes ?? []).map((p) => p.Prefix), ["list/x.dump/"]);
+            // and paged two at a time with the delimiter, in both versions, each key and prefix comes once,
+            // a page may hold prefixes only, and V1's NextMarker is the page's last key or prefix
+            await Promise.all(["grp/a/1", "grp/b/1", "grp/b/2", "grp/c", "grp/d/1"].map((Key) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "x" }))));
+            const v2Pages: string[][] = [];
+            for await (const page of paginateListObjectsV2({ client, pageSize: 2 }, { Bucket: bucket, Prefix: "grp/", Delimiter: "/" })) {
+                v2Pages.push([...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? ""), ...(page.Contents ?? []).map((o) => o.Key ?? "")].sort());
+            }
+            assert.deepEqual(v2Pages, [["grp/a/", "grp/b/"], ["grp/c", "grp/d/"]]);
+            const v1Pages: string[][] = [];
+            for (let marker: string | undefined, truncated = true; truncated;) {
+                const page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: "grp/", Delimiter: "/", MaxKeys: 2, ...(marker === undefined ? {} : { Marker: marker }) }));
+                v1Pages.push([...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? ""), ...(page.Contents ?? []).map((o) => o.Key ?? "")].sort());
+                truncated = page.IsTruncated === true;
+                marker = page.NextMarker;
+            }
+            assert.deepEqual(v1Pages, [["grp/a/", "grp/b/"], ["grp/c", "grp/d/"]]);
+            const started = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "grp/", Delimiter: "/", MaxKeys: 2, StartAfter: "grp/a" }));
+            assert.deepEqual((started.CommonPrefixes ?? []).map((p) => p.Prefix), ["grp/a/", "grp/b/"]);
         });
 
         it("fails the first N matching requests and the client's retries get through", async () => {

@@ -119,6 +119,49 @@ describe("row data in a tool's server messages", () => {
         });
     }
 
+    const more: [string, string][] = [
+        ["DETAIL:  Key (a)=(5) is duplicated.", "DETAIL:  Key (a)=(row data withheld) is duplicated."],
+        ["DETAIL:  Key (c)=(1) conflicts with existing key (c)=(7).", "DETAIL:  Key (c)=(row data withheld) conflicts with existing key (row data withheld)."],
+        ["DETAIL:  Key (lower(email::text))=(ceo@example.com) already exists.", "DETAIL:  Key (lower(email::text))=(row data withheld) already exists."],
+        ["DETAIL:  Partition key of the failing row contains (a) = (55).", "DETAIL:  Partition key of the failing row contains (row data withheld)."],
+        ['DETAIL:  Token "SECRETTOKEN" is invalid.', "DETAIL:  Token (row data withheld) is invalid."],
+        ['CONTEXT:  JSON data, line 1: {"a": SECRETTOKEN...', "CONTEXT:  JSON data, line 1: (row data withheld)"],
+        ['ERROR:  malformed array literal: "{1,SECRET"', "ERROR:  malformed array literal: (row data withheld)"],
+        ['ERROR:  "1e999" is out of range for type double precision', "ERROR:  (row data withheld) is out of range for type double precision"],
+    ];
+    for (const [line, expected] of more) {
+        it(`withholds a value in: ${expected.slice(0, 70)}`, () => {
+            assert.equal(withoutRowData(line), expected);
+        });
+    }
+
+    it("withholds the lines a value holding a newline runs on over, up to the next message", () => {
+        // given messages whose quoted values hold newlines, between ordinary messages
+        const tail = [
+            'pg_restore: error: COPY failed for table "t": ERROR:  invalid input syntax for type integer: "abc',
+            'SECRET-1"',
+            "DETAIL:  Failing row contains (null, SECRET-2",
+            "SECRET-3 more).",
+            'CONTEXT:  COPY t, line 1, column a: "SECRET-4',
+            'SECRET-5"',
+            "pg_restore: warning: errors ignored on restore: 1",
+            "Command was: CREATE TABLE x (",
+            "    id integer",
+            ");",
+        ].join("\n");
+        const out = withoutRowData(tail);
+        // then no value is left, and the next messages, and a statement's own lines, are kept
+        assert.ok(!/SECRET/.test(out), out);
+        assert.match(out, /errors ignored on restore: 1\nCommand was: CREATE TABLE x \(\n    id integer\n\);$/);
+        assert.match(out, /COPY t, line 1, column a: \(row data withheld\)/);
+    });
+
+    it("drops the start of a tail cut from a longer stderr up to its first message, and keeps a whole one's first line", () => {
+        const cut = ['SECRET-6 in the middle of a value"', "CONTEXT:  COPY t, line 9: x", "pg_restore: error: could not execute query"].join("\n");
+        assert.equal(withoutRowData(cut, true), "CONTEXT:  COPY t, line 9: (row data withheld)\npg_restore: error: could not execute query");
+        assert.equal(withoutRowData("spawn /usr/bin/pg_dump ENOENT"), "spawn /usr/bin/pg_dump ENOENT");
+    });
+
     it("withholds each line's data in a whole stderr tail, and nothing else", () => {
         const tail = ["pg_restore: error: COPY failed for table \"api_keys\": ERROR:  x", "DETAIL:  Failing row contains (1, secret-1).", 'CONTEXT:  COPY api_keys, line 1: "1\tsecret-1"', "pg_restore: warning: errors ignored on restore: 1"].join("\n");
         const out = withoutRowData(tail);

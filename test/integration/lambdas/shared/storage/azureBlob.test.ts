@@ -151,13 +151,14 @@ describe("Azure Blob storage (real PostgreSQL, Azurite)", function () {
         const started = Date.now();
         const manifest = await runDump(s, deps());
         const sent = proxy.requests.slice(since);
-        // then both commits (the dump and its manifest) carry the tier tag and a Locked policy until start + 7 days
+        // then both commits (the dump and its manifest) carry the tier tag and a Locked policy until start + the tier's keep days
         const commits = sent.filter(putBlockList);
         assert.deepEqual(
             commits.map((r) => decodeURIComponent(r.path).slice(`/${AZURITE_ACCOUNT}/${CONTAINER}/`.length)),
             [manifest.key, manifestKey(manifest.key)],
         );
-        const until = new Date(Date.parse(manifest.startedAt) + 7 * DAY_MS).toUTCString();
+        // (the run's tier follows today's date: the first run of a month is monthly, of the weekly day weekly)
+        const until = new Date(Date.parse(manifest.startedAt) + { daily: 7, weekly: 35, monthly: 365 }[manifest.tier] * DAY_MS).toUTCString();
         for (const c of commits) {
             assert.equal(c.headers["x-ms-tags"], `tier=${manifest.tier}`);
             assert.equal(c.headers["x-ms-immutability-policy-mode"], "Locked");
@@ -183,7 +184,8 @@ describe("Azure Blob storage (real PostgreSQL, Azurite)", function () {
         const commits = proxy.requests.slice(since).filter(putBlockList);
         assert.equal(commits.length, 2);
         assert.ok(commits.every((c) => c.headers["x-ms-immutability-policy-mode"] === "Unlocked"));
-        assert.ok(commits.every((c) => c.headers["x-ms-immutability-policy-until-date"] === new Date(Date.parse(manifest.startedAt) + 3 * DAY_MS).toUTCString()));
+        const keepDays = { daily: 3, weekly: 35, monthly: 365 }[manifest.tier];
+        assert.ok(commits.every((c) => c.headers["x-ms-immutability-policy-until-date"] === new Date(Date.parse(manifest.startedAt) + keepDays * DAY_MS).toUTCString()));
     });
 
     it("rejects a block whose content does not match its Content-MD5, and commits nothing", async () => {

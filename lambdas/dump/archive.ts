@@ -10,6 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import type { TableCount } from "../shared/manifest";
+import { StderrTail } from "../shared/processGroup";
 import { withoutRowData } from "../shared/redact";
 import type { ArchiveRowReader } from "./archiveRows";
 import { passOn } from "./copyRows";
@@ -24,21 +25,12 @@ export interface ExitStatus {
     readonly stderrCutShort?: boolean;
 }
 
-const STDERR_TAIL_BYTES = 8_192;
-
 /** Resolves with how `child` ended, keeping the tail of its stderr. */
 export function exitStatus(child: ChildProcess): Promise<ExitStatus> {
-    let stderr = "";
-    let stderrCutShort = false;
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (s: string) => {
-        const joined = stderr + s;
-        stderrCutShort ||= joined.length > STDERR_TAIL_BYTES;
-        stderr = joined.slice(-STDERR_TAIL_BYTES);
-    });
+    const stderr = new StderrTail(child);
     return new Promise((resolve) => {
-        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr}${err.message}`, stderrCutShort }));
-        child.once("close", (code, signal) => resolve({ code, signal, stderr, stderrCutShort }));
+        child.once("error", (err) => resolve({ code: null, signal: null, stderr: `${stderr.text}${err.message}`, stderrCutShort: stderr.cutShort }));
+        child.once("close", (code, signal) => resolve({ code, signal, stderr: stderr.text, stderrCutShort: stderr.cutShort }));
     });
 }
 

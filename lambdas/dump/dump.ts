@@ -13,6 +13,7 @@ import type { TierName } from "../shared/tiers";
 import { describeTarget, openSession, pgErrorCode, type PgSession, type PgTarget } from "../shared/pgTarget";
 import { majorOfToolVersion, majorOfVersionNum, toolVersion } from "../shared/pgTools";
 import type { Log } from "../shared/ports";
+import { countLargeObjects } from "../shared/restoreTarget";
 import type { BackupStorage } from "../shared/storage/port";
 import { storageOf } from "../shared/storage/s3";
 import { DatabaseAuthError, DatabaseUnreachableError, DeadlineExceededError, DumpConfigError, DumpError, ManifestWriteError } from "./errors";
@@ -20,7 +21,7 @@ import { candidateTier, gfsTier } from "./gfs";
 import { checkDumpVersion, pgDumpArgs, pgDumpDirectoryArgs } from "./pgDump";
 import { dumpRetention, dumpTags, type DumpDeps, type DumpSettings } from "./settings";
 import { directoryDump, streamDump } from "./stream";
-import { APPLICATION_NAME, countLargeObjects, listTables } from "./tables";
+import { APPLICATION_NAME, listTables } from "./tables";
 
 /** Takes one backup. Resolves with its manifest once the manifest is stored; rejects with a DumpError subclass otherwise. */
 export async function runDump(settings: DumpSettings, deps: DumpDeps): Promise<BackupManifest> {

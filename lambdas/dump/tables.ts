@@ -50,16 +50,6 @@ export async function listTables(client: Client): Promise<TableName[]> {
 }
 
 /**
- * Large objects as the client's current transaction sees them: one row of pg_largeobject_metadata
- * each, a catalog read that locks no table. pg_dump --blobs stores every one (it fails on one it
- * may not read), so in the dump's snapshot this is how many a restore must hold.
- */
-export async function countLargeObjects(client: Client): Promise<number> {
-    const result = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata");
-    return Number(result.rows[0]?.n ?? "0");
-}
-
-/**
  * The listed tables (and descendants) whose storage is no longer the one the client's snapshot
  * sees: pg_class read in the snapshot holds the relfilenode as of the snapshot, while
  * pg_relation_filenode looks it up in the catalog as it is now (catalog lookups use a fresh

@@ -133,16 +133,19 @@ export class Cursor {
 
     /** WriteStr: a length (-1 for NULL), then the bytes. */
     str(intSize: number): string | undefined {
-        return this.rawStr(intSize)?.toString("utf8");
+        return this.strBytes(intSize)?.toString("utf8");
     }
 
-    /** WriteStr's bytes, copied out of the read buffer; undefined for NULL. */
+    /** WriteStr's bytes, copied out of the read buffer (which may be reused); undefined for NULL. */
     rawStr(intSize: number): Buffer | undefined {
+        const b = this.strBytes(intSize);
+        return b === undefined ? undefined : Buffer.from(b);
+    }
+
+    /** WriteStr's bytes within the read buffer; undefined for NULL. */
+    private strBytes(intSize: number): Buffer | undefined {
         const n = this.int(intSize);
-        if (n < 0) {
-            return undefined;
-        }
-        return Buffer.from(this.bytes(n));
+        return n < 0 ? undefined : this.bytes(n);
     }
 
     skipStr(intSize: number): void {

@@ -3,12 +3,11 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { databaseEntriesList, parseDatabaseScript, type ArchivedDatabase } from "./databaseScript";
 import { libpqEnv } from "./pgTarget";
-import { stopProcessGroup } from "./processGroup";
+import { StderrTail, stopProcessGroup } from "./processGroup";
 import { PgRestoreFailedError } from "./restoreErrors";
 import type { RestoreOptions } from "./restoreOptions";
 import { APPLICATION_NAME } from "./restoreTarget";
 
-const STDERR_TAIL_BYTES = 8 * 1024;
 /** The script of the database's own entries is a few KiB; more is not what it should be. */
 const SCRIPT_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -72,18 +71,11 @@ function runTool(path: string, args: readonly string[], env: Record<string, stri
     const timeoutMs = limit.deadline === undefined ? undefined : Math.max(1, Math.round(limit.deadline - performance.now()));
     return new Promise((resolve, reject) => {
         const child = spawn(path, args, { env, stdio: ["ignore", onStdout === undefined ? "ignore" : "pipe", "pipe"], detached: true });
-        let stderr = "";
-        let stderrCutShort = false;
+        const stderr = new StderrTail(child);
         let stopReason: string | undefined;
         if (onStdout !== undefined) {
             child.stdout?.on("data", onStdout);
         }
-        child.stderr?.setEncoding("utf8");
-        child.stderr?.on("data", (chunk: string) => {
-            const joined = stderr + chunk;
-            stderrCutShort ||= joined.length > STDERR_TAIL_BYTES;
-            stderr = joined.slice(-STDERR_TAIL_BYTES);
-        });
         const stop = (reason: string): void => {
             stopReason ??= reason;
             stopProcessGroup(child);
@@ -104,7 +96,7 @@ function runTool(path: string, args: readonly string[], env: Record<string, stri
                 return;
             }
             const reason = stopReason ?? (sig !== null ? `killed by ${sig}` : `exit code ${code ?? "unknown"}`);
-            reject(new PgRestoreFailedError(reason, stderr, stderrCutShort));
+            reject(new PgRestoreFailedError(reason, stderr.text, stderr.cutShort));
         });
         if (signal?.aborted === true) {
             onAbort();

@@ -24,3 +24,24 @@ function signalGroup(group: number, signal: NodeJS.Signals): void {
         // the group is already gone
     }
 }
+
+/** Characters of a client tool's stderr kept for its error message. */
+const STDERR_TAIL_CHARS = 8_192;
+
+/**
+ * The end of a child's stderr, for its error message: the last STDERR_TAIL_CHARS characters, and
+ * whether more came before them (the tail may then start inside a message; see withoutRowData).
+ */
+export class StderrTail {
+    text = "";
+    cutShort = false;
+
+    constructor(child: ChildProcess) {
+        child.stderr?.setEncoding("utf8");
+        child.stderr?.on("data", (chunk: string) => {
+            const joined = this.text + chunk;
+            this.cutShort ||= joined.length > STDERR_TAIL_CHARS;
+            this.text = joined.slice(-STDERR_TAIL_CHARS);
+        });
+    }
+}

@@ -26,6 +26,16 @@ export interface LargeObjectComparison {
     readonly ok: boolean;
 }
 
+/**
+ * Large objects as the client's current transaction sees them: one row of pg_largeobject_metadata
+ * each, a catalog read that locks no table. pg_dump --blobs stores every one (it fails on one it
+ * may not read), so in the dump's snapshot this is how many a restore must hold.
+ */
+export async function countLargeObjects(client: Client): Promise<number> {
+    const result = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata");
+    return Number(result.rows[0]?.n ?? "0");
+}
+
 /** The restored database's large objects against the manifest's count; undefined for a manifest without one (written before it was recorded). */
 export async function countRestoredLargeObjects(target: PgTarget, manifest: BackupManifest): Promise<LargeObjectComparison | undefined> {
     const expected = manifest.largeObjects;
@@ -34,7 +44,7 @@ export async function countRestoredLargeObjects(target: PgTarget, manifest: Back
     }
     const session = await openSession(target, APPLICATION_NAME);
     try {
-        const actual = await session.use(async (client) => Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata")).rows[0]?.n ?? "0"));
+        const actual = await session.use((client) => countLargeObjects(client));
         return { expected, actual, ok: actual === expected };
     } finally {
         await session.end();
